@@ -1,0 +1,549 @@
+//! The command line: clap derive, Spark's option names and duration syntax, every flag also read
+//! from a `WINDOW_TUI_*` environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::engine::{Duration, Query, QueryError};
+
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  window-tui                                   the dashboard over an embedded stream server
+  window-tui --headless --sink console         Spark's `Batch: N` tables on stdout
+  window-tui --headless --sink file --output out --trigger 10s
+  window-tui --source localhost:9999           read an external server (the seed's, or `nc -lk 9999`)
+  window-tui --record run.csv                  record what arrived, to replay it later
+  window-tui serve --port 9999                 the stream server alone
+  window-tui replay run.csv --sink json        a recorded stream, deterministically
+  window-tui export-spark -o job.py            the same query as a PySpark job
+
+Durations are written as Spark writes them: `30 seconds`, `1 minute`, `500 milliseconds`, or
+`30s`, `1m`, `500ms`. Every option can also be set from the environment: --window is
+WINDOW_TUI_WINDOW, --sink is WINDOW_TUI_SINK=console,file, and so on.
+
+Exit status: 0 on success, 2 on bad usage or input, 1 on any other failure.";
+
+const REPLAY_EXAMPLES: &str = "\
+Examples:
+  window-tui replay events.csv --sink console
+  window-tui replay events.csv --window '25 seconds' --slide '10 seconds' --watermark 5s --sink json
+  window-tui replay events.csv --sink file --output out --progress progress.jsonl
+  window-tui replay events.csv --sink json --on-bad-row skip | jq .
+  window-tui replay events.csv                 step through it in the dashboard
+
+The file is CSV with the header `batch,event_time,value`: `batch` is the trigger tick a row
+arrived in, `event_time` is RFC 3339 (2026-11-23T17:33:14.999999Z), `value` is any string.";
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  window-tui serve                             a random integer 0..10 every 2 s on 127.0.0.1:9999
+  window-tui serve --delay 100ms --count 50 --repeat 3
+  window-tui serve --output file --file assets/sample-values.txt
+  window-tui serve --host 0.0.0.0 --port 9999  reachable from other machines";
+
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  window-tui export-spark -o job.py && spark-submit job.py
+  window-tui export-spark --source stream-host:9999 --sink file --output /data/out -o job.py
+  window-tui export-spark --replay-dir staged/ --sink console -o job.py";
+
+/// A terminal dashboard for event-time windowed stream aggregation, with Apache Spark 3.5's
+/// answers: `withWatermark(DELAY).groupBy(value, window(WINDOW, SLIDE)).count()` in append mode.
+#[derive(Debug, Parser)]
+#[command(
+    name = "window-tui",
+    version,
+    after_long_help = MAIN_EXAMPLES,
+    after_help = "Run `window-tui --help` for examples.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the stream server alone: one value per line to every client that connects.
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+    /// Replay a recorded stream deterministically, micro-batch by micro-batch.
+    #[command(after_help = REPLAY_EXAMPLES)]
+    Replay(ReplayArgs),
+    /// Write the query as a standalone PySpark Structured Streaming job.
+    #[command(name = "export-spark", after_help = EXPORT_EXAMPLES)]
+    ExportSpark(ExportArgs),
+}
+
+/// The windowed count: window length, slide and watermark delay.
+#[derive(Debug, Clone, Args)]
+pub struct QueryArgs {
+    /// Window length (`window(timestamp, WINDOW, SLIDE)`).
+    #[arg(
+        long,
+        env = "WINDOW_TUI_WINDOW",
+        default_value = "30 seconds",
+        value_name = "DURATION"
+    )]
+    pub window: Duration,
+
+    /// How far apart window starts are; at most the window length.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_SLIDE",
+        default_value = "15 seconds",
+        value_name = "DURATION"
+    )]
+    pub slide: Duration,
+
+    /// Watermark delay (`withWatermark("timestamp", DELAY)`): how late a row may be.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_WATERMARK",
+        default_value = "15 seconds",
+        value_name = "DURATION"
+    )]
+    pub watermark: Duration,
+}
+
+impl QueryArgs {
+    pub fn query(&self) -> Result<Query, QueryError> {
+        Query::new(self.window, self.slide, self.watermark)
+    }
+}
+
+/// Where emitted rows go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum SinkKind {
+    /// Spark's console sink: a `Batch: N` table per batch on stdout.
+    Console,
+    /// Spark's CSV file sink, partitioned by window, under --output.
+    File,
+    /// One JSON object per emitted row on stdout.
+    Json,
+}
+
+/// Sinks and their options.
+#[derive(Debug, Clone, Args)]
+pub struct SinkArgs {
+    /// Where emitted rows go; repeat it (or separate with commas) for several.
+    #[arg(
+        long = "sink",
+        value_enum,
+        env = "WINDOW_TUI_SINK",
+        value_delimiter = ','
+    )]
+    pub sinks: Vec<SinkKind>,
+
+    /// The file sink's folder.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_OUTPUT",
+        default_value = "output",
+        value_name = "DIR"
+    )]
+    pub output: PathBuf,
+
+    /// Append one StreamingQueryProgress JSON object per batch to FILE.
+    #[arg(long, env = "WINDOW_TUI_PROGRESS", value_name = "FILE")]
+    pub progress: Option<PathBuf>,
+
+    /// chrono pattern for each end of the window column, in the local time zone (TZ is
+    /// honoured). The default, %H%M%S, drops the date, as the seed does: 173300-173330.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_WINDOW_FORMAT",
+        default_value = "%H%M%S",
+        value_name = "PATTERN"
+    )]
+    pub window_format: String,
+}
+
+/// What to do with a replay row that cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnBadRow {
+    /// Stop with `file:line: what is wrong` and exit status 2.
+    Error,
+    /// Count it, go on, and report the count at the end.
+    Skip,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// The recorded stream: CSV with the header `batch,event_time,value`.
+    #[arg(value_name = "EVENTS.csv")]
+    pub events: PathBuf,
+
+    #[command(flatten)]
+    pub query: QueryArgs,
+
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+
+    /// What to do with a row that cannot be read.
+    #[arg(
+        long,
+        value_enum,
+        env = "WINDOW_TUI_ON_BAD_ROW",
+        default_value = "error"
+    )]
+    pub on_bad_row: OnBadRow,
+
+    /// The longest row accepted, in bytes (`64KiB`, `1MiB`, `1048576`).
+    #[arg(
+        long,
+        env = "WINDOW_TUI_MAX_LINE_BYTES",
+        default_value = "1MiB",
+        value_name = "BYTES"
+    )]
+    pub max_line_bytes: ByteSize,
+}
+
+/// What the stream server sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generator {
+    /// A random integer 0..10 per line.
+    Random,
+    /// The lines of --file, in order.
+    File,
+}
+
+/// The generator's pace and content, shared by `serve` and the embedded server.
+#[derive(Debug, Clone, Args)]
+pub struct GeneratorArgs {
+    /// The file whose lines are sent (with the `file` generator).
+    #[arg(long, env = "WINDOW_TUI_FILE", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// Time between two lines.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_DELAY",
+        default_value = "2 seconds",
+        value_name = "DURATION"
+    )]
+    pub delay: Duration,
+
+    /// How many rounds to send; each round sends --count lines.
+    #[arg(long, env = "WINDOW_TUI_REPEAT", default_value_t = 1, value_name = "N")]
+    pub repeat: u64,
+
+    /// Lines per round.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_COUNT",
+        default_value_t = 1000,
+        value_name = "N"
+    )]
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; loopback unless you say otherwise.
+    #[arg(long, env = "WINDOW_TUI_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to listen on (0 picks a free one and prints it).
+    #[arg(long, env = "WINDOW_TUI_PORT", default_value_t = 9999)]
+    pub port: u16,
+
+    /// What to send.
+    #[arg(
+        long,
+        value_enum,
+        env = "WINDOW_TUI_SERVE_OUTPUT",
+        default_value = "random"
+    )]
+    pub output: Generator,
+
+    #[command(flatten)]
+    pub generator: GeneratorArgs,
+}
+
+/// Where a live run's event time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventTimeFrom {
+    /// The line's arrival time at the reader (Spark's `includeTimestamp`).
+    Arrival,
+    /// The line itself, `TIMESTAMP,VALUE` (RFC 3339 or epoch milliseconds).
+    Payload,
+}
+
+/// The main command: the live pipeline, with the dashboard or headless.
+#[derive(Debug, Clone, Args)]
+pub struct LiveArgs {
+    #[command(flatten)]
+    pub query: QueryArgs,
+
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+
+    /// Run without the dashboard (also chosen when stdout is not a terminal).
+    #[arg(long, env = "WINDOW_TUI_HEADLESS")]
+    pub headless: bool,
+
+    /// Processing-time trigger interval.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_TRIGGER",
+        default_value = "15 seconds",
+        value_name = "DURATION"
+    )]
+    pub trigger: Duration,
+
+    /// Read an external stream server instead of the embedded one.
+    #[arg(long, env = "WINDOW_TUI_SOURCE", value_name = "HOST:PORT")]
+    pub source: Option<String>,
+
+    /// Where each row's event time comes from.
+    #[arg(
+        long,
+        value_enum,
+        env = "WINDOW_TUI_EVENT_TIME",
+        default_value = "arrival"
+    )]
+    pub event_time: EventTimeFrom,
+
+    /// Record every accepted line to FILE in the replay format.
+    #[arg(long, env = "WINDOW_TUI_RECORD", value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    /// The longest line accepted from the socket; longer ones are counted as rejected.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_MAX_LINE_BYTES",
+        default_value = "1MiB",
+        value_name = "BYTES"
+    )]
+    pub max_line_bytes: ByteSize,
+
+    /// What the embedded server sends (the seed's `--output random|file`).
+    #[arg(
+        long,
+        value_enum,
+        env = "WINDOW_TUI_GENERATOR",
+        default_value = "random"
+    )]
+    pub generator: Generator,
+
+    #[command(flatten)]
+    pub pace: GeneratorArgs,
+
+    /// Checkpoint folder: a restart with the same command continues where it stopped.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_CHECKPOINT",
+        default_value = "checkpoint",
+        value_name = "DIR"
+    )]
+    pub checkpoint: PathBuf,
+
+    /// Wipe the checkpoint and the output folder first (the seed's `cleanup()`).
+    #[arg(long, env = "WINDOW_TUI_CLEAN")]
+    pub clean: bool,
+
+    /// Log file (the dashboard never logs over the screen).
+    #[arg(
+        long,
+        env = "WINDOW_TUI_LOG",
+        default_value = "window-tui.log",
+        value_name = "FILE"
+    )]
+    pub log: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub query: QueryArgs,
+
+    /// Processing-time trigger interval.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_TRIGGER",
+        default_value = "15 seconds",
+        value_name = "DURATION"
+    )]
+    pub trigger: Duration,
+
+    /// The job's sink.
+    #[arg(
+        long,
+        value_enum,
+        env = "WINDOW_TUI_EXPORT_SINK",
+        default_value = "console"
+    )]
+    pub sink: SinkKind,
+
+    /// The file sink's folder.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_OUTPUT",
+        default_value = "output",
+        value_name = "DIR"
+    )]
+    pub output: PathBuf,
+
+    /// The job's checkpoint folder.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_CHECKPOINT",
+        default_value = "checkpoint",
+        value_name = "DIR"
+    )]
+    pub checkpoint: PathBuf,
+
+    /// The stream server the job reads.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_SOURCE",
+        default_value = "localhost:9999",
+        value_name = "HOST:PORT"
+    )]
+    pub source: String,
+
+    /// Read CSV files of `event_time,value` from DIR instead of a socket.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_REPLAY_DIR",
+        value_name = "DIR",
+        conflicts_with = "source"
+    )]
+    pub replay_dir: Option<PathBuf>,
+
+    /// Where to write the job (`-` for stdout).
+    #[arg(
+        short = 'o',
+        long = "out",
+        env = "WINDOW_TUI_EXPORT",
+        default_value = "-",
+        value_name = "FILE"
+    )]
+    pub out: PathBuf,
+}
+
+/// A byte count: `1048576`, `64KiB`, `1MiB`, `1GiB` (also `KB`, `MB`, `GB` as powers of 1000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub usize);
+
+impl FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (number, unit) = t.split_at(split);
+        let scale: usize = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kib" => 1 << 10,
+            "m" | "mib" => 1 << 20,
+            "g" | "gib" => 1 << 30,
+            "kb" => 1_000,
+            "mb" => 1_000_000,
+            "gb" => 1_000_000_000,
+            other => {
+                return Err(format!(
+                    "{other:?} is not a byte unit (use KiB, MiB or GiB)"
+                ));
+            }
+        };
+        let n: usize = number
+            .parse()
+            .map_err(|_| format!("{text:?} is not a byte count (write it like 1MiB)"))?;
+        match n.checked_mul(scale) {
+            Some(0) | None => Err(format!(
+                "{text:?} must be between 1 byte and {}",
+                usize::MAX
+            )),
+            Some(bytes) => Ok(ByteSize(bytes)),
+        }
+    }
+}
+
+/// Parses `HOST:PORT` into something to connect to, keeping the host name for messages.
+pub fn parse_host_port(text: &str) -> Result<(String, u16), String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok((addr.ip().to_string(), addr.port()));
+    }
+    let (host, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{text:?} is not HOST:PORT"))?;
+    let port = port
+        .parse()
+        .map_err(|_| format!("{port:?} in {text:?} is not a port number"))?;
+    if host.is_empty() {
+        return Err(format!("{text:?} has no host"));
+    }
+    Ok((host.trim_matches(['[', ']']).to_string(), port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!("1MiB".parse(), Ok(ByteSize(1 << 20)));
+        assert_eq!("64 KiB".parse(), Ok(ByteSize(64 << 10)));
+        assert_eq!("1048576".parse(), Ok(ByteSize(1 << 20)));
+        assert_eq!("2MB".parse(), Ok(ByteSize(2_000_000)));
+        assert!("0".parse::<ByteSize>().is_err());
+        assert!("1 parsec".parse::<ByteSize>().is_err());
+    }
+
+    #[test]
+    fn host_ports() {
+        assert_eq!(
+            parse_host_port("localhost:9999"),
+            Ok(("localhost".into(), 9999))
+        );
+        assert_eq!(parse_host_port("127.0.0.1:1"), Ok(("127.0.0.1".into(), 1)));
+        assert_eq!(parse_host_port("[::1]:80"), Ok(("::1".into(), 80)));
+        assert!(parse_host_port("nohost").is_err());
+        assert!(parse_host_port(":80").is_err());
+        assert!(parse_host_port("h:port").is_err());
+    }
+
+    #[test]
+    fn spark_durations_on_the_command_line() {
+        let cli = Cli::try_parse_from([
+            "window-tui",
+            "replay",
+            "e.csv",
+            "--window",
+            "1 minute",
+            "--slide",
+            "15s",
+            "--sink",
+            "console,json",
+            "--sink",
+            "file",
+        ])
+        .unwrap();
+        let Some(Command::Replay(args)) = cli.command else {
+            panic!("replay expected")
+        };
+        assert_eq!(args.query.window, Duration::from_secs(60));
+        assert_eq!(args.query.slide, Duration::from_secs(15));
+        assert_eq!(
+            args.sinks.sinks,
+            vec![SinkKind::Console, SinkKind::Json, SinkKind::File]
+        );
+        let err = Cli::try_parse_from(["window-tui", "--window", "15 fortnights"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("fortnights"));
+    }
+}

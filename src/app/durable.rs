@@ -1,0 +1,76 @@
+//! Durable files: written aside under a hidden name, fsynced, renamed into place and the folder
+//! fsynced, so a reader or a restart sees the whole file or none of it.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+/// The hidden name a file is written under before it is renamed to `path`.
+pub fn aside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Writes `path` atomically: the whole of `write`'s output or nothing.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut io::BufWriter<&File>) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    let tmp = aside(path);
+    let result = (|| -> io::Result<()> {
+        let file = File::create(&tmp)?;
+        let mut out = io::BufWriter::with_capacity(64 * 1024, &file);
+        write(&mut out)?;
+        out.flush()?;
+        drop(out);
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(err) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(err).with_context(|| format!("cannot write {}", path.display()));
+    }
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Makes a folder's entries (creations, renames, removals) durable.
+pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync folder {}", dir.display()))
+}
+
+/// Creates a folder and its parents, naming it in the error.
+pub fn create_dir(dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_whole_files_and_leaves_nothing_aside_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a");
+        write_atomically(&path, |out| out.write_all(b"hello")).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"hello");
+        let err = write_atomically(&path, |out| {
+            out.write_all(b"half")?;
+            Err(io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("disk full"));
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            b"hello",
+            "the old file stays whole"
+        );
+        assert!(!aside(&path).exists());
+    }
+}

@@ -1,0 +1,61 @@
+//! Errors and exit statuses: 2 for bad usage or input, 1 for failures, 0 for a closed pipe.
+
+use std::io;
+
+/// An error caused by what the user gave: a flag, a file's contents, a duration. Exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// Marks an error as the user's input being wrong.
+pub trait OrBadInput<T> {
+    fn or_bad_input(self) -> anyhow::Result<T>;
+}
+
+impl<T, E: std::fmt::Display> OrBadInput<T> for Result<T, E> {
+    fn or_bad_input(self) -> anyhow::Result<T> {
+        self.map_err(|e| BadInput(e.to_string()).into())
+    }
+}
+
+/// The process exit status for an error.
+pub fn exit_status(err: &anyhow::Error) -> u8 {
+    if is_broken_pipe(err) {
+        0
+    } else if err.chain().any(|cause| cause.is::<BadInput>()) {
+        2
+    } else {
+        1
+    }
+}
+
+/// Whoever read our standard output went away (`| head`): not a failure of ours.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn statuses() {
+        let bad: anyhow::Error = BadInput("no".into()).into();
+        assert_eq!(exit_status(&bad.context("while reading")), 2);
+        let failed = anyhow::anyhow!("disk on fire");
+        assert_eq!(exit_status(&failed), 1);
+        let pipe = Err::<(), _>(io::Error::from(io::ErrorKind::BrokenPipe))
+            .context("writing rows")
+            .unwrap_err();
+        assert_eq!(exit_status(&pipe), 0);
+        assert_eq!(
+            exit_status(&Err::<(), _>("x").or_bad_input().unwrap_err()),
+            2
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! Spark's CSV file sink with `partitionBy("window")`: one folder per window text,
+//! `OUTPUT/window=173300-173330/part-00000-<uuid>.c000.csv`, each file one batch's `value,count`
+//! rows (RFC 4180, no header), written aside and renamed into place, then listed in the log
+//! `OUTPUT/_spark_metadata/<batchId>`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use anyhow::Context;
+
+use super::Sink;
+use super::sink_log::{LogEntry, SinkLog};
+use super::window_text::WindowText;
+use crate::app::durable;
+use crate::engine::{BatchOutput, EmittedRow};
+
+pub struct FileSink {
+    root: PathBuf,
+    log: SinkLog,
+    windows: WindowText,
+    files_written: u64,
+    rows_written: u64,
+}
+
+impl FileSink {
+    /// Opens (creating) the output folder.
+    pub fn open(output: &Path, windows: WindowText) -> anyhow::Result<Self> {
+        durable::create_dir(output)?;
+        let root = fs::canonicalize(output)
+            .with_context(|| format!("cannot resolve {}", output.display()))?;
+        Ok(FileSink {
+            log: SinkLog::open(&root)?,
+            root,
+            windows,
+            files_written: 0,
+            rows_written: 0,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Part files and rows this sink has written since it opened.
+    pub fn written(&self) -> (u64, u64) {
+        (self.files_written, self.rows_written)
+    }
+
+    /// Writes one window's rows as a part file; returns its log entry.
+    fn write_part(
+        &self,
+        dir: &Path,
+        file_name: &str,
+        rows: &[EmittedRow],
+    ) -> anyhow::Result<LogEntry> {
+        durable::create_dir(dir)?;
+        let path = dir.join(file_name);
+        durable::write_atomically(&path, |out| {
+            let mut csv = csv::WriterBuilder::new()
+                .has_headers(false)
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(out);
+            for row in rows {
+                csv.write_record([row.value.as_bytes(), row.count.to_string().as_bytes()])?;
+            }
+            csv.flush()
+        })?;
+        let meta =
+            fs::metadata(&path).with_context(|| format!("cannot stat {}", path.display()))?;
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_millis() as i64);
+        Ok(LogEntry {
+            path: file_uri(&path),
+            size: meta.len(),
+            is_dir: false,
+            modification_time: modified,
+            block_replication: 1,
+            block_size: 33_554_432,
+            action: "add".to_string(),
+        })
+    }
+}
+
+impl Sink for FileSink {
+    fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
+        let file_name = format!("part-00000-{}.c000.csv", uuid::Uuid::new_v4());
+        let mut entries = Vec::new();
+        for group in batch.rows.chunk_by(|a, b| a.window == b.window) {
+            let text = self.windows.format(group[0].window);
+            let dir = self.root.join(format!("window={}", escape_path_name(text)));
+            entries.push(self.write_part(&dir, &file_name, group)?);
+        }
+        self.log
+            .add(batch.id, &entries)
+            .with_context(|| format!("file sink: cannot record batch {}", batch.id))?;
+        self.files_written += entries.len() as u64;
+        self.rows_written += batch.rows.len() as u64;
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("FileSink[{}]", self.root.display())
+    }
+}
+
+/// Spark's `ExternalCatalogUtils.escapePathName` for a partition value.
+pub fn escape_path_name(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(
+            c,
+            '\u{01}'
+                ..='\u{1F}'
+                    | '"'
+                    | '#'
+                    | '%'
+                    | '\''
+                    | '*'
+                    | '/'
+                    | ':'
+                    | '='
+                    | '?'
+                    | '\\'
+                    | '\u{7F}'
+                    | '{'
+                    | '['
+                    | ']'
+                    | '^'
+        ) {
+            out.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `file://` URI of an absolute path, as Hadoop's `Path.toUri` writes it.
+fn file_uri(path: &Path) -> String {
+    let mut uri = String::from("file://");
+    for byte in path.to_string_lossy().bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&byte) {
+            uri.push(byte as char);
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::FixedOffset;
+
+    use super::*;
+    use crate::app::sink::window_text::{DEFAULT_PATTERN, Zone};
+    use crate::engine::{BatchKind, BatchStats, MICROS_PER_SECOND, Window};
+
+    fn batch(id: u64, rows: &[(i64, &str, u64)]) -> BatchOutput {
+        let base = 1_795_455_180 * MICROS_PER_SECOND;
+        BatchOutput {
+            id,
+            kind: BatchKind::Data,
+            watermark: 0,
+            late_threshold: 0,
+            next_watermark: 0,
+            rows: rows
+                .iter()
+                .map(|&(offset, value, count)| EmittedRow {
+                    window: Window {
+                        start: base + offset * MICROS_PER_SECOND,
+                        end: base + (offset + 30) * MICROS_PER_SECOND,
+                    },
+                    value: value.into(),
+                    count,
+                })
+                .collect(),
+            stats: BatchStats::default(),
+            late: vec![],
+        }
+    }
+
+    fn sink(dir: &Path) -> FileSink {
+        let utc = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
+        FileSink::open(dir, WindowText::new(DEFAULT_PATTERN, utc).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn partitions_by_window_and_logs_each_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let mut sink = sink(&out);
+        sink.write_batch(&batch(0, &[])).unwrap();
+        sink.write_batch(&batch(
+            1,
+            &[(0, "a,b", 2), (0, "say \"hi\"", 1), (15, "x", 1)],
+        ))
+        .unwrap();
+        let first = out.join("window=173300-173330");
+        let files: Vec<_> = fs::read_dir(&first)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1);
+        let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("part-00000-") && name.ends_with(".c000.csv"),
+            "{name}"
+        );
+        assert_eq!(
+            fs::read_to_string(&files[0]).unwrap(),
+            "\"a,b\",2\n\"say \"\"hi\"\"\",1\n"
+        );
+        assert!(out.join("window=173315-173345").is_dir());
+        let log = SinkLog::open(&out).unwrap();
+        assert_eq!(log.read(0).unwrap(), vec![]);
+        let entries = log.read(1).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(
+            entries[0].path,
+            file_uri(&fs::canonicalize(&files[0]).unwrap())
+        );
+        assert_eq!(sink.written(), (2, 3));
+    }
+
+    #[test]
+    fn partition_values_are_escaped_like_spark() {
+        assert_eq!(escape_path_name("173300-173330"), "173300-173330");
+        assert_eq!(escape_path_name("17:33=x/y%"), "17%3A33%3Dx%2Fy%25");
+        assert_eq!(file_uri(Path::new("/a b/w=1%2F")), "file:///a%20b/w=1%252F");
+    }
+
+    #[test]
+    fn an_unwritable_partition_is_a_clear_error_and_the_batch_is_not_logged() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let mut sink = sink(&out);
+        // A file where the partition folder must go: creating the folder fails, as root too.
+        fs::write(out.join("window=173300-173330"), "in the way").unwrap();
+        let err = format!(
+            "{:#}",
+            sink.write_batch(&batch(0, &[(0, "a", 1)])).unwrap_err()
+        );
+        assert!(err.contains("window=173300-173330"), "{err}");
+        assert_eq!(
+            SinkLog::open(&out).unwrap().latest_batch_id().unwrap(),
+            None
+        );
+    }
+}

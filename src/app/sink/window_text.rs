@@ -1,0 +1,119 @@
+//! The window column's text: `HHmmss-HHmmss` (start-end) in the local time zone, as the seed's
+//! `stringify_window` prints it, or any chrono pattern given with `--window-format`.
+
+use chrono::format::{Item, StrftimeItems};
+use chrono::{FixedOffset, Local, TimeZone};
+
+use crate::engine::{Micros, Window};
+
+/// The default pattern for each end of a window. It drops the date, as the seed does.
+pub const DEFAULT_PATTERN: &str = "%H%M%S";
+
+/// Which clock the text is written in.
+#[derive(Debug, Clone, Copy)]
+pub enum Zone {
+    /// The local time zone; chrono honours `TZ`.
+    Local,
+    /// A fixed offset (tests, and callers that pin the zone).
+    Fixed(FixedOffset),
+}
+
+/// Formats windows as `<start>-<end>` with one chrono pattern, caching the last window.
+#[derive(Debug, Clone)]
+pub struct WindowText {
+    items: Vec<Item<'static>>,
+    zone: Zone,
+    last: Option<(Window, String)>,
+}
+
+/// The pattern is not a chrono strftime pattern.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--window-format {0:?} is not a valid chrono pattern (see https://docs.rs/chrono/latest/chrono/format/strftime/)"
+)]
+pub struct BadPattern(String);
+
+impl WindowText {
+    pub fn new(pattern: &str, zone: Zone) -> Result<Self, BadPattern> {
+        let items = StrftimeItems::new(pattern)
+            .parse_to_owned()
+            .map_err(|_| BadPattern(pattern.to_string()))?;
+        if items.is_empty() {
+            return Err(BadPattern(pattern.to_string()));
+        }
+        Ok(WindowText {
+            items,
+            zone,
+            last: None,
+        })
+    }
+
+    /// The window's text, e.g. `173300-173330`.
+    pub fn format(&mut self, window: Window) -> &str {
+        if !matches!(&self.last, Some((w, _)) if *w == window) {
+            let text = format!("{}-{}", self.end(window.start), self.end(window.end));
+            self.last = Some((window, text));
+        }
+        &self.last.as_ref().expect("just set").1
+    }
+
+    fn end(&self, t: Micros) -> String {
+        match self.zone {
+            Zone::Local => self.in_zone(&Local, t),
+            Zone::Fixed(offset) => self.in_zone(&offset, t),
+        }
+    }
+
+    fn in_zone<Tz: TimeZone>(&self, zone: &Tz, t: Micros) -> String
+    where
+        Tz::Offset: std::fmt::Display,
+    {
+        // Engine times lie between years 0000 and 9999, which chrono always represents.
+        match zone.timestamp_micros(t).earliest() {
+            Some(at) => at.format_with_items(self.items.iter()).to_string(),
+            None => t.to_string(),
+        }
+    }
+}
+
+impl Default for WindowText {
+    fn default() -> Self {
+        Self::new(DEFAULT_PATTERN, Zone::Local).expect("the default pattern is valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::parse_rfc3339;
+
+    fn window(start: &str, end: &str) -> Window {
+        Window {
+            start: parse_rfc3339(start).unwrap(),
+            end: parse_rfc3339(end).unwrap(),
+        }
+    }
+
+    #[test]
+    fn formats_like_the_seed_in_the_given_zone() {
+        let w = window("2026-11-23T17:33:00Z", "2026-11-23T17:33:30Z");
+        let utc = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
+        let paris = Zone::Fixed(FixedOffset::east_opt(3600).unwrap());
+        assert_eq!(
+            WindowText::new(DEFAULT_PATTERN, utc).unwrap().format(w),
+            "173300-173330"
+        );
+        assert_eq!(
+            WindowText::new(DEFAULT_PATTERN, paris).unwrap().format(w),
+            "183300-183330"
+        );
+        let mut iso = WindowText::new("%Y-%m-%d %H:%M:%S", utc).unwrap();
+        assert_eq!(iso.format(w), "2026-11-23 17:33:00-2026-11-23 17:33:30");
+    }
+
+    #[test]
+    fn rejects_bad_patterns() {
+        assert!(WindowText::new("%Q", Zone::Local).is_err());
+        assert!(WindowText::new("", Zone::Local).is_err());
+    }
+}

@@ -1,0 +1,337 @@
+//! Event time: microseconds since the Unix epoch, parsed from RFC 3339 without a general parser and
+//! formatted the way Spark prints timestamps.
+//!
+//! The parser is on the replay hot path, so it reads the fixed RFC 3339 layout byte by byte, keeps
+//! the last calendar date it converted, and never allocates.
+
+use std::fmt;
+
+/// Microseconds since 1970-01-01T00:00:00Z. Spark's `TimestampType` has the same resolution.
+pub type Micros = i64;
+
+pub const MICROS_PER_MILLI: i64 = 1_000;
+pub const MICROS_PER_SECOND: i64 = 1_000_000;
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// Why a timestamp was rejected. The text names the part that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimestampError {
+    #[error("expected an RFC 3339 time like 2026-11-23T17:33:14.999999Z, got {0:?}")]
+    Layout(String),
+    #[error("{0} is out of range in {1:?}")]
+    Range(&'static str, String),
+}
+
+impl TimestampError {
+    fn layout(input: &[u8]) -> Self {
+        TimestampError::Layout(String::from_utf8_lossy(input).into_owned())
+    }
+    fn range(what: &'static str, input: &[u8]) -> Self {
+        TimestampError::Range(what, String::from_utf8_lossy(input).into_owned())
+    }
+}
+
+/// Parses RFC 3339 timestamps, remembering the last date so a stream of same-day times costs only
+/// the time-of-day digits.
+#[derive(Debug, Default, Clone)]
+pub struct TimestampParser {
+    last_date: [u8; 10],
+    last_days: i64,
+}
+
+impl TimestampParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `YYYY-MM-DD(T|t| )HH:MM:SS[.fraction](Z|z|±HH:MM)`; digits past microseconds are truncated, as
+    /// Spark does.
+    pub fn parse(&mut self, s: &[u8]) -> Result<Micros, TimestampError> {
+        if s.len() < 20
+            || s[4] != b'-'
+            || s[7] != b'-'
+            || !matches!(s[10], b'T' | b't' | b' ')
+            || s[13] != b':'
+            || s[16] != b':'
+        {
+            return Err(TimestampError::layout(s));
+        }
+        // The zeroed initial cache never equals ASCII digits, so it cannot match by accident.
+        let days = if s[..10] == self.last_date {
+            self.last_days
+        } else {
+            let year = digits4(s, 0).ok_or_else(|| TimestampError::layout(s))?;
+            let month = digits2(s, 5).ok_or_else(|| TimestampError::layout(s))?;
+            let day = digits2(s, 8).ok_or_else(|| TimestampError::layout(s))?;
+            if !(1..=12).contains(&month) {
+                return Err(TimestampError::range("month", s));
+            }
+            if day < 1 || day > days_in_month(year, month) {
+                return Err(TimestampError::range("day", s));
+            }
+            let days = days_from_civil(year as i64, month, day);
+            self.last_date.copy_from_slice(&s[..10]);
+            self.last_days = days;
+            days
+        };
+        let hour = digits2(s, 11).ok_or_else(|| TimestampError::layout(s))?;
+        let minute = digits2(s, 14).ok_or_else(|| TimestampError::layout(s))?;
+        let second = digits2(s, 17).ok_or_else(|| TimestampError::layout(s))?;
+        if hour > 23 {
+            return Err(TimestampError::range("hour", s));
+        }
+        if minute > 59 {
+            return Err(TimestampError::range("minute", s));
+        }
+        if second > 59 {
+            return Err(TimestampError::range("second", s));
+        }
+        let mut pos = 19;
+        let mut fraction: i64 = 0;
+        if s[pos] == b'.' {
+            pos += 1;
+            let start = pos;
+            let mut scale = 100_000;
+            while pos < s.len() && s[pos].is_ascii_digit() {
+                fraction += i64::from(s[pos] - b'0') * scale;
+                scale /= 10;
+                pos += 1;
+            }
+            if pos == start {
+                return Err(TimestampError::layout(s));
+            }
+        }
+        let offset_seconds = match &s[pos..] {
+            [b'Z' | b'z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let (Some(h), Some(m)) = (digits2(&[*h1, *h2], 0), digits2(&[*m1, *m2], 0)) else {
+                    return Err(TimestampError::layout(s));
+                };
+                if h > 23 || m > 59 {
+                    return Err(TimestampError::range("offset", s));
+                }
+                let secs = i64::from(h) * 3600 + i64::from(m) * 60;
+                if *sign == b'-' { -secs } else { secs }
+            }
+            _ => return Err(TimestampError::layout(s)),
+        };
+        let seconds = days * SECONDS_PER_DAY
+            + i64::from(hour) * 3600
+            + i64::from(minute) * 60
+            + i64::from(second)
+            - offset_seconds;
+        Ok(seconds * MICROS_PER_SECOND + fraction)
+    }
+}
+
+/// Parses one RFC 3339 timestamp (see [`TimestampParser::parse`]).
+pub fn parse_rfc3339(s: &str) -> Result<Micros, TimestampError> {
+    TimestampParser::new().parse(s.as_bytes())
+}
+
+#[inline]
+fn digits2(s: &[u8], at: usize) -> Option<u32> {
+    let (a, b) = (s[at].wrapping_sub(b'0'), s[at + 1].wrapping_sub(b'0'));
+    (a < 10 && b < 10).then(|| u32::from(a) * 10 + u32::from(b))
+}
+
+#[inline]
+fn digits4(s: &[u8], at: usize) -> Option<u32> {
+    Some(digits2(s, at)? * 100 + digits2(s, at + 2)?)
+}
+
+fn is_leap(year: u32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The calendar date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// How many fractional digits [`Utc`] prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fraction {
+    /// Always `.SSS`, as Spark's progress reports print times.
+    Millis,
+    /// Always `.SSSSSS`, as the replay file stores times.
+    Micros,
+    /// None when zero, else `.SSS` or `.SSSSSS`, whichever is exact.
+    Auto,
+}
+
+/// Displays a timestamp as RFC 3339 in UTC, e.g. `2026-11-23T17:33:00.000Z`.
+#[derive(Debug, Clone, Copy)]
+pub struct Utc(pub Micros, pub Fraction);
+
+impl fmt::Display for Utc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Utc(t, fraction) = *self;
+        let seconds = t.div_euclid(MICROS_PER_SECOND);
+        let micros = t.rem_euclid(MICROS_PER_SECOND);
+        let (year, month, day) = civil_from_days(seconds.div_euclid(SECONDS_PER_DAY));
+        let tod = seconds.rem_euclid(SECONDS_PER_DAY);
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+            tod / 3600,
+            tod / 60 % 60,
+            tod % 60
+        )?;
+        match fraction {
+            Fraction::Millis => write!(f, ".{:03}", micros / MICROS_PER_MILLI)?,
+            Fraction::Micros => write!(f, ".{micros:06}")?,
+            Fraction::Auto if micros == 0 => {}
+            Fraction::Auto if micros % MICROS_PER_MILLI == 0 => {
+                write!(f, ".{:03}", micros / MICROS_PER_MILLI)?
+            }
+            Fraction::Auto => write!(f, ".{micros:06}")?,
+        }
+        f.write_str("Z")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Micros, TimestampError> {
+        parse_rfc3339(s)
+    }
+
+    #[test]
+    fn parses_the_corpus_layout() {
+        assert_eq!(p("1970-01-01T00:00:00.000000Z"), Ok(0));
+        assert_eq!(p("2026-11-23T17:33:00Z"), Ok(1_795_455_180_000_000));
+        assert_eq!(p("2026-11-23T17:33:14.999999Z"), Ok(1_795_455_194_999_999));
+        assert_eq!(p("2026-11-23T17:33:14.5Z"), Ok(1_795_455_194_500_000));
+    }
+
+    #[test]
+    fn truncates_nanoseconds_and_applies_offsets() {
+        assert_eq!(p("1970-01-01T00:00:00.123456789Z"), Ok(123_456));
+        assert_eq!(p("1970-01-01T01:00:00+01:00"), Ok(0));
+        assert_eq!(p("1969-12-31T23:00:00-01:00"), Ok(0));
+        assert_eq!(p("1970-01-01 00:00:01z"), Ok(1_000_000));
+    }
+
+    #[test]
+    fn before_the_epoch_and_leap_days() {
+        assert_eq!(p("1969-12-31T23:59:59.999999Z"), Ok(-1));
+        assert_eq!(p("2024-02-29T00:00:00Z"), Ok(1_709_164_800_000_000));
+        assert_eq!(p("0001-01-01T00:00:00Z"), Ok(-62_135_596_800_000_000));
+    }
+
+    #[test]
+    fn rejects_what_is_not_rfc_3339() {
+        for bad in [
+            "",
+            "2026-11-23",
+            "2026-11-23T17:33:00",
+            "2026-11-23T17:33:00.Z",
+            "2026/11/23T17:33:00Z",
+            "2026-11-23T17:33:00+0100",
+            "2026-11-23T17:33:00ZZ",
+            "2O26-11-23T17:33:00Z",
+            "1795455180000",
+        ] {
+            assert!(matches!(p(bad), Err(TimestampError::Layout(_))), "{bad:?}");
+        }
+        for bad in [
+            "2026-13-01T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-11-31T00:00:00Z",
+            "2026-11-23T24:00:00Z",
+            "2026-11-23T23:60:00Z",
+            "2026-11-23T23:59:60Z",
+            "2026-11-23T23:59:59+24:00",
+        ] {
+            assert!(matches!(p(bad), Err(TimestampError::Range(..))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_date_cache_does_not_leak_between_dates() {
+        let mut parser = TimestampParser::new();
+        let a = parser.parse(b"2026-11-23T00:00:00Z").unwrap();
+        let b = parser.parse(b"2026-11-24T00:00:00Z").unwrap();
+        let c = parser.parse(b"2026-11-23T00:00:00Z").unwrap();
+        assert_eq!(b - a, 86_400 * MICROS_PER_SECOND);
+        assert_eq!(a, c);
+    }
+
+    #[test]
+    fn formats_like_spark() {
+        let t = p("2026-11-23T17:33:14.999999Z").unwrap();
+        assert_eq!(
+            Utc(t, Fraction::Millis).to_string(),
+            "2026-11-23T17:33:14.999Z"
+        );
+        assert_eq!(
+            Utc(t, Fraction::Micros).to_string(),
+            "2026-11-23T17:33:14.999999Z"
+        );
+        assert_eq!(
+            Utc(t, Fraction::Auto).to_string(),
+            "2026-11-23T17:33:14.999999Z"
+        );
+        assert_eq!(Utc(0, Fraction::Auto).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Utc(1_500, Fraction::Auto).to_string(),
+            "1970-01-01T00:00:00.001500Z"
+        );
+        assert_eq!(
+            Utc(2_000, Fraction::Auto).to_string(),
+            "1970-01-01T00:00:00.002Z"
+        );
+        assert_eq!(
+            Utc(-1, Fraction::Micros).to_string(),
+            "1969-12-31T23:59:59.999999Z"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn format_then_parse_is_identity(t in -62_135_596_800_000_000i64..253_402_300_799_999_999) {
+            let text = Utc(t, Fraction::Micros).to_string();
+            proptest::prop_assert_eq!(parse_rfc3339(&text), Ok(t));
+        }
+
+        #[test]
+        fn agrees_with_chrono(t in -62_135_596_800_000_000i64..253_402_300_799_999_999) {
+            let ours = Utc(t, Fraction::Micros).to_string();
+            let theirs = chrono::DateTime::from_timestamp_micros(t).unwrap()
+                .format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+            proptest::prop_assert_eq!(ours, theirs);
+        }
+    }
+}
