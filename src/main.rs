@@ -4,18 +4,27 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 use window_tui::app::{self, cli::Cli, error};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A bad value (a duration, say) is one line; other usage errors keep clap's tips.
+        Err(e) if e.kind() == ErrorKind::ValueValidation => {
+            let text = e.render().to_string();
+            eprintln!("window-tui: {}", text.lines().next().unwrap_or_default());
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
     match app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let status = error::exit_status(&err);
             if !error::is_broken_pipe(&err) {
-                eprintln!("window-tui: {err:#}");
+                eprintln!("window-tui: error: {err:#}");
             }
-            ExitCode::from(status)
+            ExitCode::from(error::exit_status(&err))
         }
     }
 }

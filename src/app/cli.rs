@@ -89,7 +89,8 @@ pub struct QueryArgs {
         long,
         env = "WINDOW_TUI_WINDOW",
         default_value = "30 seconds",
-        value_name = "DURATION"
+        value_name = "DURATION",
+        allow_hyphen_values = true
     )]
     pub window: Duration,
 
@@ -98,7 +99,8 @@ pub struct QueryArgs {
         long,
         env = "WINDOW_TUI_SLIDE",
         default_value = "15 seconds",
-        value_name = "DURATION"
+        value_name = "DURATION",
+        allow_hyphen_values = true
     )]
     pub slide: Duration,
 
@@ -107,7 +109,8 @@ pub struct QueryArgs {
         long,
         env = "WINDOW_TUI_WATERMARK",
         default_value = "15 seconds",
-        value_name = "DURATION"
+        value_name = "DURATION",
+        allow_hyphen_values = true
     )]
     pub watermark: Duration,
 }
@@ -226,7 +229,8 @@ pub struct GeneratorArgs {
         long,
         env = "WINDOW_TUI_DELAY",
         default_value = "2 seconds",
-        value_name = "DURATION"
+        value_name = "DURATION",
+        allow_hyphen_values = true
     )]
     pub delay: Duration,
 
@@ -294,7 +298,8 @@ pub struct LiveArgs {
         long,
         env = "WINDOW_TUI_TRIGGER",
         default_value = "15 seconds",
-        value_name = "DURATION"
+        value_name = "DURATION",
+        allow_hyphen_values = true
     )]
     pub trigger: Duration,
 
@@ -369,7 +374,8 @@ pub struct ExportArgs {
         long,
         env = "WINDOW_TUI_TRIGGER",
         default_value = "15 seconds",
-        value_name = "DURATION"
+        value_name = "DURATION",
+        allow_hyphen_values = true
     )]
     pub trigger: Duration,
 

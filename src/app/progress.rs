@@ -208,7 +208,7 @@ impl ProgressLog {
     }
 
     pub fn write(&mut self, progress: &Progress) -> anyhow::Result<()> {
-        serde_json::to_writer(&mut self.out, progress)?;
+        serde_json::to_writer(&mut self.out, progress).map_err(std::io::Error::from)?;
         self.out.write_all(b"\n")?;
         self.out.flush().context("cannot write the progress log")
     }

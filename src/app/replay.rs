@@ -43,7 +43,14 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ReplaySummary> {
                 summary.first_skipped.get_or_insert_with(|| bad.to_string());
                 continue;
             }
-            Err(ReadError::Bad(bad)) => return Err(BadInput(bad.to_string()).into()),
+            Err(ReadError::Bad(bad)) => {
+                // Rows come in ascending ticks: a bad row of a later tick means the running
+                // tick was complete, so it is still written whole.
+                if current.is_some_and(|tick| bad.tick.is_some_and(|bad_tick| bad_tick > tick)) {
+                    pipeline.finish_batch()?;
+                }
+                return Err(BadInput(bad.to_string()).into());
+            }
             Err(e @ ReadError::Io { .. }) => return Err(e.into()),
         };
         if current != Some(row.tick) {

@@ -3,16 +3,21 @@
 //!
 //! The caller owns time and I/O. At each trigger tick it asks [`Engine::tick`] what to run, then
 //! [`Engine::begin`]s a batch, pushes the batch's rows one by one and finishes it to get a
-//! [`BatchOutput`]. Rows are folded into state as they are pushed, so a batch is never buffered.
+//! [`BatchOutput`].
+//!
+//! Like Spark's partial aggregation, a batch first counts its rows per (pane, value), where a pane
+//! is the gcd of window and slide: one hash update per row, however many windows a row is in.
+//! [`Engine::finish`] folds those counts into the windows, applying the late filter per
+//! (pane, window), then evicts and emits. Rows themselves are never buffered.
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::batch::{
     BatchKind, BatchOutput, BatchStats, EmittedRow, EventTimeAccumulator, LATE_SAMPLE, LateRow,
 };
 use super::interner::{Interner, ValueId};
 use super::query::Query;
-use super::state::{Slot, StateStore};
+use super::state::StateStore;
 use super::time::{MICROS_PER_MILLI, Micros};
 use super::window::Window;
 
@@ -29,7 +34,10 @@ pub struct Engine {
     next_batch_id: u64,
     max_event_time: Option<Micros>,
     running: Running,
-    windows: WindowCache,
+    /// The running batch's rows, counted per (pane index, value).
+    partial: FxHashMap<(i64, ValueId), u64>,
+    /// The pane of the last row, `(start, index)`, so the next row in it skips the division.
+    last_pane: Option<(Micros, i64)>,
     dropped_keys: FxHashSet<(Micros, ValueId)>,
     maybe_unused: Vec<ValueId>,
     late: LateLog,
@@ -53,31 +61,6 @@ struct Running {
     watermark: Micros,
     late_threshold: Micros,
     event_times: EventTimeAccumulator,
-    updated: u64,
-    late_pairs: u64,
-}
-
-/// The windows of the last event's slide interval, so consecutive events in the same interval
-/// skip the window lookup.
-#[derive(Debug)]
-struct WindowCache {
-    last_start: Option<Micros>,
-    windows: Vec<CachedWindow>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct CachedWindow {
-    window: Window,
-    target: Target,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Target {
-    /// Closed before this batch: pairs are dropped.
-    Late,
-    Open(Slot),
-    /// Not in state yet; opened by the first row that lands in it.
-    Unopened,
 }
 
 /// The latest late pairs of the running batch, in a ring that reuses its strings.
@@ -129,10 +112,8 @@ impl Engine {
             next_batch_id: 0,
             max_event_time: None,
             running: Running::default(),
-            windows: WindowCache {
-                last_start: None,
-                windows: Vec::with_capacity(query.spec().candidates_per_event()),
-            },
+            partial: FxHashMap::default(),
+            last_pane: None,
             dropped_keys: FxHashSet::default(),
             maybe_unused: Vec::new(),
             late: LateLog::default(),
@@ -166,14 +147,13 @@ impl Engine {
             kind: Some(kind),
             watermark: self.next_watermark,
             late_threshold: self.batch_watermark,
-            ..Running::default()
+            event_times: EventTimeAccumulator::default(),
         };
         self.batch_watermark = self.next_watermark;
-        self.windows.last_start = None;
         id
     }
 
-    /// Adds one row of the running batch: counts it in every window that holds `event_time`,
+    /// Adds one row of the running batch. It counts in every window that holds `event_time`,
     /// except windows that closed before the batch began (late pairs, dropped and counted).
     ///
     /// `event_time` must lie between years 0000 and 9999, as the sources guarantee.
@@ -182,80 +162,69 @@ impl Engine {
         debug_assert!(self.running.active, "push outside a batch");
         self.running.event_times.add(event_time);
         let (id, fresh) = self.values.intern(value);
-        let last_start = self.query.spec().last_start(event_time);
-        if self.windows.last_start != Some(last_start) {
-            self.fill_window_cache(last_start);
-        }
-        let batch = self.running.id;
-        for cached in self.windows.windows.iter_mut() {
-            if event_time >= cached.window.end {
-                continue; // only when the slide does not divide the window
-            }
-            let slot = match cached.target {
-                Target::Open(slot) => slot,
-                Target::Unopened => {
-                    let slot = self.state.slot_for(cached.window.start);
-                    cached.target = Target::Open(slot);
-                    slot
-                }
-                Target::Late => {
-                    self.running.late_pairs += 1;
-                    self.dropped_keys.insert((cached.window.start, id));
-                    self.late.record(
-                        event_time,
-                        value,
-                        cached.window,
-                        self.running.late_threshold,
-                    );
-                    continue;
-                }
-            };
-            let (new_key, first_change) = self.state.increment(slot, id, batch);
-            if new_key {
-                self.values.acquire(id);
-            }
-            self.running.updated += u64::from(first_change);
-        }
         if fresh {
             self.maybe_unused.push(id);
         }
+        let spec = self.query.spec();
+        let pane = match self.last_pane {
+            Some((start, index)) if event_time >= start && event_time - start < spec.pane() => {
+                index
+            }
+            _ => {
+                let index = spec.pane_of(event_time);
+                self.last_pane = Some((index * spec.pane(), index));
+                index
+            }
+        };
+        *self.partial.entry((pane, id)).or_insert(0) += 1;
         if self.max_event_time.is_none_or(|max| event_time > max) {
             self.max_event_time = Some(event_time);
         }
+        // Keep a sample of late pairs for display; they are counted in `finish`.
+        let threshold = self.running.late_threshold;
+        for window in spec
+            .windows_of_pane(pane)
+            .take_while(|w| w.end <= threshold)
+        {
+            self.late.record(event_time, value, window, threshold);
+        }
     }
 
-    fn fill_window_cache(&mut self, last_start: Micros) {
+    /// Folds the batch's (pane, value) counts into the windows: late pairs are dropped and
+    /// counted, the rest are added to state. Returns `(keys updated, late pairs)`.
+    fn fold_partial(&mut self) -> (u64, u64) {
         let spec = *self.query.spec();
-        let late_threshold = self.running.late_threshold;
-        let state = &self.state;
-        self.windows.windows.clear();
-        self.windows
-            .windows
-            .extend((0..spec.candidates_per_event() as i64).map(|i| {
-                let window = spec.window_at(last_start - i * spec.slide());
-                let target = if window.end <= late_threshold {
-                    Target::Late
-                } else {
-                    state
-                        .slot_of(window.start)
-                        .map_or(Target::Unopened, Target::Open)
-                };
-                CachedWindow { window, target }
-            }));
-        self.windows.last_start = Some(last_start);
+        let (batch, threshold) = (self.running.id, self.running.late_threshold);
+        let (mut updated, mut late_pairs) = (0, 0);
+        for ((pane, id), rows) in self.partial.drain() {
+            for window in spec.windows_of_pane(pane) {
+                if window.end <= threshold {
+                    late_pairs += rows;
+                    self.dropped_keys.insert((window.start, id));
+                    continue;
+                }
+                let slot = self.state.slot_for(window.start);
+                let (new_key, first_change) = self.state.add(slot, id, rows, batch);
+                if new_key {
+                    self.values.acquire(id);
+                }
+                updated += u64::from(first_change);
+            }
+        }
+        (updated, late_pairs)
     }
 
-    /// Ends the running batch: emits and evicts every key whose window ended at or before the
-    /// batch's watermark, and advances the watermark for the next batch.
+    /// Ends the running batch: counts its rows into the windows, emits and evicts every key whose
+    /// window ended at or before the batch's watermark, and advances the watermark.
     pub fn finish(&mut self) -> BatchOutput {
         debug_assert!(self.running.active, "finish without begin");
+        let (updated, late_pairs) = self.fold_partial();
         let running = std::mem::take(&mut self.running);
         let dropped = self.dropped_keys.len() as u64;
         self.dropped_keys.clear();
         for id in self.maybe_unused.drain(..) {
             self.values.release_if_unused(id);
         }
-        self.windows.last_start = None;
 
         let mut rows = Vec::new();
         let size = self.query.spec().size();
@@ -292,10 +261,10 @@ impl Engine {
                 input_rows: running.event_times.count(),
                 event_time: running.event_times.stats(),
                 state_rows_total: self.state.keys() as u64,
-                state_rows_updated: running.updated,
+                state_rows_updated: updated,
                 state_rows_removed: rows.len() as u64,
                 state_rows_dropped_by_watermark: dropped,
-                late_pairs: running.late_pairs,
+                late_pairs,
                 state_memory_bytes: self.memory_bytes() as u64,
             },
             rows,

@@ -56,25 +56,20 @@ impl StateStore {
         slot
     }
 
-    /// The slot of the window starting at `start`, if it is open.
-    pub fn slot_of(&self, start: Micros) -> Option<Slot> {
-        self.by_start.get(&start).copied()
-    }
-
-    /// Adds one to `(slot, id)`. Returns `(new key, first change in this batch)`.
+    /// Adds `rows` to `(slot, id)`. Returns `(new key, first change in this batch)`.
     #[inline]
-    pub fn increment(&mut self, slot: Slot, id: ValueId, batch: u64) -> (bool, bool) {
+    pub fn add(&mut self, slot: Slot, id: ValueId, rows: u64, batch: u64) -> (bool, bool) {
         match self.slots[slot].counts.entry(id) {
             std::collections::hash_map::Entry::Occupied(mut e) => {
                 let key = e.get_mut();
-                key.count += 1;
+                key.count += rows;
                 let first = key.touched_in != batch;
                 key.touched_in = batch;
                 (false, first)
             }
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(KeyCount {
-                    count: 1,
+                    count: rows,
                     touched_in: batch,
                 });
                 self.keys += 1;

@@ -31,12 +31,14 @@ impl TimestampError {
     }
 }
 
-/// Parses RFC 3339 timestamps, remembering the last date so a stream of same-day times costs only
-/// the time-of-day digits.
+/// Parses RFC 3339 timestamps, remembering the last `YYYY-MM-DDTHH:MM` prefix it converted, so a
+/// stream of times within one minute costs only the seconds and the fraction.
 #[derive(Debug, Default, Clone)]
 pub struct TimestampParser {
-    last_date: [u8; 10],
-    last_days: i64,
+    /// The first 16 bytes of the last timestamp, as one number (zero before the first: real
+    /// prefixes hold ASCII digits, never all zero bytes).
+    prefix: u128,
+    prefix_micros: Micros,
 }
 
 impl TimestampParser {
@@ -46,43 +48,24 @@ impl TimestampParser {
 
     /// `YYYY-MM-DD(T|t| )HH:MM:SS[.fraction](Z|z|±HH:MM)`; digits past microseconds are truncated, as
     /// Spark does.
+    #[inline]
     pub fn parse(&mut self, s: &[u8]) -> Result<Micros, TimestampError> {
-        if s.len() < 20
-            || s[4] != b'-'
-            || s[7] != b'-'
-            || !matches!(s[10], b'T' | b't' | b' ')
-            || s[13] != b':'
-            || s[16] != b':'
-        {
+        let Some(head) = s.first_chunk::<16>() else {
+            return Err(TimestampError::layout(s));
+        };
+        let prefix = u128::from_le_bytes(*head);
+        let base = if prefix == self.prefix {
+            self.prefix_micros
+        } else {
+            let micros = parse_prefix(s)?;
+            self.prefix = prefix;
+            self.prefix_micros = micros;
+            micros
+        };
+        if s.len() < 20 || s[16] != b':' {
             return Err(TimestampError::layout(s));
         }
-        // The zeroed initial cache never equals ASCII digits, so it cannot match by accident.
-        let days = if s[..10] == self.last_date {
-            self.last_days
-        } else {
-            let year = digits4(s, 0).ok_or_else(|| TimestampError::layout(s))?;
-            let month = digits2(s, 5).ok_or_else(|| TimestampError::layout(s))?;
-            let day = digits2(s, 8).ok_or_else(|| TimestampError::layout(s))?;
-            if !(1..=12).contains(&month) {
-                return Err(TimestampError::range("month", s));
-            }
-            if day < 1 || day > days_in_month(year, month) {
-                return Err(TimestampError::range("day", s));
-            }
-            let days = days_from_civil(year as i64, month, day);
-            self.last_date.copy_from_slice(&s[..10]);
-            self.last_days = days;
-            days
-        };
-        let hour = digits2(s, 11).ok_or_else(|| TimestampError::layout(s))?;
-        let minute = digits2(s, 14).ok_or_else(|| TimestampError::layout(s))?;
         let second = digits2(s, 17).ok_or_else(|| TimestampError::layout(s))?;
-        if hour > 23 {
-            return Err(TimestampError::range("hour", s));
-        }
-        if minute > 59 {
-            return Err(TimestampError::range("minute", s));
-        }
         if second > 59 {
             return Err(TimestampError::range("second", s));
         }
@@ -115,13 +98,35 @@ impl TimestampParser {
             }
             _ => return Err(TimestampError::layout(s)),
         };
-        let seconds = days * SECONDS_PER_DAY
-            + i64::from(hour) * 3600
-            + i64::from(minute) * 60
-            + i64::from(second)
-            - offset_seconds;
-        Ok(seconds * MICROS_PER_SECOND + fraction)
+        Ok(base + (i64::from(second) - offset_seconds) * MICROS_PER_SECOND + fraction)
     }
+}
+
+/// `YYYY-MM-DDTHH:MM` as microseconds (before any offset), checked.
+fn parse_prefix(s: &[u8]) -> Result<Micros, TimestampError> {
+    if s[4] != b'-' || s[7] != b'-' || !matches!(s[10], b'T' | b't' | b' ') || s[13] != b':' {
+        return Err(TimestampError::layout(s));
+    }
+    let field = |at| digits2(s, at).ok_or_else(|| TimestampError::layout(s));
+    let year = digits4(s, 0).ok_or_else(|| TimestampError::layout(s))?;
+    let (month, day, hour, minute) = (field(5)?, field(8)?, field(11)?, field(14)?);
+    if !(1..=12).contains(&month) {
+        return Err(TimestampError::range("month", s));
+    }
+    if day < 1 || day > days_in_month(year, month) {
+        return Err(TimestampError::range("day", s));
+    }
+    if hour > 23 {
+        return Err(TimestampError::range("hour", s));
+    }
+    if minute > 59 {
+        return Err(TimestampError::range("minute", s));
+    }
+    let days = days_from_civil(i64::from(year), month, day);
+    Ok(
+        (days * SECONDS_PER_DAY + i64::from(hour) * 3600 + i64::from(minute) * 60)
+            * MICROS_PER_SECOND,
+    )
 }
 
 /// Parses one RFC 3339 timestamp (see [`TimestampParser::parse`]).
@@ -280,13 +285,26 @@ mod tests {
     }
 
     #[test]
-    fn the_date_cache_does_not_leak_between_dates() {
+    fn the_prefix_cache_does_not_leak_between_minutes_or_zones() {
         let mut parser = TimestampParser::new();
         let a = parser.parse(b"2026-11-23T00:00:00Z").unwrap();
         let b = parser.parse(b"2026-11-24T00:00:00Z").unwrap();
         let c = parser.parse(b"2026-11-23T00:00:00Z").unwrap();
         assert_eq!(b - a, 86_400 * MICROS_PER_SECOND);
         assert_eq!(a, c);
+        assert_eq!(
+            parser.parse(b"2026-11-23T00:01:00Z").unwrap() - a,
+            60 * MICROS_PER_SECOND
+        );
+        assert_eq!(
+            parser.parse(b"2026-11-23T00:00:00+01:00").unwrap(),
+            a - 3_600 * MICROS_PER_SECOND
+        );
+        assert!(
+            parser.parse(b"2026-11-23T00:00:61Z").is_err(),
+            "seconds are checked every time"
+        );
+        assert!(parser.parse(b"2026-11-23T00:00:0xZ").is_err());
     }
 
     #[test]

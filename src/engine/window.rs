@@ -30,6 +30,7 @@ pub struct WindowSpec {
     size: Micros,
     slide: Micros,
     per_event: usize,
+    pane: Micros,
 }
 
 impl WindowSpec {
@@ -41,7 +42,31 @@ impl WindowSpec {
             slide,
             // Spark's `maxNumOverlapping`: ceil(size / slide).
             per_event: (size / slide + i64::from(size % slide != 0)) as usize,
+            pane: gcd(size, slide),
         }
+    }
+
+    /// The pane length: gcd(size, slide). Every window boundary falls on a pane boundary, so all
+    /// events of one pane belong to exactly the same windows.
+    pub fn pane(&self) -> Micros {
+        self.pane
+    }
+
+    /// The pane holding `t`, by index (`t` lies in `[index × pane, (index + 1) × pane)`).
+    #[inline]
+    pub fn pane_of(&self, t: Micros) -> i64 {
+        t.div_euclid(self.pane)
+    }
+
+    /// Every window holding the pane `index`, earliest start first.
+    pub fn windows_of_pane(&self, index: i64) -> impl Iterator<Item = Window> + use<> {
+        let spec = *self;
+        let pane_start = index * spec.pane;
+        // Starts are multiples of the slide in (pane_start - size, pane_start].
+        let first = (pane_start - spec.size).div_euclid(spec.slide) * spec.slide + spec.slide;
+        (0..)
+            .map(move |i| spec.window_at(first + i * spec.slide))
+            .take_while(move |w| w.start <= pane_start)
     }
 
     pub fn size(&self) -> Micros {
@@ -82,6 +107,10 @@ impl WindowSpec {
             .map(move |i| spec.window_at(last - i * spec.slide))
             .filter(move |w| w.start <= t && t < w.end)
     }
+}
+
+fn gcd(a: Micros, b: Micros) -> Micros {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 #[cfg(test)]
@@ -140,7 +169,12 @@ mod tests {
                 .filter(|s| s.rem_euclid(slide) == 0 && *s <= t && t < s + size)
                 .collect();
             want.reverse();
-            proptest::prop_assert_eq!(got, want);
+            proptest::prop_assert_eq!(&got, &want);
+            // The event's pane has the same windows.
+            let mut by_pane: Vec<Micros> =
+                spec.windows_of_pane(spec.pane_of(t)).map(|w| w.start).collect();
+            by_pane.reverse();
+            proptest::prop_assert_eq!(by_pane, got);
         }
     }
 }

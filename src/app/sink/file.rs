@@ -3,6 +3,7 @@
 //! rows (RFC 4180, no header), written aside and renamed into place, then listed in the log
 //! `OUTPUT/_spark_metadata/<batchId>`.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -52,7 +53,7 @@ impl FileSink {
         &self,
         dir: &Path,
         file_name: &str,
-        rows: &[EmittedRow],
+        rows: &[&EmittedRow],
     ) -> anyhow::Result<LogEntry> {
         durable::create_dir(dir)?;
         let path = dir.join(file_name);
@@ -87,12 +88,18 @@ impl FileSink {
 
 impl Sink for FileSink {
     fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
+        // One part file per partition: windows whose text is the same (a coarse
+        // --window-format) share a folder, and so a file.
+        let mut partitions: BTreeMap<String, Vec<&EmittedRow>> = BTreeMap::new();
+        for group in batch.rows.chunk_by(|a, b| a.window == b.window) {
+            let text = escape_path_name(self.windows.format(group[0].window));
+            partitions.entry(text).or_default().extend(group);
+        }
         let file_name = format!("part-00000-{}.c000.csv", uuid::Uuid::new_v4());
         let mut entries = Vec::new();
-        for group in batch.rows.chunk_by(|a, b| a.window == b.window) {
-            let text = self.windows.format(group[0].window);
-            let dir = self.root.join(format!("window={}", escape_path_name(text)));
-            entries.push(self.write_part(&dir, &file_name, group)?);
+        for (text, rows) in &partitions {
+            let dir = self.root.join(format!("window={text}"));
+            entries.push(self.write_part(&dir, &file_name, rows)?);
         }
         self.log
             .add(batch.id, &entries)

@@ -51,7 +51,8 @@ impl<W: Write> Sink for JsonSink<W> {
                 value: &row.value,
                 count: row.count,
             };
-            serde_json::to_writer(&mut self.out, &line)?;
+            // As an io::Error, so a closed pipe is recognised as one.
+            serde_json::to_writer(&mut self.out, &line).map_err(std::io::Error::from)?;
             self.out.write_all(b"\n")?;
         }
         self.out.flush()?;

@@ -1,4 +1,6 @@
-//! Sources of rows: a recorded replay file (and, for live runs, the socket reader and the
-//! embedded generator).
+//! Sources of rows: a recorded replay file, and for live runs the socket reader with its line
+//! splitting and decoding, feeding the inbox the trigger drains.
 
+pub mod inbox;
+pub mod lines;
 pub mod replay_file;

@@ -34,6 +34,8 @@ pub struct BadRow {
     pub file: String,
     pub line: u64,
     pub problem: String,
+    /// The row's batch tick, when that column could be read.
+    pub tick: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,10 +123,15 @@ impl<R: Read> ReplayReader<R> {
     }
 
     fn bad(&self, line: u64, problem: impl Into<String>) -> ReadError {
+        self.bad_in_tick(line, None, problem)
+    }
+
+    fn bad_in_tick(&self, line: u64, tick: Option<u64>, problem: impl Into<String>) -> ReadError {
         ReadError::Bad(BadRow {
             file: self.file.clone(),
             line,
             problem: problem.into(),
+            tick,
         })
     }
 
@@ -188,22 +195,36 @@ impl<R: Read> ReplayReader<R> {
     /// The next row, or `None` at the end of the file. After an error the reader has moved past
     /// the bad row, so a caller that skips bad rows can go on.
     pub fn next_row(&mut self) -> Result<Option<Row<'_>>, ReadError> {
+        if let Some((tick, event_time, value, line)) = self.plain_row() {
+            return match std::str::from_utf8(&self.buf[value]) {
+                Ok(value) => Ok(Some(Row {
+                    tick,
+                    event_time,
+                    value,
+                    line,
+                })),
+                Err(e) => Err(self.bad_in_tick(line, Some(tick), not_utf8(&e))),
+            };
+        }
         let Some(record) = self.next_record()? else {
             return Ok(None);
         };
         let line = record.line;
+        let [tick, time, value] = &record.fields;
+        let tick_text = self.field(tick);
+        let tick = parse_u64(tick_text);
         if record.count != 3 {
-            return Err(self.bad(
+            return Err(self.bad_in_tick(
                 line,
+                tick,
                 format!(
                     "expected 3 columns (batch,event_time,value), found {}; quote a value that holds commas",
                     record.count
                 ),
             ));
         }
-        let [tick, time, value] = &record.fields;
-        let Some(tick) = parse_u64(self.field(tick)) else {
-            let text = String::from_utf8_lossy(self.field(tick)).into_owned();
+        let Some(tick) = tick else {
+            let text = String::from_utf8_lossy(tick_text).into_owned();
             return Err(self.bad(line, format!("batch {text:?} is not a whole number")));
         };
         let time = match time.0 {
@@ -212,7 +233,7 @@ impl<R: Read> ReplayReader<R> {
         };
         let event_time = match self.times.parse(time) {
             Ok(t) => t,
-            Err(e) => return Err(self.bad(line, format!("event_time: {e}"))),
+            Err(e) => return Err(self.bad_in_tick(line, Some(tick), format!("event_time: {e}"))),
         };
         if let Some(last) = self.last_tick
             && tick < last
@@ -232,14 +253,56 @@ impl<R: Read> ReplayReader<R> {
                 value,
                 line,
             })),
-            Err(e) => Err(self.bad(
-                line,
-                format!(
-                    "value is not valid UTF-8 (bad byte at offset {})",
-                    e.valid_up_to()
-                ),
-            )),
+            Err(e) => Err(self.bad_in_tick(line, Some(tick), not_utf8(&e))),
         }
+    }
+
+    /// The fast path for the usual row: complete in the buffer, no quotes, three columns, a
+    /// valid time and batch order. Returns `(tick, time, value bytes, line)` and moves past the
+    /// row; anything else is left untouched for [`Self::next_record`], which reports it.
+    #[inline]
+    fn plain_row(&mut self) -> Option<(u64, Micros, Range<usize>, u64)> {
+        if self.skipping {
+            return None;
+        }
+        let data = &self.buf[self.pos..self.end];
+        let newline = memchr(b'\n', data)?;
+        let mut line = &data[..newline];
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
+        }
+        let digits = line
+            .iter()
+            .take(19)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits == 0 || line.get(digits) != Some(&b',') {
+            return None;
+        }
+        let tick = line[..digits]
+            .iter()
+            .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        let rest = &line[digits + 1..];
+        let comma = memchr(b',', rest)?;
+        let (time, value) = (&rest[..comma], &rest[comma + 1..]);
+        if value.first() == Some(&b'"') || memchr(b',', value).is_some() {
+            return None;
+        }
+        if self.last_tick.is_some_and(|last| tick < last) {
+            return None;
+        }
+        let event_time = self.times.parse(time).ok()?;
+        let value_start = self.pos + digits + 1 + comma + 1;
+        let row_line = self.line;
+        self.pos += newline + 1;
+        self.line += 1;
+        self.last_tick = Some(tick);
+        Some((
+            tick,
+            event_time,
+            value_start..value_start + value.len(),
+            row_line,
+        ))
     }
 
     /// Finds the next record (skipping empty lines) and moves past it.
@@ -473,6 +536,13 @@ impl<R: Read> ReplayReader<R> {
         self.line += newlines + 1;
         Scan::Record(record)
     }
+}
+
+fn not_utf8(e: &std::str::Utf8Error) -> String {
+    format!(
+        "value is not valid UTF-8 (bad byte at offset {})",
+        e.valid_up_to()
+    )
 }
 
 fn parse_u64(digits: &[u8]) -> Option<u64> {

@@ -1,0 +1,161 @@
+//! Rows waiting for the next trigger tick, handed from the socket reader to the trigger thread.
+//!
+//! Values are stored back to back in one string with their event times, so a million lines cost
+//! two growing buffers, not a million allocations; the trigger swaps the whole buffer out at each
+//! tick. When the buffer holds more than its limit, the reader waits (and TCP pushes back on the
+//! sender) instead of buffering without bound.
+
+use std::sync::Mutex;
+
+use tokio::sync::Notify;
+
+use crate::engine::Micros;
+
+/// Stamped rows, values back to back.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Rows {
+    text: String,
+    /// Each row's event time and the end of its value in `text`.
+    rows: Vec<(Micros, usize)>,
+}
+
+impl Rows {
+    pub fn push(&mut self, event_time: Micros, value: &str) {
+        self.text.push_str(value);
+        self.rows.push((event_time, self.text.len()));
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Bytes of value text held.
+    pub fn bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.rows.clear();
+    }
+
+    /// Moves every row of `other` to the end of `self`.
+    pub fn append(&mut self, other: &mut Rows) {
+        let base = self.text.len();
+        self.text.push_str(&other.text);
+        self.rows
+            .extend(other.rows.iter().map(|&(t, end)| (t, base + end)));
+        other.clear();
+    }
+
+    /// `(event time, value)` in arrival order.
+    pub fn iter(&self) -> impl Iterator<Item = (Micros, &str)> {
+        let mut start = 0;
+        self.rows.iter().map(move |&(t, end)| {
+            let value = &self.text[start..end];
+            start = end;
+            (t, value)
+        })
+    }
+}
+
+/// The rows since the last tick, shared by the reader (async) and the trigger thread.
+#[derive(Debug)]
+pub struct Inbox {
+    rows: Mutex<Rows>,
+    drained: Notify,
+    limit_bytes: usize,
+}
+
+impl Inbox {
+    /// An inbox that makes writers wait once it holds `limit_bytes` of values.
+    pub fn new(limit_bytes: usize) -> Self {
+        Inbox {
+            rows: Mutex::new(Rows::default()),
+            drained: Notify::new(),
+            limit_bytes,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Rows> {
+        // A panic while holding the lock cannot leave `Rows` half-updated in a way that matters
+        // (push appends text, then its end), so a poisoned lock is still usable.
+        self.rows.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until the inbox is below its limit.
+    pub async fn wait_for_room(&self) {
+        loop {
+            let drained = self.drained.notified();
+            if self.lock().bytes() < self.limit_bytes {
+                return;
+            }
+            drained.await;
+        }
+    }
+
+    /// Adds rows (moving them out of `rows`).
+    pub fn put(&self, rows: &mut Rows) {
+        if !rows.is_empty() {
+            self.lock().append(rows);
+        }
+    }
+
+    /// Swaps everything waiting into `into` (which should be empty) and wakes a waiting writer.
+    pub fn take(&self, into: &mut Rows) {
+        std::mem::swap(&mut *self.lock(), into);
+        self.drained.notify_waiters();
+    }
+
+    /// Rows waiting now.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_keep_values_and_times_in_order() {
+        let mut a = Rows::default();
+        a.push(1, "x");
+        a.push(2, "");
+        let mut b = Rows::default();
+        b.push(3, "yz");
+        a.append(&mut b);
+        assert!(b.is_empty());
+        assert_eq!(a.iter().collect::<Vec<_>>(), vec![(1, "x"), (2, ""), (3, "yz")]);
+        assert_eq!(a.bytes(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_full_inbox_makes_the_writer_wait_until_the_trigger_drains_it() {
+        let inbox = std::sync::Arc::new(Inbox::new(4));
+        let mut rows = Rows::default();
+        rows.push(0, "12345");
+        inbox.put(&mut rows);
+        let waiter = tokio::spawn({
+            let inbox = inbox.clone();
+            async move { inbox.wait_for_room().await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished(), "over the limit: the writer waits");
+        let mut taken = Rows::default();
+        inbox.take(&mut taken);
+        assert_eq!(taken.len(), 1);
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+            .await
+            .expect("woken by take")
+            .unwrap();
+    }
+}
