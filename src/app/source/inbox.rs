@@ -134,7 +134,10 @@ mod tests {
         b.push(3, "yz");
         a.append(&mut b);
         assert!(b.is_empty());
-        assert_eq!(a.iter().collect::<Vec<_>>(), vec![(1, "x"), (2, ""), (3, "yz")]);
+        assert_eq!(
+            a.iter().collect::<Vec<_>>(),
+            vec![(1, "x"), (2, ""), (3, "yz")]
+        );
         assert_eq!(a.bytes(), 3);
     }
 

@@ -137,7 +137,10 @@ impl LineDecoder {
                 let (time, value) = (&line[..comma], &line[comma + 1..]);
                 let time = time.trim_ascii();
                 let event_time = if !time.is_empty()
-                    && time.iter().enumerate().all(|(i, b)| b.is_ascii_digit() || (i == 0 && *b == b'-'))
+                    && time
+                        .iter()
+                        .enumerate()
+                        .all(|(i, b)| b.is_ascii_digit() || (i == 0 && *b == b'-'))
                 {
                     let millis: i64 = utf8(time)?.parse().map_err(|_| Rejection::BadPayload)?;
                     if !(MIN_MILLIS..=MAX_MILLIS).contains(&millis) {
@@ -178,7 +181,12 @@ mod tests {
     fn lines_across_chunks_lf_and_crlf() {
         assert_eq!(
             split(&[b"1\n2", b"3\r", b"\n\n4"], 10),
-            vec![Ok("1".into()), Ok("23".into()), Ok("".into()), Ok("4".into())]
+            vec![
+                Ok("1".into()),
+                Ok("23".into()),
+                Ok("".into()),
+                Ok("4".into())
+            ]
         );
     }
 
@@ -191,10 +199,17 @@ mod tests {
             .collect();
         assert_eq!(
             split(&chunks, 1 << 20),
-            vec![Ok("before".into()), Err(Rejection::TooLong), Ok("after".into())]
+            vec![
+                Ok("before".into()),
+                Err(Rejection::TooLong),
+                Ok("after".into())
+            ]
         );
         // A complete line over the limit inside one chunk.
-        assert_eq!(split(&[b"12345\n1\n"], 4), vec![Err(Rejection::TooLong), Ok("1".into())]);
+        assert_eq!(
+            split(&[b"12345\n1\n"], 4),
+            vec![Err(Rejection::TooLong), Ok("1".into())]
+        );
     }
 
     #[test]
@@ -205,15 +220,24 @@ mod tests {
         assert_eq!(arrival.decode(b"\xff", 42), Err(Rejection::NotUtf8));
 
         let mut payload = LineDecoder::new(EventTimeFrom::Payload);
-        assert_eq!(payload.decode(b"1795455180000,9", 0), Ok((1_795_455_180_000_000, "9")));
+        assert_eq!(
+            payload.decode(b"1795455180000,9", 0),
+            Ok((1_795_455_180_000_000, "9"))
+        );
         assert_eq!(payload.decode(b"-1000,x", 0), Ok((-1_000_000, "x")));
         assert_eq!(
             payload.decode(b"2026-11-23T17:33:00Z,a,b", 0),
             Ok((1_795_455_180_000_000, "a,b"))
         );
         assert_eq!(payload.decode(b"no comma", 0), Err(Rejection::BadPayload));
-        assert_eq!(payload.decode(b"yesterday,1", 0), Err(Rejection::BadPayload));
-        assert_eq!(payload.decode(b"99999999999999999,1", 0), Err(Rejection::BadPayload));
+        assert_eq!(
+            payload.decode(b"yesterday,1", 0),
+            Err(Rejection::BadPayload)
+        );
+        assert_eq!(
+            payload.decode(b"99999999999999999,1", 0),
+            Err(Rejection::BadPayload)
+        );
         assert_eq!(payload.decode(b"1,\xff", 0), Err(Rejection::NotUtf8));
     }
 }
