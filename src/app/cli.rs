@@ -238,14 +238,9 @@ pub struct GeneratorArgs {
     #[arg(long, env = "WINDOW_TUI_REPEAT", default_value_t = 1, value_name = "N")]
     pub repeat: u64,
 
-    /// Lines per round.
-    #[arg(
-        long,
-        env = "WINDOW_TUI_COUNT",
-        default_value_t = 1000,
-        value_name = "N"
-    )]
-    pub count: u64,
+    /// Lines per round (default: 1000 random values, or every line of --file).
+    #[arg(long, env = "WINDOW_TUI_COUNT", value_name = "N")]
+    pub count: Option<u64>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -269,6 +264,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub generator: GeneratorArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// Where a live run's event time comes from.
@@ -354,14 +352,26 @@ pub struct LiveArgs {
     #[arg(long, env = "WINDOW_TUI_CLEAN")]
     pub clean: bool,
 
-    /// Log file (the dashboard never logs over the screen).
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// Where diagnostics go.
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// Log file. By default the dashboard logs to $XDG_STATE_HOME/window-tui/window-tui.log (never
+    /// over the screen) and headless runs log to stderr.
+    #[arg(long, env = "WINDOW_TUI_LOG", value_name = "FILE")]
+    pub log: Option<PathBuf>,
+
+    /// Log level or filter (`info`, `debug`, `window_tui=trace`).
     #[arg(
         long,
-        env = "WINDOW_TUI_LOG",
-        default_value = "window-tui.log",
-        value_name = "FILE"
+        env = "WINDOW_TUI_LOG_LEVEL",
+        default_value = "info",
+        value_name = "FILTER"
     )]
-    pub log: PathBuf,
+    pub log_level: String,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -4,9 +4,13 @@
 pub mod cli;
 pub mod durable;
 pub mod error;
+pub mod headless;
+pub mod live;
+pub mod logging;
 pub mod pipeline;
 pub mod progress;
 pub mod replay;
+pub mod serve;
 pub mod sink;
 pub mod source;
 
@@ -26,6 +30,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        _ => Err(error::BadInput("not implemented yet".into()).into()),
+        Some(Command::Serve(args)) => serve::run(&args),
+        Some(Command::ExportSpark(_)) => Err(error::BadInput("not implemented yet".into()).into()),
+        None => {
+            use std::io::IsTerminal;
+            if !cli.live.headless && !std::io::stdout().is_terminal() {
+                eprintln!("window-tui: stdout is not a terminal; running headless (--headless)");
+            }
+            headless::run(&cli.live)
+        }
     }
 }
+pub mod server;

@@ -6,12 +6,12 @@ use std::time::{Instant, SystemTime};
 use anyhow::Context;
 
 use crate::app::progress::{Progress, ProgressLog, QueryIdentity, Timing};
-use crate::app::sink::Sinks;
+use crate::app::sink::SinkSet;
 use crate::engine::{BatchOutput, Engine, Micros, Tick};
 
 pub struct Pipeline {
     engine: Engine,
-    sinks: Sinks,
+    sinks: SinkSet,
     progress: Option<ProgressLog>,
     identity: QueryIdentity,
     previous_trigger: Option<Instant>,
@@ -21,12 +21,10 @@ pub struct Pipeline {
 impl Pipeline {
     pub fn new(
         engine: Engine,
-        sinks: Sinks,
+        sinks: SinkSet,
         progress: Option<ProgressLog>,
-        mut identity: QueryIdentity,
+        identity: QueryIdentity,
     ) -> Self {
-        let described: Vec<String> = sinks.iter().map(|s| s.describe()).collect();
-        identity.sink = described.join(", ");
         Pipeline {
             engine,
             sinks,
@@ -39,6 +37,14 @@ impl Pipeline {
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    pub fn sinks(&self) -> &SinkSet {
+        &self.sinks
+    }
+
+    pub fn sinks_mut(&mut self) -> &mut SinkSet {
+        &mut self.sinks
     }
 
     /// A trigger tick: starts the batch the trigger rule calls for, if any, and returns its id.
@@ -64,10 +70,7 @@ impl Pipeline {
             .context("finish_batch without a running batch")?;
         let output = self.engine.finish();
         let sinks_started = Instant::now();
-        for sink in &mut self.sinks {
-            sink.write_batch(&output)
-                .with_context(|| format!("batch {}: {}", output.id, sink.describe()))?;
-        }
+        self.sinks.write_batch(&output)?;
         let timing = Timing {
             started,
             since_previous: self.previous_trigger.map(|p| clock.duration_since(p)),
@@ -77,6 +80,7 @@ impl Pipeline {
         };
         self.previous_trigger = Some(clock);
         if let Some(log) = &mut self.progress {
+            self.identity.sink = self.sinks.describe();
             log.write(&Progress::new(&output, &timing, &self.identity))?;
         }
         Ok(output)

@@ -30,7 +30,7 @@ impl<W: Write> ConsoleSink<W> {
     }
 }
 
-impl<W: Write> Sink for ConsoleSink<W> {
+impl<W: Write + Send> Sink for ConsoleSink<W> {
     fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
         let shown = batch.rows.len().min(SHOW_ROWS);
         let cells: Vec<[String; 3]> = batch.rows[..shown]

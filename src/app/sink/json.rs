@@ -39,7 +39,7 @@ pub fn rfc3339<S: serde::Serializer>(t: &Micros, s: S) -> Result<S::Ok, S::Error
     s.collect_str(&Utc(*t, Fraction::Auto))
 }
 
-impl<W: Write> Sink for JsonSink<W> {
+impl<W: Write + Send> Sink for JsonSink<W> {
     fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
         for row in &batch.rows {
             let line = Row {

@@ -7,48 +7,165 @@ pub mod json;
 pub mod sink_log;
 pub mod window_text;
 
-use crate::engine::BatchOutput;
-
-/// The sinks a pipeline writes to, in order.
-pub type Sinks = Vec<Box<dyn Sink>>;
-
-/// One destination for finished batches.
-pub trait Sink {
-    /// Writes a finished batch, whole, before returning.
-    fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()>;
-
-    /// A one-line description for progress reports (`sink.description`).
-    fn describe(&self) -> String;
-}
-
 use std::io::{self, BufWriter};
 
 use crate::app::cli::{SinkArgs, SinkKind};
 use crate::app::error::OrBadInput;
 use crate::app::progress::ProgressLog;
+use crate::engine::BatchOutput;
+
+/// One destination for finished batches.
+pub trait Sink: Send {
+    /// Writes a finished batch, whole, before returning.
+    fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()>;
+
+    /// A one-line description for progress reports (`sink.description`).
+    fn describe(&self) -> String;
+
+    /// Files written so far (the file sink's part files).
+    fn files_written(&self) -> u64 {
+        0
+    }
+}
+
+/// Opens a sink of a kind, when it is first switched on.
+pub type SinkOpener = Box<dyn FnMut(SinkKind) -> anyhow::Result<Box<dyn Sink>> + Send>;
+
+/// The sinks of a run, each on or off; a sink is opened when it is first switched on.
+pub struct SinkSet {
+    opener: SinkOpener,
+    slots: Vec<Slot>,
+}
+
+struct Slot {
+    kind: SinkKind,
+    sink: Option<Box<dyn Sink>>,
+    enabled: bool,
+    batches: u64,
+    rows: u64,
+    error: Option<String>,
+}
+
+/// A sink's state, for the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkStatus {
+    pub kind: SinkKind,
+    pub enabled: bool,
+    pub description: Option<String>,
+    pub batches: u64,
+    pub rows: u64,
+    pub files: u64,
+    /// The last write failed with this.
+    pub error: Option<String>,
+}
+
+impl SinkSet {
+    /// Opens the `enabled` sinks now, so a bad output folder is an error before anything runs.
+    pub fn new(opener: SinkOpener, enabled: &[SinkKind]) -> anyhow::Result<Self> {
+        let mut set = SinkSet {
+            opener,
+            slots: Vec::new(),
+        };
+        for &kind in enabled {
+            set.set_enabled(kind, true)?;
+        }
+        Ok(set)
+    }
+
+    /// Switches a sink on (opening it the first time) or off.
+    pub fn set_enabled(&mut self, kind: SinkKind, on: bool) -> anyhow::Result<()> {
+        let index = match self.slots.iter().position(|s| s.kind == kind) {
+            Some(index) => index,
+            None => {
+                self.slots.push(Slot {
+                    kind,
+                    sink: None,
+                    enabled: false,
+                    batches: 0,
+                    rows: 0,
+                    error: None,
+                });
+                self.slots.len() - 1
+            }
+        };
+        let slot = &mut self.slots[index];
+        if on && slot.sink.is_none() {
+            slot.sink = Some((self.opener)(kind)?);
+        }
+        slot.enabled = on;
+        Ok(())
+    }
+
+    pub fn is_enabled(&self, kind: SinkKind) -> bool {
+        self.slots.iter().any(|s| s.kind == kind && s.enabled)
+    }
+
+    /// Writes the batch to every sink that is on, in the order they were first switched on.
+    pub fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
+        for slot in self.slots.iter_mut().filter(|s| s.enabled) {
+            let Some(sink) = slot.sink.as_mut() else {
+                continue;
+            };
+            if let Err(e) = sink.write_batch(batch) {
+                slot.error = Some(format!("{e:#}"));
+                return Err(e.context(format!("batch {}: {}", batch.id, sink.describe())));
+            }
+            slot.error = None;
+            slot.batches += 1;
+            slot.rows += batch.rows.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// The sinks that are on, for progress reports.
+    pub fn describe(&self) -> String {
+        let names: Vec<String> = self
+            .slots
+            .iter()
+            .filter(|s| s.enabled)
+            .filter_map(|s| s.sink.as_ref().map(|sink| sink.describe()))
+            .collect();
+        names.join(", ")
+    }
+
+    pub fn status(&self) -> Vec<SinkStatus> {
+        self.slots
+            .iter()
+            .map(|s| SinkStatus {
+                kind: s.kind,
+                enabled: s.enabled,
+                description: s.sink.as_ref().map(|sink| sink.describe()),
+                batches: s.batches,
+                rows: s.rows,
+                files: s.sink.as_ref().map_or(0, |sink| sink.files_written()),
+                error: s.error.clone(),
+            })
+            .collect()
+    }
+}
 
 /// Standard output, buffered; sinks flush at the end of every batch.
 pub fn stdout() -> BufWriter<io::Stdout> {
     BufWriter::with_capacity(64 * 1024, io::stdout())
 }
 
-/// Opens the sinks `--sink` names (each once) and the `--progress` log.
-pub fn open(args: &SinkArgs) -> anyhow::Result<(Sinks, Option<ProgressLog>)> {
+/// Opens sinks that write to stdout (console, json) and to `args.output` (file).
+pub fn stdout_opener(args: &SinkArgs) -> anyhow::Result<SinkOpener> {
     let windows = window_text::WindowText::new(&args.window_format, window_text::Zone::Local)
         .or_bad_input()?;
-    let mut sinks: Sinks = Vec::new();
-    let mut seen = Vec::new();
-    for kind in &args.sinks {
-        if seen.contains(kind) {
-            continue;
-        }
-        seen.push(*kind);
-        sinks.push(match kind {
+    let output = args.output.clone();
+    Ok(Box::new(move |kind| {
+        Ok(match kind {
             SinkKind::Console => Box::new(console::ConsoleSink::new(stdout(), windows.clone())),
-            SinkKind::File => Box::new(file::FileSink::open(&args.output, windows.clone())?),
+            SinkKind::File => Box::new(file::FileSink::open(&output, windows.clone())?),
             SinkKind::Json => Box::new(json::JsonSink::new(stdout())),
-        });
-    }
+        })
+    }))
+}
+
+/// The sinks `--sink` names, writing to stdout and the output folder, and the `--progress` log.
+pub fn open(args: &SinkArgs) -> anyhow::Result<(SinkSet, Option<ProgressLog>)> {
+    let sinks = SinkSet::new(stdout_opener(args)?, &args.sinks)?;
     let progress = args
         .progress
         .as_deref()

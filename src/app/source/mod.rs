@@ -4,3 +4,4 @@
 pub mod inbox;
 pub mod lines;
 pub mod replay_file;
+pub mod socket;

@@ -1,0 +1,164 @@
+//! The live pipeline: an embedded stream server (or an external one), the socket reader, and the
+//! trigger thread running batches through the pipeline. Headless runs and the dashboard start it
+//! the same way and differ only in their sinks and observer.
+
+pub mod record;
+pub mod trigger;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::app::cli::EventTimeFrom;
+use crate::app::pipeline::Pipeline;
+use crate::app::server::{self, Echo, Pace, Program, Sent};
+use crate::app::source::inbox::Inbox;
+use crate::app::source::socket::{self, Connection, ReaderConfig, ReaderStats};
+use record::Recorder;
+use trigger::{Control, LiveSummary, Observer, TriggerLoop};
+
+/// Where the stream comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The seed's server, embedded on a loopback port; the run ends when its program does.
+    Embedded { program: Program, pace: Pace },
+    /// A server elsewhere; the reader reconnects whenever it goes away.
+    External { host: String, port: u16 },
+}
+
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    pub source: Source,
+    pub trigger: Duration,
+    pub event_time: EventTimeFrom,
+    pub max_line_bytes: usize,
+    pub record: Option<PathBuf>,
+}
+
+/// The inbox holds at most this much value text before the reader waits for a tick.
+const INBOX_LIMIT: usize = 256 << 20;
+
+/// A running live pipeline and the handles to steer it.
+pub struct Live {
+    pub controls: mpsc::Sender<Control>,
+    /// The embedded server's pace (none for an external server).
+    pub pace: Option<watch::Sender<Pace>>,
+    pub reader_paused: watch::Sender<bool>,
+    pub reader: Arc<ReaderStats>,
+    /// Lines the embedded server sent.
+    pub sent: Option<Arc<Sent>>,
+    /// The address the reader reads.
+    pub address: String,
+    done: oneshot::Receiver<anyhow::Result<LiveSummary>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Live {
+    /// Starts the server (if embedded), the reader and the trigger thread. Call it within a tokio
+    /// runtime.
+    pub async fn start<O: Observer + 'static>(
+        options: LiveOptions,
+        pipeline_for: impl FnOnce(&str) -> anyhow::Result<Pipeline>,
+        observer: O,
+    ) -> anyhow::Result<Live> {
+        let inbox = Arc::new(Inbox::new(INBOX_LIMIT));
+        let reader = Arc::new(ReaderStats::default());
+        let mut tasks = Vec::new();
+        let (host, port, pace, sent, reconnect) = match options.source {
+            Source::Embedded { program, pace } => {
+                let listener = server::bind("127.0.0.1", 0).await?;
+                let port = listener.local_addr()?.port();
+                let (pace_tx, pace_rx) = watch::channel(pace);
+                let sent = Arc::new(Sent::default());
+                let serving = server::serve(listener, program, pace_rx, Echo::Log, sent.clone());
+                tasks.push(tokio::spawn(async move {
+                    if let Err(e) = serving.await {
+                        tracing::error!("the embedded server stopped: {e:#}");
+                    }
+                }));
+                (
+                    "127.0.0.1".to_string(),
+                    port,
+                    Some(pace_tx),
+                    Some(sent),
+                    false,
+                )
+            }
+            Source::External { host, port } => (host, port, None, None, true),
+        };
+        let config = ReaderConfig {
+            host,
+            port,
+            max_line_bytes: options.max_line_bytes,
+            event_time: options.event_time,
+            reconnect,
+        };
+        let address = config.address();
+        let pipeline = pipeline_for(&format!(
+            "TextSocketV2[host: {}, port: {}]",
+            config.host, config.port
+        ))?;
+        let (paused_tx, paused_rx) = watch::channel(false);
+        tasks.push(tokio::spawn(socket::run(
+            config,
+            inbox.clone(),
+            reader.clone(),
+            paused_rx,
+        )));
+
+        let recorder = options
+            .record
+            .as_deref()
+            .map(Recorder::create)
+            .transpose()?;
+        let finished = reader.clone();
+        let trigger = TriggerLoop {
+            pipeline,
+            inbox,
+            interval: options.trigger.max(Duration::from_millis(1)),
+            recorder,
+            source_finished: Box::new(move || finished.connection() == Connection::Finished),
+            observer,
+        };
+        let (controls, control_rx) = mpsc::channel();
+        let (done_tx, done) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("trigger".into())
+            .spawn(move || {
+                let _ = done_tx.send(trigger.run(control_rx));
+            })
+            .context("cannot start the trigger thread")?;
+        Ok(Live {
+            controls,
+            pace,
+            reader_paused: paused_tx,
+            reader,
+            sent,
+            address,
+            done,
+            tasks,
+        })
+    }
+
+    /// Asks the trigger thread to finish: the running batch completes, what is waiting runs as a
+    /// last batch, then one idle tick.
+    pub fn stop(&self) {
+        let _ = self.controls.send(Control::Stop);
+    }
+
+    /// Waits for the trigger thread to end (after `stop`, or when the source is over).
+    pub async fn finished(&mut self) -> anyhow::Result<LiveSummary> {
+        let result = (&mut self.done)
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the trigger thread panicked")));
+        for task in &self.tasks {
+            task.abort();
+        }
+        result
+    }
+}

@@ -1,0 +1,161 @@
+//! The processing-time trigger: a thread that, every interval, takes the rows that arrived and
+//! runs the tick rule through the pipeline (data batch, no-data batch, or nothing).
+//!
+//! Ticks fall on a fixed grid from the start, as Spark's `ProcessingTimeExecutor` does: a batch
+//! that runs long (a slow sink) delays the next tick, which then runs at once with everything that
+//! arrived meanwhile; no tick is skipped or merged. The engine runs on this thread, never on the
+//! async runtime, so a large batch cannot stall the reader or the dashboard.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use crate::app::cli::SinkKind;
+use crate::app::live::record::Recorder;
+use crate::app::pipeline::Pipeline;
+use crate::app::source::inbox::{Inbox, Rows};
+use crate::app::source::socket::now_micros;
+use crate::engine::BatchOutput;
+
+/// Commands to the trigger thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    /// Finish: a last data batch with what is waiting, one idle tick, then stop.
+    Stop,
+    /// Switch a sink on or off from the next batch on.
+    Sink(SinkKind, bool),
+    /// Add a row whose windows have all closed, to watch it be dropped as late.
+    InjectLate,
+}
+
+/// Where a tick stands, for the observer.
+#[derive(Debug, Clone, Copy)]
+pub struct TickInfo {
+    /// The tick that just ran.
+    pub tick: u64,
+    /// When the next one is due.
+    pub next: Instant,
+}
+
+/// Sees every tick (the dashboard builds its snapshots here).
+pub trait Observer: Send {
+    fn after_tick(&mut self, pipeline: &Pipeline, batch: Option<&BatchOutput>, tick: TickInfo);
+
+    /// A control was applied (a sink switched, say); `error` if it failed.
+    fn after_control(&mut self, pipeline: &Pipeline, control: &Control, error: Option<String>);
+}
+
+/// An observer that sees nothing (headless runs).
+pub struct Unobserved;
+
+impl Observer for Unobserved {
+    fn after_tick(&mut self, _: &Pipeline, _: Option<&BatchOutput>, _: TickInfo) {}
+    fn after_control(&mut self, _: &Pipeline, _: &Control, _: Option<String>) {}
+}
+
+/// What a live run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LiveSummary {
+    pub ticks: u64,
+    pub batches: u64,
+    pub rows: u64,
+}
+
+pub struct TriggerLoop<O> {
+    pub pipeline: Pipeline,
+    pub inbox: Arc<Inbox>,
+    pub interval: Duration,
+    pub recorder: Option<Recorder>,
+    /// True once the source has ended for good (the embedded server finished its program).
+    pub source_finished: Box<dyn Fn() -> bool + Send>,
+    pub observer: O,
+}
+
+impl<O: Observer> TriggerLoop<O> {
+    /// Runs ticks until `Stop`, a dropped control sender, or the end of the source.
+    pub fn run(mut self, controls: Receiver<Control>) -> anyhow::Result<LiveSummary> {
+        let start = Instant::now();
+        let interval = self.interval.max(Duration::from_micros(1));
+        let mut summary = LiveSummary::default();
+        let mut rows = Rows::default();
+        let mut next = start;
+        loop {
+            match controls.recv_timeout(next.saturating_duration_since(Instant::now())) {
+                Ok(Control::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(control) => {
+                    let error = self.apply(&control).err().map(|e| format!("{e:#}"));
+                    if let Some(error) = &error {
+                        tracing::warn!("{control:?}: {error}");
+                    }
+                    self.observer.after_control(&self.pipeline, &control, error);
+                    continue;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            // The next tick: the first grid point after now.
+            let ticks_so_far = start.elapsed().as_nanos() / interval.as_nanos() + 1;
+            next = start + interval.saturating_mul(u32::try_from(ticks_so_far).unwrap_or(u32::MAX));
+            self.inbox.take(&mut rows);
+            self.tick(&mut summary, &mut rows, next)?;
+            if (self.source_finished)() && self.inbox.is_empty() {
+                tracing::info!("the source is over");
+                break;
+            }
+        }
+        // Last, the rows still waiting, then one idle tick, as a replay of the record ends.
+        self.inbox.take(&mut rows);
+        if !rows.is_empty() {
+            self.tick(&mut summary, &mut rows, Instant::now())?;
+        }
+        self.tick(&mut summary, &mut rows, Instant::now())?;
+        Ok(summary)
+    }
+
+    fn apply(&mut self, control: &Control) -> anyhow::Result<()> {
+        match control {
+            Control::Sink(kind, on) => self.pipeline.sinks_mut().set_enabled(*kind, *on),
+            Control::InjectLate => {
+                let engine = self.pipeline.engine();
+                let spec = engine.query().spec();
+                // Its latest window ends a slide before the watermark: closed in every batch.
+                let event_time = engine.watermark() - spec.size() - spec.slide();
+                let mut late = Rows::default();
+                late.push(event_time.min(now_micros()), "late");
+                self.inbox.put(&mut late);
+                Ok(())
+            }
+            Control::Stop => Ok(()),
+        }
+    }
+
+    /// One trigger tick over `rows` (emptied afterwards).
+    fn tick(
+        &mut self,
+        summary: &mut LiveSummary,
+        rows: &mut Rows,
+        next: Instant,
+    ) -> anyhow::Result<()> {
+        let tick = summary.ticks;
+        summary.ticks += 1;
+        if let Some(recorder) = &mut self.recorder
+            && !rows.is_empty()
+        {
+            recorder.write_tick(tick, rows)?;
+        }
+        let batch = match self.pipeline.start_tick(!rows.is_empty()) {
+            Some(_) => {
+                for (t, value) in rows.iter() {
+                    self.pipeline.push(t, value);
+                }
+                summary.rows += rows.len() as u64;
+                summary.batches += 1;
+                Some(self.pipeline.finish_batch()?)
+            }
+            None => None,
+        };
+        rows.clear();
+        self.observer
+            .after_tick(&self.pipeline, batch.as_ref(), TickInfo { tick, next });
+        Ok(())
+    }
+}

@@ -1,0 +1,46 @@
+//! `window-tui serve`: the stream server alone, until SIGINT or SIGTERM.
+
+use std::sync::Arc;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+
+use crate::app::cli::ServeArgs;
+use crate::app::error::BadInput;
+use crate::app::logging;
+use crate::app::server::{self, Echo, Pace, Program, Sent};
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    let _log = logging::init(&args.log, logging::Default::Stderr)?;
+    let pace = &args.generator;
+    if pace.delay.micros() < 0 {
+        return Err(BadInput("--delay must not be negative".into()).into());
+    }
+    let program = Program::new(args.output, pace.file.as_deref(), pace.count, pace.repeat)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = server::bind(&args.host, args.port).await?;
+        eprintln!(
+            "window-tui: serving on {}: one line every {}",
+            listener.local_addr()?,
+            pace.delay
+        );
+        let (_pace, pace_rx) = watch::channel(Pace {
+            delay: pace.delay.to_std(),
+            paused: false,
+        });
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        let sent = Arc::new(Sent::default());
+        tokio::select! {
+            result = server::serve(listener, program, pace_rx, Echo::Stdout, sent.clone()) => result?,
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        eprintln!("window-tui: stopped after sending {} lines", sent.get());
+        Ok(())
+    })
+}
