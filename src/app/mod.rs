@@ -2,6 +2,7 @@
 //! log and the drivers (replay, headless, dashboard).
 
 pub mod cli;
+pub mod dashboard;
 pub mod durable;
 pub mod error;
 pub mod headless;
@@ -11,7 +12,9 @@ pub mod pipeline;
 pub mod progress;
 pub mod replay;
 pub mod serve;
+pub mod server;
 pub mod sink;
+pub mod snapshot;
 pub mod source;
 
 use cli::{Cli, Command};
@@ -20,25 +23,41 @@ use cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Replay(args)) => {
-            let summary = replay::run(&args)?;
-            if summary.skipped > 0 {
-                eprintln!(
-                    "window-tui: skipped {} bad row(s); the first: {}",
-                    summary.skipped,
-                    summary.first_skipped.unwrap_or_default()
-                );
+            use std::io::IsTerminal;
+            if args.sinks.sinks.is_empty() {
+                if std::io::stdout().is_terminal() {
+                    return dashboard::run_replay(&args);
+                }
+                eprintln!("window-tui: stdout is not a terminal; replaying to --sink console");
+                let mut args = args;
+                args.sinks.sinks.push(cli::SinkKind::Console);
+                return finish_replay(replay::run(&args)?);
             }
-            Ok(())
+            finish_replay(replay::run(&args)?)
         }
         Some(Command::Serve(args)) => serve::run(&args),
         Some(Command::ExportSpark(_)) => Err(error::BadInput("not implemented yet".into()).into()),
         None => {
             use std::io::IsTerminal;
-            if !cli.live.headless && !std::io::stdout().is_terminal() {
-                eprintln!("window-tui: stdout is not a terminal; running headless (--headless)");
+            if cli.live.headless {
+                return headless::run(&cli.live);
             }
-            headless::run(&cli.live)
+            if !std::io::stdout().is_terminal() {
+                eprintln!("window-tui: stdout is not a terminal; running headless (--headless)");
+                return headless::run(&cli.live);
+            }
+            dashboard::run_live(&cli.live)
         }
     }
 }
-pub mod server;
+
+fn finish_replay(summary: replay::ReplaySummary) -> anyhow::Result<()> {
+    if summary.skipped > 0 {
+        eprintln!(
+            "window-tui: skipped {} bad row(s); the first: {}",
+            summary.skipped,
+            summary.first_skipped.unwrap_or_default()
+        );
+    }
+    Ok(())
+}

@@ -16,6 +16,7 @@ pub struct Pipeline {
     identity: QueryIdentity,
     previous_trigger: Option<Instant>,
     running: Option<(SystemTime, Instant)>,
+    last_timing: Option<Timing>,
 }
 
 impl Pipeline {
@@ -32,11 +33,17 @@ impl Pipeline {
             identity,
             previous_trigger: None,
             running: None,
+            last_timing: None,
         }
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// What the clock said about the last batch.
+    pub fn last_timing(&self) -> Option<&Timing> {
+        self.last_timing.as_ref()
     }
 
     pub fn sinks(&self) -> &SinkSet {
@@ -79,6 +86,7 @@ impl Pipeline {
             total: clock.elapsed(),
         };
         self.previous_trigger = Some(clock);
+        self.last_timing = Some(timing);
         if let Some(log) = &mut self.progress {
             self.identity.sink = self.sinks.describe();
             log.write(&Progress::new(&output, &timing, &self.identity))?;

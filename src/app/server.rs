@@ -246,3 +246,196 @@ impl Summary {
         self.since = Instant::now();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    const T: Duration = Duration::from_secs(20);
+
+    struct Running {
+        port: u16,
+        pace: watch::Sender<Pace>,
+        sent: Arc<Sent>,
+        task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    async fn start(program: Program, delay: Duration, paused: bool) -> Running {
+        let listener = bind("127.0.0.1", 0).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (pace, pace_rx) = watch::channel(Pace { delay, paused });
+        let sent = Arc::new(Sent::default());
+        let task = tokio::spawn(serve(listener, program, pace_rx, Echo::Log, sent.clone()));
+        Running {
+            port,
+            pace,
+            sent,
+            task,
+        }
+    }
+
+    fn lines(text: &[&str]) -> Content {
+        Content::Lines(text.iter().map(|s| s.to_string()).collect())
+    }
+
+    async fn connect(port: u16) -> TcpStream {
+        TcpStream::connect(("127.0.0.1", port)).await.unwrap()
+    }
+
+    /// Everything a client gets until the server closes.
+    async fn read_all(mut stream: TcpStream) -> String {
+        let mut text = String::new();
+        tokio::time::timeout(T, stream.read_to_string(&mut text))
+            .await
+            .expect("the server closes after its program")
+            .unwrap();
+        text
+    }
+
+    async fn until(what: &str, check: impl Fn() -> bool) {
+        let deadline = Instant::now() + T;
+        while !check() {
+            assert!(Instant::now() < deadline, "timed out: {what}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn every_client_gets_every_round_from_the_first_line() {
+        let program = Program {
+            content: lines(&["a", "b", "c"]),
+            count: Some(2),
+            repeat: 3,
+        };
+        let server = start(program, Duration::ZERO, false).await;
+        let clients = [
+            connect(server.port).await,
+            connect(server.port).await,
+            connect(server.port).await,
+        ];
+        for client in clients {
+            assert_eq!(read_all(client).await, "a\nb\na\nb\na\nb\n");
+        }
+        until("18 lines counted", || server.sent.get() == 18).await;
+    }
+
+    #[tokio::test]
+    async fn random_values_are_integers_0_to_10() {
+        let program = Program {
+            content: Content::Random,
+            count: Some(1000),
+            repeat: 1,
+        };
+        let server = start(program, Duration::ZERO, false).await;
+        let text = read_all(connect(server.port).await).await;
+        let mut seen = [0u32; 11];
+        for line in text.lines() {
+            let v: usize = line.parse().unwrap();
+            assert!(v <= 10, "{v}");
+            seen[v] += 1;
+        }
+        assert_eq!(seen.iter().sum::<u32>(), 1000);
+        assert!(
+            seen.iter().all(|&n| n > 0),
+            "every value 0..=10 appears: {seen:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn lines_come_at_the_pace_and_the_pace_is_live() {
+        let program = Program {
+            content: Content::Random,
+            count: Some(5),
+            repeat: 1,
+        };
+        let server = start(program.clone(), Duration::from_millis(25), false).await;
+        let began = Instant::now();
+        let text = read_all(connect(server.port).await).await;
+        assert_eq!(text.lines().count(), 5);
+        // The first line at once, then one every 25 ms.
+        assert!(
+            began.elapsed() >= Duration::from_millis(95),
+            "{:?}",
+            began.elapsed()
+        );
+
+        // An hour between lines: only the first comes, until the pace changes.
+        let server = start(program, Duration::from_secs(3600), false).await;
+        let mut client = connect(server.port).await;
+        let mut first = [0u8; 1];
+        client.read_exact(&mut first).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(server.sent.get(), 1);
+        server.pace.send_modify(|p| p.delay = Duration::ZERO);
+        let rest = read_all(client).await;
+        assert_eq!(rest.lines().count(), 5, "{first:?} then {rest:?}");
+    }
+
+    #[tokio::test]
+    async fn a_pause_holds_the_lines() {
+        let program = Program {
+            content: lines(&["1", "2"]),
+            count: None,
+            repeat: 1,
+        };
+        let server = start(program, Duration::ZERO, true).await;
+        let client = connect(server.port).await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(server.sent.get(), 0, "paused");
+        server.pace.send_modify(|p| p.paused = false);
+        assert_eq!(read_all(client).await, "1\n2\n");
+    }
+
+    #[tokio::test]
+    async fn a_client_that_goes_away_disturbs_no_other() {
+        let program = Program {
+            content: Content::Random,
+            count: Some(40),
+            repeat: 1,
+        };
+        let server = start(program, Duration::from_millis(5), false).await;
+        let mut leaver = connect(server.port).await;
+        let stayer = tokio::spawn(read_all(connect(server.port).await));
+        let mut first = [0u8; 2];
+        leaver.read_exact(&mut first).await.unwrap();
+        leaver.set_zero_linger().unwrap();
+        drop(leaver);
+        let text = stayer.await.unwrap();
+        assert_eq!(text.lines().count(), 40);
+        assert!(!server.task.is_finished(), "the server still accepts");
+        let again = read_all(connect(server.port).await).await;
+        assert_eq!(again.lines().count(), 40);
+    }
+
+    #[test]
+    fn programs_from_the_command_line() {
+        let random = Program::new(Generator::Random, None, None, 1).unwrap();
+        assert_eq!(random.lines_per_round(), 1000);
+        let err = Program::new(Generator::File, None, None, 1).unwrap_err();
+        assert!(err.to_string().contains("--file"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("values.txt");
+        std::fs::write(&path, "x\r\ny\nz\n").unwrap();
+        let file = Program::new(Generator::File, Some(&path), None, 2).unwrap();
+        match &file.content {
+            Content::Lines(l) => assert_eq!(&l[..], ["x", "y", "z"]),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(file.lines_per_round(), 3);
+        let fewer = Program::new(Generator::File, Some(&path), Some(2), 1).unwrap();
+        assert_eq!(fewer.lines_per_round(), 2);
+        let more = Program::new(Generator::File, Some(&path), Some(10), 1).unwrap();
+        assert_eq!(more.lines_per_round(), 3);
+        let missing = dir.path().join("missing.txt");
+        let err = Program::new(Generator::File, Some(&missing), None, 1).unwrap_err();
+        assert!(err.to_string().contains("missing.txt"), "{err}");
+    }
+}

@@ -1,1 +1,150 @@
-//! The dashboard.
+//! The dashboard: ratatui widgets drawn from an immutable [`Screen`] (snapshot, source status,
+//! view state, clock). One module per screen region; no business logic here.
+
+mod batches;
+mod footer;
+pub mod format;
+mod header;
+mod help;
+pub mod keymap;
+mod late;
+mod metrics;
+mod open_windows;
+mod sinks;
+pub mod theme;
+pub mod view;
+mod watermark;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use crate::app::sink::window_text::Zone;
+use crate::app::snapshot::{Snapshot, Status};
+use crate::engine::Micros;
+use theme::Theme;
+use view::{Overlay, Panel, ViewState};
+
+/// The smallest terminal the dashboard draws in.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Everything one frame shows.
+pub struct Screen<'a> {
+    pub snapshot: &'a Snapshot,
+    pub status: &'a Status,
+    pub view: &'a ViewState,
+    /// The wall clock.
+    pub now: Micros,
+    pub zone: Zone,
+    pub theme: Theme,
+}
+
+impl Screen<'_> {
+    fn is_replay(&self) -> bool {
+        matches!(
+            self.snapshot.mode,
+            crate::app::snapshot::Mode::Replay { .. }
+        )
+    }
+
+    /// A panel's frame, its title highlighted when it has the focus.
+    fn block(&self, panel: Panel, extra: &str) -> Block<'static> {
+        let focused = self.view.focus == panel && self.view.overlay.is_none();
+        let border = if focused {
+            self.theme.focused
+        } else {
+            self.theme.border
+        };
+        let mut title = vec![Span::styled(
+            format!(" {} ", panel.title()),
+            self.theme.title,
+        )];
+        if !extra.is_empty() {
+            title.push(Span::styled(format!("{extra} "), self.theme.dim));
+        }
+        Block::bordered()
+            .border_style(border)
+            .title(Line::from(title))
+    }
+}
+
+/// Draws the whole dashboard.
+pub fn draw(frame: &mut Frame, screen: &Screen) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, screen, area);
+        return;
+    }
+    let [top, body, bottom_line] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let watermark_height = (body.height * 3 / 10).clamp(8, 14);
+    let lower_height = (body.height / 4).clamp(7, 10);
+    let [watermark_area, middle, lower] = Layout::vertical([
+        Constraint::Length(watermark_height),
+        Constraint::Fill(1),
+        Constraint::Length(lower_height),
+    ])
+    .areas(body);
+    let [open_area, batches_area] =
+        Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(middle);
+    // Late data needs the room most when the terminal is narrow.
+    let late_share = if area.width < 100 { 40 } else { 32 };
+    let side_share = (100 - late_share) / 2;
+    let [metrics_area, late_area, sinks_area] = Layout::horizontal([
+        Constraint::Percentage(side_share),
+        Constraint::Percentage(late_share),
+        Constraint::Percentage(side_share),
+    ])
+    .areas(lower);
+
+    header::draw(frame, screen, top);
+    watermark::draw(frame, screen, watermark_area);
+    open_windows::draw(frame, screen, open_area);
+    batches::draw(frame, screen, batches_area);
+    metrics::draw(frame, screen, metrics_area);
+    late::draw(frame, screen, late_area);
+    sinks::draw(frame, screen, sinks_area);
+    footer::draw(frame, screen, bottom_line);
+
+    match screen.view.overlay {
+        Some(Overlay::Help) => help::draw(frame, screen, area),
+        Some(Overlay::Batch(id)) => batches::draw_detail(frame, screen, area, id),
+        None => {}
+    }
+}
+
+fn draw_too_small(frame: &mut Frame, screen: &Screen, area: Rect) {
+    let text = vec![
+        Line::styled("terminal too small", screen.theme.warn),
+        Line::from(format!(
+            "{}×{}: window-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}",
+            area.width, area.height
+        )),
+        Line::styled("enlarge the window, or press q to quit", screen.theme.dim),
+    ];
+    let height = (text.len() as u16).min(area.height);
+    let y = area.y + area.height.saturating_sub(height) / 2;
+    let centered = Rect::new(area.x, y, area.width, height);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(text).centered(), centered);
+}
+
+/// A box of `width`×`height` in the middle of `area`, cleared.
+fn overlay_area(frame: &mut Frame, area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    let rect = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
+    frame.render_widget(Clear, rect);
+    rect
+}

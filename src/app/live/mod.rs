@@ -111,6 +111,8 @@ impl Live {
             paused_rx,
         )));
 
+        let mut observer = observer;
+        observer.started(&address);
         let recorder = options
             .record
             .as_deref()

@@ -39,6 +39,9 @@ pub struct TickInfo {
 
 /// Sees every tick (the dashboard builds its snapshots here).
 pub trait Observer: Send {
+    /// The reader is about to read `address`.
+    fn started(&mut self, _address: &str) {}
+
     fn after_tick(&mut self, pipeline: &Pipeline, batch: Option<&BatchOutput>, tick: TickInfo);
 
     /// A control was applied (a sink switched, say); `error` if it failed.

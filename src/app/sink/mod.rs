@@ -11,7 +11,6 @@ use std::io::{self, BufWriter};
 
 use crate::app::cli::{SinkArgs, SinkKind};
 use crate::app::error::OrBadInput;
-use crate::app::progress::ProgressLog;
 use crate::engine::BatchOutput;
 
 /// One destination for finished batches.
@@ -90,7 +89,13 @@ impl SinkSet {
         };
         let slot = &mut self.slots[index];
         if on && slot.sink.is_none() {
-            slot.sink = Some((self.opener)(kind)?);
+            match (self.opener)(kind) {
+                Ok(sink) => slot.sink = Some(sink),
+                Err(e) => {
+                    slot.error = Some(format!("{e:#}"));
+                    return Err(e);
+                }
+            }
         }
         slot.enabled = on;
         Ok(())
@@ -161,15 +166,4 @@ pub fn stdout_opener(args: &SinkArgs) -> anyhow::Result<SinkOpener> {
             SinkKind::Json => Box::new(json::JsonSink::new(stdout())),
         })
     }))
-}
-
-/// The sinks `--sink` names, writing to stdout and the output folder, and the `--progress` log.
-pub fn open(args: &SinkArgs) -> anyhow::Result<(SinkSet, Option<ProgressLog>)> {
-    let sinks = SinkSet::new(stdout_opener(args)?, &args.sinks)?;
-    let progress = args
-        .progress
-        .as_deref()
-        .map(ProgressLog::create)
-        .transpose()?;
-    Ok((sinks, progress))
 }

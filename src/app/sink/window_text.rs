@@ -58,21 +58,29 @@ impl WindowText {
     }
 
     fn end(&self, t: Micros) -> String {
-        match self.zone {
-            Zone::Local => self.in_zone(&Local, t),
-            Zone::Fixed(offset) => self.in_zone(&offset, t),
-        }
+        self.zone.format(t, self.items.iter())
     }
+}
 
-    fn in_zone<Tz: TimeZone>(&self, zone: &Tz, t: Micros) -> String
+impl Zone {
+    /// `t` in this zone, formatted with chrono format items.
+    pub fn format<'a, I, B>(&self, t: Micros, items: I) -> String
     where
-        Tz::Offset: std::fmt::Display,
+        I: Iterator<Item = B> + Clone,
+        B: std::borrow::Borrow<Item<'a>>,
     {
         // Engine times lie between years 0000 and 9999, which chrono always represents.
-        match zone.timestamp_micros(t).earliest() {
-            Some(at) => at.format_with_items(self.items.iter()).to_string(),
-            None => t.to_string(),
+        match self {
+            Zone::Local => Local
+                .timestamp_micros(t)
+                .earliest()
+                .map(|at| at.format_with_items(items).to_string()),
+            Zone::Fixed(offset) => offset
+                .timestamp_micros(t)
+                .earliest()
+                .map(|at| at.format_with_items(items).to_string()),
         }
+        .unwrap_or_else(|| t.to_string())
     }
 }
 

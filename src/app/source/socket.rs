@@ -212,3 +212,297 @@ async fn read_stream(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpListener;
+
+    const T: Duration = Duration::from_secs(20);
+
+    fn config(
+        port: u16,
+        max_line_bytes: usize,
+        event_time: EventTimeFrom,
+        reconnect: bool,
+    ) -> ReaderConfig {
+        ReaderConfig {
+            host: "127.0.0.1".into(),
+            port,
+            max_line_bytes,
+            event_time,
+            reconnect,
+        }
+    }
+
+    /// Polls `check` every 5 ms until it holds, or panics after `T` with `what`.
+    async fn until(what: &str, mut check: impl FnMut() -> bool) {
+        let deadline = tokio::time::Instant::now() + T;
+        while !check() {
+            assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    fn taken(inbox: &Inbox) -> Vec<(Micros, String)> {
+        let mut rows = Rows::default();
+        inbox.take(&mut rows);
+        rows.iter().map(|(t, v)| (t, v.to_string())).collect()
+    }
+
+    /// Writes each piece with a pause, so the reader gets them in separate reads.
+    async fn write_apart(stream: &mut TcpStream, pieces: &[&[u8]]) {
+        for piece in pieces {
+            stream.write_all(piece).await.unwrap();
+            stream.flush().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A port nobody listens on (it was free a moment ago).
+    async fn closed_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    #[tokio::test]
+    async fn one_stream_read_to_its_end_without_reconnect() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let pieces: &[&[u8]] = &[
+            b"1\n2",
+            b"3\r",
+            b"\nlong-line-",
+            b"over-the-limit\nok\r\n",
+            b"caf\xe9\n",
+            b"0123456789\n",
+            b"abcdefghij\r",
+            b"\nabcdefghijk",
+            b"\r\n\r\n",
+            b"last",
+        ];
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            write_apart(&mut stream, pieces).await;
+        });
+        let inbox = Arc::new(Inbox::new(1 << 20));
+        let stats = Arc::new(ReaderStats::default());
+        assert_eq!(stats.connection(), Connection::Connecting);
+        let (_paused, paused_rx) = watch::channel(false);
+        let before = now_micros();
+        tokio::time::timeout(
+            T,
+            run(
+                config(port, 10, EventTimeFrom::Arrival, false),
+                inbox.clone(),
+                stats.clone(),
+                paused_rx,
+            ),
+        )
+        .await
+        .expect("without reconnect the end of the stream ends the reader");
+        server.await.unwrap();
+        let after = now_micros();
+
+        let rows = taken(&inbox);
+        let values: Vec<&str> = rows.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(
+            values,
+            ["1", "23", "ok", "0123456789", "abcdefghij", "", "last"]
+        );
+        assert!(rows.iter().all(|(t, _)| (before..=after).contains(t)));
+        assert!(rows.windows(2).all(|w| w[0].0 <= w[1].0), "arrival order");
+        assert_eq!(stats.accepted(), 7);
+        let sent: usize = pieces.iter().map(|p| p.len()).sum();
+        assert_eq!(stats.bytes(), sent as u64);
+        assert_eq!(
+            stats.rejected(),
+            [
+                (Rejection::TooLong, 2),
+                (Rejection::NotUtf8, 1),
+                (Rejection::BadPayload, 0)
+            ]
+        );
+        assert_eq!(stats.rejected_total(), 3);
+        assert_eq!(stats.connection(), Connection::Finished);
+    }
+
+    #[tokio::test]
+    async fn payload_times_and_bad_payloads() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream
+                .write_all(
+                    b"1795455185000,b\r\n2026-11-23T17:33:00Z,a,b\nnonsense\n\
+                      tomorrow,x\n1,\xff\n2026-11-23T18:33:00+01:00,\n",
+                )
+                .await
+                .unwrap();
+        });
+        let inbox = Arc::new(Inbox::new(1 << 20));
+        let stats = Arc::new(ReaderStats::default());
+        let (_paused, paused_rx) = watch::channel(false);
+        tokio::time::timeout(
+            T,
+            run(
+                config(port, 1 << 20, EventTimeFrom::Payload, false),
+                inbox.clone(),
+                stats.clone(),
+                paused_rx,
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            taken(&inbox),
+            [
+                (1_795_455_185_000_000, "b".to_string()),
+                (1_795_455_180_000_000, "a,b".to_string()),
+                (1_795_455_180_000_000, String::new()),
+            ]
+        );
+        assert_eq!(
+            stats.rejected(),
+            [
+                (Rejection::TooLong, 0),
+                (Rejection::NotUtf8, 1),
+                (Rejection::BadPayload, 2)
+            ]
+        );
+        assert_eq!(stats.accepted(), 3);
+    }
+
+    #[tokio::test]
+    async fn retrying_while_the_server_is_down_connected_once_it_is_up() {
+        let port = closed_port().await;
+        let inbox = Arc::new(Inbox::new(1 << 20));
+        let stats = Arc::new(ReaderStats::default());
+        let (_paused, paused_rx) = watch::channel(false);
+        let reader = tokio::spawn(run(
+            config(port, 1 << 20, EventTimeFrom::Arrival, true),
+            inbox.clone(),
+            stats.clone(),
+            paused_rx,
+        ));
+
+        // Down: retrying, with a growing backoff.
+        let mut backoffs = Vec::new();
+        until("two refused attempts", || {
+            if let Connection::Retrying { reason, backoff } = stats.connection() {
+                assert!(reason.contains("cannot connect"), "{reason}");
+                if backoffs.last() != Some(&backoff) {
+                    backoffs.push(backoff);
+                }
+            }
+            backoffs.len() >= 2
+        })
+        .await;
+        assert_eq!(
+            backoffs[..2],
+            [Duration::from_millis(100), Duration::from_millis(200)]
+        );
+        assert!(
+            !reader.is_finished(),
+            "a reconnecting reader never gives up"
+        );
+
+        // Up: connected, and the lines arrive.
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let (mut stream, _) = tokio::time::timeout(T, listener.accept())
+            .await
+            .expect("the reader comes back within its backoff")
+            .unwrap();
+        until("connected", || stats.connection() == Connection::Connected).await;
+        stream.write_all(b"a\nb\n").await.unwrap();
+        until("two rows", || inbox.len() == 2).await;
+
+        // The server closes: retrying, then connected again; nothing is lost or repeated.
+        stream.write_all(b"c").await.unwrap();
+        drop(stream);
+        until("retrying after the close", || {
+            matches!(stats.connection(), Connection::Retrying { reason, .. }
+                if reason.contains("closed"))
+        })
+        .await;
+        let (mut stream, _) = tokio::time::timeout(T, listener.accept())
+            .await
+            .unwrap()
+            .unwrap();
+        until("connected again", || {
+            stats.connection() == Connection::Connected
+        })
+        .await;
+        stream.write_all(b"d\n").await.unwrap();
+        until("four rows", || inbox.len() == 4).await;
+        let values: Vec<String> = taken(&inbox).into_iter().map(|(_, v)| v).collect();
+        assert_eq!(values, ["a", "b", "c", "d"]);
+        assert_eq!(stats.accepted(), 4);
+        reader.abort();
+    }
+
+    #[tokio::test]
+    async fn a_paused_reader_reads_nothing_until_resumed() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let inbox = Arc::new(Inbox::new(1 << 20));
+        let stats = Arc::new(ReaderStats::default());
+        let (paused, paused_rx) = watch::channel(true);
+        let reader = tokio::spawn(run(
+            config(port, 1 << 20, EventTimeFrom::Arrival, true),
+            inbox.clone(),
+            stats.clone(),
+            paused_rx,
+        ));
+        let (mut stream, _) = tokio::time::timeout(T, listener.accept())
+            .await
+            .unwrap()
+            .unwrap();
+        stream.write_all(b"x\ny\n").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(stats.bytes(), 0, "paused: nothing read");
+        assert!(inbox.is_empty());
+        paused.send(false).unwrap();
+        until("two rows after resuming", || inbox.len() == 2).await;
+        reader.abort();
+    }
+
+    #[tokio::test]
+    async fn a_full_inbox_holds_the_reader_back() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Full at one byte of values.
+        let inbox = Arc::new(Inbox::new(1));
+        let stats = Arc::new(ReaderStats::default());
+        let (_paused, paused_rx) = watch::channel(false);
+        let reader = tokio::spawn(run(
+            config(port, 1 << 20, EventTimeFrom::Arrival, true),
+            inbox.clone(),
+            stats.clone(),
+            paused_rx,
+        ));
+        let (mut stream, _) = tokio::time::timeout(T, listener.accept())
+            .await
+            .unwrap()
+            .unwrap();
+        stream.write_all(b"a\n").await.unwrap();
+        until("a", || inbox.len() == 1).await;
+        stream.write_all(b"b\n").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(inbox.len(), 1, "the reader waits for the trigger to drain");
+        assert_eq!(stats.bytes(), 2);
+        let first: Vec<String> = taken(&inbox).into_iter().map(|(_, v)| v).collect();
+        assert_eq!(first, ["a"]);
+        until("b once drained", || inbox.len() == 1).await;
+        assert_eq!(stats.bytes(), 4);
+        let second: Vec<String> = taken(&inbox).into_iter().map(|(_, v)| v).collect();
+        assert_eq!(second, ["b"]);
+        reader.abort();
+    }
+}

@@ -1,0 +1,670 @@
+//! The dashboard's run loop: terminal set-up and restore (also on panic and SIGTERM), key events
+//! to actions, and drawing at most 30 times a second, only when something changed.
+//!
+//! Two drivers feed it: a live pipeline (snapshots published by the trigger thread) and a replay
+//! stepped by key or played at a speed. Rendering is `ui::draw`, a pure function of the snapshot,
+//! the source status and the view state.
+
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ratatui::crossterm::event::{self, Event};
+use ratatui::prelude::Backend;
+use ratatui::{DefaultTerminal, Terminal};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::app::cli::{LiveArgs, ReplayArgs, SinkArgs, SinkKind};
+use crate::app::error::{BadInput, OrBadInput};
+use crate::app::headless::live_options;
+use crate::app::live::trigger::{Control, Observer, TickInfo};
+use crate::app::live::{Live, LiveOptions};
+use crate::app::logging;
+use crate::app::pipeline::Pipeline;
+use crate::app::progress::{ProgressLog, QueryIdentity};
+use crate::app::replay::{self, ReplayStepper};
+use crate::app::server::Pace;
+use crate::app::sink::console::ConsoleSink;
+use crate::app::sink::file::FileSink;
+use crate::app::sink::json::JsonSink;
+use crate::app::sink::window_text::{WindowText, Zone};
+use crate::app::sink::{SinkOpener, SinkSet, stdout};
+use crate::app::snapshot::{Link, Mode, Snapshot, SnapshotBuilder, Status};
+use crate::app::source::socket::{Connection, now_micros};
+use crate::engine::{BatchOutput, Engine};
+use crate::ui::keymap::{self, Action};
+use crate::ui::theme::Theme;
+use crate::ui::view::ViewState;
+use crate::ui::{self, Screen};
+
+/// At most this many frames a second.
+const FRAME: Duration = Duration::from_millis(33);
+/// How often the source status (counters, countdowns) is looked at between events.
+const POLL: Duration = Duration::from_millis(250);
+
+/// What the console sink prints, kept for the Append batches panel.
+#[derive(Clone, Default)]
+pub struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl SharedBuffer {
+    /// The text written since the last call.
+    pub fn take(&self) -> String {
+        let mut buf = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        buf.clear();
+        text
+    }
+}
+
+impl Write for SharedBuffer {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sinks for the dashboard: the console sink writes into `console` (shown in Append batches),
+/// the file sink into `--output`; the json sink needs stdout, which the dashboard uses.
+fn dashboard_sinks(args: &SinkArgs, console: SharedBuffer) -> anyhow::Result<SinkSet> {
+    if args.sinks.contains(&SinkKind::Json) {
+        return Err(BadInput(
+            "the json sink writes to stdout, which the dashboard draws on; add --headless".into(),
+        )
+        .into());
+    }
+    let windows = WindowText::new(&args.window_format, Zone::Local).or_bad_input()?;
+    let output = args.output.clone();
+    let opener: SinkOpener = Box::new(move |kind| {
+        Ok(match kind {
+            SinkKind::Console => Box::new(ConsoleSink::new(console.clone(), windows.clone())),
+            SinkKind::File => Box::new(FileSink::open(&output, windows.clone())?),
+            SinkKind::Json => Box::new(JsonSink::new(stdout())),
+        })
+    });
+    let enabled = if args.sinks.is_empty() {
+        vec![SinkKind::Console]
+    } else {
+        args.sinks.clone()
+    };
+    SinkSet::new(opener, &enabled)
+}
+
+/// Turns ticks into snapshots for the dashboard.
+struct SnapshotPublisher {
+    builder: SnapshotBuilder,
+    console: SharedBuffer,
+    tx: watch::Sender<Option<Arc<Snapshot>>>,
+}
+
+impl SnapshotPublisher {
+    fn record(&mut self, pipeline: &Pipeline, batch: &BatchOutput) {
+        let text = self.console.take();
+        let console = pipeline
+            .sinks()
+            .is_enabled(SinkKind::Console)
+            .then_some(text);
+        self.builder
+            .record_batch(pipeline, batch, console, now_micros());
+    }
+}
+
+impl Observer for SnapshotPublisher {
+    fn started(&mut self, address: &str) {
+        self.builder.set_mode(Mode::Live {
+            source: address.to_string(),
+        });
+    }
+
+    fn after_tick(&mut self, pipeline: &Pipeline, batch: Option<&BatchOutput>, tick: TickInfo) {
+        if let Some(batch) = batch {
+            self.record(pipeline, batch);
+        }
+        let now = now_micros();
+        let until = tick
+            .next
+            .saturating_duration_since(std::time::Instant::now());
+        let next = now + until.as_micros() as i64;
+        let snapshot = self
+            .builder
+            .snapshot(pipeline, tick.tick + 1, Some(next), now);
+        self.tx.send_replace(Some(snapshot));
+    }
+
+    fn after_control(&mut self, pipeline: &Pipeline, _: &Control, _: Option<String>) {
+        let previous = self.tx.borrow().clone();
+        if let Some(previous) = previous {
+            let snapshot = self.builder.snapshot(
+                pipeline,
+                previous.ticks,
+                previous.next_trigger,
+                now_micros(),
+            );
+            self.tx.send_replace(Some(snapshot));
+        }
+    }
+}
+
+/// One of the two things the dashboard can show.
+trait Driver {
+    fn snapshot(&self) -> Option<Arc<Snapshot>>;
+    fn status(&mut self) -> Status;
+    /// Carries out an action that is not the view's; returns a notice for the footer.
+    fn act(&mut self, action: Action) -> Option<String>;
+    /// Resolves when the driver has something new to show (it may never resolve).
+    async fn changed(&mut self);
+}
+
+/// The live pipeline.
+struct LiveDriver {
+    live: Live,
+    snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
+    file_output: String,
+    paused: bool,
+    rate: RateMeter,
+}
+
+impl Driver for LiveDriver {
+    fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.snapshots.borrow().clone()
+    }
+
+    fn status(&mut self) -> Status {
+        let reader = &self.live.reader;
+        let accepted = reader.accepted();
+        Status {
+            link: match reader.connection() {
+                Connection::Connecting => Link::Connecting,
+                Connection::Connected => Link::Connected,
+                Connection::Retrying { reason, .. } => Link::Retrying(reason),
+                Connection::Finished => Link::Finished,
+            },
+            accepted,
+            rejected: reader.rejected_total(),
+            rate: self.rate.update(accepted),
+            paused: self.paused,
+            delay: self.live.pace.as_ref().map(|p| p.borrow().delay),
+            speed: None,
+            file_output: self.file_output.clone(),
+            notice: None,
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Option<String> {
+        let sinks = self.snapshot().map(|s| s.sinks.clone()).unwrap_or_default();
+        let enabled = |kind| sinks.iter().any(|s| s.kind == kind && s.enabled);
+        match action {
+            Action::ToggleConsole | Action::ToggleFile => {
+                let kind = if action == Action::ToggleFile {
+                    SinkKind::File
+                } else {
+                    SinkKind::Console
+                };
+                let on = !enabled(kind);
+                let _ = self.live.controls.send(Control::Sink(kind, on));
+                let name = if kind == SinkKind::File {
+                    "file"
+                } else {
+                    "console"
+                };
+                Some(format!("{name} sink {}", if on { "on" } else { "off" }))
+            }
+            Action::Pause => {
+                self.paused = !self.paused;
+                let _ = self.live.reader_paused.send(self.paused);
+                if let Some(pace) = &self.live.pace {
+                    pace.send_modify(|p| p.paused = self.paused);
+                }
+                Some(
+                    if self.paused {
+                        "source paused"
+                    } else {
+                        "source resumed"
+                    }
+                    .to_string(),
+                )
+            }
+            Action::Faster | Action::Slower => {
+                let Some(pace) = &self.live.pace else {
+                    return Some("an external server sets its own pace".to_string());
+                };
+                pace.send_modify(|p: &mut Pace| {
+                    p.delay = if action == Action::Faster {
+                        (p.delay / 2).max(Duration::from_micros(1))
+                    } else {
+                        (p.delay.max(Duration::from_micros(1)) * 2).min(Duration::from_secs(60))
+                    };
+                });
+                let delay = pace.borrow().delay;
+                Some(format!("one line every {}", ui::format::duration(delay)))
+            }
+            Action::InjectLate => {
+                let _ = self.live.controls.send(Control::InjectLate);
+                Some("a late row is on its way".to_string())
+            }
+            _ => None,
+        }
+    }
+
+    async fn changed(&mut self) {
+        if self.snapshots.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Lines per second over the last second or so.
+#[derive(Default)]
+struct RateMeter {
+    last: Option<(std::time::Instant, u64)>,
+    rate: f64,
+}
+
+impl RateMeter {
+    fn update(&mut self, total: u64) -> f64 {
+        let now = std::time::Instant::now();
+        match self.last {
+            Some((at, count)) if now.duration_since(at) >= Duration::from_secs(1) => {
+                self.rate = (total - count) as f64 / now.duration_since(at).as_secs_f64();
+                self.last = Some((now, total));
+            }
+            None => self.last = Some((now, total)),
+            _ => {}
+        }
+        self.rate
+    }
+}
+
+/// A recorded stream, one batch per step; stepping back shows the snapshots already seen.
+struct ReplayDriver {
+    stepper: ReplayStepper<std::fs::File>,
+    builder: SnapshotBuilder,
+    console: SharedBuffer,
+    history: Vec<Arc<Snapshot>>,
+    at: usize,
+    playing: bool,
+    speed: f64,
+    file: String,
+    file_output: String,
+    error: Option<String>,
+}
+
+impl ReplayDriver {
+    fn current_mode(&self) -> Mode {
+        Mode::Replay {
+            file: self.file.clone(),
+            finished: self.stepper.is_done() && self.at + 1 == self.history.len(),
+        }
+    }
+
+    /// Shows the next batch, running it if it was not run yet.
+    fn next(&mut self) -> Option<String> {
+        if self.at + 1 < self.history.len() {
+            self.at += 1;
+            return None;
+        }
+        if self.stepper.is_done() {
+            self.playing = false;
+            return Some("the replay is over".to_string());
+        }
+        match self.stepper.step() {
+            Ok(batch) => {
+                let now = now_micros();
+                if let Some(batch) = &batch {
+                    let text = self.console.take();
+                    let pipeline = self.stepper.pipeline();
+                    let console = pipeline
+                        .sinks()
+                        .is_enabled(SinkKind::Console)
+                        .then_some(text);
+                    self.builder.record_batch(pipeline, batch, console, now);
+                }
+                self.builder.set_mode(self.current_mode());
+                let ticks = self.stepper.ticks();
+                let snapshot = self
+                    .builder
+                    .snapshot(self.stepper.pipeline(), ticks, None, now);
+                let last = self.history.last().cloned();
+                // The final idle tick may run nothing: then the last snapshot only turns finished.
+                if batch.is_none()
+                    && let Some(last) = last
+                {
+                    let mut finished = (*last).clone();
+                    finished.mode = snapshot.mode.clone();
+                    *self.history.last_mut().expect("not empty") = Arc::new(finished);
+                } else {
+                    self.history.push(snapshot);
+                    self.at = self.history.len() - 1;
+                }
+                None
+            }
+            Err(e) => {
+                self.playing = false;
+                let message = format!("{e:#}");
+                self.error = Some(message.clone());
+                Some(message)
+            }
+        }
+    }
+}
+
+impl Driver for ReplayDriver {
+    fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.history.get(self.at).cloned()
+    }
+
+    fn status(&mut self) -> Status {
+        Status {
+            link: Link::File,
+            accepted: self.stepper.summary().rows,
+            rejected: self.stepper.summary().skipped,
+            rate: 0.0,
+            paused: false,
+            delay: None,
+            speed: self.playing.then_some(self.speed),
+            file_output: self.file_output.clone(),
+            notice: self.error.clone(),
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Option<String> {
+        match action {
+            Action::StepNext => {
+                self.playing = false;
+                self.next()
+            }
+            Action::StepPrev => {
+                self.playing = false;
+                self.at = self.at.saturating_sub(1);
+                None
+            }
+            Action::Pause => {
+                self.playing = !self.playing;
+                None
+            }
+            Action::Faster => {
+                self.speed = (self.speed * 2.0).min(1024.0);
+                Some(format!("{} batches/s", self.speed))
+            }
+            Action::Slower => {
+                self.speed = (self.speed / 2.0).max(0.125);
+                Some(format!("{} batches/s", self.speed))
+            }
+            Action::ToggleConsole | Action::ToggleFile => {
+                let kind = if action == Action::ToggleFile {
+                    SinkKind::File
+                } else {
+                    SinkKind::Console
+                };
+                let sinks = self.stepper.pipeline_mut().sinks_mut();
+                let on = !sinks.is_enabled(kind);
+                let result = sinks.set_enabled(kind, on);
+                // Show the new sink state at once.
+                let now = now_micros();
+                let ticks = self.stepper.ticks();
+                let snapshot = self
+                    .builder
+                    .snapshot(self.stepper.pipeline(), ticks, None, now);
+                if let Some(last) = self.history.last_mut() {
+                    let mut updated = (**last).clone();
+                    updated.sinks = snapshot.sinks.clone();
+                    *last = Arc::new(updated);
+                }
+                let name = if kind == SinkKind::File {
+                    "file"
+                } else {
+                    "console"
+                };
+                Some(match result {
+                    Ok(()) => format!("{name} sink {}", if on { "on" } else { "off" }),
+                    Err(e) => format!("{name} sink: {e:#}"),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    async fn changed(&mut self) {
+        if !self.playing {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(Duration::from_secs_f64(1.0 / self.speed)).await;
+        if let Some(notice) = self.next() {
+            self.error.get_or_insert(notice);
+        }
+    }
+}
+
+/// Restores the terminal when dropped, however the dashboard ends.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Runs the dashboard over `driver` until the user quits or a signal comes.
+async fn run_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    driver: &mut impl Driver,
+    mut keys: mpsc::UnboundedReceiver<Event>,
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let theme = Theme::from_env();
+    let mut view = ViewState::default();
+    let mut notice: Option<String> = None;
+    let mut drawn: Option<(Option<Arc<Snapshot>>, Status, ViewState, i64)> = None;
+    let mut last_frame = Instant::now() - FRAME;
+    let mut poll = tokio::time::interval(POLL);
+    let mut resized = true;
+    let replay = driver
+        .snapshot()
+        .is_some_and(|s| matches!(s.mode, Mode::Replay { .. }));
+    loop {
+        // Draw if anything on screen would differ, at most once per frame.
+        let snapshot = driver.snapshot();
+        let mut status = driver.status();
+        if status.notice.is_none() {
+            status.notice = notice.clone();
+        }
+        let now = now_micros();
+        let second = now / 1_000_000;
+        let same = drawn.as_ref().is_some_and(|(s, st, v, sec)| {
+            same_snapshot(s, &snapshot) && *st == status && *v == view && *sec == second
+        });
+        if (!same || resized)
+            && let Some(shown) = &snapshot
+        {
+            let wait = FRAME.saturating_sub(last_frame.elapsed());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            terminal.draw(|frame| {
+                ui::draw(
+                    frame,
+                    &Screen {
+                        snapshot: shown,
+                        status: &status,
+                        view: &view,
+                        now,
+                        zone: Zone::Local,
+                        theme,
+                    },
+                )
+            })?;
+            last_frame = Instant::now();
+            resized = false;
+            drawn = Some((snapshot.clone(), status, view.clone(), second));
+        }
+        tokio::select! {
+            key = keys.recv() => {
+                let Some(event) = key else { return Ok(()) };
+                match event {
+                    Event::Key(key) => {
+                        let Some(action) = keymap::action(&key, replay) else { continue };
+                        if action == Action::Quit {
+                            return Ok(());
+                        }
+                        let current = driver.snapshot();
+                        let handled = current.as_ref().is_some_and(|s| view.apply(action, s));
+                        if !handled && let Some(text) = driver.act(action) {
+                            notice = Some(text);
+                        }
+                    }
+                    Event::Resize(..) => resized = true,
+                    _ => {}
+                }
+            }
+            () = driver.changed() => {}
+            _ = poll.tick() => {}
+            _ = terminate.recv() => return Ok(()),
+            _ = hangup.recv() => return Ok(()),
+        }
+    }
+}
+
+fn same_snapshot(a: &Option<Arc<Snapshot>>, b: &Option<Arc<Snapshot>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// Reads terminal events on a thread of their own (crossterm's read blocks).
+fn spawn_event_reader() -> mpsc::UnboundedReceiver<Event> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::Builder::new()
+        .name("terminal-events".into())
+        .spawn(move || {
+            while let Ok(event) = event::read() {
+                if tx.send(event).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("cannot start the terminal event thread");
+    rx
+}
+
+fn init_terminal() -> anyhow::Result<(DefaultTerminal, TerminalGuard)> {
+    let terminal =
+        ratatui::try_init().map_err(|e| anyhow::anyhow!("cannot set up the terminal: {e}"))?;
+    Ok((terminal, TerminalGuard))
+}
+
+fn file_output_label(args: &SinkArgs) -> String {
+    args.output.display().to_string()
+}
+
+/// The dashboard over the live pipeline.
+pub fn run_live(args: &LiveArgs) -> anyhow::Result<()> {
+    let query = args.query.query().or_bad_input()?;
+    let options: LiveOptions = live_options(args)?;
+    let console = SharedBuffer::default();
+    let sinks = dashboard_sinks(&args.sinks, console.clone())?;
+    let progress = args
+        .sinks
+        .progress
+        .as_deref()
+        .map(ProgressLog::create)
+        .transpose()?;
+    let windows = WindowText::new(&args.sinks.window_format, Zone::Local).or_bad_input()?;
+    let _log = logging::init(&args.log, logging::Default::StateFile)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (tx, snapshots) = watch::channel(None);
+        let trigger = options.trigger;
+        let live = Live::start(
+            options,
+            |source| {
+                Ok(Pipeline::new(
+                    Engine::new(query),
+                    sinks,
+                    progress,
+                    QueryIdentity::new(source.to_string()),
+                ))
+            },
+            SnapshotPublisher {
+                builder: SnapshotBuilder::new(
+                    Mode::Live {
+                        source: String::new(),
+                    },
+                    Some(trigger),
+                    windows,
+                ),
+                console,
+                tx,
+            },
+        )
+        .await?;
+        let mut driver = LiveDriver {
+            live,
+            snapshots,
+            file_output: file_output_label(&args.sinks),
+            paused: false,
+            rate: RateMeter::default(),
+        };
+        let (mut terminal, guard) = init_terminal()?;
+        let result = run_loop(&mut terminal, &mut driver, spawn_event_reader()).await;
+        drop(guard);
+        driver.live.stop();
+        let summary = driver.live.finished().await;
+        result?;
+        summary.map(|_| ())
+    })
+}
+
+/// The dashboard over a recorded stream.
+pub fn run_replay(args: &ReplayArgs) -> anyhow::Result<()> {
+    let console = SharedBuffer::default();
+    let windows = WindowText::new(&args.sinks.window_format, Zone::Local).or_bad_input()?;
+    let stepper = replay::open(args, || dashboard_sinks(&args.sinks, console.clone()))?;
+    let file = args.events.display().to_string();
+    let mut builder = SnapshotBuilder::new(
+        Mode::Replay {
+            file: file.clone(),
+            finished: false,
+        },
+        None,
+        windows,
+    );
+    let first = builder.snapshot(stepper.pipeline(), 0, None, now_micros());
+    let mut driver = ReplayDriver {
+        stepper,
+        builder,
+        console,
+        history: vec![first],
+        at: 0,
+        playing: false,
+        speed: 2.0,
+        file,
+        file_output: file_output_label(&args.sinks),
+        error: None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (mut terminal, guard) = init_terminal()?;
+        let result = run_loop(&mut terminal, &mut driver, spawn_event_reader()).await;
+        drop(guard);
+        result
+    })
+}

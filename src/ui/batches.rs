@@ -1,0 +1,119 @@
+//! The Append batches panel: emitted batches, newest first, each with its id, time, kind and
+//! rows as the console sink printed them; the selected batch opens in full.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::view::Panel;
+use super::{Screen, format, overlay_area};
+use crate::app::snapshot::BatchRecord;
+use crate::engine::BatchKind;
+
+/// Table rows shown per batch in the list.
+const ROWS_PER_BATCH: usize = 3;
+
+/// The data rows of a console table (`|…|` lines after the header row).
+fn table_rows(console: &str) -> impl Iterator<Item = &str> {
+    console.lines().filter(|l| l.starts_with('|')).skip(1)
+}
+
+fn heading(screen: &Screen, batch: &BatchRecord) -> String {
+    format!(
+        "Batch {} · {} · {} · {} in · {} out · {}",
+        batch.id,
+        batch.kind.label(),
+        format::clock(batch.at, screen.zone),
+        batch.input_rows,
+        batch.emitted,
+        format::duration(batch.duration)
+    )
+}
+
+pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
+    let (snapshot, theme) = (screen.snapshot, &screen.theme);
+    let focused = screen.view.focus == Panel::Batches;
+    let selected = screen.view.selected_index(snapshot);
+    let extra = format!("· {} batches · Enter opens", snapshot.metrics.batches);
+    let block = screen.block(Panel::Batches, &extra);
+    let inner = area.height.saturating_sub(2) as usize;
+
+    // Lines per batch, then a start that keeps the selected batch in view.
+    let entries: Vec<Vec<Line>> = snapshot
+        .batches
+        .iter()
+        .enumerate()
+        .map(|(i, batch)| {
+            let style = match (i == selected && focused, batch.kind) {
+                (true, _) => theme.selected,
+                (false, BatchKind::NoData) => theme.dim,
+                (false, BatchKind::Data) => theme.title,
+            };
+            let mut lines = vec![Line::from(vec![
+                Span::styled(if i == selected { "▸ " } else { "  " }, theme.accent),
+                Span::styled(heading(screen, batch), style),
+            ])];
+            match &batch.console {
+                Some(text) => {
+                    let rows: Vec<&str> = table_rows(text).collect();
+                    for row in rows.iter().take(ROWS_PER_BATCH) {
+                        lines.push(Line::raw(format!("    {row}")));
+                    }
+                    if rows.len() > ROWS_PER_BATCH {
+                        lines.push(Line::styled(
+                            format!("    … {} more rows", rows.len() - ROWS_PER_BATCH),
+                            theme.dim,
+                        ));
+                    }
+                }
+                None if batch.emitted > 0 => {
+                    lines.push(Line::styled("    (console sink off)", theme.dim));
+                }
+                None => {}
+            }
+            lines
+        })
+        .collect();
+    let mut first = 0;
+    let mut used: usize = entries[..selected.min(entries.len())]
+        .iter()
+        .map(Vec::len)
+        .sum();
+    let selected_len = entries.get(selected).map_or(0, Vec::len);
+    while first < selected && used + selected_len > inner {
+        used -= entries[first].len();
+        first += 1;
+    }
+    let mut lines: Vec<Line> = entries.into_iter().skip(first).flatten().collect();
+    if lines.is_empty() {
+        lines.push(Line::styled("  no batch yet", theme.dim));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The selected batch in full, over the panels.
+pub fn draw_detail(frame: &mut Frame, screen: &Screen, area: Rect, id: u64) {
+    let theme = &screen.theme;
+    let batch = screen.snapshot.batches.iter().find(|b| b.id == id);
+    let text: Vec<Line> = match batch.and_then(|b| b.console.as_deref()) {
+        Some(console) => console.lines().map(|l| Line::raw(l.to_string())).collect(),
+        None if batch.is_some() => vec![Line::styled(
+            "The console sink was off for this batch (press c to switch it on).",
+            theme.dim,
+        )],
+        None => vec![Line::styled("This batch is no longer kept.", theme.dim)],
+    };
+    let width = text.iter().map(Line::width).max().unwrap_or(0) as u16 + 4;
+    let rect = overlay_area(frame, area, width.max(50), area.height.saturating_sub(4));
+    let title = batch.map_or_else(
+        || format!(" Batch {id} "),
+        |b| format!(" {} ", heading(screen, b)),
+    );
+    let block = Block::bordered()
+        .border_style(theme.focused)
+        .title(Line::styled(title, theme.title))
+        .title_bottom(Line::styled(" ↑↓ scroll · Esc closes ", theme.dim));
+    let lines: Vec<Line> = text.into_iter().skip(screen.view.overlay_offset).collect();
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}

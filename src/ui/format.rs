@@ -1,0 +1,93 @@
+//! Short human figures for the panels: clock times, rates, durations, byte sizes, countdowns.
+
+use std::time::Duration;
+
+use chrono::format::StrftimeItems;
+
+use crate::app::sink::window_text::Zone;
+use crate::engine::{MICROS_PER_SECOND, Micros};
+
+/// `HH:MM:SS` of an instant in the dashboard's zone.
+pub fn clock(t: Micros, zone: Zone) -> String {
+    zone.format(t, StrftimeItems::new("%H:%M:%S"))
+}
+
+/// `0.5/s`, `12/s`, `12.3k/s`, `1.20M/s`.
+pub fn rate(per_second: f64) -> String {
+    match per_second {
+        r if r >= 1e6 => format!("{:.2}M/s", r / 1e6),
+        r if r >= 1e4 => format!("{:.1}k/s", r / 1e3),
+        r if r >= 10.0 => format!("{r:.0}/s"),
+        r => format!("{r:.1}/s"),
+    }
+}
+
+/// `850 µs`, `1.2 ms`, `340 ms`, `2.5 s`.
+pub fn duration(d: Duration) -> String {
+    let micros = d.as_micros();
+    match micros {
+        m if m < 1_000 => format!("{m} µs"),
+        m if m < 10_000 => format!("{:.1} ms", m as f64 / 1e3),
+        m if m < 1_000_000 => format!("{} ms", m / 1_000),
+        m => format!("{:.1} s", m as f64 / 1e6),
+    }
+}
+
+/// `512 B`, `3.1 KB`, `4.0 MB`.
+pub fn bytes(n: u64) -> String {
+    match n {
+        n if n < 1024 => format!("{n} B"),
+        n if n < 1 << 20 => format!("{:.1} KB", n as f64 / 1024.0),
+        n if n < 1 << 30 => format!("{:.1} MB", n as f64 / f64::from(1 << 20)),
+        n => format!("{:.1} GB", n as f64 / f64::from(1 << 30)),
+    }
+}
+
+/// `9s`, `1m05s`, `2h03m`: how long until `then`, from `now`.
+pub fn countdown(now: Micros, then: Micros) -> String {
+    let secs = (then - now).max(0).div_euclid(MICROS_PER_SECOND)
+        + i64::from((then - now).rem_euclid(MICROS_PER_SECOND) > 0 && then > now);
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s => format!("{}h{:02}m", s / 3600, s / 60 % 60),
+    }
+}
+
+/// `1,234,567`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::FixedOffset;
+
+    use super::*;
+
+    #[test]
+    fn figures() {
+        let utc = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
+        assert_eq!(clock(1_795_455_194_999_999, utc), "17:33:14");
+        assert_eq!(rate(0.5), "0.5/s");
+        assert_eq!(rate(12_345.0), "12.3k/s");
+        assert_eq!(rate(2_500_000.0), "2.50M/s");
+        assert_eq!(duration(Duration::from_micros(850)), "850 µs");
+        assert_eq!(duration(Duration::from_micros(1_200)), "1.2 ms");
+        assert_eq!(bytes(3_200), "3.1 KB");
+        assert_eq!(countdown(0, 9_000_001), "10s");
+        assert_eq!(countdown(0, 9_000_000), "9s");
+        assert_eq!(countdown(5, 0), "0s");
+        assert_eq!(countdown(0, 65 * MICROS_PER_SECOND), "1m05s");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(12), "12");
+    }
+}

@@ -1,0 +1,58 @@
+//! The Late data panel: the latest late pairs, each with the window it missed and the watermark
+//! that had closed it.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::view::Panel;
+use super::{Screen, format};
+
+pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
+    let (late, theme) = (&screen.snapshot.late, &screen.theme);
+    let block = screen.block(
+        Panel::Late,
+        &format!("· {} pairs", screen.snapshot.metrics.late_pairs),
+    );
+    // Narrow: two lines a pair, the window and watermark on the second.
+    let narrow = area.width < 48;
+    let mut lines: Vec<Line> = late
+        .iter()
+        .skip(screen.view.late_offset)
+        .flat_map(|row| {
+            let value: String = row.value.chars().take(16).collect();
+            let at = Span::styled(
+                format!(" {} ", format::clock(row.event_time, screen.zone)),
+                theme.dim,
+            );
+            let missed = Span::raw(format!("→ {}", row.window));
+            let wm = Span::styled(
+                format!(" wm {}", format::clock(row.watermark, screen.zone)),
+                theme.warn,
+            );
+            if narrow {
+                vec![
+                    Line::from(vec![at, Span::raw(format!("{value:?}"))]),
+                    Line::from(vec![Span::raw("  "), missed, wm]),
+                ]
+            } else {
+                vec![Line::from(vec![
+                    at,
+                    Span::raw(format!("{value:?} ")),
+                    missed,
+                    wm,
+                ])]
+            }
+        })
+        .collect();
+    if lines.is_empty() {
+        let hint = if screen.is_replay() {
+            " no late rows"
+        } else {
+            " none yet (l sends one)"
+        };
+        lines.push(Line::styled(hint, theme.dim));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

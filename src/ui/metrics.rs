@@ -1,0 +1,103 @@
+//! The Metrics panel: input and processed rows/s as sparklines, batch duration, state size,
+//! rejected lines and late pairs.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::view::Panel;
+use super::{Screen, format};
+
+const TICKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// The last `width` values as bar glyphs, scaled to their maximum.
+fn sparkline(values: &[f64], width: usize) -> String {
+    let tail = &values[values.len().saturating_sub(width)..];
+    let max = tail.iter().copied().fold(0.0, f64::max);
+    tail.iter()
+        .map(|v| {
+            if max <= 0.0 {
+                TICKS[0]
+            } else {
+                TICKS[((v / max) * 7.0).round().clamp(0.0, 7.0) as usize]
+            }
+        })
+        .collect()
+}
+
+pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
+    let (metrics, theme) = (&screen.snapshot.metrics, &screen.theme);
+    let block = screen.block(Panel::Metrics, "");
+    let spark_width = (area.width as usize).saturating_sub(24).max(5);
+    let last = |v: &[f64]| v.last().copied().unwrap_or(0.0);
+    let lines = vec![
+        Line::from(vec![
+            Span::raw(" input     "),
+            Span::styled(
+                format!(
+                    "{:spark_width$}",
+                    sparkline(&metrics.input_rate, spark_width)
+                ),
+                theme.accent,
+            ),
+            Span::raw(format!(" {}", format::rate(last(&metrics.input_rate)))),
+        ]),
+        Line::from(vec![
+            Span::raw(" processed "),
+            Span::styled(
+                format!(
+                    "{:spark_width$}",
+                    sparkline(&metrics.processed_rate, spark_width)
+                ),
+                theme.good,
+            ),
+            Span::raw(format!(" {}", format::rate(last(&metrics.processed_rate)))),
+        ]),
+        Line::raw(format!(
+            " batch {} · {} batches",
+            metrics
+                .last_duration
+                .map_or("-".to_string(), format::duration),
+            format::count(metrics.batches)
+        )),
+        Line::raw(format!(
+            " state {} rows · {}",
+            format::count(metrics.state_rows),
+            format::bytes(metrics.state_bytes)
+        )),
+        Line::from(vec![
+            Span::raw(" rejected "),
+            Span::styled(
+                format::count(screen.status.rejected),
+                if screen.status.rejected > 0 {
+                    theme.warn
+                } else {
+                    theme.dim
+                },
+            ),
+            Span::raw(" · late "),
+            Span::styled(
+                format::count(metrics.late_pairs),
+                if metrics.late_pairs > 0 {
+                    theme.warn
+                } else {
+                    theme.dim
+                },
+            ),
+        ]),
+    ];
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparklines_scale_to_their_maximum() {
+        assert_eq!(sparkline(&[0.0, 1.0, 2.0, 4.0], 4), "▁▃▅█");
+        assert_eq!(sparkline(&[5.0, 0.0, 0.0], 2), "▁▁");
+        assert_eq!(sparkline(&[], 3), "");
+    }
+}

@@ -1,0 +1,175 @@
+//! What the user is looking at, independent of the data: the focused panel, the overlay, the
+//! sort order and scroll positions. View actions change only this; rendering reads it.
+
+use crate::app::snapshot::Snapshot;
+use crate::ui::keymap::Action;
+
+/// The panels, in focus order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Panel {
+    Watermark,
+    OpenWindows,
+    Batches,
+    Metrics,
+    Late,
+    Sinks,
+}
+
+impl Panel {
+    pub const ORDER: [Panel; 6] = [
+        Panel::Watermark,
+        Panel::OpenWindows,
+        Panel::Batches,
+        Panel::Metrics,
+        Panel::Late,
+        Panel::Sinks,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::Watermark => "Watermark",
+            Panel::OpenWindows => "Open windows",
+            Panel::Batches => "Append batches",
+            Panel::Metrics => "Metrics",
+            Panel::Late => "Late data",
+            Panel::Sinks => "Sinks",
+        }
+    }
+
+    fn index(self) -> usize {
+        Self::ORDER.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    fn step(self, by: isize) -> Panel {
+        let n = Self::ORDER.len() as isize;
+        Self::ORDER[(self.index() as isize + by).rem_euclid(n) as usize]
+    }
+}
+
+/// A box drawn over the panels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    /// One batch's console table, in full.
+    Batch(u64),
+}
+
+/// The Open windows panel's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Window,
+    Count,
+    Value,
+}
+
+impl SortBy {
+    pub fn label(self) -> &'static str {
+        match self {
+            SortBy::Window => "window",
+            SortBy::Count => "count",
+            SortBy::Value => "value",
+        }
+    }
+}
+
+const PAGE: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewState {
+    pub focus: Panel,
+    pub overlay: Option<Overlay>,
+    pub sort: SortBy,
+    /// First row shown in Open windows.
+    pub windows_offset: usize,
+    /// First row shown in Late data.
+    pub late_offset: usize,
+    /// The selected batch; `None` follows the newest.
+    pub selected_batch: Option<u64>,
+    /// First line shown in an overlay.
+    pub overlay_offset: usize,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        ViewState {
+            focus: Panel::OpenWindows,
+            overlay: None,
+            sort: SortBy::Window,
+            windows_offset: 0,
+            late_offset: 0,
+            selected_batch: None,
+            overlay_offset: 0,
+        }
+    }
+}
+
+impl ViewState {
+    /// The index of the selected batch in the snapshot's list (newest first).
+    pub fn selected_index(&self, snapshot: &Snapshot) -> usize {
+        self.selected_batch
+            .and_then(|id| snapshot.batches.iter().position(|b| b.id == id))
+            .unwrap_or(0)
+    }
+
+    /// Applies a view action. Returns whether it was one (others are the app's to handle).
+    pub fn apply(&mut self, action: Action, snapshot: &Snapshot) -> bool {
+        match action {
+            Action::Help => {
+                self.overlay = Some(Overlay::Help);
+                self.overlay_offset = 0;
+            }
+            Action::Close => self.overlay = None,
+            Action::FocusNext => self.focus = self.focus.step(1),
+            Action::FocusPrev => self.focus = self.focus.step(-1),
+            Action::Sort => {
+                self.sort = match self.sort {
+                    SortBy::Window => SortBy::Count,
+                    SortBy::Count => SortBy::Value,
+                    SortBy::Value => SortBy::Window,
+                };
+                self.windows_offset = 0;
+            }
+            Action::Open => {
+                if self.overlay.is_none()
+                    && self.focus == Panel::Batches
+                    && let Some(batch) = snapshot.batches.get(self.selected_index(snapshot))
+                {
+                    self.overlay = Some(Overlay::Batch(batch.id));
+                    self.overlay_offset = 0;
+                }
+            }
+            Action::Up => self.scroll(snapshot, -1),
+            Action::Down => self.scroll(snapshot, 1),
+            Action::PageUp => self.scroll(snapshot, -(PAGE as isize)),
+            Action::PageDown => self.scroll(snapshot, PAGE as isize),
+            Action::Top => self.scroll(snapshot, isize::MIN / 2),
+            Action::Bottom => self.scroll(snapshot, isize::MAX / 2),
+            _ => return false,
+        }
+        true
+    }
+
+    fn scroll(&mut self, snapshot: &Snapshot, by: isize) {
+        let moved = |at: usize, len: usize| {
+            (at as isize + by).clamp(0, len.saturating_sub(1) as isize) as usize
+        };
+        if self.overlay.is_some() {
+            self.overlay_offset = moved(self.overlay_offset, usize::MAX / 4);
+            return;
+        }
+        match self.focus {
+            Panel::OpenWindows => {
+                self.windows_offset = moved(self.windows_offset, snapshot.open.shown());
+            }
+            Panel::Late => self.late_offset = moved(self.late_offset, snapshot.late.len()),
+            Panel::Batches => {
+                let index = moved(self.selected_index(snapshot), snapshot.batches.len());
+                self.selected_batch = match index {
+                    0 => None,
+                    i => snapshot.batches.get(i).map(|b| b.id),
+                };
+            }
+            Panel::Watermark | Panel::Metrics | Panel::Sinks => {}
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The Watermark panel: a time axis with the open windows as bars, the watermark, the latest event
+//! time and the wall clock as markers, windows the watermark has passed marked as closing, and
+//! countdowns to the next trigger and the next window close.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::view::Panel;
+use super::{Screen, format};
+use crate::app::snapshot::{Mode, OpenWindow};
+use crate::engine::{MICROS_PER_SECOND, Micros};
+
+/// A row of cells, each a character with a style, drawn left to right.
+struct Row {
+    cells: Vec<(char, Style)>,
+}
+
+impl Row {
+    fn new(width: usize) -> Self {
+        Row {
+            cells: vec![(' ', Style::new()); width],
+        }
+    }
+
+    fn put(&mut self, col: usize, c: char, style: Style) {
+        if let Some(cell) = self.cells.get_mut(col) {
+            *cell = (c, style);
+        }
+    }
+
+    /// Writes `text` from `col`, clipped at the right edge.
+    fn text(&mut self, col: usize, text: &str, style: Style) {
+        for (i, c) in text.chars().enumerate() {
+            self.put(col + i, c, style);
+        }
+    }
+
+    fn is_free(&self, from: usize, len: usize) -> bool {
+        from + len <= self.cells.len() && self.cells[from..from + len].iter().all(|c| c.0 == ' ')
+    }
+
+    fn line(self) -> Line<'static> {
+        let mut spans: Vec<Span> = Vec::new();
+        let mut run = String::new();
+        let mut style = None;
+        for (c, s) in self.cells {
+            if style != Some(s) && !run.is_empty() {
+                spans.push(Span::styled(
+                    std::mem::take(&mut run),
+                    style.unwrap_or_default(),
+                ));
+            }
+            style = Some(s);
+            run.push(c);
+        }
+        spans.push(Span::styled(run, style.unwrap_or_default()));
+        Line::from(spans)
+    }
+}
+
+/// Maps times to columns of the axis.
+struct Axis {
+    lo: Micros,
+    hi: Micros,
+    width: usize,
+}
+
+impl Axis {
+    fn col(&self, t: Micros) -> Option<usize> {
+        (self.lo..=self.hi).contains(&t).then(|| {
+            let span = (self.hi - self.lo).max(1) as i128;
+            ((i128::from(t - self.lo) * (self.width as i128 - 1)) / span) as usize
+        })
+    }
+
+    fn clamped(&self, t: Micros) -> usize {
+        self.col(t.clamp(self.lo, self.hi)).unwrap_or(0)
+    }
+}
+
+pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
+    let snapshot = screen.snapshot;
+    let theme = &screen.theme;
+    let windows = &snapshot.open.windows;
+    let inner_height = area.height.saturating_sub(2) as usize;
+    let width = area.width.saturating_sub(2) as usize;
+    let bar_rows = inner_height.saturating_sub(4).max(1);
+    let shown: &[OpenWindow] = windows;
+    let size = snapshot.query.window().micros();
+    let live = matches!(snapshot.mode, Mode::Live { .. });
+    // The axis spans the windows shown, or a window either side of the latest event.
+    let anchor =
+        snapshot
+            .max_event_time
+            .unwrap_or(if live { screen.now } else { snapshot.watermark });
+    let (mut lo, mut hi) = match (shown.first(), shown.last()) {
+        (Some(first), Some(last)) => (first.window.start, last.window.end),
+        _ => (anchor - size, anchor + size),
+    };
+    let pad = ((hi - lo) / 20).max(MICROS_PER_SECOND);
+    (lo, hi) = (lo - pad, hi + pad);
+    // Bring the watermark and the clock in when they are near.
+    for t in [
+        Some(snapshot.watermark),
+        snapshot.max_event_time,
+        live.then_some(screen.now),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if t > lo - size && t < hi + size {
+            lo = lo.min(t - pad);
+            hi = hi.max(t + pad);
+        }
+    }
+    let axis = Axis { lo, hi, width };
+
+    let mut lines = Vec::with_capacity(inner_height);
+    let (labels, ruler) = ruler(&axis, snapshot.query.slide().micros(), screen, theme.dim);
+    lines.push(labels);
+    lines.push(ruler);
+    // One window a row while they fit; else each goes in the first row where it does not
+    // overlap another. Labels sit inside the bars.
+    let pack = shown.len() > bar_rows;
+    let mut rows: Vec<(Row, usize)> = Vec::new();
+    let mut hidden = 0;
+    for open in shown {
+        let (from, to) = (
+            axis.clamped(open.window.start),
+            axis.clamped(open.window.end),
+        );
+        let to = to.max(from + 2);
+        let free = rows.iter().position(|(_, end)| pack && *end <= from);
+        let Some(index) = free.or_else(|| {
+            (rows.len() < bar_rows).then(|| {
+                rows.push((Row::new(width), 0));
+                rows.len() - 1
+            })
+        }) else {
+            hidden += 1;
+            continue;
+        };
+        let (row, end) = &mut rows[index];
+        *end = to;
+        let closing = open.window.end <= snapshot.next_watermark;
+        let (glyph, style) = if closing {
+            ('░', theme.closing)
+        } else {
+            ('█', theme.bar)
+        };
+        // The last column stays empty, so windows that touch stay apart.
+        for col in from..to - 1 {
+            row.put(col, glyph, style);
+        }
+        let label = if closing {
+            format!("{} closing", open.text)
+        } else {
+            open.text.clone()
+        };
+        let len = label.chars().count();
+        if to - from >= len + 3 {
+            row.text(from + 1, &label, style.add_modifier(Modifier::REVERSED));
+        } else if !pack && row.is_free(to, len + 1) {
+            row.text(to, &label, style);
+        }
+    }
+    lines.extend(rows.into_iter().map(|(row, _)| row.line()));
+    while lines.len() < inner_height.saturating_sub(2) {
+        lines.push(Line::raw(""));
+    }
+    lines.push(markers(&axis, screen, live));
+    lines.push(countdowns(screen, live));
+    let extra = match (windows.len(), hidden) {
+        (0, _) => "· no open window".to_string(),
+        (1, _) => "· 1 open window".to_string(),
+        (n, 0) => format!("· {n} open windows"),
+        (n, h) => format!("· {n} open windows, {h} not drawn"),
+    };
+    let block = screen.block(Panel::Watermark, &extra);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The tick labels and the ruler, a tick every slide (or a multiple, to leave room).
+fn ruler(
+    axis: &Axis,
+    slide: Micros,
+    screen: &Screen,
+    style: Style,
+) -> (Line<'static>, Line<'static>) {
+    let mut labels = Row::new(axis.width);
+    let mut rule = Row::new(axis.width);
+    for col in 0..axis.width {
+        rule.put(col, '─', style);
+    }
+    let per_col = ((axis.hi - axis.lo) / axis.width.max(1) as i64).max(1);
+    let mut step = slide.max(1);
+    while step / per_col < 12 {
+        step *= 2;
+    }
+    let mut t = axis.lo.div_euclid(step) * step + step;
+    while t < axis.hi {
+        if let Some(col) = axis.col(t) {
+            rule.put(col, '┼', style);
+            let text = format::clock(t, screen.zone);
+            if labels.is_free(col, text.len() + 1) {
+                labels.text(col, &text, style);
+            }
+        }
+        t += step;
+    }
+    (labels.line(), rule.line())
+}
+
+/// `▲wm`, `▲max`, `▲now` under their columns (an arrow at the edge when out of range).
+fn markers(axis: &Axis, screen: &Screen, live: bool) -> Line<'static> {
+    let snapshot = screen.snapshot;
+    let theme = &screen.theme;
+    let mut marks = vec![("wm", snapshot.watermark, theme.warn)];
+    if let Some(max) = snapshot.max_event_time {
+        marks.push(("max", max, theme.accent));
+    }
+    if live {
+        marks.push(("now", screen.now, theme.dim));
+    }
+    marks.sort_by_key(|m| m.1);
+    let mut row = Row::new(axis.width);
+    for (name, t, style) in marks {
+        let (col, glyph) = match axis.col(t) {
+            Some(col) => (col, '▲'),
+            None if t < axis.lo => (0, '◀'),
+            None => (axis.width.saturating_sub(1), '▶'),
+        };
+        if !row.is_free(col, 1) {
+            continue;
+        }
+        row.put(col, glyph, style);
+        if row.is_free(col + 1, name.len() + 1) {
+            row.text(col + 1, name, style);
+        }
+    }
+    row.line()
+}
+
+/// `wm 17:33:27 · max 17:33:42 · now 17:33:44 · next trigger 9s · next close … (~12s)`.
+fn countdowns(screen: &Screen, live: bool) -> Line<'static> {
+    let snapshot = screen.snapshot;
+    let theme = &screen.theme;
+    let zone = screen.zone;
+    let mut spans = vec![Span::styled(
+        format!(" wm {}", format::clock(snapshot.watermark, zone)),
+        theme.warn,
+    )];
+    if let Some(max) = snapshot.max_event_time {
+        spans.push(Span::styled(
+            format!(" · max {}", format::clock(max, zone)),
+            theme.accent,
+        ));
+    }
+    if live {
+        spans.push(Span::styled(
+            format!(" · now {}", format::clock(screen.now, zone)),
+            theme.dim,
+        ));
+    }
+    if let Some(next) = snapshot.next_trigger {
+        spans.push(Span::raw(format!(
+            " · next trigger {}",
+            format::countdown(screen.now, next)
+        )));
+    }
+    // The next window to close: the first whose end the watermark has not reached.
+    let delay = snapshot.query.delay().micros();
+    if let Some(next) = snapshot
+        .open
+        .windows
+        .iter()
+        .find(|w| w.window.end > snapshot.next_watermark)
+    {
+        let needs = next.window.end + delay;
+        let mut text = format!(
+            " · next close {} at event {}",
+            next.text,
+            format::clock(needs, zone)
+        );
+        // With arrival times, event time keeps pace with the clock.
+        let near = snapshot
+            .max_event_time
+            .is_some_and(|max| (max - screen.now).abs() < 60 * MICROS_PER_SECOND);
+        if live && near {
+            text.push_str(&format!(" (~{})", format::countdown(screen.now, needs)));
+        }
+        spans.push(Span::raw(text));
+    }
+    Line::from(spans)
+}

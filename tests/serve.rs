@@ -1,0 +1,253 @@
+//! `window-tui serve` from the outside, over loopback TCP: several clients at once, each with its
+//! own rounds, random values 0..=10, the file generator, an early disconnect, the `Sent value`
+//! echo, and SIGTERM / SIGINT.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{Running, bag, window_tui_in};
+
+const T: Duration = Duration::from_secs(20);
+
+/// `window-tui serve --port 0 ARGS...`, and the port it says it serves on.
+fn serve(dir: &Path, args: &[&str]) -> (Running, u16) {
+    let mut server = Running::spawn(window_tui_in(dir).args(["serve", "--port", "0"]).args(args));
+    let stderr = server.wait_for_stderr("serving on ", T);
+    let port = stderr
+        .split("serving on 127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u16>().ok()
+        })
+        .unwrap_or_else(|| panic!("no `serving on 127.0.0.1:PORT` on stderr:\n{stderr}"));
+    assert_ne!(port, 0);
+    (server, port)
+}
+
+fn connect(port: u16) -> TcpStream {
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(T)).unwrap();
+    stream
+}
+
+/// What one client saw: its lines, when the first arrived, when the server closed.
+struct Received {
+    lines: Vec<String>,
+    first: Instant,
+    closed: Instant,
+}
+
+/// Reads to the end of the stream (a read timing out fails the test).
+fn read_to_end(stream: TcpStream) -> Received {
+    let mut reader = BufReader::new(stream);
+    let mut lines = Vec::new();
+    let mut first = None;
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).expect("the server stalled");
+        if n == 0 {
+            break;
+        }
+        first.get_or_insert_with(Instant::now);
+        assert!(line.ends_with('\n'), "a line without LF: {line:?}");
+        lines.push(line.trim_end_matches('\n').to_string());
+    }
+    Received {
+        lines,
+        first: first.unwrap_or_else(Instant::now),
+        closed: Instant::now(),
+    }
+}
+
+fn value_0_to_10(line: &str) -> u32 {
+    let v: u32 = line
+        .parse()
+        .unwrap_or_else(|_| panic!("{line:?} is not an integer"));
+    assert!(v <= 10, "{v} is not in 0..=10");
+    v
+}
+
+#[test]
+fn several_clients_at_once_each_get_their_own_rounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, port) = serve(
+        dir.path(),
+        &["--delay", "10ms", "--count", "8", "--repeat", "2"],
+    );
+    // Three clients connected together; each reads its own stream to the end.
+    let streams: Vec<TcpStream> = (0..3).map(|_| connect(port)).collect();
+    let readers: Vec<_> = streams
+        .into_iter()
+        .map(|s| std::thread::spawn(move || read_to_end(s)))
+        .collect();
+    let got: Vec<Received> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+
+    for (i, client) in got.iter().enumerate() {
+        assert_eq!(
+            client.lines.len(),
+            16,
+            "client {i}: --count 8 × --repeat 2 lines, then the server closes: {:?}",
+            client.lines
+        );
+        for line in &client.lines {
+            value_0_to_10(line);
+        }
+    }
+    // Served at the same time, not one after the other: every client had its first line before
+    // any stream was over (16 lines 10 ms apart take 150 ms).
+    let last_first = got.iter().map(|c| c.first).max().unwrap();
+    let first_close = got.iter().map(|c| c.closed).min().unwrap();
+    assert!(
+        last_first < first_close,
+        "clients were served one after the other"
+    );
+    // Each its own random sequence.
+    assert!(
+        got[0].lines != got[1].lines || got[1].lines != got[2].lines,
+        "three clients got the same 16 random values"
+    );
+
+    // `Sent value: N` on stdout for each line (the delay is 10 ms), all 48 of them.
+    let sent_all = bag(got.iter().flat_map(|c| c.lines.iter().cloned()));
+    let echoed = common::poll(
+        T,
+        || {
+            format!(
+                "48 `Sent value` lines expected, stdout:\n{}",
+                server.stdout()
+            )
+        },
+        || {
+            let out = server.stdout();
+            let echoed: Vec<String> = out
+                .lines()
+                .filter_map(|l| l.strip_prefix("Sent value: ").map(str::to_string))
+                .collect();
+            (echoed.len() >= 48).then_some(echoed)
+        },
+    );
+    assert_eq!(
+        bag(echoed),
+        sent_all,
+        "the echo shows exactly what was sent"
+    );
+
+    server.signal("TERM");
+    let done = server.wait(T);
+    assert!(done.status.success(), "{:?}\n{}", done.status, done.stderr);
+}
+
+#[test]
+fn random_values_cover_0_to_10() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, port) = serve(dir.path(), &["--delay", "0ms", "--count", "600"]);
+    let got = read_to_end(connect(port));
+    assert_eq!(got.lines.len(), 600);
+    let values = bag(got.lines.iter().map(|l| value_0_to_10(l)));
+    // 600 draws from 11 values: missing either end has a probability below 1e-24.
+    assert!(values.contains_key(&0), "0 never sent: {values:?}");
+    assert!(values.contains_key(&10), "10 never sent: {values:?}");
+    assert_eq!(values.len(), 11, "{values:?}");
+    server.signal("INT");
+    let done = server.wait(T);
+    assert!(done.status.success(), "{:?}\n{}", done.status, done.stderr);
+}
+
+#[test]
+fn the_file_generator_sends_the_lines_in_order_each_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("values.txt");
+    std::fs::write(&file, "alpha\nbéta\n3\nx, y\n").unwrap();
+    let file = file.to_str().unwrap();
+    let lines = ["alpha", "béta", "3", "x, y"];
+
+    let (server, port) = serve(
+        dir.path(),
+        &[
+            "--output", "file", "--file", file, "--delay", "0ms", "--repeat", "3",
+        ],
+    );
+    let (a, b) = (connect(port), connect(port));
+    let (a, b) = (read_to_end(a), read_to_end(b));
+    let want: Vec<String> = lines.repeat(3).iter().map(|s| s.to_string()).collect();
+    assert_eq!(a.lines, want);
+    assert_eq!(b.lines, want, "a second client starts from the first line");
+    server.signal("TERM");
+    assert!(server.wait(T).status.success());
+
+    // --count cuts each round short.
+    let (server, port) = serve(
+        dir.path(),
+        &[
+            "--output", "file", "--file", file, "--delay", "0ms", "--repeat", "2", "--count", "2",
+        ],
+    );
+    assert_eq!(
+        read_to_end(connect(port)).lines,
+        ["alpha", "béta", "alpha", "béta"]
+    );
+    server.signal("TERM");
+    assert!(server.wait(T).status.success());
+}
+
+#[test]
+fn a_client_that_leaves_early_does_not_disturb_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, port) = serve(dir.path(), &["--delay", "10ms", "--count", "25"]);
+    let mut leaver = connect(port);
+    let stayer = connect(port);
+    let stayer = std::thread::spawn(move || read_to_end(stayer));
+    // The leaver reads a little, then closes with data unread (a reset).
+    let mut first = [0u8; 2];
+    leaver.read_exact(&mut first).unwrap();
+    drop(leaver);
+
+    let stayer = stayer.join().unwrap();
+    assert_eq!(stayer.lines.len(), 25, "{:?}", stayer.lines);
+    assert!(server.is_running(), "the server died:\n{}", server.stderr());
+    // And the server still takes new clients.
+    assert_eq!(read_to_end(connect(port)).lines.len(), 25);
+    server.signal("TERM");
+    let done = server.wait(T);
+    assert!(done.status.success(), "{:?}\n{}", done.status, done.stderr);
+}
+
+/// SIGTERM or SIGINT while a client is being served: exit status 0, promptly.
+fn stops_on(signal: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, port) = serve(dir.path(), &["--delay", "10ms", "--count", "100000"]);
+    let mut client = BufReader::new(connect(port));
+    let mut line = String::new();
+    client.read_line(&mut line).unwrap();
+    value_0_to_10(line.trim_end());
+    let asked = Instant::now();
+    server.signal(signal);
+    let done = server.wait(T);
+    assert!(
+        done.status.success(),
+        "SIG{signal}: {:?}\n{}",
+        done.status,
+        done.stderr
+    );
+    assert!(asked.elapsed() < Duration::from_secs(5), "slow to stop");
+    assert!(
+        done.stderr.contains("stopped after sending"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn sigterm_stops_the_server_with_status_0() {
+    stops_on("TERM");
+}
+
+#[test]
+fn sigint_stops_the_server_with_status_0() {
+    stops_on("INT");
+}

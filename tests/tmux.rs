@@ -1,0 +1,210 @@
+//! The real binary in a real terminal: tmux runs the dashboard, the test waits for data, presses
+//! keys as a person would and reads the screen back with `capture-pane`.
+//!
+//! Without tmux on the machine the test says so and passes, unless `WINDOW_TUI_REQUIRE_TMUX` is
+//! set (`.ci/run` installs tmux and sets it).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A private tmux server, killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, dir: &Path, command: &str, width: u16, height: u16) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("window-tui-{name}-{}", std::process::id()),
+        };
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &tmux.socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "main",
+            ])
+            .args(["-x", &width.to_string(), "-y", &height.to_string()])
+            .args(["-c", &dir.display().to_string()])
+            .arg(command)
+            .env_remove("TMUX")
+            .status()
+            .expect("tmux runs");
+        assert!(status.success(), "tmux new-session failed");
+        tmux
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "main"])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "main"])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen satisfies `done`; panics with the screen after `timeout`.
+    fn wait_for(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "waited {timeout:?} for {what}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn have_tmux() -> bool {
+    let found = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("WINDOW_TUI_REQUIRE_TMUX").is_none(),
+            "tmux is required here (apt-get install tmux)"
+        );
+        eprintln!("skipped: tmux is not installed");
+    }
+    found
+}
+
+#[test]
+fn a_person_runs_the_dashboard_switches_the_file_sink_reads_the_help_and_quits() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_window-tui");
+    let command = format!(
+        "TZ=UTC NO_COLOR=1 {bin} --delay 100ms --trigger 1s --window 4s --slide 2s \
+         --watermark 1s --output out --checkpoint ckpt --log run.log; echo EXIT=$?; sleep 600"
+    );
+    let tmux = Tmux::start("person", dir.path(), &command, 120, 40);
+    let long = Duration::from_secs(30);
+
+    // All six panels, filling with data within a trigger or two.
+    let screen = tmux.wait_for("emitted rows in Append batches", long, |s| {
+        s.contains("Append batches") && s.lines().any(|l| l.contains("    |") && l.contains('-'))
+    });
+    for title in [
+        "Watermark",
+        "Open windows",
+        "Append batches",
+        "Metrics",
+        "Late data",
+        "Sinks",
+    ] {
+        assert!(screen.contains(title), "no {title} panel:\n{screen}");
+    }
+    assert!(screen.contains("● connected"), "{screen}");
+    assert!(
+        !Path::new(&dir.path().join("out/_spark_metadata")).exists(),
+        "file sink starts off"
+    );
+
+    // `f` switches the file sink on: CSV files appear under --output.
+    tmux.keys(&["f"]);
+    tmux.wait_for("the file sink on", long, |s| s.contains("file    ● on"));
+    let out = dir.path().join("out");
+    let start = Instant::now();
+    let part_files = loop {
+        let parts: Vec<_> = std::fs::read_dir(&out)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("window="))
+            .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten().flatten())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("part-"))
+            .collect();
+        if !parts.is_empty() {
+            break parts.len();
+        }
+        assert!(
+            start.elapsed() < long,
+            "no part file under out/:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(part_files > 0);
+
+    // `?` explains every key; Esc closes it.
+    tmux.keys(&["?"]);
+    let help = tmux.wait_for("the help", long, |s| s.contains("Keys · Esc closes"));
+    for text in [
+        "quit",
+        "console sink on/off",
+        "file sink on/off",
+        "pause/resume",
+        "late row",
+    ] {
+        assert!(help.contains(text), "help lacks {text:?}:\n{help}");
+    }
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the help to close", long, |s| {
+        !s.contains("Keys · Esc closes")
+    });
+
+    // `l` sends a late row: it shows in Late data.
+    tmux.keys(&["l"]);
+    tmux.wait_for("the late row", long, |s| s.contains("\"late\""));
+
+    // `q` quits with status 0 and gives the terminal back.
+    tmux.keys(&["q"]);
+    let end = tmux.wait_for("the exit status", long, |s| s.contains("EXIT="));
+    assert!(end.contains("EXIT=0"), "{end}");
+    assert!(
+        !end.contains("Append batches"),
+        "the dashboard is still on screen:\n{end}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("run.log")).unwrap_or_default();
+    assert!(
+        log.contains("connected to"),
+        "nothing logged to the file: {log}"
+    );
+}
+
+#[test]
+fn a_small_terminal_is_told_so() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_window-tui");
+    let command = format!("{bin} --delay 1s --log run.log; echo EXIT=$?; sleep 600");
+    let tmux = Tmux::start("small", dir.path(), &command, 70, 20);
+    tmux.wait_for("the too-small notice", Duration::from_secs(20), |s| {
+        s.contains("terminal too small")
+    });
+    tmux.keys(&["q"]);
+    let end = tmux.wait_for("the exit", Duration::from_secs(20), |s| s.contains("EXIT="));
+    assert!(end.contains("EXIT=0"), "{end}");
+}

@@ -1,0 +1,281 @@
+//! The dashboard as a person sees it: every screen rendered on ratatui's `TestBackend` at 80×24
+//! and 120×40 and compared with insta snapshots (`cargo insta review` after a deliberate change).
+//!
+//! The snapshots come from replaying a corpus case through the real pipeline, with the wall-clock
+//! figures (durations, rates, times) pinned so that the pictures are deterministic.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::FixedOffset;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use window_tui::app::cli::{OnBadRow, SinkKind};
+use window_tui::app::dashboard::SharedBuffer;
+use window_tui::app::pipeline::Pipeline;
+use window_tui::app::progress::QueryIdentity;
+use window_tui::app::replay::ReplayStepper;
+use window_tui::app::sink::console::ConsoleSink;
+use window_tui::app::sink::window_text::{DEFAULT_PATTERN, WindowText, Zone};
+use window_tui::app::sink::{SinkOpener, SinkSet};
+use window_tui::app::snapshot::{Link, Mode, Snapshot, SnapshotBuilder, Status};
+use window_tui::app::source::replay_file::ReplayReader;
+use window_tui::engine::{Duration as Span, Engine, MICROS_PER_SECOND, Query};
+use window_tui::ui::keymap::Action;
+use window_tui::ui::theme::Theme;
+use window_tui::ui::view::{Panel, ViewState};
+use window_tui::ui::{self, Screen};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn utc() -> Zone {
+    Zone::Fixed(FixedOffset::east_opt(0).unwrap())
+}
+
+/// The seed_random case after `steps` batches, as a live run at 17:34:31 would show it.
+fn replayed(case: &str, query: Query, steps: usize, mode: Mode) -> Arc<Snapshot> {
+    let events = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance")
+        .join(case)
+        .join("events.csv");
+    let console = SharedBuffer::default();
+    let windows = WindowText::new(DEFAULT_PATTERN, utc()).unwrap();
+    let opener: SinkOpener = {
+        let (console, windows) = (console.clone(), windows.clone());
+        Box::new(move |_| Ok(Box::new(ConsoleSink::new(console.clone(), windows.clone()))))
+    };
+    let sinks = SinkSet::new(opener, &[SinkKind::Console]).unwrap();
+    let pipeline = Pipeline::new(
+        Engine::new(query),
+        sinks,
+        None,
+        QueryIdentity::new("test".into()),
+    );
+    let reader = ReplayReader::open(&events, 1 << 20).unwrap();
+    let mut stepper = ReplayStepper::new(reader, pipeline, OnBadRow::Error);
+    let mut builder = SnapshotBuilder::new(mode, Some(Duration::from_secs(15)), windows);
+    let base = 1_795_455_180 * MICROS_PER_SECOND;
+    for step in 0..steps {
+        let Some(batch) = stepper.step().unwrap() else {
+            break;
+        };
+        let at = base + (step as i64 + 1) * 15 * MICROS_PER_SECOND;
+        builder.record_batch(stepper.pipeline(), &batch, Some(console.take()), at);
+    }
+    let now = base + 91 * MICROS_PER_SECOND;
+    let snapshot = builder.snapshot(
+        stepper.pipeline(),
+        steps as u64,
+        Some(now + 9 * MICROS_PER_SECOND),
+        now,
+    );
+    Arc::new(pinned(&snapshot))
+}
+
+/// Replaces the wall-clock figures with fixed ones.
+fn pinned(snapshot: &Snapshot) -> Snapshot {
+    let mut s = snapshot.clone();
+    s.batches = s
+        .batches
+        .iter()
+        .map(|b| {
+            let mut b = (**b).clone();
+            b.duration = Duration::from_micros(40 + b.id * 7);
+            Arc::new(b)
+        })
+        .collect();
+    let n = s.metrics.input_rate.len();
+    s.metrics.input_rate = (0..n).map(|i| (i % 5) as f64 * 0.1 + 0.3).collect();
+    s.metrics.processed_rate = (0..n)
+        .map(|i| (i % 4) as f64 * 10_000.0 + 5_000.0)
+        .collect();
+    s.metrics.last_duration = Some(Duration::from_micros(61));
+    s.metrics.state_bytes = 2_150;
+    s
+}
+
+fn seed_query() -> Query {
+    Query::seed()
+}
+
+fn live_snapshot(steps: usize) -> Arc<Snapshot> {
+    replayed(
+        "seed_random",
+        seed_query(),
+        steps,
+        Mode::Live {
+            source: "127.0.0.1:40213".into(),
+        },
+    )
+}
+
+fn status() -> Status {
+    Status {
+        link: Link::Connected,
+        accepted: 90,
+        rejected: 2,
+        rate: 0.5,
+        paused: false,
+        delay: Some(Duration::from_secs(2)),
+        speed: None,
+        file_output: "output".into(),
+        notice: None,
+    }
+}
+
+fn render(snapshot: &Snapshot, status: &Status, view: &ViewState, (w, h): (u16, u16)) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal
+        .draw(|frame| {
+            ui::draw(
+                frame,
+                &Screen {
+                    snapshot,
+                    status,
+                    view,
+                    now: snapshot.taken_at,
+                    zone: utc(),
+                    theme: Theme::plain(),
+                },
+            )
+        })
+        .unwrap();
+    terminal.backend().to_string()
+}
+
+fn check(name: &str, snapshot: &Snapshot, status: &Status, view: &ViewState) {
+    for size in SIZES {
+        insta::assert_snapshot!(
+            format!("{name}_{}x{}", size.0, size.1),
+            render(snapshot, status, view, size)
+        );
+    }
+}
+
+#[test]
+fn main_screen() {
+    check("main", &live_snapshot(6), &status(), &ViewState::default());
+}
+
+#[test]
+fn help_overlay() {
+    let snapshot = live_snapshot(6);
+    let mut view = ViewState::default();
+    assert!(view.apply(Action::Help, &snapshot));
+    check("help", &snapshot, &status(), &view);
+}
+
+#[test]
+fn paused_with_a_notice() {
+    let mut paused = status();
+    paused.paused = true;
+    paused.notice = Some("source paused".into());
+    check("paused", &live_snapshot(6), &paused, &ViewState::default());
+}
+
+#[test]
+fn a_batch_opened_in_full() {
+    let snapshot = live_snapshot(6);
+    let mut view = ViewState::default();
+    view.apply(Action::FocusNext, &snapshot);
+    assert_eq!(view.focus, Panel::Batches);
+    view.apply(Action::Down, &snapshot);
+    view.apply(Action::Open, &snapshot);
+    check("batch_detail", &snapshot, &status(), &view);
+}
+
+#[test]
+fn sorted_by_count_with_late_rows() {
+    let snapshot = replayed(
+        "boundaries",
+        seed_query(),
+        10,
+        Mode::Live {
+            source: "127.0.0.1:40213".into(),
+        },
+    );
+    let mut view = ViewState::default();
+    view.apply(Action::Sort, &snapshot);
+    check("late_and_sorted", &snapshot, &status(), &view);
+}
+
+#[test]
+fn replay_stepping() {
+    let query = Query::new(Span::from_secs(25), Span::from_secs(10), Span::from_secs(5)).unwrap();
+    let mut snapshot = (*replayed(
+        "uneven_slide",
+        query,
+        5,
+        Mode::Replay {
+            file: "uneven_slide/events.csv".into(),
+            finished: false,
+        },
+    ))
+    .clone();
+    snapshot.next_trigger = None;
+    let status = Status {
+        link: Link::File,
+        accepted: 120,
+        rejected: 0,
+        rate: 0.0,
+        paused: false,
+        delay: None,
+        speed: None,
+        file_output: "output".into(),
+        notice: None,
+    };
+    check("replay", &snapshot, &status, &ViewState::default());
+}
+
+#[test]
+fn too_small() {
+    let snapshot = live_snapshot(2);
+    for size in [(79, 24), (60, 15)] {
+        insta::assert_snapshot!(
+            format!("too_small_{}x{}", size.0, size.1),
+            render(&snapshot, &status(), &ViewState::default(), size)
+        );
+    }
+}
+
+#[test]
+fn a_frame_with_a_thousand_open_keys_draws() {
+    // Many values in one batch: the Open windows panel lists them, the title counts them all.
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.csv");
+    let mut text = String::from("batch,event_time,value\n");
+    for i in 0..500 {
+        text.push_str(&format!(
+            "0,2026-11-23T17:33:{:02}.000000Z,v{i:03}\n",
+            20 + i % 5
+        ));
+    }
+    std::fs::write(&events, text).unwrap();
+    let console = SharedBuffer::default();
+    let windows = WindowText::new(DEFAULT_PATTERN, utc()).unwrap();
+    let opener: SinkOpener =
+        Box::new(move |_| Ok(Box::new(ConsoleSink::new(console.clone(), windows.clone()))));
+    let pipeline = Pipeline::new(
+        Engine::new(seed_query()),
+        SinkSet::new(opener, &[SinkKind::Console]).unwrap(),
+        None,
+        QueryIdentity::new("test".into()),
+    );
+    let mut stepper = ReplayStepper::new(
+        ReplayReader::open(&events, 1 << 20).unwrap(),
+        pipeline,
+        OnBadRow::Error,
+    );
+    let mut builder = SnapshotBuilder::new(
+        Mode::Live { source: "x".into() },
+        None,
+        WindowText::new(DEFAULT_PATTERN, utc()).unwrap(),
+    );
+    let batch = stepper.step().unwrap().unwrap();
+    builder.record_batch(stepper.pipeline(), &batch, None, 0);
+    let snapshot = builder.snapshot(stepper.pipeline(), 1, None, 0);
+    assert_eq!(snapshot.open.keys, 1000);
+    let screen = render(&snapshot, &status(), &ViewState::default(), (120, 40));
+    assert!(screen.contains("Open windows · 1,000 keys"), "{screen}");
+}
