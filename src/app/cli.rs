@@ -46,9 +46,15 @@ Examples:
 
 const EXPORT_EXAMPLES: &str = "\
 Examples:
-  window-tui export-spark -o job.py && spark-submit job.py
+  window-tui export-spark -o job.py && spark-submit --master local[2] job.py
   window-tui export-spark --source stream-host:9999 --sink file --output /data/out -o job.py
-  window-tui export-spark --replay-dir staged/ --sink console -o job.py";
+  window-tui export-spark --replay-dir staged/ --trigger 1s --sink console -o job.py
+  window-tui export-spark --window '1 minute' --slide 20s --watermark 10s | less
+
+The job targets Apache Spark 3.5 (PySpark 3.5.3). It reads the stream server (the socket source
+with arrival timestamps) or, with --replay-dir, CSV files `event_time,value` staged one per
+trigger tick; it takes --master (default local[*]), --sink, --time-zone and --clean. Its
+docstring says how to run it.";
 
 /// A terminal dashboard for event-time windowed stream aggregation, with Apache Spark 3.5's
 /// answers: `withWatermark(DELAY).groupBy(value, window(WINDOW, SLIDE)).count()` in append mode.
@@ -197,6 +203,14 @@ pub struct ReplayArgs {
         default_value = "error"
     )]
     pub on_bad_row: OnBadRow,
+
+    /// Checkpoint folder: a replay killed at any moment continues from it when run again.
+    #[arg(long, env = "WINDOW_TUI_CHECKPOINT", value_name = "DIR")]
+    pub checkpoint: Option<PathBuf>,
+
+    /// Wipe the checkpoint and the file sink's output folder first.
+    #[arg(long, env = "WINDOW_TUI_CLEAN")]
+    pub clean: bool,
 
     /// The longest row accepted, in bytes (`64KiB`, `1MiB`, `1048576`).
     #[arg(
@@ -348,6 +362,10 @@ pub struct LiveArgs {
     )]
     pub checkpoint: PathBuf,
 
+    /// Run without a checkpoint: a restart starts over.
+    #[arg(long, env = "WINDOW_TUI_NO_CHECKPOINT", conflicts_with = "clean")]
+    pub no_checkpoint: bool,
+
     /// Wipe the checkpoint and the output folder first (the seed's `cleanup()`).
     #[arg(long, env = "WINDOW_TUI_CLEAN")]
     pub clean: bool,
@@ -396,7 +414,7 @@ pub struct ExportArgs {
         env = "WINDOW_TUI_EXPORT_SINK",
         default_value = "console"
     )]
-    pub sink: SinkKind,
+    pub sink: crate::app::export::JobSink,
 
     /// The file sink's folder.
     #[arg(
@@ -425,7 +443,8 @@ pub struct ExportArgs {
     )]
     pub source: String,
 
-    /// Read CSV files of `event_time,value` from DIR instead of a socket.
+    /// Read staged CSV files of `event_time,value` from DIR, one per trigger tick, instead of
+    /// a socket.
     #[arg(
         long,
         env = "WINDOW_TUI_REPLAY_DIR",
@@ -433,6 +452,16 @@ pub struct ExportArgs {
         conflicts_with = "source"
     )]
     pub replay_dir: Option<PathBuf>,
+
+    /// chrono pattern for each end of the window column (as the dashboard's), translated to a
+    /// Spark datetime pattern: %H%M%S is HHmmss.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_WINDOW_FORMAT",
+        default_value = "%H%M%S",
+        value_name = "PATTERN"
+    )]
+    pub window_format: String,
 
     /// Where to write the job (`-` for stdout).
     #[arg(

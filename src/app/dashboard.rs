@@ -20,10 +20,10 @@ use crate::app::cli::{LiveArgs, ReplayArgs, SinkArgs, SinkKind};
 use crate::app::error::{BadInput, OrBadInput};
 use crate::app::headless::live_options;
 use crate::app::live::trigger::{Control, Observer, TickInfo};
-use crate::app::live::{Live, LiveOptions};
+use crate::app::live::{self, Live, LiveOptions};
 use crate::app::logging;
 use crate::app::pipeline::Pipeline;
-use crate::app::progress::{ProgressLog, QueryIdentity};
+use crate::app::progress::ProgressLog;
 use crate::app::replay::{self, ReplayStepper};
 use crate::app::server::Pace;
 use crate::app::sink::console::ConsoleSink;
@@ -33,7 +33,7 @@ use crate::app::sink::window_text::{WindowText, Zone};
 use crate::app::sink::{SinkOpener, SinkSet, stdout};
 use crate::app::snapshot::{Link, Mode, Snapshot, SnapshotBuilder, Status};
 use crate::app::source::socket::{Connection, now_micros};
-use crate::engine::{BatchOutput, Engine};
+use crate::engine::BatchOutput;
 use crate::ui::keymap::{self, Action};
 use crate::ui::theme::Theme;
 use crate::ui::view::ViewState;
@@ -74,7 +74,11 @@ impl Write for SharedBuffer {
 
 /// Sinks for the dashboard: the console sink writes into `console` (shown in Append batches),
 /// the file sink into `--output`; the json sink needs stdout, which the dashboard uses.
-fn dashboard_sinks(args: &SinkArgs, console: SharedBuffer) -> anyhow::Result<SinkSet> {
+fn dashboard_sinks(
+    args: &SinkArgs,
+    console: SharedBuffer,
+    resume: Option<u64>,
+) -> anyhow::Result<SinkSet> {
     if args.sinks.contains(&SinkKind::Json) {
         return Err(BadInput(
             "the json sink writes to stdout, which the dashboard draws on; add --headless".into(),
@@ -86,7 +90,7 @@ fn dashboard_sinks(args: &SinkArgs, console: SharedBuffer) -> anyhow::Result<Sin
     let opener: SinkOpener = Box::new(move |kind| {
         Ok(match kind {
             SinkKind::Console => Box::new(ConsoleSink::new(console.clone(), windows.clone())),
-            SinkKind::File => Box::new(FileSink::open(&output, windows.clone())?),
+            SinkKind::File => Box::new(FileSink::open(&output, windows.clone(), resume)?),
             SinkKind::Json => Box::new(JsonSink::new(stdout())),
         })
     });
@@ -573,9 +577,15 @@ fn file_output_label(args: &SinkArgs) -> String {
 /// The dashboard over the live pipeline.
 pub fn run_live(args: &LiveArgs) -> anyhow::Result<()> {
     let query = args.query.query().or_bad_input()?;
-    let options: LiveOptions = live_options(args)?;
+    let mut options: LiveOptions = live_options(args)?;
+    options.retry_failed_sinks = true;
+    let prepared = live::prepare(query, args)?;
     let console = SharedBuffer::default();
-    let sinks = dashboard_sinks(&args.sinks, console.clone())?;
+    let resume = prepared
+        .checkpoint
+        .as_ref()
+        .map(|_| prepared.engine.next_batch_id());
+    let sinks = dashboard_sinks(&args.sinks, console.clone(), resume)?;
     let progress = args
         .sinks
         .progress
@@ -591,16 +601,20 @@ pub fn run_live(args: &LiveArgs) -> anyhow::Result<()> {
     runtime.block_on(async {
         let (tx, snapshots) = watch::channel(None);
         let trigger = options.trigger;
+        let live::Prepared {
+            engine,
+            checkpoint,
+            query_id,
+            resume,
+        } = prepared;
         let live = Live::start(
             options,
             |source| {
-                Ok(Pipeline::new(
-                    Engine::new(query),
-                    sinks,
-                    progress,
-                    QueryIdentity::new(source.to_string()),
+                Ok(live::pipeline(
+                    engine, sinks, progress, checkpoint, query_id, source,
                 ))
             },
+            resume,
             SnapshotPublisher {
                 builder: SnapshotBuilder::new(
                     Mode::Live {
@@ -635,7 +649,9 @@ pub fn run_live(args: &LiveArgs) -> anyhow::Result<()> {
 pub fn run_replay(args: &ReplayArgs) -> anyhow::Result<()> {
     let console = SharedBuffer::default();
     let windows = WindowText::new(&args.sinks.window_format, Zone::Local).or_bad_input()?;
-    let stepper = replay::open(args, || dashboard_sinks(&args.sinks, console.clone()))?;
+    let stepper = replay::open(args, |resume| {
+        dashboard_sinks(&args.sinks, console.clone(), resume)
+    })?;
     let file = args.events.display().to_string();
     let mut builder = SnapshotBuilder::new(
         Mode::Replay {

@@ -7,13 +7,11 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::app::cli::{LiveArgs, SinkKind};
 use crate::app::error::OrBadInput;
 use crate::app::live::trigger::Unobserved;
-use crate::app::live::{Live, LiveOptions, Source};
-use crate::app::pipeline::Pipeline;
-use crate::app::progress::{ProgressLog, QueryIdentity};
+use crate::app::live::{self, Live, LiveOptions, Source};
+use crate::app::progress::ProgressLog;
 use crate::app::server::{Pace, Program};
 use crate::app::sink::{SinkSet, stdout_opener};
 use crate::app::{cli, logging};
-use crate::engine::Engine;
 
 /// The live options the command line describes.
 pub fn live_options(args: &LiveArgs) -> anyhow::Result<LiveOptions> {
@@ -51,6 +49,7 @@ pub fn live_options(args: &LiveArgs) -> anyhow::Result<LiveOptions> {
         event_time: args.event_time,
         max_line_bytes: args.max_line_bytes.0,
         record: args.record.clone(),
+        retry_failed_sinks: false,
     })
 }
 
@@ -63,7 +62,12 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
     } else {
         args.sinks.sinks.clone()
     };
-    let sinks = SinkSet::new(stdout_opener(&args.sinks)?, &kinds)?;
+    let prepared = live::prepare(query, args)?;
+    let resume = prepared
+        .checkpoint
+        .as_ref()
+        .map(|_| prepared.engine.next_batch_id());
+    let sinks = SinkSet::new(stdout_opener(&args.sinks, resume)?, &kinds)?;
     let progress = args
         .sinks
         .progress
@@ -77,16 +81,20 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
     runtime.block_on(async {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
+        let live::Prepared {
+            engine,
+            checkpoint,
+            query_id,
+            resume,
+        } = prepared;
         let mut live = Live::start(
             options,
             |source| {
-                Ok(Pipeline::new(
-                    Engine::new(query),
-                    sinks,
-                    progress,
-                    QueryIdentity::new(source.to_string()),
+                Ok(live::pipeline(
+                    engine, sinks, progress, checkpoint, query_id, source,
                 ))
             },
+            resume,
             Unobserved,
         )
         .await?;

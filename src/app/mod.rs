@@ -1,10 +1,12 @@
 //! Everything around the engine that does I/O: the command line, sources, sinks, the progress
 //! log and the drivers (replay, headless, dashboard).
 
+pub mod checkpoint;
 pub mod cli;
 pub mod dashboard;
 pub mod durable;
 pub mod error;
+pub mod export;
 pub mod headless;
 pub mod live;
 pub mod logging;
@@ -36,7 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             finish_replay(replay::run(&args)?)
         }
         Some(Command::Serve(args)) => serve::run(&args),
-        Some(Command::ExportSpark(_)) => Err(error::BadInput("not implemented yet".into()).into()),
+        Some(Command::ExportSpark(args)) => export::run(&args),
         None => {
             use std::io::IsTerminal;
             if cli.live.headless {

@@ -2,9 +2,16 @@
 //! form one data batch; a gap in tick numbers is an idle tick; the replay ends with one idle tick.
 //!
 //! [`ReplayStepper`] runs it one batch at a time, so the dashboard can step through a recording;
-//! [`run`] simply steps to the end.
+//! [`run`] simply steps to the end. With `--checkpoint`, every batch commits the position of the
+//! first row it has not used, and a restart continues from there: the replay is deterministic,
+//! so a batch that was cut short runs again exactly as it was.
 
+use std::io::Read;
+use std::path::Path;
+
+use crate::app::checkpoint::{Checkpoint, Position, QuerySpec};
 use crate::app::cli::{OnBadRow, ReplayArgs};
+use crate::app::durable;
 use crate::app::error::{BadInput, OrBadInput};
 use crate::app::pipeline::Pipeline;
 use crate::app::progress::{ProgressLog, QueryIdentity};
@@ -19,6 +26,18 @@ pub struct ReplaySummary {
     pub batches: u64,
     pub skipped: u64,
     pub first_skipped: Option<String>,
+    /// The batch a checkpointed replay resumed at.
+    pub resumed_at: Option<u64>,
+}
+
+/// A row that opened a new tick, read but not yet in a batch.
+#[derive(Debug)]
+struct Waiting {
+    tick: u64,
+    event_time: Micros,
+    value: String,
+    offset: u64,
+    line: u64,
 }
 
 /// Where the stepper is between two batches.
@@ -27,11 +46,7 @@ enum Phase {
     /// Reading rows into the open batch (if any).
     Reading,
     /// A row of a new tick was read: first an idle tick for any gap, then its batch.
-    NewTick {
-        tick: u64,
-        event_time: Micros,
-        value: String,
-    },
+    NewTick(Waiting),
     /// The file is read; one idle tick is left.
     FinalIdle,
     Done,
@@ -44,13 +59,13 @@ pub struct ReplayStepper<R> {
     on_bad_row: OnBadRow,
     /// The tick whose batch is open.
     open: Option<u64>,
-    /// The last tick that ran a batch.
+    /// The last tick passed (its batch run, or its idle tick gone by).
     last: Option<u64>,
     phase: Phase,
     summary: ReplaySummary,
 }
 
-impl<R: std::io::Read> ReplayStepper<R> {
+impl<R: Read> ReplayStepper<R> {
     pub fn new(reader: ReplayReader<R>, pipeline: Pipeline, on_bad_row: OnBadRow) -> Self {
         ReplayStepper {
             reader,
@@ -84,6 +99,19 @@ impl<R: std::io::Read> ReplayStepper<R> {
         matches!(self.phase, Phase::Done)
     }
 
+    /// Where a restart would resume: the first row not yet in a batch.
+    fn position(&self) -> Position {
+        let (offset, line) = match &self.phase {
+            Phase::NewTick(row) => (row.offset, row.line),
+            _ => self.reader.position(),
+        };
+        Position::Replay {
+            last_tick: self.last,
+            offset,
+            line,
+        }
+    }
+
     /// Runs up to and including the next batch; `None` once the replay is over.
     pub fn step(&mut self) -> anyhow::Result<Option<BatchOutput>> {
         loop {
@@ -93,32 +121,34 @@ impl<R: std::io::Read> ReplayStepper<R> {
                     return Ok(None);
                 }
                 Phase::FinalIdle => {
+                    let tick = self.ticks();
+                    self.last = Some(tick);
                     self.phase = Phase::Done;
-                    if let Some(batch) = self.pipeline.idle_tick()? {
+                    if let Some(batch) = self.pipeline.idle_tick(tick, self.position())? {
                         self.summary.batches += 1;
                         return Ok(Some(batch));
                     }
                 }
-                Phase::NewTick {
-                    tick,
-                    event_time,
-                    value,
-                } => {
-                    let gap = self.last.map_or(tick > 0, |last| tick > last + 1);
+                Phase::NewTick(row) => {
+                    let gap = self.last.map_or(row.tick > 0, |last| row.tick > last + 1);
                     if gap {
                         // The gap's idle ticks are passed, whatever the idle tick runs.
-                        self.last = Some(tick - 1);
-                    }
-                    if gap && let Some(batch) = self.pipeline.idle_tick()? {
-                        self.summary.batches += 1;
-                        self.phase = Phase::NewTick {
-                            tick,
-                            event_time,
-                            value,
+                        let idle = self.ticks();
+                        self.last = Some(row.tick - 1);
+                        self.phase = Phase::NewTick(row);
+                        if let Some(batch) = self.pipeline.idle_tick(idle, self.position())? {
+                            self.summary.batches += 1;
+                            return Ok(Some(batch));
+                        }
+                        let Phase::NewTick(row) =
+                            std::mem::replace(&mut self.phase, Phase::Reading)
+                        else {
+                            unreachable!("set just above");
                         };
-                        return Ok(Some(batch));
+                        self.begin(row)?;
+                    } else {
+                        self.begin(row)?;
                     }
-                    self.begin(tick, event_time, &value);
                 }
                 Phase::Reading => {
                     if let Some(batch) = self.read()? {
@@ -129,11 +159,12 @@ impl<R: std::io::Read> ReplayStepper<R> {
         }
     }
 
-    fn begin(&mut self, tick: u64, event_time: Micros, value: &str) {
-        self.pipeline.start_tick(true);
-        self.pipeline.push(event_time, value);
+    fn begin(&mut self, row: Waiting) -> anyhow::Result<()> {
+        self.pipeline.start_tick(true, row.tick, None)?;
+        self.pipeline.push(row.event_time, &row.value);
         self.summary.rows += 1;
-        self.open = Some(tick);
+        self.open = Some(row.tick);
+        Ok(())
     }
 
     /// Reads rows into the open batch until its tick ends; returns the finished batch then.
@@ -174,11 +205,13 @@ impl<R: std::io::Read> ReplayStepper<R> {
                 self.summary.rows += 1;
                 continue;
             }
-            self.phase = Phase::NewTick {
+            self.phase = Phase::NewTick(Waiting {
                 tick: row.tick,
                 event_time: row.event_time,
                 value: row.value.to_owned(),
-            };
+                offset: row.offset,
+                line: row.line,
+            });
             return self.close_open();
         }
     }
@@ -190,35 +223,102 @@ impl<R: std::io::Read> ReplayStepper<R> {
         };
         self.last = Some(tick);
         self.summary.batches += 1;
-        self.pipeline.finish_batch().map(Some)
+        let position = self.position();
+        self.pipeline.finish_batch(position).map(Some)
     }
 }
 
-/// Opens the file `args` names, then a pipeline writing to the sinks `sinks` opens (and to
-/// `--progress`): nothing is created when the file cannot be read.
+/// What identifies a replay file for its checkpoint: path, size, and a checksum of its start.
+fn replay_input(path: &Path) -> anyhow::Result<String> {
+    let canonical = std::fs::canonicalize(path).or_bad_input()?;
+    let size = std::fs::metadata(&canonical).or_bad_input()?.len();
+    let mut head = vec![0; 64 * 1024];
+    let mut file = std::fs::File::open(&canonical).or_bad_input()?;
+    let n = file.read(&mut head).or_bad_input()?;
+    Ok(format!(
+        "replay of {} ({size} bytes, crc {:08x})",
+        canonical.display(),
+        crc32fast::hash(&head[..n])
+    ))
+}
+
+/// Opens the file `args` names, then a pipeline writing to the sinks `sinks` opens (given the
+/// next batch of a checkpointed run) and to
+/// `--progress`: nothing is created when the file cannot be read. With `--checkpoint`, the
+/// replay continues where the checkpoint says.
 pub fn open(
     args: &ReplayArgs,
-    sinks: impl FnOnce() -> anyhow::Result<SinkSet>,
+    sinks: impl FnOnce(Option<u64>) -> anyhow::Result<SinkSet>,
 ) -> anyhow::Result<ReplayStepper<std::fs::File>> {
     let query = args.query.query().or_bad_input()?;
-    let reader = ReplayReader::open(&args.events, args.max_line_bytes.0)
+    let mut reader = ReplayReader::open(&args.events, args.max_line_bytes.0)
         .map_err(|e| BadInput(e.to_string()))?;
-    let sinks = sinks()?;
-    let identity = QueryIdentity::new(format!("Replay[{}]", args.events.display()));
+    if args.clean {
+        if let Some(dir) = &args.checkpoint {
+            durable::remove_dir(dir)?;
+        }
+        durable::remove_dir(&args.sinks.output)?;
+    }
+    let mut identity = QueryIdentity::new(format!("Replay[{}]", args.events.display()));
+    let mut engine = Engine::new(query);
+    let mut checkpoint = None;
+    let mut resume = None;
+    if let Some(dir) = &args.checkpoint {
+        let spec = QuerySpec::new(
+            &query,
+            &args.sinks.window_format,
+            replay_input(&args.events)?,
+        );
+        let (opened, restored) = Checkpoint::open(dir, query, &spec)?;
+        identity.id = restored.query_id;
+        engine = restored.engine;
+        if let Some(last) = restored.last {
+            let Position::Replay {
+                last_tick,
+                offset,
+                line,
+            } = last.position
+            else {
+                return Err(BadInput(format!(
+                    "the checkpoint {} is not a replay's",
+                    dir.display()
+                ))
+                .into());
+            };
+            reader
+                .seek(offset, line, last_tick)
+                .map_err(|e| BadInput(e.to_string()))?;
+            resume = Some((last_tick, last.batch_id + 1));
+        }
+        checkpoint = Some(opened);
+    }
+    let sinks = sinks(checkpoint.as_ref().map(|_| engine.next_batch_id()))?;
     let progress = args
         .sinks
         .progress
         .as_deref()
         .map(ProgressLog::create)
         .transpose()?;
-    let pipeline = Pipeline::new(Engine::new(query), sinks, progress, identity);
-    Ok(ReplayStepper::new(reader, pipeline, args.on_bad_row))
+    let mut pipeline = Pipeline::new(engine, sinks, progress, identity);
+    if let Some(checkpoint) = checkpoint {
+        pipeline = pipeline.with_checkpoint(checkpoint);
+    }
+    let mut stepper = ReplayStepper::new(reader, pipeline, args.on_bad_row);
+    if let Some((last_tick, next_batch)) = resume {
+        stepper.last = last_tick;
+        stepper.summary.resumed_at = Some(next_batch);
+    }
+    Ok(stepper)
 }
 
 /// Replays the whole file into the sinks `--sink` names.
 pub fn run(args: &ReplayArgs) -> anyhow::Result<ReplaySummary> {
-    let opener = sink::stdout_opener(&args.sinks)?;
-    let mut stepper = open(args, || SinkSet::new(opener, &args.sinks.sinks))?;
+    let mut stepper = open(args, |resume| {
+        SinkSet::new(sink::stdout_opener(&args.sinks, resume)?, &args.sinks.sinks)
+    })?;
+    if let Some(batch) = stepper.summary.resumed_at {
+        eprintln!("window-tui: resuming the replay at batch {batch} (checkpoint)");
+    }
     while stepper.step()?.is_some() {}
     Ok(stepper.summary.clone())
 }

@@ -41,6 +41,18 @@ pub struct Engine {
     dropped_keys: FxHashSet<(Micros, ValueId)>,
     maybe_unused: Vec<ValueId>,
     late: LateLog,
+    /// Keys the last batch added to or changed, by (window start, value), for checkpoints.
+    changed: Vec<(Micros, ValueId)>,
+}
+
+/// The engine's marks between batches (its keys are the rest of its state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Marks {
+    pub next_batch_id: u64,
+    /// `wm[N]` of the last batch.
+    pub batch_watermark: Micros,
+    pub next_watermark: Micros,
+    pub max_event_time: Option<Micros>,
 }
 
 /// What [`Engine::tick`] says a trigger tick should run.
@@ -117,6 +129,7 @@ impl Engine {
             dropped_keys: FxHashSet::default(),
             maybe_unused: Vec::new(),
             late: LateLog::default(),
+            changed: Vec::new(),
         }
     }
 
@@ -150,6 +163,7 @@ impl Engine {
             event_times: EventTimeAccumulator::default(),
         };
         self.batch_watermark = self.next_watermark;
+        self.changed.clear();
         id
     }
 
@@ -208,7 +222,10 @@ impl Engine {
                 if new_key {
                     self.values.acquire(id);
                 }
-                updated += u64::from(first_change);
+                if first_change {
+                    updated += 1;
+                    self.changed.push((window.start, id));
+                }
             }
         }
         (updated, late_pairs)
@@ -227,24 +244,7 @@ impl Engine {
         }
 
         let mut rows = Vec::new();
-        let size = self.query.spec().size();
-        while let Some(start) = self.state.first_start() {
-            if start + size > running.watermark {
-                break;
-            }
-            let values = &mut self.values;
-            self.state.evict_first(|window| {
-                let at = Window {
-                    start,
-                    end: start + size,
-                };
-                rows.extend(window.counts.drain().map(|(id, key)| EmittedRow {
-                    window: at,
-                    value: values.release(id),
-                    count: key.count,
-                }));
-            });
-        }
+        self.evict_through(running.watermark, |row| rows.push(row));
         rows.sort_unstable();
 
         if let Some(max_ms) = running.event_times.max_ms() {
@@ -270,6 +270,83 @@ impl Engine {
             rows,
             late: self.late.take(),
         }
+    }
+
+    /// Removes every key whose window ended at or before `watermark`, handing each to `emit`.
+    fn evict_through(&mut self, watermark: Micros, mut emit: impl FnMut(EmittedRow)) {
+        let size = self.query.spec().size();
+        while let Some(start) = self.state.first_start() {
+            if start + size > watermark {
+                break;
+            }
+            let values = &mut self.values;
+            self.state.evict_first(|window| {
+                let at = Window {
+                    start,
+                    end: start + size,
+                };
+                for (id, key) in window.counts.drain() {
+                    emit(EmittedRow {
+                        window: at,
+                        value: values.release(id),
+                        count: key.count,
+                    });
+                }
+            });
+        }
+    }
+
+    /// The engine's marks between batches: next batch id, watermarks, latest event time.
+    pub fn marks(&self) -> Marks {
+        Marks {
+            next_batch_id: self.next_batch_id,
+            batch_watermark: self.batch_watermark,
+            next_watermark: self.next_watermark,
+            max_event_time: self.max_event_time,
+        }
+    }
+
+    /// The keys the last batch added to or changed that are still in state, with their counts:
+    /// with [`Engine::marks`], what a checkpoint delta needs.
+    pub fn last_changes(&self) -> impl Iterator<Item = (Micros, &str, u64)> {
+        self.changed.iter().filter_map(|&(start, id)| {
+            // A window evicted by the same batch is gone, and its ids may be too.
+            let count = self.state.count(start, id)?;
+            Some((start, self.values.text(id), count))
+        })
+    }
+
+    /// An engine restored from a checkpoint: its marks and every key `(window start, value,
+    /// count)` of its state.
+    pub fn restore<'v>(
+        query: Query,
+        marks: Marks,
+        keys: impl IntoIterator<Item = (Micros, &'v str, u64)>,
+    ) -> Self {
+        let mut engine = Engine::new(query);
+        engine.apply(marks, keys);
+        engine
+    }
+
+    /// Moves a restored engine on by one checkpointed batch: windows its watermark closed are
+    /// dropped (they were emitted), then `upserts` set the counts the batch left.
+    pub fn apply<'v>(
+        &mut self,
+        marks: Marks,
+        upserts: impl IntoIterator<Item = (Micros, &'v str, u64)>,
+    ) {
+        debug_assert!(!self.running.active, "apply during a batch");
+        self.evict_through(marks.batch_watermark, drop);
+        for (start, value, count) in upserts {
+            let (id, _) = self.values.intern(value);
+            if self.state.set(start, id, count) {
+                self.values.acquire(id);
+            }
+        }
+        self.next_batch_id = marks.next_batch_id;
+        self.batch_watermark = marks.batch_watermark;
+        self.next_watermark = marks.next_watermark;
+        self.max_event_time = marks.max_event_time;
     }
 
     /// Runs a whole batch of `rows` (a convenience over begin/push/finish).

@@ -13,7 +13,7 @@ mod state;
 mod time;
 mod window;
 
-pub use aggregate::{Engine, OpenKeys, Tick};
+pub use aggregate::{Engine, Marks, OpenKeys, Tick};
 pub use batch::{
     BatchKind, BatchOutput, BatchStats, EmittedRow, EventTimeStats, LATE_SAMPLE, LateRow,
 };

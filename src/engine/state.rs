@@ -78,6 +78,29 @@ impl StateStore {
         }
     }
 
+    /// Sets a key's count (restoring a checkpoint). Returns whether the key is new.
+    pub fn set(&mut self, start: Micros, id: ValueId, count: u64) -> bool {
+        let slot = self.slot_for(start);
+        let new = self.slots[slot]
+            .counts
+            .insert(
+                id,
+                KeyCount {
+                    count,
+                    touched_in: u64::MAX,
+                },
+            )
+            .is_none();
+        self.keys += usize::from(new);
+        new
+    }
+
+    /// The count of a key, if it is in state.
+    pub fn count(&self, start: Micros, id: ValueId) -> Option<u64> {
+        let slot = *self.by_start.get(&start)?;
+        self.slots[slot].counts.get(&id).map(|k| k.count)
+    }
+
     /// The earliest open window's start, if any.
     pub fn first_start(&self) -> Option<Micros> {
         self.by_start.first_key_value().map(|(&start, _)| start)

@@ -385,6 +385,12 @@ impl Running {
         assert!(status.success(), "kill -{name} {} failed", self.pid());
     }
 
+    /// Kills the child with SIGKILL (no chance to clean up) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Still running?
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

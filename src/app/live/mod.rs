@@ -14,11 +14,16 @@ use anyhow::Context;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::app::cli::EventTimeFrom;
+use crate::app::checkpoint::{Checkpoint, Pending, Position, QuerySpec};
+use crate::app::cli::{EventTimeFrom, LiveArgs};
+use crate::app::durable;
 use crate::app::pipeline::Pipeline;
+use crate::app::progress::{ProgressLog, QueryIdentity};
 use crate::app::server::{self, Echo, Pace, Program, Sent};
+use crate::app::sink::SinkSet;
 use crate::app::source::inbox::Inbox;
 use crate::app::source::socket::{self, Connection, ReaderConfig, ReaderStats};
+use crate::engine::{Engine, Query};
 use record::Recorder;
 use trigger::{Control, LiveSummary, Observer, TriggerLoop};
 
@@ -38,10 +43,96 @@ pub struct LiveOptions {
     pub event_time: EventTimeFrom,
     pub max_line_bytes: usize,
     pub record: Option<PathBuf>,
+    /// Keep a batch a sink failed on and retry it each tick (the dashboard) instead of stopping.
+    pub retry_failed_sinks: bool,
+}
+
+/// Where a restarted run picks up (all empty for a first run).
+#[derive(Debug, Default)]
+pub struct Resume {
+    /// The first tick's number.
+    pub first_tick: u64,
+    /// A batch logged but not committed, to run again first.
+    pub pending: Option<Pending>,
+    /// The last committed tick: the record file keeps its rows up to it.
+    pub committed_tick: Option<u64>,
+}
+
+/// The engine and checkpoint a live run starts from.
+pub struct Prepared {
+    pub engine: Engine,
+    pub checkpoint: Option<Checkpoint>,
+    /// The query's id, kept across restarts.
+    pub query_id: Option<String>,
+    pub resume: Resume,
+}
+
+/// Opens the live run's checkpoint (`--checkpoint`, unless `--no-checkpoint`), wiping it and the
+/// output folder first with `--clean`.
+pub fn prepare(query: Query, args: &LiveArgs) -> anyhow::Result<Prepared> {
+    if args.clean {
+        durable::remove_dir(&args.checkpoint)?;
+        durable::remove_dir(&args.sinks.output)?;
+    }
+    if args.no_checkpoint {
+        return Ok(Prepared {
+            engine: Engine::new(query),
+            checkpoint: None,
+            query_id: None,
+            resume: Resume::default(),
+        });
+    }
+    let input = match args.event_time {
+        EventTimeFrom::Arrival => "socket, arrival time",
+        EventTimeFrom::Payload => "socket, payload time",
+    };
+    let spec = QuerySpec::new(&query, &args.sinks.window_format, input.to_string());
+    let (checkpoint, restored) = Checkpoint::open(&args.checkpoint, query, &spec)?;
+    let committed_tick = restored.last.as_ref().map(|c| match c.position {
+        Position::Live { tick } => tick,
+        Position::Replay { .. } => 0,
+    });
+    if let Some(last) = &restored.last {
+        eprintln!(
+            "window-tui: resuming at batch {} from the checkpoint {}",
+            last.batch_id + 1,
+            args.checkpoint.display()
+        );
+    }
+    Ok(Prepared {
+        engine: restored.engine,
+        checkpoint: Some(checkpoint),
+        query_id: Some(restored.query_id),
+        resume: Resume {
+            first_tick: committed_tick.map_or(0, |t| t + 1),
+            pending: restored.pending,
+            committed_tick,
+        },
+    })
 }
 
 /// The inbox holds at most this much value text before the reader waits for a tick.
 const INBOX_LIMIT: usize = 256 << 20;
+
+/// The pipeline of a live run reading `source`, with its checkpoint (if any).
+pub fn pipeline(
+    engine: Engine,
+    sinks: SinkSet,
+    progress: Option<ProgressLog>,
+    checkpoint: Option<Checkpoint>,
+    query_id: Option<String>,
+    source: &str,
+) -> Pipeline {
+    let mut identity = QueryIdentity::new(source.to_string());
+    if let Some(id) = query_id {
+        identity.id = id;
+    }
+    let pipeline = Pipeline::new(engine, sinks, progress, identity);
+    match checkpoint {
+        Some(checkpoint) => pipeline.with_checkpoint(checkpoint),
+        None => pipeline,
+    }
+}
 
 /// A running live pipeline and the handles to steer it.
 pub struct Live {
@@ -64,6 +155,7 @@ impl Live {
     pub async fn start<O: Observer + 'static>(
         options: LiveOptions,
         pipeline_for: impl FnOnce(&str) -> anyhow::Result<Pipeline>,
+        resume: Resume,
         observer: O,
     ) -> anyhow::Result<Live> {
         let inbox = Arc::new(Inbox::new(INBOX_LIMIT));
@@ -113,11 +205,11 @@ impl Live {
 
         let mut observer = observer;
         observer.started(&address);
-        let recorder = options
-            .record
-            .as_deref()
-            .map(Recorder::create)
-            .transpose()?;
+        let recorder = match (&options.record, resume.committed_tick) {
+            (Some(path), Some(tick)) => Some(Recorder::resume(path, tick)?),
+            (Some(path), None) => Some(Recorder::create(path)?),
+            (None, _) => None,
+        };
         let finished = reader.clone();
         let trigger = TriggerLoop {
             pipeline,
@@ -126,6 +218,9 @@ impl Live {
             recorder,
             source_finished: Box::new(move || finished.connection() == Connection::Finished),
             observer,
+            first_tick: resume.first_tick,
+            pending: resume.pending,
+            retry_failed_sinks: options.retry_failed_sinks,
         };
         let (controls, control_rx) = mpsc::channel();
         let (done_tx, done) = oneshot::channel();

@@ -9,8 +9,11 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::app::source::inbox::Rows;
-use crate::app::source::replay_file::HEADER;
+use crate::app::source::replay_file::{HEADER, ReplayReader};
 use crate::engine::{Fraction, Utc};
+
+/// Rows of a record longer than this are taken as damage when a restart trims the file.
+const RECORD_ROW_LIMIT: usize = 64 << 20;
 
 pub struct Recorder {
     out: csv::Writer<BufWriter<File>>,
@@ -24,6 +27,43 @@ impl Recorder {
             .with_context(|| format!("cannot create the record file {}", path.display()))?;
         let mut out = BufWriter::new(file);
         writeln!(out, "{HEADER}")?;
+        Ok(Recorder {
+            out: csv::WriterBuilder::new()
+                .has_headers(false)
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(out),
+            path: path.display().to_string(),
+        })
+    }
+
+    /// Continues `path` after a restart: rows of ticks up to `through_tick` (committed) stay,
+    /// later ones go (their batch runs again and records them again).
+    pub fn resume(path: &Path, through_tick: u64) -> anyhow::Result<Self> {
+        if !path.exists() {
+            return Self::create(path);
+        }
+        let keep = {
+            let mut reader = ReplayReader::open(path, RECORD_ROW_LIMIT)
+                .map_err(|e| anyhow::anyhow!("cannot continue the record file: {e}"))?;
+            let mut keep = reader.position().0;
+            loop {
+                match reader.next_row() {
+                    Ok(Some(row)) if row.tick <= through_tick => keep = reader.position().0,
+                    Ok(_) => break,
+                    // A row cut short by the crash: everything from it goes.
+                    Err(_) => break,
+                }
+            }
+            keep
+        };
+        let file = File::options()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot open the record file {}", path.display()))?;
+        file.set_len(keep)
+            .with_context(|| format!("cannot trim the record file {}", path.display()))?;
+        let mut out = BufWriter::new(file);
+        std::io::Seek::seek(&mut out, std::io::SeekFrom::End(0))?;
         Ok(Recorder {
             out: csv::WriterBuilder::new()
                 .has_headers(false)

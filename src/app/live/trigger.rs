@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use crate::app::checkpoint::{Offsets, Pending, Position};
 use crate::app::cli::SinkKind;
 use crate::app::live::record::Recorder;
 use crate::app::pipeline::Pipeline;
@@ -72,6 +73,13 @@ pub struct TriggerLoop<O> {
     /// True once the source has ended for good (the embedded server finished its program).
     pub source_finished: Box<dyn Fn() -> bool + Send>,
     pub observer: O,
+    /// The first tick's number (a restart goes on from the checkpoint's).
+    pub first_tick: u64,
+    /// A batch the last run logged but did not commit: it runs first, with its logged rows.
+    pub pending: Option<Pending>,
+    /// When a sink fails, keep the batch and try again each tick (the dashboard), rather than
+    /// stop (headless; a restart re-runs the batch from the checkpoint).
+    pub retry_failed_sinks: bool,
 }
 
 impl<O: Observer> TriggerLoop<O> {
@@ -79,8 +87,14 @@ impl<O: Observer> TriggerLoop<O> {
     pub fn run(mut self, controls: Receiver<Control>) -> anyhow::Result<LiveSummary> {
         let start = Instant::now();
         let interval = self.interval.max(Duration::from_micros(1));
-        let mut summary = LiveSummary::default();
+        let mut summary = LiveSummary {
+            ticks: self.first_tick,
+            ..LiveSummary::default()
+        };
         let mut rows = Rows::default();
+        if let Some(pending) = self.pending.take() {
+            self.rerun(pending, &mut summary)?;
+        }
         let mut next = start;
         loop {
             match controls.recv_timeout(next.saturating_duration_since(Instant::now())) {
@@ -98,12 +112,38 @@ impl<O: Observer> TriggerLoop<O> {
             // The next tick: the first grid point after now.
             let ticks_so_far = start.elapsed().as_nanos() / interval.as_nanos() + 1;
             next = start + interval.saturating_mul(u32::try_from(ticks_so_far).unwrap_or(u32::MAX));
+            if self.pipeline.has_unwritten() {
+                // A sink failed on the last batch: nothing new runs until it has it.
+                let info = TickInfo {
+                    tick: summary.ticks.saturating_sub(1),
+                    next,
+                };
+                match self.pipeline.retry() {
+                    Ok(batch) => {
+                        tracing::info!("the sinks took the batch they had failed on");
+                        self.observer
+                            .after_tick(&self.pipeline, batch.as_ref(), info);
+                    }
+                    Err(e) => {
+                        tracing::warn!("still failing: {e:#}");
+                        self.observer.after_tick(&self.pipeline, None, info);
+                        continue;
+                    }
+                }
+            }
             self.inbox.take(&mut rows);
             self.tick(&mut summary, &mut rows, next)?;
             if (self.source_finished)() && self.inbox.is_empty() {
                 tracing::info!("the source is over");
                 break;
             }
+        }
+        if self.pipeline.has_unwritten() {
+            self.pipeline.retry().map_err(|e| {
+                e.context(
+                    "a batch could not be written; it runs again when this command is run again",
+                )
+            })?;
         }
         // Last, the rows still waiting, then one idle tick, as a replay of the record ends.
         self.inbox.take(&mut rows);
@@ -112,6 +152,40 @@ impl<O: Observer> TriggerLoop<O> {
         }
         self.tick(&mut summary, &mut rows, Instant::now())?;
         Ok(summary)
+    }
+
+    /// Runs again the batch the last run logged but did not commit.
+    fn rerun(&mut self, pending: Pending, summary: &mut LiveSummary) -> anyhow::Result<()> {
+        let Offsets {
+            kind,
+            tick,
+            batch_id,
+            ..
+        } = pending.offsets;
+        tracing::info!("running batch {batch_id} again, from the checkpoint's log");
+        let rows = pending.input.unwrap_or_default();
+        if let Some(recorder) = &mut self.recorder
+            && !rows.is_empty()
+        {
+            recorder.write_tick(tick, &rows)?;
+        }
+        self.pipeline.start_batch(kind, tick, Some(&rows))?;
+        for (t, value) in rows.iter() {
+            self.pipeline.push(t, value);
+        }
+        let batch = self.pipeline.finish_batch(Position::Live { tick })?;
+        summary.ticks = summary.ticks.max(tick + 1);
+        summary.batches += 1;
+        summary.rows += rows.len() as u64;
+        self.observer.after_tick(
+            &self.pipeline,
+            Some(&batch),
+            TickInfo {
+                tick,
+                next: Instant::now(),
+            },
+        );
+        Ok(())
     }
 
     fn apply(&mut self, control: &Control) -> anyhow::Result<()> {
@@ -140,19 +214,29 @@ impl<O: Observer> TriggerLoop<O> {
     ) -> anyhow::Result<()> {
         let tick = summary.ticks;
         summary.ticks += 1;
+        let input = (!rows.is_empty()).then_some(&*rows);
+        let started = self.pipeline.start_tick(input.is_some(), tick, input)?;
         if let Some(recorder) = &mut self.recorder
+            && started.is_some()
             && !rows.is_empty()
         {
             recorder.write_tick(tick, rows)?;
         }
-        let batch = match self.pipeline.start_tick(!rows.is_empty()) {
+        let batch = match started {
             Some(_) => {
                 for (t, value) in rows.iter() {
                     self.pipeline.push(t, value);
                 }
                 summary.rows += rows.len() as u64;
                 summary.batches += 1;
-                Some(self.pipeline.finish_batch()?)
+                match self.pipeline.finish_batch(Position::Live { tick }) {
+                    Ok(batch) => Some(batch),
+                    Err(e) if self.retry_failed_sinks && self.pipeline.has_unwritten() => {
+                        tracing::warn!("{e:#}; the batch waits until the sink can take it");
+                        None
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             None => None,
         };

@@ -14,6 +14,7 @@ use super::Sink;
 use super::sink_log::{LogEntry, SinkLog};
 use super::window_text::WindowText;
 use crate::app::durable;
+use crate::app::error::BadInput;
 use crate::engine::{BatchOutput, EmittedRow};
 
 pub struct FileSink {
@@ -21,20 +22,84 @@ pub struct FileSink {
     log: SinkLog,
     windows: WindowText,
     files_written: u64,
+    /// Batches up to this id are in the log already: a re-run after a restart skips them.
+    logged_through: Option<u64>,
 }
 
 impl FileSink {
-    /// Opens (creating) the output folder.
-    pub fn open(output: &Path, windows: WindowText) -> anyhow::Result<Self> {
+    /// Opens (creating) the output folder. `resume` is the next batch of a checkpointed run:
+    /// batches the log already holds up to it are skipped, so each is written once. Without a
+    /// checkpoint (`None`) the folder must hold no batch of an earlier run. Part files that no
+    /// log entry lists (a batch cut short) are removed either way.
+    pub fn open(output: &Path, windows: WindowText, resume: Option<u64>) -> anyhow::Result<Self> {
         durable::create_dir(output)?;
         let root = fs::canonicalize(output)
             .with_context(|| format!("cannot resolve {}", output.display()))?;
-        Ok(FileSink {
-            log: SinkLog::open(&root)?,
+        let log = SinkLog::open(&root)?;
+        let logged_through = log.latest_batch_id()?;
+        match (logged_through, resume) {
+            (Some(latest), None) => {
+                return Err(BadInput(format!(
+                    "{} already holds batches up to {latest} of an earlier run (its _spark_metadata); \
+                     use --clean, another --output, or the run's --checkpoint",
+                    output.display()
+                ))
+                .into());
+            }
+            (Some(latest), Some(next)) if latest > next => {
+                return Err(BadInput(format!(
+                    "{} holds batches up to {latest}, beyond the checkpoint's next batch {next}; \
+                     it belongs to another run: use --clean or another --output",
+                    output.display()
+                ))
+                .into());
+            }
+            _ => {}
+        }
+        let sink = FileSink {
+            log,
             root,
             windows,
             files_written: 0,
-        })
+            logged_through,
+        };
+        sink.remove_unlisted()?;
+        Ok(sink)
+    }
+
+    /// Removes part files no log entry lists, and files left aside, from a batch cut short.
+    fn remove_unlisted(&self) -> anyhow::Result<()> {
+        let listed: std::collections::HashSet<String> = self
+            .log
+            .all_entries()?
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
+        for entry in fs::read_dir(&self.root)? {
+            let dir = entry?.path();
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !name.starts_with("window=") || !dir.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(&dir)? {
+                let path = file?.path();
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let aside = name.starts_with('.') && name.ends_with(".tmp");
+                let orphan = name.starts_with("part-") && !listed.contains(&file_uri(&path));
+                if aside || orphan {
+                    tracing::info!("removing {} (a batch cut short left it)", path.display());
+                    fs::remove_file(&path)
+                        .with_context(|| format!("cannot remove {}", path.display()))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn root(&self) -> &Path {
@@ -81,6 +146,13 @@ impl FileSink {
 
 impl Sink for FileSink {
     fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
+        if self.logged_through.is_some_and(|id| batch.id <= id) {
+            tracing::info!(
+                "file sink: batch {} is in the log already; skipped",
+                batch.id
+            );
+            return Ok(());
+        }
         // One part file per partition: windows whose text is the same (a coarse
         // --window-format) share a folder, and so a file.
         let mut partitions: BTreeMap<String, Vec<&EmittedRow>> = BTreeMap::new();
@@ -189,7 +261,7 @@ mod tests {
 
     fn sink(dir: &Path) -> FileSink {
         let utc = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
-        FileSink::open(dir, WindowText::new(DEFAULT_PATTERN, utc).unwrap()).unwrap()
+        FileSink::open(dir, WindowText::new(DEFAULT_PATTERN, utc).unwrap(), None).unwrap()
     }
 
     #[test]

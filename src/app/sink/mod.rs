@@ -43,6 +43,9 @@ struct Slot {
     batches: u64,
     rows: u64,
     error: Option<String>,
+    /// The last batch this sink took: a batch retried after another sink failed is not written
+    /// twice.
+    written: Option<u64>,
 }
 
 /// A sink's state, for the dashboard.
@@ -83,6 +86,7 @@ impl SinkSet {
                     batches: 0,
                     rows: 0,
                     error: None,
+                    written: None,
                 });
                 self.slots.len() - 1
             }
@@ -111,11 +115,15 @@ impl SinkSet {
             let Some(sink) = slot.sink.as_mut() else {
                 continue;
             };
+            if slot.written.is_some_and(|id| id >= batch.id) {
+                continue;
+            }
             if let Err(e) = sink.write_batch(batch) {
                 slot.error = Some(format!("{e:#}"));
                 return Err(e.context(format!("batch {}: {}", batch.id, sink.describe())));
             }
             slot.error = None;
+            slot.written = Some(batch.id);
             slot.batches += 1;
             slot.rows += batch.rows.len() as u64;
         }
@@ -154,15 +162,16 @@ pub fn stdout() -> BufWriter<io::Stdout> {
     BufWriter::with_capacity(64 * 1024, io::stdout())
 }
 
-/// Opens sinks that write to stdout (console, json) and to `args.output` (file).
-pub fn stdout_opener(args: &SinkArgs) -> anyhow::Result<SinkOpener> {
+/// Opens sinks that write to stdout (console, json) and to `args.output` (file). `resume` is
+/// the next batch of a checkpointed run (see [`file::FileSink::open`]).
+pub fn stdout_opener(args: &SinkArgs, resume: Option<u64>) -> anyhow::Result<SinkOpener> {
     let windows = window_text::WindowText::new(&args.window_format, window_text::Zone::Local)
         .or_bad_input()?;
     let output = args.output.clone();
     Ok(Box::new(move |kind| {
         Ok(match kind {
             SinkKind::Console => Box::new(console::ConsoleSink::new(stdout(), windows.clone())),
-            SinkKind::File => Box::new(file::FileSink::open(&output, windows.clone())?),
+            SinkKind::File => Box::new(file::FileSink::open(&output, windows.clone(), resume)?),
             SinkKind::Json => Box::new(json::JsonSink::new(stdout())),
         })
     }))

@@ -40,7 +40,37 @@ impl SinkLog {
     pub fn open(output: &Path) -> anyhow::Result<Self> {
         let dir = output.join("_spark_metadata");
         durable::create_dir(&dir)?;
-        Ok(SinkLog { dir })
+        let log = SinkLog { dir };
+        log.remove_superseded()?;
+        Ok(log)
+    }
+
+    /// Removes batch files the latest compaction holds (a crash may come between writing the
+    /// compaction and removing them).
+    fn remove_superseded(&self) -> anyhow::Result<()> {
+        let Some(latest) = self.latest_batch_id()? else {
+            return Ok(());
+        };
+        let Some(compaction) = (0..=latest).rev().find(|id| Self::is_compaction(*id)) else {
+            return Ok(());
+        };
+        if !self.path_of(compaction).exists() {
+            return Ok(());
+        }
+        for entry in fs::read_dir(&self.dir)? {
+            let name = entry?.file_name();
+            let name = name.to_string_lossy();
+            let id = name
+                .strip_suffix(".compact")
+                .unwrap_or(&name)
+                .parse::<u64>();
+            if id.is_ok_and(|id| id < compaction) {
+                let path = self.dir.join(&*name);
+                fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+            }
+        }
+        Ok(())
     }
 
     fn is_compaction(batch_id: u64) -> bool {
@@ -108,6 +138,20 @@ impl SinkLog {
             }
             Ok(())
         })
+    }
+
+    /// Every entry of the log: the latest compaction and the batches after it.
+    pub fn all_entries(&self) -> anyhow::Result<Vec<LogEntry>> {
+        let Some(latest) = self.latest_batch_id()? else {
+            return Ok(Vec::new());
+        };
+        let last_compaction = (0..=latest).rev().find(|id| Self::is_compaction(*id));
+        let first = last_compaction.unwrap_or(0);
+        let mut entries = Vec::new();
+        for id in first..=latest {
+            entries.extend(self.read(id)?);
+        }
+        Ok(entries)
     }
 
     /// The entries of batch `batch_id` (a compaction holds everything up to it). A batch that is

@@ -25,6 +25,8 @@ pub struct Row<'a> {
     pub value: &'a str,
     /// The row's first line in the file (the header is line 1).
     pub line: u64,
+    /// Where the row starts in the file, in bytes.
+    pub offset: u64,
 }
 
 /// A row that cannot be read; the reader has moved past it.
@@ -56,6 +58,7 @@ enum In {
 #[derive(Debug, Clone)]
 struct Record {
     line: u64,
+    offset: u64,
     /// The first three fields.
     fields: [(In, Range<usize>); 3],
     /// How many fields the record has.
@@ -76,6 +79,8 @@ pub struct ReplayReader<R> {
     src: R,
     file: String,
     buf: Vec<u8>,
+    /// Where `buf[0]` is in the file.
+    base: u64,
     pos: usize,
     end: usize,
     eof: bool,
@@ -101,6 +106,42 @@ impl ReplayReader<File> {
     }
 }
 
+impl ReplayReader<File> {
+    /// Goes to a row start a checkpoint recorded (`offset` bytes in, at `line`); rows before it
+    /// are not read again. `last_tick` is the tick of the rows before it.
+    pub fn seek(
+        &mut self,
+        offset: u64,
+        line: u64,
+        last_tick: Option<u64>,
+    ) -> Result<(), ReadError> {
+        use std::io::{Seek, SeekFrom};
+        let length = self.src.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        if offset > length {
+            return Err(ReadError::Io {
+                file: self.file.clone(),
+                source: io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the checkpoint resumes at byte {offset}, past the end; was the file changed?"
+                    ),
+                ),
+            });
+        }
+        self.src
+            .seek(SeekFrom::Start(offset))
+            .map_err(|source| ReadError::Io {
+                file: self.file.clone(),
+                source,
+            })?;
+        self.base = offset;
+        (self.pos, self.end, self.eof, self.skipping) = (0, 0, false, false);
+        self.line = line;
+        self.last_tick = last_tick;
+        Ok(())
+    }
+}
+
 impl<R: Read> ReplayReader<R> {
     pub fn new(src: R, file: String, max_row: usize) -> Result<Self, ReadError> {
         let capacity = (max_row + 2).max(256 * 1024);
@@ -108,6 +149,7 @@ impl<R: Read> ReplayReader<R> {
             src,
             file,
             buf: vec![0; capacity],
+            base: 0,
             pos: 0,
             end: 0,
             eof: false,
@@ -165,6 +207,7 @@ impl<R: Read> ReplayReader<R> {
     /// Reads more input after the unread bytes. Returns how many bytes arrived.
     fn fill(&mut self) -> Result<usize, ReadError> {
         if self.pos > 0 {
+            self.base += self.pos as u64;
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
             self.pos = 0;
@@ -195,6 +238,7 @@ impl<R: Read> ReplayReader<R> {
     /// The next row, or `None` at the end of the file. After an error the reader has moved past
     /// the bad row, so a caller that skips bad rows can go on.
     pub fn next_row(&mut self) -> Result<Option<Row<'_>>, ReadError> {
+        let offset = self.base + self.pos as u64;
         if let Some((tick, event_time, value, line)) = self.plain_row() {
             return match std::str::from_utf8(&self.buf[value]) {
                 Ok(value) => Ok(Some(Row {
@@ -202,6 +246,7 @@ impl<R: Read> ReplayReader<R> {
                     event_time,
                     value,
                     line,
+                    offset,
                 })),
                 Err(e) => Err(self.bad_in_tick(line, Some(tick), not_utf8(&e))),
             };
@@ -209,7 +254,7 @@ impl<R: Read> ReplayReader<R> {
         let Some(record) = self.next_record()? else {
             return Ok(None);
         };
-        let line = record.line;
+        let (line, offset) = (record.line, record.offset);
         let [tick, time, value] = &record.fields;
         let tick_text = self.field(tick);
         let tick = parse_u64(tick_text);
@@ -252,9 +297,15 @@ impl<R: Read> ReplayReader<R> {
                 event_time,
                 value,
                 line,
+                offset,
             })),
             Err(e) => Err(self.bad_in_tick(line, Some(tick), not_utf8(&e))),
         }
+    }
+
+    /// Where the next unread row starts: `(byte offset, line)`.
+    pub fn position(&self) -> (u64, u64) {
+        (self.base + self.pos as u64, self.line)
     }
 
     /// The fast path for the usual row: complete in the buffer, no quotes, three columns, a
@@ -401,6 +452,7 @@ impl<R: Read> ReplayReader<R> {
                 };
                 Record {
                     line: self.line,
+                    offset: self.base + base as u64,
                     fields: [
                         (In::Buf, base..base + c1),
                         (In::Buf, base + c1 + 1..base + c2),
@@ -411,6 +463,7 @@ impl<R: Read> ReplayReader<R> {
             }
             (Some(c1), None) => Record {
                 line: self.line,
+                offset: self.base + base as u64,
                 fields: [
                     (In::Buf, base..base + c1),
                     (In::Buf, base + c1 + 1..base + line.len()),
@@ -420,6 +473,7 @@ impl<R: Read> ReplayReader<R> {
             },
             _ => Record {
                 line: self.line,
+                offset: self.base + base as u64,
                 fields: [
                     (In::Buf, base..base + line.len()),
                     (In::Buf, 0..0),
@@ -529,6 +583,7 @@ impl<R: Read> ReplayReader<R> {
         }
         let record = Record {
             line: self.line,
+            offset: self.base + self.pos as u64,
             fields,
             count,
         };

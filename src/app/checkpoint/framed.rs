@@ -1,0 +1,158 @@
+//! Checkpoint files: a header line with the format version, the body's length and its CRC-32,
+//! then the body; written aside, fsynced and renamed. A torn or corrupted file is detected when
+//! read, and a file from a newer format is refused, each with the file named.
+
+use std::path::Path;
+
+use crate::app::durable;
+
+const MAGIC: &str = "window-tui-checkpoint";
+/// The format this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// Why a checkpoint file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    #[error("{file}: cannot read it: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: not a window-tui checkpoint file")]
+    Foreign { file: String },
+    #[error(
+        "{file}: written by a newer window-tui (checkpoint format {found}, this one reads {VERSION})"
+    )]
+    Newer { file: String, found: u32 },
+    #[error("{file}: torn or corrupt ({why}); the checkpoint cannot be trusted")]
+    Corrupt { file: String, why: String },
+}
+
+/// Writes `body` as a framed file of `kind`, atomically.
+pub fn write(path: &Path, kind: &str, body: &[u8]) -> anyhow::Result<()> {
+    let crc = crc32fast::hash(body);
+    durable::write_atomically(path, |out| {
+        use std::io::Write;
+        writeln!(out, "{MAGIC} v{VERSION} {kind} {} {crc:08x}", body.len())?;
+        out.write_all(body)
+    })
+}
+
+/// Reads a framed file of `kind` and checks it; returns its body.
+pub fn read(path: &Path, kind: &str) -> Result<Vec<u8>, FrameError> {
+    let file = path.display().to_string();
+    let data = std::fs::read(path).map_err(|source| FrameError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    let corrupt = |why: &str| FrameError::Corrupt {
+        file: file.clone(),
+        why: why.to_string(),
+    };
+    let Some(newline) = data.iter().position(|&b| b == b'\n') else {
+        // A file cut short inside its header still begins like one.
+        let ours = data.starts_with(MAGIC.as_bytes()) || MAGIC.as_bytes().starts_with(&data);
+        return Err(if ours && !data.is_empty() {
+            corrupt("the header is cut short")
+        } else {
+            FrameError::Foreign { file }
+        });
+    };
+    let header = String::from_utf8_lossy(&data[..newline]);
+    let fields: Vec<&str> = header.split(' ').collect();
+    if fields.first() != Some(&MAGIC) {
+        return Err(FrameError::Foreign { file });
+    }
+    let version: u32 = fields
+        .get(1)
+        .and_then(|v| v.strip_prefix('v'))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| corrupt("the header has no version"))?;
+    if version > VERSION {
+        return Err(FrameError::Newer {
+            file,
+            found: version,
+        });
+    }
+    let [_, _, found_kind, len, crc] = fields[..] else {
+        return Err(corrupt("the header is malformed"));
+    };
+    if found_kind != kind {
+        return Err(corrupt(&format!("it holds {found_kind:?}, not {kind:?}")));
+    }
+    let len: usize = len
+        .parse()
+        .map_err(|_| corrupt("the length is malformed"))?;
+    let crc = u32::from_str_radix(crc, 16).map_err(|_| corrupt("the checksum is malformed"))?;
+    let body = &data[newline + 1..];
+    if body.len() != len {
+        return Err(corrupt(&format!(
+            "{} bytes where {len} were written",
+            body.len()
+        )));
+    }
+    if crc32fast::hash(body) != crc {
+        return Err(corrupt("the checksum does not match"));
+    }
+    Ok(body.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_damage_detection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("7");
+        write(&path, "commit", b"{\"batch\":7}").unwrap();
+        assert_eq!(read(&path, "commit").unwrap(), b"{\"batch\":7}");
+
+        let whole = std::fs::read(&path).unwrap();
+        // Torn: the end of the file is missing.
+        std::fs::write(&path, &whole[..whole.len() - 3]).unwrap();
+        let err = read(&path, "commit").unwrap_err().to_string();
+        assert!(
+            err.contains("torn or corrupt") && err.contains("/7"),
+            "{err}"
+        );
+        // Corrupt: a flipped byte.
+        let mut flipped = whole.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        std::fs::write(&path, &flipped).unwrap();
+        assert!(
+            read(&path, "commit")
+                .unwrap_err()
+                .to_string()
+                .contains("checksum")
+        );
+        // Cut inside the header.
+        std::fs::write(&path, &whole[..10]).unwrap();
+        assert!(matches!(
+            read(&path, "commit"),
+            Err(FrameError::Corrupt { .. })
+        ));
+        // Someone else's file, and the wrong kind.
+        std::fs::write(&path, "hello\n").unwrap();
+        assert!(matches!(
+            read(&path, "commit"),
+            Err(FrameError::Foreign { .. })
+        ));
+        std::fs::write(&path, &whole).unwrap();
+        assert!(matches!(
+            read(&path, "offsets"),
+            Err(FrameError::Corrupt { .. })
+        ));
+        // A newer format is refused, not misread.
+        let newer = String::from_utf8(whole)
+            .unwrap()
+            .replacen(" v1 ", " v2 ", 1);
+        std::fs::write(&path, newer).unwrap();
+        let err = read(&path, "commit").unwrap_err().to_string();
+        assert!(err.contains("newer window-tui"), "{err}");
+        assert!(matches!(
+            read(&dir.path().join("none"), "commit"),
+            Err(FrameError::Io { .. })
+        ));
+    }
+}

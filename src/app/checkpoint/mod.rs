@@ -1,0 +1,452 @@
+//! The checkpoint, in the spirit of Spark's: a restart with the same command continues as if
+//! nothing happened, whatever moment the last run was killed at.
+//!
+//! ```text
+//! DIR/metadata          the query, so that another query cannot reuse the folder
+//! DIR/input/N           batch N's rows (live runs), durable before the batch runs
+//! DIR/offsets/N         batch N's id, kind, tick and watermark, durable before it runs
+//! DIR/state/N.delta     the keys batch N changed, with the engine's marks after it
+//! DIR/state/N.snapshot  every key after batch N (every tenth batch)
+//! DIR/commits/N         written once the sinks have batch N: where to resume after it
+//! ```
+//!
+//! Every file is framed with a checksum ([`framed`]) and written aside, fsynced and renamed.
+//! After a snapshot, the files of earlier batches are removed, so the folder holds the open state,
+//! not the run's history.
+
+pub mod framed;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::app::durable;
+use crate::app::error::BadInput;
+use crate::app::source::inbox::Rows;
+use crate::engine::{BatchKind, Engine, Marks, Micros, Query};
+
+/// A full snapshot of the state every this many batches; deltas in between.
+pub const SNAPSHOT_EVERY: u64 = 10;
+
+/// What a checkpoint belongs to. A checkpoint made for one query is refused by another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuerySpec {
+    pub window_us: Micros,
+    pub slide_us: Micros,
+    pub watermark_us: Micros,
+    pub window_format: String,
+    /// Where rows and their times come from, e.g. `socket, arrival time`.
+    pub input: String,
+}
+
+impl QuerySpec {
+    pub fn new(query: &Query, window_format: &str, input: String) -> Self {
+        QuerySpec {
+            window_us: query.window().micros(),
+            slide_us: query.slide().micros(),
+            watermark_us: query.delay().micros(),
+            window_format: window_format.to_string(),
+            input,
+        }
+    }
+}
+
+impl fmt::Display for QuerySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::engine::Duration;
+        write!(
+            f,
+            "window {}, slide {}, watermark {}, --window-format {}, input {}",
+            Duration::from_micros(self.window_us),
+            Duration::from_micros(self.slide_us),
+            Duration::from_micros(self.watermark_us),
+            self.window_format,
+            self.input
+        )
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Metadata {
+    /// The query's id: it stays the same across restarts, as Spark's `id` does.
+    id: String,
+    spec: QuerySpec,
+}
+
+/// Written before a batch runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offsets {
+    pub batch_id: u64,
+    pub kind: BatchKind,
+    /// The trigger tick (live) or the replay file's tick it ran at.
+    pub tick: u64,
+    pub watermark: Micros,
+}
+
+/// Where a run resumes after a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "kebab-case")]
+pub enum Position {
+    /// A live run: the trigger tick of the batch.
+    Live { tick: u64 },
+    /// A replay: the last tick passed, and the first row not yet in a batch.
+    Replay {
+        last_tick: Option<u64>,
+        offset: u64,
+        line: u64,
+    },
+}
+
+/// Written once the sinks have the batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commit {
+    pub batch_id: u64,
+    pub position: Position,
+}
+
+/// A batch that was started (its offsets are logged) but not committed: it runs again, with the
+/// same id and input.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub offsets: Offsets,
+    /// A live batch's rows.
+    pub input: Option<Rows>,
+}
+
+/// What a restart finds.
+pub struct Restored {
+    /// The engine as it was after the last committed batch.
+    pub engine: Engine,
+    /// The query's id (new for a new checkpoint).
+    pub query_id: String,
+    pub last: Option<Commit>,
+    pub pending: Option<Pending>,
+}
+
+#[derive(Debug)]
+pub struct Checkpoint {
+    dir: PathBuf,
+}
+
+const FOLDERS: [&str; 4] = ["input", "offsets", "state", "commits"];
+
+impl Checkpoint {
+    /// Opens (creating) the checkpoint in `dir` for `spec`, and restores what it holds.
+    pub fn open(dir: &Path, query: Query, spec: &QuerySpec) -> anyhow::Result<(Self, Restored)> {
+        for folder in FOLDERS {
+            durable::create_dir(&dir.join(folder))?;
+        }
+        let checkpoint = Checkpoint {
+            dir: dir.to_path_buf(),
+        };
+        let metadata_path = dir.join("metadata");
+        let query_id = if metadata_path.exists() {
+            let metadata: Metadata = checkpoint.read_json(&metadata_path, "metadata")?;
+            if metadata.spec != *spec {
+                return Err(BadInput(format!(
+                    "the checkpoint {} belongs to another query: it has {}; this run has {}. \
+                     Use another --checkpoint, or --clean to start over",
+                    dir.display(),
+                    metadata.spec,
+                    spec
+                ))
+                .into());
+            }
+            metadata.id
+        } else {
+            let metadata = Metadata {
+                id: uuid::Uuid::new_v4().to_string(),
+                spec: spec.clone(),
+            };
+            framed::write(&metadata_path, "metadata", &serde_json::to_vec(&metadata)?)?;
+            metadata.id
+        };
+        let restored = checkpoint.restore(query, query_id)?;
+        Ok((checkpoint, restored))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, folder: &str, id: u64, suffix: &str) -> PathBuf {
+        self.dir.join(folder).join(format!("{id}{suffix}"))
+    }
+
+    fn read_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &Path,
+        kind: &str,
+    ) -> anyhow::Result<T> {
+        let body = framed::read(path, kind)?;
+        serde_json::from_slice(&body).with_context(|| {
+            format!(
+                "{}: torn or corrupt (not the JSON it should be)",
+                path.display()
+            )
+        })
+    }
+
+    /// Batch ids with a file in `folder` ending with `suffix`.
+    fn ids(&self, folder: &str, suffix: &str) -> anyhow::Result<BTreeSet<u64>> {
+        let path = self.dir.join(folder);
+        let mut ids = BTreeSet::new();
+        for entry in
+            std::fs::read_dir(&path).with_context(|| format!("cannot list {}", path.display()))?
+        {
+            let name = entry?.file_name();
+            let name = name.to_string_lossy();
+            if let Some(id) = name.strip_suffix(suffix).and_then(|n| n.parse().ok()) {
+                ids.insert(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    fn restore(&self, query: Query, query_id: String) -> anyhow::Result<Restored> {
+        let last_id = self.ids("commits", "")?.last().copied();
+        let last: Option<Commit> = last_id
+            .map(|id| self.read_json(&self.path("commits", id, ""), "commit"))
+            .transpose()?;
+        let mut engine = Engine::new(query);
+        if let Some(last_id) = last_id {
+            let snapshot = self
+                .ids("state", ".snapshot")?
+                .range(..=last_id)
+                .last()
+                .copied();
+            let first_delta = match snapshot {
+                Some(id) => {
+                    let (marks, keys) =
+                        self.read_state(&self.path("state", id, ".snapshot"), "snapshot")?;
+                    engine = Engine::restore(
+                        query,
+                        marks,
+                        keys.iter().map(|(s, v, c)| (*s, v.as_str(), *c)),
+                    );
+                    id + 1
+                }
+                None => 0,
+            };
+            for id in first_delta..=last_id {
+                let (marks, keys) = self.read_state(&self.path("state", id, ".delta"), "delta")?;
+                engine.apply(marks, keys.iter().map(|(s, v, c)| (*s, v.as_str(), *c)));
+            }
+            if engine.next_batch_id() != last_id + 1 {
+                anyhow::bail!(
+                    "{}: the state says batch {} is next after commit {last_id}; the checkpoint cannot be trusted",
+                    self.dir.display(),
+                    engine.next_batch_id()
+                );
+            }
+        }
+        let next = last_id.map_or(0, |id| id + 1);
+        let offsets_path = self.path("offsets", next, "");
+        let pending = if offsets_path.exists() {
+            let offsets: Offsets = self.read_json(&offsets_path, "offsets")?;
+            let input_path = self.path("input", next, "");
+            let input = input_path
+                .exists()
+                .then(|| self.read_input(&input_path))
+                .transpose()?;
+            Some(Pending { offsets, input })
+        } else {
+            None
+        };
+        self.remove_after(next)?;
+        Ok(Restored {
+            engine,
+            query_id,
+            last,
+            pending,
+        })
+    }
+
+    /// Removes what batches after `next` left (a crash may leave a delta of an uncommitted batch).
+    fn remove_after(&self, next: u64) -> anyhow::Result<()> {
+        for (folder, suffix, keep_next) in [
+            ("input", "", true),
+            ("offsets", "", true),
+            ("state", ".delta", false),
+            ("state", ".snapshot", false),
+            ("commits", "", false),
+        ] {
+            for id in self.ids(folder, suffix)? {
+                if id > next || (id == next && !keep_next) {
+                    let path = self.path(folder, id, suffix);
+                    std::fs::remove_file(&path)
+                        .with_context(|| format!("cannot remove {}", path.display()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Logs a batch before it runs: its rows (live) then its offsets.
+    pub fn begin(&self, offsets: &Offsets, input: Option<&Rows>) -> anyhow::Result<()> {
+        if let Some(rows) = input {
+            let mut body = Vec::new();
+            {
+                let mut csv = csv_writer(&mut body);
+                for (t, value) in rows.iter() {
+                    csv.write_record([t.to_string().as_str(), value])?;
+                }
+                csv.flush()?;
+            }
+            framed::write(&self.path("input", offsets.batch_id, ""), "input", &body)?;
+        }
+        framed::write(
+            &self.path("offsets", offsets.batch_id, ""),
+            "offsets",
+            &serde_json::to_vec(offsets)?,
+        )
+    }
+
+    /// Records a batch the sinks have: its state (a delta, or a snapshot every tenth batch), then
+    /// the commit. After a snapshot, earlier batches' files go.
+    pub fn commit(&self, engine: &Engine, commit: &Commit) -> anyhow::Result<()> {
+        let id = commit.batch_id;
+        let snapshot = id > 0 && id % SNAPSHOT_EVERY == 0;
+        let marks = engine.marks();
+        if snapshot {
+            let keys = engine
+                .open_windows()
+                .flat_map(|(w, keys)| keys.map(move |(v, c)| (w.start, v, c)));
+            self.write_state(
+                &self.path("state", id, ".snapshot"),
+                "snapshot",
+                marks,
+                keys,
+            )?;
+        } else {
+            self.write_state(
+                &self.path("state", id, ".delta"),
+                "delta",
+                marks,
+                engine.last_changes(),
+            )?;
+        }
+        framed::write(
+            &self.path("commits", id, ""),
+            "commit",
+            &serde_json::to_vec(commit)?,
+        )?;
+        if snapshot {
+            self.remove_before(id)?;
+        }
+        Ok(())
+    }
+
+    /// Removes every file of batches before `id` (a snapshot at `id` holds all they did).
+    fn remove_before(&self, id: u64) -> anyhow::Result<()> {
+        for (folder, suffix) in [
+            ("input", ""),
+            ("offsets", ""),
+            ("state", ".delta"),
+            ("state", ".snapshot"),
+            ("commits", ""),
+        ] {
+            for old in self.ids(folder, suffix)?.range(..id) {
+                let path = self.path(folder, *old, suffix);
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_state<'v>(
+        &self,
+        path: &Path,
+        kind: &str,
+        marks: Marks,
+        keys: impl Iterator<Item = (Micros, &'v str, u64)>,
+    ) -> anyhow::Result<()> {
+        let mut body = serde_json::to_vec(&marks)?;
+        body.push(b'\n');
+        {
+            let mut csv = csv_writer(&mut body);
+            for (start, value, count) in keys {
+                csv.write_record([start.to_string().as_str(), &count.to_string(), value])?;
+            }
+            csv.flush()?;
+        }
+        framed::write(path, kind, &body)
+    }
+
+    fn read_state(
+        &self,
+        path: &Path,
+        kind: &str,
+    ) -> anyhow::Result<(Marks, Vec<StateKey>)> {
+        let corrupt = || {
+            format!(
+                "{}: torn or corrupt (its state does not parse)",
+                path.display()
+            )
+        };
+        let body = framed::read(path, kind)?;
+        let newline = body
+            .iter()
+            .position(|&b| b == b'\n')
+            .with_context(corrupt)?;
+        let marks: Marks = serde_json::from_slice(&body[..newline]).with_context(corrupt)?;
+        let mut keys = Vec::new();
+        for record in csv_reader(&body[newline + 1..]).records() {
+            let record = record.with_context(corrupt)?;
+            let (Some(start), Some(count), Some(value)) =
+                (record.get(0), record.get(1), record.get(2))
+            else {
+                anyhow::bail!(corrupt());
+            };
+            keys.push((
+                start.parse().with_context(corrupt)?,
+                value.to_string(),
+                count.parse().with_context(corrupt)?,
+            ));
+        }
+        Ok((marks, keys))
+    }
+
+    fn read_input(&self, path: &Path) -> anyhow::Result<Rows> {
+        let corrupt = || {
+            format!(
+                "{}: torn or corrupt (its rows do not parse)",
+                path.display()
+            )
+        };
+        let body = framed::read(path, "input")?;
+        let mut rows = Rows::default();
+        for record in csv_reader(&body).records() {
+            let record = record.with_context(corrupt)?;
+            let (Some(t), Some(value)) = (record.get(0), record.get(1)) else {
+                anyhow::bail!(corrupt());
+            };
+            rows.push(t.parse().with_context(corrupt)?, value);
+        }
+        Ok(rows)
+    }
+}
+
+/// A state key as a state file holds it: window start, value, count.
+type StateKey = (Micros, String, u64);
+
+fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
+    csv::WriterBuilder::new()
+        .has_headers(false)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(out)
+}
+
+fn csv_reader(body: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body)
+}
+
+#[cfg(test)]
+mod tests;

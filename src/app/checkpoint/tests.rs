@@ -1,0 +1,187 @@
+//! The checkpoint store on its own: restore after commits, pending batches, retention, and the
+//! files it refuses.
+
+use super::*;
+use crate::engine::{BatchKind, Duration};
+
+const S: Micros = 1_000_000;
+
+fn query() -> Query {
+    Query::seed()
+}
+
+fn spec() -> QuerySpec {
+    QuerySpec::new(&query(), "%H%M%S", "socket, arrival time".into())
+}
+
+fn keys(engine: &Engine) -> Vec<(Micros, String, u64)> {
+    let mut keys: Vec<_> = engine
+        .open_windows()
+        .flat_map(|(w, keys)| keys.map(move |(v, c)| (w.start, v.to_string(), c)))
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Runs `n` batches through `engine`, logging and committing each.
+fn run(checkpoint: &Checkpoint, engine: &mut Engine, n: u64) {
+    for _ in 0..n {
+        let id = engine.next_batch_id();
+        let t = 1_795_455_180 * S + id as i64 * 7 * S;
+        let mut rows = Rows::default();
+        rows.push(t, "a");
+        rows.push(t + S, &format!("v{}", id % 3));
+        let offsets = Offsets {
+            batch_id: id,
+            kind: BatchKind::Data,
+            tick: id,
+            watermark: engine.next_watermark(),
+        };
+        checkpoint.begin(&offsets, Some(&rows)).unwrap();
+        engine.run_batch(BatchKind::Data, rows.iter());
+        let commit = Commit {
+            batch_id: id,
+            position: Position::Live { tick: id },
+        };
+        checkpoint.commit(engine, &commit).unwrap();
+    }
+}
+
+#[test]
+fn a_restart_restores_the_state_after_the_last_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    assert!(restored.last.is_none() && restored.pending.is_none());
+    let mut engine = restored.engine;
+    run(&checkpoint, &mut engine, 23);
+    let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    assert_eq!(restored.engine.marks(), engine.marks());
+    assert_eq!(keys(&restored.engine), keys(&engine));
+    assert_eq!(restored.last.unwrap().batch_id, 22);
+    assert!(restored.pending.is_none());
+}
+
+#[test]
+fn a_batch_logged_but_not_committed_is_pending_with_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let mut engine = restored.engine;
+    run(&checkpoint, &mut engine, 3);
+    let mut rows = Rows::default();
+    rows.push(5, "x,\"y\"\n");
+    rows.push(6, "");
+    let offsets = Offsets {
+        batch_id: 3,
+        kind: BatchKind::Data,
+        tick: 9,
+        watermark: engine.next_watermark(),
+    };
+    checkpoint.begin(&offsets, Some(&rows)).unwrap();
+    // The batch ran and its delta was written, but the commit was not: it does not count.
+    engine.run_batch(BatchKind::Data, rows.iter());
+    checkpoint
+        .write_state(
+            &checkpoint.path("state", 3, ".delta"),
+            "delta",
+            engine.marks(),
+            std::iter::empty(),
+        )
+        .unwrap();
+    let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    assert_eq!(restored.engine.next_batch_id(), 3);
+    let pending = restored.pending.unwrap();
+    assert_eq!(pending.offsets, offsets);
+    assert_eq!(pending.input.unwrap(), rows);
+    assert!(
+        !dir.path().join("state/3.delta").exists(),
+        "the uncommitted delta is gone"
+    );
+}
+
+#[test]
+fn the_folder_holds_the_open_state_not_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let mut engine = restored.engine;
+    run(&checkpoint, &mut engine, 105);
+    let files: usize = FOLDERS
+        .iter()
+        .map(|f| std::fs::read_dir(dir.path().join(f)).unwrap().count())
+        .sum();
+    // The snapshot of batch 100, then batches 100..=104: a few files each, not 105 × 4.
+    assert!(files <= 4 * SNAPSHOT_EVERY as usize, "{files} files");
+    let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    assert_eq!(keys(&restored.engine), keys(&engine));
+}
+
+#[test]
+fn another_query_is_refused_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let other = Query::new(
+        Duration::from_secs(60),
+        Duration::from_secs(15),
+        Duration::from_secs(15),
+    )
+    .unwrap();
+    let err = Checkpoint::open(
+        dir.path(),
+        other,
+        &QuerySpec::new(&other, "%H%M%S", "socket, arrival time".into()),
+    )
+    .err()
+    .unwrap();
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("window 30 seconds") && text.contains("window 1 minute"),
+        "{text}"
+    );
+    assert!(err.is::<BadInput>(), "exit status 2");
+    let format = QuerySpec::new(&query(), "%H:%M", "socket, arrival time".into());
+    assert!(Checkpoint::open(dir.path(), query(), &format).is_err());
+}
+
+#[test]
+fn damaged_files_are_named_never_misread() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let mut engine = restored.engine;
+    run(&checkpoint, &mut engine, 4);
+    let delta = dir.path().join("state/2.delta");
+    let whole = std::fs::read(&delta).unwrap();
+    std::fs::write(&delta, &whole[..whole.len() / 2]).unwrap();
+    let err = format!(
+        "{:#}",
+        Checkpoint::open(dir.path(), query(), &spec())
+            .err()
+            .unwrap()
+    );
+    assert!(
+        err.contains("state/2.delta") && err.contains("torn or corrupt"),
+        "{err}"
+    );
+    std::fs::remove_file(&delta).unwrap();
+    let err = format!(
+        "{:#}",
+        Checkpoint::open(dir.path(), query(), &spec())
+            .err()
+            .unwrap()
+    );
+    assert!(err.contains("state/2.delta"), "{err}");
+    std::fs::write(&delta, &whole).unwrap();
+    let commit = dir.path().join("commits/3");
+    let text = std::fs::read_to_string(&commit)
+        .unwrap()
+        .replacen(" v1 ", " v9 ", 1);
+    std::fs::write(&commit, text).unwrap();
+    let err = format!(
+        "{:#}",
+        Checkpoint::open(dir.path(), query(), &spec())
+            .err()
+            .unwrap()
+    );
+    assert!(
+        err.contains("commits/3") && err.contains("newer window-tui"),
+        "{err}"
+    );
+}

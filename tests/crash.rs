@@ -1,0 +1,211 @@
+//! Crash tests: a run with the file sink and a checkpoint is killed with SIGKILL at random moments,
+//! restarted with the same command each time, and in the end its output must equal an
+//! uninterrupted run's: no row missing, none twice.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Running, check_file_sink, hermetic, window_tui_in};
+
+/// How many times each test kills the run.
+const KILLS: usize = 30;
+
+/// A small deterministic generator, so a failure can be replayed from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A replay file of `ticks` ticks with 40 rows each over 6 values, some of them late.
+fn replay_file(path: &Path, ticks: u64) {
+    let mut rng = Rng(0x5eed);
+    let mut text = String::from("batch,event_time,value\n");
+    for tick in 0..ticks {
+        for i in 0..40 {
+            let ms = tick * 1_000 + i * 25 - if rng.below(20) == 0 { 4_000 } else { 0 };
+            let t = 1_795_455_180_000 + ms.min(tick * 1_000 + i * 25);
+            let when = chrono::DateTime::from_timestamp_millis(t as i64).unwrap();
+            text.push_str(&format!(
+                "{tick},{},v{}\n",
+                when.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+                rng.below(6)
+            ));
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// No (window, value) twice: append mode emits each key once, so a duplicate is a batch
+/// written twice.
+fn assert_no_duplicate_keys(rows: &common::Bag<(String, String, u64)>, what: &str) {
+    let mut keys = std::collections::BTreeMap::new();
+    for ((window, value, _), n) in rows.iter() {
+        *keys.entry((window.clone(), value.clone())).or_insert(0) += n;
+    }
+    let twice: Vec<_> = keys.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "{what}: keys written more than once: {twice:?}"
+    );
+}
+
+#[test]
+fn a_replay_killed_again_and_again_writes_every_row_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.csv");
+    replay_file(&events, 3_000);
+    let query = ["--window", "10s", "--slide", "5s", "--watermark", "3s"];
+
+    // The reference: one uninterrupted run.
+    let reference = dir.path().join("reference");
+    let status = window_tui_in(dir.path())
+        .arg("replay")
+        .arg(&events)
+        .args(query)
+        .args(["--sink", "file", "--output"])
+        .arg(&reference)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (_, want) = check_file_sink(&reference);
+
+    let out = dir.path().join("out");
+    let checkpoint = dir.path().join("checkpoint");
+    let mut rng = Rng(0xc4a5_4e57);
+    let (mut kills, mut runs) = (0, 0);
+    let started = Instant::now();
+    loop {
+        let mut cmd = window_tui_in(dir.path());
+        cmd.arg("replay")
+            .arg(&events)
+            .args(query)
+            .args(["--sink", "file", "--output"])
+            .arg(&out)
+            .arg("--checkpoint")
+            .arg(&checkpoint);
+        let mut run = Running::spawn(&mut cmd);
+        runs += 1;
+        // Early runs die young; later ones get longer, so the replay does finish.
+        let life = Duration::from_millis(5 + rng.below(30 + 2 * kills as u64));
+        std::thread::sleep(life);
+        if run.is_running() && kills < KILLS * 2 {
+            run.kill();
+            kills += 1;
+            continue;
+        }
+        let finished = run.wait(Duration::from_secs(60));
+        assert!(
+            finished.status.success(),
+            "run {runs} failed:\n{}",
+            finished.stderr
+        );
+        break;
+    }
+    assert!(
+        kills >= KILLS,
+        "only {kills} kills in {runs} runs ({:?})",
+        started.elapsed()
+    );
+    let (_, got) = check_file_sink(&out);
+    assert_no_duplicate_keys(&got, "killed replay");
+    if let Err(e) = common::diff("rows after the kills", &want, &got) {
+        panic!("{e}");
+    }
+}
+
+/// A stream server that sends `v0`..`v9` round and round to whoever connects, until stopped.
+fn endless_server(stop: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let handle = std::thread::spawn(move || {
+        let mut n = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            stream.set_nonblocking(false).unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                let lines: String = (0..20).map(|i| format!("v{}\n", (n + i) % 10)).collect();
+                n += 20;
+                if stream.write_all(lines.as_bytes()).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    });
+    (port, handle)
+}
+
+#[test]
+fn a_live_run_killed_again_and_again_writes_what_it_recorded_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (port, server) = endless_server(stop.clone());
+    let query = ["--window", "2s", "--slide", "1s", "--watermark", "500ms"];
+    let command = |dir: &Path| {
+        let mut cmd = window_tui_in(dir);
+        cmd.args(["--headless", "--source", &format!("127.0.0.1:{port}")])
+            .args(query)
+            .args(["--trigger", "100ms", "--sink", "file", "--output", "out"])
+            .args(["--checkpoint", "checkpoint", "--record", "record.csv"]);
+        cmd
+    };
+    let mut rng = Rng(0x11fe);
+    for _ in 0..KILLS {
+        let mut run = Running::spawn(&mut command(dir.path()));
+        std::thread::sleep(Duration::from_millis(50 + rng.below(400)));
+        assert!(
+            run.is_running(),
+            "the live run ended by itself:\n{}",
+            run.stderr()
+        );
+        run.kill();
+    }
+    // The last run ends cleanly, so its last rows are written too.
+    let run = Running::spawn(&mut command(dir.path()));
+    std::thread::sleep(Duration::from_millis(800));
+    run.signal("TERM");
+    let finished = run.wait(Duration::from_secs(30));
+    stop.store(true, Ordering::Relaxed);
+    let _ = server.join();
+    assert!(finished.status.success(), "{}", finished.stderr);
+
+    let (_, got) = check_file_sink(&dir.path().join("out"));
+    assert_no_duplicate_keys(&got, "killed live run");
+    assert!(!got.is_empty(), "nothing was written");
+
+    // What the runs recorded, replayed in one go, gives the same rows.
+    let reference = dir.path().join("reference");
+    let mut replay = std::process::Command::new(common::BIN);
+    hermetic(&mut replay)
+        .arg("replay")
+        .arg(dir.path().join("record.csv"))
+        .args(query)
+        .args(["--sink", "file", "--output"])
+        .arg(&reference);
+    let status = replay.status().unwrap();
+    assert!(status.success());
+    let (_, want) = check_file_sink(&reference);
+    if let Err(e) = common::diff("live rows against the replay of their record", &want, &got) {
+        panic!("{e}");
+    }
+}
