@@ -32,6 +32,7 @@ use crate::app::sink::json::JsonSink;
 use crate::app::sink::window_text::{WindowText, Zone};
 use crate::app::sink::{SinkOpener, SinkSet, stdout};
 use crate::app::snapshot::{Link, Mode, Snapshot, SnapshotBuilder, Status};
+use crate::app::source::replay_file::ReplayReader;
 use crate::app::source::socket::{Connection, now_micros};
 use crate::engine::BatchOutput;
 use crate::ui::keymap::{self, Action};
@@ -289,7 +290,7 @@ impl RateMeter {
 
 /// A recorded stream, one batch per step; stepping back shows the snapshots already seen.
 struct ReplayDriver {
-    stepper: ReplayStepper<std::fs::File>,
+    stepper: ReplayStepper<ReplayReader<std::fs::File>>,
     builder: SnapshotBuilder,
     console: SharedBuffer,
     history: Vec<Arc<Snapshot>>,
@@ -649,9 +650,11 @@ pub fn run_live(args: &LiveArgs) -> anyhow::Result<()> {
 pub fn run_replay(args: &ReplayArgs) -> anyhow::Result<()> {
     let console = SharedBuffer::default();
     let windows = WindowText::new(&args.sinks.window_format, Zone::Local).or_bad_input()?;
-    let stepper = replay::open(args, |resume| {
-        dashboard_sinks(&args.sinks, console.clone(), resume)
-    })?;
+    let stepper = replay::open(
+        args,
+        |resume| dashboard_sinks(&args.sinks, console.clone(), resume),
+        |reader| reader,
+    )?;
     let file = args.events.display().to_string();
     let mut builder = SnapshotBuilder::new(
         Mode::Replay {

@@ -16,7 +16,8 @@ use crate::app::error::{BadInput, OrBadInput};
 use crate::app::pipeline::Pipeline;
 use crate::app::progress::{ProgressLog, QueryIdentity};
 use crate::app::sink::{self, SinkSet};
-use crate::app::source::replay_file::{ReadError, ReplayReader};
+use crate::app::source::read_ahead::ReadAhead;
+use crate::app::source::replay_file::{ReadError, ReplayReader, RowSource};
 use crate::engine::{BatchOutput, Engine, Micros};
 
 /// What a replay did, for its closing line.
@@ -53,8 +54,8 @@ enum Phase {
 }
 
 /// Replays a file through a pipeline, one batch per [`ReplayStepper::step`].
-pub struct ReplayStepper<R> {
-    reader: ReplayReader<R>,
+pub struct ReplayStepper<S> {
+    reader: S,
     pipeline: Pipeline,
     on_bad_row: OnBadRow,
     /// The tick whose batch is open.
@@ -65,8 +66,8 @@ pub struct ReplayStepper<R> {
     summary: ReplaySummary,
 }
 
-impl<R: Read> ReplayStepper<R> {
-    pub fn new(reader: ReplayReader<R>, pipeline: Pipeline, on_bad_row: OnBadRow) -> Self {
+impl<S: RowSource> ReplayStepper<S> {
+    pub fn new(reader: S, pipeline: Pipeline, on_bad_row: OnBadRow) -> Self {
         ReplayStepper {
             reader,
             pipeline,
@@ -162,7 +163,10 @@ impl<R: Read> ReplayStepper<R> {
     fn begin(&mut self, row: Waiting) -> anyhow::Result<()> {
         self.pipeline.start_tick(true, row.tick, None)?;
         self.pipeline.push(row.event_time, &row.value);
-        self.summary.rows += 1;
+        let pipeline = &mut self.pipeline;
+        self.summary.rows += 1 + self
+            .reader
+            .rows_of_tick(row.tick, |t, value| pipeline.push(t, value));
         self.open = Some(row.tick);
         Ok(())
     }
@@ -200,9 +204,13 @@ impl<R: Read> ReplayStepper<R> {
                     return Err(e.into());
                 }
             };
-            if self.open == Some(row.tick) {
+            let tick = row.tick;
+            if self.open == Some(tick) {
                 self.pipeline.push(row.event_time, row.value);
-                self.summary.rows += 1;
+                let pipeline = &mut self.pipeline;
+                self.summary.rows += 1 + self
+                    .reader
+                    .rows_of_tick(tick, |t, value| pipeline.push(t, value));
                 continue;
             }
             self.phase = Phase::NewTick(Waiting {
@@ -218,12 +226,25 @@ impl<R: Read> ReplayStepper<R> {
 
     /// Finishes the open batch, if any.
     fn close_open(&mut self) -> anyhow::Result<Option<BatchOutput>> {
+        let (offset, line) = match &self.phase {
+            Phase::NewTick(row) => (row.offset, row.line),
+            _ => self.reader.position(),
+        };
+        self.close_open_at(offset, line)
+    }
+
+    /// Finishes the open batch, if any; a restart resumes at `offset`, `line`.
+    fn close_open_at(&mut self, offset: u64, line: u64) -> anyhow::Result<Option<BatchOutput>> {
         let Some(tick) = self.open.take() else {
             return Ok(None);
         };
         self.last = Some(tick);
         self.summary.batches += 1;
-        let position = self.position();
+        let position = Position::Replay {
+            last_tick: self.last,
+            offset,
+            line,
+        };
         self.pipeline.finish_batch(position).map(Some)
     }
 }
@@ -246,10 +267,11 @@ fn replay_input(path: &Path) -> anyhow::Result<String> {
 /// next batch of a checkpointed run) and to
 /// `--progress`: nothing is created when the file cannot be read. With `--checkpoint`, the
 /// replay continues where the checkpoint says.
-pub fn open(
+pub fn open<S: RowSource>(
     args: &ReplayArgs,
     sinks: impl FnOnce(Option<u64>) -> anyhow::Result<SinkSet>,
-) -> anyhow::Result<ReplayStepper<std::fs::File>> {
+    source: impl FnOnce(ReplayReader<std::fs::File>) -> S,
+) -> anyhow::Result<ReplayStepper<S>> {
     let query = args.query.query().or_bad_input()?;
     let mut reader = ReplayReader::open(&args.events, args.max_line_bytes.0)
         .map_err(|e| BadInput(e.to_string()))?;
@@ -303,7 +325,7 @@ pub fn open(
     if let Some(checkpoint) = checkpoint {
         pipeline = pipeline.with_checkpoint(checkpoint);
     }
-    let mut stepper = ReplayStepper::new(reader, pipeline, args.on_bad_row);
+    let mut stepper = ReplayStepper::new(source(reader), pipeline, args.on_bad_row);
     if let Some((last_tick, next_batch)) = resume {
         stepper.last = last_tick;
         stepper.summary.resumed_at = Some(next_batch);
@@ -311,11 +333,10 @@ pub fn open(
     Ok(stepper)
 }
 
-/// Replays the whole file into the sinks `--sink` names.
+/// Replays the whole file into the sinks `--sink` names, reading it ahead on a second thread.
 pub fn run(args: &ReplayArgs) -> anyhow::Result<ReplaySummary> {
-    let mut stepper = open(args, |resume| {
-        SinkSet::new(sink::stdout_opener(&args.sinks, resume)?, &args.sinks.sinks)
-    })?;
+    let sinks = |resume| SinkSet::new(sink::stdout_opener(&args.sinks, resume)?, &args.sinks.sinks);
+    let mut stepper = open(args, sinks, ReadAhead::start)?;
     if let Some(batch) = stepper.summary.resumed_at {
         eprintln!("window-tui: resuming the replay at batch {batch} (checkpoint)");
     }

@@ -36,8 +36,11 @@ pub struct Engine {
     running: Running,
     /// The running batch's rows, counted per (pane index, value).
     partial: FxHashMap<(i64, ValueId), u64>,
-    /// The pane of the last row, `(start, index)`, so the next row in it skips the division.
-    last_pane: Option<(Micros, i64)>,
+    /// The pane of the last row, so the next row in it skips the division.
+    last_pane: Option<PaneCache>,
+    /// The current pane's counts by value id, for small ids: no hashing per row. Moved into
+    /// `partial` when the pane changes.
+    dense: DenseCounts,
     dropped_keys: FxHashSet<(Micros, ValueId)>,
     maybe_unused: Vec<ValueId>,
     late: LateLog,
@@ -53,6 +56,58 @@ pub struct Marks {
     pub batch_watermark: Micros,
     pub next_watermark: Micros,
     pub max_event_time: Option<Micros>,
+}
+
+/// The pane of the last row.
+#[derive(Debug, Clone, Copy)]
+struct PaneCache {
+    start: Micros,
+    index: i64,
+    /// The end of the pane's earliest window: rows are late for some window when it is at or
+    /// before the late threshold.
+    first_end: Micros,
+}
+
+/// Value ids below this are counted densely.
+const DENSE_IDS: usize = 4096;
+
+/// Counts of one pane by value id.
+#[derive(Debug, Default)]
+struct DenseCounts {
+    pane: Option<i64>,
+    counts: Vec<u64>,
+    ids: Vec<ValueId>,
+}
+
+impl DenseCounts {
+    /// Counts a row of `id` (below [`DENSE_IDS`]) in `pane`, first moving another pane's counts
+    /// into `partial`.
+    #[inline]
+    fn add(&mut self, pane: i64, id: ValueId, partial: &mut FxHashMap<(i64, ValueId), u64>) {
+        if self.pane != Some(pane) {
+            self.flush(partial);
+            self.pane = Some(pane);
+        }
+        let at = id as usize;
+        if at >= self.counts.len() {
+            self.counts
+                .resize((at + 1).next_power_of_two().clamp(64, DENSE_IDS), 0);
+        }
+        let count = &mut self.counts[at];
+        if *count == 0 {
+            self.ids.push(id);
+        }
+        *count += 1;
+    }
+
+    fn flush(&mut self, partial: &mut FxHashMap<(i64, ValueId), u64>) {
+        if let Some(pane) = self.pane.take() {
+            for id in self.ids.drain(..) {
+                let count = std::mem::take(&mut self.counts[id as usize]);
+                *partial.entry((pane, id)).or_insert(0) += count;
+            }
+        }
+    }
 }
 
 /// What [`Engine::tick`] says a trigger tick should run.
@@ -126,6 +181,7 @@ impl Engine {
             running: Running::default(),
             partial: FxHashMap::default(),
             last_pane: None,
+            dense: DenseCounts::default(),
             dropped_keys: FxHashSet::default(),
             maybe_unused: Vec::new(),
             late: LateLog::default(),
@@ -181,32 +237,43 @@ impl Engine {
         }
         let spec = self.query.spec();
         let pane = match self.last_pane {
-            Some((start, index)) if event_time >= start && event_time - start < spec.pane() => {
-                index
-            }
+            Some(p) if event_time >= p.start && event_time - p.start < spec.pane() => p,
             _ => {
                 let index = spec.pane_of(event_time);
-                self.last_pane = Some((index * spec.pane(), index));
-                index
+                let first = spec.windows_of_pane(index).next();
+                let pane = PaneCache {
+                    start: index * spec.pane(),
+                    index,
+                    first_end: first.map_or(Micros::MAX, |w| w.end),
+                };
+                self.last_pane = Some(pane);
+                pane
             }
         };
-        *self.partial.entry((pane, id)).or_insert(0) += 1;
+        if (id as usize) < DENSE_IDS {
+            self.dense.add(pane.index, id, &mut self.partial);
+        } else {
+            *self.partial.entry((pane.index, id)).or_insert(0) += 1;
+        }
         if self.max_event_time.is_none_or(|max| event_time > max) {
             self.max_event_time = Some(event_time);
         }
         // Keep a sample of late pairs for display; they are counted in `finish`.
         let threshold = self.running.late_threshold;
-        for window in spec
-            .windows_of_pane(pane)
-            .take_while(|w| w.end <= threshold)
-        {
-            self.late.record(event_time, value, window, threshold);
+        if pane.first_end <= threshold {
+            for window in spec
+                .windows_of_pane(pane.index)
+                .take_while(|w| w.end <= threshold)
+            {
+                self.late.record(event_time, value, window, threshold);
+            }
         }
     }
 
     /// Folds the batch's (pane, value) counts into the windows: late pairs are dropped and
     /// counted, the rest are added to state. Returns `(keys updated, late pairs)`.
     fn fold_partial(&mut self) -> (u64, u64) {
+        self.dense.flush(&mut self.partial);
         let spec = *self.query.spec();
         let (batch, threshold) = (self.running.id, self.running.late_threshold);
         let (mut updated, mut late_pairs) = (0, 0);

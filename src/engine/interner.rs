@@ -20,12 +20,65 @@ struct Entry {
     live: bool,
 }
 
-#[derive(Default)]
+/// Values of at most eight bytes (the seed's `0`..`10`, most codes and words) are looked up in
+/// a small direct-mapped cache first: one multiply and one compare instead of hashing and
+/// comparing strings.
+const SHORT: usize = 8;
+const CACHE_SLOTS: usize = 256;
+
+#[derive(Debug, Clone, Copy)]
+struct Cached {
+    bytes: u64,
+    /// The value's length; `u8::MAX` marks an empty slot.
+    len: u8,
+    id: ValueId,
+}
+
+const EMPTY: Cached = Cached {
+    bytes: 0,
+    len: u8::MAX,
+    id: 0,
+};
+
 pub(crate) struct Interner {
     table: HashTable<ValueId>,
     entries: Vec<Entry>,
     free: Vec<ValueId>,
     hasher: FxBuildHasher,
+    short: Box<[Cached; CACHE_SLOTS]>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner {
+            table: HashTable::default(),
+            entries: Vec::new(),
+            free: Vec::new(),
+            hasher: FxBuildHasher,
+            short: Box::new([EMPTY; CACHE_SLOTS]),
+        }
+    }
+}
+
+/// A short value as one number (with its length, it names the value), and its cache slot.
+#[inline]
+fn short_key(text: &str) -> Option<(u64, u8, usize)> {
+    let b = text.as_bytes();
+    // For a given length these loads cover every byte, so (key, length) names one value; and
+    // fixed-size loads avoid a variable-length copy on the hot path.
+    let packed = match b.len() {
+        0 => 0,
+        n @ 1..=3 => u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+        n @ 4..=SHORT => {
+            let first = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            let last = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
+            u64::from(first) | u64::from(last) << 32
+        }
+        _ => return None,
+    };
+    let len = b.len() as u8;
+    let slot = (packed ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
+    Some((packed, len, slot as usize))
 }
 
 impl std::fmt::Debug for Interner {
@@ -41,6 +94,21 @@ impl Interner {
     /// Allocates only for a value not seen while it was in state.
     #[inline]
     pub fn intern(&mut self, text: &str) -> (ValueId, bool) {
+        let short = short_key(text);
+        if let Some((bytes, len, slot)) = short {
+            let cached = self.short[slot];
+            if cached.bytes == bytes && cached.len == len {
+                return (cached.id, false);
+            }
+        }
+        let (id, fresh) = self.intern_slow(text);
+        if let Some((bytes, len, slot)) = short {
+            self.short[slot] = Cached { bytes, len, id };
+        }
+        (id, fresh)
+    }
+
+    fn intern_slow(&mut self, text: &str) -> (ValueId, bool) {
         let hash = self.hasher.hash_one(text);
         let entries = &self.entries;
         if let Some(&id) = self
@@ -102,6 +170,11 @@ impl Interner {
     }
 
     fn remove(&mut self, id: ValueId) -> Box<str> {
+        if let Some((_, _, slot)) = short_key(&self.entries[id as usize].text)
+            && self.short[slot].id == id
+        {
+            self.short[slot] = EMPTY;
+        }
         let hash = self.hasher.hash_one(&*self.entries[id as usize].text);
         if let Ok(found) = self.table.find_entry(hash, |&other| other == id) {
             found.remove();
@@ -117,9 +190,10 @@ impl Interner {
         self.table.len()
     }
 
-    /// Bytes held, roughly: entries, table and the text of every value.
+    /// Bytes held, roughly: entries, table, cache and the text of every value.
     pub fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<Entry>()
+        std::mem::size_of::<[Cached; CACHE_SLOTS]>()
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
             + self.table.capacity() * (std::mem::size_of::<ValueId>() + 1)
             + self.free.capacity() * std::mem::size_of::<ValueId>()
             + self.entries.iter().map(|e| e.text.len()).sum::<usize>()
@@ -150,6 +224,45 @@ mod tests {
         assert_eq!(c, a);
         assert_eq!(interner.text(c), "c");
         assert_eq!(interner.intern("b").0, b);
+    }
+
+    #[test]
+    fn the_short_value_cache_never_answers_for_a_freed_value() {
+        let mut interner = Interner::default();
+        let (a, _) = interner.intern("7");
+        interner.acquire(a);
+        assert_eq!(interner.intern("7"), (a, false), "from the cache");
+        assert_eq!(&*interner.release(a), "7");
+        // The id is free; the next value takes it, and "7" is new again.
+        let (b, fresh) = interner.intern("8");
+        assert!(fresh);
+        assert_eq!(b, a);
+        let (c, fresh) = interner.intern("7");
+        assert!(fresh, "not the stale cache entry");
+        assert_ne!(c, b);
+        assert_eq!(interner.text(b), "8");
+        assert_eq!(interner.text(c), "7");
+        // Same bytes, other lengths: distinct values.
+        let (x, _) = interner.intern("a");
+        let (y, _) = interner.intern("a\0");
+        assert_ne!(x, y);
+    }
+
+    #[test]
+    fn short_keys_tell_every_short_value_apart() {
+        let mut seen = std::collections::HashMap::new();
+        let alphabet = [
+            "", "a", "b", "ab", "ba", "aa", "abc", "acb", "bac", "abcd", "abdc", "dbca",
+        ];
+        for text in alphabet
+            .iter()
+            .copied()
+            .chain(["12345", "12354", "1234567", "12345678", "82345671"])
+        {
+            let (key, len, _) = short_key(text).unwrap();
+            assert_eq!(seen.insert((key, len), text), None, "{text:?} collides");
+        }
+        assert!(short_key("123456789").is_none());
     }
 
     #[test]

@@ -377,11 +377,7 @@ impl Checkpoint {
         framed::write(path, kind, &body)
     }
 
-    fn read_state(
-        &self,
-        path: &Path,
-        kind: &str,
-    ) -> anyhow::Result<(Marks, Vec<StateKey>)> {
+    fn read_state(&self, path: &Path, kind: &str) -> anyhow::Result<(Marks, Vec<StateKey>)> {
         let corrupt = || {
             format!(
                 "{}: torn or corrupt (its state does not parse)",

@@ -3,5 +3,6 @@
 
 pub mod inbox;
 pub mod lines;
+pub mod read_ahead;
 pub mod replay_file;
 pub mod socket;

@@ -1,0 +1,320 @@
+//! Reading a replay file ahead, on a thread of its own: it parses rows into chunks while the
+//! engine folds the previous ones, so replay uses both cores. Chunks are recycled, and at most a
+//! few are in flight, so memory stays small however large the file.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use super::replay_file::{BadRow, ReadError, ReplayReader, Row, RowSource};
+use crate::engine::Micros;
+
+/// Rows per chunk.
+const CHUNK_ROWS: usize = 16 * 1024;
+/// Chunks parsed ahead of the engine.
+const AHEAD: usize = 4;
+
+/// What the reading thread found, in file order.
+#[derive(Debug)]
+enum Item {
+    /// A row from `next_row`: it may open a tick, so it keeps where it is.
+    Head {
+        tick: u64,
+        event_time: Micros,
+        end: usize,
+        line: u64,
+        offset: u64,
+    },
+    /// A row of the same tick as the item before it.
+    Tail {
+        event_time: Micros,
+        end: usize,
+    },
+    Bad(Box<BadRow>),
+    Failed(Box<(String, std::io::ErrorKind, String)>),
+    /// The end of the file, and its position.
+    End(u64, u64),
+}
+
+#[derive(Debug, Default)]
+struct Chunk {
+    items: Vec<Item>,
+    /// Values, back to back; items hold where theirs ends.
+    text: String,
+}
+
+/// A [`RowSource`] fed by a thread that reads the file ahead.
+pub struct ReadAhead {
+    chunks: Receiver<Chunk>,
+    recycle: SyncSender<Chunk>,
+    current: Chunk,
+    next: usize,
+    /// Where the current chunk's next value starts in its text.
+    text_at: usize,
+    end: Option<(u64, u64)>,
+    /// The last head row's tick, line and offset: a tail row read with `next_row` (rather than
+    /// `rows_of_tick`) is its tick's next line.
+    head: (u64, u64, u64),
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ReadAhead {
+    /// Starts reading `reader` (already positioned) on a thread.
+    pub fn start<R: std::io::Read + Send + 'static>(mut reader: ReplayReader<R>) -> Self {
+        let (send, chunks) = sync_channel::<Chunk>(AHEAD);
+        let (recycle, spare) = sync_channel::<Chunk>(AHEAD + 2);
+        let thread = std::thread::Builder::new()
+            .name("replay-reader".into())
+            .spawn(move || {
+                loop {
+                    let mut chunk = spare.try_recv().unwrap_or_default();
+                    chunk.items.clear();
+                    chunk.text.clear();
+                    let done = fill(&mut reader, &mut chunk);
+                    if send.send(chunk).is_err() || done {
+                        return;
+                    }
+                }
+            })
+            .expect("cannot start the replay reader thread");
+        ReadAhead {
+            chunks,
+            recycle,
+            current: Chunk::default(),
+            next: 0,
+            text_at: 0,
+            end: None,
+            head: (0, 0, 0),
+            thread: Some(thread),
+        }
+    }
+
+    /// The next item, fetching a chunk when this one is used up; `None` after the end.
+    fn advance(&mut self) -> bool {
+        while self.next == self.current.items.len() {
+            let Ok(chunk) = self.chunks.recv() else {
+                return false;
+            };
+            let used = std::mem::replace(&mut self.current, chunk);
+            let _ = self.recycle.try_send(used);
+            self.next = 0;
+            self.text_at = 0;
+        }
+        true
+    }
+}
+
+/// Reads rows into `chunk` until it is full; returns whether the file is over.
+fn fill<R: std::io::Read>(reader: &mut ReplayReader<R>, chunk: &mut Chunk) -> bool {
+    while chunk.items.len() < CHUNK_ROWS {
+        match reader.next_row() {
+            Ok(Some(Row {
+                tick,
+                event_time,
+                value,
+                line,
+                offset,
+            })) => {
+                chunk.text.push_str(value);
+                chunk.items.push(Item::Head {
+                    tick,
+                    event_time,
+                    end: chunk.text.len(),
+                    line,
+                    offset,
+                });
+                let Chunk { items, text } = chunk;
+                let room = CHUNK_ROWS.saturating_sub(items.len()) as u64;
+                reader.rows_of_tick_up_to(tick, room, |event_time, value| {
+                    text.push_str(value);
+                    items.push(Item::Tail {
+                        event_time,
+                        end: text.len(),
+                    });
+                });
+            }
+            Ok(None) => {
+                let (offset, line) = reader.position();
+                chunk.items.push(Item::End(offset, line));
+                return true;
+            }
+            Err(ReadError::Bad(bad)) => chunk.items.push(Item::Bad(Box::new(bad))),
+            Err(ReadError::Io { file, source }) => {
+                let failure = (file, source.kind(), source.to_string());
+                chunk.items.push(Item::Failed(Box::new(failure)));
+                return true;
+            }
+        }
+    }
+    false
+}
+
+impl RowSource for ReadAhead {
+    fn next_row(&mut self) -> Result<Option<Row<'_>>, ReadError> {
+        if self.end.is_some() || !self.advance() {
+            return Ok(None);
+        }
+        let at = self.next;
+        self.next += 1;
+        let start = self.text_at;
+        match &self.current.items[at] {
+            Item::Head {
+                tick,
+                event_time,
+                end,
+                line,
+                offset,
+            } => {
+                self.text_at = *end;
+                self.head = (*tick, *line, *offset);
+                Ok(Some(Row {
+                    tick: *tick,
+                    event_time: *event_time,
+                    value: &self.current.text[start..*end],
+                    line: *line,
+                    offset: *offset,
+                }))
+            }
+            Item::Tail { event_time, end } => {
+                // Not opening a tick, so its offset is not needed; that of its tick's head stands in.
+                self.text_at = *end;
+                self.head.1 += 1;
+                let (tick, line, offset) = self.head;
+                Ok(Some(Row {
+                    tick,
+                    event_time: *event_time,
+                    value: &self.current.text[start..*end],
+                    line,
+                    offset,
+                }))
+            }
+            Item::Bad(bad) => Err(ReadError::Bad((**bad).clone())),
+            Item::Failed(failure) => Err(ReadError::Io {
+                file: failure.0.clone(),
+                source: std::io::Error::new(failure.1, failure.2.clone()),
+            }),
+            Item::End(offset, line) => {
+                self.end = Some((*offset, *line));
+                Ok(None)
+            }
+        }
+    }
+
+    #[inline]
+    fn rows_of_tick(&mut self, _tick: u64, mut each: impl FnMut(Micros, &str)) -> u64 {
+        let mut rows = 0;
+        loop {
+            while let Some(Item::Tail { event_time, end }) = self.current.items.get(self.next) {
+                each(*event_time, &self.current.text[self.text_at..*end]);
+                self.text_at = *end;
+                self.next += 1;
+                self.head.1 += 1;
+                rows += 1;
+            }
+            // A tick's rows may run on into the next chunk.
+            if self.next < self.current.items.len() || !self.advance() {
+                return rows;
+            }
+            if !matches!(self.current.items.first(), Some(Item::Tail { .. })) {
+                return rows;
+            }
+        }
+    }
+
+    fn position(&self) -> (u64, u64) {
+        self.end.unwrap_or_default()
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        // Unblock and end the reading thread: it stops when its next send fails.
+        let (_, closed) = sync_channel(0);
+        drop(std::mem::replace(&mut self.chunks, closed));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(mut source: impl RowSource) -> Vec<Result<(u64, Micros, String), String>> {
+        let mut out = Vec::new();
+        loop {
+            match source.next_row() {
+                Ok(Some(row)) => {
+                    let tick = row.tick;
+                    out.push(Ok((tick, row.event_time, row.value.to_string())));
+                    source.rows_of_tick(tick, |t, v| out.push(Ok((tick, t, v.to_string()))));
+                }
+                Ok(None) => return out,
+                Err(e) => out.push(Err(e.to_string())),
+            }
+        }
+    }
+
+    #[test]
+    fn reads_what_the_file_reader_reads_across_chunks_and_errors() {
+        let mut text = String::from("batch,event_time,value\n");
+        for i in 0..(3 * CHUNK_ROWS as u64 + 17) {
+            let value = match i % 500 {
+                7 => "\"a,b\"".to_string(),
+                9 => "x,y,z".to_string(),
+                _ => format!("v{}", i % 13),
+            };
+            text.push_str(&format!(
+                "{},2026-11-23T17:33:{:02}.000001Z,{value}\n",
+                i / 700,
+                i % 60
+            ));
+        }
+        let reader = || {
+            ReplayReader::new(
+                std::io::Cursor::new(text.clone().into_bytes()),
+                "t".into(),
+                1024,
+            )
+            .unwrap()
+        };
+        let direct = rows(reader());
+        let ahead = rows(ReadAhead::start(reader()));
+        assert_eq!(ahead.len(), direct.len());
+        let first_difference = ahead.iter().zip(&direct).position(|(a, d)| a != d);
+        assert_eq!(first_difference, None, "rows differ");
+        assert!(
+            direct.iter().any(|r| r.is_err()),
+            "bad rows are reported in place"
+        );
+        let at_end = |mut source: Box<dyn FnMut() -> Option<(u64, u64)>>| loop {
+            if let Some(end) = source() {
+                return end;
+            }
+        };
+        let mut direct = reader();
+        let mut ahead = ReadAhead::start(reader());
+        let want = at_end(Box::new(move || match direct.next_row() {
+            Ok(None) => Some(direct.position()),
+            _ => None,
+        }));
+        let got = at_end(Box::new(move || match ahead.next_row() {
+            Ok(None) => Some(RowSource::position(&ahead)),
+            _ => None,
+        }));
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn dropping_it_early_ends_the_thread() {
+        let mut text = String::from("batch,event_time,value\n");
+        for i in 0..200_000 {
+            text.push_str(&format!("{},2026-11-23T17:33:00Z,v\n", i / 1000));
+        }
+        let reader =
+            ReplayReader::new(std::io::Cursor::new(text.into_bytes()), "t".into(), 1024).unwrap();
+        let mut source = ReadAhead::start(reader);
+        source.next_row().unwrap();
+        drop(source);
+    }
+}
