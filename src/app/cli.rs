@@ -212,6 +212,14 @@ pub struct ReplayArgs {
     #[arg(long, env = "WINDOW_TUI_CLEAN")]
     pub clean: bool,
 
+    /// In the dashboard (no --sink): batches per second when playing (`space`; `+`/`-` change it).
+    #[arg(long, env = "WINDOW_TUI_SPEED", default_value_t = 2.0, value_name = "BATCHES/S", value_parser = positive_speed)]
+    pub speed: f64,
+
+    /// In the dashboard: start playing at --speed instead of waiting for `n`.
+    #[arg(long, env = "WINDOW_TUI_PLAY")]
+    pub play: bool,
+
     /// The longest row accepted, in bytes (`64KiB`, `1MiB`, `1048576`).
     #[arg(
         long,
@@ -509,6 +517,15 @@ impl FromStr for ByteSize {
             )),
             Some(bytes) => Ok(ByteSize(bytes)),
         }
+    }
+}
+
+fn positive_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed > 0.0 && speed.is_finite() => Ok(speed),
+        _ => Err(format!(
+            "{text:?} is not a positive number of batches per second"
+        )),
     }
 }
 

@@ -6,6 +6,7 @@
 //! the source status and the view state.
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use tokio::time::Instant;
 
 use crate::app::cli::{LiveArgs, ReplayArgs, SinkArgs, SinkKind};
 use crate::app::error::{BadInput, OrBadInput};
+use crate::app::export::{self, JobSink, JobSource, JobSpec, WindowPattern};
 use crate::app::headless::live_options;
 use crate::app::live::trigger::{Control, Observer, TickInfo};
 use crate::app::live::{self, Live, LiveOptions};
@@ -34,7 +36,7 @@ use crate::app::sink::{SinkOpener, SinkSet, stdout};
 use crate::app::snapshot::{Link, Mode, Snapshot, SnapshotBuilder, Status};
 use crate::app::source::replay_file::ReplayReader;
 use crate::app::source::socket::{Connection, now_micros};
-use crate::engine::BatchOutput;
+use crate::engine::{BatchOutput, Query};
 use crate::ui::keymap::{self, Action};
 use crate::ui::theme::Theme;
 use crate::ui::view::ViewState;
@@ -101,6 +103,50 @@ fn dashboard_sinks(
         args.sinks.clone()
     };
     SinkSet::new(opener, &enabled)
+}
+
+/// The `e` key: writes the query on screen as a PySpark job in the current folder; the file sink
+/// is the job's sink when it is on here.
+fn export_job(base: &Result<JobSpec, String>, file_sink_on: bool) -> String {
+    let mut spec = match base {
+        Ok(spec) => spec.clone(),
+        Err(why) => return format!("cannot export: {why}"),
+    };
+    spec.sink = if file_sink_on {
+        JobSink::File
+    } else {
+        JobSink::Console
+    };
+    match export::write_job(&spec, Path::new(export::DEFAULT_JOB_FILE)) {
+        Ok(()) => format!(
+            "wrote ./{} (Spark {}): spark-submit it",
+            export::DEFAULT_JOB_FILE,
+            export::SPARK_VERSION
+        ),
+        Err(e) => format!("cannot export: {e:#}"),
+    }
+}
+
+/// The export spec of a run: its query, trigger, output and a checkpoint folder of Spark's own.
+fn job_spec(
+    query: Query,
+    trigger: crate::engine::Duration,
+    sinks: &SinkArgs,
+    checkpoint: &Path,
+    source: JobSource,
+) -> Result<JobSpec, String> {
+    let mut spark_checkpoint = checkpoint.as_os_str().to_owned();
+    spark_checkpoint.push("-spark");
+    Ok(JobSpec {
+        query,
+        trigger,
+        sink: JobSink::Console,
+        output: sinks.output.clone(),
+        checkpoint: spark_checkpoint.into(),
+        source,
+        window_pattern: WindowPattern::from_chrono(&sinks.window_format)
+            .map_err(|e| e.to_string())?,
+    })
 }
 
 /// Turns ticks into snapshots for the dashboard.
@@ -175,6 +221,7 @@ struct LiveDriver {
     file_output: String,
     paused: bool,
     rate: RateMeter,
+    export: Result<JobSpec, String>,
 }
 
 impl Driver for LiveDriver {
@@ -255,6 +302,7 @@ impl Driver for LiveDriver {
                 let _ = self.live.controls.send(Control::InjectLate);
                 Some("a late row is on its way".to_string())
             }
+            Action::Export => Some(export_job(&self.export, enabled(SinkKind::File))),
             _ => None,
         }
     }
@@ -297,9 +345,12 @@ struct ReplayDriver {
     at: usize,
     playing: bool,
     speed: f64,
+    /// When playback shows the next batch.
+    next_step: Option<Instant>,
     file: String,
     file_output: String,
     error: Option<String>,
+    export: Result<JobSpec, String>,
 }
 
 impl ReplayDriver {
@@ -395,6 +446,10 @@ impl Driver for ReplayDriver {
                 self.playing = !self.playing;
                 None
             }
+            Action::Export => {
+                let file_on = self.stepper.pipeline().sinks().is_enabled(SinkKind::File);
+                Some(export_job(&self.export, file_on))
+            }
             Action::Faster => {
                 self.speed = (self.speed * 2.0).min(1024.0);
                 Some(format!("{} batches/s", self.speed))
@@ -439,9 +494,15 @@ impl Driver for ReplayDriver {
 
     async fn changed(&mut self) {
         if !self.playing {
+            self.next_step = None;
             return std::future::pending().await;
         }
-        tokio::time::sleep(Duration::from_secs_f64(1.0 / self.speed)).await;
+        // A deadline that outlives this future: `select!` drops it whenever a key or a poll
+        // comes first, and the next call must wait for the same step, not start over.
+        let every = Duration::from_secs_f64(1.0 / self.speed);
+        let due = *self.next_step.get_or_insert_with(|| Instant::now() + every);
+        tokio::time::sleep_until(due).await;
+        self.next_step = Some(due + every);
         if let Some(notice) = self.next() {
             self.error.get_or_insert(notice);
         }
@@ -629,12 +690,30 @@ pub fn run_live(args: &LiveArgs) -> anyhow::Result<()> {
             },
         )
         .await?;
+        let (host, port) = live
+            .address
+            .rsplit_once(':')
+            .map(|(h, p)| {
+                (
+                    h.trim_matches(['[', ']']).to_string(),
+                    p.parse().unwrap_or(9999),
+                )
+            })
+            .unwrap_or_else(|| ("localhost".into(), 9999));
+        let export = job_spec(
+            query,
+            args.trigger,
+            &args.sinks,
+            &args.checkpoint,
+            JobSource::Socket { host, port },
+        );
         let mut driver = LiveDriver {
             live,
             snapshots,
             file_output: file_output_label(&args.sinks),
             paused: false,
             rate: RateMeter::default(),
+            export,
         };
         let (mut terminal, guard) = init_terminal()?;
         let result = run_loop(&mut terminal, &mut driver, spawn_event_reader()).await;
@@ -671,11 +750,24 @@ pub fn run_replay(args: &ReplayArgs) -> anyhow::Result<()> {
         console,
         history: vec![first],
         at: 0,
-        playing: false,
-        speed: 2.0,
+        playing: args.play,
+        speed: args.speed,
+        next_step: None,
         file,
         file_output: file_output_label(&args.sinks),
         error: None,
+        export: job_spec(
+            args.query.query().or_bad_input()?,
+            crate::engine::Duration::from_secs(15),
+            &args.sinks,
+            args.checkpoint
+                .as_deref()
+                .unwrap_or(Path::new("checkpoint")),
+            JobSource::Socket {
+                host: "localhost".into(),
+                port: 9999,
+            },
+        ),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -686,4 +778,117 @@ pub fn run_replay(args: &ReplayArgs) -> anyhow::Result<()> {
         drop(guard);
         result
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::cli::Cli;
+    use clap::Parser;
+
+    fn replay_driver(case: &str) -> ReplayDriver {
+        let events = format!(
+            "{}/tests/conformance/{case}/events.csv",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let Some(crate::app::cli::Command::Replay(args)) =
+            Cli::try_parse_from(["window-tui", "replay", &events])
+                .unwrap()
+                .command
+        else {
+            panic!("a replay command");
+        };
+        let console = SharedBuffer::default();
+        let stepper = replay::open(
+            &args,
+            |resume| dashboard_sinks(&args.sinks, console.clone(), resume),
+            |reader| reader,
+        )
+        .unwrap();
+        let mut builder = SnapshotBuilder::new(
+            Mode::Replay {
+                file: events.clone(),
+                finished: false,
+            },
+            None,
+            WindowText::default(),
+        );
+        let first = builder.snapshot(stepper.pipeline(), 0, None, 0);
+        ReplayDriver {
+            stepper,
+            builder,
+            console,
+            history: vec![first],
+            at: 0,
+            playing: false,
+            speed: 2.0,
+            next_step: None,
+            file: events,
+            file_output: "output".into(),
+            error: None,
+            export: Err("not in this test".into()),
+        }
+    }
+
+    fn shown_batch(driver: &ReplayDriver) -> Option<u64> {
+        driver
+            .snapshot()
+            .and_then(|s| s.batches.first().map(|b| b.id))
+    }
+
+    #[test]
+    fn stepping_forward_and_back_through_a_replay() {
+        let mut driver = replay_driver("boundaries");
+        assert_eq!(shown_batch(&driver), None, "nothing before the first step");
+        driver.act(Action::StepNext);
+        assert_eq!(shown_batch(&driver), Some(0));
+        driver.act(Action::StepNext);
+        driver.act(Action::StepNext);
+        assert_eq!(shown_batch(&driver), Some(2));
+        let console = driver.snapshot().unwrap().batches[0]
+            .console
+            .clone()
+            .unwrap();
+        assert!(
+            console.contains("Batch: 2"),
+            "the console sink fills Append batches"
+        );
+        driver.act(Action::StepPrev);
+        assert_eq!(shown_batch(&driver), Some(1), "back to what was seen");
+        driver.act(Action::StepNext);
+        assert_eq!(
+            shown_batch(&driver),
+            Some(2),
+            "forward again without running it twice"
+        );
+        assert_eq!(driver.stepper.pipeline().engine().next_batch_id(), 3);
+        for _ in 0..20 {
+            driver.act(Action::StepNext);
+        }
+        assert_eq!(
+            shown_batch(&driver),
+            Some(9),
+            "Spark ran batches 0..=9 on this case"
+        );
+        let finished = driver.snapshot().unwrap();
+        assert!(matches!(finished.mode, Mode::Replay { finished: true, .. }));
+        assert_eq!(
+            driver.act(Action::StepNext).as_deref(),
+            Some("the replay is over")
+        );
+    }
+
+    #[test]
+    fn play_and_speed_keys() {
+        let mut driver = replay_driver("seed_random");
+        driver.act(Action::Pause);
+        assert!(driver.playing);
+        driver.act(Action::Faster);
+        assert_eq!(driver.speed, 4.0);
+        driver.act(Action::Slower);
+        driver.act(Action::Slower);
+        assert_eq!(driver.speed, 1.0);
+        driver.act(Action::StepNext);
+        assert!(!driver.playing, "stepping by hand stops playback");
+    }
 }

@@ -6,24 +6,19 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::Sink;
-use crate::engine::{BatchOutput, Fraction, Micros, Utc};
+use crate::engine::{BatchOutput, Fraction, Micros, Utc, Window};
 
 pub struct JsonSink<W: Write> {
     out: W,
+    /// The last window's `{"start":…,"end":…}`, reused while rows share it (they come sorted by
+    /// window).
+    window: Option<(Window, String)>,
 }
 
 impl<W: Write> JsonSink<W> {
     pub fn new(out: W) -> Self {
-        JsonSink { out }
+        JsonSink { out, window: None }
     }
-}
-
-#[derive(Serialize)]
-struct Row<'a> {
-    batch_id: u64,
-    window: Span,
-    value: &'a str,
-    count: u64,
 }
 
 #[derive(Serialize)]
@@ -42,18 +37,22 @@ pub fn rfc3339<S: serde::Serializer>(t: &Micros, s: S) -> Result<S::Ok, S::Error
 impl<W: Write + Send> Sink for JsonSink<W> {
     fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
         for row in &batch.rows {
-            let line = Row {
-                batch_id: batch.id,
-                window: Span {
+            if !matches!(&self.window, Some((w, _)) if *w == row.window) {
+                let span = Span {
                     start: row.window.start,
                     end: row.window.end,
-                },
-                value: &row.value,
-                count: row.count,
-            };
+                };
+                self.window = Some((row.window, serde_json::to_string(&span)?));
+            }
+            let window = self.window.as_ref().map_or("", |(_, text)| text.as_str());
+            write!(
+                self.out,
+                "{{\"batch_id\":{},\"window\":{window},\"value\":",
+                batch.id
+            )?;
             // As an io::Error, so a closed pipe is recognised as one.
-            serde_json::to_writer(&mut self.out, &line).map_err(std::io::Error::from)?;
-            self.out.write_all(b"\n")?;
+            serde_json::to_writer(&mut self.out, &*row.value).map_err(std::io::Error::from)?;
+            writeln!(self.out, ",\"count\":{}}}", row.count)?;
         }
         self.out.flush()?;
         Ok(())
