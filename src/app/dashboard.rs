@@ -643,23 +643,12 @@ pub fn run_live(args: &LiveArgs) -> anyhow::Result<()> {
     options.retry_failed_sinks = true;
     let prepared = live::prepare(query, args)?;
     let console = SharedBuffer::default();
-    let resume = prepared
-        .checkpoint
-        .as_ref()
-        .map(|_| prepared.engine.next_batch_id());
+    let resume = prepared.resume_batch();
     let sinks = dashboard_sinks(&args.sinks, console.clone(), resume)?;
-    let progress = args
-        .sinks
-        .progress
-        .as_deref()
-        .map(ProgressLog::create)
-        .transpose()?;
+    let progress = ProgressLog::optional(args.sinks.progress.as_deref())?;
     let windows = WindowText::new(&args.sinks.window_format, Zone::Local).or_bad_input()?;
     let _log = logging::init(&args.log, logging::Default::StateFile)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let runtime = crate::app::runtime()?;
     runtime.block_on(async {
         let (tx, snapshots) = watch::channel(None);
         let trigger = options.trigger;

@@ -63,21 +63,10 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
         args.sinks.sinks.clone()
     };
     let prepared = live::prepare(query, args)?;
-    let resume = prepared
-        .checkpoint
-        .as_ref()
-        .map(|_| prepared.engine.next_batch_id());
+    let resume = prepared.resume_batch();
     let sinks = SinkSet::new(stdout_opener(&args.sinks, resume)?, &kinds)?;
-    let progress = args
-        .sinks
-        .progress
-        .as_deref()
-        .map(ProgressLog::create)
-        .transpose()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let progress = ProgressLog::optional(args.sinks.progress.as_deref())?;
+    let runtime = crate::app::runtime()?;
     runtime.block_on(async {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;

@@ -21,6 +21,15 @@ pub mod source;
 
 use cli::{Cli, Command};
 
+/// The async runtime of the live commands: two workers, for the socket and the server (the
+/// engine has a thread of its own).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
 /// Runs what the command line asks for.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {

@@ -207,6 +207,11 @@ impl ProgressLog {
         })
     }
 
+    /// The `--progress` log, if one was asked for.
+    pub fn optional(path: Option<&Path>) -> anyhow::Result<Option<Self>> {
+        path.map(Self::create).transpose()
+    }
+
     pub fn write(&mut self, progress: &Progress) -> anyhow::Result<()> {
         serde_json::to_writer(&mut self.out, progress).map_err(std::io::Error::from)?;
         self.out.write_all(b"\n")?;

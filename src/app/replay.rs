@@ -315,12 +315,7 @@ pub fn open<S: RowSource>(
         checkpoint = Some(opened);
     }
     let sinks = sinks(checkpoint.as_ref().map(|_| engine.next_batch_id()))?;
-    let progress = args
-        .sinks
-        .progress
-        .as_deref()
-        .map(ProgressLog::create)
-        .transpose()?;
+    let progress = ProgressLog::optional(args.sinks.progress.as_deref())?;
     let mut pipeline = Pipeline::new(engine, sinks, progress, identity);
     if let Some(checkpoint) = checkpoint {
         pipeline = pipeline.with_checkpoint(checkpoint);

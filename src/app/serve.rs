@@ -17,10 +17,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         return Err(BadInput("--delay must not be negative".into()).into());
     }
     let program = Program::new(args.output, pace.file.as_deref(), pace.count, pace.repeat)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let runtime = crate::app::runtime()?;
     runtime.block_on(async {
         let listener = server::bind(&args.host, args.port).await?;
         eprintln!(

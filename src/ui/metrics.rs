@@ -3,6 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -26,34 +27,33 @@ fn sparkline(values: &[f64], width: usize) -> String {
         .collect()
 }
 
+/// `label ▁▂▃▅ 12.3k/s`: a rate's history and its latest value.
+fn rate_line(label: &'static str, rates: &[f64], width: usize, style: Style) -> Line<'static> {
+    let latest = rates.last().copied().unwrap_or(0.0);
+    Line::from(vec![
+        Span::raw(label),
+        Span::styled(format!("{:width$}", sparkline(rates, width)), style),
+        Span::raw(format!(" {}", format::rate(latest))),
+    ])
+}
+
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let (metrics, theme) = (&screen.snapshot.metrics, &screen.theme);
     let block = screen.block(Panel::Metrics, "");
     let spark_width = (area.width as usize).saturating_sub(24).max(5);
-    let last = |v: &[f64]| v.last().copied().unwrap_or(0.0);
     let lines = vec![
-        Line::from(vec![
-            Span::raw(" input     "),
-            Span::styled(
-                format!(
-                    "{:spark_width$}",
-                    sparkline(&metrics.input_rate, spark_width)
-                ),
-                theme.accent,
-            ),
-            Span::raw(format!(" {}", format::rate(last(&metrics.input_rate)))),
-        ]),
-        Line::from(vec![
-            Span::raw(" processed "),
-            Span::styled(
-                format!(
-                    "{:spark_width$}",
-                    sparkline(&metrics.processed_rate, spark_width)
-                ),
-                theme.good,
-            ),
-            Span::raw(format!(" {}", format::rate(last(&metrics.processed_rate)))),
-        ]),
+        rate_line(
+            " input     ",
+            &metrics.input_rate,
+            spark_width,
+            theme.accent,
+        ),
+        rate_line(
+            " processed ",
+            &metrics.processed_rate,
+            spark_width,
+            theme.good,
+        ),
         Line::raw(format!(
             " batch {} · {} batches",
             metrics

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! DIR/metadata          the query, so that another query cannot reuse the folder
-//! DIR/input/N           batch N's rows (live runs), durable before the batch runs
+//! DIR/input/N           batch N's rows (live runs), durable before the batch runs, removed
+//!                       once it commits
 //! DIR/offsets/N         batch N's id, kind, tick and watermark, durable before it runs
 //! DIR/state/N.delta     the keys batch N changed, with the engine's marks after it
 //! DIR/state/N.snapshot  every key after batch N (every tenth batch)
@@ -334,6 +335,12 @@ impl Checkpoint {
             "commit",
             &serde_json::to_vec(commit)?,
         )?;
+        // The batch's rows were kept only to run it again if it did not commit.
+        let input = self.path("input", id, "");
+        if input.exists() {
+            std::fs::remove_file(&input)
+                .with_context(|| format!("cannot remove {}", input.display()))?;
+        }
         if snapshot {
             self.remove_before(id)?;
         }

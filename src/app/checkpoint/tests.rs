@@ -59,6 +59,8 @@ fn a_restart_restores_the_state_after_the_last_commit() {
     assert_eq!(keys(&restored.engine), keys(&engine));
     assert_eq!(restored.last.unwrap().batch_id, 22);
     assert!(restored.pending.is_none());
+    let inputs = std::fs::read_dir(dir.path().join("input")).unwrap().count();
+    assert_eq!(inputs, 0, "a committed batch's rows are not kept");
 }
 
 #[test]

@@ -67,6 +67,15 @@ pub struct Prepared {
     pub resume: Resume,
 }
 
+impl Prepared {
+    /// The next batch of a checkpointed run (what the file sink resumes at).
+    pub fn resume_batch(&self) -> Option<u64> {
+        self.checkpoint
+            .as_ref()
+            .map(|_| self.engine.next_batch_id())
+    }
+}
+
 /// Opens the live run's checkpoint (`--checkpoint`, unless `--no-checkpoint`), wiping it and the
 /// output folder first with `--clean`.
 pub fn prepare(query: Query, args: &LiveArgs) -> anyhow::Result<Prepared> {

@@ -15,6 +15,13 @@ use crate::engine::{Fraction, Utc};
 /// Rows of a record longer than this are taken as damage when a restart trims the file.
 const RECORD_ROW_LIMIT: usize = 64 << 20;
 
+fn rows_writer(out: BufWriter<File>) -> csv::Writer<BufWriter<File>> {
+    csv::WriterBuilder::new()
+        .has_headers(false)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(out)
+}
+
 pub struct Recorder {
     out: csv::Writer<BufWriter<File>>,
     path: String,
@@ -28,10 +35,7 @@ impl Recorder {
         let mut out = BufWriter::new(file);
         writeln!(out, "{HEADER}")?;
         Ok(Recorder {
-            out: csv::WriterBuilder::new()
-                .has_headers(false)
-                .terminator(csv::Terminator::Any(b'\n'))
-                .from_writer(out),
+            out: rows_writer(out),
             path: path.display().to_string(),
         })
     }
@@ -65,10 +69,7 @@ impl Recorder {
         let mut out = BufWriter::new(file);
         std::io::Seek::seek(&mut out, std::io::SeekFrom::End(0))?;
         Ok(Recorder {
-            out: csv::WriterBuilder::new()
-                .has_headers(false)
-                .terminator(csv::Terminator::Any(b'\n'))
-                .from_writer(out),
+            out: rows_writer(out),
             path: path.display().to_string(),
         })
     }
