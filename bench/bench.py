@@ -11,9 +11,9 @@
   gen-distinct N OUT                      a replay file of N rows, N distinct values, event
                                           times 1 us apart from 17:33:00Z (all in one second)
   progress-sum FILE                       sum of numInputRows in a progress log
-  wait-sum FILE N TIMEOUT_S [DONE IDLE_S] poll FILE every 50 ms until the sum reaches N;
-                                          print the sum (exit 1 on timeout, or when file DONE
-                                          exists and the sum stalled IDLE_S seconds)
+  wait-sum FILE N TIMEOUT_S [--done F] [--idle S] [--pid P]
+                                          poll FILE every 50 ms until the sum reaches N;
+                                          print the sum (exit 1 on giving up, see there)
   ingest FILE TIMES N                     socket ingest figures, see ingest()
   state FILE                              state figures of the last data batch before emission
   latency FILE SINK_JSON TRIGGER_MS       emission latency, see latency()
@@ -109,12 +109,22 @@ def cmd_progress_sum(args):
     print(sum(p["numInputRows"] for p in progress(args[0])))
 
 
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def cmd_wait_sum(args):
-    """Polls until the sum reaches N. Gives up after TIMEOUT_S, or, when DONE_FILE exists (the
-    sender has finished), after IDLE_S without the sum growing (rows were lost)."""
+    """Polls until the sum reaches N. Gives up after TIMEOUT_S; when --done FILE exists (the
+    sender has finished) and the sum has not grown for --idle seconds (default 5: rows were
+    lost); or when process --pid has ended."""
     path, n, timeout = args[0], int(args[1]), float(args[2])
-    done_file = args[3] if len(args) > 3 else None
-    idle = float(args[4]) if len(args) > 4 else 5.0
+    opts = dict(zip(args[3::2], args[4::2]))
+    done_file, pid = opts.get("--done"), opts.get("--pid")
+    idle = float(opts.get("--idle", 5))
     deadline = time.monotonic() + timeout
     total, last_total, last_change = 0, -1, time.monotonic()
     while time.monotonic() < deadline:
@@ -126,6 +136,8 @@ def cmd_wait_sum(args):
         if total != last_total:
             last_total, last_change = total, now
         elif done_file and os.path.exists(done_file) and now - last_change > idle:
+            break
+        if pid and not alive(pid):
             break
         time.sleep(0.05)
     print(total)
@@ -141,7 +153,11 @@ def cmd_ingest(args):
     for the tick and the last batch's own work. Prints
     "SUM RATE SECONDS SENDER_SECONDS DATA_BATCHES MAX_BATCH_MS"."""
     ps, n = progress(args[0]), int(args[2])
-    first, done, _ = (float(x) for x in open(args[1]).read().split())
+    try:
+        first, done, _ = (float(x) for x in open(args[1]).read().split())
+    except OSError:  # the sender never finished
+        print(f"{sum(p['numInputRows'] for p in ps)} 0 0 0 0 0")
+        return
     total, last = 0, None
     data = [p for p in ps if p["numInputRows"] > 0]
     for p in ps:
@@ -215,7 +231,11 @@ def cmd_dash_rate(args):
     OVERALL_RATE is SUM over the data batches' span (ts(first data batch) - one trigger interval
     to ts(last data batch)); SENDER_RATE = lines / sender's own send time."""
     ps = progress(args[0])
-    first, done, lines = (float(x) for x in open(args[1]).read().split())
+    try:
+        first, done, lines = (float(x) for x in open(args[1]).read().split())
+    except OSError:  # the sender never finished
+        print(f"{sum(p['numInputRows'] for p in ps)} 0 0 0 0")
+        return
     trig = float(args[2]) / 1000
     data = [p for p in ps if p["numInputRows"] > 0]
     total = sum(p["numInputRows"] for p in ps)

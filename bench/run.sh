@@ -184,10 +184,10 @@ fi
 
 # --- 3. live socket ingest ------------------------------------------------------------------------
 if has socket; then
-  socket_ingest() { # socket_ingest LABEL RUNS [FLAGS...]
-    local label=$1 n_runs=$2 p=$work/socket.jsonl i rates=() lost=0 secs=() sender=() figures
+  socket_ingest() { # socket_ingest LABEL RUNS DESCRIPTION [FLAGS...]
+    local label=$1 n_runs=$2 desc=$3 p=$work/socket.jsonl i rates=() lost=0 secs=() sender=()
     local total rate s sender_s batches max_ms max_all=0
-    shift 2
+    shift 3
     for i in $(seq "$n_runs"); do
       rm -f "$p"
       rm -rf "$work/ck-socket"
@@ -196,10 +196,11 @@ if has socket; then
         "$@" > /dev/null 2> "$work/socket.log" &
       local wpid=$!
       pids+=("$wpid")
-      py wait-sum "$p" "$sock_lines" 300 "$times_file" 5 > /dev/null || true
+      py wait-sum "$p" "$sock_lines" 300 --done "$times_file" --pid "$wpid" > /dev/null || true
       kill -TERM "$wpid" 2> /dev/null || true
       wait "$wpid" || log "window-tui exited $? (see $work/socket.log)"
-      wait "$sender_pid" || true
+      kill "$sender_pid" 2> /dev/null || true # still waiting for a reader that never came
+      wait "$sender_pid" 2> /dev/null || true
       read -r total rate s sender_s batches max_ms < <(py ingest "$p" "$times_file" "$sock_lines")
       [ "$total" = "$sock_lines" ] || lost=$((lost + 1))
       rates+=("$rate") secs+=("$s") sender+=("$sender_s")
@@ -209,7 +210,7 @@ if has socket; then
     rate=$(py median "${rates[@]}")
     local met
     met=$(yesno "$rate >= 10e6 && $lost == 0")
-    row "3$label socket ingest, $3" ">= 10 M lines/s, none lost" \
+    row "3$label socket ingest, $desc" ">= 10 M lines/s, none lost" \
       "$(mps "$rate"), $([ "$lost" = 0 ] && echo "sum == N" || echo "LOST ROWS in $lost of $n_runs runs")" "$met" \
       "N = $sock_lines lines from 1 loopback connection, --headless --trigger 100ms; rate = N / (end of the batch completing N - sender's first send), median of $n_runs: $(py median "${secs[@]}") s (sender done in $(py median "${sender[@]}") s, largest batch ${max_all} ms)"
   }
@@ -315,8 +316,10 @@ if has dashboard; then
   start_sender "$feed" 1000000 dash-c
   tmux_start dash-c "$bin" --source "127.0.0.1:$port" --trigger 1s --progress "$dp" \
     --no-checkpoint --log "$work/dash-c.log"
-  py wait-sum "$dp" "$feed" $((dash_feed_s + 60)) "$times_file" 5 > /dev/null || true
-  wait "$sender_pid" || true
+  py wait-sum "$dp" "$feed" $((dash_feed_s + 60)) --done "$times_file" --pid "$dash_pid" \
+    > /dev/null || true
+  kill "$sender_pid" 2> /dev/null || true # done by now, unless the dashboard never connected
+  wait "$sender_pid" 2> /dev/null || true
   sleep 1 # a look at the counters after the last batch, as a person would
   tmux -L "$tmux_sock" send-keys -t dash-c q
   quit=clean

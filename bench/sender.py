@@ -43,7 +43,10 @@ def main():
         f.write(str(srv.getsockname()[1]))
     import os
     os.replace(a.port_file + ".tmp", a.port_file)
-    conn, _ = srv.accept()
+    try:
+        conn, _ = srv.accept()
+    except socket.timeout:
+        sys.exit(f"sender.py: no reader connected within {a.wait_s} s")
     srv.close()  # the reader's reconnects are refused from now on
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
 

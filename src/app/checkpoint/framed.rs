@@ -7,8 +7,9 @@ use std::path::Path;
 use crate::app::durable;
 
 const MAGIC: &str = "window-tui-checkpoint";
-/// The format this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The format this build writes and reads. Version 2 logs a live batch's rows in binary
+/// (`input_log`); version 1 logged them as CSV.
+pub const VERSION: u32 = 2;
 
 /// Why a checkpoint file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,10 @@ pub enum FrameError {
         "{file}: written by a newer window-tui (checkpoint format {found}, this one reads {VERSION})"
     )]
     Newer { file: String, found: u32 },
+    #[error(
+        "{file}: written by an older window-tui (checkpoint format {found}, this one reads {VERSION}); start afresh with --clean"
+    )]
+    Older { file: String, found: u32 },
     #[error("{file}: torn or corrupt ({why}); the checkpoint cannot be trusted")]
     Corrupt { file: String, why: String },
 }
@@ -70,6 +75,12 @@ pub fn read(path: &Path, kind: &str) -> Result<Vec<u8>, FrameError> {
         .ok_or_else(|| corrupt("the header has no version"))?;
     if version > VERSION {
         return Err(FrameError::Newer {
+            file,
+            found: version,
+        });
+    }
+    if version < VERSION {
+        return Err(FrameError::Older {
             file,
             found: version,
         });
@@ -143,13 +154,14 @@ mod tests {
             read(&path, "offsets"),
             Err(FrameError::Corrupt { .. })
         ));
-        // A newer format is refused, not misread.
-        let newer = String::from_utf8(whole)
-            .unwrap()
-            .replacen(" v1 ", " v2 ", 1);
-        std::fs::write(&path, newer).unwrap();
-        let err = read(&path, "commit").unwrap_err().to_string();
-        assert!(err.contains("newer window-tui"), "{err}");
+        // Another format, newer or older, is refused, not misread.
+        let text = String::from_utf8(whole).unwrap();
+        let this = format!(" v{VERSION} ");
+        for (other, says) in [(VERSION + 1, "newer window-tui"), (VERSION - 1, "--clean")] {
+            std::fs::write(&path, text.replacen(&this, &format!(" v{other} "), 1)).unwrap();
+            let err = read(&path, "commit").unwrap_err().to_string();
+            assert!(err.contains(says), "{err}");
+        }
         assert!(matches!(
             read(&dir.path().join("none"), "commit"),
             Err(FrameError::Io { .. })

@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! DIR/metadata          the query, so that another query cannot reuse the folder
-//! DIR/input/N           batch N's rows (live runs), durable before the batch runs, removed
-//!                       once it commits
+//! DIR/input/N           batch N's rows (live runs; [`input_log`]), durable before the batch
+//!                       runs, removed once it commits
 //! DIR/offsets/N         batch N's id, kind, tick and watermark, durable before it runs
 //! DIR/state/N.delta     the keys batch N changed, with the engine's marks after it
 //! DIR/state/N.snapshot  every key after batch N (every tenth batch)
@@ -16,6 +16,7 @@
 //! not the run's history.
 
 pub mod framed;
+mod input_log;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -290,13 +291,7 @@ impl Checkpoint {
     pub fn begin(&self, offsets: &Offsets, input: Option<&Rows>) -> anyhow::Result<()> {
         if let Some(rows) = input {
             let mut body = Vec::new();
-            {
-                let mut csv = csv_writer(&mut body);
-                for (t, value) in rows.iter() {
-                    csv.write_record([t.to_string().as_str(), value])?;
-                }
-                csv.flush()?;
-            }
+            input_log::encode(rows, &mut body);
             framed::write(&self.path("input", offsets.batch_id, ""), "input", &body)?;
         }
         framed::write(
@@ -415,22 +410,13 @@ impl Checkpoint {
     }
 
     fn read_input(&self, path: &Path) -> anyhow::Result<Rows> {
-        let corrupt = || {
+        let body = framed::read(path, "input")?;
+        input_log::decode(&body).with_context(|| {
             format!(
                 "{}: torn or corrupt (its rows do not parse)",
                 path.display()
             )
-        };
-        let body = framed::read(path, "input")?;
-        let mut rows = Rows::default();
-        for record in csv_reader(&body).records() {
-            let record = record.with_context(corrupt)?;
-            let (Some(t), Some(value)) = (record.get(0), record.get(1)) else {
-                anyhow::bail!(corrupt());
-            };
-            rows.push(t.parse().with_context(corrupt)?, value);
-        }
-        Ok(rows)
+        })
     }
 }
 

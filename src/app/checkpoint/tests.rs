@@ -172,9 +172,11 @@ fn damaged_files_are_named_never_misread() {
     assert!(err.contains("state/2.delta"), "{err}");
     std::fs::write(&delta, &whole).unwrap();
     let commit = dir.path().join("commits/3");
-    let text = std::fs::read_to_string(&commit)
-        .unwrap()
-        .replacen(" v1 ", " v9 ", 1);
+    let text = std::fs::read_to_string(&commit).unwrap().replacen(
+        &format!(" v{} ", framed::VERSION),
+        " v99 ",
+        1,
+    );
     std::fs::write(&commit, text).unwrap();
     let err = format!(
         "{:#}",

@@ -13,21 +13,14 @@ const CHUNK_ROWS: usize = 16 * 1024;
 /// Chunks parsed ahead of the engine.
 const AHEAD: usize = 4;
 
-/// What the reading thread found, in file order.
+/// What the reading thread found besides rows of the tick it is in.
 #[derive(Debug)]
-enum Item {
-    /// A row from `next_row`: it may open a tick, so it keeps where it is.
+enum Mark {
+    /// The row here came from `next_row`: it may open a tick, so it keeps where it is.
     Head {
         tick: u64,
-        event_time: Micros,
-        end: usize,
         line: u64,
         offset: u64,
-    },
-    /// A row of the same tick as the item before it.
-    Tail {
-        event_time: Micros,
-        end: usize,
     },
     Bad(Box<BadRow>),
     Failed(Box<(String, std::io::ErrorKind, String)>),
@@ -35,11 +28,37 @@ enum Item {
     End(u64, u64),
 }
 
+/// Rows in file order, kept compact (12 bytes a row plus its value) since every row of the file
+/// passes through one; the rare rows that carry more, and what is not a row, are marks.
 #[derive(Debug, Default)]
 struct Chunk {
-    items: Vec<Item>,
-    /// Values, back to back; items hold where theirs ends.
+    times: Vec<Micros>,
+    /// Where each row's value ends in `text`.
+    ends: Vec<u32>,
+    /// Values, back to back.
     text: String,
+    /// `(row index, mark)`, ascending: a `Head` describes that row; the others come before it.
+    marks: Vec<(usize, Mark)>,
+}
+
+impl Chunk {
+    fn clear(&mut self) {
+        self.times.clear();
+        self.ends.clear();
+        self.text.clear();
+        self.marks.clear();
+    }
+
+    fn push(&mut self, event_time: Micros, value: &str) {
+        self.text.push_str(value);
+        self.times.push(event_time);
+        // A chunk's text stays far below 4 GiB: CHUNK_ROWS rows of at most --max-line-bytes.
+        self.ends.push(self.text.len() as u32);
+    }
+
+    fn mark(&mut self, mark: Mark) {
+        self.marks.push((self.times.len(), mark));
+    }
 }
 
 /// A [`RowSource`] fed by a thread that reads the file ahead.
@@ -47,12 +66,14 @@ pub struct ReadAhead {
     chunks: Receiver<Chunk>,
     recycle: SyncSender<Chunk>,
     current: Chunk,
+    /// The current chunk's next row and next mark.
     next: usize,
+    next_mark: usize,
     /// Where the current chunk's next value starts in its text.
     text_at: usize,
     end: Option<(u64, u64)>,
-    /// The last head row's tick, line and offset: a tail row read with `next_row` (rather than
-    /// `rows_of_tick`) is its tick's next line.
+    /// The last head row's tick, line and offset: a row read with `next_row` that is no head
+    /// (rather than with `rows_of_tick`) is its tick's next line.
     head: (u64, u64, u64),
     thread: Option<JoinHandle<()>>,
 }
@@ -67,8 +88,7 @@ impl ReadAhead {
             .spawn(move || {
                 loop {
                     let mut chunk = spare.try_recv().unwrap_or_default();
-                    chunk.items.clear();
-                    chunk.text.clear();
+                    chunk.clear();
                     let done = fill(&mut reader, &mut chunk);
                     if send.send(chunk).is_err() || done {
                         return;
@@ -81,6 +101,7 @@ impl ReadAhead {
             recycle,
             current: Chunk::default(),
             next: 0,
+            next_mark: 0,
             text_at: 0,
             end: None,
             head: (0, 0, 0),
@@ -88,24 +109,33 @@ impl ReadAhead {
         }
     }
 
-    /// The next item, fetching a chunk when this one is used up; `None` after the end.
+    /// Makes sure a row or mark is at hand, fetching a chunk when this one is used up; false
+    /// after the last chunk.
     fn advance(&mut self) -> bool {
-        while self.next == self.current.items.len() {
+        while self.next == self.current.times.len() && self.next_mark == self.current.marks.len() {
             let Ok(chunk) = self.chunks.recv() else {
                 return false;
             };
             let used = std::mem::replace(&mut self.current, chunk);
             let _ = self.recycle.try_send(used);
-            self.next = 0;
-            self.text_at = 0;
+            (self.next, self.next_mark, self.text_at) = (0, 0, 0);
         }
         true
+    }
+
+    /// The row at `next` (which exists), moving past it.
+    fn take_row(&mut self) -> (Micros, &str) {
+        let (at, start) = (self.next, self.text_at);
+        let end = self.current.ends[at] as usize;
+        self.next += 1;
+        self.text_at = end;
+        (self.current.times[at], &self.current.text[start..end])
     }
 }
 
 /// Reads rows into `chunk` until it is full; returns whether the file is over.
 fn fill<R: std::io::Read>(reader: &mut ReplayReader<R>, chunk: &mut Chunk) -> bool {
-    while chunk.items.len() < CHUNK_ROWS {
+    while chunk.times.len() < CHUNK_ROWS {
         match reader.next_row() {
             Ok(Some(Row {
                 tick,
@@ -114,33 +144,22 @@ fn fill<R: std::io::Read>(reader: &mut ReplayReader<R>, chunk: &mut Chunk) -> bo
                 line,
                 offset,
             })) => {
-                chunk.text.push_str(value);
-                chunk.items.push(Item::Head {
-                    tick,
-                    event_time,
-                    end: chunk.text.len(),
-                    line,
-                    offset,
-                });
-                let Chunk { items, text } = chunk;
-                let room = CHUNK_ROWS.saturating_sub(items.len()) as u64;
+                chunk.mark(Mark::Head { tick, line, offset });
+                chunk.push(event_time, value);
+                let room = CHUNK_ROWS.saturating_sub(chunk.times.len()) as u64;
                 reader.rows_of_tick_up_to(tick, room, |event_time, value| {
-                    text.push_str(value);
-                    items.push(Item::Tail {
-                        event_time,
-                        end: text.len(),
-                    });
+                    chunk.push(event_time, value)
                 });
             }
             Ok(None) => {
                 let (offset, line) = reader.position();
-                chunk.items.push(Item::End(offset, line));
+                chunk.mark(Mark::End(offset, line));
                 return true;
             }
-            Err(ReadError::Bad(bad)) => chunk.items.push(Item::Bad(Box::new(bad))),
+            Err(ReadError::Bad(bad)) => chunk.mark(Mark::Bad(Box::new(bad))),
             Err(ReadError::Io { file, source }) => {
                 let failure = (file, source.kind(), source.to_string());
-                chunk.items.push(Item::Failed(Box::new(failure)));
+                chunk.mark(Mark::Failed(Box::new(failure)));
                 return true;
             }
         }
@@ -153,68 +172,62 @@ impl RowSource for ReadAhead {
         if self.end.is_some() || !self.advance() {
             return Ok(None);
         }
-        let at = self.next;
-        self.next += 1;
-        let start = self.text_at;
-        match &self.current.items[at] {
-            Item::Head {
-                tick,
-                event_time,
-                end,
-                line,
-                offset,
-            } => {
-                self.text_at = *end;
-                self.head = (*tick, *line, *offset);
-                Ok(Some(Row {
-                    tick: *tick,
-                    event_time: *event_time,
-                    value: &self.current.text[start..*end],
-                    line: *line,
-                    offset: *offset,
-                }))
+        let mark = match self.current.marks.get(self.next_mark) {
+            Some((at, mark)) if *at == self.next => {
+                self.next_mark += 1;
+                Some(mark)
             }
-            Item::Tail { event_time, end } => {
-                // Not opening a tick, so its offset is not needed; that of its tick's head stands in.
-                self.text_at = *end;
-                self.head.1 += 1;
-                let (tick, line, offset) = self.head;
-                Ok(Some(Row {
-                    tick,
-                    event_time: *event_time,
-                    value: &self.current.text[start..*end],
-                    line,
-                    offset,
-                }))
+            _ => None,
+        };
+        match mark {
+            Some(&Mark::Head { tick, line, offset }) => self.head = (tick, line, offset),
+            // Not opening a tick, so its offset is not needed; that of its tick's head stands in.
+            None => self.head.1 += 1,
+            Some(Mark::Bad(bad)) => return Err(ReadError::Bad((**bad).clone())),
+            Some(Mark::Failed(failure)) => {
+                return Err(ReadError::Io {
+                    file: failure.0.clone(),
+                    source: std::io::Error::new(failure.1, failure.2.clone()),
+                });
             }
-            Item::Bad(bad) => Err(ReadError::Bad((**bad).clone())),
-            Item::Failed(failure) => Err(ReadError::Io {
-                file: failure.0.clone(),
-                source: std::io::Error::new(failure.1, failure.2.clone()),
-            }),
-            Item::End(offset, line) => {
-                self.end = Some((*offset, *line));
-                Ok(None)
+            Some(&Mark::End(offset, line)) => {
+                self.end = Some((offset, line));
+                return Ok(None);
             }
         }
+        let (tick, line, offset) = self.head;
+        let (event_time, value) = self.take_row();
+        Ok(Some(Row {
+            tick,
+            event_time,
+            value,
+            line,
+            offset,
+        }))
     }
 
     #[inline]
     fn rows_of_tick(&mut self, _tick: u64, mut each: impl FnMut(Micros, &str)) -> u64 {
         let mut rows = 0;
         loop {
-            while let Some(Item::Tail { event_time, end }) = self.current.items.get(self.next) {
-                each(*event_time, &self.current.text[self.text_at..*end]);
-                self.text_at = *end;
-                self.next += 1;
-                self.head.1 += 1;
-                rows += 1;
+            let chunk = &self.current;
+            let stop = chunk
+                .marks
+                .get(self.next_mark)
+                .map_or(chunk.times.len(), |m| m.0);
+            for at in self.next..stop {
+                let end = chunk.ends[at] as usize;
+                each(chunk.times[at], &chunk.text[self.text_at..end]);
+                self.text_at = end;
             }
-            // A tick's rows may run on into the next chunk.
-            if self.next < self.current.items.len() || !self.advance() {
+            rows += (stop - self.next) as u64;
+            self.head.1 += (stop - self.next) as u64;
+            self.next = stop;
+            // A tick's rows may run on into the next chunk, unless a mark comes first.
+            if self.next_mark < chunk.marks.len() || !self.advance() {
                 return rows;
             }
-            if !matches!(self.current.items.first(), Some(Item::Tail { .. })) {
+            if self.current.marks.first().is_some_and(|m| m.0 == 0) {
                 return rows;
             }
         }
