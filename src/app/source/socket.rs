@@ -447,23 +447,50 @@ mod tests {
         reader.abort();
     }
 
-    #[tokio::test]
-    async fn a_paused_reader_reads_nothing_until_resumed() {
+    /// A reader (with reconnect) started against a fresh listener, and the stream it connected
+    /// with; the inbox holds `inbox_bytes` of values, the reader starts paused or not.
+    struct Connected {
+        reader: tokio::task::JoinHandle<()>,
+        stream: TcpStream,
+        inbox: Arc<Inbox>,
+        stats: Arc<ReaderStats>,
+        paused: watch::Sender<bool>,
+    }
+
+    async fn connected(inbox_bytes: usize, paused: bool) -> Connected {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let inbox = Arc::new(Inbox::new(1 << 20));
+        let inbox = Arc::new(Inbox::new(inbox_bytes));
         let stats = Arc::new(ReaderStats::default());
-        let (paused, paused_rx) = watch::channel(true);
+        let (paused, paused_rx) = watch::channel(paused);
         let reader = tokio::spawn(run(
             config(port, 1 << 20, EventTimeFrom::Arrival, true),
             inbox.clone(),
             stats.clone(),
             paused_rx,
         ));
-        let (mut stream, _) = tokio::time::timeout(T, listener.accept())
+        let (stream, _) = tokio::time::timeout(T, listener.accept())
             .await
             .unwrap()
             .unwrap();
+        Connected {
+            reader,
+            stream,
+            inbox,
+            stats,
+            paused,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_paused_reader_reads_nothing_until_resumed() {
+        let Connected {
+            reader,
+            mut stream,
+            inbox,
+            stats,
+            paused,
+        } = connected(1 << 20, true).await;
         stream.write_all(b"x\ny\n").await.unwrap();
         tokio::time::sleep(Duration::from_millis(150)).await;
         assert_eq!(stats.bytes(), 0, "paused: nothing read");
@@ -475,22 +502,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_inbox_holds_the_reader_back() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
         // Full at one byte of values.
-        let inbox = Arc::new(Inbox::new(1));
-        let stats = Arc::new(ReaderStats::default());
-        let (_paused, paused_rx) = watch::channel(false);
-        let reader = tokio::spawn(run(
-            config(port, 1 << 20, EventTimeFrom::Arrival, true),
-            inbox.clone(),
-            stats.clone(),
-            paused_rx,
-        ));
-        let (mut stream, _) = tokio::time::timeout(T, listener.accept())
-            .await
-            .unwrap()
-            .unwrap();
+        let Connected {
+            reader,
+            mut stream,
+            inbox,
+            stats,
+            paused: _paused,
+        } = connected(1, false).await;
         stream.write_all(b"a\n").await.unwrap();
         until("a", || inbox.len() == 1).await;
         stream.write_all(b"b\n").await.unwrap();
