@@ -15,6 +15,7 @@ use crate::engine::{Fraction, Utc};
 /// Rows of a record longer than this are taken as damage when a restart trims the file.
 const RECORD_ROW_LIMIT: usize = 64 << 20;
 
+/// A CSV writer for the record's rows (the header is written apart, once).
 fn rows_writer(out: BufWriter<File>) -> csv::Writer<BufWriter<File>> {
     csv::WriterBuilder::new()
         .has_headers(false)
