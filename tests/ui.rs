@@ -18,10 +18,10 @@ use window_tui::app::progress::QueryIdentity;
 use window_tui::app::replay::ReplayStepper;
 use window_tui::app::sink::console::ConsoleSink;
 use window_tui::app::sink::window_text::{DEFAULT_PATTERN, WindowText, Zone};
-use window_tui::app::sink::{SinkOpener, SinkSet};
+use window_tui::app::sink::{Sink, SinkOpener, SinkSet};
 use window_tui::app::snapshot::{Link, Mode, Snapshot, SnapshotBuilder, Status};
 use window_tui::app::source::replay_file::ReplayReader;
-use window_tui::engine::{Duration as Span, Engine, MICROS_PER_SECOND, Query};
+use window_tui::engine::{BatchOutput, Duration as Span, Engine, MICROS_PER_SECOND, Query};
 use window_tui::ui::keymap::Action;
 use window_tui::ui::theme::Theme;
 use window_tui::ui::view::{Panel, ViewState};
@@ -278,4 +278,78 @@ fn a_frame_with_a_thousand_open_keys_draws() {
     assert_eq!(snapshot.open.keys, 1000);
     let screen = render(&snapshot, &status(), &ViewState::default(), (120, 40));
     assert!(screen.contains("Open windows · 1,000 keys"), "{screen}");
+}
+
+/// A file sink on a full disk from batch 1 on.
+struct FullFromBatchOne;
+
+impl Sink for FullFromBatchOne {
+    fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
+        if batch.id == 0 {
+            return Ok(());
+        }
+        Err(anyhow::Error::from(std::io::Error::from_raw_os_error(28))
+            .context("cannot write output/window=173330-173400"))
+    }
+
+    fn describe(&self) -> String {
+        "FileSink[output]".into()
+    }
+}
+
+#[test]
+fn a_failing_sink_shows_in_the_sinks_panel_and_the_engine_keeps_its_state() {
+    let events =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/seed_random/events.csv");
+    let opener: SinkOpener = Box::new(|_| Ok(Box::new(FullFromBatchOne)));
+    let pipeline = Pipeline::new(
+        Engine::new(seed_query()),
+        SinkSet::new(opener, &[SinkKind::File]).unwrap(),
+        None,
+        QueryIdentity::new("test".into()),
+    );
+    let mut stepper = ReplayStepper::new(
+        ReplayReader::open(&events, 1 << 20).unwrap(),
+        pipeline,
+        OnBadRow::Error,
+    );
+    let mut builder = SnapshotBuilder::new(
+        Mode::Live { source: "x".into() },
+        None,
+        WindowText::new(DEFAULT_PATTERN, utc()).unwrap(),
+    );
+    let batch = stepper.step().unwrap().unwrap();
+    builder.record_batch(stepper.pipeline(), &batch, None, 0);
+    let keys_before = stepper.pipeline().engine().open_windows().count();
+    assert!(keys_before > 0);
+
+    let err = format!("{:#}", stepper.step().unwrap_err());
+    assert!(err.contains("No space left on device"), "{err}");
+    // The failed batch ran in the engine and stays there, waiting for the sink.
+    assert!(stepper.pipeline().has_unwritten());
+    assert_eq!(stepper.pipeline().engine().next_batch_id(), 2);
+    assert!(stepper.pipeline().engine().open_windows().count() >= keys_before);
+
+    let snapshot = pinned(&builder.snapshot(stepper.pipeline(), 2, None, 0));
+    assert!(
+        snapshot.open.keys > 0,
+        "the Open windows panel keeps its rows"
+    );
+    for (size, shows) in [
+        ((80, 24), "✗ cannot write output/window=173330-"),
+        (
+            (120, 40),
+            "✗ cannot write output/window=173330-173400: No space left on device",
+        ),
+    ] {
+        let screen = render(&snapshot, &status(), &ViewState::default(), size);
+        // The panel's text, its lines joined (a long error goes on over several).
+        let sinks_panel: String = screen
+            .lines()
+            .filter_map(|line| line.rsplit_once('│').and_then(|(l, _)| l.rsplit_once('│')))
+            .map(|(_, inner)| inner.trim())
+            .collect();
+        assert!(sinks_panel.contains(shows), "{size:?}:\n{screen}");
+    }
+    check("sink_error", &snapshot, &status(), &ViewState::default());
 }

@@ -406,8 +406,20 @@ impl ReplayDriver {
                 self.playing = false;
                 let message = format!("{e:#}");
                 self.error = Some(message.clone());
+                // A sink that failed says so in the Sinks panel.
+                self.show_sinks();
                 Some(message)
             }
+        }
+    }
+
+    /// Puts the sinks' state as it is now (on or off, errors) into the newest snapshot.
+    fn show_sinks(&mut self) {
+        let sinks = self.stepper.pipeline().sinks().status();
+        if let Some(last) = self.history.last_mut() {
+            let mut updated = (**last).clone();
+            updated.sinks = sinks;
+            *last = Arc::new(updated);
         }
     }
 }
@@ -467,17 +479,7 @@ impl Driver for ReplayDriver {
                 let sinks = self.stepper.pipeline_mut().sinks_mut();
                 let on = !sinks.is_enabled(kind);
                 let result = sinks.set_enabled(kind, on);
-                // Show the new sink state at once.
-                let now = now_micros();
-                let ticks = self.stepper.ticks();
-                let snapshot = self
-                    .builder
-                    .snapshot(self.stepper.pipeline(), ticks, None, now);
-                if let Some(last) = self.history.last_mut() {
-                    let mut updated = (**last).clone();
-                    updated.sinks = snapshot.sinks.clone();
-                    *last = Arc::new(updated);
-                }
+                self.show_sinks();
                 let name = if kind == SinkKind::File {
                     "file"
                 } else {
@@ -776,14 +778,18 @@ mod tests {
     use clap::Parser;
 
     fn replay_driver(case: &str) -> ReplayDriver {
+        replay_driver_with(case, &[])
+    }
+
+    fn replay_driver_with(case: &str, options: &[&str]) -> ReplayDriver {
         let events = format!(
             "{}/tests/conformance/{case}/events.csv",
             env!("CARGO_MANIFEST_DIR")
         );
+        let command_line = ["window-tui", "replay", events.as_str()];
+        let command_line = command_line.iter().chain(options);
         let Some(crate::app::cli::Command::Replay(args)) =
-            Cli::try_parse_from(["window-tui", "replay", &events])
-                .unwrap()
-                .command
+            Cli::try_parse_from(command_line).unwrap().command
         else {
             panic!("a replay command");
         };
@@ -879,5 +885,54 @@ mod tests {
         assert_eq!(driver.speed, 1.0);
         driver.act(Action::StepNext);
         assert!(!driver.playing, "stepping by hand stops playback");
+    }
+
+    #[test]
+    fn a_sink_that_fails_shows_in_the_sinks_panel_and_its_batch_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let mut driver = replay_driver_with("boundaries", &["--output", out.to_str().unwrap()]);
+        driver.act(Action::StepNext);
+        let said = driver.act(Action::ToggleFile).unwrap();
+        assert_eq!(said, "file sink on");
+        // The output folder goes away and a file takes its place: the next batch cannot be
+        // written.
+        let away = dir.path().join("away");
+        std::fs::rename(&out, &away).unwrap();
+        std::fs::write(&out, "in the way").unwrap();
+        let said = driver.act(Action::StepNext).expect("the error is said");
+        assert!(said.contains("out"), "{said}");
+        let shown = driver.snapshot().unwrap();
+        let file = shown.sinks.iter().find(|s| s.kind == SinkKind::File);
+        assert!(
+            file.and_then(|s| s.error.as_deref()).is_some(),
+            "the Sinks panel shows the error: {:?}",
+            shown.sinks
+        );
+        assert!(!driver.playing);
+        let pipeline = driver.stepper.pipeline();
+        assert!(pipeline.has_unwritten(), "the batch waits for the sink");
+        assert_eq!(
+            pipeline.engine().next_batch_id(),
+            2,
+            "the engine keeps its state"
+        );
+
+        // Still in the way: the same batch fails again, nothing new runs.
+        assert!(driver.act(Action::StepNext).is_some());
+        assert_eq!(driver.stepper.pipeline().engine().next_batch_id(), 2);
+        // Once there is room, the next step writes the batch that waited, then goes on.
+        std::fs::remove_file(&out).unwrap();
+        std::fs::rename(&away, &out).unwrap();
+        assert_eq!(driver.act(Action::StepNext), None);
+        assert_eq!(shown_batch(&driver), Some(1));
+        assert!(!driver.stepper.pipeline().has_unwritten());
+        driver.act(Action::StepNext);
+        assert_eq!(shown_batch(&driver), Some(2));
+        let log = out.join("_spark_metadata");
+        assert!(
+            log.join("1").exists() && log.join("2").exists(),
+            "batch 1 was not skipped"
+        );
     }
 }

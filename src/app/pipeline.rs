@@ -100,6 +100,14 @@ impl Pipeline {
         tick: u64,
         input: Option<&Rows>,
     ) -> anyhow::Result<u64> {
+        // Batches are neither skipped nor merged: one a sink failed on goes first (`retry`).
+        if let Some((unwritten, ..)) = &self.unwritten {
+            anyhow::bail!(
+                "batch {} is not written yet; it must be before batch {} runs",
+                unwritten.id,
+                self.engine.next_batch_id()
+            );
+        }
         let (started, clock) = (SystemTime::now(), Instant::now());
         let wal = match &self.checkpoint {
             Some(checkpoint) => {
@@ -294,6 +302,12 @@ mod tests {
         assert!(
             !dir.path().join("commits/1").exists(),
             "not committed while a sink lacks it"
+        );
+
+        let refused = pipeline.start_tick(true, 2, Some(&rows)).unwrap_err();
+        assert!(
+            refused.to_string().contains("batch 1 is not written yet"),
+            "no batch runs past one a sink lacks: {refused}"
         );
 
         assert!(pipeline.retry().is_err(), "still full");

@@ -115,6 +115,10 @@ impl<S: RowSource> ReplayStepper<S> {
 
     /// Runs up to and including the next batch; `None` once the replay is over.
     pub fn step(&mut self) -> anyhow::Result<Option<BatchOutput>> {
+        if self.pipeline.has_unwritten() {
+            // A sink failed on the last batch: it gets that batch again before anything new runs.
+            return self.pipeline.retry();
+        }
         loop {
             match std::mem::replace(&mut self.phase, Phase::Reading) {
                 Phase::Done => {

@@ -48,8 +48,12 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
             Span::styled(mark, style),
             Span::raw(place),
         ];
-        // Narrow: the figures go on a line of their own.
-        if area.width < 44 {
+        let wrote_nothing = sink.is_none_or(|s| s.batches == 0 && s.rows == 0 && s.files == 0);
+        if !on && wrote_nothing {
+            // Nothing to count: the line is left for what matters (an error of another sink).
+            lines.push(Line::from(head));
+        } else if area.width < 44 {
+            // Narrow: the figures go on a line of their own.
             lines.push(Line::from(head));
             lines.push(Line::styled(format!("   {counts}"), theme.dim));
         } else {
@@ -58,8 +62,21 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
             ));
         }
         if let Some(error) = sink.and_then(|s| s.error.as_deref()) {
-            lines.push(Line::styled(format!("   ✗ {error}"), theme.bad));
+            let width = usize::from(area.width.saturating_sub(2));
+            lines.extend(error_lines(error, width).map(|l| Line::styled(l, theme.bad)));
         }
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// An error as lines of at most `width` columns under a `✗`, cut anywhere (errors are mostly
+/// paths), so that as much of it shows as the panel has room for.
+fn error_lines(error: &str, width: usize) -> impl Iterator<Item = String> {
+    let chars: Vec<char> = error.chars().collect();
+    let room = width.saturating_sub(5).max(8);
+    (0..chars.len()).step_by(room).map(move |at| {
+        let lead = if at == 0 { "   ✗ " } else { "     " };
+        let part: String = chars[at..(at + room).min(chars.len())].iter().collect();
+        format!("{lead}{part}")
+    })
 }
