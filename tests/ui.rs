@@ -239,6 +239,34 @@ fn too_small() {
     }
 }
 
+/// `events` replayed with the seed's query into the sink `opener` opens for `kind`, up to and
+/// including its first batch, which the returned builder has recorded.
+fn first_batch(
+    events: &Path,
+    opener: SinkOpener,
+    kind: SinkKind,
+) -> (ReplayStepper<ReplayReader<std::fs::File>>, SnapshotBuilder) {
+    let pipeline = Pipeline::new(
+        Engine::new(seed_query()),
+        SinkSet::new(opener, &[kind]).unwrap(),
+        None,
+        QueryIdentity::new("test".into()),
+    );
+    let mut stepper = ReplayStepper::new(
+        ReplayReader::open(events, 1 << 20).unwrap(),
+        pipeline,
+        OnBadRow::Error,
+    );
+    let mut builder = SnapshotBuilder::new(
+        Mode::Live { source: "x".into() },
+        None,
+        WindowText::new(DEFAULT_PATTERN, utc()).unwrap(),
+    );
+    let batch = stepper.step().unwrap().unwrap();
+    builder.record_batch(stepper.pipeline(), &batch, None, 0);
+    (stepper, builder)
+}
+
 #[test]
 fn a_frame_with_a_thousand_open_keys_draws() {
     // Many values in one batch: the Open windows panel lists them, the title counts them all.
@@ -256,24 +284,7 @@ fn a_frame_with_a_thousand_open_keys_draws() {
     let windows = WindowText::new(DEFAULT_PATTERN, utc()).unwrap();
     let opener: SinkOpener =
         Box::new(move |_| Ok(Box::new(ConsoleSink::new(console.clone(), windows.clone()))));
-    let pipeline = Pipeline::new(
-        Engine::new(seed_query()),
-        SinkSet::new(opener, &[SinkKind::Console]).unwrap(),
-        None,
-        QueryIdentity::new("test".into()),
-    );
-    let mut stepper = ReplayStepper::new(
-        ReplayReader::open(&events, 1 << 20).unwrap(),
-        pipeline,
-        OnBadRow::Error,
-    );
-    let mut builder = SnapshotBuilder::new(
-        Mode::Live { source: "x".into() },
-        None,
-        WindowText::new(DEFAULT_PATTERN, utc()).unwrap(),
-    );
-    let batch = stepper.step().unwrap().unwrap();
-    builder.record_batch(stepper.pipeline(), &batch, None, 0);
+    let (stepper, mut builder) = first_batch(&events, opener, SinkKind::Console);
     let snapshot = builder.snapshot(stepper.pipeline(), 1, None, 0);
     assert_eq!(snapshot.open.keys, 1000);
     let screen = render(&snapshot, &status(), &ViewState::default(), (120, 40));
@@ -302,24 +313,7 @@ fn a_failing_sink_shows_in_the_sinks_panel_and_the_engine_keeps_its_state() {
     let events =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/seed_random/events.csv");
     let opener: SinkOpener = Box::new(|_| Ok(Box::new(FullFromBatchOne)));
-    let pipeline = Pipeline::new(
-        Engine::new(seed_query()),
-        SinkSet::new(opener, &[SinkKind::File]).unwrap(),
-        None,
-        QueryIdentity::new("test".into()),
-    );
-    let mut stepper = ReplayStepper::new(
-        ReplayReader::open(&events, 1 << 20).unwrap(),
-        pipeline,
-        OnBadRow::Error,
-    );
-    let mut builder = SnapshotBuilder::new(
-        Mode::Live { source: "x".into() },
-        None,
-        WindowText::new(DEFAULT_PATTERN, utc()).unwrap(),
-    );
-    let batch = stepper.step().unwrap().unwrap();
-    builder.record_batch(stepper.pipeline(), &batch, None, 0);
+    let (mut stepper, mut builder) = first_batch(&events, opener, SinkKind::File);
     let keys_before = stepper.pipeline().engine().open_windows().count();
     assert!(keys_before > 0);
 
