@@ -486,6 +486,12 @@ pub struct ExportArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteSize(pub usize);
 
+impl ByteSize {
+    /// The largest size taken: a line is held whole in memory, and a longer one is surely not a
+    /// line of a stream.
+    pub const MAX: usize = 1 << 30;
+}
+
 impl FromStr for ByteSize {
     type Err = String;
 
@@ -511,11 +517,8 @@ impl FromStr for ByteSize {
             .parse()
             .map_err(|_| format!("{text:?} is not a byte count (write it like 1MiB)"))?;
         match n.checked_mul(scale) {
-            Some(0) | None => Err(format!(
-                "{text:?} must be between 1 byte and {}",
-                usize::MAX
-            )),
-            Some(bytes) => Ok(ByteSize(bytes)),
+            Some(bytes @ 1..=ByteSize::MAX) => Ok(ByteSize(bytes)),
+            _ => Err(format!("{text:?} must be between 1 byte and 1GiB")),
         }
     }
 }
@@ -563,6 +566,9 @@ mod tests {
         assert_eq!("1048576".parse(), Ok(ByteSize(1 << 20)));
         assert_eq!("2MB".parse(), Ok(ByteSize(2_000_000)));
         assert!("0".parse::<ByteSize>().is_err());
+        assert_eq!("1GiB".parse(), Ok(ByteSize(1 << 30)));
+        assert!("1025MiB".parse::<ByteSize>().is_err());
+        assert!("99999999999999999999GiB".parse::<ByteSize>().is_err());
         assert!("1 parsec".parse::<ByteSize>().is_err());
     }
 

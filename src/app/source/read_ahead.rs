@@ -8,8 +8,10 @@ use std::thread::JoinHandle;
 use super::replay_file::{BadRow, ReadError, ReplayReader, Row, RowSource};
 use crate::engine::Micros;
 
-/// Rows per chunk.
+/// Rows per chunk, at most.
 const CHUNK_ROWS: usize = 16 * 1024;
+/// Bytes of values per chunk, past which it takes no more rows (long values make few rows).
+const CHUNK_TEXT: usize = 1 << 20;
 /// Chunks parsed ahead of the engine.
 const AHEAD: usize = 4;
 
@@ -49,11 +51,18 @@ impl Chunk {
         self.marks.clear();
     }
 
-    fn push(&mut self, event_time: Micros, value: &str) {
+    /// Adds a row; returns whether the chunk has room for more.
+    fn push(&mut self, event_time: Micros, value: &str) -> bool {
         self.text.push_str(value);
         self.times.push(event_time);
-        // A chunk's text stays far below 4 GiB: CHUNK_ROWS rows of at most --max-line-bytes.
+        // Below 4 GiB: the chunk stops taking rows past CHUNK_TEXT, and a value is at most
+        // --max-line-bytes (1 GiB at most).
         self.ends.push(self.text.len() as u32);
+        self.has_room()
+    }
+
+    fn has_room(&self) -> bool {
+        self.times.len() < CHUNK_ROWS && self.text.len() < CHUNK_TEXT
     }
 
     fn mark(&mut self, mark: Mark) {
@@ -135,7 +144,7 @@ impl ReadAhead {
 
 /// Reads rows into `chunk` until it is full; returns whether the file is over.
 fn fill<R: std::io::Read>(reader: &mut ReplayReader<R>, chunk: &mut Chunk) -> bool {
-    while chunk.times.len() < CHUNK_ROWS {
+    while chunk.has_room() {
         match reader.next_row() {
             Ok(Some(Row {
                 tick,
@@ -145,11 +154,11 @@ fn fill<R: std::io::Read>(reader: &mut ReplayReader<R>, chunk: &mut Chunk) -> bo
                 offset,
             })) => {
                 chunk.mark(Mark::Head { tick, line, offset });
-                chunk.push(event_time, value);
-                let room = CHUNK_ROWS.saturating_sub(chunk.times.len()) as u64;
-                reader.rows_of_tick_up_to(tick, room, |event_time, value| {
-                    chunk.push(event_time, value)
-                });
+                if chunk.push(event_time, value) {
+                    reader.rows_of_tick_while(tick, |event_time, value| {
+                        chunk.push(event_time, value)
+                    });
+                }
             }
             Ok(None) => {
                 let (offset, line) = reader.position();
@@ -316,6 +325,32 @@ mod tests {
             _ => None,
         }));
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_chunk_of_long_values_stops_at_its_byte_budget() {
+        let value = "x".repeat(300 << 10);
+        let mut text = String::from("batch,event_time,value\n");
+        for _ in 0..20 {
+            text.push_str(&format!("0,2026-11-23T17:33:00Z,{value}\n"));
+        }
+        let reader =
+            || ReplayReader::new(std::io::Cursor::new(text.clone()), "t".into(), 1 << 20).unwrap();
+        let mut chunk = Chunk::default();
+        assert!(!fill(&mut reader(), &mut chunk), "the file goes on");
+        assert!(
+            chunk.text.len() < CHUNK_TEXT + value.len(),
+            "{} bytes",
+            chunk.text.len()
+        );
+        assert_eq!(chunk.times.len(), CHUNK_TEXT.div_ceil(value.len()));
+        // Read whole, the rows are all there, in order, across chunks.
+        let all = rows(ReadAhead::start(reader()));
+        assert_eq!(all.len(), 20);
+        assert!(
+            all.iter()
+                .all(|r| r.as_ref().is_ok_and(|(_, _, v)| *v == value))
+        );
     }
 
     #[test]

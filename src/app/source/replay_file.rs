@@ -400,24 +400,26 @@ impl<R: Read> ReplayReader<R> {
     /// tick, or anything [`Self::next_row`] must look at), to `each`; returns how many. The
     /// tight loop of replay's hot path: the caller has read a row of `tick` with `next_row`.
     #[inline]
-    pub fn rows_of_tick(&mut self, tick: u64, each: impl FnMut(Micros, &str)) -> u64 {
-        self.rows_of_tick_up_to(tick, u64::MAX, each)
+    pub fn rows_of_tick(&mut self, tick: u64, mut each: impl FnMut(Micros, &str)) -> u64 {
+        self.rows_of_tick_while(tick, |event_time, value| {
+            each(event_time, value);
+            true
+        })
     }
 
-    /// [`Self::rows_of_tick`], stopping after `max` rows.
+    /// [`Self::rows_of_tick`], stopping after a row for which `each` returns false.
     #[inline]
-    pub fn rows_of_tick_up_to(
+    pub fn rows_of_tick_while(
         &mut self,
         tick: u64,
-        max: u64,
-        mut each: impl FnMut(Micros, &str),
+        mut each: impl FnMut(Micros, &str) -> bool,
     ) -> u64 {
         let mut rows = 0;
-        while rows < max
-            && let Some((event_time, value)) = self.plain_row(tick)
-        {
-            each(event_time, value);
+        while let Some((event_time, value)) = self.plain_row(tick) {
             rows += 1;
+            if !each(event_time, value) {
+                break;
+            }
         }
         rows
     }
