@@ -808,3 +808,42 @@ fn windows_sharing_a_partition_keep_all_their_rows() {
         ])
     );
 }
+
+#[test]
+fn a_checkpointed_replay_stopped_by_a_bad_row_stops_there_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = file_with_bad_line_8(tmp.path(), b"4,yesterday,g");
+    let out = tmp.path().join("out");
+    let checkpoint = tmp.path().join("checkpoint");
+    let replay = || {
+        run(&[
+            &"replay",
+            &events,
+            &"--sink",
+            &"file",
+            &"--output",
+            &out,
+            &"--checkpoint",
+            &checkpoint,
+        ])
+    };
+    let first = replay();
+    assert_error_at(&first, &events, 8, "first run");
+    // The restart resumes at the bad row (not at the header), so it says the same.
+    let again = replay();
+    assert_error_at(&again, &events, 8, "the same command again");
+    let error_line = |output| {
+        stderr(output)
+            .lines()
+            .find(|l| l.contains("error:"))
+            .map(str::to_string)
+    };
+    assert_eq!(error_line(&again), error_line(&first));
+    let (parts, ids, listed) = file_sink_state(&out);
+    assert_eq!(listed, parts.iter().cloned().collect::<Vec<_>>());
+    assert_eq!(
+        ids,
+        [0, 1, 2, 3],
+        "nothing written twice or past the bad row"
+    );
+}

@@ -50,6 +50,8 @@ enum Phase {
     NewTick(Waiting),
     /// The file is read; one idle tick is left.
     FinalIdle,
+    /// A bad row stops the replay once the batch before it is written.
+    Stopped(String),
     Done,
 }
 
@@ -96,8 +98,9 @@ impl<S: RowSource> ReplayStepper<S> {
         self.last.map_or(0, |t| t + 1)
     }
 
+    /// Whether every batch has run and been written.
     pub fn is_done(&self) -> bool {
-        matches!(self.phase, Phase::Done)
+        matches!(self.phase, Phase::Done) && !self.pipeline.has_unwritten()
     }
 
     /// Where a restart would resume: the first row not yet in a batch.
@@ -115,22 +118,34 @@ impl<S: RowSource> ReplayStepper<S> {
 
     /// Runs up to and including the next batch; `None` once the replay is over.
     pub fn step(&mut self) -> anyhow::Result<Option<BatchOutput>> {
-        if self.pipeline.has_unwritten() {
+        let result = if self.pipeline.has_unwritten() {
             // A sink failed on the last batch: it gets that batch again before anything new runs.
-            return self.pipeline.retry();
+            self.pipeline.retry()
+        } else {
+            self.run_next()
+        };
+        if let Ok(Some(_)) = result {
+            self.summary.batches += 1;
         }
+        result
+    }
+
+    fn run_next(&mut self) -> anyhow::Result<Option<BatchOutput>> {
         loop {
             match std::mem::replace(&mut self.phase, Phase::Reading) {
                 Phase::Done => {
                     self.phase = Phase::Done;
                     return Ok(None);
                 }
+                Phase::Stopped(bad) => {
+                    self.phase = Phase::Done;
+                    return Err(BadInput(bad).into());
+                }
                 Phase::FinalIdle => {
                     let tick = self.ticks();
                     self.last = Some(tick);
                     self.phase = Phase::Done;
                     if let Some(batch) = self.pipeline.idle_tick(tick, self.position())? {
-                        self.summary.batches += 1;
                         return Ok(Some(batch));
                     }
                 }
@@ -142,7 +157,6 @@ impl<S: RowSource> ReplayStepper<S> {
                         self.last = Some(row.tick - 1);
                         self.phase = Phase::NewTick(row);
                         if let Some(batch) = self.pipeline.idle_tick(idle, self.position())? {
-                            self.summary.batches += 1;
                             return Ok(Some(batch));
                         }
                         let Phase::NewTick(row) =
@@ -193,12 +207,14 @@ impl<S: RowSource> ReplayStepper<S> {
                 }
                 Err(ReadError::Bad(bad)) => {
                     // Rows come in ascending ticks: a bad row of a later tick means the open
-                    // tick was complete, so it is still written whole.
+                    // tick was complete, so it is still written whole (and a restart resumes at
+                    // the bad row). Should a sink fail on it, the stop waits for its retry.
+                    self.phase = Phase::Stopped(bad.to_string());
                     if self
                         .open
                         .is_some_and(|open| bad.tick.is_some_and(|t| t > open))
                     {
-                        self.close_open()?;
+                        self.close_open_at(bad.offset, bad.line)?;
                     }
                     self.phase = Phase::Done;
                     return Err(BadInput(bad.to_string()).into());
@@ -243,7 +259,6 @@ impl<S: RowSource> ReplayStepper<S> {
             return Ok(None);
         };
         self.last = Some(tick);
-        self.summary.batches += 1;
         let position = Position::Replay {
             last_tick: self.last,
             offset,
@@ -341,4 +356,111 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ReplaySummary> {
     }
     while stepper.step()?.is_some() {}
     Ok(stepper.summary.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::app::cli::SinkKind;
+    use crate::app::sink::Sink;
+    use crate::engine::Query;
+
+    /// A sink that fails each batch id listed, once per listing, and records what it wrote.
+    struct Flaky {
+        fail: Arc<Mutex<VecDeque<u64>>>,
+        written: Arc<Mutex<Vec<u64>>>,
+    }
+
+    impl Sink for Flaky {
+        fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
+            let mut fail = self.fail.lock().unwrap();
+            if let Some(at) = fail.iter().position(|&id| id == batch.id) {
+                fail.remove(at);
+                anyhow::bail!("No space left on device");
+            }
+            self.written.lock().unwrap().push(batch.id);
+            Ok(())
+        }
+
+        fn describe(&self) -> String {
+            "Flaky".into()
+        }
+    }
+
+    /// A stepper over `rows` (without the header) into a sink failing batches `fail`.
+    fn stepper(
+        rows: &str,
+        fail: &[u64],
+    ) -> (
+        ReplayStepper<ReadAhead>,
+        Arc<Mutex<Vec<u64>>>,
+        tempfile::TempDir,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.csv");
+        std::fs::write(&path, format!("batch,event_time,value\n{rows}")).unwrap();
+        let fail = Arc::new(Mutex::new(fail.iter().copied().collect()));
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let opener: sink::SinkOpener = {
+            let written = written.clone();
+            Box::new(move |_| {
+                Ok(Box::new(Flaky {
+                    fail: fail.clone(),
+                    written: written.clone(),
+                }) as Box<dyn Sink>)
+            })
+        };
+        let pipeline = Pipeline::new(
+            Engine::new(Query::seed()),
+            SinkSet::new(opener, &[SinkKind::File]).unwrap(),
+            None,
+            QueryIdentity::new("test".into()),
+        );
+        let reader = ReadAhead::start(ReplayReader::open(&path, 1 << 20).unwrap());
+        (
+            ReplayStepper::new(reader, pipeline, OnBadRow::Error),
+            written,
+            dir,
+        )
+    }
+
+    #[test]
+    fn a_final_batch_a_sink_failed_on_is_retried_before_the_replay_is_done() {
+        let (mut replay, written, _dir) =
+            stepper("0,2026-11-23T17:33:00Z,a\n1,2026-11-23T17:34:00Z,b\n", &[2]);
+        assert_eq!(replay.step().unwrap().unwrap().id, 0);
+        assert_eq!(replay.step().unwrap().unwrap().id, 1);
+        // The final idle tick runs a no-data batch (the watermark moved); its sink fails.
+        assert!(replay.step().is_err());
+        assert!(!replay.is_done(), "batch 2 is not written yet");
+        assert_eq!(replay.step().unwrap().unwrap().id, 2);
+        assert!(replay.is_done());
+        assert_eq!(replay.step().unwrap(), None);
+        assert_eq!(*written.lock().unwrap(), [0, 1, 2]);
+        assert_eq!(replay.summary().batches, 3, "each batch counted once");
+    }
+
+    #[test]
+    fn a_bad_row_still_stops_the_replay_when_the_batch_before_it_had_to_be_retried() {
+        let (mut replay, written, _dir) = stepper(
+            "0,2026-11-23T17:33:00Z,a\n1,2026-11-23T17:34:00Z,b\n2,yesterday,c\n3,2026-11-23T17:35:00Z,d\n",
+            &[1],
+        );
+        assert_eq!(replay.step().unwrap().unwrap().id, 0);
+        // Batch 1 closes on the bad row of tick 2, and its sink fails.
+        let err = format!("{:#}", replay.step().unwrap_err());
+        assert!(err.contains("No space left"), "{err}");
+        assert_eq!(replay.step().unwrap().unwrap().id, 1, "the retry");
+        let err = replay.step().unwrap_err();
+        assert!(
+            err.downcast_ref::<BadInput>()
+                .is_some_and(|e| e.to_string().contains(":4: event_time")),
+            "{err:#}"
+        );
+        assert!(replay.is_done());
+        assert_eq!(*written.lock().unwrap(), [0, 1], "nothing past the bad row");
+    }
 }

@@ -330,11 +330,13 @@ impl Checkpoint {
             "commit",
             &serde_json::to_vec(commit)?,
         )?;
-        // The batch's rows were kept only to run it again if it did not commit.
+        // The batch's rows were kept only to run it again if it did not commit. The batch is
+        // committed now, so a file that will not go is only left for the next snapshot to remove.
         let input = self.path("input", id, "");
-        if input.exists() {
-            std::fs::remove_file(&input)
-                .with_context(|| format!("cannot remove {}", input.display()))?;
+        if let Err(e) = std::fs::remove_file(&input)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("cannot remove {}: {e}", input.display());
         }
         if snapshot {
             self.remove_before(id)?;

@@ -138,6 +138,21 @@ impl<O: Observer> TriggerLoop<O> {
                 break;
             }
         }
+        // Last, the rows still waiting, then one idle tick, as a replay of the record ends; a
+        // batch a sink failed on gets one more try before each, and the end says if it failed.
+        self.write_unwritten()?;
+        self.inbox.take(&mut rows);
+        if !rows.is_empty() {
+            self.tick(&mut summary, &mut rows, Instant::now())?;
+            self.write_unwritten()?;
+        }
+        self.tick(&mut summary, &mut rows, Instant::now())?;
+        self.write_unwritten()?;
+        Ok(summary)
+    }
+
+    /// Writes the batch a sink failed on, if any, at the end of a run: an error if it still fails.
+    fn write_unwritten(&mut self) -> anyhow::Result<()> {
         if self.pipeline.has_unwritten() {
             self.pipeline.retry().map_err(|e| {
                 e.context(
@@ -145,13 +160,7 @@ impl<O: Observer> TriggerLoop<O> {
                 )
             })?;
         }
-        // Last, the rows still waiting, then one idle tick, as a replay of the record ends.
-        self.inbox.take(&mut rows);
-        if !rows.is_empty() {
-            self.tick(&mut summary, &mut rows, Instant::now())?;
-        }
-        self.tick(&mut summary, &mut rows, Instant::now())?;
-        Ok(summary)
+        Ok(())
     }
 
     /// Runs again the batch the last run logged but did not commit.
@@ -244,5 +253,63 @@ impl<O: Observer> TriggerLoop<O> {
         self.observer
             .after_tick(&self.pipeline, batch.as_ref(), TickInfo { tick, next });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::progress::QueryIdentity;
+    use crate::app::sink::{Sink, SinkOpener, SinkSet};
+    use crate::engine::{Engine, Query};
+
+    /// A file sink on a disk that stays full.
+    struct Full;
+
+    impl Sink for Full {
+        fn write_batch(&mut self, _: &BatchOutput) -> anyhow::Result<()> {
+            anyhow::bail!("No space left on device")
+        }
+
+        fn describe(&self) -> String {
+            "Full".into()
+        }
+    }
+
+    #[test]
+    fn a_last_batch_no_sink_can_take_ends_the_run_with_an_error() {
+        let opener: SinkOpener = Box::new(|_| Ok(Box::new(Full) as Box<dyn Sink>));
+        let pipeline = Pipeline::new(
+            Engine::new(Query::seed()),
+            SinkSet::new(opener, &[SinkKind::File]).unwrap(),
+            None,
+            QueryIdentity::new("test".into()),
+        );
+        // Rows still waiting when the run is told to stop: they make the last data batch.
+        let inbox = Arc::new(Inbox::new(1 << 20));
+        let mut rows = Rows::default();
+        rows.push(now_micros(), "7");
+        inbox.put(&mut rows);
+        let trigger = TriggerLoop {
+            pipeline,
+            inbox,
+            interval: Duration::from_secs(3600),
+            recorder: None,
+            source_finished: Box::new(|| false),
+            observer: Unobserved,
+            first_tick: 0,
+            pending: None,
+            retry_failed_sinks: true,
+        };
+        let (controls, control_rx) = std::sync::mpsc::channel();
+        controls.send(Control::Stop).unwrap();
+        let err = trigger
+            .run(control_rx)
+            .expect_err("the batch was never written");
+        let err = format!("{err:#}");
+        assert!(
+            err.contains("a batch could not be written") && err.contains("No space left"),
+            "{err}"
+        );
     }
 }

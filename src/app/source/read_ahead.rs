@@ -61,8 +61,10 @@ impl Chunk {
         self.has_room()
     }
 
+    /// Rows and marks (bad rows among them) count alike, so a file of bad rows is read ahead no
+    /// further than one of good ones.
     fn has_room(&self) -> bool {
-        self.times.len() < CHUNK_ROWS && self.text.len() < CHUNK_TEXT
+        self.times.len() + self.marks.len() < CHUNK_ROWS && self.text.len() < CHUNK_TEXT
     }
 
     fn mark(&mut self, mark: Mark) {
@@ -351,6 +353,20 @@ mod tests {
             all.iter()
                 .all(|r| r.as_ref().is_ok_and(|(_, _, v)| *v == value))
         );
+    }
+
+    #[test]
+    fn a_chunk_of_bad_rows_is_as_bounded_as_one_of_rows() {
+        let mut text = String::from("batch,event_time,value\n");
+        for _ in 0..(3 * CHUNK_ROWS) {
+            text.push_str("0,yesterday,v\n");
+        }
+        let mut reader =
+            ReplayReader::new(std::io::Cursor::new(text), "t".into(), 1 << 20).unwrap();
+        let mut chunk = Chunk::default();
+        assert!(!fill(&mut reader, &mut chunk), "the file goes on");
+        assert_eq!(chunk.marks.len(), CHUNK_ROWS);
+        assert!(chunk.times.is_empty());
     }
 
     #[test]
