@@ -373,6 +373,8 @@ impl ReplayDriver {
         }
         match self.stepper.step() {
             Ok(batch) => {
+                // Whatever failed before (a sink) works again.
+                self.error = None;
                 let now = now_micros();
                 if let Some(batch) = &batch {
                     let text = self.console.take();
@@ -925,6 +927,11 @@ mod tests {
         std::fs::remove_file(&out).unwrap();
         std::fs::rename(&away, &out).unwrap();
         assert_eq!(driver.act(Action::StepNext), None);
+        assert_eq!(
+            driver.status().notice,
+            None,
+            "the error is gone once it works"
+        );
         assert_eq!(shown_batch(&driver), Some(1));
         assert!(!driver.stepper.pipeline().has_unwritten());
         driver.act(Action::StepNext);

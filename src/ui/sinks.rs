@@ -5,6 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthChar;
 
 use super::header::sink_name;
 use super::view::Panel;
@@ -63,7 +64,11 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         }
         if let Some(error) = sink.and_then(|s| s.error.as_deref()) {
             let width = usize::from(area.width.saturating_sub(2));
-            lines.extend(error_lines(error, width).map(|l| Line::styled(l, theme.bad)));
+            lines.extend(
+                error_lines(error, width)
+                    .into_iter()
+                    .map(|l| Line::styled(l, theme.bad)),
+            );
         }
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
@@ -71,12 +76,46 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
 
 /// An error as lines of at most `width` columns under a `✗`, cut anywhere (errors are mostly
 /// paths), so that as much of it shows as the panel has room for.
-fn error_lines(error: &str, width: usize) -> impl Iterator<Item = String> {
-    let chars: Vec<char> = error.chars().collect();
-    let room = width.saturating_sub(5).max(8);
-    (0..chars.len()).step_by(room).map(move |at| {
-        let lead = if at == 0 { "   ✗ " } else { "     " };
-        let part: String = chars[at..(at + room).min(chars.len())].iter().collect();
-        format!("{lead}{part}")
-    })
+fn error_lines(error: &str, width: usize) -> Vec<String> {
+    const LEAD: usize = 5;
+    let room = width.saturating_sub(LEAD).max(1);
+    let mut lines = vec![String::from("   ✗ ")];
+    let mut used = 0;
+    for c in error.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room && used > 0 {
+            lines.push(" ".repeat(LEAD));
+            used = 0;
+        }
+        lines.last_mut().expect("never empty").push(c);
+        used += w;
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_goes_on_over_lines_of_the_panel_width() {
+        use unicode_width::UnicodeWidthStr;
+        let lines = error_lines("cannot write /data/out: 磁盘已满 (os error 28)", 20);
+        assert_eq!(lines[0], "   ✗ cannot write /d");
+        assert!(lines.iter().all(|l| l.width() <= 20), "{lines:?}");
+        let text: String = lines
+            .iter()
+            .map(|l| l.trim_start().trim_start_matches("✗ "))
+            .collect();
+        assert_eq!(text, "cannot write /data/out: 磁盘已满 (os error 28)");
+        assert_eq!(
+            error_lines("", 20),
+            ["   ✗ "],
+            "the mark shows even with no words"
+        );
+        assert!(
+            error_lines("abc", 0).iter().all(|l| !l.trim().is_empty()),
+            "no endless lines"
+        );
+    }
 }
