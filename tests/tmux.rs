@@ -208,3 +208,65 @@ fn a_small_terminal_is_told_so() {
     let end = tmux.wait_for("the exit", Duration::from_secs(20), |s| s.contains("EXIT="));
     assert!(end.contains("EXIT=0"), "{end}");
 }
+
+#[test]
+fn the_end_of_the_source_is_shown_and_a_failed_pipeline_closes_the_dashboard_saying_why() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_window-tui");
+    let long = Duration::from_secs(30);
+
+    // The embedded server's program ends: the dashboard stays, says so, and q quits with 0.
+    let command = format!(
+        "{bin} --count 3 --delay 10ms --trigger 200ms --no-checkpoint --log run.log; \
+         echo EXIT=$?; sleep 600"
+    );
+    let tmux = Tmux::start("over", dir.path(), &command, 120, 40);
+    tmux.wait_for("the end of the source", long, |s| {
+        s.contains("the source is over: q quits")
+    });
+    tmux.keys(&["q"]);
+    let end = tmux.wait_for("the exit", long, |s| s.contains("EXIT="));
+    assert!(end.contains("EXIT=0"), "{end}");
+
+    // The record cannot be written: the pipeline fails, the dashboard closes by itself, gives
+    // the terminal back and says why, with status 1.
+    let command = format!(
+        "{bin} --delay 10ms --trigger 200ms --no-checkpoint --record /dev/full --log run.log; \
+         echo EXIT=$?; sleep 600"
+    );
+    let tmux = Tmux::start("fails", dir.path(), &command, 120, 40);
+    let end = tmux.wait_for("the exit", long, |s| s.contains("EXIT="));
+    assert!(end.contains("EXIT=1"), "{end}");
+    assert!(end.contains("No space left on device"), "{end}");
+    assert!(
+        !end.contains("Append batches"),
+        "the dashboard is still on screen:\n{end}"
+    );
+}
+
+#[test]
+fn a_kill_int_gives_the_terminal_back() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_window-tui");
+    let command = format!(
+        "{bin} --delay 100ms --trigger 1s --no-checkpoint --log run.log & \
+         sleep 2; kill -INT $!; wait $!; echo EXIT=$?; stty -a | grep -o ' icanon'; echo DONE; sleep 600"
+    );
+    let tmux = Tmux::start("int", dir.path(), &command, 120, 40);
+    let end = tmux.wait_for("the exit", Duration::from_secs(30), |s| s.contains("DONE"));
+    assert!(end.contains("EXIT=0"), "{end}");
+    assert!(
+        end.contains(" icanon"),
+        "the terminal is left in raw mode:\n{end}"
+    );
+    assert!(
+        !end.contains("Append batches"),
+        "the dashboard is still on screen:\n{end}"
+    );
+}

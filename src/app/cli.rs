@@ -212,8 +212,9 @@ pub struct ReplayArgs {
     #[arg(long, env = "WINDOW_TUI_CLEAN")]
     pub clean: bool,
 
-    /// In the dashboard (no --sink): batches per second when playing (`space`; `+`/`-` change it).
-    #[arg(long, env = "WINDOW_TUI_SPEED", default_value_t = 2.0, value_name = "BATCHES/S", value_parser = positive_speed)]
+    /// In the dashboard (no --sink): batches per second when playing, 0.125 to 1024 (`space`;
+    /// `+`/`-` change it).
+    #[arg(long, env = "WINDOW_TUI_SPEED", default_value_t = 2.0, value_name = "BATCHES/S", value_parser = playback_speed)]
     pub speed: f64,
 
     /// In the dashboard: start playing at --speed instead of waiting for `n`.
@@ -523,11 +524,16 @@ impl FromStr for ByteSize {
     }
 }
 
-fn positive_speed(text: &str) -> Result<f64, String> {
+/// The slowest and fastest replay playback, in batches per second.
+pub const SPEEDS: std::ops::RangeInclusive<f64> = 0.125..=1024.0;
+
+fn playback_speed(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(speed) if speed > 0.0 && speed.is_finite() => Ok(speed),
+        Ok(speed) if SPEEDS.contains(&speed) => Ok(speed),
         _ => Err(format!(
-            "{text:?} is not a positive number of batches per second"
+            "{text:?} is not a number of batches per second from {} to {}",
+            SPEEDS.start(),
+            SPEEDS.end()
         )),
     }
 }
@@ -567,6 +573,10 @@ mod tests {
         assert_eq!("2MB".parse(), Ok(ByteSize(2_000_000)));
         assert!("0".parse::<ByteSize>().is_err());
         assert_eq!("1GiB".parse(), Ok(ByteSize(1 << 30)));
+        assert_eq!(playback_speed("0.125"), Ok(0.125));
+        for bad in ["1e-30", "2000", "0", "-1", "NaN", "inf", "fast"] {
+            assert!(playback_speed(bad).is_err(), "{bad}");
+        }
         assert!("1025MiB".parse::<ByteSize>().is_err());
         assert!("99999999999999999999GiB".parse::<ByteSize>().is_err());
         assert!("1 parsec".parse::<ByteSize>().is_err());

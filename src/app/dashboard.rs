@@ -17,7 +17,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::app::cli::{LiveArgs, ReplayArgs, SinkArgs, SinkKind};
+use crate::app::cli::{LiveArgs, ReplayArgs, SPEEDS, SinkArgs, SinkKind};
 use crate::app::error::{BadInput, OrBadInput};
 use crate::app::export::{self, JobSink, JobSource, JobSpec, WindowPattern};
 use crate::app::headless::live_options;
@@ -212,6 +212,10 @@ trait Driver {
     fn act(&mut self, action: Action) -> Option<String>;
     /// Resolves when the driver has something new to show (it may never resolve).
     async fn changed(&mut self);
+    /// Whether the dashboard must close: what it shows has failed for good.
+    fn failed(&self) -> bool {
+        false
+    }
 }
 
 /// The live pipeline.
@@ -222,6 +226,9 @@ struct LiveDriver {
     paused: bool,
     rate: RateMeter,
     export: Result<JobSpec, String>,
+    /// The pipeline has ended: the source is over, or it failed (then the dashboard closes and
+    /// the error is printed).
+    ended: bool,
 }
 
 impl Driver for LiveDriver {
@@ -246,7 +253,9 @@ impl Driver for LiveDriver {
             delay: self.live.pace.as_ref().map(|p| p.borrow().delay),
             speed: None,
             file_output: self.file_output.clone(),
-            notice: None,
+            notice: self
+                .ended
+                .then(|| "the source is over: q quits".to_string()),
         }
     }
 
@@ -308,9 +317,18 @@ impl Driver for LiveDriver {
     }
 
     async fn changed(&mut self) {
-        if self.snapshots.changed().await.is_err() {
-            std::future::pending::<()>().await;
+        if self.ended {
+            return std::future::pending().await;
         }
+        if self.snapshots.changed().await.is_err() {
+            // The trigger thread is gone (its observer held the sender): show how it ended.
+            self.live.wait_ended().await;
+            self.ended = true;
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.live.failed()
     }
 }
 
@@ -465,11 +483,11 @@ impl Driver for ReplayDriver {
                 Some(export_job(&self.export, file_on))
             }
             Action::Faster => {
-                self.speed = (self.speed * 2.0).min(1024.0);
+                self.speed = (self.speed * 2.0).min(*SPEEDS.end());
                 Some(format!("{} batches/s", self.speed))
             }
             Action::Slower => {
-                self.speed = (self.speed / 2.0).max(0.125);
+                self.speed = (self.speed / 2.0).max(*SPEEDS.start());
                 Some(format!("{} batches/s", self.speed))
             }
             Action::ToggleConsole | Action::ToggleFile => {
@@ -531,6 +549,9 @@ async fn run_loop<B: Backend>(
 where
     B::Error: Send + Sync + 'static,
 {
+    // Raw mode turns Ctrl-C into a key, but `kill -INT` still comes as a signal: every way of
+    // being told to go ends the loop, so the terminal is given back.
+    let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let theme = Theme::from_env();
@@ -544,6 +565,9 @@ where
         .snapshot()
         .is_some_and(|s| matches!(s.mode, Mode::Replay { .. }));
     loop {
+        if driver.failed() {
+            return Ok(());
+        }
         // Draw if anything on screen would differ, at most once per frame.
         let snapshot = driver.snapshot();
         let mut status = driver.status();
@@ -600,6 +624,7 @@ where
             }
             () = driver.changed() => {}
             _ = poll.tick() => {}
+            _ = interrupt.recv() => return Ok(()),
             _ = terminate.recv() => return Ok(()),
             _ = hangup.recv() => return Ok(()),
         }
@@ -707,11 +732,12 @@ pub fn run_live(args: &LiveArgs) -> anyhow::Result<()> {
             paused: false,
             rate: RateMeter::default(),
             export,
+            ended: false,
         };
         let (mut terminal, guard) = init_terminal()?;
         let result = run_loop(&mut terminal, &mut driver, spawn_event_reader()).await;
         drop(guard);
-        driver.live.stop();
+        driver.live.stop().await;
         let summary = driver.live.finished().await;
         result?;
         summary.map(|_| ())

@@ -90,8 +90,8 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
         tracing::info!("reading {}; {query}", live.address);
         let summary = tokio::select! {
             summary = live.finished() => summary?,
-            _ = interrupt.recv() => { live.stop(); live.finished().await? }
-            _ = terminate.recv() => { live.stop(); live.finished().await? }
+            _ = interrupt.recv() => { live.stop().await; live.finished().await? }
+            _ = terminate.recv() => { live.stop().await; live.finished().await? }
         };
         let rejected: Vec<String> = live
             .reader

@@ -315,7 +315,9 @@ impl Engine {
         rows.sort_unstable();
 
         if let Some(max_ms) = running.event_times.max_ms() {
-            let candidate = max_ms.saturating_sub(self.query.delay().millis()) * MICROS_PER_MILLI;
+            let candidate = max_ms
+                .saturating_sub(self.query.delay().millis())
+                .saturating_mul(MICROS_PER_MILLI);
             self.next_watermark = self.next_watermark.max(candidate);
         }
         BatchOutput {

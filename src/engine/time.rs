@@ -33,12 +33,21 @@ impl TimestampError {
 
 /// Parses RFC 3339 timestamps, remembering the last `YYYY-MM-DDTHH:MM` prefix it converted, so a
 /// stream of times within one minute costs only the seconds and the fraction.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct TimestampParser {
-    /// The first 16 bytes of the last timestamp, as one number (zero before the first: real
-    /// prefixes hold ASCII digits, never all zero bytes).
+    /// The first 16 bytes of the last timestamp, as one number. It starts as a real prefix (the
+    /// epoch's), so no input can match it without being that time.
     prefix: u128,
     prefix_micros: Micros,
+}
+
+impl Default for TimestampParser {
+    fn default() -> Self {
+        TimestampParser {
+            prefix: u128::from_le_bytes(*b"1970-01-01T00:00"),
+            prefix_micros: 0,
+        }
+    }
 }
 
 impl TimestampParser {
@@ -279,6 +288,14 @@ mod tests {
 
     fn p(s: &str) -> Result<Micros, TimestampError> {
         parse_rfc3339(s)
+    }
+
+    #[test]
+    fn a_fresh_parser_matches_no_garbage_prefix() {
+        let mut parser = TimestampParser::new();
+        let garbage = [&[0u8; 16][..], b":05.000000Z"].concat();
+        assert!(parser.parse(&garbage).is_err());
+        assert_eq!(parser.parse(b"1970-01-01T00:00:05.000000Z"), Ok(5_000_000));
     }
 
     #[test]

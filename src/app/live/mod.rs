@@ -155,6 +155,11 @@ pub struct Live {
     /// The address the reader reads.
     pub address: String,
     done: oneshot::Receiver<anyhow::Result<LiveSummary>>,
+    /// How the trigger thread ended, once it has and someone looked ([`Live::wait_ended`]).
+    outcome: Option<anyhow::Result<LiveSummary>>,
+    /// The socket reader; it stops before the trigger does (see [`Live::stop`]).
+    reader_task: JoinHandle<()>,
+    /// The embedded server, if any.
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -205,17 +210,17 @@ impl Live {
             config.host, config.port
         ))?;
         let (paused_tx, paused_rx) = watch::channel(false);
-        tasks.push(tokio::spawn(socket::run(
+        let reader_task = tokio::spawn(socket::run(
             config,
             inbox.clone(),
             reader.clone(),
             paused_rx,
-        )));
+        ));
 
         let mut observer = observer;
         observer.started(&address);
         let recorder = match (&options.record, resume.committed_tick) {
-            (Some(path), Some(tick)) => Some(Recorder::resume(path, tick)?),
+            (Some(path), Some(tick)) => Some(Recorder::resume(path, tick, options.max_line_bytes)?),
             (Some(path), None) => Some(Recorder::create(path)?),
             (None, _) => None,
         };
@@ -247,24 +252,46 @@ impl Live {
             sent,
             address,
             done,
+            outcome: None,
+            reader_task,
             tasks,
         })
     }
 
     /// Asks the trigger thread to finish: the running batch completes, what is waiting runs as a
-    /// last batch, then one idle tick.
-    pub fn stop(&self) {
+    /// last batch, then one idle tick. The reader stops first, so that every line it read is
+    /// waiting when the last batch takes them (it puts what it reads before it awaits again).
+    pub async fn stop(&mut self) {
+        self.reader_task.abort();
+        let _ = (&mut self.reader_task).await;
         let _ = self.controls.send(Control::Stop);
     }
 
-    /// Waits for the trigger thread to end (after `stop`, or when the source is over).
+    /// Waits for the trigger thread to end (after `stop`, when the source is over, or on an
+    /// error) and keeps how it ended for [`Live::finished`].
+    pub async fn wait_ended(&mut self) {
+        if self.outcome.is_none() {
+            let result = (&mut self.done)
+                .await
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the trigger thread panicked")));
+            self.outcome = Some(result);
+        }
+    }
+
+    /// Whether the trigger thread ended with an error (known once [`Live::wait_ended`] returned).
+    pub fn failed(&self) -> bool {
+        matches!(self.outcome, Some(Err(_)))
+    }
+
+    /// Waits for the trigger thread to end, stops the other tasks and returns what the run did.
     pub async fn finished(&mut self) -> anyhow::Result<LiveSummary> {
-        let result = (&mut self.done)
-            .await
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("the trigger thread panicked")));
+        self.wait_ended().await;
+        self.reader_task.abort();
         for task in &self.tasks {
             task.abort();
         }
-        result
+        self.outcome
+            .take()
+            .unwrap_or_else(|| Err(anyhow::anyhow!("the run's outcome was already taken")))
     }
 }

@@ -12,8 +12,8 @@ use crate::app::source::inbox::Rows;
 use crate::app::source::replay_file::{HEADER, ReplayReader};
 use crate::engine::{Fraction, Utc};
 
-/// Rows of a record longer than this are taken as damage when a restart trims the file.
-const RECORD_ROW_LIMIT: usize = 64 << 20;
+/// A recorded row's bytes besides its value: tick, time, commas, quotes, line end.
+const ROW_OVERHEAD: usize = 128;
 
 /// A CSV writer for the record's rows (the header is written apart, once).
 fn rows_writer(out: BufWriter<File>) -> csv::Writer<BufWriter<File>> {
@@ -42,21 +42,33 @@ impl Recorder {
     }
 
     /// Continues `path` after a restart: rows of ticks up to `through_tick` (committed) stay,
-    /// later ones go (their batch runs again and records them again).
-    pub fn resume(path: &Path, through_tick: u64) -> anyhow::Result<Self> {
+    /// later ones go (their batch runs again and records them again). Lines were at most
+    /// `max_line_bytes` long; quoting may double that.
+    pub fn resume(path: &Path, through_tick: u64, max_line_bytes: usize) -> anyhow::Result<Self> {
         if !path.exists() {
             return Self::create(path);
         }
+        let cannot = |e: &dyn std::fmt::Display| {
+            anyhow::anyhow!("cannot continue the record file: {e}; move it away to start a new one")
+        };
         let keep = {
-            let mut reader = ReplayReader::open(path, RECORD_ROW_LIMIT)
-                .map_err(|e| anyhow::anyhow!("cannot continue the record file: {e}"))?;
+            let limit = max_line_bytes
+                .saturating_mul(2)
+                .saturating_add(ROW_OVERHEAD);
+            let mut reader = ReplayReader::open(path, limit).map_err(|e| cannot(&e))?;
             let mut keep = reader.position().0;
             loop {
                 match reader.next_row() {
                     Ok(Some(row)) if row.tick <= through_tick => keep = reader.position().0,
                     Ok(_) => break,
-                    // A row cut short by the crash: everything from it goes.
-                    Err(_) => break,
+                    // A row cut short by the crash, the file's last: everything from it goes.
+                    // Damage with rows after it is not a crash's, and trimming would lose them.
+                    Err(e) => {
+                        if rows_follow(&mut reader) {
+                            return Err(cannot(&e));
+                        }
+                        break;
+                    }
                 }
             }
             keep
@@ -92,6 +104,17 @@ impl Recorder {
     }
 }
 
+/// Whether any readable row comes after the reader's position.
+fn rows_follow(reader: &mut ReplayReader<File>) -> bool {
+    loop {
+        match reader.next_row() {
+            Ok(Some(_)) => return true,
+            Ok(None) => return false,
+            Err(_) => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +145,35 @@ mod tests {
                 (3, 1_795_455_190_000_000, "  spaced  ".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn a_restart_trims_a_torn_last_row_but_refuses_damage_in_the_middle() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.csv");
+        let good = "batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n1,2026-11-23T17:33:01Z,b\n";
+        // Torn: the crash cut the last row (of an uncommitted tick) short.
+        std::fs::write(&path, format!("{good}2,2026-11-23T17:3")).unwrap();
+        drop(Recorder::resume(&path, 1, 1 << 20).unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), good);
+        // Damaged in the middle: committed rows follow, so nothing is cut.
+        let damaged = format!("{good}1,yesterday,c\n1,2026-11-23T17:33:02Z,d\n");
+        std::fs::write(&path, &damaged).unwrap();
+        let err = Recorder::resume(&path, 1, 1 << 20)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("line 4") || err.contains(":4:"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), damaged);
+        // A committed value as long as --max-line-bytes allows, quoted: kept.
+        let long = "\"".repeat(3000);
+        let quoted = long.replace('"', "\"\"");
+        std::fs::write(
+            &path,
+            format!("{good}1,2026-11-23T17:33:02Z,\"{quoted}\"\n"),
+        )
+        .unwrap();
+        drop(Recorder::resume(&path, 1, 3000).unwrap());
+        assert!(std::fs::read_to_string(&path).unwrap().len() > good.len() + 6000);
     }
 }

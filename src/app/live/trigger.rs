@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::app::checkpoint::{Offsets, Pending, Position};
 use crate::app::cli::SinkKind;
@@ -82,11 +82,36 @@ pub struct TriggerLoop<O> {
     pub retry_failed_sinks: bool,
 }
 
+/// The trigger grid's origin: the last wall-clock multiple of `interval` since the epoch, as
+/// Spark's `ProcessingTimeExecutor` aligns its triggers (a 15 s trigger fires at :00, :15, :30
+/// and :45 of each minute). The first tick runs at once, as Spark's first batch does.
+fn grid_origin(interval: Duration) -> Instant {
+    let now = Instant::now();
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let phase = since_epoch.as_nanos() % interval.as_nanos();
+    now.checked_sub(Duration::from_nanos(u64::try_from(phase).unwrap_or(0)))
+        .unwrap_or(now)
+}
+
+/// The first point of the grid from `start` after now; in u128 nanoseconds, so that neither a
+/// long run nor a long interval saturates into a point in the past.
+fn next_grid_point(start: Instant, interval: Duration) -> Instant {
+    let step = interval.as_nanos();
+    let ticks = start.elapsed().as_nanos() / step + 1;
+    let offset = u64::try_from(ticks.saturating_mul(step)).unwrap_or(u64::MAX);
+    // Beyond what an Instant holds: a tick that never comes.
+    start
+        .checked_add(Duration::from_nanos(offset))
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600))
+}
+
 impl<O: Observer> TriggerLoop<O> {
     /// Runs ticks until `Stop`, a dropped control sender, or the end of the source.
     pub fn run(mut self, controls: Receiver<Control>) -> anyhow::Result<LiveSummary> {
-        let start = Instant::now();
         let interval = self.interval.max(Duration::from_micros(1));
+        let start = grid_origin(interval);
         let mut summary = LiveSummary {
             ticks: self.first_tick,
             ..LiveSummary::default()
@@ -109,9 +134,7 @@ impl<O: Observer> TriggerLoop<O> {
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
-            // The next tick: the first grid point after now.
-            let ticks_so_far = start.elapsed().as_nanos() / interval.as_nanos() + 1;
-            next = start + interval.saturating_mul(u32::try_from(ticks_so_far).unwrap_or(u32::MAX));
+            next = next_grid_point(start, interval);
             if self.pipeline.has_unwritten() {
                 // A sink failed on the last batch: nothing new runs until it has it.
                 let info = TickInfo {
@@ -274,6 +297,31 @@ mod tests {
         fn describe(&self) -> String {
             "Full".into()
         }
+    }
+
+    #[test]
+    fn the_grid_is_aligned_to_wall_clock_multiples_and_never_falls_behind() {
+        let interval = Duration::from_millis(250);
+        let origin = grid_origin(interval);
+        let since_origin = origin.elapsed();
+        assert!(since_origin < interval, "{since_origin:?}");
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let phase = (wall - since_origin).as_nanos() % interval.as_nanos();
+        let off = phase.min(interval.as_nanos() - phase);
+        assert!(off < 20_000_000, "the origin is {phase} ns off a multiple");
+
+        let next = next_grid_point(origin, interval);
+        assert!(next > Instant::now() && next <= Instant::now() + interval);
+        // A start so long ago that a u32 count of 1 µs ticks would have saturated.
+        if let Some(old) = Instant::now().checked_sub(Duration::from_secs(5 * 3600)) {
+            let next = next_grid_point(old, Duration::from_micros(1));
+            assert!(
+                next >= Instant::now() - Duration::from_millis(5),
+                "not in the past"
+            );
+        }
+        let far = next_grid_point(Instant::now(), Duration::from_secs(u64::MAX / 2));
+        assert!(far > Instant::now() + Duration::from_secs(3600));
     }
 
     #[test]
