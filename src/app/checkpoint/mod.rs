@@ -40,6 +40,8 @@ pub struct QuerySpec {
     pub slide_us: Micros,
     pub watermark_us: Micros,
     pub window_format: String,
+    /// The time zone window texts are written in (`TZ`, else the system's).
+    pub time_zone: String,
     /// Where rows and their times come from, e.g. `socket, arrival time`.
     pub input: String,
 }
@@ -51,6 +53,7 @@ impl QuerySpec {
             slide_us: query.slide().micros(),
             watermark_us: query.delay().micros(),
             window_format: window_format.to_string(),
+            time_zone: local_time_zone(),
             input,
         }
     }
@@ -61,14 +64,28 @@ impl fmt::Display for QuerySpec {
         use crate::engine::Duration;
         write!(
             f,
-            "window {}, slide {}, watermark {}, --window-format {}, input {}",
+            "window {}, slide {}, watermark {}, --window-format {} in {}, input {}",
             Duration::from_micros(self.window_us),
             Duration::from_micros(self.slide_us),
             Duration::from_micros(self.watermark_us),
             self.window_format,
+            self.time_zone,
             self.input
         )
     }
+}
+
+/// The local time zone by name: `TZ`, else where `/etc/localtime` points.
+fn local_time_zone() -> String {
+    std::env::var("TZ")
+        .ok()
+        .filter(|tz| !tz.is_empty())
+        .or_else(|| {
+            std::fs::read_link("/etc/localtime")
+                .ok()
+                .map(|p| p.display().to_string())
+        })
+        .unwrap_or_else(|| "local time".to_string())
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -159,6 +176,18 @@ impl Checkpoint {
             }
             metadata.id
         } else {
+            // Batches without the query they belong to: damaged, or not a checkpoint of ours.
+            if checkpoint.ids("commits", "")?.first().is_some()
+                || checkpoint.ids("offsets", "")?.first().is_some()
+            {
+                return Err(BadInput(format!(
+                    "the checkpoint {} holds batches but no metadata (the query they belong \
+                     to): it is damaged or not window-tui's. Use another --checkpoint, or \
+                     --clean to start over",
+                    dir.display()
+                ))
+                .into());
+            }
             let metadata = Metadata {
                 id: uuid::Uuid::new_v4().to_string(),
                 spec: spec.clone(),

@@ -141,6 +141,29 @@ fn another_query_is_refused_naming_both() {
     assert!(err.is::<BadInput>(), "exit status 2");
     let format = QuerySpec::new(&query(), "%H:%M", "socket, arrival time".into());
     assert!(Checkpoint::open(dir.path(), query(), &format).is_err());
+    let zone = QuerySpec {
+        time_zone: "Pacific/Kiritimati".into(),
+        ..spec()
+    };
+    let err = format!(
+        "{:#}",
+        Checkpoint::open(dir.path(), query(), &zone).err().unwrap()
+    );
+    assert!(err.contains("in Pacific/Kiritimati"), "{err}");
+}
+
+#[test]
+fn batches_without_metadata_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let mut engine = restored.engine;
+    run(&checkpoint, &mut engine, 1);
+    std::fs::remove_file(dir.path().join("metadata")).unwrap();
+    let err = Checkpoint::open(dir.path(), query(), &spec())
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("no metadata"), "{err:#}");
+    assert!(err.is::<BadInput>());
 }
 
 #[test]
