@@ -1,6 +1,6 @@
 //! `window-tui serve` from the outside, over loopback TCP: several clients at once, each with its
 //! own rounds, random values 0..=10, the file generator, an early disconnect, the `Sent value`
-//! echo (and a closed stdout), and SIGTERM / SIGINT.
+//! echo (and a closed stdout), running out of file descriptors, and SIGTERM / SIGINT.
 
 mod common;
 
@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Running, bag, window_tui_in};
+use common::{BIN, Running, bag, hermetic, window_tui_in};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -272,6 +272,35 @@ fn a_closed_stdout_disturbs_no_client() {
     stderr.read_to_string(&mut said).unwrap();
     assert!(server.0.wait().unwrap().success(), "{said}");
     assert!(!said.contains("panicked"), "{said}");
+}
+
+/// With 32 file descriptors, 40 clients at once: accepting fails for want of descriptors until
+/// the first clients are done, and the server waits and goes on accepting; every client is served.
+#[test]
+fn running_out_of_file_descriptors_only_delays_accepting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("sh");
+    hermetic(&mut cmd)
+        .current_dir(dir.path())
+        .args(["-c", r#"ulimit -n 32 && exec "$0" "$@""#, BIN])
+        .args(["serve", "--port", "0", "--delay", "10ms", "--count", "20"]);
+    let mut server = Running::spawn(&mut cmd);
+    let port = port_in(&server.wait_for_stderr("serving on ", T));
+
+    let clients: Vec<TcpStream> = (0..40).map(|_| connect(port)).collect();
+    for (i, client) in clients.into_iter().enumerate() {
+        let got = read_to_end(client);
+        assert_eq!(got.lines.len(), 20, "client {i}:\n{}", server.stderr());
+    }
+    assert!(server.is_running(), "the server died:\n{}", server.stderr());
+    assert!(
+        server.stderr().contains("accept failed"),
+        "no accept ever failed: the test proves nothing\n{}",
+        server.stderr()
+    );
+    server.signal("TERM");
+    let done = server.wait(T);
+    assert!(done.status.success(), "{:?}\n{}", done.status, done.stderr);
 }
 
 /// SIGTERM or SIGINT while a client is being served: exit status 0, promptly.

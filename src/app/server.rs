@@ -109,6 +109,9 @@ impl Sent {
 const ECHO_EACH_LINE_ABOVE: Duration = Duration::from_millis(10);
 /// At most this many lines go in one write.
 const CHUNK_LINES: u64 = 4096;
+/// After a failed accept (out of file descriptors, say), the pause before the next: the clients
+/// being served free theirs in time, and the log is not flooded meanwhile.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Echo lines waiting for stdout; beyond this, new ones are dropped rather than make a client wait.
 const ECHO_BACKLOG: usize = 1024;
 
@@ -119,7 +122,7 @@ pub async fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("cannot listen on {host}:{port}"))
 }
 
-/// Accepts clients forever, each served by its own task.
+/// Accepts clients forever, each served by its own task. A failed accept does not end the server.
 pub async fn serve(
     listener: TcpListener,
     program: Program,
@@ -130,7 +133,14 @@ pub async fn serve(
     let program = Arc::new(program);
     let echo = Echoer::new(echo)?;
     loop {
-        let (stream, peer) = listener.accept().await.context("accept failed")?;
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}; retrying in {ACCEPT_BACKOFF:?}");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
         tracing::info!("client {peer} connected");
         let (program, pace, echo, sent) =
             (program.clone(), pace.clone(), echo.clone(), sent.clone());
