@@ -178,7 +178,8 @@ pub async fn run(
     }
 }
 
-/// Reads one connection to its end. Every complete line read is in the inbox when it returns.
+/// Reads one connection to its end. Every line read is in the inbox when it returns, the last one
+/// even without its line break, whether the stream ended or failed.
 async fn read_stream(
     mut stream: TcpStream,
     config: &ReaderConfig,
@@ -196,7 +197,7 @@ async fn read_stream(
             let _ = paused.wait_for(|p| !p).await;
         }
         inbox.wait_for_room().await;
-        let n = stream.read(&mut buf).await?;
+        let read = stream.read(&mut buf).await;
         let arrival = now_micros();
         let mut take = |line: Result<&[u8], Rejection>| match line
             .and_then(|line| decoder.decode(line, arrival))
@@ -204,18 +205,25 @@ async fn read_stream(
             Ok((t, value)) => rows.push(t, value),
             Err(why) => stats.reject(why),
         };
-        if n == 0 {
+        // `Some` once the connection is over: a reset ends it as an EOF does, partial line and all.
+        let end = match read {
+            Ok(0) => Some(Ok(())),
+            Ok(n) => {
+                stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                splitter.feed(&buf[..n], &mut take);
+                None
+            }
+            Err(e) => Some(Err(e)),
+        };
+        if end.is_some() {
             splitter.finish(&mut take);
-        } else {
-            stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
-            splitter.feed(&buf[..n], &mut take);
         }
         stats
             .accepted
             .fetch_add(rows.len() as u64, Ordering::Relaxed);
         inbox.put(&mut rows);
-        if n == 0 {
-            return Ok(());
+        if let Some(end) = end {
+            return end;
         }
     }
 }
@@ -452,6 +460,33 @@ mod tests {
         assert_eq!(values, ["a", "b", "c", "d"]);
         assert_eq!(stats.accepted(), 4);
         reader.abort();
+    }
+
+    #[tokio::test]
+    async fn a_reset_keeps_the_last_line_read_as_an_eof_does() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let inbox = Arc::new(Inbox::new(1 << 20));
+        let stats = Arc::new(ReaderStats::default());
+        let (_paused, paused_rx) = watch::channel(false);
+        let reader = tokio::spawn(run(
+            config(port, 1 << 20, EventTimeFrom::Arrival, false),
+            inbox.clone(),
+            stats.clone(),
+            paused_rx,
+        ));
+        let (mut stream, _) = listener.accept().await.unwrap();
+        stream.write_all(b"a\nb").await.unwrap();
+        until("a\\nb read", || stats.bytes() == 3).await;
+        stream.set_zero_linger().unwrap();
+        drop(stream);
+        tokio::time::timeout(T, reader)
+            .await
+            .expect("without reconnect a reset ends the reader")
+            .unwrap();
+        let values: Vec<String> = taken(&inbox).into_iter().map(|(_, v)| v).collect();
+        assert_eq!(values, ["a", "b"]);
+        assert_eq!(stats.accepted(), 2);
     }
 
     #[tokio::test]
