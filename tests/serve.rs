@@ -1,15 +1,16 @@
 //! `window-tui serve` from the outside, over loopback TCP: several clients at once, each with its
 //! own rounds, random values 0..=10, the file generator, an early disconnect, the `Sent value`
-//! echo, and SIGTERM / SIGINT.
+//! echo (and a closed stdout), running out of file descriptors, and SIGTERM / SIGINT.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Running, bag, window_tui_in};
+use common::{BIN, Running, bag, hermetic, window_tui_in};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -17,6 +18,11 @@ const T: Duration = Duration::from_secs(20);
 fn serve(dir: &Path, args: &[&str]) -> (Running, u16) {
     let mut server = Running::spawn(window_tui_in(dir).args(["serve", "--port", "0"]).args(args));
     let stderr = server.wait_for_stderr("serving on ", T);
+    (server, port_in(&stderr))
+}
+
+/// The port in `serving on 127.0.0.1:PORT`.
+fn port_in(stderr: &str) -> u16 {
     let port = stderr
         .split("serving on 127.0.0.1:")
         .nth(1)
@@ -26,7 +32,7 @@ fn serve(dir: &Path, args: &[&str]) -> (Running, u16) {
         })
         .unwrap_or_else(|| panic!("no `serving on 127.0.0.1:PORT` on stderr:\n{stderr}"));
     assert_ne!(port, 0);
-    (server, port)
+    port
 }
 
 fn connect(port: u16) -> TcpStream {
@@ -212,6 +218,86 @@ fn a_client_that_leaves_early_does_not_disturb_the_others() {
     assert!(server.is_running(), "the server died:\n{}", server.stderr());
     // And the server still takes new clients.
     assert_eq!(read_to_end(connect(port)).lines.len(), 25);
+    server.signal("TERM");
+    let done = server.wait(T);
+    assert!(done.status.success(), "{:?}\n{}", done.status, done.stderr);
+}
+
+/// A child killed when dropped, so a failing test leaves no server behind.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `window-tui serve | head -0`: stdout is closed before the first echo. The clients are served
+/// in full all the same, and nothing panics.
+#[test]
+fn a_closed_stdout_disturbs_no_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = KillOnDrop(
+        window_tui_in(dir.path())
+            .args(["serve", "--port", "0", "--delay", "10ms", "--count", "10"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start window-tui"),
+    );
+    drop(server.0.stdout.take());
+    let mut stderr = BufReader::new(server.0.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("serving on ") {
+        let n = stderr.read_line(&mut said).unwrap();
+        assert_ne!(n, 0, "exited before serving:\n{said}");
+    }
+    let port = port_in(&said);
+
+    for client in 0..3 {
+        let got = read_to_end(connect(port));
+        assert_eq!(got.lines.len(), 10, "client {client}: {:?}", got.lines);
+    }
+    assert!(
+        server.0.try_wait().unwrap().is_none(),
+        "the server died:\n{said}"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    stderr.read_to_string(&mut said).unwrap();
+    assert!(server.0.wait().unwrap().success(), "{said}");
+    assert!(!said.contains("panicked"), "{said}");
+}
+
+/// With 32 file descriptors, 40 clients at once: accepting fails for want of descriptors until
+/// the first clients are done, and the server waits and goes on accepting; every client is served.
+#[test]
+fn running_out_of_file_descriptors_only_delays_accepting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("sh");
+    hermetic(&mut cmd)
+        .current_dir(dir.path())
+        .args(["-c", r#"ulimit -n 32 && exec "$0" "$@""#, BIN])
+        .args(["serve", "--port", "0", "--delay", "10ms", "--count", "20"]);
+    let mut server = Running::spawn(&mut cmd);
+    let port = port_in(&server.wait_for_stderr("serving on ", T));
+
+    let clients: Vec<TcpStream> = (0..40).map(|_| connect(port)).collect();
+    for (i, client) in clients.into_iter().enumerate() {
+        let got = read_to_end(client);
+        assert_eq!(got.lines.len(), 20, "client {i}:\n{}", server.stderr());
+    }
+    assert!(server.is_running(), "the server died:\n{}", server.stderr());
+    assert!(
+        server.stderr().contains("accept failed"),
+        "no accept ever failed: the test proves nothing\n{}",
+        server.stderr()
+    );
     server.signal("TERM");
     let done = server.wait(T);
     assert!(done.status.success(), "{:?}\n{}", done.status, done.stderr);

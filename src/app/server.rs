@@ -3,12 +3,16 @@
 //! closes. `window-tui serve` runs it alone; the main command embeds it on a loopback port.
 //!
 //! Each client has its own sequence and task, so a client that goes away disturbs no other. The
-//! pace and a pause switch are live (the dashboard's `+`, `-` and `space`).
+//! pace and a pause switch are live (the dashboard's `+`, `-` and `space`). The `Sent value` echo
+//! on stdout goes through one thread of its own, so a slow or closed stdout never stalls or ends a
+//! client.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{SyncSender, sync_channel};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -105,6 +109,11 @@ impl Sent {
 const ECHO_EACH_LINE_ABOVE: Duration = Duration::from_millis(10);
 /// At most this many lines go in one write.
 const CHUNK_LINES: u64 = 4096;
+/// After a failed accept (out of file descriptors, say), the pause before the next: the clients
+/// being served free theirs in time, and the log is not flooded meanwhile.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// Echo lines waiting for stdout; beyond this, new ones are dropped rather than make a client wait.
+const ECHO_BACKLOG: usize = 1024;
 
 /// Binds `host:port` (port 0 picks a free one).
 pub async fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
@@ -113,7 +122,7 @@ pub async fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("cannot listen on {host}:{port}"))
 }
 
-/// Accepts clients forever, each served by its own task.
+/// Accepts clients forever, each served by its own task. A failed accept does not end the server.
 pub async fn serve(
     listener: TcpListener,
     program: Program,
@@ -122,12 +131,21 @@ pub async fn serve(
     sent: Arc<Sent>,
 ) -> anyhow::Result<()> {
     let program = Arc::new(program);
+    let echo = Echoer::new(echo)?;
     loop {
-        let (stream, peer) = listener.accept().await.context("accept failed")?;
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}; retrying in {ACCEPT_BACKOFF:?}");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
         tracing::info!("client {peer} connected");
-        let (program, pace, sent) = (program.clone(), pace.clone(), sent.clone());
+        let (program, pace, echo, sent) =
+            (program.clone(), pace.clone(), echo.clone(), sent.clone());
         tokio::spawn(async move {
-            match send_program(stream, &program, pace, echo, &sent).await {
+            match send_program(stream, &program, pace, &echo, &sent).await {
                 Ok(()) => tracing::info!("client {peer}: every round sent, closing"),
                 Err(e) => tracing::info!("client {peer} went away: {e}"),
             }
@@ -140,7 +158,7 @@ async fn send_program(
     mut stream: TcpStream,
     program: &Program,
     mut pace: watch::Receiver<Pace>,
-    echo: Echo,
+    echo: &Echoer,
     sent: &Sent,
 ) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
@@ -185,7 +203,6 @@ async fn send_program(
             }
             chunk.clear();
             for i in 0..batch {
-                let line_start = chunk.len();
                 match &program.content {
                     Content::Random => {
                         let _ = writeln!(chunk, "{}", rng.random_range(0..=10u32));
@@ -195,16 +212,62 @@ async fn send_program(
                         chunk.push('\n');
                     }
                 }
-                let value = &chunk[line_start..chunk.len() - 1];
-                summary.sent(value, echo, current.delay);
             }
             stream.write_all(chunk.as_bytes()).await?;
+            // Echoed only once written: the echo never shows a line the client did not get.
+            for value in chunk.split_terminator('\n') {
+                summary.sent(value, echo, current.delay);
+            }
             done += batch;
             sent.0.fetch_add(batch, Ordering::Relaxed);
         }
     }
     summary.flush(echo);
     stream.shutdown().await
+}
+
+/// Where the echo goes. Stdout is written by a thread of its own, fed through a bounded queue: a
+/// client task never blocks on a stdout nobody reads (a full queue drops the line) nor fails on a
+/// closed one (`window-tui serve | head -1`: the thread stops and the echo with it, silently).
+#[derive(Debug, Clone)]
+enum Echoer {
+    Stdout(SyncSender<String>),
+    Log,
+}
+
+impl Echoer {
+    fn new(echo: Echo) -> anyhow::Result<Self> {
+        Ok(match echo {
+            Echo::Stdout => Echoer::Stdout(spawn_stdout_writer()?),
+            Echo::Log => Echoer::Log,
+        })
+    }
+
+    fn say(&self, line: std::fmt::Arguments<'_>) {
+        match self {
+            // Full or closed: the line is dropped; the client is served all the same.
+            Echoer::Stdout(queue) => drop(queue.try_send(line.to_string())),
+            Echoer::Log => tracing::debug!("{line}"),
+        }
+    }
+}
+
+/// Starts the thread that writes echo lines to stdout until stdout fails or every sender is gone.
+/// It is not joined: lines still queued when the process stops are not worth waiting for.
+fn spawn_stdout_writer() -> anyhow::Result<SyncSender<String>> {
+    let (queue, lines) = sync_channel::<String>(ECHO_BACKLOG);
+    std::thread::Builder::new()
+        .name("echo".into())
+        .spawn(move || {
+            let mut stdout = std::io::stdout();
+            for line in lines {
+                if writeln!(stdout, "{line}").is_err() {
+                    return;
+                }
+            }
+        })
+        .context("cannot start the echo thread")?;
+    Ok(queue)
 }
 
 /// Echoes `Sent value: N` per line at a human pace, or a count once a second at machine pace.
@@ -221,12 +284,9 @@ impl Summary {
         }
     }
 
-    fn sent(&mut self, value: &str, echo: Echo, delay: Duration) {
+    fn sent(&mut self, value: &str, echo: &Echoer, delay: Duration) {
         if delay >= ECHO_EACH_LINE_ABOVE {
-            match echo {
-                Echo::Stdout => println!("Sent value: {value}"),
-                Echo::Log => tracing::debug!("Sent value: {value}"),
-            }
+            echo.say(format_args!("Sent value: {value}"));
             return;
         }
         self.count += 1;
@@ -235,12 +295,9 @@ impl Summary {
         }
     }
 
-    fn flush(&mut self, echo: Echo) {
+    fn flush(&mut self, echo: &Echoer) {
         if self.count > 0 {
-            match echo {
-                Echo::Stdout => println!("Sent {} values", self.count),
-                Echo::Log => tracing::debug!("Sent {} values", self.count),
-            }
+            echo.say(format_args!("Sent {} values", self.count));
         }
         self.count = 0;
         self.since = Instant::now();

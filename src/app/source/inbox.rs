@@ -2,8 +2,9 @@
 //!
 //! Values are stored back to back in one string with their event times, so a million lines cost
 //! two growing buffers, not a million allocations; the trigger swaps the whole buffer out at each
-//! tick. When the buffer holds more than its limit, the reader waits (and TCP pushes back on the
-//! sender) instead of buffering without bound.
+//! tick. When the buffer holds more than its limit (value text plus each row's bookkeeping, so a
+//! flood of empty lines counts too), the reader waits (and TCP pushes back on the sender) instead
+//! of buffering without bound.
 
 use std::sync::Mutex;
 
@@ -36,6 +37,11 @@ impl Rows {
     /// Bytes of value text held.
     pub fn bytes(&self) -> usize {
         self.text.len()
+    }
+
+    /// Bytes held: the value text plus each row's time and end, which an empty value costs too.
+    pub fn footprint(&self) -> usize {
+        self.text.len() + self.rows.len() * std::mem::size_of::<(Micros, usize)>()
     }
 
     pub fn clear(&mut self) {
@@ -72,7 +78,7 @@ pub struct Inbox {
 }
 
 impl Inbox {
-    /// An inbox that makes writers wait once it holds `limit_bytes` of values.
+    /// An inbox that makes writers wait once its rows' [`Rows::footprint`] reaches `limit_bytes`.
     pub fn new(limit_bytes: usize) -> Self {
         Inbox {
             rows: Mutex::new(Rows::default()),
@@ -91,7 +97,7 @@ impl Inbox {
     pub async fn wait_for_room(&self) {
         loop {
             let drained = self.drained.notified();
-            if self.lock().bytes() < self.limit_bytes {
+            if self.lock().footprint() < self.limit_bytes {
                 return;
             }
             drained.await;
@@ -139,6 +145,7 @@ mod tests {
             vec![(1, "x"), (2, ""), (3, "yz")]
         );
         assert_eq!(a.bytes(), 3);
+        assert_eq!(a.footprint(), 3 + 3 * 16);
     }
 
     #[tokio::test]
@@ -160,5 +167,21 @@ mod tests {
             .await
             .expect("woken by take")
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn empty_lines_fill_the_inbox_too() {
+        let inbox = Inbox::new(1024);
+        let mut rows = Rows::default();
+        for _ in 0..64 {
+            rows.push(0, "");
+        }
+        inbox.put(&mut rows);
+        let waited =
+            tokio::time::timeout(std::time::Duration::from_millis(50), inbox.wait_for_room()).await;
+        assert!(
+            waited.is_err(),
+            "64 empty rows cost 1 KiB: the writer waits"
+        );
     }
 }

@@ -4,11 +4,12 @@
 //!
 //! It never buffers without bound: a line over the limit and invalid UTF-8 are counted as rejected;
 //! a full inbox stops reading (TCP pushes back on the sender). When the server is not up or
-//! closes, it says so and reconnects with backoff; no line it read is lost.
+//! closes, it says so and reconnects with backoff; no line it read is lost. The backoff starts over
+//! only after a connection that worked, so a server that accepts and closes at once is not hammered.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
@@ -151,8 +152,14 @@ pub async fn run(
             Ok(stream) => {
                 tracing::info!("connected to {address}");
                 stats.set_connection(Connection::Connected);
-                backoff = FIRST_BACKOFF;
-                match read_stream(stream, &config, &inbox, &stats, &mut paused).await {
+                let (since, bytes_before) = (Instant::now(), stats.bytes());
+                let result = read_stream(stream, &config, &inbox, &stats, &mut paused).await;
+                // Only a connection that worked starts the backoff over: one that brought no data
+                // and ended at once is a failure like a refusal, and is retried ever more slowly.
+                if stats.bytes() > bytes_before || since.elapsed() >= backoff {
+                    backoff = FIRST_BACKOFF;
+                }
+                match result {
                     Ok(()) => "the server closed the connection".to_string(),
                     Err(e) => format!("the connection failed: {e}"),
                 }
@@ -171,7 +178,8 @@ pub async fn run(
     }
 }
 
-/// Reads one connection to its end. Every complete line read is in the inbox when it returns.
+/// Reads one connection to its end. Every line read is in the inbox when it returns, the last one
+/// even without its line break, whether the stream ended or failed.
 async fn read_stream(
     mut stream: TcpStream,
     config: &ReaderConfig,
@@ -189,7 +197,7 @@ async fn read_stream(
             let _ = paused.wait_for(|p| !p).await;
         }
         inbox.wait_for_room().await;
-        let n = stream.read(&mut buf).await?;
+        let read = stream.read(&mut buf).await;
         let arrival = now_micros();
         let mut take = |line: Result<&[u8], Rejection>| match line
             .and_then(|line| decoder.decode(line, arrival))
@@ -197,18 +205,25 @@ async fn read_stream(
             Ok((t, value)) => rows.push(t, value),
             Err(why) => stats.reject(why),
         };
-        if n == 0 {
+        // `Some` once the connection is over: a reset ends it as an EOF does, partial line and all.
+        let end = match read {
+            Ok(0) => Some(Ok(())),
+            Ok(n) => {
+                stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                splitter.feed(&buf[..n], &mut take);
+                None
+            }
+            Err(e) => Some(Err(e)),
+        };
+        if end.is_some() {
             splitter.finish(&mut take);
-        } else {
-            stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
-            splitter.feed(&buf[..n], &mut take);
         }
         stats
             .accepted
             .fetch_add(rows.len() as u64, Ordering::Relaxed);
         inbox.put(&mut rows);
-        if n == 0 {
-            return Ok(());
+        if let Some(end) = end {
+            return end;
         }
     }
 }
@@ -444,6 +459,60 @@ mod tests {
         let values: Vec<String> = taken(&inbox).into_iter().map(|(_, v)| v).collect();
         assert_eq!(values, ["a", "b", "c", "d"]);
         assert_eq!(stats.accepted(), 4);
+        reader.abort();
+    }
+
+    #[tokio::test]
+    async fn a_reset_keeps_the_last_line_read_as_an_eof_does() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let inbox = Arc::new(Inbox::new(1 << 20));
+        let stats = Arc::new(ReaderStats::default());
+        let (_paused, paused_rx) = watch::channel(false);
+        let reader = tokio::spawn(run(
+            config(port, 1 << 20, EventTimeFrom::Arrival, false),
+            inbox.clone(),
+            stats.clone(),
+            paused_rx,
+        ));
+        let (mut stream, _) = listener.accept().await.unwrap();
+        stream.write_all(b"a\nb").await.unwrap();
+        until("a\\nb read", || stats.bytes() == 3).await;
+        stream.set_zero_linger().unwrap();
+        drop(stream);
+        tokio::time::timeout(T, reader)
+            .await
+            .expect("without reconnect a reset ends the reader")
+            .unwrap();
+        let values: Vec<String> = taken(&inbox).into_iter().map(|(_, v)| v).collect();
+        assert_eq!(values, ["a", "b"]);
+        assert_eq!(stats.accepted(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_closes_at_once_is_retried_ever_more_slowly() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (_paused, paused_rx) = watch::channel(false);
+        let reader = tokio::spawn(run(
+            config(port, 1 << 20, EventTimeFrom::Arrival, true),
+            Arc::new(Inbox::new(1 << 20)),
+            Arc::new(ReaderStats::default()),
+            paused_rx,
+        ));
+        // Accepts and closes for 1.6 s: with the backoff doubling from 100 ms, the attempts come
+        // at about 0, 0.1, 0.3, 0.7 and 1.5 s; a backoff that starts over would make 16.
+        let mut connections = 0;
+        let window = tokio::time::sleep(Duration::from_millis(1600));
+        tokio::pin!(window);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => drop(accepted.unwrap()),
+                () = &mut window => break,
+            }
+            connections += 1;
+        }
+        assert!((3..=6).contains(&connections), "{connections} connections");
         reader.abort();
     }
 
