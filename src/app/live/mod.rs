@@ -120,7 +120,7 @@ pub fn prepare(query: Query, args: &LiveArgs) -> anyhow::Result<Prepared> {
     })
 }
 
-/// The inbox holds at most this much value text before the reader waits for a tick.
+/// The inbox holds at most this much (value text plus each row's index) before the reader waits for a tick.
 const INBOX_LIMIT: usize = 256 << 20;
 
 /// The pipeline of a live run reading `source`, with its checkpoint (if any).

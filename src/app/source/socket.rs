@@ -218,6 +218,8 @@ async fn read_stream(
         if end.is_some() {
             splitter.finish(&mut take);
         }
+        // No await from the read to here: a reader aborted at an await (`Live::stop`) has put
+        // everything it read.
         stats
             .accepted
             .fetch_add(rows.len() as u64, Ordering::Relaxed);
