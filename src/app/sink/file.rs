@@ -22,8 +22,6 @@ pub struct FileSink {
     log: SinkLog,
     windows: WindowText,
     files_written: u64,
-    /// Batches up to this id are in the log already: a re-run after a restart skips them.
-    logged_through: Option<u64>,
 }
 
 impl FileSink {
@@ -36,8 +34,7 @@ impl FileSink {
         let root = fs::canonicalize(output)
             .with_context(|| format!("cannot resolve {}", output.display()))?;
         let log = SinkLog::open(&root)?;
-        let logged_through = log.latest_batch_id()?;
-        match (logged_through, resume) {
+        match (log.latest_batch_id(), resume) {
             (Some(latest), None) => {
                 return Err(BadInput(format!(
                     "{} already holds batches up to {latest} of an earlier run (its _spark_metadata); \
@@ -61,7 +58,6 @@ impl FileSink {
             root,
             windows,
             files_written: 0,
-            logged_through,
         };
         sink.remove_unlisted()?;
         Ok(sink)
@@ -146,7 +142,8 @@ impl FileSink {
 
 impl Sink for FileSink {
     fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
-        if self.logged_through.is_some_and(|id| batch.id <= id) {
+        // Batches up to the log's newest are written already: a re-run after a restart skips them.
+        if self.log.latest_batch_id().is_some_and(|id| batch.id <= id) {
             tracing::info!(
                 "file sink: batch {} is in the log already; skipped",
                 batch.id
@@ -302,6 +299,40 @@ mod tests {
         assert_eq!(sink.files_written(), 2);
     }
 
+    fn part_files(out: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        for dir in fs::read_dir(out).unwrap() {
+            let dir = dir.unwrap().path();
+            if dir
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("window=")
+            {
+                files.extend(fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()));
+            }
+        }
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn a_restart_after_batches_the_sink_was_off_for_keeps_earlier_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let mut sink = sink(&out);
+        sink.write_batch(&batch(0, &[(0, "a", 1)])).unwrap();
+        // Switched off for batches 1 to 11, on again for 12.
+        sink.write_batch(&batch(12, &[(15, "b", 1)])).unwrap();
+        let written = part_files(&out);
+        assert_eq!(written.len(), 2);
+        drop(sink);
+        let utc = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
+        let windows = WindowText::new(DEFAULT_PATTERN, utc).unwrap();
+        FileSink::open(&out, windows, Some(13)).unwrap();
+        assert_eq!(part_files(&out), written, "no listed file is removed");
+    }
+
     #[test]
     fn partition_values_are_escaped_like_spark() {
         assert_eq!(escape_path_name("173300-173330"), "173300-173330");
@@ -321,9 +352,6 @@ mod tests {
             sink.write_batch(&batch(0, &[(0, "a", 1)])).unwrap_err()
         );
         assert!(err.contains("window=173300-173330"), "{err}");
-        assert_eq!(
-            SinkLog::open(&out).unwrap().latest_batch_id().unwrap(),
-            None
-        );
+        assert_eq!(SinkLog::open(&out).unwrap().latest_batch_id(), None);
     }
 }
