@@ -69,7 +69,7 @@ impl FileSink {
             .log
             .all_entries()?
             .into_iter()
-            .map(|e| e.path)
+            .map(|e| in_output(&e.path).to_string())
             .collect();
         for entry in fs::read_dir(&self.root)? {
             let dir = entry?.path();
@@ -87,7 +87,8 @@ impl FileSink {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let aside = name.starts_with('.') && name.ends_with(".tmp");
-                let orphan = name.starts_with("part-") && !listed.contains(&file_uri(&path));
+                let orphan =
+                    name.starts_with("part-") && !listed.contains(in_output(&file_uri(&path)));
                 if aside || orphan {
                     tracing::info!("removing {} (a batch cut short left it)", path.display());
                     fs::remove_file(&path)
@@ -211,6 +212,15 @@ pub fn escape_path_name(value: &str) -> String {
     out
 }
 
+/// A part file's place in the output folder, `window=…/part-…`, from its URI: the folder may
+/// have been moved, or reached by another path, since the log listed the file, so the rest of
+/// the URI does not tell whether a file is listed.
+fn in_output(uri: &str) -> &str {
+    uri.rmatch_indices('/')
+        .nth(1)
+        .map_or(uri, |(at, _)| &uri[at + 1..])
+}
+
 /// `file://` URI of an absolute path, as Hadoop's `Path.toUri` writes it.
 fn file_uri(path: &Path) -> String {
     let mut uri = String::from("file://");
@@ -257,8 +267,12 @@ mod tests {
     }
 
     fn sink(dir: &Path) -> FileSink {
+        reopen(dir, None)
+    }
+
+    fn reopen(dir: &Path, resume: Option<u64>) -> FileSink {
         let utc = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
-        FileSink::open(dir, WindowText::new(DEFAULT_PATTERN, utc).unwrap(), None).unwrap()
+        FileSink::open(dir, WindowText::new(DEFAULT_PATTERN, utc).unwrap(), resume).unwrap()
     }
 
     #[test]
@@ -327,10 +341,19 @@ mod tests {
         let written = part_files(&out);
         assert_eq!(written.len(), 2);
         drop(sink);
-        let utc = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
-        let windows = WindowText::new(DEFAULT_PATTERN, utc).unwrap();
-        FileSink::open(&out, windows, Some(13)).unwrap();
+        reopen(&out, Some(13));
         assert_eq!(part_files(&out), written, "no listed file is removed");
+    }
+
+    #[test]
+    fn a_moved_output_folder_keeps_its_listed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        sink(&out).write_batch(&batch(0, &[(0, "a", 1)])).unwrap();
+        let moved = dir.path().join("moved");
+        fs::rename(&out, &moved).unwrap();
+        reopen(&moved, Some(1));
+        assert_eq!(part_files(&moved).len(), 1, "the listed part file stays");
     }
 
     #[test]
@@ -338,6 +361,10 @@ mod tests {
         assert_eq!(escape_path_name("173300-173330"), "173300-173330");
         assert_eq!(escape_path_name("17:33=x/y%"), "17%3A33%3Dx%2Fy%25");
         assert_eq!(file_uri(Path::new("/a b/w=1%2F")), "file:///a%20b/w=1%252F");
+        assert_eq!(
+            in_output("file:///o/w=1%252F/part-0.csv"),
+            "w=1%252F/part-0.csv"
+        );
     }
 
     #[test]
