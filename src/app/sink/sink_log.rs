@@ -56,14 +56,7 @@ impl SinkLog {
             .with_context(|| format!("cannot list {}", self.dir.display()))?
         {
             let name = entry?.file_name();
-            let name = name.to_string_lossy();
-            if let Ok(id) = name
-                .strip_suffix(".compact")
-                .unwrap_or(&name)
-                .parse::<u64>()
-            {
-                ids.push(id);
-            }
+            ids.extend(Self::id_of(&name.to_string_lossy()));
         }
         ids.sort_unstable();
         Ok(ids)
@@ -86,6 +79,14 @@ impl SinkLog {
             fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
         }
         durable::sync_dir(&self.dir)
+    }
+
+    /// The batch a log file's name stands for, if it is the name [`Self::path_of`] gives it
+    /// (not `07`, nor `5.compact` for a batch that is no compaction).
+    fn id_of(name: &str) -> Option<u64> {
+        let stem = name.strip_suffix(".compact");
+        let id = durable::batch_id(stem.unwrap_or(name))?;
+        (Self::is_compaction(id) == stem.is_some()).then_some(id)
     }
 
     fn is_compaction(batch_id: u64) -> bool {
@@ -302,6 +303,20 @@ mod tests {
         assert_eq!(log.all_entries().unwrap(), [entry(0)]);
         log.add(19, &[entry(19)]).unwrap();
         assert_eq!(log.read(19).unwrap(), [entry(0), entry(19)]);
+    }
+
+    #[test]
+    fn files_not_named_as_a_batch_are_no_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = SinkLog::open(dir.path()).unwrap();
+        log.add(0, &[entry(0)]).unwrap();
+        for stray in ["07", "+3", "5.compact", "19", "notes"] {
+            fs::write(dir.path().join("_spark_metadata").join(stray), "v1").unwrap();
+        }
+        let mut log = SinkLog::open(dir.path()).unwrap();
+        assert_eq!(log.latest_batch_id(), Some(0));
+        log.add(1, &[entry(1)]).unwrap();
+        assert_eq!(log.all_entries().unwrap(), [entry(0), entry(1)]);
     }
 
     #[test]
