@@ -50,6 +50,12 @@ pub fn create_dir(dir: &Path) -> anyhow::Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))
 }
 
+/// The batch id a file name (its suffix removed) stands for. Only the id's own text counts:
+/// paths are rebuilt from the id, so a stray `07` or `+7` would lead to a file that is not there.
+pub fn batch_id(name: &str) -> Option<u64> {
+    name.parse::<u64>().ok().filter(|id| id.to_string() == name)
+}
+
 /// Removes a folder and everything in it; a folder that is not there is fine (`--clean`).
 pub fn remove_dir(dir: &Path) -> anyhow::Result<()> {
     match fs::remove_dir_all(dir) {
@@ -63,6 +69,15 @@ pub fn remove_dir(dir: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_id_is_only_its_own_text() {
+        assert_eq!(batch_id("7"), Some(7));
+        assert_eq!(batch_id("0"), Some(0));
+        for name in ["07", "+7", "00", " 7", "7x", ""] {
+            assert_eq!(batch_id(name), None, "{name:?}");
+        }
+    }
 
     #[test]
     fn writes_whole_files_and_leaves_nothing_aside_on_failure() {

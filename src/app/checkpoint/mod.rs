@@ -230,7 +230,7 @@ impl Checkpoint {
         {
             let name = entry?.file_name();
             let name = name.to_string_lossy();
-            if let Some(id) = name.strip_suffix(suffix).and_then(|n| n.parse().ok()) {
+            if let Some(id) = name.strip_suffix(suffix).and_then(durable::batch_id) {
                 ids.insert(id);
             }
         }

@@ -64,6 +64,19 @@ fn a_restart_restores_the_state_after_the_last_commit() {
 }
 
 #[test]
+fn a_file_not_named_as_a_batch_is_no_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let mut engine = restored.engine;
+    run(&checkpoint, &mut engine, 3);
+    let commits = dir.path().join("commits");
+    std::fs::copy(commits.join("2"), commits.join("07")).unwrap();
+    std::fs::copy(commits.join("2"), commits.join("+5")).unwrap();
+    let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    assert_eq!(restored.last.unwrap().batch_id, 2);
+}
+
+#[test]
 fn a_batch_logged_but_not_committed_is_pending_with_its_rows() {
     let dir = tempfile::tempdir().unwrap();
     let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();

@@ -22,8 +22,6 @@ pub struct FileSink {
     log: SinkLog,
     windows: WindowText,
     files_written: u64,
-    /// Batches up to this id are in the log already: a re-run after a restart skips them.
-    logged_through: Option<u64>,
 }
 
 impl FileSink {
@@ -36,8 +34,7 @@ impl FileSink {
         let root = fs::canonicalize(output)
             .with_context(|| format!("cannot resolve {}", output.display()))?;
         let log = SinkLog::open(&root)?;
-        let logged_through = log.latest_batch_id()?;
-        match (logged_through, resume) {
+        match (log.latest_batch_id(), resume) {
             (Some(latest), None) => {
                 return Err(BadInput(format!(
                     "{} already holds batches up to {latest} of an earlier run (its _spark_metadata); \
@@ -61,7 +58,6 @@ impl FileSink {
             root,
             windows,
             files_written: 0,
-            logged_through,
         };
         sink.remove_unlisted()?;
         Ok(sink)
@@ -73,7 +69,7 @@ impl FileSink {
             .log
             .all_entries()?
             .into_iter()
-            .map(|e| e.path)
+            .map(|e| in_output(&e.path).to_string())
             .collect();
         for entry in fs::read_dir(&self.root)? {
             let dir = entry?.path();
@@ -91,7 +87,8 @@ impl FileSink {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let aside = name.starts_with('.') && name.ends_with(".tmp");
-                let orphan = name.starts_with("part-") && !listed.contains(&file_uri(&path));
+                let orphan =
+                    name.starts_with("part-") && !listed.contains(in_output(&file_uri(&path)));
                 if aside || orphan {
                     tracing::info!("removing {} (a batch cut short left it)", path.display());
                     fs::remove_file(&path)
@@ -146,7 +143,8 @@ impl FileSink {
 
 impl Sink for FileSink {
     fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
-        if self.logged_through.is_some_and(|id| batch.id <= id) {
+        // Batches up to the log's newest are written already: a re-run after a restart skips them.
+        if self.log.latest_batch_id().is_some_and(|id| batch.id <= id) {
             tracing::info!(
                 "file sink: batch {} is in the log already; skipped",
                 batch.id
@@ -214,6 +212,15 @@ pub fn escape_path_name(value: &str) -> String {
     out
 }
 
+/// A part file's place in the output folder, `window=…/part-…`, from its URI: the folder may
+/// have been moved, or reached by another path, since the log listed the file, so the rest of
+/// the URI does not tell whether a file is listed.
+fn in_output(uri: &str) -> &str {
+    uri.rmatch_indices('/')
+        .nth(1)
+        .map_or(uri, |(at, _)| &uri[at + 1..])
+}
+
 /// `file://` URI of an absolute path, as Hadoop's `Path.toUri` writes it.
 fn file_uri(path: &Path) -> String {
     let mut uri = String::from("file://");
@@ -260,8 +267,12 @@ mod tests {
     }
 
     fn sink(dir: &Path) -> FileSink {
+        reopen(dir, None)
+    }
+
+    fn reopen(dir: &Path, resume: Option<u64>) -> FileSink {
         let utc = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
-        FileSink::open(dir, WindowText::new(DEFAULT_PATTERN, utc).unwrap(), None).unwrap()
+        FileSink::open(dir, WindowText::new(DEFAULT_PATTERN, utc).unwrap(), resume).unwrap()
     }
 
     #[test]
@@ -302,11 +313,58 @@ mod tests {
         assert_eq!(sink.files_written(), 2);
     }
 
+    fn part_files(out: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        for dir in fs::read_dir(out).unwrap() {
+            let dir = dir.unwrap().path();
+            if dir
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("window=")
+            {
+                files.extend(fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()));
+            }
+        }
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn a_restart_after_batches_the_sink_was_off_for_keeps_earlier_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let mut sink = sink(&out);
+        sink.write_batch(&batch(0, &[(0, "a", 1)])).unwrap();
+        // Switched off for batches 1 to 11, on again for 12.
+        sink.write_batch(&batch(12, &[(15, "b", 1)])).unwrap();
+        let written = part_files(&out);
+        assert_eq!(written.len(), 2);
+        drop(sink);
+        reopen(&out, Some(13));
+        assert_eq!(part_files(&out), written, "no listed file is removed");
+    }
+
+    #[test]
+    fn a_moved_output_folder_keeps_its_listed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        sink(&out).write_batch(&batch(0, &[(0, "a", 1)])).unwrap();
+        let moved = dir.path().join("moved");
+        fs::rename(&out, &moved).unwrap();
+        reopen(&moved, Some(1));
+        assert_eq!(part_files(&moved).len(), 1, "the listed part file stays");
+    }
+
     #[test]
     fn partition_values_are_escaped_like_spark() {
         assert_eq!(escape_path_name("173300-173330"), "173300-173330");
         assert_eq!(escape_path_name("17:33=x/y%"), "17%3A33%3Dx%2Fy%25");
         assert_eq!(file_uri(Path::new("/a b/w=1%2F")), "file:///a%20b/w=1%252F");
+        assert_eq!(
+            in_output("file:///o/w=1%252F/part-0.csv"),
+            "w=1%252F/part-0.csv"
+        );
     }
 
     #[test]
@@ -321,9 +379,6 @@ mod tests {
             sink.write_batch(&batch(0, &[(0, "a", 1)])).unwrap_err()
         );
         assert!(err.contains("window=173300-173330"), "{err}");
-        assert_eq!(
-            SinkLog::open(&out).unwrap().latest_batch_id().unwrap(),
-            None
-        );
+        assert_eq!(SinkLog::open(&out).unwrap().latest_batch_id(), None);
     }
 }

@@ -34,43 +34,59 @@ pub struct LogEntry {
 #[derive(Debug)]
 pub struct SinkLog {
     dir: PathBuf,
+    /// The newest batch in the log: read at open, then kept as batches are written, so that a
+    /// batch after a gap knows which ids to fill.
+    latest: Option<u64>,
 }
 
 impl SinkLog {
     pub fn open(output: &Path) -> anyhow::Result<Self> {
         let dir = output.join("_spark_metadata");
         durable::create_dir(&dir)?;
-        let log = SinkLog { dir };
+        let mut log = SinkLog { dir, latest: None };
+        log.latest = log.ids()?.last().copied();
         log.remove_superseded()?;
         Ok(log)
     }
 
-    /// Removes batch files the latest compaction holds (a crash may come between writing the
+    /// The batch ids with a file in the log, ascending.
+    fn ids(&self) -> anyhow::Result<Vec<u64>> {
+        let mut ids = Vec::new();
+        for entry in fs::read_dir(&self.dir)
+            .with_context(|| format!("cannot list {}", self.dir.display()))?
+        {
+            let name = entry?.file_name();
+            ids.extend(Self::id_of(&name.to_string_lossy()));
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    /// Removes batch files the newest compaction holds (a crash may come between writing the
     /// compaction and removing them).
     fn remove_superseded(&self) -> anyhow::Result<()> {
-        let Some(latest) = self.latest_batch_id()? else {
+        let ids = self.ids()?;
+        let Some(compaction) = ids
+            .iter()
+            .rev()
+            .copied()
+            .find(|id| Self::is_compaction(*id))
+        else {
             return Ok(());
         };
-        let Some(compaction) = (0..=latest).rev().find(|id| Self::is_compaction(*id)) else {
-            return Ok(());
-        };
-        if !self.path_of(compaction).exists() {
-            return Ok(());
+        for id in ids.into_iter().take_while(|id| *id < compaction) {
+            let path = self.path_of(id);
+            fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
         }
-        for entry in fs::read_dir(&self.dir)? {
-            let name = entry?.file_name();
-            let name = name.to_string_lossy();
-            let id = name
-                .strip_suffix(".compact")
-                .unwrap_or(&name)
-                .parse::<u64>();
-            if id.is_ok_and(|id| id < compaction) {
-                let path = self.dir.join(&*name);
-                fs::remove_file(&path)
-                    .with_context(|| format!("cannot remove {}", path.display()))?;
-            }
-        }
-        Ok(())
+        durable::sync_dir(&self.dir)
+    }
+
+    /// The batch a log file's name stands for, if it is the name [`Self::path_of`] gives it
+    /// (not `07`, nor `5.compact` for a batch that is no compaction).
+    fn id_of(name: &str) -> Option<u64> {
+        let stem = name.strip_suffix(".compact");
+        let id = durable::batch_id(stem.unwrap_or(name))?;
+        (Self::is_compaction(id) == stem.is_some()).then_some(id)
     }
 
     fn is_compaction(batch_id: u64) -> bool {
@@ -86,47 +102,49 @@ impl SinkLog {
     }
 
     /// The newest batch id in the log, if any.
-    pub fn latest_batch_id(&self) -> anyhow::Result<Option<u64>> {
-        let mut latest = None;
-        for entry in fs::read_dir(&self.dir)
-            .with_context(|| format!("cannot list {}", self.dir.display()))?
-        {
-            let name = entry?.file_name();
-            let name = name.to_string_lossy();
-            if let Ok(id) = name
-                .strip_suffix(".compact")
-                .unwrap_or(&name)
-                .parse::<u64>()
-            {
-                latest = latest.max(Some(id));
-            }
-        }
-        Ok(latest)
+    pub fn latest_batch_id(&self) -> Option<u64> {
+        self.latest
     }
 
-    /// Records batch `batch_id`'s files; compacts on Spark's schedule.
-    pub fn add(&self, batch_id: u64, entries: &[LogEntry]) -> anyhow::Result<()> {
+    /// Records batch `batch_id`'s files; compacts on Spark's schedule. Ids skipped since the
+    /// newest batch in the log are logged first, with no files (see [`Self::fill_gap`]).
+    pub fn add(&mut self, batch_id: u64, entries: &[LogEntry]) -> anyhow::Result<()> {
+        if let Some(latest) = self.latest.filter(|latest| batch_id <= *latest) {
+            anyhow::bail!("batch {batch_id} is not after the log's newest batch {latest}");
+        }
+        self.fill_gap(batch_id)?;
+        self.record(batch_id, entries)
+    }
+
+    /// Logs the ids between the newest batch and `batch_id` as batches with no files: the file
+    /// sink may have been off for them (or first switched on now), and Spark's readers need the
+    /// ids consecutive, from the newest compaction on. An empty log is filled from batch 0, so
+    /// it reads like one the sink wrote from the start. A compaction holds every batch before
+    /// it, so of the skipped ids only the newest compaction and those after it need a file.
+    fn fill_gap(&mut self, batch_id: u64) -> anyhow::Result<()> {
+        let next = self.latest.map_or(0, |id| id + 1);
+        let from = (next..=batch_id)
+            .rev()
+            .find(|id| Self::is_compaction(*id))
+            .unwrap_or(next);
+        for id in from..batch_id {
+            self.record(id, &[])?;
+        }
+        Ok(())
+    }
+
+    /// Writes the log's next batch, as a compaction of everything so far when one is due.
+    fn record(&mut self, batch_id: u64, entries: &[LogEntry]) -> anyhow::Result<()> {
         if !Self::is_compaction(batch_id) {
-            return self.write(batch_id, entries);
+            self.write(batch_id, entries)?;
+            self.latest = Some(batch_id);
+            return Ok(());
         }
-        let first = batch_id + 1 - COMPACT_INTERVAL;
-        let mut all = Vec::new();
-        let superseded: Vec<u64> = (first.checked_sub(1).into_iter())
-            .chain(first..batch_id)
-            .collect();
-        for &id in &superseded {
-            all.extend(self.read(id)?);
-        }
+        let mut all = self.all_entries()?;
         all.extend_from_slice(entries);
         self.write(batch_id, &all)?;
-        for id in superseded {
-            let path = self.path_of(id);
-            if path.exists() {
-                fs::remove_file(&path)
-                    .with_context(|| format!("cannot remove {}", path.display()))?;
-            }
-        }
-        durable::sync_dir(&self.dir)
+        self.latest = Some(batch_id);
+        self.remove_superseded()
     }
 
     fn write(&self, batch_id: u64, entries: &[LogEntry]) -> anyhow::Result<()> {
@@ -140,15 +158,17 @@ impl SinkLog {
         })
     }
 
-    /// Every entry of the log: the latest compaction and the batches after it.
+    /// Every entry of the log: the newest compaction and the batches after it. It goes by the
+    /// files there rather than the ids there should be, so a log with a gap (written before
+    /// gaps were filled) loses no entry.
     pub fn all_entries(&self) -> anyhow::Result<Vec<LogEntry>> {
-        let Some(latest) = self.latest_batch_id()? else {
-            return Ok(Vec::new());
-        };
-        let last_compaction = (0..=latest).rev().find(|id| Self::is_compaction(*id));
-        let first = last_compaction.unwrap_or(0);
+        let ids = self.ids()?;
+        let from = ids
+            .iter()
+            .rposition(|id| Self::is_compaction(*id))
+            .unwrap_or(0);
         let mut entries = Vec::new();
-        for id in first..=latest {
+        for &id in &ids[from..] {
             entries.extend(self.read(id)?);
         }
         Ok(entries)
@@ -199,8 +219,8 @@ mod tests {
     #[test]
     fn spark_layout_and_compaction() {
         let dir = tempfile::tempdir().unwrap();
-        let log = SinkLog::open(dir.path()).unwrap();
-        assert_eq!(log.latest_batch_id().unwrap(), None);
+        let mut log = SinkLog::open(dir.path()).unwrap();
+        assert_eq!(log.latest_batch_id(), None);
         log.add(0, &[]).unwrap();
         assert_eq!(
             fs::read_to_string(dir.path().join("_spark_metadata/0")).unwrap(),
@@ -220,12 +240,83 @@ mod tests {
             log.add(id, &[entry(id)]).unwrap();
         }
         assert_eq!(log.read(19).unwrap().len(), 19);
-        assert_eq!(log.latest_batch_id().unwrap(), Some(19));
+        assert_eq!(log.latest_batch_id(), Some(19));
         let names: Vec<_> = fs::read_dir(dir.path().join("_spark_metadata"))
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names, vec!["19.compact"]);
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = fs::read_dir(dir.join("_spark_metadata"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort_by_key(|n| n.trim_end_matches(".compact").parse::<u64>().unwrap());
+        names
+    }
+
+    #[test]
+    fn skipped_batches_are_logged_empty_so_compaction_keeps_every_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = SinkLog::open(dir.path()).unwrap();
+        for id in 0..3 {
+            log.add(id, &[entry(id)]).unwrap();
+        }
+        // Batches 3 to 11 were not written (the sink was off), 9 being a compaction.
+        log.add(12, &[entry(12)]).unwrap();
+        assert_eq!(names(dir.path()), ["9.compact", "10", "11", "12"]);
+        assert_eq!(
+            fs::read_to_string(dir.path().join("_spark_metadata/11")).unwrap(),
+            "v1"
+        );
+        let all = SinkLog::open(dir.path()).unwrap().all_entries().unwrap();
+        assert_eq!(all, [0, 1, 2, 12].map(entry));
+        assert!(log.add(12, &[]).is_err(), "a batch is logged once");
+    }
+
+    #[test]
+    fn a_log_first_written_mid_run_reads_as_if_written_from_batch_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = SinkLog::open(dir.path()).unwrap();
+        log.add(4, &[entry(4)]).unwrap();
+        assert_eq!(names(dir.path()), ["0", "1", "2", "3", "4"]);
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = SinkLog::open(dir.path()).unwrap();
+        log.add(25, &[entry(25)]).unwrap();
+        assert_eq!(
+            names(dir.path()),
+            ["19.compact", "20", "21", "22", "23", "24", "25"]
+        );
+        assert_eq!(log.all_entries().unwrap(), [entry(25)]);
+    }
+
+    #[test]
+    fn a_log_with_a_gap_from_an_older_version_loses_no_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = SinkLog::open(dir.path()).unwrap();
+        log.add(0, &[entry(0)]).unwrap();
+        // An older version wrote batch 12 right after 0, with no 9.compact.
+        fs::write(dir.path().join("_spark_metadata/12"), "v1").unwrap();
+        let mut log = SinkLog::open(dir.path()).unwrap();
+        assert_eq!(log.all_entries().unwrap(), [entry(0)]);
+        log.add(19, &[entry(19)]).unwrap();
+        assert_eq!(log.read(19).unwrap(), [entry(0), entry(19)]);
+    }
+
+    #[test]
+    fn files_not_named_as_a_batch_are_no_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = SinkLog::open(dir.path()).unwrap();
+        log.add(0, &[entry(0)]).unwrap();
+        for stray in ["07", "+3", "5.compact", "19", "notes"] {
+            fs::write(dir.path().join("_spark_metadata").join(stray), "v1").unwrap();
+        }
+        let mut log = SinkLog::open(dir.path()).unwrap();
+        assert_eq!(log.latest_batch_id(), Some(0));
+        log.add(1, &[entry(1)]).unwrap();
+        assert_eq!(log.all_entries().unwrap(), [entry(0), entry(1)]);
     }
 
     #[test]
