@@ -47,7 +47,18 @@ pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
 
 /// Creates a folder and its parents, naming it in the error.
 pub fn create_dir(dir: &Path) -> anyhow::Result<()> {
-    fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))
+    if dir.is_dir() {
+        return Ok(());
+    }
+    // The folders about to be made, innermost first: each one's entry lives in its parent,
+    // which is synced once it holds it, so that a power cut cannot undo the folder.
+    let missing: Vec<&Path> = dir.ancestors().take_while(|a| !a.exists()).collect();
+    fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+    for created in missing.iter().rev() {
+        let parent = created.parent().filter(|p| !p.as_os_str().is_empty());
+        sync_dir(parent.unwrap_or(Path::new(".")))?;
+    }
+    Ok(())
 }
 
 /// The batch id a file name (its suffix removed) stands for. Only the id's own text counts:

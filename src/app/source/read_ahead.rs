@@ -87,11 +87,16 @@ pub struct ReadAhead {
     /// (rather than with `rows_of_tick`) is its tick's next line.
     head: (u64, u64, u64),
     thread: Option<JoinHandle<()>>,
+    /// The file's name, for the error should the reading thread die.
+    file: String,
+    /// The reading thread died, and that was said.
+    died: bool,
 }
 
 impl ReadAhead {
     /// Starts reading `reader` (already positioned) on a thread.
     pub fn start<R: std::io::Read + Send + 'static>(mut reader: ReplayReader<R>) -> Self {
+        let file = reader.file().to_string();
         let (send, chunks) = sync_channel::<Chunk>(AHEAD);
         let (recycle, spare) = sync_channel::<Chunk>(AHEAD + 2);
         let thread = std::thread::Builder::new()
@@ -117,6 +122,8 @@ impl ReadAhead {
             end: None,
             head: (0, 0, 0),
             thread: Some(thread),
+            file,
+            died: false,
         }
     }
 
@@ -180,8 +187,17 @@ fn fill<R: std::io::Read>(reader: &mut ReplayReader<R>, chunk: &mut Chunk) -> bo
 
 impl RowSource for ReadAhead {
     fn next_row(&mut self) -> Result<Option<Row<'_>>, ReadError> {
-        if self.end.is_some() || !self.advance() {
+        if self.end.is_some() || self.died {
             return Ok(None);
+        }
+        if !self.advance() {
+            // Chunks end with the file's End mark; without it the thread died (a panic), and
+            // there is no position to resume at.
+            self.died = true;
+            return Err(ReadError::Io {
+                file: self.file.clone(),
+                source: std::io::Error::other("the replay reader thread stopped"),
+            });
         }
         let mark = match self.current.marks.get(self.next_mark) {
             Some((at, mark)) if *at == self.next => {
@@ -367,6 +383,38 @@ mod tests {
         assert!(!fill(&mut reader, &mut chunk), "the file goes on");
         assert_eq!(chunk.marks.len(), CHUNK_ROWS);
         assert!(chunk.times.is_empty());
+    }
+
+    /// Reads `data`, then panics.
+    struct PanicsAfter(std::io::Cursor<Vec<u8>>);
+
+    impl std::io::Read for PanicsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => panic!("the disk caught fire"),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn a_reading_thread_that_dies_is_an_error_not_the_end_of_the_file() {
+        // More than the reader takes in at the start, so that the thread meets the fire.
+        let mut text = String::from("batch,event_time,value\n");
+        for _ in 0..20_000 {
+            text.push_str("0,2026-11-23T17:33:00Z,a\n");
+        }
+        let reader = ReplayReader::new(
+            PanicsAfter(std::io::Cursor::new(text.into_bytes())),
+            "t".into(),
+            1024,
+        )
+        .unwrap();
+        let got = rows(ReadAhead::start(reader));
+        assert!(
+            matches!(got.last(), Some(Err(e)) if e.contains("reader thread stopped")),
+            "{got:?}"
+        );
     }
 
     #[test]

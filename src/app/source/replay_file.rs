@@ -327,6 +327,11 @@ impl<R: Read> ReplayReader<R> {
     }
 
     /// Where the next unread row starts: `(byte offset, line)`.
+    /// The file's name, as errors give it.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
     pub fn position(&self) -> (u64, u64) {
         (self.base + self.pos as u64, self.line)
     }
