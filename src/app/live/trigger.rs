@@ -346,6 +346,21 @@ mod tests {
         assert!(far > Instant::now() + Duration::from_secs(3600));
     }
 
+    /// A trigger loop as the dashboard runs it (failed sinks retried), ticking once an hour.
+    fn dashboard_trigger(pipeline: Pipeline, inbox: Arc<Inbox>) -> TriggerLoop<Unobserved> {
+        TriggerLoop {
+            pipeline,
+            inbox,
+            interval: Duration::from_secs(3600),
+            recorder: None,
+            source_finished: Box::new(|| false),
+            observer: Unobserved,
+            first_tick: 0,
+            pending: None,
+            retry_failed_sinks: true,
+        }
+    }
+
     #[test]
     fn rows_a_full_checkpoint_could_not_log_wait_for_the_next_tick() {
         let dir = tempfile::tempdir().unwrap();
@@ -366,17 +381,7 @@ mod tests {
         )
         .with_checkpoint(checkpoint);
         let inbox = Arc::new(Inbox::new(1 << 20));
-        let mut trigger = TriggerLoop {
-            pipeline,
-            inbox: inbox.clone(),
-            interval: Duration::from_secs(3600),
-            recorder: None,
-            source_finished: Box::new(|| false),
-            observer: Unobserved,
-            first_tick: 0,
-            pending: None,
-            retry_failed_sinks: true,
-        };
+        let mut trigger = dashboard_trigger(pipeline, inbox.clone());
         let mut summary = LiveSummary::default();
         let mut rows = Rows::default();
         rows.push(now_micros(), "a");
@@ -430,17 +435,7 @@ mod tests {
         let mut rows = Rows::default();
         rows.push(now_micros(), "7");
         inbox.put(&mut rows);
-        let trigger = TriggerLoop {
-            pipeline,
-            inbox,
-            interval: Duration::from_secs(3600),
-            recorder: None,
-            source_finished: Box::new(|| false),
-            observer: Unobserved,
-            first_tick: 0,
-            pending: None,
-            retry_failed_sinks: true,
-        };
+        let trigger = dashboard_trigger(pipeline, inbox);
         let (controls, control_rx) = std::sync::mpsc::channel();
         controls.send(Control::Stop).unwrap();
         let err = trigger
