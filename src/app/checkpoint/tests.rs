@@ -14,6 +14,12 @@ fn spec() -> QuerySpec {
     QuerySpec::new(&query(), "%H%M%S", "socket, arrival time".into())
 }
 
+/// Why the checkpoint in `dir` cannot be opened for the test query.
+fn refusal(dir: &Path) -> String {
+    let err = Checkpoint::open(dir, query(), &spec()).err();
+    format!("{:#}", err.expect("the checkpoint is refused"))
+}
+
 fn keys(engine: &Engine) -> Vec<(Micros, String, u64)> {
     let mut keys: Vec<_> = engine
         .open_windows()
@@ -188,23 +194,13 @@ fn damaged_files_are_named_never_misread() {
     let delta = dir.path().join("state/2.delta");
     let whole = std::fs::read(&delta).unwrap();
     std::fs::write(&delta, &whole[..whole.len() / 2]).unwrap();
-    let err = format!(
-        "{:#}",
-        Checkpoint::open(dir.path(), query(), &spec())
-            .err()
-            .unwrap()
-    );
+    let err = refusal(dir.path());
     assert!(
         err.contains("state/2.delta") && err.contains("torn or corrupt"),
         "{err}"
     );
     std::fs::remove_file(&delta).unwrap();
-    let err = format!(
-        "{:#}",
-        Checkpoint::open(dir.path(), query(), &spec())
-            .err()
-            .unwrap()
-    );
+    let err = refusal(dir.path());
     assert!(err.contains("state/2.delta"), "{err}");
     std::fs::write(&delta, &whole).unwrap();
     let commit = dir.path().join("commits/3");
@@ -214,12 +210,7 @@ fn damaged_files_are_named_never_misread() {
         1,
     );
     std::fs::write(&commit, text).unwrap();
-    let err = format!(
-        "{:#}",
-        Checkpoint::open(dir.path(), query(), &spec())
-            .err()
-            .unwrap()
-    );
+    let err = refusal(dir.path());
     assert!(
         err.contains("commits/3") && err.contains("newer window-tui"),
         "{err}"
