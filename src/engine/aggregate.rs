@@ -466,6 +466,12 @@ impl Engine {
         self.state.heap_bytes() + self.values.heap_bytes()
     }
 
+    /// Every open key as (window start, value, count): what a checkpoint snapshot holds.
+    pub fn open_keys(&self) -> impl Iterator<Item = (Micros, &str, u64)> {
+        self.open_windows()
+            .flat_map(|(w, keys)| keys.map(move |(v, c)| (w.start, v, c)))
+    }
+
     /// Open windows in start order, each with its (value, count) pairs in no particular order.
     pub fn open_windows(&self) -> impl Iterator<Item = (Window, OpenKeys<'_>)> {
         let size = self.query.spec().size();

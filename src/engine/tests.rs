@@ -395,8 +395,8 @@ proptest! {
 /// Every key of an engine, as a checkpoint snapshot holds them.
 fn snapshot_keys(engine: &Engine) -> Vec<(Micros, String, u64)> {
     let mut keys: Vec<_> = engine
-        .open_windows()
-        .flat_map(|(w, keys)| keys.map(move |(v, c)| (w.start, v.to_string(), c)))
+        .open_keys()
+        .map(|(start, value, count)| (start, value.to_string(), count))
         .collect();
     keys.sort();
     keys

@@ -337,9 +337,7 @@ impl Checkpoint {
         let snapshot = id > 0 && id % SNAPSHOT_EVERY == 0;
         let marks = engine.marks();
         if snapshot {
-            let keys = engine
-                .open_windows()
-                .flat_map(|(w, keys)| keys.map(move |(v, c)| (w.start, v, c)));
+            let keys = engine.open_keys();
             self.write_state(
                 &self.path("state", id, ".snapshot"),
                 "snapshot",

@@ -22,8 +22,8 @@ fn refusal(dir: &Path) -> String {
 
 fn keys(engine: &Engine) -> Vec<(Micros, String, u64)> {
     let mut keys: Vec<_> = engine
-        .open_windows()
-        .flat_map(|(w, keys)| keys.map(move |(v, c)| (w.start, v.to_string(), c)))
+        .open_keys()
+        .map(|(start, value, count)| (start, value.to_string(), count))
         .collect();
     keys.sort();
     keys
