@@ -9,15 +9,17 @@ use chrono::FixedOffset;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use window_tui::app::cli::{OnBadRow, SinkKind};
-use window_tui::app::dashboard::SharedBuffer;
-use window_tui::app::pipeline::Pipeline;
-use window_tui::app::progress::QueryIdentity;
-use window_tui::app::replay::ReplayStepper;
+use window_tui::app::config::{OnBadRow, SinkKind};
+use window_tui::app::command::dashboard::SharedBuffer;
+use window_tui::app::command::dashboard::snapshot::SnapshotBuilder;
+use window_tui::app::runtime::pipeline::Pipeline;
+use window_tui::app::runtime::progress::QueryIdentity;
+use window_tui::app::command::replay::ReplayStepper;
 use window_tui::app::sink::console::ConsoleSink;
-use window_tui::app::sink::window_text::{DEFAULT_PATTERN, WindowText, Zone};
+use window_tui::app::sink::window_text::{DEFAULT_PATTERN, WindowText};
+use window_tui::engine::Zone;
 use window_tui::app::sink::{SinkOpener, SinkSet};
-use window_tui::app::snapshot::{Link, Mode, SnapshotBuilder, Status};
+use window_tui::ui::model::{Link, Mode, Status};
 use window_tui::app::source::replay_file::ReplayReader;
 use window_tui::engine::{Engine, Query};
 use window_tui::ui::theme::Theme;
@@ -60,9 +62,10 @@ fn frame(c: &mut Criterion) {
         },
         Some(Duration::from_secs(15)),
         WindowText::new(DEFAULT_PATTERN, zone).unwrap(),
+        console.clone(),
     );
     while let Some(batch) = stepper.step().unwrap() {
-        builder.record_batch(stepper.pipeline(), &batch, Some(console.take()), 0);
+        builder.record_batch(stepper.pipeline(), &batch, 0);
     }
     let snapshot = builder.snapshot(stepper.pipeline(), 3, None, 1_795_455_200_000_000);
     assert_eq!(snapshot.open.keys, 1_000);

@@ -11,15 +11,17 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
-use window_tui::app::cli::{OnBadRow, SinkKind};
-use window_tui::app::dashboard::SharedBuffer;
-use window_tui::app::pipeline::Pipeline;
-use window_tui::app::progress::QueryIdentity;
-use window_tui::app::replay::ReplayStepper;
+use window_tui::app::config::{OnBadRow, SinkKind};
+use window_tui::app::command::dashboard::SharedBuffer;
+use window_tui::app::command::dashboard::snapshot::SnapshotBuilder;
+use window_tui::app::runtime::pipeline::Pipeline;
+use window_tui::app::runtime::progress::QueryIdentity;
+use window_tui::app::command::replay::ReplayStepper;
 use window_tui::app::sink::console::ConsoleSink;
-use window_tui::app::sink::window_text::{DEFAULT_PATTERN, WindowText, Zone};
+use window_tui::app::sink::window_text::{DEFAULT_PATTERN, WindowText};
+use window_tui::engine::Zone;
 use window_tui::app::sink::{SinkOpener, SinkSet};
-use window_tui::app::snapshot::{Link, Mode, SnapshotBuilder, Status};
+use window_tui::ui::model::{Link, Mode, Status};
 use window_tui::app::source::replay_file::ReplayReader;
 use window_tui::engine::{Engine, MICROS_PER_SECOND, Query};
 use window_tui::ui::theme::Theme;
@@ -61,12 +63,13 @@ fn main() -> anyhow::Result<()> {
         },
         None,
         WindowText::new(DEFAULT_PATTERN, zone)?,
+        console.clone(),
     );
     let base = 1_795_455_180 * MICROS_PER_SECOND;
     for step in 0..7 {
         let Some(batch) = stepper.step()? else { break };
         let at = base + (step + 1) * 15 * MICROS_PER_SECOND;
-        builder.record_batch(stepper.pipeline(), &batch, Some(console.take()), at);
+        builder.record_batch(stepper.pipeline(), &batch, at);
     }
     let now = base + 106 * MICROS_PER_SECOND;
     let snapshot = builder.snapshot(stepper.pipeline(), 7, None, now);

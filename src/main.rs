@@ -18,7 +18,14 @@ fn main() -> ExitCode {
         }
         Err(e) => e.exit(),
     };
-    match app::run(cli) {
+    let command = match cli.into_command() {
+        Ok(command) => command,
+        Err(bad) => {
+            eprintln!("window-tui: error: {bad}");
+            return ExitCode::from(2);
+        }
+    };
+    match app::run(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             if !error::is_broken_pipe(&err) {

@@ -11,15 +11,17 @@ use std::time::Duration;
 use chrono::FixedOffset;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use window_tui::app::cli::{OnBadRow, SinkKind};
-use window_tui::app::dashboard::SharedBuffer;
-use window_tui::app::pipeline::Pipeline;
-use window_tui::app::progress::QueryIdentity;
-use window_tui::app::replay::ReplayStepper;
+use window_tui::app::config::{OnBadRow, SinkKind};
+use window_tui::app::command::dashboard::SharedBuffer;
+use window_tui::app::command::dashboard::snapshot::SnapshotBuilder;
+use window_tui::app::runtime::pipeline::Pipeline;
+use window_tui::app::runtime::progress::QueryIdentity;
+use window_tui::app::command::replay::ReplayStepper;
 use window_tui::app::sink::console::ConsoleSink;
-use window_tui::app::sink::window_text::{DEFAULT_PATTERN, WindowText, Zone};
+use window_tui::app::sink::window_text::{DEFAULT_PATTERN, WindowText};
+use window_tui::engine::Zone;
 use window_tui::app::sink::{Sink, SinkOpener, SinkSet};
-use window_tui::app::snapshot::{Link, Mode, Snapshot, SnapshotBuilder, Status};
+use window_tui::ui::model::{Link, Mode, Snapshot, Status};
 use window_tui::app::source::replay_file::ReplayReader;
 use window_tui::engine::{BatchOutput, Duration as Span, Engine, MICROS_PER_SECOND, Query};
 use window_tui::ui::keymap::Action;
@@ -54,14 +56,15 @@ fn replayed(case: &str, query: Query, steps: usize, mode: Mode) -> Arc<Snapshot>
     );
     let reader = ReplayReader::open(&events, 1 << 20).unwrap();
     let mut stepper = ReplayStepper::new(reader, pipeline, OnBadRow::Error);
-    let mut builder = SnapshotBuilder::new(mode, Some(Duration::from_secs(15)), windows);
+    let mut builder =
+        SnapshotBuilder::new(mode, Some(Duration::from_secs(15)), windows, console.clone());
     let base = 1_795_455_180 * MICROS_PER_SECOND;
     for step in 0..steps {
         let Some(batch) = stepper.step().unwrap() else {
             break;
         };
         let at = base + (step as i64 + 1) * 15 * MICROS_PER_SECOND;
-        builder.record_batch(stepper.pipeline(), &batch, Some(console.take()), at);
+        builder.record_batch(stepper.pipeline(), &batch, at);
     }
     let now = base + 91 * MICROS_PER_SECOND;
     let snapshot = builder.snapshot(
@@ -261,9 +264,10 @@ fn first_batch(
         Mode::Live { source: "x".into() },
         None,
         WindowText::new(DEFAULT_PATTERN, utc()).unwrap(),
+        SharedBuffer::default(),
     );
     let batch = stepper.step().unwrap().unwrap();
-    builder.record_batch(stepper.pipeline(), &batch, None, 0);
+    builder.record_batch(stepper.pipeline(), &batch, 0);
     (stepper, builder)
 }
 

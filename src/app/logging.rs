@@ -7,7 +7,7 @@ use anyhow::Context;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
-use crate::app::cli::LogArgs;
+use crate::app::config::LogConfig;
 use crate::app::error::OrBadInput;
 
 /// Where the log goes when `--log` is not given.
@@ -28,11 +28,11 @@ pub fn default_log_file() -> PathBuf {
 }
 
 /// Installs the global subscriber. Keep the guard alive: it flushes the file on drop.
-pub fn init(args: &LogArgs, default: Default) -> anyhow::Result<Option<WorkerGuard>> {
-    let filter = EnvFilter::try_new(&args.log_level)
-        .map_err(|e| format!("--log-level {:?}: {e}", args.log_level))
+pub fn init(args: &LogConfig, default: Default) -> anyhow::Result<Option<WorkerGuard>> {
+    let filter = EnvFilter::try_new(&args.level)
+        .map_err(|e| format!("--log-level {:?}: {e}", args.level))
         .or_bad_input()?;
-    let file = match (&args.log, default) {
+    let file = match (&args.file, default) {
         (Some(path), _) => Some(path.clone()),
         (None, Default::StateFile) => Some(default_log_file()),
         (None, Default::Stderr) => None,

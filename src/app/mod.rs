@@ -1,74 +1,56 @@
-//! Everything around the engine that does I/O: the command line, sources, sinks, the progress
-//! log and the drivers (replay, headless, dashboard).
+//! Everything around the engine that does I/O, laid out along the data's path: `source` (the
+//! stream server, the socket reader, replay files) → `runtime` (trigger, pipeline, checkpoint)
+//! → `sink` (console, file, json); one module per command in `command`; and the command line
+//! in `cli`, which stops at the plain [`config`].
 
-pub mod checkpoint;
 pub mod cli;
-pub mod dashboard;
+pub mod clock;
+pub mod command;
+pub mod config;
 pub mod durable;
 pub mod error;
-pub mod export;
-pub mod headless;
-pub mod live;
 pub mod logging;
-pub mod pipeline;
-pub mod progress;
-pub mod replay;
-pub mod serve;
-pub mod server;
+pub mod runtime;
 pub mod sink;
-pub mod snapshot;
 pub mod source;
 
-use cli::{Cli, Command};
+use std::io::IsTerminal;
+
+use config::Command;
 
 /// The async runtime of the live commands: two workers, for the socket and the server (the
 /// engine has a thread of its own).
-pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+pub fn async_runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
 }
 
-/// Runs what the command line asks for.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Some(Command::Replay(args)) => {
-            use std::io::IsTerminal;
-            if args.sinks.sinks.is_empty() {
+/// Runs a command.
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Replay(mut config) => {
+            if config.sinks.kinds.is_empty() {
                 if std::io::stdout().is_terminal() {
-                    return dashboard::run_replay(&args);
+                    return command::dashboard::run_replay(&config);
                 }
                 eprintln!("window-tui: stdout is not a terminal; replaying to --sink console");
-                let mut args = args;
-                args.sinks.sinks.push(cli::SinkKind::Console);
-                return finish_replay(replay::run(&args)?);
+                config.sinks.kinds.push(config::SinkKind::Console);
             }
-            finish_replay(replay::run(&args)?)
+            command::replay::main(&config)
         }
-        Some(Command::Serve(args)) => serve::run(&args),
-        Some(Command::ExportSpark(args)) => export::run(&args),
-        None => {
-            use std::io::IsTerminal;
-            if cli.live.headless {
-                return headless::run(&cli.live);
+        Command::Serve(config) => command::serve::run(&config),
+        Command::Export(config) => command::export::run(&config),
+        Command::Live(config) => {
+            if config.headless {
+                return command::headless::run(&config);
             }
             if !std::io::stdout().is_terminal() {
                 eprintln!("window-tui: stdout is not a terminal; running headless (--headless)");
-                return headless::run(&cli.live);
+                return command::headless::run(&config);
             }
-            dashboard::run_live(&cli.live)
+            command::dashboard::run_live(&config)
         }
     }
-}
-
-fn finish_replay(summary: replay::ReplaySummary) -> anyhow::Result<()> {
-    if summary.skipped > 0 {
-        eprintln!(
-            "window-tui: skipped {} bad row(s); the first: {}",
-            summary.skipped,
-            summary.first_skipped.unwrap_or_default()
-        );
-    }
-    Ok(())
 }

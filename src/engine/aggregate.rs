@@ -2,8 +2,10 @@
 //! `withWatermark(DELAY).groupBy(value, window(WINDOW, SLIDE)).count()` in append mode.
 //!
 //! The caller owns time and I/O. At each trigger tick it asks [`Engine::tick`] what to run, then
-//! [`Engine::begin`]s a batch, pushes the batch's rows one by one and finishes it to get a
-//! [`BatchOutput`].
+//! [`Engine::begin`]s a batch: the returned [`Batch`] takes the batch's rows one by one and
+//! [`Batch::finish`] turns it into a [`BatchOutput`]. The guard makes the protocol impossible to
+//! misuse: no row outside a batch, no second finish, and a batch dropped unfinished leaves no
+//! trace (its id and rows are given back).
 //!
 //! Like Spark's partial aggregation, a batch first counts its rows per (pane, value), where a pane
 //! is the gcd of window and slide: one hash update per row, however many windows a row is in.
@@ -100,6 +102,14 @@ impl DenseCounts {
         *count += 1;
     }
 
+    /// Forgets the current pane's counts (a batch dropped unfinished).
+    fn discard(&mut self) {
+        self.pane = None;
+        for id in self.ids.drain(..) {
+            self.counts[id as usize] = 0;
+        }
+    }
+
     fn flush(&mut self, partial: &mut FxHashMap<(i64, ValueId), u64>) {
         if let Some(pane) = self.pane.take() {
             for id in self.ids.drain(..) {
@@ -122,12 +132,49 @@ pub enum Tick {
 /// Figures of the batch being run.
 #[derive(Debug, Default)]
 struct Running {
-    active: bool,
     id: u64,
     kind: Option<BatchKind>,
     watermark: Micros,
     late_threshold: Micros,
     event_times: EventTimeAccumulator,
+    /// The latest event time before the batch, to give back if it is dropped unfinished.
+    max_event_time_before: Option<Micros>,
+}
+
+/// A running batch: rows go in with [`Batch::push`], the output comes out of
+/// [`Batch::finish`]. Dropped unfinished, the batch is undone as if it never began.
+#[derive(Debug)]
+pub struct Batch<'e> {
+    engine: &'e mut Engine,
+}
+
+impl Batch<'_> {
+    /// The batch's id.
+    pub fn id(&self) -> u64 {
+        self.engine.running.id
+    }
+
+    /// Adds one row. It counts in every window that holds `event_time`, except windows that
+    /// closed before the batch began (late pairs, dropped and counted).
+    ///
+    /// `event_time` must lie between years 0000 and 9999, as the sources guarantee.
+    #[inline]
+    pub fn push(&mut self, event_time: Micros, value: &str) {
+        self.engine.push(event_time, value);
+    }
+
+    /// Ends the batch: counts its rows into the windows, emits and evicts every key whose
+    /// window ended at or before the batch's watermark, and advances the watermark.
+    pub fn finish(self) -> BatchOutput {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        this.engine.finish()
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        self.engine.abort();
+    }
 }
 
 /// The latest late pairs of the running batch, in a ring that reuses its strings.
@@ -205,31 +252,43 @@ impl Engine {
         }
     }
 
-    /// Starts batch `next_batch_id()`, fixing its watermark. Push its rows, then [`Engine::finish`].
-    pub fn begin(&mut self, kind: BatchKind) -> u64 {
-        debug_assert!(!self.running.active, "begin while a batch is running");
+    /// Starts batch `next_batch_id()`, fixing its watermark. Push its rows into the returned
+    /// batch, then [`Batch::finish`] it.
+    pub fn begin(&mut self, kind: BatchKind) -> Batch<'_> {
         let id = self.next_batch_id;
-        self.next_batch_id += 1;
         self.running = Running {
-            active: true,
             id,
             kind: Some(kind),
             watermark: self.next_watermark,
             late_threshold: self.batch_watermark,
             event_times: EventTimeAccumulator::default(),
+            max_event_time_before: self.max_event_time,
         };
+        self.next_batch_id += 1;
         self.batch_watermark = self.next_watermark;
         self.changed.clear();
-        id
+        Batch { engine: self }
     }
 
-    /// Adds one row of the running batch. It counts in every window that holds `event_time`,
-    /// except windows that closed before the batch began (late pairs, dropped and counted).
-    ///
-    /// `event_time` must lie between years 0000 and 9999, as the sources guarantee.
+    /// Gives back a batch dropped before it finished: its id, its watermark and its rows.
+    fn abort(&mut self) {
+        let running = std::mem::take(&mut self.running);
+        self.next_batch_id = running.id;
+        self.batch_watermark = running.late_threshold;
+        self.max_event_time = running.max_event_time_before;
+        self.partial.clear();
+        self.dense.discard();
+        self.last_pane = None;
+        self.dropped_keys.clear();
+        self.late.take();
+        for id in self.maybe_unused.drain(..) {
+            self.values.release_if_unused(id);
+        }
+    }
+
+    /// Adds one row of the running batch (see [`Batch::push`]).
     #[inline]
-    pub fn push(&mut self, event_time: Micros, value: &str) {
-        debug_assert!(self.running.active, "push outside a batch");
+    fn push(&mut self, event_time: Micros, value: &str) {
         self.running.event_times.add(event_time);
         let (id, fresh) = self.values.intern(value);
         if fresh {
@@ -298,10 +357,8 @@ impl Engine {
         (updated, late_pairs)
     }
 
-    /// Ends the running batch: counts its rows into the windows, emits and evicts every key whose
-    /// window ended at or before the batch's watermark, and advances the watermark.
-    pub fn finish(&mut self) -> BatchOutput {
-        debug_assert!(self.running.active, "finish without begin");
+    /// Ends the running batch (see [`Batch::finish`]).
+    fn finish(&mut self) -> BatchOutput {
         let (updated, late_pairs) = self.fold_partial();
         let running = std::mem::take(&mut self.running);
         let dropped = self.dropped_keys.len() as u64;
@@ -404,7 +461,6 @@ impl Engine {
         marks: Marks,
         upserts: impl IntoIterator<Item = (Micros, &'v str, u64)>,
     ) {
-        debug_assert!(!self.running.active, "apply during a batch");
         self.evict_through(marks.batch_watermark, drop);
         for (start, value, count) in upserts {
             let (id, _) = self.values.intern(value);
@@ -424,11 +480,11 @@ impl Engine {
         kind: BatchKind,
         rows: impl IntoIterator<Item = (Micros, &'v str)>,
     ) -> BatchOutput {
-        self.begin(kind);
+        let mut batch = self.begin(kind);
         for (t, value) in rows {
-            self.push(t, value);
+            batch.push(t, value);
         }
-        self.finish()
+        batch.finish()
     }
 
     /// The id the next batch will get.

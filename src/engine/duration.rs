@@ -69,6 +69,11 @@ impl Duration {
         self.0 / MICROS_PER_MILLI
     }
 
+    /// A standard duration, saturating at the largest this type holds.
+    pub fn from_std(d: std::time::Duration) -> Self {
+        Duration(Micros::try_from(d.as_micros()).unwrap_or(Micros::MAX))
+    }
+
     pub fn to_std(self) -> std::time::Duration {
         std::time::Duration::from_micros(self.0.max(0).unsigned_abs())
     }

@@ -12,8 +12,9 @@ mod query;
 mod state;
 mod time;
 mod window;
+mod zone;
 
-pub use aggregate::{Engine, Marks, OpenKeys, Tick};
+pub use aggregate::{Batch, Engine, Marks, OpenKeys, Tick};
 pub use batch::{
     BatchKind, BatchOutput, BatchStats, EmittedRow, EventTimeStats, LATE_SAMPLE, LateRow,
 };
@@ -24,6 +25,7 @@ pub use time::{
     parse_rfc3339,
 };
 pub use window::{Window, WindowSpec};
+pub use zone::Zone;
 
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::view::Panel;
 use super::{Screen, format, overlay_area};
-use crate::app::snapshot::BatchRecord;
+use crate::ui::model::BatchRecord;
 use crate::engine::BatchKind;
 
 /// Table rows shown per batch in the list.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::format::StrftimeItems;
 
-use crate::app::sink::window_text::Zone;
+use crate::engine::Zone;
 use crate::engine::{MICROS_PER_SECOND, Micros};
 
 /// `HH:MM:SS` of an instant in the dashboard's zone.

@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Screen, format};
-use crate::app::cli::SinkKind;
-use crate::app::snapshot::{Link, Mode};
+use crate::ui::model::SinkKind;
+use crate::ui::model::{Link, Mode};
 
 /// A part of the line and its priority (0 is always shown).
 struct Part(u8, Vec<Span<'static>>);

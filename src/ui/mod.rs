@@ -8,6 +8,7 @@ mod header;
 mod help;
 pub mod keymap;
 mod late;
+pub mod model;
 mod metrics;
 mod open_windows;
 mod sinks;
@@ -20,8 +21,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use crate::app::sink::window_text::Zone;
-use crate::app::snapshot::{Snapshot, Status};
+use crate::engine::Zone;
+use crate::ui::model::{Snapshot, Status};
 use crate::engine::Micros;
 use theme::Theme;
 use view::{Overlay, Panel, ViewState};
@@ -45,7 +46,7 @@ impl Screen<'_> {
     fn is_replay(&self) -> bool {
         matches!(
             self.snapshot.mode,
-            crate::app::snapshot::Mode::Replay { .. }
+            crate::ui::model::Mode::Replay { .. }
         )
     }
 

@@ -10,7 +10,7 @@ use unicode_width::UnicodeWidthChar;
 use super::header::sink_name;
 use super::view::Panel;
 use super::{Screen, format};
-use crate::app::cli::SinkKind;
+use crate::ui::model::SinkKind;
 
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let (snapshot, theme) = (screen.snapshot, &screen.theme);

@@ -1,7 +1,7 @@
 //! What the user is looking at, independent of the data: the focused panel, the overlay, the
 //! sort order and scroll positions. View actions change only this; rendering reads it.
 
-use crate::app::snapshot::Snapshot;
+use crate::ui::model::Snapshot;
 use crate::ui::keymap::Action;
 
 /// The panels, in focus order.

@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use super::view::Panel;
 use super::{Screen, format};
-use crate::app::snapshot::{Mode, OpenWindow};
+use crate::ui::model::{Mode, OpenWindow};
 use crate::engine::{MICROS_PER_SECOND, Micros};
 
 /// A row of cells, each a character with a style, drawn left to right.

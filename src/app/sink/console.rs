@@ -147,7 +147,8 @@ mod tests {
     use chrono::FixedOffset;
 
     use super::*;
-    use crate::app::sink::window_text::{DEFAULT_PATTERN, Zone};
+    use crate::app::sink::window_text::DEFAULT_PATTERN;
+    use crate::engine::Zone;
     use crate::engine::{BatchKind, BatchStats, EmittedRow, MICROS_PER_SECOND, Window};
 
     fn sink() -> ConsoleSink<Vec<u8>> {

@@ -239,7 +239,8 @@ mod tests {
     use chrono::FixedOffset;
 
     use super::*;
-    use crate::app::sink::window_text::{DEFAULT_PATTERN, Zone};
+    use crate::app::sink::window_text::DEFAULT_PATTERN;
+    use crate::engine::Zone;
     use crate::engine::{BatchKind, BatchStats, MICROS_PER_SECOND, Window};
 
     fn batch(id: u64, rows: &[(i64, &str, u64)]) -> BatchOutput {

@@ -9,7 +9,7 @@ pub mod window_text;
 
 use std::io::{self, BufWriter};
 
-use crate::app::cli::{SinkArgs, SinkKind};
+use crate::app::config::{SinkConfig, SinkKind};
 use crate::app::error::OrBadInput;
 use crate::engine::BatchOutput;
 
@@ -164,8 +164,8 @@ pub fn stdout() -> BufWriter<io::Stdout> {
 
 /// Opens sinks that write to stdout (console, json) and to `args.output` (file). `resume` is
 /// the next batch of a checkpointed run (see [`file::FileSink::open`]).
-pub fn stdout_opener(args: &SinkArgs, resume: Option<u64>) -> anyhow::Result<SinkOpener> {
-    let windows = window_text::WindowText::new(&args.window_format, window_text::Zone::Local)
+pub fn stdout_opener(args: &SinkConfig, resume: Option<u64>) -> anyhow::Result<SinkOpener> {
+    let windows = window_text::WindowText::new(&args.window_format, crate::engine::Zone::Local)
         .or_bad_input()?;
     let output = args.output.clone();
     Ok(Box::new(move |kind| {

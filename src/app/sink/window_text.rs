@@ -2,21 +2,11 @@
 //! `stringify_window` prints it, or any chrono pattern given with `--window-format`.
 
 use chrono::format::{Item, StrftimeItems};
-use chrono::{FixedOffset, Local, TimeZone};
 
-use crate::engine::{Micros, Window};
+use crate::engine::{Micros, Window, Zone};
 
 /// The default pattern for each end of a window. It drops the date, as the seed does.
 pub const DEFAULT_PATTERN: &str = "%H%M%S";
-
-/// Which clock the text is written in.
-#[derive(Debug, Clone, Copy)]
-pub enum Zone {
-    /// The local time zone; chrono honours `TZ`.
-    Local,
-    /// A fixed offset (tests, and callers that pin the zone).
-    Fixed(FixedOffset),
-}
 
 /// Formats windows as `<start>-<end>` with one chrono pattern, caching the last window.
 #[derive(Debug, Clone)]
@@ -62,28 +52,6 @@ impl WindowText {
     }
 }
 
-impl Zone {
-    /// `t` in this zone, formatted with chrono format items.
-    pub fn format<'a, I, B>(&self, t: Micros, items: I) -> String
-    where
-        I: Iterator<Item = B> + Clone,
-        B: std::borrow::Borrow<Item<'a>>,
-    {
-        // Engine times lie between years 0000 and 9999, which chrono always represents.
-        match self {
-            Zone::Local => Local
-                .timestamp_micros(t)
-                .earliest()
-                .map(|at| at.format_with_items(items).to_string()),
-            Zone::Fixed(offset) => offset
-                .timestamp_micros(t)
-                .earliest()
-                .map(|at| at.format_with_items(items).to_string()),
-        }
-        .unwrap_or_else(|| t.to_string())
-    }
-}
-
 impl Default for WindowText {
     fn default() -> Self {
         Self::new(DEFAULT_PATTERN, Zone::Local).expect("the default pattern is valid")
@@ -92,6 +60,8 @@ impl Default for WindowText {
 
 #[cfg(test)]
 mod tests {
+    use chrono::FixedOffset;
+
     use super::*;
     use crate::engine::parse_rfc3339;
 

@@ -4,7 +4,7 @@
 
 use memchr::memchr;
 
-use crate::app::cli::EventTimeFrom;
+use crate::app::config::EventTimeFrom;
 use crate::engine::{MICROS_PER_MILLI, Micros, TimestampParser};
 
 /// Why a line was not accepted. Each kind is counted and shown, never fatal.

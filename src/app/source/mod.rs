@@ -5,4 +5,5 @@ pub mod inbox;
 pub mod lines;
 pub mod read_ahead;
 pub mod replay_file;
+pub mod server;
 pub mod socket;

@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
@@ -17,8 +17,8 @@ use tokio::sync::watch;
 
 use super::inbox::{Inbox, Rows};
 use super::lines::{LineDecoder, LineSplitter, Rejection};
-use crate::app::cli::EventTimeFrom;
-use crate::engine::Micros;
+use crate::app::clock::now_micros;
+use crate::app::config::EventTimeFrom;
 
 /// Where to read and how.
 #[derive(Debug, Clone)]
@@ -129,13 +129,6 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const READ_CHUNK: usize = 256 * 1024;
 
-/// Now, in microseconds since the epoch.
-pub fn now_micros() -> Micros {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as Micros)
-}
-
 /// Reads until the stream ends for good (without `reconnect`) or the task is dropped. `paused`
 /// stops reading while it is true.
 pub async fn run(
@@ -233,6 +226,7 @@ async fn read_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Micros;
     use tokio::io::AsyncWriteExt;
     use tokio::net::TcpListener;
 

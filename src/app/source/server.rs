@@ -9,7 +9,6 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -23,7 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::app::cli::Generator;
+use crate::app::config::{Generator, GeneratorConfig};
 use crate::app::error::BadInput;
 
 /// What the server sends.
@@ -45,14 +44,9 @@ pub struct Program {
 }
 
 impl Program {
-    /// The program `--output random|file`, `--file`, `--count` and `--repeat` describe.
-    pub fn new(
-        kind: Generator,
-        file: Option<&Path>,
-        count: Option<u64>,
-        repeat: u64,
-    ) -> anyhow::Result<Self> {
-        let content = match (kind, file) {
+    /// The program a generator config describes (reading its file, if any).
+    pub fn new(config: &GeneratorConfig) -> anyhow::Result<Self> {
+        let content = match (config.kind, &config.file) {
             (Generator::Random, _) => Content::Random,
             (Generator::File, None) => {
                 return Err(BadInput("the file generator needs --file PATH".into()).into());
@@ -65,8 +59,8 @@ impl Program {
         };
         Ok(Program {
             content,
-            count,
-            repeat,
+            count: config.count,
+            repeat: config.repeat,
         })
     }
 
@@ -306,6 +300,8 @@ impl Summary {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
     use tokio::io::AsyncReadExt;
 
@@ -471,28 +467,39 @@ mod tests {
         assert_eq!(again.lines().count(), 40);
     }
 
+    fn generator(kind: Generator, file: Option<&Path>, count: Option<u64>, repeat: u64) -> GeneratorConfig {
+        GeneratorConfig {
+            kind,
+            file: file.map(Path::to_path_buf),
+            delay: Duration::ZERO,
+            repeat,
+            count,
+        }
+    }
+
     #[test]
     fn programs_from_the_command_line() {
-        let random = Program::new(Generator::Random, None, None, 1).unwrap();
+        let program = |kind, file, count, repeat| Program::new(&generator(kind, file, count, repeat));
+        let random = program(Generator::Random, None, None, 1).unwrap();
         assert_eq!(random.lines_per_round(), 1000);
-        let err = Program::new(Generator::File, None, None, 1).unwrap_err();
+        let err = program(Generator::File, None, None, 1).unwrap_err();
         assert!(err.to_string().contains("--file"), "{err}");
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("values.txt");
         std::fs::write(&path, "x\r\ny\nz\n").unwrap();
-        let file = Program::new(Generator::File, Some(&path), None, 2).unwrap();
+        let file = program(Generator::File, Some(&path), None, 2).unwrap();
         match &file.content {
             Content::Lines(l) => assert_eq!(&l[..], ["x", "y", "z"]),
             other => panic!("{other:?}"),
         }
         assert_eq!(file.lines_per_round(), 3);
-        let fewer = Program::new(Generator::File, Some(&path), Some(2), 1).unwrap();
+        let fewer = program(Generator::File, Some(&path), Some(2), 1).unwrap();
         assert_eq!(fewer.lines_per_round(), 2);
-        let more = Program::new(Generator::File, Some(&path), Some(10), 1).unwrap();
+        let more = program(Generator::File, Some(&path), Some(10), 1).unwrap();
         assert_eq!(more.lines_per_round(), 3);
         let missing = dir.path().join("missing.txt");
-        let err = Program::new(Generator::File, Some(&missing), None, 1).unwrap_err();
+        let err = program(Generator::File, Some(&missing), None, 1).unwrap_err();
         assert!(err.to_string().contains("missing.txt"), "{err}");
     }
 }

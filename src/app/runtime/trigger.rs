@@ -8,15 +8,15 @@
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use crate::app::checkpoint::{Offsets, Pending, Position};
-use crate::app::cli::SinkKind;
-use crate::app::live::record::Recorder;
-use crate::app::pipeline::Pipeline;
+use crate::app::runtime::checkpoint::{Offsets, Pending, Position};
+use crate::app::config::SinkKind;
+use crate::app::runtime::record::Recorder;
+use crate::app::runtime::pipeline::Pipeline;
 use crate::app::source::inbox::{Inbox, Rows};
-use crate::app::source::socket::now_micros;
-use crate::engine::BatchOutput;
+use crate::app::clock::{Clock, Moment, SystemClock, now_micros};
+use crate::engine::{Batch, BatchOutput, Tick};
 
 /// Commands to the trigger thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,36 +82,38 @@ pub struct TriggerLoop<O> {
     pub retry_failed_sinks: bool,
 }
 
-/// The trigger grid's origin: the last wall-clock multiple of `interval` since the epoch, as
-/// Spark's `ProcessingTimeExecutor` aligns its triggers (a 15 s trigger fires at :00, :15, :30
-/// and :45 of each minute). The first tick runs at once, as Spark's first batch does.
-fn grid_origin(interval: Duration) -> Instant {
-    let now = Instant::now();
-    let since_epoch = SystemTime::now()
+/// The trigger grid's origin, given the time `now`: the last wall-clock multiple of `interval`
+/// since the epoch, as Spark's `ProcessingTimeExecutor` aligns its triggers (a 15 s trigger
+/// fires at :00, :15, :30 and :45 of each minute). The first tick runs at once, as Spark's
+/// first batch does.
+fn grid_origin(interval: Duration, now: Moment) -> Instant {
+    let since_epoch = now
+        .wall
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let phase = since_epoch.as_nanos() % interval.as_nanos();
-    now.checked_sub(Duration::from_nanos(u64::try_from(phase).unwrap_or(0)))
-        .unwrap_or(now)
+    now.mono
+        .checked_sub(Duration::from_nanos(u64::try_from(phase).unwrap_or(0)))
+        .unwrap_or(now.mono)
 }
 
-/// The first point of the grid from `start` after now; in u128 nanoseconds, so that neither a
+/// The first point of the grid from `start` after `now`; in u128 nanoseconds, so that neither a
 /// long run nor a long interval saturates into a point in the past.
-fn next_grid_point(start: Instant, interval: Duration) -> Instant {
+fn next_grid_point(start: Instant, interval: Duration, now: Instant) -> Instant {
     let step = interval.as_nanos();
-    let ticks = start.elapsed().as_nanos() / step + 1;
+    let ticks = now.saturating_duration_since(start).as_nanos() / step + 1;
     let offset = u64::try_from(ticks.saturating_mul(step)).unwrap_or(u64::MAX);
     // Beyond what an Instant holds: a tick that never comes.
     start
         .checked_add(Duration::from_nanos(offset))
-        .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600))
+        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
 impl<O: Observer> TriggerLoop<O> {
     /// Runs ticks until `Stop`, a dropped control sender, or the end of the source.
     pub fn run(mut self, controls: Receiver<Control>) -> anyhow::Result<LiveSummary> {
         let interval = self.interval.max(Duration::from_micros(1));
-        let start = grid_origin(interval);
+        let start = grid_origin(interval, SystemClock.now());
         let mut summary = LiveSummary {
             ticks: self.first_tick,
             ..LiveSummary::default()
@@ -134,7 +136,7 @@ impl<O: Observer> TriggerLoop<O> {
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
-            next = next_grid_point(start, interval);
+            next = next_grid_point(start, interval, Instant::now());
             if self.pipeline.has_unwritten() {
                 // A sink failed on the last batch: nothing new runs until it has it.
                 let info = TickInfo {
@@ -207,16 +209,10 @@ impl<O: Observer> TriggerLoop<O> {
         } = pending.offsets;
         tracing::info!("running batch {batch_id} again, from the checkpoint's log");
         let rows = pending.input.unwrap_or_default();
-        if let Some(recorder) = &mut self.recorder
-            && !rows.is_empty()
-        {
-            recorder.write_tick(tick, &rows)?;
-        }
-        self.pipeline.start_batch(kind, tick, Some(&rows))?;
-        for (t, value) in rows.iter() {
-            self.pipeline.push(t, value);
-        }
-        let batch = self.pipeline.finish_batch(Position::Live { tick })?;
+        let recorder = &mut self.recorder;
+        let batch = self.pipeline.run_batch(kind, tick, Some(&rows), |batch| {
+            feed(recorder.as_mut(), tick, &rows, batch)
+        })?;
         summary.ticks = summary.ticks.max(tick + 1);
         summary.batches += 1;
         summary.rows += rows.len() as u64;
@@ -256,10 +252,25 @@ impl<O: Observer> TriggerLoop<O> {
         next: Instant,
     ) -> anyhow::Result<()> {
         let tick = summary.ticks;
+        let kind = match self.pipeline.engine().tick(!rows.is_empty()) {
+            Tick::Run(kind) => kind,
+            Tick::Idle => {
+                summary.ticks += 1;
+                self.observer
+                    .after_tick(&self.pipeline, None, TickInfo { tick, next });
+                return Ok(());
+            }
+        };
         let input = (!rows.is_empty()).then_some(&*rows);
-        let started = match self.pipeline.start_tick(input.is_some(), tick, input) {
-            Ok(started) => started,
-            Err(e) if self.retry_failed_sinks && !self.pipeline.has_unwritten() => {
+        let mut fed = false;
+        let recorder = &mut self.recorder;
+        let result = self.pipeline.run_batch(kind, tick, input, |batch| {
+            fed = true;
+            feed(recorder.as_mut(), tick, rows, batch)
+        });
+        let batch = match result {
+            Ok(batch) => Some(batch),
+            Err(e) if !fed && self.retry_failed_sinks && !self.pipeline.has_unwritten() => {
                 // The batch could not be logged (a full checkpoint disk): nothing ran, so its
                 // rows wait for the next tick, which takes this tick's number.
                 tracing::warn!("{e:#}; the rows wait for the next tick");
@@ -267,33 +278,15 @@ impl<O: Observer> TriggerLoop<O> {
                     .after_tick(&self.pipeline, None, TickInfo { tick, next });
                 return Ok(());
             }
+            Err(e) if fed && self.retry_failed_sinks && self.pipeline.has_unwritten() => {
+                tracing::warn!("{e:#}; the batch waits until the sink can take it");
+                None
+            }
             Err(e) => return Err(e),
         };
         summary.ticks += 1;
-        if let Some(recorder) = &mut self.recorder
-            && started.is_some()
-            && !rows.is_empty()
-        {
-            recorder.write_tick(tick, rows)?;
-        }
-        let batch = match started {
-            Some(_) => {
-                for (t, value) in rows.iter() {
-                    self.pipeline.push(t, value);
-                }
-                summary.rows += rows.len() as u64;
-                summary.batches += 1;
-                match self.pipeline.finish_batch(Position::Live { tick }) {
-                    Ok(batch) => Some(batch),
-                    Err(e) if self.retry_failed_sinks && self.pipeline.has_unwritten() => {
-                        tracing::warn!("{e:#}; the batch waits until the sink can take it");
-                        None
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            None => None,
-        };
+        summary.batches += 1;
+        summary.rows += rows.len() as u64;
         rows.clear();
         self.observer
             .after_tick(&self.pipeline, batch.as_ref(), TickInfo { tick, next });
@@ -301,10 +294,28 @@ impl<O: Observer> TriggerLoop<O> {
     }
 }
 
+/// A live batch's rows: recorded first (when the run records), then pushed into the batch.
+fn feed(
+    recorder: Option<&mut Recorder>,
+    tick: u64,
+    rows: &Rows,
+    batch: &mut Batch<'_>,
+) -> anyhow::Result<Position> {
+    if let Some(recorder) = recorder
+        && !rows.is_empty()
+    {
+        recorder.write_tick(tick, rows)?;
+    }
+    for (t, value) in rows.iter() {
+        batch.push(t, value);
+    }
+    Ok(Position::Live { tick })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::progress::QueryIdentity;
+    use crate::app::runtime::progress::QueryIdentity;
     use crate::app::sink::{Sink, SinkOpener, SinkSet};
     use crate::engine::{Engine, Query};
 
@@ -324,26 +335,32 @@ mod tests {
     #[test]
     fn the_grid_is_aligned_to_wall_clock_multiples_and_never_falls_behind() {
         let interval = Duration::from_millis(250);
-        let origin = grid_origin(interval);
-        let since_origin = origin.elapsed();
-        assert!(since_origin < interval, "{since_origin:?}");
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-        let phase = (wall - since_origin).as_nanos() % interval.as_nanos();
-        let off = phase.min(interval.as_nanos() - phase);
-        assert!(off < 20_000_000, "the origin is {phase} ns off a multiple");
-
-        let next = next_grid_point(origin, interval);
-        assert!(next > Instant::now() && next <= Instant::now() + interval);
+        let mono = Instant::now() + Duration::from_secs(3600);
+        // 1000.1 s after the epoch: 100 ms past a multiple of 250 ms.
+        let now = Moment {
+            wall: UNIX_EPOCH + Duration::from_millis(1_000_100),
+            mono,
+        };
+        let origin = grid_origin(interval, now);
+        assert_eq!(mono - origin, Duration::from_millis(100));
+        assert_eq!(
+            next_grid_point(origin, interval, mono),
+            origin + interval,
+            "the next multiple, 150 ms on"
+        );
+        assert_eq!(
+            next_grid_point(origin, interval, origin + interval),
+            origin + 2 * interval,
+            "a tick due now is past: the next one"
+        );
         // A start so long ago that a u32 count of 1 µs ticks would have saturated.
-        if let Some(old) = Instant::now().checked_sub(Duration::from_secs(5 * 3600)) {
-            let next = next_grid_point(old, Duration::from_micros(1));
-            assert!(
-                next >= Instant::now() - Duration::from_millis(5),
-                "not in the past"
-            );
-        }
-        let far = next_grid_point(Instant::now(), Duration::from_secs(u64::MAX / 2));
-        assert!(far > Instant::now() + Duration::from_secs(3600));
+        let later = mono + Duration::from_secs(5 * 3600);
+        assert_eq!(
+            next_grid_point(mono, Duration::from_micros(1), later),
+            later + Duration::from_micros(1)
+        );
+        let far = next_grid_point(mono, Duration::from_secs(u64::MAX / 2), mono);
+        assert!(far > mono + Duration::from_secs(3600));
     }
 
     /// A trigger loop as the dashboard runs it (failed sinks retried), ticking once an hour.
@@ -365,9 +382,9 @@ mod tests {
     fn rows_a_full_checkpoint_could_not_log_wait_for_the_next_tick() {
         let dir = tempfile::tempdir().unwrap();
         let query = Query::seed();
-        let spec = crate::app::checkpoint::QuerySpec::new(&query, "%H%M%S", "test".into());
+        let spec = crate::app::runtime::checkpoint::QuerySpec::new(&query, "%H%M%S", "test".into());
         let (checkpoint, restored) =
-            crate::app::checkpoint::Checkpoint::open(dir.path(), query, &spec).unwrap();
+            crate::app::runtime::checkpoint::Checkpoint::open(dir.path(), query, &spec).unwrap();
         let written = Arc::new(std::sync::Mutex::new(Vec::new()));
         let opener: SinkOpener = {
             let written = written.clone();

@@ -1,13 +1,12 @@
-//! The command line: clap derive, Spark's option names and duration syntax, every flag also read
-//! from a `WINDOW_TUI_*` environment variable.
+//! The command line as clap sees it: Spark's option names and duration syntax, every flag also
+//! read from a `WINDOW_TUI_*` environment variable. [`super`] turns these into the config.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::engine::{Duration, Query, QueryError};
+use super::{ByteSize, playback_speed};
+use crate::engine::Duration;
 
 const MAIN_EXAMPLES: &str = "\
 Examples:
@@ -119,12 +118,6 @@ pub struct QueryArgs {
         allow_hyphen_values = true
     )]
     pub watermark: Duration,
-}
-
-impl QueryArgs {
-    pub fn query(&self) -> Result<Query, QueryError> {
-        Query::new(self.window, self.slide, self.watermark)
-    }
 }
 
 /// Where emitted rows go.
@@ -294,7 +287,7 @@ pub struct ServeArgs {
 
 /// Where a live run's event time comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EventTimeFrom {
+pub enum EventTimeArg {
     /// The line's arrival time at the reader (Spark's `includeTimestamp`).
     Arrival,
     /// The line itself, `TIMESTAMP,VALUE` (RFC 3339 or epoch milliseconds).
@@ -335,7 +328,7 @@ pub struct LiveArgs {
         env = "WINDOW_TUI_EVENT_TIME",
         default_value = "arrival"
     )]
-    pub event_time: EventTimeFrom,
+    pub event_time: EventTimeArg,
 
     /// Record every accepted line to FILE in the replay format.
     #[arg(long, env = "WINDOW_TUI_RECORD", value_name = "FILE")]
@@ -423,7 +416,7 @@ pub struct ExportArgs {
         env = "WINDOW_TUI_EXPORT_SINK",
         default_value = "console"
     )]
-    pub sink: crate::app::export::JobSink,
+    pub sink: JobSink,
 
     /// The file sink's folder.
     #[arg(
@@ -483,145 +476,11 @@ pub struct ExportArgs {
     pub out: PathBuf,
 }
 
-/// A byte count: `1048576`, `64KiB`, `1MiB`, `1GiB` (also `KB`, `MB`, `GB` as powers of 1000).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteSize(pub usize);
-
-impl ByteSize {
-    /// The largest size taken: a line is held whole in memory, and a longer one is surely not a
-    /// line of a stream.
-    pub const MAX: usize = 1 << 30;
-}
-
-impl FromStr for ByteSize {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let t = text.trim();
-        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (number, unit) = t.split_at(split);
-        let scale: usize = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "b" => 1,
-            "k" | "kib" => 1 << 10,
-            "m" | "mib" => 1 << 20,
-            "g" | "gib" => 1 << 30,
-            "kb" => 1_000,
-            "mb" => 1_000_000,
-            "gb" => 1_000_000_000,
-            other => {
-                return Err(format!(
-                    "{other:?} is not a byte unit (use KiB, MiB or GiB)"
-                ));
-            }
-        };
-        let n: usize = number
-            .parse()
-            .map_err(|_| format!("{text:?} is not a byte count (write it like 1MiB)"))?;
-        match n.checked_mul(scale) {
-            Some(bytes @ 1..=ByteSize::MAX) => Ok(ByteSize(bytes)),
-            _ => Err(format!("{text:?} must be between 1 byte and 1GiB")),
-        }
-    }
-}
-
-/// The slowest and fastest replay playback, in batches per second.
-pub const SPEEDS: std::ops::RangeInclusive<f64> = 0.125..=1024.0;
-
-fn playback_speed(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(speed) if SPEEDS.contains(&speed) => Ok(speed),
-        _ => Err(format!(
-            "{text:?} is not a number of batches per second from {} to {}",
-            SPEEDS.start(),
-            SPEEDS.end()
-        )),
-    }
-}
-
-/// Parses `HOST:PORT` into something to connect to, keeping the host name for messages.
-pub fn parse_host_port(text: &str) -> Result<(String, u16), String> {
-    if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Ok((addr.ip().to_string(), addr.port()));
-    }
-    let (host, port) = text
-        .rsplit_once(':')
-        .ok_or_else(|| format!("{text:?} is not HOST:PORT"))?;
-    let port = port
-        .parse()
-        .map_err(|_| format!("{port:?} in {text:?} is not a port number"))?;
-    if host.is_empty() {
-        return Err(format!("{text:?} has no host"));
-    }
-    Ok((host.trim_matches(['[', ']']).to_string(), port))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn the_command_line_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn byte_sizes() {
-        assert_eq!("1MiB".parse(), Ok(ByteSize(1 << 20)));
-        assert_eq!("64 KiB".parse(), Ok(ByteSize(64 << 10)));
-        assert_eq!("1048576".parse(), Ok(ByteSize(1 << 20)));
-        assert_eq!("2MB".parse(), Ok(ByteSize(2_000_000)));
-        assert!("0".parse::<ByteSize>().is_err());
-        assert_eq!("1GiB".parse(), Ok(ByteSize(1 << 30)));
-        assert_eq!(playback_speed("0.125"), Ok(0.125));
-        for bad in ["1e-30", "2000", "0", "-1", "NaN", "inf", "fast"] {
-            assert!(playback_speed(bad).is_err(), "{bad}");
-        }
-        assert!("1025MiB".parse::<ByteSize>().is_err());
-        assert!("99999999999999999999GiB".parse::<ByteSize>().is_err());
-        assert!("1 parsec".parse::<ByteSize>().is_err());
-    }
-
-    #[test]
-    fn host_ports() {
-        assert_eq!(
-            parse_host_port("localhost:9999"),
-            Ok(("localhost".into(), 9999))
-        );
-        assert_eq!(parse_host_port("127.0.0.1:1"), Ok(("127.0.0.1".into(), 1)));
-        assert_eq!(parse_host_port("[::1]:80"), Ok(("::1".into(), 80)));
-        assert!(parse_host_port("nohost").is_err());
-        assert!(parse_host_port(":80").is_err());
-        assert!(parse_host_port("h:port").is_err());
-    }
-
-    #[test]
-    fn spark_durations_on_the_command_line() {
-        let cli = Cli::try_parse_from([
-            "window-tui",
-            "replay",
-            "e.csv",
-            "--window",
-            "1 minute",
-            "--slide",
-            "15s",
-            "--sink",
-            "console,json",
-            "--sink",
-            "file",
-        ])
-        .unwrap();
-        let Some(Command::Replay(args)) = cli.command else {
-            panic!("replay expected")
-        };
-        assert_eq!(args.query.window, Duration::from_secs(60));
-        assert_eq!(args.query.slide, Duration::from_secs(15));
-        assert_eq!(
-            args.sinks.sinks,
-            vec![SinkKind::Console, SinkKind::Json, SinkKind::File]
-        );
-        let err = Cli::try_parse_from(["window-tui", "--window", "15 fortnights"]).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
-        assert!(err.to_string().contains("fortnights"));
-    }
+/// The exported job's sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JobSink {
+    /// Spark's console sink.
+    Console,
+    /// Spark's CSV file sink, partitioned by window.
+    File,
 }

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::format::StrftimeItems;
 
-use crate::app::cli::{ExportArgs, parse_host_port};
+use crate::app::config::{ExportConfig, ExportSource, SinkKind};
 use crate::app::durable;
-use crate::app::error::{BadInput, OrBadInput};
+use crate::app::error::BadInput;
 use crate::engine::{Duration, Query};
 
 /// The Apache Spark release the program is written and checked against.
@@ -25,34 +25,7 @@ pub const SPARK_VERSION: &str = "3.5.3";
 pub const DEFAULT_JOB_FILE: &str = "window_append_streaming.py";
 
 /// The program, with `@NAME@` placeholders and `# <socket>` / `# <replay>` blocks.
-const TEMPLATE: &str = include_str!("export/window_append_streaming.py.in");
-
-/// The program's sink (Spark has no JSON-lines sink to match window-tui's `json`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum JobSink {
-    /// Spark's console sink: a `Batch: N` table per micro-batch.
-    Console,
-    /// Spark's CSV file sink, partitioned by window.
-    File,
-}
-
-impl JobSink {
-    fn name(self) -> &'static str {
-        match self {
-            JobSink::Console => "console",
-            JobSink::File => "file",
-        }
-    }
-}
-
-/// Where the program's rows come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobSource {
-    /// A stream server: one value per line, stamped with its arrival time.
-    Socket { host: String, port: u16 },
-    /// A folder of staged CSV files (`event_time,value`), one per trigger tick.
-    ReplayDir(PathBuf),
-}
+const TEMPLATE: &str = include_str!("window_append_streaming.py.in");
 
 /// The pattern of each end of the window column: a chrono pattern (window-tui's
 /// `--window-format`) and the Spark datetime pattern that writes the same text.
@@ -191,12 +164,13 @@ pub struct JobSpec {
     pub query: Query,
     /// The processing-time trigger interval.
     pub trigger: Duration,
-    pub sink: JobSink,
+    /// Console or file (Spark has no JSON-lines sink to match window-tui's `json`).
+    pub sink: SinkKind,
     /// The file sink's folder (the program's `APP_DATA_OUTPUT_DIR`).
     pub output: PathBuf,
     /// The checkpoint folder.
     pub checkpoint: PathBuf,
-    pub source: JobSource,
+    pub source: ExportSource,
     pub window_pattern: WindowPattern,
 }
 
@@ -230,65 +204,45 @@ pub fn write_job(spec: &JobSpec, path: &Path) -> anyhow::Result<()> {
 }
 
 /// `window-tui export-spark`: the program for the command line's query, to `-o FILE` or stdout.
-pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
-    let spec = spec_from_args(args)?;
-    if args.out == Path::new("-") {
+pub fn run(config: &ExportConfig) -> anyhow::Result<()> {
+    let spec = JobSpec::new(config)?;
+    if config.out == Path::new("-") {
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(job(&spec).as_bytes())?;
         stdout.flush()?;
         return Ok(());
     }
-    write_job(&spec, &args.out)?;
+    write_job(&spec, &config.out)?;
     eprintln!(
         "window-tui: wrote {}, a PySpark {SPARK_VERSION} job ({}, {} sink); run it with \
          `spark-submit --master local[2] {}`",
-        args.out.display(),
+        config.out.display(),
         spec.query,
         spec.sink.name(),
-        shell_word(&args.out.to_string_lossy())
+        shell_word(&config.out.to_string_lossy())
     );
     Ok(())
 }
 
-/// The program the command line asks for; bad values are [`BadInput`].
-fn spec_from_args(args: &ExportArgs) -> anyhow::Result<JobSpec> {
-    let query = args.query.query().or_bad_input()?;
-    if args.trigger.micros() < 0 {
-        return Err(BadInput(format!(
-            "--trigger must not be negative (got {})",
-            args.trigger
-        ))
-        .into());
+impl JobSpec {
+    /// The program an export config describes.
+    pub fn new(config: &ExportConfig) -> Result<Self, BadInput> {
+        Ok(JobSpec {
+            query: config.query,
+            trigger: config.trigger,
+            sink: config.sink,
+            output: config.output.clone(),
+            checkpoint: config.checkpoint.clone(),
+            source: config.source.clone(),
+            window_pattern: WindowPattern::from_chrono(&config.window_format)?,
+        })
     }
-    let utf8 = |flag: &str, path: &Path| -> anyhow::Result<PathBuf> {
-        match path.to_str() {
-            Some(_) => Ok(path.to_path_buf()),
-            None => Err(BadInput(format!("{flag} {path:?} is not UTF-8 text")).into()),
-        }
-    };
-    let source = match &args.replay_dir {
-        Some(dir) => JobSource::ReplayDir(utf8("--replay-dir", dir)?),
-        None => {
-            let (host, port) =
-                parse_host_port(&args.source).map_err(|e| BadInput(format!("--source: {e}")))?;
-            JobSource::Socket { host, port }
-        }
-    };
-    Ok(JobSpec {
-        query,
-        trigger: args.trigger,
-        sink: args.sink,
-        output: utf8("--output", &args.output)?,
-        checkpoint: utf8("--checkpoint", &args.checkpoint)?,
-        source,
-        window_pattern: WindowPattern::from_chrono(&args.window_format)?,
-    })
 }
 
 /// The template with the source's block kept and every placeholder filled in.
 fn render(spec: &JobSpec, file_name: &str) -> String {
     let (block, input, run) = match &spec.source {
-        JobSource::Socket { host, port } => (
+        ExportSource::Socket { host, port } => (
             "socket",
             format!(
                 "the lines a stream server sends to {}:{port} (Spark's socket source), each \
@@ -298,7 +252,7 @@ fn render(spec: &JobSpec, file_name: &str) -> String {
             ),
             socket_run_doc(host, *port, file_name),
         ),
-        JobSource::ReplayDir(dir) => (
+        ExportSource::ReplayDir(dir) => (
             "replay",
             format!(
                 "CSV files staged in {dir}, one file per trigger tick, read oldest first (by \
@@ -342,22 +296,22 @@ fn render(spec: &JobSpec, file_name: &str) -> String {
         (
             "STREAM_HOST",
             match &spec.source {
-                JobSource::Socket { host, .. } => py_str(host),
-                JobSource::ReplayDir(_) => String::new(),
+                ExportSource::Socket { host, .. } => py_str(host),
+                ExportSource::ReplayDir(_) => String::new(),
             },
         ),
         (
             "STREAM_PORT",
             match &spec.source {
-                JobSource::Socket { port, .. } => port.to_string(),
-                JobSource::ReplayDir(_) => String::new(),
+                ExportSource::Socket { port, .. } => port.to_string(),
+                ExportSource::ReplayDir(_) => String::new(),
             },
         ),
         (
             "REPLAY_DIR",
             match &spec.source {
-                JobSource::ReplayDir(dir) => py_str(&dir.to_string_lossy()),
-                JobSource::Socket { .. } => String::new(),
+                ExportSource::ReplayDir(dir) => py_str(&dir.to_string_lossy()),
+                ExportSource::Socket { .. } => String::new(),
             },
         ),
     ];
@@ -391,11 +345,11 @@ fn window_tui_command(spec: &JobSpec) -> String {
     let q = &spec.query;
     let mut words: Vec<String> = vec!["window-tui".into()];
     match &spec.source {
-        JobSource::Socket { host, port } => {
+        ExportSource::Socket { host, port } => {
             words.push("--source".into());
             words.push(format!("{}:{port}", display_host(host)));
         }
-        JobSource::ReplayDir(_) => words.extend(["replay".into(), "EVENTS.csv".into()]),
+        ExportSource::ReplayDir(_) => words.extend(["replay".into(), "EVENTS.csv".into()]),
     }
     for (flag, value) in [
         ("--window", q.window()),
@@ -405,13 +359,13 @@ fn window_tui_command(spec: &JobSpec) -> String {
         words.push(flag.into());
         words.push(value.to_string());
     }
-    if matches!(spec.source, JobSource::Socket { .. }) {
+    if matches!(spec.source, ExportSource::Socket { .. }) {
         words.push("--trigger".into());
         words.push(spec.trigger.to_string());
     }
     words.push("--sink".into());
     words.push(spec.sink.name().into());
-    if spec.sink == JobSink::File {
+    if spec.sink == SinkKind::File {
         words.push("--output".into());
         words.push(spec.output.to_string_lossy().into_owned());
     }
@@ -556,123 +510,4 @@ fn wrap(text: &str, width: usize, first: usize, indent: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec(source: JobSource) -> JobSpec {
-        JobSpec {
-            query: Query::seed(),
-            trigger: Duration::from_secs(15),
-            sink: JobSink::Console,
-            output: "output".into(),
-            checkpoint: "checkpoint".into(),
-            source,
-            window_pattern: WindowPattern::default(),
-        }
-    }
-
-    fn socket() -> JobSource {
-        JobSource::Socket {
-            host: "localhost".into(),
-            port: 9999,
-        }
-    }
-
-    fn pattern(chrono: &str) -> String {
-        WindowPattern::from_chrono(chrono)
-            .unwrap()
-            .spark()
-            .to_string()
-    }
-
-    #[test]
-    fn chrono_patterns_become_spark_patterns() {
-        assert_eq!(pattern("%H%M%S"), "HHmmss");
-        assert_eq!(
-            WindowPattern::default(),
-            WindowPattern::from_chrono("%H%M%S").unwrap()
-        );
-        assert_eq!(pattern("%Y-%m-%d %H:%M:%S"), "yyyy-MM-dd HH:mm:ss");
-        assert_eq!(pattern("%F %T%.3f"), "yyyy-MM-dd HH:mm:ss.SSS");
-        assert_eq!(pattern("%Hh%M"), "HH'h'mm");
-        assert_eq!(pattern("at %-H o'clock"), "'at 'H' o''clock'");
-        assert_eq!(pattern("%d %b %Y, %I %p %:z"), "dd MMM yyyy, hh a xxx");
-        assert_eq!(pattern("100%% %j"), "100% DDD");
-    }
-
-    #[test]
-    fn refuses_patterns_spark_cannot_write() {
-        for bad in ["%e", "%s", "%Z", "%U", "%.f", "%Q", ""] {
-            let err = WindowPattern::from_chrono(bad).unwrap_err().to_string();
-            assert!(err.contains("--window-format"), "{bad:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn every_placeholder_and_marker_is_filled_in() {
-        let replay = JobSource::ReplayDir("staged".into());
-        for source in [socket(), replay] {
-            let text = job(&spec(source.clone()));
-            let leftover = text.split('@').skip(1).step_by(2).find(|name| {
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_')
-            });
-            assert_eq!(leftover, None, "{source:?}");
-            assert!(!text.contains("# <"), "{source:?}: a block marker is left");
-            assert_eq!(text.matches("def load_input_stream").count(), 1);
-        }
-    }
-
-    #[test]
-    fn the_job_says_what_it_runs() {
-        let text = job(&spec(socket()));
-        for needle in [
-            "SPARK_VERSION = \"3.5.3\"",
-            "WINDOW = \"30 seconds\"",
-            "SLIDE = \"15 seconds\"",
-            "WATERMARK = \"15 seconds\"",
-            "TRIGGER = \"15 seconds\"",
-            "STREAM_HOST = \"localhost\"",
-            "STREAM_PORT = 9999",
-            "SINK = \"console\"",
-            "WINDOW_PATTERN = \"HHmmss\"",
-            "local[*]",
-            "window-tui --source localhost:9999 --window '30 seconds'",
-        ] {
-            assert!(text.contains(needle), "no {needle:?} in\n{text}");
-        }
-        assert!(!text.contains("REPLAY_DIR"));
-    }
-
-    #[test]
-    fn user_text_cannot_break_out_of_strings() {
-        let mut s = spec(JobSource::ReplayDir(r#"dir """\N{x}"#.into()));
-        s.output = "out\nput".into();
-        let text = job(&s);
-        assert!(
-            text.contains(r#"REPLAY_DIR = "dir \"\"\"\\N{x}""#),
-            "{text}"
-        );
-        assert!(text.contains(r#"APP_DATA_OUTPUT_DIR = "out\nput""#));
-        let plain = job(&spec(JobSource::ReplayDir("staged".into())));
-        let quotes = |t: &str| t.matches("\"\"\"").count();
-        assert_eq!(
-            quotes(&text),
-            quotes(&plain),
-            "no docstring opened or closed"
-        );
-    }
-
-    #[test]
-    fn helpers() {
-        assert_eq!(shell_word("30 seconds"), "'30 seconds'");
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
-        assert_eq!(shell_word("[::1]:9999"), "'[::1]:9999'");
-        assert_eq!(py_str("a\u{7}\t\"b\\"), r#""a\x07\t\"b\\""#);
-        let values = [("A", "@B@".to_string()), ("B", "b".to_string())];
-        assert_eq!(substitute("x@A@y@B@ a@b @C@", &values), "x@B@yb a@b @C@");
-        assert_eq!(
-            wrap("one two three four", 12, 3, "  "),
-            "one two\n  three four"
-        );
-    }
-}
+mod tests;

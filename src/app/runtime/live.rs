@@ -2,10 +2,6 @@
 //! trigger thread running batches through the pipeline. Headless runs and the dashboard start it
 //! the same way and differ only in their sinks and observer.
 
-pub mod record;
-pub mod trigger;
-
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -14,38 +10,18 @@ use anyhow::Context;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::app::checkpoint::{Checkpoint, Pending, Position, QuerySpec};
-use crate::app::cli::{EventTimeFrom, LiveArgs};
+use crate::app::runtime::checkpoint::{Checkpoint, Pending, Position, QuerySpec};
+use crate::app::config::{LiveConfig, SourceConfig};
 use crate::app::durable;
-use crate::app::pipeline::Pipeline;
-use crate::app::progress::{ProgressLog, QueryIdentity};
-use crate::app::server::{self, Echo, Pace, Program, Sent};
+use crate::app::runtime::pipeline::Pipeline;
+use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
+use crate::app::source::server::{self, Echo, Pace, Program, Sent};
 use crate::app::sink::SinkSet;
 use crate::app::source::inbox::Inbox;
 use crate::app::source::socket::{self, Connection, ReaderConfig, ReaderStats};
-use crate::engine::{Engine, Query};
-use record::Recorder;
-use trigger::{Control, LiveSummary, Observer, TriggerLoop};
-
-/// Where the stream comes from.
-#[derive(Debug, Clone)]
-pub enum Source {
-    /// The seed's server, embedded on a loopback port; the run ends when its program does.
-    Embedded { program: Program, pace: Pace },
-    /// A server elsewhere; the reader reconnects whenever it goes away.
-    External { host: String, port: u16 },
-}
-
-#[derive(Debug, Clone)]
-pub struct LiveOptions {
-    pub source: Source,
-    pub trigger: Duration,
-    pub event_time: EventTimeFrom,
-    pub max_line_bytes: usize,
-    pub record: Option<PathBuf>,
-    /// Keep a batch a sink failed on and retry it each tick (the dashboard) instead of stopping.
-    pub retry_failed_sinks: bool,
-}
+use crate::engine::Engine;
+use crate::app::runtime::record::Recorder;
+use crate::app::runtime::trigger::{Control, LiveSummary, Observer, TriggerLoop};
 
 /// Where a restarted run picks up (all empty for a first run).
 #[derive(Debug, Default)]
@@ -76,27 +52,27 @@ impl Prepared {
     }
 }
 
-/// Opens the live run's checkpoint (`--checkpoint`, unless `--no-checkpoint`), wiping it and the
-/// output folder first with `--clean`.
-pub fn prepare(query: Query, args: &LiveArgs) -> anyhow::Result<Prepared> {
-    if args.clean {
-        durable::remove_dir(&args.checkpoint)?;
-        durable::remove_dir(&args.sinks.output)?;
+/// Opens the live run's checkpoint (unless `--no-checkpoint`), wiping it and the output folder
+/// first with `--clean`.
+pub fn prepare(config: &LiveConfig) -> anyhow::Result<Prepared> {
+    if config.clean {
+        durable::remove_dir(&config.checkpoint)?;
+        durable::remove_dir(&config.sinks.output)?;
     }
-    if args.no_checkpoint {
+    if !config.checkpointing {
         return Ok(Prepared {
-            engine: Engine::new(query),
+            engine: Engine::new(config.query),
             checkpoint: None,
             query_id: None,
             resume: Resume::default(),
         });
     }
-    let input = match args.event_time {
-        EventTimeFrom::Arrival => "socket, arrival time",
-        EventTimeFrom::Payload => "socket, payload time",
-    };
-    let spec = QuerySpec::new(&query, &args.sinks.window_format, input.to_string());
-    let (checkpoint, restored) = Checkpoint::open(&args.checkpoint, query, &spec)?;
+    let spec = QuerySpec::new(
+        &config.query,
+        &config.sinks.window_format,
+        config.event_time.describe().to_string(),
+    );
+    let (checkpoint, restored) = Checkpoint::open(&config.checkpoint, config.query, &spec)?;
     let committed_tick = restored.last.as_ref().map(|c| match c.position {
         Position::Live { tick } => tick,
         Position::Replay { .. } => 0,
@@ -105,7 +81,7 @@ pub fn prepare(query: Query, args: &LiveArgs) -> anyhow::Result<Prepared> {
         eprintln!(
             "window-tui: resuming at batch {} from the checkpoint {}",
             last.batch_id + 1,
-            args.checkpoint.display()
+            config.checkpoint.display()
         );
     }
     Ok(Prepared {
@@ -123,26 +99,6 @@ pub fn prepare(query: Query, args: &LiveArgs) -> anyhow::Result<Prepared> {
 /// The inbox holds at most this much (value text plus each row's index) before the reader waits for a tick.
 const INBOX_LIMIT: usize = 256 << 20;
 
-/// The pipeline of a live run reading `source`, with its checkpoint (if any).
-pub fn pipeline(
-    engine: Engine,
-    sinks: SinkSet,
-    progress: Option<ProgressLog>,
-    checkpoint: Option<Checkpoint>,
-    query_id: Option<String>,
-    source: &str,
-) -> Pipeline {
-    let mut identity = QueryIdentity::new(source.to_string());
-    if let Some(id) = query_id {
-        identity.id = id;
-    }
-    let pipeline = Pipeline::new(engine, sinks, progress, identity);
-    match checkpoint {
-        Some(checkpoint) => pipeline.with_checkpoint(checkpoint),
-        None => pipeline,
-    }
-}
-
 /// A running live pipeline and the handles to steer it.
 pub struct Live {
     pub controls: mpsc::Sender<Control>,
@@ -152,8 +108,11 @@ pub struct Live {
     pub reader: Arc<ReaderStats>,
     /// Lines the embedded server sent.
     pub sent: Option<Arc<Sent>>,
-    /// The address the reader reads.
+    /// The address the reader reads, as `HOST:PORT`.
     pub address: String,
+    /// The host and port the reader reads.
+    pub host: String,
+    pub port: u16,
     done: oneshot::Receiver<anyhow::Result<LiveSummary>>,
     /// How the trigger thread ended, once it has and someone looked ([`Live::wait_ended`]).
     outcome: Option<anyhow::Result<LiveSummary>>,
@@ -164,22 +123,29 @@ pub struct Live {
 }
 
 impl Live {
-    /// Starts the server (if embedded), the reader and the trigger thread. Call it within a tokio
-    /// runtime.
+    /// Starts the server (if embedded), the reader and the trigger thread running `prepared`
+    /// into `sinks`. With `retry_failed_sinks` a batch a sink failed on is kept and retried each
+    /// tick (the dashboard) rather than ending the run. Call it within a tokio runtime.
     pub async fn start<O: Observer + 'static>(
-        options: LiveOptions,
-        pipeline_for: impl FnOnce(&str) -> anyhow::Result<Pipeline>,
-        resume: Resume,
+        config: &LiveConfig,
+        prepared: Prepared,
+        sinks: SinkSet,
+        retry_failed_sinks: bool,
         observer: O,
     ) -> anyhow::Result<Live> {
+        let progress = ProgressLog::optional(config.sinks.progress.as_deref())?;
         let inbox = Arc::new(Inbox::new(INBOX_LIMIT));
         let reader = Arc::new(ReaderStats::default());
         let mut tasks = Vec::new();
-        let (host, port, pace, sent, reconnect) = match options.source {
-            Source::Embedded { program, pace } => {
+        let (host, port, pace, sent, reconnect) = match &config.source {
+            SourceConfig::Embedded(generator) => {
+                let program = Program::new(generator)?;
                 let listener = server::bind("127.0.0.1", 0).await?;
                 let port = listener.local_addr()?.port();
-                let (pace_tx, pace_rx) = watch::channel(pace);
+                let (pace_tx, pace_rx) = watch::channel(Pace {
+                    delay: generator.delay,
+                    paused: false,
+                });
                 let sent = Arc::new(Sent::default());
                 let serving = server::serve(listener, program, pace_rx, Echo::Log, sent.clone());
                 tasks.push(tokio::spawn(async move {
@@ -195,23 +161,37 @@ impl Live {
                     false,
                 )
             }
-            Source::External { host, port } => (host, port, None, None, true),
+            SourceConfig::External { host, port } => (host.clone(), *port, None, None, true),
         };
-        let config = ReaderConfig {
+        let reader_config = ReaderConfig {
             host,
             port,
-            max_line_bytes: options.max_line_bytes,
-            event_time: options.event_time,
+            max_line_bytes: config.max_line_bytes,
+            event_time: config.event_time,
             reconnect,
         };
-        let address = config.address();
-        let pipeline = pipeline_for(&format!(
+        let address = reader_config.address();
+        let reader_config_host = reader_config.host.clone();
+        let Prepared {
+            engine,
+            checkpoint,
+            query_id,
+            resume,
+        } = prepared;
+        let mut identity = QueryIdentity::new(format!(
             "TextSocketV2[host: {}, port: {}]",
-            config.host, config.port
-        ))?;
+            reader_config.host, reader_config.port
+        ));
+        if let Some(id) = query_id {
+            identity.id = id;
+        }
+        let mut pipeline = Pipeline::new(engine, sinks, progress, identity);
+        if let Some(checkpoint) = checkpoint {
+            pipeline = pipeline.with_checkpoint(checkpoint);
+        }
         let (paused_tx, paused_rx) = watch::channel(false);
         let reader_task = tokio::spawn(socket::run(
-            config,
+            reader_config,
             inbox.clone(),
             reader.clone(),
             paused_rx,
@@ -219,8 +199,8 @@ impl Live {
 
         let mut observer = observer;
         observer.started(&address);
-        let recorder = match (&options.record, resume.committed_tick) {
-            (Some(path), Some(tick)) => Some(Recorder::resume(path, tick, options.max_line_bytes)?),
+        let recorder = match (&config.record, resume.committed_tick) {
+            (Some(path), Some(tick)) => Some(Recorder::resume(path, tick, config.max_line_bytes)?),
             (Some(path), None) => Some(Recorder::create(path)?),
             (None, _) => None,
         };
@@ -228,13 +208,13 @@ impl Live {
         let trigger = TriggerLoop {
             pipeline,
             inbox,
-            interval: options.trigger.max(Duration::from_millis(1)),
+            interval: config.trigger.to_std().max(Duration::from_millis(1)),
             recorder,
             source_finished: Box::new(move || finished.connection() == Connection::Finished),
             observer,
             first_tick: resume.first_tick,
             pending: resume.pending,
-            retry_failed_sinks: options.retry_failed_sinks,
+            retry_failed_sinks,
         };
         let (controls, control_rx) = mpsc::channel();
         let (done_tx, done) = oneshot::channel();
@@ -251,6 +231,8 @@ impl Live {
             reader,
             sent,
             address,
+            host: reader_config_host,
+            port,
             done,
             outcome: None,
             reader_task,

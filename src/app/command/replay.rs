@@ -9,16 +9,16 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::app::checkpoint::{Checkpoint, Position, QuerySpec};
-use crate::app::cli::{OnBadRow, ReplayArgs};
+use crate::app::runtime::checkpoint::{Checkpoint, Position, QuerySpec};
+use crate::app::config::{OnBadRow, ReplayConfig};
 use crate::app::durable;
 use crate::app::error::{BadInput, OrBadInput};
-use crate::app::pipeline::Pipeline;
-use crate::app::progress::{ProgressLog, QueryIdentity};
+use crate::app::runtime::pipeline::Pipeline;
+use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
 use crate::app::sink::{self, SinkSet};
 use crate::app::source::read_ahead::ReadAhead;
-use crate::app::source::replay_file::{ReadError, ReplayReader, RowSource};
-use crate::engine::{BatchOutput, Engine, Micros};
+use crate::app::source::replay_file::{BadRow, ReadError, ReplayReader, Row, RowSource};
+use crate::engine::{Batch, BatchKind, BatchOutput, Engine, Micros};
 
 /// What a replay did, for its closing line.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ struct Waiting {
 /// Where the stepper is between two batches.
 #[derive(Debug)]
 enum Phase {
-    /// Reading rows into the open batch (if any).
+    /// No batch is open: the next row read opens the next tick.
     Reading,
     /// A row of a new tick was read: first an idle tick for any gap, then its batch.
     NewTick(Waiting),
@@ -60,8 +60,6 @@ pub struct ReplayStepper<S> {
     reader: S,
     pipeline: Pipeline,
     on_bad_row: OnBadRow,
-    /// The tick whose batch is open.
-    open: Option<u64>,
     /// The last tick passed (its batch run, or its idle tick gone by).
     last: Option<u64>,
     phase: Phase,
@@ -74,7 +72,6 @@ impl<S: RowSource> ReplayStepper<S> {
             reader,
             pipeline,
             on_bad_row,
-            open: None,
             last: None,
             phase: Phase::Reading,
             summary: ReplaySummary::default(),
@@ -149,28 +146,17 @@ impl<S: RowSource> ReplayStepper<S> {
                         return Ok(Some(batch));
                     }
                 }
+                Phase::Reading => self.phase = self.read_head()?,
                 Phase::NewTick(row) => {
                     let gap = self.last.map_or(row.tick > 0, |last| row.tick > last + 1);
-                    if gap {
-                        // The gap's idle ticks are passed, whatever the idle tick runs.
-                        let idle = self.ticks();
-                        self.last = Some(row.tick - 1);
-                        self.phase = Phase::NewTick(row);
-                        if let Some(batch) = self.pipeline.idle_tick(idle, self.position())? {
-                            return Ok(Some(batch));
-                        }
-                        let Phase::NewTick(row) =
-                            std::mem::replace(&mut self.phase, Phase::Reading)
-                        else {
-                            unreachable!("set just above");
-                        };
-                        self.begin(row)?;
-                    } else {
-                        self.begin(row)?;
+                    if !gap {
+                        return self.run_tick(row).map(Some);
                     }
-                }
-                Phase::Reading => {
-                    if let Some(batch) = self.read()? {
+                    // The gap's idle ticks are passed, whatever the idle tick runs.
+                    let idle = self.ticks();
+                    self.last = Some(row.tick - 1);
+                    self.phase = Phase::NewTick(row);
+                    if let Some(batch) = self.pipeline.idle_tick(idle, self.position())? {
                         return Ok(Some(batch));
                     }
                 }
@@ -178,93 +164,123 @@ impl<S: RowSource> ReplayStepper<S> {
         }
     }
 
-    fn begin(&mut self, row: Waiting) -> anyhow::Result<()> {
-        self.pipeline.start_tick(true, row.tick, None)?;
-        self.pipeline.push(row.event_time, &row.value);
-        let pipeline = &mut self.pipeline;
-        self.summary.rows += 1 + self
-            .reader
-            .rows_of_tick(row.tick, |t, value| pipeline.push(t, value));
-        self.open = Some(row.tick);
-        Ok(())
-    }
-
-    /// Reads rows into the open batch until its tick ends; returns the finished batch then.
-    fn read(&mut self) -> anyhow::Result<Option<BatchOutput>> {
+    /// Reads the row that opens the next tick: what comes next.
+    fn read_head(&mut self) -> anyhow::Result<Phase> {
         loop {
-            let row = match self.reader.next_row() {
-                Ok(Some(row)) => row,
-                Ok(None) => {
-                    self.phase = Phase::FinalIdle;
-                    return self.close_open();
-                }
+            return match self.reader.next_row() {
+                Ok(Some(row)) => Ok(Phase::NewTick(Waiting::from(&row))),
+                Ok(None) => Ok(Phase::FinalIdle),
                 Err(ReadError::Bad(bad)) if self.on_bad_row == OnBadRow::Skip => {
-                    self.summary.skipped += 1;
-                    self.summary
-                        .first_skipped
-                        .get_or_insert_with(|| bad.to_string());
+                    self.skipped(&bad);
                     continue;
                 }
                 Err(ReadError::Bad(bad)) => {
-                    // Rows come in ascending ticks: a bad row of a later tick means the open
-                    // tick was complete, so it is still written whole (and a restart resumes at
-                    // the bad row). Should a sink fail on it, the stop waits for its retry.
-                    self.phase = Phase::Stopped(bad.to_string());
-                    if self
-                        .open
-                        .is_some_and(|open| bad.tick.is_some_and(|t| t > open))
-                    {
-                        self.close_open_at(bad.offset, bad.line)?;
-                    }
                     self.phase = Phase::Done;
-                    return Err(BadInput(bad.to_string()).into());
+                    Err(BadInput(bad.to_string()).into())
                 }
                 Err(e @ ReadError::Io { .. }) => {
                     self.phase = Phase::Done;
-                    return Err(e.into());
+                    Err(e.into())
                 }
             };
-            let tick = row.tick;
-            if self.open == Some(tick) {
-                self.pipeline.push(row.event_time, row.value);
-                let pipeline = &mut self.pipeline;
-                self.summary.rows += 1 + self
-                    .reader
-                    .rows_of_tick(tick, |t, value| pipeline.push(t, value));
-                continue;
-            }
-            self.phase = Phase::NewTick(Waiting {
-                tick: row.tick,
-                event_time: row.event_time,
-                value: row.value.to_owned(),
-                offset: row.offset,
-                line: row.line,
-            });
-            return self.close_open();
         }
     }
 
-    /// Finishes the open batch, if any.
-    fn close_open(&mut self) -> anyhow::Result<Option<BatchOutput>> {
-        let (offset, line) = match &self.phase {
-            Phase::NewTick(row) => (row.offset, row.line),
-            _ => self.reader.position(),
-        };
-        self.close_open_at(offset, line)
+    fn skipped(&mut self, bad: &BadRow) {
+        self.summary.skipped += 1;
+        self.summary
+            .first_skipped
+            .get_or_insert_with(|| bad.to_string());
     }
 
-    /// Finishes the open batch, if any; a restart resumes at `offset`, `line`.
-    fn close_open_at(&mut self, offset: u64, line: u64) -> anyhow::Result<Option<BatchOutput>> {
-        let Some(tick) = self.open.take() else {
-            return Ok(None);
+    /// Runs the batch of the tick `head` opens: its rows up to the next tick, a bad row or the
+    /// end of the file.
+    fn run_tick(&mut self, head: Waiting) -> anyhow::Result<BatchOutput> {
+        let tick = head.tick;
+        let mut first = Some(head);
+        let mut next = None;
+        let (reader, summary, on_bad_row) = (&mut self.reader, &mut self.summary, self.on_bad_row);
+        let result = self
+            .pipeline
+            .run_batch(BatchKind::Data, tick, None, |batch| {
+                let head = first.take().expect("fed once");
+                let (phase, offset, line) = feed_tick(reader, summary, on_bad_row, &head, batch)?;
+                next = Some(phase);
+                Ok(Position::Replay {
+                    last_tick: Some(tick),
+                    offset,
+                    line,
+                })
+            });
+        self.phase = match (first, next) {
+            // The batch could not be logged: its rows wait, untouched.
+            (Some(head), _) => Phase::NewTick(head),
+            // The batch ran (a sink may still owe it): the replay goes on past it.
+            (None, Some(phase)) => {
+                self.last = Some(tick);
+                phase
+            }
+            // Its rows could not be read: the replay stops.
+            (None, None) => Phase::Done,
         };
-        self.last = Some(tick);
-        let position = Position::Replay {
-            last_tick: self.last,
-            offset,
-            line,
+        result
+    }
+}
+
+/// Pushes the rows of `head`'s tick into `batch`: `head`, then every row up to the next tick.
+/// Returns what comes after them, and where it starts in the file.
+fn feed_tick<S: RowSource>(
+    reader: &mut S,
+    summary: &mut ReplaySummary,
+    on_bad_row: OnBadRow,
+    head: &Waiting,
+    batch: &mut Batch<'_>,
+) -> anyhow::Result<(Phase, u64, u64)> {
+    let tick = head.tick;
+    batch.push(head.event_time, &head.value);
+    summary.rows += 1 + reader.rows_of_tick(tick, |t, value| batch.push(t, value));
+    loop {
+        let row = match reader.next_row() {
+            Ok(Some(row)) => row,
+            Ok(None) => {
+                let (offset, line) = reader.position();
+                return Ok((Phase::FinalIdle, offset, line));
+            }
+            Err(ReadError::Bad(bad)) if on_bad_row == OnBadRow::Skip => {
+                summary.skipped += 1;
+                summary
+                    .first_skipped
+                    .get_or_insert_with(|| bad.to_string());
+                continue;
+            }
+            // Rows come in ascending ticks: a bad row of a later tick means this tick is
+            // complete, so its batch is still written whole (and a restart resumes at the bad
+            // row); one of this tick (or of no known tick) stops the replay without it.
+            Err(ReadError::Bad(bad)) if bad.tick.is_some_and(|t| t > tick) => {
+                return Ok((Phase::Stopped(bad.to_string()), bad.offset, bad.line));
+            }
+            Err(ReadError::Bad(bad)) => return Err(BadInput(bad.to_string()).into()),
+            Err(e @ ReadError::Io { .. }) => return Err(e.into()),
         };
-        self.pipeline.finish_batch(position).map(Some)
+        if row.tick != tick {
+            let next = Waiting::from(&row);
+            let (offset, line) = (next.offset, next.line);
+            return Ok((Phase::NewTick(next), offset, line));
+        }
+        batch.push(row.event_time, row.value);
+        summary.rows += 1 + reader.rows_of_tick(tick, |t, value| batch.push(t, value));
+    }
+}
+
+impl From<&Row<'_>> for Waiting {
+    fn from(row: &Row<'_>) -> Self {
+        Waiting {
+            tick: row.tick,
+            event_time: row.event_time,
+            value: row.value.to_owned(),
+            offset: row.offset,
+            line: row.line,
+        }
     }
 }
 
@@ -287,12 +303,12 @@ fn replay_input(path: &Path) -> anyhow::Result<String> {
 /// `--progress`: nothing is created when the file cannot be read. With `--checkpoint`, the
 /// replay continues where the checkpoint says.
 pub fn open<S: RowSource>(
-    args: &ReplayArgs,
+    args: &ReplayConfig,
     sinks: impl FnOnce(Option<u64>) -> anyhow::Result<SinkSet>,
     source: impl FnOnce(ReplayReader<std::fs::File>) -> S,
 ) -> anyhow::Result<ReplayStepper<S>> {
-    let query = args.query.query().or_bad_input()?;
-    let mut reader = ReplayReader::open(&args.events, args.max_line_bytes.0)
+    let query = args.query;
+    let mut reader = ReplayReader::open(&args.events, args.max_line_bytes)
         .map_err(|e| BadInput(e.to_string()))?;
     if args.clean {
         if let Some(dir) = &args.checkpoint {
@@ -347,9 +363,23 @@ pub fn open<S: RowSource>(
     Ok(stepper)
 }
 
+/// `window-tui replay` with sinks: the replay, then what it skipped (the dashboard takes a
+/// replay without sinks).
+pub fn main(config: &ReplayConfig) -> anyhow::Result<()> {
+    let summary = run(config)?;
+    if summary.skipped > 0 {
+        eprintln!(
+            "window-tui: skipped {} bad row(s); the first: {}",
+            summary.skipped,
+            summary.first_skipped.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
 /// Replays the whole file into the sinks `--sink` names, reading it ahead on a second thread.
-pub fn run(args: &ReplayArgs) -> anyhow::Result<ReplaySummary> {
-    let sinks = |resume| SinkSet::new(sink::stdout_opener(&args.sinks, resume)?, &args.sinks.sinks);
+pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
+    let sinks = |resume| SinkSet::new(sink::stdout_opener(&args.sinks, resume)?, &args.sinks.kinds);
     let mut stepper = open(args, sinks, ReadAhead::start)?;
     if let Some(batch) = stepper.summary.resumed_at {
         eprintln!("window-tui: resuming the replay at batch {batch} (checkpoint)");
@@ -364,7 +394,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::app::cli::SinkKind;
+    use crate::app::config::SinkKind;
     use crate::app::sink::Sink;
     use crate::engine::Query;
 

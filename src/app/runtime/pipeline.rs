@@ -10,11 +10,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 
-use crate::app::checkpoint::{Checkpoint, Commit, Offsets, Position};
-use crate::app::progress::{Progress, ProgressLog, QueryIdentity, Timing};
+use crate::app::clock::{Clock, SystemClock};
+use crate::app::runtime::checkpoint::{Checkpoint, Commit, Offsets, Position};
+use crate::app::runtime::progress::{Progress, ProgressLog, QueryIdentity, Timing};
 use crate::app::sink::SinkSet;
 use crate::app::source::inbox::Rows;
-use crate::engine::{BatchKind, BatchOutput, Engine, Micros, Tick};
+use crate::engine::{Batch, BatchKind, BatchOutput, Engine, Tick};
 
 pub struct Pipeline {
     engine: Engine,
@@ -22,16 +23,17 @@ pub struct Pipeline {
     progress: Option<ProgressLog>,
     checkpoint: Option<Checkpoint>,
     identity: QueryIdentity,
+    clock: Box<dyn Clock>,
     previous_trigger: Option<Instant>,
-    running: Option<Running>,
     /// A finished batch a sink could not take yet.
-    unwritten: Option<(BatchOutput, Running, Position)>,
+    unwritten: Option<(BatchOutput, Started, Position)>,
     last_timing: Option<Timing>,
 }
 
+/// When a batch started, and how long logging it took.
 #[derive(Debug, Clone, Copy)]
-struct Running {
-    started: SystemTime,
+struct Started {
+    at: SystemTime,
     clock: Instant,
     wal: Option<Duration>,
 }
@@ -49,8 +51,8 @@ impl Pipeline {
             progress,
             checkpoint: None,
             identity,
+            clock: Box::new(SystemClock),
             previous_trigger: None,
-            running: None,
             unwritten: None,
             last_timing: None,
         }
@@ -59,6 +61,12 @@ impl Pipeline {
     /// Logs every batch in `checkpoint` before it runs and commits it after the sinks.
     pub fn with_checkpoint(mut self, checkpoint: Checkpoint) -> Self {
         self.checkpoint = Some(checkpoint);
+        self
+    }
+
+    /// Reads the time from `clock` (tests move one by hand).
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Box::new(clock);
         self
     }
 
@@ -79,27 +87,17 @@ impl Pipeline {
         &mut self.sinks
     }
 
-    /// A trigger tick: starts the batch the trigger rule calls for, if any, and returns its id.
-    /// A live tick passes its rows as `input`, to be logged before the batch runs.
-    pub fn start_tick(
-        &mut self,
-        has_rows: bool,
-        tick: u64,
-        input: Option<&Rows>,
-    ) -> anyhow::Result<Option<u64>> {
-        match self.engine.tick(has_rows) {
-            Tick::Run(kind) => self.start_batch(kind, tick, input).map(Some),
-            Tick::Idle => Ok(None),
-        }
-    }
-
-    /// Starts a batch of `kind` (a restart re-runs a logged batch this way).
-    pub fn start_batch(
+    /// Runs a batch of `kind` at trigger tick `tick`: logs it (a live tick passes its rows as
+    /// `input`, to be logged before the batch runs), lets `feed` push its rows, then hands it to
+    /// every sink, commits it (resuming at the position `feed` returns after a restart) and
+    /// reports its progress. Should `feed` fail, the batch is undone in the engine.
+    pub fn run_batch(
         &mut self,
         kind: BatchKind,
         tick: u64,
         input: Option<&Rows>,
-    ) -> anyhow::Result<u64> {
+        feed: impl FnOnce(&mut Batch<'_>) -> anyhow::Result<Position>,
+    ) -> anyhow::Result<BatchOutput> {
         // Batches are neither skipped nor merged: one a sink failed on goes first (`retry`).
         if let Some((unwritten, ..)) = &self.unwritten {
             anyhow::bail!(
@@ -108,7 +106,7 @@ impl Pipeline {
                 self.engine.next_batch_id()
             );
         }
-        let (started, clock) = (SystemTime::now(), Instant::now());
+        let now = self.clock.now();
         let wal = match &self.checkpoint {
             Some(checkpoint) => {
                 let offsets = Offsets {
@@ -120,33 +118,19 @@ impl Pipeline {
                 checkpoint.begin(&offsets, input).with_context(|| {
                     format!("checkpoint: cannot log batch {}", offsets.batch_id)
                 })?;
-                Some(clock.elapsed())
+                Some(self.clock.now().mono.duration_since(now.mono))
             }
             None => None,
         };
-        self.running = Some(Running {
-            started,
-            clock,
+        let started = Started {
+            at: now.wall,
+            clock: now.mono,
             wal,
-        });
-        Ok(self.engine.begin(kind))
-    }
-
-    /// Adds a row to the running batch.
-    #[inline]
-    pub fn push(&mut self, event_time: Micros, value: &str) {
-        self.engine.push(event_time, value);
-    }
-
-    /// Finishes the running batch and hands it to every sink, then commits it (resuming at
-    /// `position` after a restart) and reports its progress.
-    pub fn finish_batch(&mut self, position: Position) -> anyhow::Result<BatchOutput> {
-        let running = self
-            .running
-            .take()
-            .context("finish_batch without a running batch")?;
-        let output = self.engine.finish();
-        self.deliver(output, running, position)
+        };
+        let mut batch = self.engine.begin(kind);
+        let position = feed(&mut batch)?;
+        let output = batch.finish();
+        self.deliver(output, started, position)
     }
 
     /// A tick without rows: a no-data batch if the watermark moved, else nothing.
@@ -155,9 +139,11 @@ impl Pipeline {
         tick: u64,
         position: Position,
     ) -> anyhow::Result<Option<BatchOutput>> {
-        match self.start_tick(false, tick, None)? {
-            Some(_) => self.finish_batch(position).map(Some),
-            None => Ok(None),
+        match self.engine.tick(false) {
+            Tick::Run(kind) => self
+                .run_batch(kind, tick, None, |_| Ok(position))
+                .map(Some),
+            Tick::Idle => Ok(None),
         }
     }
 
@@ -169,7 +155,9 @@ impl Pipeline {
     /// Writes the batch a sink failed on again; returns it once every sink has it.
     pub fn retry(&mut self) -> anyhow::Result<Option<BatchOutput>> {
         match self.unwritten.take() {
-            Some((output, running, position)) => self.deliver(output, running, position).map(Some),
+            Some((output, started, position)) => {
+                self.deliver(output, started, position).map(Some)
+            }
             None => Ok(None),
         }
     }
@@ -177,22 +165,23 @@ impl Pipeline {
     fn deliver(
         &mut self,
         output: BatchOutput,
-        running: Running,
+        started: Started,
         position: Position,
     ) -> anyhow::Result<BatchOutput> {
-        let sinks_started = Instant::now();
+        let sinks_started = self.clock.now().mono;
         if let Err(e) = self.sinks.write_batch(&output) {
-            self.unwritten = Some((output, running, position));
+            self.unwritten = Some((output, started, position));
             return Err(e);
         }
-        let add_batch = sinks_started.elapsed();
+        let done = self.clock.now().mono;
+        let add_batch = done.duration_since(sinks_started);
         if let Some(checkpoint) = &self.checkpoint {
             let commit = Commit {
                 batch_id: output.id,
                 position,
             };
             if let Err(e) = checkpoint.commit(&self.engine, &commit) {
-                self.unwritten = Some((output, running, position));
+                self.unwritten = Some((output, started, position));
                 return Err(e.context(format!(
                     "checkpoint: cannot commit batch {}",
                     commit.batch_id
@@ -200,15 +189,15 @@ impl Pipeline {
             }
         }
         let timing = Timing {
-            started: running.started,
+            started: started.at,
             since_previous: self
                 .previous_trigger
-                .map(|p| running.clock.duration_since(p)),
+                .map(|p| started.clock.duration_since(p)),
             add_batch,
-            wal_commit: running.wal,
-            total: running.clock.elapsed(),
+            wal_commit: started.wal,
+            total: self.clock.now().mono.duration_since(started.clock),
         };
-        self.previous_trigger = Some(running.clock);
+        self.previous_trigger = Some(started.clock);
         self.last_timing = Some(timing);
         if let Some(log) = &mut self.progress {
             self.identity.sink = self.sinks.describe();
@@ -224,8 +213,9 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::app::checkpoint::QuerySpec;
-    use crate::app::cli::SinkKind;
+    use crate::app::runtime::checkpoint::QuerySpec;
+    use crate::app::clock::ManualClock;
+    use crate::app::config::SinkKind;
     use crate::app::sink::Sink;
     use crate::engine::Query;
 
@@ -248,6 +238,97 @@ mod tests {
         fn describe(&self) -> String {
             "Flaky".into()
         }
+    }
+
+    /// Runs `rows` as the data batch of live tick `tick`.
+    fn run(pipeline: &mut Pipeline, tick: u64, rows: &Rows) -> anyhow::Result<BatchOutput> {
+        pipeline.run_batch(BatchKind::Data, tick, Some(rows), |batch| {
+            for (t, value) in rows.iter() {
+                batch.push(t, value);
+            }
+            Ok(Position::Live { tick })
+        })
+    }
+
+    /// A sink that takes `cost` of the clock's time per batch.
+    struct Slow {
+        clock: ManualClock,
+        cost: Duration,
+    }
+
+    impl Sink for Slow {
+        fn write_batch(&mut self, _: &BatchOutput) -> anyhow::Result<()> {
+            self.clock.advance(self.cost);
+            Ok(())
+        }
+
+        fn describe(&self) -> String {
+            "Slow".into()
+        }
+    }
+
+    #[test]
+    fn batch_timings_come_from_the_clock() {
+        let clock = ManualClock::at(1_795_455_180_000_000);
+        let opener = {
+            let clock = clock.clone();
+            Box::new(move |_| {
+                Ok(Box::new(Slow {
+                    clock: clock.clone(),
+                    cost: Duration::from_millis(7),
+                }) as Box<dyn Sink>)
+            })
+        };
+        let mut pipeline = Pipeline::new(
+            Engine::new(Query::seed()),
+            SinkSet::new(opener, &[SinkKind::Json]).unwrap(),
+            None,
+            QueryIdentity::new("test".into()),
+        )
+        .with_clock(clock.clone());
+        let mut rows = Rows::default();
+        rows.push(1_795_455_180_000_000, "a");
+        run(&mut pipeline, 0, &rows).unwrap();
+        let first = *pipeline.last_timing().unwrap();
+        assert_eq!(first.add_batch, Duration::from_millis(7));
+        assert_eq!(first.total, Duration::from_millis(7));
+        assert_eq!(first.since_previous, None);
+        assert_eq!(first.wal_commit, None);
+        assert_eq!(
+            first.started,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_455_180)
+        );
+        clock.advance(Duration::from_secs(15) - Duration::from_millis(7));
+        run(&mut pipeline, 1, &rows).unwrap();
+        let second = pipeline.last_timing().unwrap();
+        assert_eq!(second.since_previous, Some(Duration::from_secs(15)));
+    }
+
+    #[test]
+    fn a_batch_whose_rows_cannot_be_read_is_undone() {
+        let opener = Box::new(|_| Ok(Box::new(Slow {
+            clock: ManualClock::at(0),
+            cost: Duration::ZERO,
+        }) as Box<dyn Sink>));
+        let mut pipeline = Pipeline::new(
+            Engine::new(Query::seed()),
+            SinkSet::new(opener, &[SinkKind::Json]).unwrap(),
+            None,
+            QueryIdentity::new("test".into()),
+        );
+        let failed = pipeline.run_batch(BatchKind::Data, 0, None, |batch| {
+            batch.push(1_795_455_180_000_000, "a");
+            anyhow::bail!("the disk caught fire")
+        });
+        assert!(failed.is_err());
+        let engine = pipeline.engine();
+        assert_eq!(engine.next_batch_id(), 0, "the id is given back");
+        assert_eq!((engine.state_rows(), engine.max_event_time()), (0, None));
+        let mut rows = Rows::default();
+        rows.push(1_795_455_180_000_000, "b");
+        let batch = run(&mut pipeline, 0, &rows).unwrap();
+        assert_eq!((batch.id, batch.stats.input_rows), (0, 1));
+        assert_eq!(pipeline.engine().state_rows(), 2, "only b, in its two windows");
     }
 
     #[test]
@@ -275,20 +356,15 @@ mod tests {
             QueryIdentity::new("test".into()),
         )
         .with_checkpoint(checkpoint);
-        let position = |tick| Position::Live { tick };
 
         let mut rows = Rows::default();
         rows.push(1_795_455_180_000_000, "a");
-        pipeline.start_tick(true, 0, Some(&rows)).unwrap();
-        pipeline.push(1_795_455_180_000_000, "a");
-        pipeline.finish_batch(position(0)).unwrap();
+        run(&mut pipeline, 0, &rows).unwrap();
 
         failures.store(2, Ordering::SeqCst);
         rows.clear();
         rows.push(1_795_455_240_000_000, "b");
-        pipeline.start_tick(true, 1, Some(&rows)).unwrap();
-        pipeline.push(1_795_455_240_000_000, "b");
-        let err = pipeline.finish_batch(position(1)).unwrap_err();
+        let err = run(&mut pipeline, 1, &rows).unwrap_err();
         assert!(format!("{err:#}").contains("No space left"), "{err:#}");
         assert!(pipeline.has_unwritten());
         let status = &pipeline.sinks().status()[0];
@@ -304,7 +380,7 @@ mod tests {
             "not committed while a sink lacks it"
         );
 
-        let refused = pipeline.start_tick(true, 2, Some(&rows)).unwrap_err();
+        let refused = run(&mut pipeline, 2, &rows).unwrap_err();
         assert!(
             refused.to_string().contains("batch 1 is not written yet"),
             "no batch runs past one a sink lacks: {refused}"

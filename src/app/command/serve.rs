@@ -5,28 +5,24 @@ use std::sync::Arc;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
-use crate::app::cli::ServeArgs;
-use crate::app::error::BadInput;
+use crate::app::config::ServeConfig;
 use crate::app::logging;
-use crate::app::server::{self, Echo, Pace, Program, Sent};
+use crate::app::source::server::{self, Echo, Pace, Program, Sent};
 
-pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+pub fn run(args: &ServeConfig) -> anyhow::Result<()> {
     let _log = logging::init(&args.log, logging::Default::Stderr)?;
     let pace = &args.generator;
-    if pace.delay.micros() < 0 {
-        return Err(BadInput("--delay must not be negative".into()).into());
-    }
-    let program = Program::new(args.output, pace.file.as_deref(), pace.count, pace.repeat)?;
-    let runtime = crate::app::runtime()?;
+    let program = Program::new(pace)?;
+    let runtime = crate::app::async_runtime()?;
     runtime.block_on(async {
         let listener = server::bind(&args.host, args.port).await?;
         eprintln!(
             "window-tui: serving on {}: one line every {}",
             listener.local_addr()?,
-            pace.delay
+            crate::engine::Duration::from_std(pace.delay)
         );
         let (_pace, pace_rx) = watch::channel(Pace {
-            delay: pace.delay.to_std(),
+            delay: pace.delay,
             paused: false,
         });
         let mut interrupt = signal(SignalKind::interrupt())?;

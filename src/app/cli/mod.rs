@@ -1,0 +1,342 @@
+//! The command line: clap's view of it lives in [`args`]; this module turns it into the plain,
+//! validated [`config`](crate::app::config) once, so nothing past it sees clap. A value that
+//! cannot work (a bad duration, a slide longer than the window, a zero trigger, a bad pattern)
+//! is one clear error here, before anything runs.
+
+mod args;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+pub use args::*;
+
+use crate::app::command::export::WindowPattern;
+use crate::app::config::{
+    self, EventTimeFrom, ExportConfig, ExportSource, GeneratorConfig, LiveConfig, LogConfig,
+    ReplayConfig, ServeConfig, SinkConfig, SourceConfig,
+};
+use crate::app::error::BadInput;
+use crate::app::sink::window_text::WindowText;
+use crate::engine::Query;
+
+impl Cli {
+    /// The command this command line asks for, validated.
+    pub fn into_command(self) -> Result<config::Command, BadInput> {
+        Ok(match self.command {
+            Some(Command::Replay(args)) => config::Command::Replay(args.into_config()?),
+            Some(Command::Serve(args)) => config::Command::Serve(args.into_config()?),
+            Some(Command::ExportSpark(args)) => config::Command::Export(args.into_config()?),
+            None => config::Command::Live(self.live.into_config()?),
+        })
+    }
+}
+
+impl QueryArgs {
+    fn query(&self) -> Result<Query, BadInput> {
+        Query::new(self.window, self.slide, self.watermark).map_err(|e| BadInput(e.to_string()))
+    }
+}
+
+impl SinkArgs {
+    fn into_config(self) -> Result<SinkConfig, BadInput> {
+        WindowText::new(&self.window_format, crate::engine::Zone::Local)
+            .map_err(|e| BadInput(e.to_string()))?;
+        Ok(SinkConfig {
+            kinds: self.sinks.into_iter().map(config::SinkKind::from).collect(),
+            output: self.output,
+            progress: self.progress,
+            window_format: self.window_format,
+        })
+    }
+}
+
+impl From<SinkKind> for config::SinkKind {
+    fn from(kind: SinkKind) -> Self {
+        match kind {
+            SinkKind::Console => config::SinkKind::Console,
+            SinkKind::File => config::SinkKind::File,
+            SinkKind::Json => config::SinkKind::Json,
+        }
+    }
+}
+
+impl From<LogArgs> for LogConfig {
+    fn from(args: LogArgs) -> Self {
+        LogConfig {
+            file: args.log,
+            level: args.log_level,
+        }
+    }
+}
+
+impl ReplayArgs {
+    fn into_config(self) -> Result<ReplayConfig, BadInput> {
+        Ok(ReplayConfig {
+            query: self.query.query()?,
+            sinks: self.sinks.into_config()?,
+            on_bad_row: match self.on_bad_row {
+                OnBadRow::Error => config::OnBadRow::Error,
+                OnBadRow::Skip => config::OnBadRow::Skip,
+            },
+            events: self.events,
+            checkpoint: self.checkpoint,
+            clean: self.clean,
+            speed: self.speed,
+            play: self.play,
+            max_line_bytes: self.max_line_bytes.0,
+        })
+    }
+}
+
+impl GeneratorArgs {
+    fn into_config(self, kind: Generator) -> Result<GeneratorConfig, BadInput> {
+        if self.delay.micros() < 0 {
+            return Err(BadInput("--delay must not be negative".into()));
+        }
+        let kind = match kind {
+            Generator::Random => config::Generator::Random,
+            Generator::File => config::Generator::File,
+        };
+        if kind == config::Generator::File && self.file.is_none() {
+            return Err(BadInput("the file generator needs --file PATH".into()));
+        }
+        Ok(GeneratorConfig {
+            kind,
+            file: self.file,
+            delay: self.delay.to_std(),
+            repeat: self.repeat,
+            count: self.count,
+        })
+    }
+}
+
+impl ServeArgs {
+    fn into_config(self) -> Result<ServeConfig, BadInput> {
+        Ok(ServeConfig {
+            generator: self.generator.into_config(self.output)?,
+            host: self.host,
+            port: self.port,
+            log: self.log.into(),
+        })
+    }
+}
+
+impl LiveArgs {
+    fn into_config(self) -> Result<LiveConfig, BadInput> {
+        let source = match &self.source {
+            Some(text) => {
+                let (host, port) =
+                    parse_host_port(text).map_err(|e| BadInput(format!("--source: {e}")))?;
+                SourceConfig::External { host, port }
+            }
+            None => SourceConfig::Embedded(self.pace.into_config(self.generator)?),
+        };
+        if self.trigger.micros() <= 0 {
+            return Err(BadInput("--trigger must be longer than zero".into()));
+        }
+        Ok(LiveConfig {
+            query: self.query.query()?,
+            sinks: self.sinks.into_config()?,
+            headless: self.headless,
+            trigger: self.trigger,
+            source,
+            event_time: match self.event_time {
+                EventTimeArg::Arrival => EventTimeFrom::Arrival,
+                EventTimeArg::Payload => EventTimeFrom::Payload,
+            },
+            record: self.record,
+            max_line_bytes: self.max_line_bytes.0,
+            checkpoint: self.checkpoint,
+            checkpointing: !self.no_checkpoint,
+            clean: self.clean,
+            log: self.log.into(),
+        })
+    }
+}
+
+impl ExportArgs {
+    fn into_config(self) -> Result<ExportConfig, BadInput> {
+        if self.trigger.micros() < 0 {
+            return Err(BadInput(format!(
+                "--trigger must not be negative (got {})",
+                self.trigger
+            )));
+        }
+        let source = match &self.replay_dir {
+            Some(dir) => ExportSource::ReplayDir(utf8("--replay-dir", dir)?),
+            None => {
+                let (host, port) = parse_host_port(&self.source)
+                    .map_err(|e| BadInput(format!("--source: {e}")))?;
+                ExportSource::Socket { host, port }
+            }
+        };
+        WindowPattern::from_chrono(&self.window_format)?;
+        Ok(ExportConfig {
+            query: self.query.query()?,
+            trigger: self.trigger,
+            sink: match self.sink {
+                JobSink::Console => config::SinkKind::Console,
+                JobSink::File => config::SinkKind::File,
+            },
+            output: utf8("--output", &self.output)?,
+            checkpoint: utf8("--checkpoint", &self.checkpoint)?,
+            source,
+            window_format: self.window_format,
+            out: self.out,
+        })
+    }
+}
+
+/// The path, if it is UTF-8 text (the exported program holds it in a Python string).
+fn utf8(flag: &str, path: &Path) -> Result<PathBuf, BadInput> {
+    match path.to_str() {
+        Some(_) => Ok(path.to_path_buf()),
+        None => Err(BadInput(format!("{flag} {path:?} is not UTF-8 text"))),
+    }
+}
+
+/// A byte count: `1048576`, `64KiB`, `1MiB`, `1GiB` (also `KB`, `MB`, `GB` as powers of 1000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub usize);
+
+impl ByteSize {
+    /// The largest size taken: a line is held whole in memory, and a longer one is surely not a
+    /// line of a stream.
+    pub const MAX: usize = 1 << 30;
+}
+
+impl FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (number, unit) = t.split_at(split);
+        let scale: usize = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kib" => 1 << 10,
+            "m" | "mib" => 1 << 20,
+            "g" | "gib" => 1 << 30,
+            "kb" => 1_000,
+            "mb" => 1_000_000,
+            "gb" => 1_000_000_000,
+            other => {
+                return Err(format!(
+                    "{other:?} is not a byte unit (use KiB, MiB or GiB)"
+                ));
+            }
+        };
+        let n: usize = number
+            .parse()
+            .map_err(|_| format!("{text:?} is not a byte count (write it like 1MiB)"))?;
+        match n.checked_mul(scale) {
+            Some(bytes @ 1..=ByteSize::MAX) => Ok(ByteSize(bytes)),
+            _ => Err(format!("{text:?} must be between 1 byte and 1GiB")),
+        }
+    }
+}
+
+/// The slowest and fastest replay playback, in batches per second.
+pub const SPEEDS: std::ops::RangeInclusive<f64> = 0.125..=1024.0;
+
+fn playback_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if SPEEDS.contains(&speed) => Ok(speed),
+        _ => Err(format!(
+            "{text:?} is not a number of batches per second from {} to {}",
+            SPEEDS.start(),
+            SPEEDS.end()
+        )),
+    }
+}
+
+/// Parses `HOST:PORT` into something to connect to, keeping the host name for messages.
+pub fn parse_host_port(text: &str) -> Result<(String, u16), String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok((addr.ip().to_string(), addr.port()));
+    }
+    let (host, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{text:?} is not HOST:PORT"))?;
+    let port = port
+        .parse()
+        .map_err(|_| format!("{port:?} in {text:?} is not a port number"))?;
+    if host.is_empty() {
+        return Err(format!("{text:?} has no host"));
+    }
+    Ok((host.trim_matches(['[', ']']).to_string(), port))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+    use crate::engine::Duration;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!("1MiB".parse(), Ok(ByteSize(1 << 20)));
+        assert_eq!("64 KiB".parse(), Ok(ByteSize(64 << 10)));
+        assert_eq!("1048576".parse(), Ok(ByteSize(1 << 20)));
+        assert_eq!("2MB".parse(), Ok(ByteSize(2_000_000)));
+        assert!("0".parse::<ByteSize>().is_err());
+        assert_eq!("1GiB".parse(), Ok(ByteSize(1 << 30)));
+        assert_eq!(playback_speed("0.125"), Ok(0.125));
+        for bad in ["1e-30", "2000", "0", "-1", "NaN", "inf", "fast"] {
+            assert!(playback_speed(bad).is_err(), "{bad}");
+        }
+        assert!("1025MiB".parse::<ByteSize>().is_err());
+        assert!("99999999999999999999GiB".parse::<ByteSize>().is_err());
+        assert!("1 parsec".parse::<ByteSize>().is_err());
+    }
+
+    #[test]
+    fn host_ports() {
+        assert_eq!(
+            parse_host_port("localhost:9999"),
+            Ok(("localhost".into(), 9999))
+        );
+        assert_eq!(parse_host_port("127.0.0.1:1"), Ok(("127.0.0.1".into(), 1)));
+        assert_eq!(parse_host_port("[::1]:80"), Ok(("::1".into(), 80)));
+        assert!(parse_host_port("nohost").is_err());
+        assert!(parse_host_port(":80").is_err());
+        assert!(parse_host_port("h:port").is_err());
+    }
+
+    #[test]
+    fn spark_durations_on_the_command_line() {
+        let cli = Cli::try_parse_from([
+            "window-tui",
+            "replay",
+            "e.csv",
+            "--window",
+            "1 minute",
+            "--slide",
+            "15s",
+            "--sink",
+            "console,json",
+            "--sink",
+            "file",
+        ])
+        .unwrap();
+        let Some(Command::Replay(args)) = cli.command else {
+            panic!("replay expected")
+        };
+        assert_eq!(args.query.window, Duration::from_secs(60));
+        assert_eq!(args.query.slide, Duration::from_secs(15));
+        assert_eq!(
+            args.sinks.sinks,
+            vec![SinkKind::Console, SinkKind::Json, SinkKind::File]
+        );
+        let err = Cli::try_parse_from(["window-tui", "--window", "15 fortnights"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("fortnights"));
+    }
+}

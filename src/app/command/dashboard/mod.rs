@@ -1,0 +1,141 @@
+//! The dashboard: the live pipeline or a replay, drawn in the terminal. Split by job:
+//! [`terminal`] (set-up and restore), [`input`] (keys), [`render_loop`] (drawing), the two
+//! drivers ([`live_driver`], [`replay_driver`]), [`snapshot`] (the view model from the pipeline),
+//! the console buffer and the export key.
+
+mod console_buffer;
+mod export_key;
+mod input;
+mod live_driver;
+mod render_loop;
+mod replay_driver;
+pub mod snapshot;
+mod terminal;
+
+use std::path::Path;
+
+use tokio::sync::watch;
+
+pub use console_buffer::SharedBuffer;
+use console_buffer::dashboard_sinks;
+use export_key::job_spec;
+use input::Keys;
+use live_driver::{LiveDriver, RateMeter, SnapshotPublisher};
+pub use replay_driver::SPEEDS;
+use replay_driver::ReplayDriver;
+use snapshot::SnapshotBuilder;
+
+use crate::app::command::replay;
+use crate::app::config::{ExportSource, LiveConfig, ReplayConfig};
+use crate::app::error::OrBadInput;
+use crate::app::logging;
+use crate::app::runtime::live::{self, Live};
+use crate::app::sink::window_text::WindowText;
+use crate::app::source::read_ahead::ReadAhead;
+use crate::engine::{Duration, Zone};
+use crate::ui::model::Mode;
+
+/// The dashboard over the live pipeline.
+pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
+    let prepared = live::prepare(config)?;
+    let console = SharedBuffer::default();
+    let sinks = dashboard_sinks(&config.sinks, console.clone(), prepared.resume_batch())?;
+    let windows = WindowText::new(&config.sinks.window_format, Zone::Local).or_bad_input()?;
+    let _log = logging::init(&config.log, logging::Default::StateFile)?;
+    let runtime = crate::app::async_runtime()?;
+    runtime.block_on(async {
+        let (tx, snapshots) = watch::channel(None);
+        let mode = Mode::Live {
+            source: String::new(),
+        };
+        let publisher = SnapshotPublisher {
+            builder: SnapshotBuilder::new(mode, Some(config.trigger.to_std()), windows, console),
+            tx,
+        };
+        let live = Live::start(config, prepared, sinks, true, publisher).await?;
+        let export = job_spec(
+            config.query,
+            config.trigger,
+            &config.sinks,
+            &config.checkpoint,
+            ExportSource::Socket {
+                host: live.host.clone(),
+                port: live.port,
+            },
+        );
+        let mut driver = LiveDriver {
+            live,
+            snapshots,
+            file_output: config.sinks.output.display().to_string(),
+            paused: false,
+            rate: RateMeter::default(),
+            export,
+            ended: false,
+        };
+        let (mut terminal, guard) = terminal::init()?;
+        let result = render_loop::run(&mut terminal, &mut driver, Keys::new(false)).await;
+        drop(guard);
+        driver.live.stop().await;
+        let summary = driver.live.finished().await;
+        result?;
+        summary.map(|_| ())
+    })
+}
+
+/// The replay's driver: the stepper on its worker thread, and the first snapshot.
+fn replay_driver(config: &ReplayConfig) -> anyhow::Result<ReplayDriver> {
+    let console = SharedBuffer::default();
+    let windows = WindowText::new(&config.sinks.window_format, Zone::Local).or_bad_input()?;
+    let stepper = replay::open(
+        config,
+        |resume| dashboard_sinks(&config.sinks, console.clone(), resume),
+        ReadAhead::start,
+    )?;
+    let file = config.events.display().to_string();
+    let mode = Mode::Replay {
+        file: file.clone(),
+        finished: false,
+    };
+    let builder = SnapshotBuilder::new(mode, None, windows, console);
+    let export = job_spec(
+        config.query,
+        Duration::from_secs(15),
+        &config.sinks,
+        config
+            .checkpoint
+            .as_deref()
+            .unwrap_or(Path::new("checkpoint")),
+        ExportSource::Socket {
+            host: "localhost".into(),
+            port: 9999,
+        },
+    );
+    let mut driver = ReplayDriver::start(
+        stepper,
+        builder,
+        file,
+        config.sinks.output.display().to_string(),
+        export,
+    )?;
+    if config.play {
+        driver.play(config.speed);
+    }
+    Ok(driver)
+}
+
+/// The dashboard over a recorded stream.
+pub fn run_replay(config: &ReplayConfig) -> anyhow::Result<()> {
+    let mut driver = replay_driver(config)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (mut terminal, guard) = terminal::init()?;
+        let result = render_loop::run(&mut terminal, &mut driver, Keys::new(true)).await;
+        drop(guard);
+        result
+    })
+}
+
+#[cfg(test)]
+mod tests;

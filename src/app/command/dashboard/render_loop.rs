@@ -1,0 +1,132 @@
+//! The dashboard's run loop: a `select!` over the keys, the driver's news, a poll tick and the
+//! signals; it draws only when something on screen would change, at most 30 times a second.
+//! Rendering is `ui::draw`, a pure function of the snapshot, the source status, the view state
+//! and the clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::prelude::Backend;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::time::Instant;
+
+use super::input::{Input, Keys};
+use crate::app::clock::now_micros;
+use crate::engine::Zone;
+use crate::ui::keymap::Action;
+use crate::ui::model::{Snapshot, Status};
+use crate::ui::theme::Theme;
+use crate::ui::view::ViewState;
+use crate::ui::{self, Screen};
+
+/// At most this many frames a second.
+const FRAME: Duration = Duration::from_millis(33);
+/// How often the source status (counters, countdowns) is looked at between events.
+const POLL: Duration = Duration::from_millis(250);
+
+/// What the dashboard shows: a live pipeline or a replay.
+pub trait Driver {
+    fn snapshot(&self) -> Option<Arc<Snapshot>>;
+    fn status(&mut self) -> Status;
+    /// Carries out an action that is not the view's; returns a notice for the footer.
+    fn act(&mut self, action: Action) -> Option<String>;
+    /// Resolves when the driver has something new to show (it may never resolve).
+    async fn changed(&mut self);
+    /// Whether the dashboard must close: what it shows has failed for good.
+    fn failed(&self) -> bool {
+        false
+    }
+}
+
+/// Runs the dashboard over `driver` until the user quits or a signal comes.
+pub async fn run<B: Backend>(
+    terminal: &mut Terminal<B>,
+    driver: &mut impl Driver,
+    mut keys: Keys,
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    // Raw mode turns Ctrl-C into a key, but `kill -INT` still comes as a signal: every way of
+    // being told to go ends the loop, so the terminal is given back.
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let theme = Theme::from_env();
+    let mut view = ViewState::default();
+    let mut notice: Option<String> = None;
+    let mut drawn: Option<(Option<Arc<Snapshot>>, Status, ViewState, i64)> = None;
+    let mut last_frame = Instant::now().checked_sub(FRAME).unwrap_or_else(Instant::now);
+    let mut poll = tokio::time::interval(POLL);
+    let mut resized = true;
+    loop {
+        if driver.failed() {
+            return Ok(());
+        }
+        // Draw if anything on screen would differ, at most once per frame.
+        let snapshot = driver.snapshot();
+        let mut status = driver.status();
+        if status.notice.is_none() {
+            status.notice.clone_from(&notice);
+        }
+        let now = now_micros();
+        let second = now / 1_000_000;
+        let same = drawn.as_ref().is_some_and(|(s, st, v, sec)| {
+            same_snapshot(s.as_ref(), snapshot.as_ref())
+                && *st == status
+                && *v == view
+                && *sec == second
+        });
+        if (!same || resized)
+            && let Some(shown) = &snapshot
+        {
+            let wait = FRAME.saturating_sub(last_frame.elapsed());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            terminal.draw(|frame| {
+                ui::draw(
+                    frame,
+                    &Screen {
+                        snapshot: shown,
+                        status: &status,
+                        view: &view,
+                        now,
+                        zone: Zone::Local,
+                        theme,
+                    },
+                );
+            })?;
+            last_frame = Instant::now();
+            resized = false;
+            drawn = Some((snapshot.clone(), status, view.clone(), second));
+        }
+        tokio::select! {
+            input = keys.next() => match input {
+                Input::Closed | Input::Action(Action::Quit) => return Ok(()),
+                Input::Resize => resized = true,
+                Input::Action(action) => {
+                    let current = driver.snapshot();
+                    let handled = current.as_ref().is_some_and(|s| view.apply(action, s));
+                    if !handled && let Some(text) = driver.act(action) {
+                        notice = Some(text);
+                    }
+                }
+            },
+            () = driver.changed() => {}
+            _ = poll.tick() => {}
+            _ = interrupt.recv() => return Ok(()),
+            _ = terminate.recv() => return Ok(()),
+            _ = hangup.recv() => return Ok(()),
+        }
+    }
+}
+
+fn same_snapshot(a: Option<&Arc<Snapshot>>, b: Option<&Arc<Snapshot>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,443 @@
+//! The dashboard over a recorded stream. The replay runs on a worker thread of its own, with the
+//! same read-ahead as a headless replay, so a large batch never freezes the keys: the dashboard
+//! asks for steps and shows each snapshot the worker sends back. Stepping back shows snapshots
+//! already seen; playback asks for as many steps as its speed says are due, so the speed is real
+//! even above the frame rate.
+
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::export_key::{Export, export_job};
+use super::render_loop::Driver;
+use super::snapshot::SnapshotBuilder;
+use crate::app::clock::now_micros;
+use crate::app::command::replay::ReplayStepper;
+use crate::app::config::SinkKind;
+use crate::app::source::read_ahead::ReadAhead;
+use crate::ui::keymap::Action;
+use crate::ui::model::{Link, Mode, Snapshot, Status};
+
+/// The slowest and fastest playback, in batches per second.
+pub const SPEEDS: std::ops::RangeInclusive<f64> = 0.125..=1024.0;
+
+/// Snapshots kept for stepping back; older ones are dropped.
+const HISTORY: usize = 2_000;
+
+/// What the dashboard asks the worker for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Request {
+    /// Run this many more batches.
+    Steps(u32),
+    /// Switch a sink on or off.
+    Sink(SinkKind, bool),
+}
+
+/// What the worker says back.
+#[derive(Debug)]
+struct Update {
+    /// A snapshot to show: after a new batch (`replaces_last` false), or the last one with
+    /// news (a sink switched, the replay finished).
+    snapshot: Option<Arc<Snapshot>>,
+    replaces_last: bool,
+    /// Whether this answers steps.
+    stepped: bool,
+    /// How many requests (steps, or a switched sink) this answers: the steps left after one
+    /// that failed are answered with it.
+    answers: u32,
+    notice: Option<String>,
+    /// The step failed: playback stops and the error shows until a step works.
+    error: Option<String>,
+    rows: u64,
+    skipped: u64,
+    done: bool,
+    /// Which sinks are on: the console sink, the file sink.
+    on: [bool; 2],
+}
+
+/// Runs the replay on the worker thread.
+struct Worker {
+    stepper: ReplayStepper<ReadAhead>,
+    builder: SnapshotBuilder,
+    file: String,
+    updates: mpsc::UnboundedSender<Update>,
+    /// The snapshot last sent: the final idle tick may only mark it finished.
+    last: Option<Arc<Snapshot>>,
+}
+
+impl Worker {
+    fn run(mut self, requests: &std_mpsc::Receiver<Request>) {
+        while let Ok(request) = requests.recv() {
+            let sent = match request {
+                Request::Steps(n) => self.steps(n),
+                Request::Sink(kind, on) => self.switch(kind, on),
+            };
+            if !sent {
+                return;
+            }
+        }
+    }
+
+    fn update(&self, stepped: bool) -> Update {
+        Update {
+            snapshot: None,
+            replaces_last: false,
+            stepped,
+            answers: 1,
+            notice: None,
+            error: None,
+            rows: self.stepper.summary().rows,
+            skipped: self.stepper.summary().skipped,
+            done: self.stepper.is_done(),
+            on: sinks_on(&self.stepper),
+        }
+    }
+
+    /// Runs up to `n` batches, sending what each shows; a failure or the end answers the
+    /// steps left. False once nobody listens.
+    fn steps(&mut self, n: u32) -> bool {
+        for i in 0..n {
+            let mut update = self.step();
+            let stop = update.error.is_some() || update.notice.is_some();
+            if stop {
+                update.answers = n - i;
+            }
+            if self.updates.send(update).is_err() {
+                return false;
+            }
+            if stop {
+                break;
+            }
+        }
+        true
+    }
+
+    /// Runs the next batch; returns what it shows.
+    fn step(&mut self) -> Update {
+        let mut update = self.update(true);
+        if self.stepper.is_done() {
+            update.notice = Some("the replay is over".to_string());
+            return update;
+        }
+        match self.stepper.step() {
+            Ok(batch) => {
+                let now = now_micros();
+                let pipeline = self.stepper.pipeline();
+                if let Some(batch) = &batch {
+                    self.builder.record_batch(pipeline, batch, now);
+                }
+                self.builder.set_mode(Mode::Replay {
+                    file: self.file.clone(),
+                    finished: self.stepper.is_done(),
+                });
+                let snapshot = self
+                    .builder
+                    .snapshot(pipeline, self.stepper.ticks(), None, now);
+                // The final idle tick may run nothing: then the last snapshot only turns finished.
+                let snapshot = match (&batch, &self.last) {
+                    (None, Some(last)) => {
+                        update.replaces_last = true;
+                        let mut finished = (**last).clone();
+                        finished.mode = snapshot.mode.clone();
+                        Arc::new(finished)
+                    }
+                    _ => snapshot,
+                };
+                self.last = Some(snapshot.clone());
+                update.snapshot = Some(snapshot);
+            }
+            Err(e) => {
+                update.error = Some(format!("{e:#}"));
+                update.snapshot = Some(self.refreshed());
+                update.replaces_last = true;
+            }
+        }
+        update.done = self.stepper.is_done();
+        update.rows = self.stepper.summary().rows;
+        update.skipped = self.stepper.summary().skipped;
+        update
+    }
+
+    fn switch(&mut self, kind: SinkKind, on: bool) -> bool {
+        let result = self
+            .stepper
+            .pipeline_mut()
+            .sinks_mut()
+            .set_enabled(kind, on);
+        let mut update = self.update(false);
+        update.notice = Some(match result {
+            Ok(()) => format!("{} sink {}", kind.name(), if on { "on" } else { "off" }),
+            Err(e) => format!("{} sink: {e:#}", kind.name()),
+        });
+        update.snapshot = Some(self.refreshed());
+        update.replaces_last = true;
+        self.updates.send(update).is_ok()
+    }
+
+    /// The run as it is now (the sinks on or off, their errors, the engine past a batch a sink
+    /// failed on), to show in place of the last snapshot.
+    fn refreshed(&mut self) -> Arc<Snapshot> {
+        let snapshot =
+            self.builder
+                .snapshot(self.stepper.pipeline(), self.stepper.ticks(), None, now_micros());
+        self.last = Some(snapshot.clone());
+        snapshot
+    }
+}
+
+/// A recorded stream, as the dashboard drives it.
+pub struct ReplayDriver {
+    requests: std_mpsc::Sender<Request>,
+    updates: mpsc::UnboundedReceiver<Update>,
+    history: std::collections::VecDeque<Arc<Snapshot>>,
+    at: usize,
+    playing: bool,
+    speed: f64,
+    /// When playback asks for the next step.
+    next_step: Option<Instant>,
+    /// Steps asked for and not answered yet.
+    in_flight: u32,
+    /// Answers the worker owes (a step or a switched sink each).
+    owed: u32,
+    done: bool,
+    rows: u64,
+    skipped: u64,
+    /// Which sinks are on: the console sink, the file sink.
+    on: [bool; 2],
+    file_output: String,
+    /// The last step failed with this; it shows until a step works.
+    error: Option<String>,
+    /// What the worker last said (a sink switched, the end).
+    notice: Option<String>,
+    export: Export,
+}
+
+impl ReplayDriver {
+    /// Starts the worker on `stepper`; `first` is the snapshot before any batch.
+    pub fn start(
+        stepper: ReplayStepper<ReadAhead>,
+        mut builder: SnapshotBuilder,
+        file: String,
+        file_output: String,
+        export: Export,
+    ) -> anyhow::Result<Self> {
+        let first = builder.snapshot(stepper.pipeline(), 0, None, now_micros());
+        let on = sinks_on(&stepper);
+        let (requests, request_rx) = std_mpsc::channel();
+        let (update_tx, updates) = mpsc::unbounded_channel();
+        let worker = Worker {
+            stepper,
+            builder,
+            file,
+            updates: update_tx,
+            last: Some(first.clone()),
+        };
+        std::thread::Builder::new()
+            .name("replay".into())
+            .spawn(move || worker.run(&request_rx))
+            .map_err(|e| anyhow::anyhow!("cannot start the replay thread: {e}"))?;
+        Ok(ReplayDriver {
+            requests,
+            updates,
+            history: std::collections::VecDeque::from([first]),
+            at: 0,
+            playing: false,
+            speed: 2.0,
+            next_step: None,
+            in_flight: 0,
+            owed: 0,
+            done: false,
+            rows: 0,
+            skipped: 0,
+            on,
+            file_output,
+            error: None,
+            notice: None,
+            export,
+        })
+    }
+
+    /// Plays at `speed` batches per second from the start.
+    pub fn play(&mut self, speed: f64) {
+        self.speed = speed.clamp(*SPEEDS.start(), *SPEEDS.end());
+        self.playing = true;
+    }
+
+    /// Shows the next batch: one already seen, or asks the worker for it.
+    fn next(&mut self, steps: u32) -> Option<String> {
+        if self.at + 1 < self.history.len() {
+            self.at += 1;
+            return None;
+        }
+        if self.done {
+            self.playing = false;
+            return Some("the replay is over".to_string());
+        }
+        if self.in_flight == 0 && self.requests.send(Request::Steps(steps)).is_ok() {
+            self.in_flight = steps;
+            self.owed += steps;
+        }
+        None
+    }
+
+    fn apply(&mut self, update: Update) {
+        self.owed = self.owed.saturating_sub(update.answers);
+        if update.stepped {
+            self.in_flight = self.in_flight.saturating_sub(update.answers);
+        }
+        let following = self.at + 1 == self.history.len();
+        if let Some(snapshot) = update.snapshot {
+            if update.replaces_last && !self.history.is_empty() {
+                *self.history.back_mut().expect("not empty") = snapshot;
+            } else {
+                self.history.push_back(snapshot);
+                if self.history.len() > HISTORY {
+                    self.history.pop_front();
+                    self.at = self.at.saturating_sub(1);
+                }
+                if following {
+                    self.at = self.history.len() - 1;
+                }
+            }
+        }
+        if update.stepped {
+            // Whatever failed before (a sink) works again once a step does.
+            self.error.clone_from(&update.error);
+        }
+        if update.error.is_some() {
+            self.playing = false;
+        }
+        if let Some(notice) = update.notice {
+            if update.stepped {
+                self.playing = false;
+            }
+            self.notice = Some(notice);
+        }
+        self.done = update.done;
+        self.rows = update.rows;
+        self.skipped = update.skipped;
+        self.on = update.on;
+    }
+
+    /// What the worker said last, or the error it stopped on (tests).
+    #[cfg(test)]
+    pub fn take_notice(&mut self) -> Option<String> {
+        self.notice.take().or_else(|| self.error.clone())
+    }
+
+    #[cfg(test)]
+    pub fn playback(&self) -> (bool, f64) {
+        (self.playing, self.speed)
+    }
+
+    /// Waits for every step asked for (tests drive the worker without a runtime).
+    #[cfg(test)]
+    pub fn settle(&mut self) {
+        while self.owed > 0 {
+            match self.updates.blocking_recv() {
+                Some(update) => self.apply(update),
+                None => return,
+            }
+        }
+    }
+}
+
+impl Driver for ReplayDriver {
+    fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.history.get(self.at).cloned()
+    }
+
+    fn status(&mut self) -> Status {
+        Status {
+            link: Link::File,
+            accepted: self.rows,
+            rejected: self.skipped,
+            rate: 0.0,
+            paused: false,
+            delay: None,
+            speed: self.playing.then_some(self.speed),
+            file_output: self.file_output.clone(),
+            notice: self.error.clone().or_else(|| self.notice.clone()),
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Option<String> {
+        match action {
+            Action::StepNext => {
+                self.playing = false;
+                self.next(1)
+            }
+            Action::StepPrev => {
+                self.playing = false;
+                self.at = self.at.saturating_sub(1);
+                None
+            }
+            Action::Pause => {
+                self.playing = !self.playing;
+                self.next_step = None;
+                None
+            }
+            Action::Export => Some(export_job(&self.export, self.on[1])),
+            Action::Faster => {
+                self.speed = (self.speed * 2.0).min(*SPEEDS.end());
+                Some(format!("{} batches/s", self.speed))
+            }
+            Action::Slower => {
+                self.speed = (self.speed / 2.0).max(*SPEEDS.start());
+                Some(format!("{} batches/s", self.speed))
+            }
+            Action::ToggleConsole | Action::ToggleFile => {
+                let (kind, on) = if action == Action::ToggleFile {
+                    (SinkKind::File, !self.on[1])
+                } else {
+                    (SinkKind::Console, !self.on[0])
+                };
+                if self.requests.send(Request::Sink(kind, on)).is_ok() {
+                    self.owed += 1;
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    async fn changed(&mut self) {
+        // Playback: when the next step is due, ask for every step due by then.
+        let due = (self.playing && self.in_flight == 0).then(|| {
+            let every = Duration::from_secs_f64(1.0 / self.speed);
+            *self.next_step.get_or_insert_with(|| Instant::now() + every)
+        });
+        tokio::select! {
+            Some(update) = self.updates.recv() => self.apply(update),
+            () = sleep_until(due), if due.is_some() => {
+                let every = Duration::from_secs_f64(1.0 / self.speed);
+                let due = due.unwrap_or_else(Instant::now);
+                let late = Instant::now().saturating_duration_since(due);
+                let steps = 1 + (late.as_secs_f64() * self.speed).floor().min(1024.0) as u32;
+                self.next_step = Some(due + every * steps);
+                if let Some(notice) = self.next(steps) {
+                    self.notice = Some(notice);
+                }
+            }
+            else => std::future::pending().await,
+        }
+    }
+}
+
+/// Whether the console sink and the file sink are on.
+fn sinks_on(stepper: &ReplayStepper<ReadAhead>) -> [bool; 2] {
+    let sinks = stepper.pipeline().sinks();
+    [
+        sinks.is_enabled(SinkKind::Console),
+        sinks.is_enabled(SinkKind::File),
+    ]
+}
+
+async fn sleep_until(due: Option<Instant>) {
+    if let Some(due) = due {
+        tokio::time::sleep_until(due).await;
+    }
+}

@@ -1,0 +1,152 @@
+//! The replay dashboard's driver, stepped as a person would.
+use clap::Parser;
+
+use super::replay_driver::ReplayDriver;
+use super::render_loop::Driver;
+use crate::app::cli::Cli;
+use crate::app::config::Command;
+use crate::ui::keymap::Action;
+use crate::ui::model::{self, Mode};
+
+fn replay_driver(case: &str) -> ReplayDriver {
+    replay_driver_with(case, &[])
+}
+
+fn replay_driver_with(case: &str, options: &[&str]) -> ReplayDriver {
+    let events = format!(
+        "{}/tests/conformance/{case}/events.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let command_line = ["window-tui", "replay", events.as_str()];
+    let command_line = command_line.iter().chain(options);
+    let Command::Replay(config) = Cli::try_parse_from(command_line)
+        .unwrap()
+        .into_command()
+        .unwrap()
+    else {
+        panic!("a replay command");
+    };
+    super::replay_driver(&config).unwrap()
+}
+
+/// Acts, then waits for the worker to answer; returns what the footer says.
+fn act(driver: &mut ReplayDriver, action: Action) -> Option<String> {
+    let said = driver.act(action);
+    driver.settle();
+    said.or_else(|| driver.take_notice())
+}
+
+fn next_batch_id(driver: &ReplayDriver) -> u64 {
+    driver.snapshot().unwrap().next_batch_id
+}
+
+fn shown_batch(driver: &ReplayDriver) -> Option<u64> {
+    driver
+        .snapshot()
+        .and_then(|s| s.batches.first().map(|b| b.id))
+}
+
+#[test]
+fn stepping_forward_and_back_through_a_replay() {
+    let mut driver = replay_driver("boundaries");
+    assert_eq!(shown_batch(&driver), None, "nothing before the first step");
+    act(&mut driver, Action::StepNext);
+    assert_eq!(shown_batch(&driver), Some(0));
+    act(&mut driver, Action::StepNext);
+    act(&mut driver, Action::StepNext);
+    assert_eq!(shown_batch(&driver), Some(2));
+    let console = driver.snapshot().unwrap().batches[0]
+        .console
+        .clone()
+        .unwrap();
+    assert!(
+        console.contains("Batch: 2"),
+        "the console sink fills Append batches"
+    );
+    act(&mut driver, Action::StepPrev);
+    assert_eq!(shown_batch(&driver), Some(1), "back to what was seen");
+    act(&mut driver, Action::StepNext);
+    assert_eq!(
+        shown_batch(&driver),
+        Some(2),
+        "forward again without running it twice"
+    );
+    assert_eq!(next_batch_id(&driver), 3);
+    for _ in 0..20 {
+        act(&mut driver, Action::StepNext);
+    }
+    assert_eq!(
+        shown_batch(&driver),
+        Some(9),
+        "Spark ran batches 0..=9 on this case"
+    );
+    let finished = driver.snapshot().unwrap();
+    assert!(matches!(finished.mode, Mode::Replay { finished: true, .. }));
+    assert_eq!(
+        act(&mut driver, Action::StepNext).as_deref(),
+        Some("the replay is over")
+    );
+}
+
+#[test]
+fn play_and_speed_keys() {
+    let mut driver = replay_driver("seed_random");
+    act(&mut driver, Action::Pause);
+    assert_eq!(driver.playback(), (true, 2.0));
+    act(&mut driver, Action::Faster);
+    assert_eq!(driver.playback(), (true, 4.0));
+    act(&mut driver, Action::Slower);
+    act(&mut driver, Action::Slower);
+    assert_eq!(driver.playback(), (true, 1.0));
+    act(&mut driver, Action::StepNext);
+    assert!(!driver.playback().0, "stepping by hand stops playback");
+}
+
+#[test]
+fn a_sink_that_fails_shows_in_the_sinks_panel_and_its_batch_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut driver = replay_driver_with("boundaries", &["--output", out.to_str().unwrap()]);
+    act(&mut driver, Action::StepNext);
+    let said = act(&mut driver, Action::ToggleFile).unwrap();
+    assert_eq!(said, "file sink on");
+    // The output folder goes away and a file takes its place: the next batch cannot be
+    // written.
+    let away = dir.path().join("away");
+    std::fs::rename(&out, &away).unwrap();
+    std::fs::write(&out, "in the way").unwrap();
+    let said = act(&mut driver, Action::StepNext).expect("the error is said");
+    assert!(said.contains("out"), "{said}");
+    let shown = driver.snapshot().unwrap();
+    let file = shown.sinks.iter().find(|s| s.kind == model::SinkKind::File);
+    assert!(
+        file.and_then(|s| s.error.as_deref()).is_some(),
+        "the Sinks panel shows the error: {:?}",
+        shown.sinks
+    );
+    assert!(!driver.playback().0);
+    assert_eq!(next_batch_id(&driver), 2, "the engine keeps its state");
+    assert_eq!(shown_batch(&driver), Some(0), "batch 1 waits for the sink");
+
+    // Still in the way: the same batch fails again, nothing new runs.
+    assert!(act(&mut driver, Action::StepNext).is_some());
+    assert_eq!(next_batch_id(&driver), 2);
+    // Once there is room, the next step writes the batch that waited, then goes on.
+    std::fs::remove_file(&out).unwrap();
+    std::fs::rename(&away, &out).unwrap();
+    assert_eq!(act(&mut driver, Action::StepNext), None);
+    assert_eq!(
+        driver.status().notice,
+        None,
+        "the error is gone once it works"
+    );
+    assert_eq!(shown_batch(&driver), Some(1));
+    act(&mut driver, Action::StepNext);
+    assert_eq!(shown_batch(&driver), Some(2));
+    let log = out.join("_spark_metadata");
+    assert!(
+        log.join("1").exists() && log.join("2").exists(),
+        "batch 1 was not skipped"
+    );
+}
+

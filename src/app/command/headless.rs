@@ -1,0 +1,53 @@
+//! `window-tui --headless`: the live pipeline without the dashboard, for scripts and servers.
+//! SIGINT or SIGTERM finishes the running batch, runs what is waiting, flushes the sinks and
+//! exits 0; so does the end of the embedded server's program.
+
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::app::config::{LiveConfig, SinkKind};
+use crate::app::logging;
+use crate::app::runtime::live::{self, Live};
+use crate::app::runtime::trigger::Unobserved;
+use crate::app::sink::{SinkSet, stdout_opener};
+
+/// `window-tui --headless`: the live run into the sinks `--sink` names (console by default).
+pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
+    let _log = logging::init(&config.log, logging::Default::Stderr)?;
+    let kinds = if config.sinks.kinds.is_empty() {
+        vec![SinkKind::Console]
+    } else {
+        config.sinks.kinds.clone()
+    };
+    let prepared = live::prepare(config)?;
+    let sinks = SinkSet::new(stdout_opener(&config.sinks, prepared.resume_batch())?, &kinds)?;
+    let runtime = crate::app::async_runtime()?;
+    runtime.block_on(async {
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut live = Live::start(config, prepared, sinks, false, Unobserved).await?;
+        tracing::info!("reading {}; {}", live.address, config.query);
+        let summary = tokio::select! {
+            summary = live.finished() => summary?,
+            _ = interrupt.recv() => { live.stop().await; live.finished().await? }
+            _ = terminate.recv() => { live.stop().await; live.finished().await? }
+        };
+        let rejected: Vec<String> = live
+            .reader
+            .rejected()
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(why, n)| format!("{n} {}", why.label()))
+            .collect();
+        eprintln!(
+            "window-tui: {} batches, {} rows; lines rejected: {}",
+            summary.batches,
+            summary.rows,
+            if rejected.is_empty() {
+                "none".to_string()
+            } else {
+                rejected.join(", ")
+            }
+        );
+        Ok(())
+    })
+}

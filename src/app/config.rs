@@ -1,0 +1,187 @@
+//! What a run is asked to do, as plain, validated values. The command line (`cli`) builds these
+//! once; sources, sinks, the runtime and the commands take them and never see clap.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::engine::{self, Query};
+
+/// Where emitted rows go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SinkKind {
+    /// Spark's console sink: a `Batch: N` table per batch on stdout.
+    Console,
+    /// Spark's CSV file sink, partitioned by window, under the output folder.
+    File,
+    /// One JSON object per emitted row on stdout.
+    Json,
+}
+
+impl SinkKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SinkKind::Console => "console",
+            SinkKind::File => "file",
+            SinkKind::Json => "json",
+        }
+    }
+}
+
+/// The sinks of a run and their options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkConfig {
+    /// The sinks switched on at the start, in order.
+    pub kinds: Vec<SinkKind>,
+    /// The file sink's folder.
+    pub output: PathBuf,
+    /// Where one `StreamingQueryProgress` object per batch is appended.
+    pub progress: Option<PathBuf>,
+    /// A chrono pattern for each end of the window column (checked to be valid).
+    pub window_format: String,
+}
+
+/// What to do with a replay row that cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnBadRow {
+    /// Stop with `file:line: what is wrong`.
+    Error,
+    /// Count it and go on.
+    Skip,
+}
+
+/// Where a live run's event time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventTimeFrom {
+    /// The line's arrival time at the reader (Spark's `includeTimestamp`).
+    Arrival,
+    /// The line itself, `TIMESTAMP,VALUE`.
+    Payload,
+}
+
+impl EventTimeFrom {
+    /// How a checkpoint names the input, so another one is refused.
+    pub fn describe(self) -> &'static str {
+        match self {
+            EventTimeFrom::Arrival => "socket, arrival time",
+            EventTimeFrom::Payload => "socket, payload time",
+        }
+    }
+}
+
+/// What the stream server sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generator {
+    /// A random integer 0..10 per line.
+    Random,
+    /// The lines of a file, in order.
+    File,
+}
+
+/// The stream server's content and pace, shared by `serve` and the embedded server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratorConfig {
+    pub kind: Generator,
+    /// The file whose lines are sent (the `file` generator; checked to be given).
+    pub file: Option<PathBuf>,
+    /// Time between two lines.
+    pub delay: Duration,
+    /// Rounds to send.
+    pub repeat: u64,
+    /// Lines a round (default: 1000 random values, or every line of the file).
+    pub count: Option<u64>,
+}
+
+/// Where a live run reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceConfig {
+    /// The seed's server, embedded on a loopback port.
+    Embedded(GeneratorConfig),
+    /// A server elsewhere, reconnected to whenever it goes away.
+    External { host: String, port: u16 },
+}
+
+/// Where diagnostics go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogConfig {
+    /// The log file; the default depends on the command.
+    pub file: Option<PathBuf>,
+    /// A `tracing` filter: `info`, `debug`, `window_tui=trace`.
+    pub level: String,
+}
+
+/// `window-tui replay`.
+#[derive(Debug, Clone)]
+pub struct ReplayConfig {
+    pub events: PathBuf,
+    pub query: Query,
+    pub sinks: SinkConfig,
+    pub on_bad_row: OnBadRow,
+    pub checkpoint: Option<PathBuf>,
+    pub clean: bool,
+    /// Dashboard playback, batches per second.
+    pub speed: f64,
+    /// Start playing at once in the dashboard.
+    pub play: bool,
+    pub max_line_bytes: usize,
+}
+
+/// The main command: the live pipeline, headless or with the dashboard.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    pub query: Query,
+    pub sinks: SinkConfig,
+    pub headless: bool,
+    /// The processing-time trigger interval (positive).
+    pub trigger: engine::Duration,
+    pub source: SourceConfig,
+    pub event_time: EventTimeFrom,
+    pub record: Option<PathBuf>,
+    pub max_line_bytes: usize,
+    /// The checkpoint folder; the run keeps no checkpoint when `checkpointing` is off.
+    pub checkpoint: PathBuf,
+    pub checkpointing: bool,
+    pub clean: bool,
+    pub log: LogConfig,
+}
+
+/// `window-tui serve`.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub host: String,
+    pub port: u16,
+    pub generator: GeneratorConfig,
+    pub log: LogConfig,
+}
+
+/// What an exported Spark job reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportSource {
+    /// The stream server, through Spark's socket source with arrival timestamps.
+    Socket { host: String, port: u16 },
+    /// CSV files of `event_time,value` staged one per trigger tick in a folder.
+    ReplayDir(PathBuf),
+}
+
+/// `window-tui export-spark`.
+#[derive(Debug, Clone)]
+pub struct ExportConfig {
+    pub query: Query,
+    pub trigger: engine::Duration,
+    /// The job's sink: console or file.
+    pub sink: SinkKind,
+    pub output: PathBuf,
+    pub checkpoint: PathBuf,
+    pub source: ExportSource,
+    pub window_format: String,
+    /// Where the job goes; `-` is stdout.
+    pub out: PathBuf,
+}
+
+/// A command, ready to run.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Live(LiveConfig),
+    Replay(ReplayConfig),
+    Serve(ServeConfig),
+    Export(ExportConfig),
+}

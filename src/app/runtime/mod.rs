@@ -1,0 +1,10 @@
+//! The runtime between sources and sinks: the trigger loop that turns arrived rows into
+//! micro-batches, the pipeline that runs each batch through the engine and the sinks, the
+//! checkpoint that makes it crash-safe, the record of what arrived, and the progress log.
+
+pub mod checkpoint;
+pub mod live;
+pub mod pipeline;
+pub mod progress;
+pub mod record;
+pub mod trigger;

@@ -1,0 +1,191 @@
+//! The view model the dashboard renders from: an immutable snapshot of the engine and the sinks
+//! after each tick, plus short histories (batches, rates, late rows). The app builds it; the UI
+//! only reads it, so rendering never touches the engine.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::engine::{BatchKind, Micros, Query, Window};
+
+/// Batches kept for the Append batches panel.
+pub const BATCH_HISTORY: usize = 200;
+/// Points kept for each sparkline.
+pub const RATE_HISTORY: usize = 120;
+/// Late pairs kept for the Late data panel.
+pub const LATE_HISTORY: usize = 100;
+/// Open keys copied into a snapshot; beyond it the panel says how many it does not show.
+pub const OPEN_KEYS_SHOWN: usize = 10_000;
+
+/// The source and the controls, read when a frame is drawn (they change between ticks).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Status {
+    pub link: Link,
+    /// Lines accepted by the reader.
+    pub accepted: u64,
+    /// Lines the reader rejected (too long, not UTF-8, bad payload).
+    pub rejected: u64,
+    /// Lines per second arriving lately.
+    pub rate: f64,
+    /// The source is paused (live) or playback is paused (replay).
+    pub paused: bool,
+    /// The embedded generator's delay between lines.
+    pub delay: Option<Duration>,
+    /// Playback speed in batches per second, in a replay that plays.
+    pub speed: Option<f64>,
+    /// Where the file sink writes (or will, once switched on).
+    pub file_output: String,
+    /// A short message for the footer (an export done, a sink error).
+    pub notice: Option<String>,
+}
+
+/// The reader's connection, for the header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Link {
+    #[default]
+    Connecting,
+    Connected,
+    Retrying(String),
+    /// The stream ended.
+    Finished,
+    /// A replay reads a file.
+    File,
+}
+
+/// What the dashboard is looking at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// A live stream from `source`.
+    Live { source: String },
+    /// A recorded stream, stepped or played.
+    Replay { file: String, finished: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub mode: Mode,
+    pub query: Query,
+    /// The processing-time trigger interval (live runs).
+    pub trigger: Option<Duration>,
+    /// When the snapshot was taken (wall clock, µs).
+    pub taken_at: Micros,
+    /// Trigger ticks run so far.
+    pub ticks: u64,
+    /// When the next trigger fires (wall clock, µs); none in a replay.
+    pub next_trigger: Option<Micros>,
+    /// `wm[N]` of the last batch.
+    pub watermark: Micros,
+    /// The watermark the next batch runs with.
+    pub next_watermark: Micros,
+    pub max_event_time: Option<Micros>,
+    pub next_batch_id: u64,
+    pub open: Arc<OpenState>,
+    /// Newest first.
+    pub batches: Vec<Arc<BatchRecord>>,
+    pub metrics: Metrics,
+    /// Newest first.
+    pub late: Vec<Arc<LateRecord>>,
+    pub sinks: Vec<SinkStatus>,
+}
+
+/// The open state: windows in start order with their running counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenState {
+    pub windows: Vec<OpenWindow>,
+    /// State keys in all (may be more than the windows here list).
+    pub keys: usize,
+}
+
+impl OpenState {
+    /// Keys listed in the snapshot.
+    pub fn shown(&self) -> usize {
+        self.windows.iter().map(|w| w.keys.len()).sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenWindow {
+    pub window: Window,
+    /// `HHmmss-HHmmss`, as the sinks write it.
+    pub text: String,
+    /// (value, count), by value.
+    pub keys: Vec<(String, u64)>,
+    /// Keys of this window, listed or not.
+    pub key_count: usize,
+    /// Rows counted in this window (listed keys).
+    pub rows: u64,
+}
+
+/// One batch, as the Append batches panel lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRecord {
+    pub id: u64,
+    pub kind: BatchKind,
+    /// When it ran (wall clock, µs).
+    pub at: Micros,
+    pub watermark: Micros,
+    pub input_rows: u64,
+    pub emitted: u64,
+    pub duration: Duration,
+    /// What the console sink printed for it, when the console sink was on.
+    pub console: Option<String>,
+}
+
+/// One late (row, window) pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateRecord {
+    pub batch: u64,
+    pub event_time: Micros,
+    pub value: String,
+    pub window: String,
+    pub watermark: Micros,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metrics {
+    /// Input rows/s per batch, oldest first.
+    pub input_rate: Vec<f64>,
+    /// Processed rows/s per batch, oldest first.
+    pub processed_rate: Vec<f64>,
+    pub last_duration: Option<Duration>,
+    pub state_rows: u64,
+    pub state_bytes: u64,
+    pub batches: u64,
+    pub input_rows: u64,
+    pub emitted_rows: u64,
+    /// (row, window) pairs dropped as late, in all.
+    pub late_pairs: u64,
+}
+
+/// A sink, as the dashboard names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SinkKind {
+    Console,
+    File,
+    Json,
+}
+
+impl SinkKind {
+    /// Every kind, in the order the dashboard lists them.
+    pub const ALL: [SinkKind; 3] = [SinkKind::Console, SinkKind::File, SinkKind::Json];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SinkKind::Console => "console",
+            SinkKind::File => "file",
+            SinkKind::Json => "json",
+        }
+    }
+}
+
+/// A sink's state, for the Sinks panel and the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkStatus {
+    pub kind: SinkKind,
+    pub enabled: bool,
+    pub description: Option<String>,
+    pub batches: u64,
+    pub rows: u64,
+    pub files: u64,
+    /// The last write failed with this.
+    pub error: Option<String>,
+}
