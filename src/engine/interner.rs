@@ -122,15 +122,12 @@ impl Interner {
             refs: 0,
             live: true,
         };
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.entries[id as usize] = entry;
-                id
-            }
-            None => {
-                self.entries.push(entry);
-                (self.entries.len() - 1) as ValueId
-            }
+        let id = if let Some(id) = self.free.pop() {
+            self.entries[id as usize] = entry;
+            id
+        } else {
+            self.entries.push(entry);
+            (self.entries.len() - 1) as ValueId
         };
         let (entries, hasher) = (&self.entries, &self.hasher);
         self.table

@@ -44,12 +44,9 @@ impl StateStore {
         if let Some(&slot) = self.by_start.get(&start) {
             return slot;
         }
-        let slot = match self.spare.pop() {
-            Some(slot) => slot,
-            None => {
-                self.slots.push(WindowCounts::default());
-                self.slots.len() - 1
-            }
+        let slot = if let Some(slot) = self.spare.pop() { slot } else {
+            self.slots.push(WindowCounts::default());
+            self.slots.len() - 1
         };
         self.slots[slot].start = start;
         self.by_start.insert(start, slot);

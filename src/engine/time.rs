@@ -274,7 +274,7 @@ impl fmt::Display for Utc {
             Fraction::Micros => write!(f, ".{micros:06}")?,
             Fraction::Auto if micros == 0 => {}
             Fraction::Auto if micros % MICROS_PER_MILLI == 0 => {
-                write!(f, ".{:03}", micros / MICROS_PER_MILLI)?
+                write!(f, ".{:03}", micros / MICROS_PER_MILLI)?;
             }
             Fraction::Auto => write!(f, ".{micros:06}")?,
         }

@@ -36,7 +36,7 @@ impl Theme {
         }
     }
 
-    /// No colour at all (https://no-color.org), only bold, dim and reverse.
+    /// No colour at all (<https://no-color.org>), only bold, dim and reverse.
     pub fn plain() -> Self {
         let none = Style::new();
         Theme {

@@ -71,7 +71,7 @@ struct Axis {
 impl Axis {
     fn col(&self, t: Micros) -> Option<usize> {
         (self.lo..=self.hi).contains(&t).then(|| {
-            let span = (self.hi - self.lo).max(1) as i128;
+            let span = i128::from((self.hi - self.lo).max(1));
             ((i128::from(t - self.lo) * (self.width as i128 - 1)) / span) as usize
         })
     }

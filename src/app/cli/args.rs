@@ -81,7 +81,7 @@ pub enum Command {
     /// Replay a recorded stream deterministically, micro-batch by micro-batch.
     #[command(after_help = REPLAY_EXAMPLES)]
     Replay(ReplayArgs),
-    /// Write the query as a standalone PySpark Structured Streaming job.
+    /// Write the query as a standalone `PySpark` Structured Streaming job.
     #[command(name = "export-spark", after_help = EXPORT_EXAMPLES)]
     ExportSpark(ExportArgs),
 }
@@ -152,7 +152,7 @@ pub struct SinkArgs {
     )]
     pub output: PathBuf,
 
-    /// Append one StreamingQueryProgress JSON object per batch to FILE.
+    /// Append one `StreamingQueryProgress` JSON object per batch to FILE.
     #[arg(long, env = "WINDOW_TUI_PROGRESS", value_name = "FILE")]
     pub progress: Option<PathBuf>,
 
@@ -456,7 +456,7 @@ pub struct ExportArgs {
     pub replay_dir: Option<PathBuf>,
 
     /// chrono pattern for each end of the window column (as the dashboard's), translated to a
-    /// Spark datetime pattern: %H%M%S is HHmmss.
+    /// Spark datetime pattern: %H%M%S is `HHmmss`.
     #[arg(
         long,
         env = "WINDOW_TUI_WINDOW_FORMAT",

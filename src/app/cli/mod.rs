@@ -163,13 +163,10 @@ impl ExportArgs {
                 self.trigger
             )));
         }
-        let source = match &self.replay_dir {
-            Some(dir) => ExportSource::ReplayDir(utf8("--replay-dir", dir)?),
-            None => {
-                let (host, port) = parse_host_port(&self.source)
-                    .map_err(|e| BadInput(format!("--source: {e}")))?;
-                ExportSource::Socket { host, port }
-            }
+        let source = if let Some(dir) = &self.replay_dir { ExportSource::ReplayDir(utf8("--replay-dir", dir)?) } else {
+            let (host, port) = parse_host_port(&self.source)
+                .map_err(|e| BadInput(format!("--source: {e}")))?;
+            ExportSource::Socket { host, port }
         };
         WindowPattern::from_chrono(&self.window_format)?;
         Ok(ExportConfig {

@@ -76,20 +76,17 @@ impl SinkSet {
 
     /// Switches a sink on (opening it the first time) or off.
     pub fn set_enabled(&mut self, kind: SinkKind, on: bool) -> anyhow::Result<()> {
-        let index = match self.slots.iter().position(|s| s.kind == kind) {
-            Some(index) => index,
-            None => {
-                self.slots.push(Slot {
-                    kind,
-                    sink: None,
-                    enabled: false,
-                    batches: 0,
-                    rows: 0,
-                    error: None,
-                    written: None,
-                });
-                self.slots.len() - 1
-            }
+        let index = if let Some(index) = self.slots.iter().position(|s| s.kind == kind) { index } else {
+            self.slots.push(Slot {
+                kind,
+                sink: None,
+                enabled: false,
+                batches: 0,
+                rows: 0,
+                error: None,
+                written: None,
+            });
+            self.slots.len() - 1
         };
         let slot = &mut self.slots[index];
         if on && slot.sink.is_none() {

@@ -90,7 +90,7 @@ impl Inbox {
     fn lock(&self) -> std::sync::MutexGuard<'_, Rows> {
         // A panic while holding the lock cannot leave `Rows` half-updated in a way that matters
         // (push appends text, then its end), so a poisoned lock is still usable.
-        self.rows.lock().unwrap_or_else(|e| e.into_inner())
+        self.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Waits until the inbox is below its limit.

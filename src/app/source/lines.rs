@@ -168,7 +168,7 @@ mod tests {
         let mut splitter = LineSplitter::new(max);
         let mut out = Vec::new();
         let mut push = |r: Result<&[u8], Rejection>| {
-            out.push(r.map(|l| String::from_utf8_lossy(l).into_owned()))
+            out.push(r.map(|l| String::from_utf8_lossy(l).into_owned()));
         };
         for chunk in chunks {
             splitter.feed(chunk, &mut push);
@@ -184,7 +184,7 @@ mod tests {
             vec![
                 Ok("1".into()),
                 Ok("23".into()),
-                Ok("".into()),
+                Ok(String::new()),
                 Ok("4".into())
             ]
         );

@@ -324,7 +324,7 @@ mod tests {
         let first_difference = ahead.iter().zip(&direct).position(|(a, d)| a != d);
         assert_eq!(first_difference, None, "rows differ");
         assert!(
-            direct.iter().any(|r| r.is_err()),
+            direct.iter().any(std::result::Result::is_err),
             "bad rows are reported in place"
         );
         let at_end = |mut source: Box<dyn FnMut() -> Option<(u64, u64)>>| loop {

@@ -185,7 +185,7 @@ async fn send_program(
                 let wait = current.delay.as_nanos() * u128::from(done - due_base);
                 let next = since + Duration::from_nanos(wait.min(u128::from(u64::MAX)) as u64);
                 tokio::select! {
-                    _ = tokio::time::sleep_until(next) => {}
+                    () = tokio::time::sleep_until(next) => {}
                     changed = pace.changed() => {
                         if changed.is_err() {
                             return Ok(());
@@ -335,7 +335,7 @@ mod tests {
     }
 
     fn lines(text: &[&str]) -> Content {
-        Content::Lines(text.iter().map(|s| s.to_string()).collect())
+        Content::Lines(text.iter().map(std::string::ToString::to_string).collect())
     }
 
     async fn connect(port: u16) -> TcpStream {

@@ -107,12 +107,12 @@ impl ReaderStats {
     pub fn connection(&self) -> Connection {
         self.connection
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
     fn set_connection(&self, state: Connection) {
-        *self.connection.lock().unwrap_or_else(|e| e.into_inner()) = state;
+        *self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = state;
     }
 
     fn reject(&self, why: Rejection) {

@@ -19,7 +19,7 @@ pub struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
 impl SharedBuffer {
     /// The text written since the last call.
     pub fn take(&self) -> String {
-        let mut buf = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buf = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let text = String::from_utf8_lossy(&buf).into_owned();
         buf.clear();
         text
@@ -30,7 +30,7 @@ impl Write for SharedBuffer {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         self.0
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .extend_from_slice(data);
         Ok(data.len())
     }

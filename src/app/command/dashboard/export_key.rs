@@ -1,4 +1,4 @@
-//! The `e` key: the query on screen, written as a PySpark job in the current folder, its sink the
+//! The `e` key: the query on screen, written as a `PySpark` job in the current folder, its sink the
 //! file sink when that is on here.
 
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! `window-tui export-spark`: the query as a standalone PySpark Structured Streaming program, the
+//! `window-tui export-spark`: the query as a standalone `PySpark` Structured Streaming program, the
 //! seed's `window_append_streaming.py` generalised.
 //!
 //! The program reads the stream server (socket source with arrival timestamps) or a folder of
@@ -443,15 +443,12 @@ fn substitute(template: &str, values: &[(&str, String)]) -> String {
         let value = (after[name_len..].starts_with('@'))
             .then(|| values.iter().find(|(n, _)| *n == &after[..name_len]))
             .flatten();
-        match value {
-            Some((_, value)) => {
-                out.push_str(value);
-                rest = &after[name_len + 1..];
-            }
-            None => {
-                out.push('@');
-                rest = after;
-            }
+        if let Some((_, value)) = value {
+            out.push_str(value);
+            rest = &after[name_len + 1..];
+        } else {
+            out.push('@');
+            rest = after;
         }
     }
     out.push_str(rest);
