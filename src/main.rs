@@ -18,7 +18,11 @@ fn main() -> ExitCode {
         }
         Err(e) => e.exit(),
     };
-    let command = match cli.into_command() {
+    let (zone, warning) = app::zone::system();
+    if let Some(warning) = warning {
+        eprintln!("window-tui: {warning}");
+    }
+    let command = match cli.into_command(zone) {
         Ok(command) => command,
         Err(bad) => {
             eprintln!("window-tui: error: {bad}");

@@ -28,7 +28,11 @@ fn sources(src: &Path) -> BTreeMap<String, String> {
             if path.is_dir() {
                 dirs.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
-                let name = path.strip_prefix(src).unwrap().to_string_lossy().into_owned();
+                let name = path
+                    .strip_prefix(src)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 files.insert(name, std::fs::read_to_string(&path).unwrap());
             }
         }
@@ -235,7 +239,10 @@ fn a_forbidden_import_a_cycle_or_a_long_file_is_found() {
 
     let upward = tree(&[
         ("engine/mod.rs", "use crate::ui::draw;\nuse tokio::sync;\n"),
-        ("ui/mod.rs", "use crate::app::cli;\n#[cfg(test)]\nmod t { use crate::app::x; }\n"),
+        (
+            "ui/mod.rs",
+            "use crate::app::cli;\n#[cfg(test)]\nmod t { use crate::app::x; }\n",
+        ),
         ("app/mod.rs", ""),
     ]);
     assert_eq!(
@@ -254,9 +261,14 @@ fn a_forbidden_import_a_cycle_or_a_long_file_is_found() {
         ("app/long.rs", &"//\n".repeat(MAX_LINES + 1)),
     ]);
     let found = problems(tangled.path());
-    assert!(found.contains(&"app/long.rs: 601 lines (over 600)".to_string()), "{found:?}");
     assert!(
-        found.iter().any(|p| p.starts_with("cycle:") && p.contains("app/a.rs") && p.contains("app/b.rs")),
+        found.contains(&"app/long.rs: 601 lines (over 600)".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("cycle:") && p.contains("app/a.rs") && p.contains("app/b.rs")),
         "{found:?}"
     );
     // A tokio mention inside a longer name is not tokio.

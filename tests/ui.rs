@@ -11,20 +11,20 @@ use std::time::Duration;
 use chrono::FixedOffset;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use window_tui::app::config::{OnBadRow, SinkKind};
 use window_tui::app::command::dashboard::SharedBuffer;
 use window_tui::app::command::dashboard::snapshot::SnapshotBuilder;
+use window_tui::app::command::replay::ReplayStepper;
+use window_tui::app::config::{OnBadRow, SinkKind};
 use window_tui::app::runtime::pipeline::Pipeline;
 use window_tui::app::runtime::progress::QueryIdentity;
-use window_tui::app::command::replay::ReplayStepper;
 use window_tui::app::sink::console::ConsoleSink;
 use window_tui::app::sink::window_text::{DEFAULT_PATTERN, WindowText};
-use window_tui::engine::Zone;
 use window_tui::app::sink::{Sink, SinkOpener, SinkSet};
-use window_tui::ui::model::{Link, Mode, Snapshot, Status};
 use window_tui::app::source::replay_file::ReplayReader;
+use window_tui::engine::Zone;
 use window_tui::engine::{BatchOutput, Duration as Span, Engine, MICROS_PER_SECOND, Query};
 use window_tui::ui::keymap::Action;
+use window_tui::ui::model::{Link, Mode, Snapshot, Status};
 use window_tui::ui::theme::Theme;
 use window_tui::ui::view::{Panel, ViewState};
 use window_tui::ui::{self, Screen};
@@ -56,8 +56,12 @@ fn replayed(case: &str, query: Query, steps: usize, mode: Mode) -> Arc<Snapshot>
     );
     let reader = ReplayReader::open(&events, 1 << 20).unwrap();
     let mut stepper = ReplayStepper::new(reader, pipeline, OnBadRow::Error);
-    let mut builder =
-        SnapshotBuilder::new(mode, Some(Duration::from_secs(15)), windows, console.clone());
+    let mut builder = SnapshotBuilder::new(
+        mode,
+        Some(Duration::from_secs(15)),
+        windows,
+        console.clone(),
+    );
     let base = 1_795_455_180 * MICROS_PER_SECOND;
     for step in 0..steps {
         let Some(batch) = stepper.step().unwrap() else {

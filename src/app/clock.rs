@@ -89,6 +89,7 @@ pub fn now_micros() -> Micros {
 }
 
 fn micros_since_epoch(t: SystemTime) -> Micros {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| Micros::try_from(d.as_micros()).unwrap_or(Micros::MAX))
+    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| {
+        Micros::try_from(d.as_micros()).unwrap_or(Micros::MAX)
+    })
 }

@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::engine::{self, Query};
+use crate::engine::{
+    self, AggRequest, EventTime, OutputMode, Query, QueryError, QueryRequest, Schema, WindowRequest,
+    Zone,
+};
 
 /// Where emitted rows go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,7 +31,7 @@ impl SinkKind {
 }
 
 /// The sinks of a run and their options.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SinkConfig {
     /// The sinks switched on at the start, in order.
     pub kinds: Vec<SinkKind>,
@@ -38,6 +41,8 @@ pub struct SinkConfig {
     pub progress: Option<PathBuf>,
     /// A chrono pattern for each end of the window column (checked to be valid).
     pub window_format: String,
+    /// Spark's session time zone, which window texts and timestamps are written in.
+    pub zone: Zone,
 }
 
 /// What to do with a replay row that cannot be read.
@@ -49,22 +54,76 @@ pub enum OnBadRow {
     Skip,
 }
 
-/// Where a live run's event time comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventTimeFrom {
-    /// The line's arrival time at the reader (Spark's `includeTimestamp`).
-    Arrival,
-    /// The line itself, `TIMESTAMP,VALUE`.
-    Payload,
+/// How live lines are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// The whole line is the one STRING column (Spark's socket source).
+    Text,
+    /// The line's fields are the schema's columns, in order.
+    Csv,
+    /// The line is a JSON object whose members are the schema's columns, by name.
+    Json,
 }
 
-impl EventTimeFrom {
-    /// How a checkpoint names the input, so another one is refused.
-    pub fn describe(self) -> &'static str {
+impl Format {
+    pub fn name(self) -> &'static str {
         match self {
-            EventTimeFrom::Arrival => "socket, arrival time",
-            EventTimeFrom::Payload => "socket, payload time",
+            Format::Text => "text",
+            Format::Csv => "csv",
+            Format::Json => "json",
         }
+    }
+}
+
+/// The query as the command line states it, before it meets a schema (a replay's comes from
+/// its file's header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryConfig {
+    /// `--schema`, when given.
+    pub schema: Option<Schema>,
+    pub event_time: EventTime,
+    pub group_by: Vec<String>,
+    pub aggs: Vec<AggRequest>,
+    pub window: WindowRequest,
+    pub delay: engine::Duration,
+    pub mode: OutputMode,
+    pub max_windows_per_event: u64,
+}
+
+impl QueryConfig {
+    /// The seed's query: `groupBy(value, window(30 s, 15 s)).count()`, 15 s watermark, append.
+    pub fn seed() -> Self {
+        let secs = engine::Duration::from_secs;
+        QueryConfig {
+            schema: None,
+            event_time: EventTime::Arrival,
+            group_by: vec!["value".into()],
+            aggs: vec![AggRequest {
+                func: engine::AggFn::Count,
+                column: None,
+            }],
+            window: WindowRequest::Sliding {
+                size: secs(30),
+                slide: secs(15),
+            },
+            delay: secs(15),
+            mode: OutputMode::Append,
+            max_windows_per_event: engine::MAX_WINDOWS_PER_EVENT,
+        }
+    }
+
+    /// The query over `schema`.
+    pub fn resolve(&self, schema: Schema) -> Result<Query, QueryError> {
+        Query::new(QueryRequest {
+            schema,
+            event_time: self.event_time.clone(),
+            group_by: self.group_by.clone(),
+            aggs: self.aggs.clone(),
+            window: self.window,
+            delay: self.delay,
+            mode: self.mode,
+            max_windows_per_event: self.max_windows_per_event,
+        })
     }
 }
 
@@ -113,7 +172,7 @@ pub struct LogConfig {
 #[derive(Debug, Clone)]
 pub struct ReplayConfig {
     pub events: PathBuf,
-    pub query: Query,
+    pub query: QueryConfig,
     pub sinks: SinkConfig,
     pub on_bad_row: OnBadRow,
     pub checkpoint: Option<PathBuf>,
@@ -129,12 +188,13 @@ pub struct ReplayConfig {
 #[derive(Debug, Clone)]
 pub struct LiveConfig {
     pub query: Query,
+    /// How lines are read.
+    pub format: Format,
     pub sinks: SinkConfig,
     pub headless: bool,
     /// The processing-time trigger interval (positive).
     pub trigger: engine::Duration,
     pub source: SourceConfig,
-    pub event_time: EventTimeFrom,
     pub record: Option<PathBuf>,
     pub max_line_bytes: usize,
     /// The checkpoint folder; the run keeps no checkpoint when `checkpointing` is off.
@@ -166,6 +226,8 @@ pub enum ExportSource {
 #[derive(Debug, Clone)]
 pub struct ExportConfig {
     pub query: Query,
+    /// How the job reads socket lines.
+    pub format: Format,
     pub trigger: engine::Duration,
     /// The job's sink: console or file.
     pub sink: SinkKind,
@@ -173,8 +235,22 @@ pub struct ExportConfig {
     pub checkpoint: PathBuf,
     pub source: ExportSource,
     pub window_format: String,
+    /// The time zone of the job's window texts (its session time zone).
+    pub zone: Zone,
     /// Where the job goes; `-` is stdout.
     pub out: PathBuf,
+}
+
+/// What the input of a live run is, for its checkpoint: another input is another query.
+pub fn live_input(format: Format, query: &Query) -> String {
+    match query.event_time_column() {
+        None => format!("socket, {} lines, arrival time", format.name()),
+        Some(_) => format!(
+            "socket, {} lines, event time {}",
+            format.name(),
+            query.event_time_name()
+        ),
+    }
 }
 
 /// A command, ready to run.

@@ -22,7 +22,10 @@ impl<T, E: std::fmt::Display> OrBadInput<T> for Result<T, E> {
 pub fn exit_status(err: &anyhow::Error) -> u8 {
     if is_broken_pipe(err) {
         0
-    } else if err.chain().any(<dyn std::error::Error + 'static>::is::<BadInput>) {
+    } else if err
+        .chain()
+        .any(<dyn std::error::Error + 'static>::is::<BadInput>)
+    {
         2
     } else {
         1

@@ -1,7 +1,9 @@
-//! What one micro-batch produces: the rows it emits in append mode, its progress figures and a
-//! sample of the late rows it dropped.
+//! What one micro-batch produces: the rows it emits (per the output mode), its progress figures
+//! and a sample of the late rows it dropped.
 
+use super::query::OutputMode;
 use super::time::{MICROS_PER_MILLI, Micros};
+use super::types::{DataType, Datum, Value};
 use super::window::Window;
 
 /// Why a batch ran.
@@ -23,19 +25,41 @@ impl BatchKind {
     }
 }
 
-/// One appended row: a (value, window) key whose window the watermark has passed, with its final count.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// One emitted row: a window (or session) and a group key; its aggregates are
+/// [`BatchOutput::aggs`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmittedRow {
     pub window: Window,
-    pub value: Box<str>,
-    pub count: u64,
+    /// The group key, encoded ([`EmittedRow::key_values`] reads it).
+    pub key: Box<[u8]>,
+    /// Where its aggregates start in [`BatchOutput::cells`].
+    first_cell: usize,
+}
+
+impl EmittedRow {
+    pub(crate) fn new(window: Window, key: Box<[u8]>, first_cell: usize) -> Self {
+        EmittedRow {
+            window,
+            key,
+            first_cell,
+        }
+    }
+
+    /// The group-by columns' values, given their types ([`super::Query::key_types`]).
+    pub fn key_values<'a>(
+        &'a self,
+        key_types: &'a [DataType],
+    ) -> impl Iterator<Item = Value<'a>> + 'a {
+        super::key::decode(key_types, &self.key)
+    }
 }
 
 /// A (row, window) pair dropped because the window had closed before the batch started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LateRow {
     pub event_time: Micros,
-    pub value: String,
+    /// The row's group key, encoded.
+    pub key: Vec<u8>,
     pub window: Window,
     /// The watermark that had closed the window (the previous batch's).
     pub watermark: Micros,
@@ -49,12 +73,13 @@ pub struct EventTimeStats {
     pub avg: Micros,
 }
 
-/// Accumulates [`EventTimeStats`] in milliseconds, as Spark's `EventTimeStats` does.
+/// Accumulates [`EventTimeStats`] as Spark's `EventTimeStats` does: in milliseconds, the mean
+/// a running double (`avg += (t - avg) / count`), truncated to the millisecond when reported.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EventTimeAccumulator {
     min_ms: i64,
     max_ms: i64,
-    sum_ms: i128,
+    avg_ms: f64,
     count: u64,
 }
 
@@ -63,7 +88,7 @@ impl Default for EventTimeAccumulator {
         EventTimeAccumulator {
             min_ms: i64::MAX,
             max_ms: i64::MIN,
-            sum_ms: 0,
+            avg_ms: 0.0,
             count: 0,
         }
     }
@@ -76,8 +101,8 @@ impl EventTimeAccumulator {
         let ms = t / MICROS_PER_MILLI;
         self.min_ms = self.min_ms.min(ms);
         self.max_ms = self.max_ms.max(ms);
-        self.sum_ms += i128::from(ms);
         self.count += 1;
+        self.avg_ms += (ms as f64 - self.avg_ms) / self.count as f64;
     }
 
     pub fn count(&self) -> u64 {
@@ -93,7 +118,7 @@ impl EventTimeAccumulator {
         (self.count > 0).then(|| EventTimeStats {
             min: self.min_ms * MICROS_PER_MILLI,
             max: self.max_ms * MICROS_PER_MILLI,
-            avg: (self.sum_ms / i128::from(self.count)) as i64 * MICROS_PER_MILLI,
+            avg: (self.avg_ms as i64) * MICROS_PER_MILLI,
         })
     }
 }
@@ -105,13 +130,13 @@ pub struct BatchStats {
     pub input_rows: u64,
     /// `eventTime.{min,max,avg}`; none for a batch without rows.
     pub event_time: Option<EventTimeStats>,
-    /// `numRowsTotal`: state keys after the batch.
+    /// `numRowsTotal`: state rows after the batch.
     pub state_rows_total: u64,
-    /// `numRowsUpdated`: distinct keys the batch's rows added to or changed.
+    /// `numRowsUpdated`: state rows the batch wrote.
     pub state_rows_updated: u64,
-    /// `numRowsRemoved`: keys emitted and evicted.
+    /// `numRowsRemoved`: state rows evicted by the watermark.
     pub state_rows_removed: u64,
-    /// `numRowsDroppedByWatermark`: distinct late (value, window) keys.
+    /// `numRowsDroppedByWatermark`: distinct late keys.
     pub state_rows_dropped_by_watermark: u64,
     /// Every late (row, window) pair, not only distinct keys.
     pub late_pairs: u64,
@@ -120,21 +145,59 @@ pub struct BatchStats {
 }
 
 /// Everything a finished batch hands to the sinks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BatchOutput {
     pub id: u64,
     pub kind: BatchKind,
+    pub mode: OutputMode,
     /// `wm[N]`: the eviction watermark, fixed when the batch started.
     pub watermark: Micros,
     /// `wm[N-1]`: windows ending at or before it dropped this batch's rows as late.
     pub late_threshold: Micros,
     /// The watermark the next batch will get.
     pub next_watermark: Micros,
-    /// Emitted rows, ordered by window, then value.
+    /// Emitted rows, ordered by window, then key.
     pub rows: Vec<EmittedRow>,
+    /// The rows' aggregates, [`BatchOutput::width`] per row.
+    pub cells: Vec<Datum>,
+    /// Aggregates per row.
+    pub width: usize,
     pub stats: BatchStats,
     /// The batch's latest late pairs, oldest first, at most [`LATE_SAMPLE`].
     pub late: Vec<LateRow>,
+}
+
+impl BatchOutput {
+    /// A data batch that emits rows of the seed's shape (`value` STRING, `count`), for tests and
+    /// benchmarks of sinks; the rows are taken as they are, in order.
+    pub fn of_counts(id: u64, rows: &[(Window, &str, i64)]) -> Self {
+        let mut emitted = Vec::new();
+        let mut cells = Vec::new();
+        for (window, value, count) in rows {
+            let mut key = Vec::new();
+            super::key::encode(&[DataType::String], [Value::Str(value)], &mut key);
+            emitted.push(EmittedRow::new(*window, key.into(), cells.len()));
+            cells.push(Datum::Long(*count));
+        }
+        BatchOutput {
+            id,
+            kind: BatchKind::Data,
+            mode: OutputMode::Append,
+            watermark: 0,
+            late_threshold: 0,
+            next_watermark: 0,
+            rows: emitted,
+            cells,
+            width: 1,
+            stats: BatchStats::default(),
+            late: Vec::new(),
+        }
+    }
+
+    /// A row's aggregates.
+    pub fn aggs(&self, row: &EmittedRow) -> &[Datum] {
+        &self.cells[row.first_cell..row.first_cell + self.width]
+    }
 }
 
 /// How many late pairs a batch keeps for display.

@@ -1,58 +1,395 @@
-//! The query the engine runs: `withWatermark(DELAY).groupBy(value, window(WINDOW, SLIDE)).count()`,
-//! checked before anything runs.
+//! The query the engine runs, a member of Spark's family
+//!
+//! ```text
+//! df.withWatermark(ET, DELAY)
+//!   .groupBy(window(ET, WINDOW, SLIDE) | session_window(ET, GAP), *GROUP_BY)
+//!   .agg(*AGGS)
+//!   .writeStream.outputMode(MODE)
+//! ```
+//!
+//! stated by name ([`QueryRequest`]) and checked against the schema once, before anything runs:
+//! unknown columns, `sum` of a string, an event-time column that is not a timestamp and what Spark
+//! itself refuses are one clear error each ([`QueryError`]).
 
 use std::fmt;
 
 use super::duration::Duration;
+use super::schema::{Schema, quote_name};
+use super::types::DataType;
 use super::window::WindowSpec;
 
-/// A validated query: positive window and slide, slide ≤ window, non-negative delay.
+/// An aggregate function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum AggFn {
+    /// `count(*)`, named `count` as `.count()` names it.
+    Count,
+    /// `count(c)`: rows where `c` is not NULL.
+    CountColumn,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+impl AggFn {
+    fn name(self) -> &'static str {
+        match self {
+            AggFn::Count | AggFn::CountColumn => "count",
+            AggFn::Sum => "sum",
+            AggFn::Avg => "avg",
+            AggFn::Min => "min",
+            AggFn::Max => "max",
+        }
+    }
+}
+
+/// An aggregate as the user states it: a function and the column it reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct AggRequest {
+    pub func: AggFn,
+    pub column: Option<String>,
+}
+
+/// An aggregate resolved against the schema.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Agg {
+    pub func: AggFn,
+    /// The column it reads (none for `count`).
+    pub column: Option<usize>,
+    /// That column's type.
+    pub input: Option<DataType>,
+    /// The result's type, as Spark types it.
+    pub output: DataType,
+    /// The result column's name, as Spark names it: `count`, `sum(bytes)`.
+    pub name: String,
+}
+
+impl Agg {
+    /// Whether Spark's answer depends on the order rows are added in (floating-point sums and
+    /// averages round at each step; floating min/max keep the first of equal values).
+    pub fn order_sensitive(&self) -> bool {
+        match self.func {
+            AggFn::Avg => true,
+            AggFn::Sum | AggFn::Min | AggFn::Max => self.input.is_some_and(DataType::is_floating),
+            AggFn::Count | AggFn::CountColumn => false,
+        }
+    }
+}
+
+/// Parses `--agg`: `count`, `count(c)`, `sum(c)`, `avg(c)` (or `mean(c)`), `min(c)`, `max(c)`,
+/// comma-separated, function names in any case.
+pub fn parse_aggs(text: &str) -> Result<Vec<AggRequest>, QueryError> {
+    let mut aggs = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        if part.is_empty() {
+            return Err(QueryError::AggSyntax(text.trim().to_string()));
+        }
+        let (func, column) = match part.split_once('(') {
+            Some((f, rest)) => {
+                let column = rest
+                    .strip_suffix(')')
+                    .ok_or_else(|| QueryError::AggSyntax(part.to_string()))?
+                    .trim();
+                let column = column.trim_matches('`');
+                (
+                    f.trim(),
+                    (!column.is_empty() && column != "*").then_some(column),
+                )
+            }
+            None => (part, None),
+        };
+        let func = match (func.to_ascii_lowercase().as_str(), column) {
+            ("count", None) => AggFn::Count,
+            ("count", Some(_)) => AggFn::CountColumn,
+            ("sum", Some(_)) => AggFn::Sum,
+            ("avg" | "mean", Some(_)) => AggFn::Avg,
+            ("min", Some(_)) => AggFn::Min,
+            ("max", Some(_)) => AggFn::Max,
+            ("sum" | "avg" | "mean" | "min" | "max", None) => {
+                return Err(QueryError::AggNeedsColumn(part.to_string()));
+            }
+            _ => return Err(QueryError::AggSyntax(part.to_string())),
+        };
+        aggs.push(AggRequest {
+            func,
+            column: column.map(str::to_string),
+        });
+    }
+    Ok(aggs)
+}
+
+/// Parses `--group-by`: comma-separated column names; an empty string groups by window alone.
+pub fn parse_group_by(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|c| c.trim().trim_matches('`').to_string())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// Where a row's event time comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum EventTime {
+    /// The arrival time at the reader (Spark's socket source with `includeTimestamp`).
+    Arrival,
+    /// A TIMESTAMP column of the schema.
+    Column(String),
+}
+
+/// Sliding (or tumbling) windows, or session windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum WindowRequest {
+    Sliding { size: Duration, slide: Duration },
+    Session { gap: Duration },
+}
+
+/// Spark's output modes.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+pub enum OutputMode {
+    /// A window's rows once, when the watermark passes its end.
+    #[default]
+    Append,
+    /// Each batch, the rows it changed.
+    Update,
+    /// Each batch, the whole result table.
+    Complete,
+}
+
+impl OutputMode {
+    pub const ALL: [OutputMode; 3] = [OutputMode::Append, OutputMode::Update, OutputMode::Complete];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputMode::Append => "append",
+            OutputMode::Update => "update",
+            OutputMode::Complete => "complete",
+        }
+    }
+}
+
+/// A query stated by name, as the command line gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct QueryRequest {
+    pub schema: Schema,
+    pub event_time: EventTime,
+    pub group_by: Vec<String>,
+    pub aggs: Vec<AggRequest>,
+    pub window: WindowRequest,
+    pub delay: Duration,
+    pub mode: OutputMode,
+    /// Queries whose events fall in more windows than this are refused.
+    pub max_windows_per_event: u64,
+}
+
+/// How many windows an event may fall in, unless `--max-windows-per-event` says otherwise.
+pub const MAX_WINDOWS_PER_EVENT: u64 = 10_000;
+
+/// The window kind of a resolved query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowKind {
+    Sliding(WindowSpec),
+    Session { gap: Duration },
+}
+
+/// A query resolved against its schema, ready to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
-    window: Duration,
-    slide: Duration,
-    delay: Duration,
-    spec: WindowSpec,
+    request: QueryRequest,
+    /// The event-time column's index (none: arrival time).
+    event_time: Option<usize>,
+    group_by: Vec<usize>,
+    key_types: Vec<DataType>,
+    aggs: Vec<Agg>,
+    window: WindowKind,
 }
 
 /// Why a query cannot run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
-    #[error("the window must be longer than zero (got {0})")]
-    WindowNotPositive(Duration),
-    #[error("the slide must be longer than zero (got {0})")]
-    SlideNotPositive(Duration),
-    #[error("the slide ({slide}) must not be longer than the window ({window})")]
-    SlideLongerThanWindow { slide: Duration, window: Duration },
-    #[error("the watermark delay must not be negative (got {0})")]
-    NegativeDelay(Duration),
+    #[error("{what} {name:?} is not a column; the columns are {columns}")]
+    UnknownColumn {
+        what: &'static str,
+        name: String,
+        columns: String,
+    },
+    #[error(
+        "--event-time {name:?} is a {ty} column; the event time must be a TIMESTAMP column (or `arrival`)"
+    )]
+    EventTimeType { name: String, ty: DataType },
+    #[error(
+        "--agg {agg}: {column:?} is a {ty} column; sum and avg take numeric columns (Spark: data type mismatch)"
+    )]
+    NotNumeric {
+        agg: String,
+        column: String,
+        ty: DataType,
+    },
+    #[error(
+        "--agg {0:?} is not an aggregate; use count, count(c), sum(c), avg(c), min(c) or max(c), comma-separated"
+    )]
+    AggSyntax(String),
+    #[error("--agg {0:?} needs a column, like sum(bytes)")]
+    AggNeedsColumn(String),
+    #[error("--agg is empty; use count, or a list like count,sum(bytes)")]
+    NoAggs,
+    #[error(
+        "the output would have two columns named {0:?} (the window, the --group-by columns and the aggregates must be named apart)"
+    )]
+    DuplicateColumn(String),
+    #[error(
+        "session windows need at least one --group-by column (Spark refuses a global session window)"
+    )]
+    SessionWithoutKey,
+    #[error(
+        "update mode does not take session windows (Spark refuses it); use append or complete mode"
+    )]
+    SessionInUpdateMode,
+    #[error(
+        "{window} windows sliding every {slide} put each event in {count} windows, more than the limit {limit}; use a longer slide, or raise --max-windows-per-event"
+    )]
+    TooManyWindows {
+        window: Duration,
+        slide: Duration,
+        count: u64,
+        limit: u64,
+    },
+    #[error("{0}")]
+    Window(super::duration::DurationError),
 }
 
 impl Query {
-    pub fn new(window: Duration, slide: Duration, delay: Duration) -> Result<Self, QueryError> {
-        if window.micros() <= 0 {
-            return Err(QueryError::WindowNotPositive(window));
+    /// Resolves `request` against its schema.
+    pub fn new(request: QueryRequest) -> Result<Self, QueryError> {
+        let schema = &request.schema;
+        let column = |what: &'static str, name: &str| {
+            schema
+                .index_of(name)
+                .ok_or_else(|| QueryError::UnknownColumn {
+                    what,
+                    name: name.to_string(),
+                    columns: schema.names(),
+                })
+        };
+        let event_time = match &request.event_time {
+            EventTime::Arrival => None,
+            EventTime::Column(name) => {
+                let at = column("--event-time", name)?;
+                let ty = schema.field(at).ty;
+                if ty != DataType::Timestamp {
+                    return Err(QueryError::EventTimeType {
+                        name: schema.field(at).name.clone(),
+                        ty,
+                    });
+                }
+                Some(at)
+            }
+        };
+        let group_by = request
+            .group_by
+            .iter()
+            .map(|name| column("--group-by", name))
+            .collect::<Result<Vec<_>, _>>()?;
+        if request.aggs.is_empty() {
+            return Err(QueryError::NoAggs);
         }
-        if slide.micros() <= 0 {
-            return Err(QueryError::SlideNotPositive(slide));
+        let mut aggs = Vec::new();
+        for wanted in &request.aggs {
+            let input = wanted
+                .column
+                .as_deref()
+                .map(|name| column("--agg", name))
+                .transpose()?;
+            let input_type = input.map(|at| schema.field(at).ty);
+            let name = match input {
+                None => "count".to_string(),
+                Some(at) => format!("{}({})", wanted.func.name(), schema.field(at).name),
+            };
+            let output = match (wanted.func, input_type) {
+                (AggFn::Count | AggFn::CountColumn, _) => DataType::Long,
+                (AggFn::Avg, _) => DataType::Double,
+                (AggFn::Sum, Some(ty)) if ty.is_floating() => DataType::Double,
+                (AggFn::Sum, _) => DataType::Long,
+                (AggFn::Min | AggFn::Max, ty) => ty.unwrap_or(DataType::Long),
+            };
+            if matches!(wanted.func, AggFn::Sum | AggFn::Avg)
+                && let (Some(at), Some(ty)) = (input, input_type)
+                && !ty.is_numeric()
+            {
+                return Err(QueryError::NotNumeric {
+                    agg: name,
+                    column: schema.field(at).name.clone(),
+                    ty,
+                });
+            }
+            aggs.push(Agg {
+                func: wanted.func,
+                column: input,
+                input: input_type,
+                output,
+                name,
+            });
         }
-        if slide > window {
-            return Err(QueryError::SlideLongerThanWindow { slide, window });
+        let mut names = vec!["window".to_string()];
+        names.extend(group_by.iter().map(|&at| schema.field(at).name.clone()));
+        names.extend(aggs.iter().map(|a| a.name.clone()));
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                return Err(QueryError::DuplicateColumn(name.clone()));
+            }
         }
-        if delay.micros() < 0 {
-            return Err(QueryError::NegativeDelay(delay));
-        }
+        let window = match request.window {
+            WindowRequest::Sliding { size, slide } => {
+                if size.micros() <= 0 || slide.micros() <= 0 {
+                    return Err(QueryError::Window(
+                        super::duration::DurationError::NotPositive {
+                            what: if size.micros() <= 0 {
+                                super::duration::Use::Window
+                            } else {
+                                super::duration::Use::Slide
+                            },
+                            text: if size.micros() <= 0 { size } else { slide }.to_string(),
+                        },
+                    ));
+                }
+                Duration::check_slide(size, slide).map_err(QueryError::Window)?;
+                let spec = WindowSpec::new(size.micros(), slide.micros());
+                let count = spec.candidates_per_event() as u64;
+                if count > request.max_windows_per_event {
+                    return Err(QueryError::TooManyWindows {
+                        window: size,
+                        slide,
+                        count,
+                        limit: request.max_windows_per_event,
+                    });
+                }
+                WindowKind::Sliding(spec)
+            }
+            WindowRequest::Session { gap } => {
+                if group_by.is_empty() {
+                    return Err(QueryError::SessionWithoutKey);
+                }
+                if request.mode == OutputMode::Update {
+                    return Err(QueryError::SessionInUpdateMode);
+                }
+                WindowKind::Session { gap }
+            }
+        };
+        let key_types = group_by.iter().map(|&at| schema.field(at).ty).collect();
         Ok(Query {
+            event_time,
+            group_by,
+            key_types,
+            aggs,
             window,
-            slide,
-            delay,
-            spec: WindowSpec::new(window.micros(), slide.micros()),
+            request,
         })
     }
 
-    /// The seed's query: 30 second windows sliding every 15 seconds, 15 second watermark.
+    /// The seed's query: `value STRING` stamped on arrival, 30 second windows sliding every 15
+    /// seconds, 15 second watermark, `groupBy(value, window).count()` in append mode.
     pub fn seed() -> Self {
-        Self::new(
+        Self::sliding_count(
             Duration::from_secs(30),
             Duration::from_secs(15),
             Duration::from_secs(15),
@@ -60,68 +397,153 @@ impl Query {
         .expect("the seed query is valid")
     }
 
-    pub fn window(&self) -> Duration {
+    /// The seed's query with other window, slide and watermark durations.
+    pub fn sliding_count(
+        size: Duration,
+        slide: Duration,
+        delay: Duration,
+    ) -> Result<Self, QueryError> {
+        Query::new(QueryRequest {
+            schema: Schema::value_string(),
+            event_time: EventTime::Arrival,
+            group_by: vec!["value".into()],
+            aggs: vec![AggRequest {
+                func: AggFn::Count,
+                column: None,
+            }],
+            window: WindowRequest::Sliding { size, slide },
+            delay,
+            mode: OutputMode::Append,
+            max_windows_per_event: MAX_WINDOWS_PER_EVENT,
+        })
+    }
+
+    pub fn request(&self) -> &QueryRequest {
+        &self.request
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.request.schema
+    }
+
+    /// The event-time column (none when rows are stamped on arrival).
+    pub fn event_time_column(&self) -> Option<usize> {
+        self.event_time
+    }
+
+    /// The group-by columns, as schema indices.
+    pub fn group_by(&self) -> &[usize] {
+        &self.group_by
+    }
+
+    /// The group-by columns' types, in order.
+    pub fn key_types(&self) -> &[DataType] {
+        &self.key_types
+    }
+
+    pub fn aggs(&self) -> &[Agg] {
+        &self.aggs
+    }
+
+    pub fn window(&self) -> WindowKind {
         self.window
     }
 
-    pub fn slide(&self) -> Duration {
-        self.slide
+    /// The sliding windows' spec (none for session windows).
+    pub fn spec(&self) -> Option<&WindowSpec> {
+        match &self.window {
+            WindowKind::Sliding(spec) => Some(spec),
+            WindowKind::Session { .. } => None,
+        }
     }
 
     pub fn delay(&self) -> Duration {
-        self.delay
+        self.request.delay
     }
 
-    pub fn spec(&self) -> &WindowSpec {
-        &self.spec
+    pub fn mode(&self) -> OutputMode {
+        self.request.mode
+    }
+
+    /// Whether the answer depends on the order rows arrive in a batch (see
+    /// [`Agg::order_sensitive`]).
+    pub fn order_sensitive(&self) -> bool {
+        self.aggs.iter().any(Agg::order_sensitive)
+    }
+
+    /// Whether the query is the seed's shape: one `count` and nothing else to add up.
+    pub fn counts_only(&self) -> bool {
+        self.aggs.len() == 1 && self.aggs[0].func == AggFn::Count
+    }
+
+    /// The output columns' names: `window`, the group-by columns, the aggregates.
+    pub fn output_names(&self) -> Vec<&str> {
+        let mut names = vec!["window"];
+        names.extend(
+            self.group_by
+                .iter()
+                .map(|&at| self.schema().field(at).name.as_str()),
+        );
+        names.extend(self.aggs.iter().map(|a| a.name.as_str()));
+        names
+    }
+
+    /// The event-time column's name as Spark code names it (`timestamp` for the socket
+    /// source's arrival stamp).
+    pub fn event_time_name(&self) -> &str {
+        match self.event_time {
+            Some(at) => &self.schema().field(at).name,
+            None => "timestamp",
+        }
     }
 }
 
 impl fmt::Display for Query {
+    /// The query as Spark code states it, e.g.
+    /// `withWatermark("event_time", "15 seconds").groupBy(window("event_time", "30 seconds",
+    /// "15 seconds"), "value").count()` in append mode.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "window {}, slide {}, watermark {}",
-            self.window, self.slide, self.delay
-        )
+        let et = self.event_time_name();
+        write!(f, "withWatermark({et:?}, \"{}\").groupBy(", self.delay())?;
+        match self.window {
+            WindowKind::Sliding(spec) => {
+                let size = Duration::from_micros(spec.size());
+                let slide = Duration::from_micros(spec.slide());
+                if size == slide {
+                    write!(f, "window({et:?}, \"{size}\")")?;
+                } else {
+                    write!(f, "window({et:?}, \"{size}\", \"{slide}\")")?;
+                }
+            }
+            WindowKind::Session { gap } => write!(f, "session_window({et:?}, \"{gap}\")")?,
+        }
+        for &at in &self.group_by {
+            write!(f, ", {:?}", quote_name(&self.schema().field(at).name))?;
+        }
+        if self.counts_only() {
+            f.write_str(").count()")?;
+        } else {
+            f.write_str(").agg(")?;
+            for (i, agg) in self.aggs.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                match agg.column {
+                    None => f.write_str("count(\"*\").alias(\"count\")")?,
+                    Some(at) => write!(
+                        f,
+                        "{}({:?})",
+                        agg.func.name(),
+                        quote_name(&self.schema().field(at).name)
+                    )?,
+                }
+            }
+            f.write_str(")")?;
+        }
+        write!(f, " in {} mode", self.mode().name())
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn q(w: i64, s: i64, d: i64) -> Result<Query, QueryError> {
-        Query::new(
-            Duration::from_secs(w),
-            Duration::from_secs(s),
-            Duration::from_secs(d),
-        )
-    }
-
-    #[test]
-    fn refuses_impossible_queries() {
-        assert!(matches!(q(0, 0, 0), Err(QueryError::WindowNotPositive(_))));
-        assert!(matches!(q(-5, 1, 0), Err(QueryError::WindowNotPositive(_))));
-        assert!(matches!(q(30, 0, 0), Err(QueryError::SlideNotPositive(_))));
-        assert!(matches!(
-            q(30, 31, 0),
-            Err(QueryError::SlideLongerThanWindow { .. })
-        ));
-        assert!(matches!(q(30, 15, -1), Err(QueryError::NegativeDelay(_))));
-        assert!(q(30, 30, 0).is_ok());
-        assert_eq!(
-            q(30, 31, 0).unwrap_err().to_string(),
-            "the slide (31 seconds) must not be longer than the window (30 seconds)"
-        );
-    }
-
-    #[test]
-    fn the_seed_query() {
-        assert_eq!(
-            Query::seed().to_string(),
-            "window 30 seconds, slide 15 seconds, watermark 15 seconds"
-        );
-        assert_eq!(Query::seed().spec().candidates_per_event(), 2);
-    }
-}
+#[path = "query_tests.rs"]
+mod tests;

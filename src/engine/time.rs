@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use super::zone::Zone;
+
 /// Microseconds since 1970-01-01T00:00:00Z. Spark's `TimestampType` has the same resolution.
 pub type Micros = i64;
 
@@ -39,6 +41,9 @@ pub struct TimestampParser {
     /// epoch's), so no input can match it without being that time.
     prefix: u128,
     prefix_micros: Micros,
+    /// The zone a time without an offset is read in (Spark's session time zone); without one,
+    /// such a time is an error.
+    zone: Option<Zone>,
 }
 
 impl Default for TimestampParser {
@@ -46,6 +51,7 @@ impl Default for TimestampParser {
         TimestampParser {
             prefix: u128::from_le_bytes(*b"1970-01-01T00:00"),
             prefix_micros: 0,
+            zone: None,
         }
     }
 }
@@ -53,6 +59,15 @@ impl Default for TimestampParser {
 impl TimestampParser {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A parser that reads a time without an offset (`2026-11-23 17:33:00`) as a wall-clock
+    /// time in `zone`, as Spark reads it in its session time zone.
+    pub fn in_zone(zone: Zone) -> Self {
+        TimestampParser {
+            zone: Some(zone),
+            ..Self::default()
+        }
     }
 
     /// `YYYY-MM-DD(T|t| )HH:MM:SS[.fraction](Z|z|±HH:MM)`; digits past microseconds are truncated, as
@@ -83,7 +98,7 @@ impl TimestampParser {
             self.prefix_micros = micros;
             micros
         };
-        if s.len() < 20 || s[16] != b':' {
+        if s.len() < 19 || s[16] != b':' {
             return Err(TimestampError::layout(s));
         }
         // The usual layout, `…:SS.ffffffZ`, in one go.
@@ -96,7 +111,7 @@ impl TimestampParser {
         }
         let mut pos = 19;
         let mut fraction: i64 = 0;
-        if s[pos] == b'.' {
+        if s.get(pos) == Some(&b'.') {
             pos += 1;
             let start = pos;
             let mut scale = 100_000;
@@ -110,6 +125,15 @@ impl TimestampParser {
             }
         }
         let offset_seconds = match &s[pos..] {
+            [] => match &self.zone {
+                // A wall-clock time: the zone's offset then (the earlier one in an overlap).
+                Some(zone) => {
+                    let local = base + i64::from(second) * MICROS_PER_SECOND + fraction;
+                    let guess = local - i64::from(zone.offset_at(local)) * MICROS_PER_SECOND;
+                    i64::from(zone.offset_at(guess))
+                }
+                None => return Err(TimestampError::layout(s)),
+            },
             [b'Z' | b'z'] => 0,
             [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
                 let (Some(h), Some(m)) = (digits2(&[*h1, *h2], 0), digits2(&[*m1, *m2], 0)) else {

@@ -8,8 +8,8 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::view::Panel;
 use super::{Screen, format, overlay_area};
-use crate::ui::model::BatchRecord;
 use crate::engine::BatchKind;
+use crate::ui::model::BatchRecord;
 
 /// Table rows shown per batch in the list.
 const ROWS_PER_BATCH: usize = 3;
@@ -24,7 +24,7 @@ fn heading(screen: &Screen, batch: &BatchRecord) -> String {
         "Batch {} · {} · {} · {} in · {} out · {}",
         batch.id,
         batch.kind.label(),
-        format::clock(batch.at, screen.zone),
+        format::clock(batch.at, &screen.zone),
         batch.input_rows,
         batch.emitted,
         format::duration(batch.duration)

@@ -8,8 +8,11 @@ use crate::engine::Zone;
 use crate::engine::{MICROS_PER_SECOND, Micros};
 
 /// `HH:MM:SS` of an instant in the dashboard's zone.
-pub fn clock(t: Micros, zone: Zone) -> String {
-    zone.format(t, StrftimeItems::new("%H:%M:%S"))
+pub fn clock(t: Micros, zone: &Zone) -> String {
+    zone.datetime(t).map_or_else(
+        || t.to_string(),
+        |at| at.format_with_items(StrftimeItems::new("%H:%M:%S")).to_string(),
+    )
 }
 
 /// `0.5/s`, `12/s`, `12.3k/s`, `1.20M/s`.
@@ -69,14 +72,11 @@ pub fn count(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use chrono::FixedOffset;
-
     use super::*;
 
     #[test]
     fn figures() {
-        let utc = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
-        assert_eq!(clock(1_795_455_194_999_999, utc), "17:33:14");
+        assert_eq!(clock(1_795_455_194_999_999, &Zone::utc()), "17:33:14");
         assert_eq!(rate(0.5), "0.5/s");
         assert_eq!(rate(12_345.0), "12.3k/s");
         assert_eq!(rate(2_500_000.0), "2.50M/s");

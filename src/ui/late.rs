@@ -21,14 +21,14 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         .iter()
         .skip(screen.view.late_offset)
         .flat_map(|row| {
-            let value: String = row.value.chars().take(16).collect();
+            let value: String = row.key.chars().take(16).collect();
             let at = Span::styled(
-                format!(" {} ", format::clock(row.event_time, screen.zone)),
+                format!(" {} ", format::clock(row.event_time, &screen.zone)),
                 theme.dim,
             );
             let missed = Span::raw(format!("→ {}", row.window));
             let wm = Span::styled(
-                format!(" wm {}", format::clock(row.watermark, screen.zone)),
+                format!(" wm {}", format::clock(row.watermark, &screen.zone)),
                 theme.warn,
             );
             if narrow {

@@ -8,8 +8,8 @@ mod header;
 mod help;
 pub mod keymap;
 mod late;
-pub mod model;
 mod metrics;
+pub mod model;
 mod open_windows;
 mod sinks;
 pub mod theme;
@@ -21,9 +21,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
+use crate::engine::Micros;
 use crate::engine::Zone;
 use crate::ui::model::{Snapshot, Status};
-use crate::engine::Micros;
 use theme::Theme;
 use view::{Overlay, Panel, ViewState};
 
@@ -44,10 +44,7 @@ pub struct Screen<'a> {
 
 impl Screen<'_> {
     fn is_replay(&self) -> bool {
-        matches!(
-            self.snapshot.mode,
-            crate::ui::model::Mode::Replay { .. }
-        )
+        matches!(self.snapshot.mode, crate::ui::model::Mode::Replay { .. })
     }
 
     /// A panel's frame, its title highlighted when it has the focus.

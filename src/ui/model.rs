@@ -63,7 +63,7 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub mode: Mode,
-    pub query: Query,
+    pub query: Arc<Query>,
     /// The processing-time trigger interval (live runs).
     pub trigger: Option<Duration>,
     /// When the snapshot was taken (wall clock, µs).
@@ -87,8 +87,8 @@ pub struct Snapshot {
     pub sinks: Vec<SinkStatus>,
 }
 
-/// The open state: windows in start order with their running counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The open state: windows in start order with their running aggregates.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OpenState {
     pub windows: Vec<OpenWindow>,
     /// State keys in all (may be more than the windows here list).
@@ -102,17 +102,26 @@ impl OpenState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OpenWindow {
     pub window: Window,
     /// `HHmmss-HHmmss`, as the sinks write it.
     pub text: String,
-    /// (value, count), by value.
-    pub keys: Vec<(String, u64)>,
+    /// Its keys, in key order.
+    pub keys: Vec<OpenKey>,
     /// Keys of this window, listed or not.
     pub key_count: usize,
-    /// Rows counted in this window (listed keys).
-    pub rows: u64,
+}
+
+/// One state row of an open window: a key and its running aggregates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenKey {
+    /// The group-by values, then the aggregates, as Spark's `show()` prints them.
+    pub cells: Vec<String>,
+    /// The first aggregate as a number, for the bar (0 when it is not one, or NULL).
+    pub bar: f64,
+    /// The first group-by value as a number, when it is one (to sort numerically).
+    pub number: Option<f64>,
 }
 
 /// One batch, as the Append batches panel lists it.
@@ -135,7 +144,8 @@ pub struct BatchRecord {
 pub struct LateRecord {
     pub batch: u64,
     pub event_time: Micros,
-    pub value: String,
+    /// The row's group-by values, as `show()` prints them, comma-separated.
+    pub key: String,
     pub window: String,
     pub watermark: Micros,
 }

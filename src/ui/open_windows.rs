@@ -1,29 +1,40 @@
-//! The Open windows panel: the state, window × value → running count, sortable and scrollable.
+//! The Open windows panel: the state, one row per (window, key) with the group-by values and
+//! the running aggregates as `show()` prints them, a bar for the first aggregate; sortable (by
+//! window, by the first aggregate, by the first group-by value, numerically when it is a
+//! number) and scrollable.
+
+use std::cmp::Ordering;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::model::OpenKey;
 use super::view::{Panel, SortBy};
 use super::{Screen, format};
 
+/// The widest a column gets; longer values are cut.
+const MAX_COLUMN: usize = 16;
+
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let (open, theme) = (&screen.snapshot.open, &screen.theme);
-    let mut rows: Vec<(&str, &str, u64, usize)> = open
+    let mut rows: Vec<(&str, &OpenKey, usize)> = open
         .windows
         .iter()
         .enumerate()
-        .flat_map(|(i, w)| {
-            w.keys
-                .iter()
-                .map(move |(v, c)| (w.text.as_str(), v.as_str(), *c, i))
-        })
+        .flat_map(|(i, w)| w.keys.iter().map(move |k| (w.text.as_str(), k, i)))
         .collect();
     match screen.view.sort {
         SortBy::Window => {}
-        SortBy::Count => rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.3.cmp(&b.3)).then(a.1.cmp(b.1))),
-        SortBy::Value => rows.sort_by(|a, b| a.1.cmp(b.1).then(a.3.cmp(&b.3))),
+        SortBy::Count => rows.sort_by(|a, b| {
+            b.1.bar
+                .partial_cmp(&a.1.bar)
+                .unwrap_or(Ordering::Equal)
+                .then(a.2.cmp(&b.2))
+                .then_with(|| a.1.cells.cmp(&b.1.cells))
+        }),
+        SortBy::Value => rows.sort_by(|a, b| by_value(a.1, b.1).then(a.2.cmp(&b.2))),
     }
     let shown = if rows.len() < open.keys {
         format!(
@@ -40,6 +51,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     };
     let block = screen.block(Panel::OpenWindows, &format!("{shown}{order}"));
 
+    let names = &screen.snapshot.query.output_names()[1..];
     let inner = area.height.saturating_sub(3) as usize;
     let window_width = rows
         .iter()
@@ -47,32 +59,40 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         .max()
         .unwrap_or(6)
         .max(6);
-    let value_width = rows
+    // Each column as wide as its widest value or name; numbers (the aggregates) to the right.
+    let widths: Vec<usize> = names
         .iter()
-        .map(|r| r.1.chars().count())
-        .max()
-        .unwrap_or(5)
-        .clamp(5, 16);
-    let max_count = rows.iter().map(|r| r.2).max().unwrap_or(1).max(1);
-    let count_width = max_count.to_string().len().max(5);
-    let bar_width = (area.width as usize)
-        .saturating_sub(2 + window_width + value_width + count_width + 4)
-        .min(20);
-    let mut lines = vec![Line::styled(
-        format!(
-            " {:window_width$} {:value_width$} {:>count_width$}",
-            "window", "value", "count"
-        ),
-        theme.dim,
-    )];
+        .enumerate()
+        .map(|(c, name)| {
+            rows.iter()
+                .map(|r| r.1.cells.get(c).map_or(0, |v| v.chars().count()))
+                .max()
+                .unwrap_or(0)
+                .max(name.chars().count())
+                .clamp(3, MAX_COLUMN)
+        })
+        .collect();
+    let keys = screen.snapshot.query.group_by().len();
+    let max_bar = rows.iter().map(|r| r.1.bar).fold(0.0, f64::max).max(1.0);
+    let used: usize = 2 + window_width + widths.iter().map(|w| w + 1).sum::<usize>() + 1;
+    let bar_width = (area.width as usize).saturating_sub(used + 2).min(20);
+    let mut header = format!(" {:window_width$}", "window");
+    for (c, (name, width)) in names.iter().zip(&widths).enumerate() {
+        header.push(' ');
+        header.push_str(&cell(name, *width, c >= keys));
+    }
+    let mut lines = vec![Line::styled(header, theme.dim)];
     let offset = screen.view.windows_offset.min(rows.len().saturating_sub(1));
-    for (window, value, count, _) in rows.iter().skip(offset).take(inner) {
-        let value: String = value.chars().take(value_width).collect();
-        let bar = ((*count as f64 / max_count as f64) * bar_width as f64).ceil() as usize;
+    for (window, key, _) in rows.iter().skip(offset).take(inner) {
+        let mut text = format!(" {window:window_width$}");
+        for (c, width) in widths.iter().enumerate() {
+            text.push(' ');
+            text.push_str(&cell(key.cells.get(c).map_or("", String::as_str), *width, c >= keys));
+        }
+        text.push(' ');
+        let bar = ((key.bar.max(0.0) / max_bar) * bar_width as f64).ceil() as usize;
         lines.push(Line::from(vec![
-            Span::raw(format!(
-                " {window:window_width$} {value:value_width$} {count:>count_width$} "
-            )),
+            Span::raw(text),
             Span::styled("█".repeat(bar.min(bar_width)), theme.bar),
         ]));
     }
@@ -80,4 +100,24 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         lines.push(Line::styled(" nothing open: waiting for rows", theme.dim));
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// A value cut to `width` characters and padded to it, numbers to the right.
+fn cell(text: &str, width: usize, right: bool) -> String {
+    let cut: String = text.chars().take(width).collect();
+    if right {
+        format!("{cut:>width$}")
+    } else {
+        format!("{cut:width$}")
+    }
+}
+
+/// The first group-by value's order: numbers by value (before text), text by its bytes.
+fn by_value(a: &OpenKey, b: &OpenKey) -> Ordering {
+    match (a.number, b.number) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.cells.first().cmp(&b.cells.first()),
+    }
 }

@@ -1,8 +1,8 @@
 //! What the user is looking at, independent of the data: the focused panel, the overlay, the
 //! sort order and scroll positions. View actions change only this; rendering reads it.
 
-use crate::ui::model::Snapshot;
 use crate::ui::keymap::Action;
+use crate::ui::model::Snapshot;
 
 /// The panels, in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -10,8 +10,8 @@ use ratatui::widgets::Paragraph;
 
 use super::view::Panel;
 use super::{Screen, format};
+use crate::engine::{MICROS_PER_SECOND, Micros, Query, WindowKind};
 use crate::ui::model::{Mode, OpenWindow};
-use crate::engine::{MICROS_PER_SECOND, Micros};
 
 /// A row of cells, each a character with a style, drawn left to right.
 struct Row {
@@ -81,6 +81,14 @@ impl Axis {
     }
 }
 
+/// A window's length and the ruler's step: the window and slide, or a session's gap.
+fn spans(query: &Query) -> (Micros, Micros) {
+    match query.window() {
+        WindowKind::Sliding(spec) => (spec.size(), spec.slide()),
+        WindowKind::Session { gap } => (gap.micros(), gap.micros()),
+    }
+}
+
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let snapshot = screen.snapshot;
     let theme = &screen.theme;
@@ -89,7 +97,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let width = area.width.saturating_sub(2) as usize;
     let bar_rows = inner_height.saturating_sub(4).max(1);
     let shown: &[OpenWindow] = windows;
-    let size = snapshot.query.window().micros();
+    let (size, slide) = spans(&snapshot.query);
     let live = matches!(snapshot.mode, Mode::Live { .. });
     // The axis spans the windows shown, or a window either side of the latest event.
     let anchor =
@@ -119,7 +127,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let axis = Axis { lo, hi, width };
 
     let mut lines = Vec::with_capacity(inner_height);
-    let (labels, ruler) = ruler(&axis, snapshot.query.slide().micros(), screen, theme.dim);
+    let (labels, ruler) = ruler(&axis, slide, screen, theme.dim);
     lines.push(labels);
     lines.push(ruler);
     // One window a row while they fit; else each goes in the first row where it does not
@@ -204,7 +212,7 @@ fn ruler(
     while t < axis.hi {
         if let Some(col) = axis.col(t) {
             rule.put(col, '┼', style);
-            let text = format::clock(t, screen.zone);
+            let text = format::clock(t, &screen.zone);
             if labels.is_free(col, text.len() + 1) {
                 labels.text(col, &text, style);
             }
@@ -248,7 +256,7 @@ fn markers(axis: &Axis, screen: &Screen, live: bool) -> Line<'static> {
 fn countdowns(screen: &Screen, live: bool) -> Line<'static> {
     let snapshot = screen.snapshot;
     let theme = &screen.theme;
-    let zone = screen.zone;
+    let zone = &screen.zone;
     let mut spans = vec![Span::styled(
         format!(" wm {}", format::clock(snapshot.watermark, zone)),
         theme.warn,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::{ByteSize, playback_speed};
-use crate::engine::Duration;
+use crate::engine::{Duration, Use};
 
 const MAIN_EXAMPLES: &str = "\
 Examples:
@@ -89,12 +89,51 @@ pub enum Command {
 /// The windowed count: window length, slide and watermark delay.
 #[derive(Debug, Clone, Args)]
 pub struct QueryArgs {
+    /// The stream's columns, a Spark DDL string: "ts TIMESTAMP, user STRING, bytes LONG"
+    /// (STRING, BOOLEAN, TINYINT, SMALLINT, INT, BIGINT/LONG, FLOAT, DOUBLE, TIMESTAMP).
+    /// Default: `value STRING` live; a replay's header names its columns, all STRING but the
+    /// event time.
+    #[arg(long, env = "WINDOW_TUI_SCHEMA", value_name = "DDL")]
+    pub schema: Option<String>,
+
+    /// Where each row's event time comes from: `arrival` (the time the reader read the line,
+    /// Spark's `includeTimestamp`; a replay's `event_time` column), a TIMESTAMP column of the
+    /// schema, or `payload` (short for --format csv --schema "timestamp TIMESTAMP, value
+    /// STRING" --event-time timestamp).
+    #[arg(
+        long,
+        env = "WINDOW_TUI_EVENT_TIME",
+        default_value = "arrival",
+        value_name = "arrival|COLUMN"
+    )]
+    pub event_time: String,
+
+    /// The group-by columns, comma-separated (`""` groups by window alone).
+    #[arg(
+        long,
+        env = "WINDOW_TUI_GROUP_BY",
+        default_value = "value",
+        value_name = "COLUMNS",
+        allow_hyphen_values = true
+    )]
+    pub group_by: String,
+
+    /// The aggregates, comma-separated: count, count(c), sum(c), avg(c), min(c), max(c).
+    #[arg(
+        long = "agg",
+        env = "WINDOW_TUI_AGG",
+        default_value = "count",
+        value_name = "AGGS"
+    )]
+    pub aggs: String,
+
     /// Window length (`window(timestamp, WINDOW, SLIDE)`).
     #[arg(
         long,
         env = "WINDOW_TUI_WINDOW",
         default_value = "30 seconds",
         value_name = "DURATION",
+        value_parser = window_duration,
         allow_hyphen_values = true
     )]
     pub window: Duration,
@@ -105,9 +144,22 @@ pub struct QueryArgs {
         env = "WINDOW_TUI_SLIDE",
         default_value = "15 seconds",
         value_name = "DURATION",
+        value_parser = slide_duration,
         allow_hyphen_values = true
     )]
     pub slide: Duration,
+
+    /// Session windows instead of sliding ones (`session_window(timestamp, GAP)`): a key's
+    /// events less than GAP apart make one session.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_SESSION_GAP",
+        value_name = "DURATION",
+        value_parser = session_gap,
+        conflicts_with_all = ["window", "slide"],
+        allow_hyphen_values = true
+    )]
+    pub session_gap: Option<Duration>,
 
     /// Watermark delay (`withWatermark("timestamp", DELAY)`): how late a row may be.
     #[arg(
@@ -115,9 +167,69 @@ pub struct QueryArgs {
         env = "WINDOW_TUI_WATERMARK",
         default_value = "15 seconds",
         value_name = "DURATION",
+        value_parser = watermark_delay,
         allow_hyphen_values = true
     )]
     pub watermark: Duration,
+
+    /// Spark's output mode: append (a window once, when the watermark passes its end),
+    /// update (each batch, the rows it changed) or complete (each batch, the whole table).
+    #[arg(
+        long,
+        value_enum,
+        env = "WINDOW_TUI_OUTPUT_MODE",
+        default_value = "append"
+    )]
+    pub output_mode: OutputModeArg,
+
+    /// Refuse a query whose events fall in more windows than this (`1 day` windows sliding
+    /// every `1 millisecond` would put each event in 86,400,000).
+    #[arg(
+        long,
+        env = "WINDOW_TUI_MAX_WINDOWS_PER_EVENT",
+        default_value_t = crate::engine::MAX_WINDOWS_PER_EVENT,
+        value_name = "N"
+    )]
+    pub max_windows_per_event: u64,
+}
+
+/// Spark's output modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputModeArg {
+    Append,
+    Update,
+    Complete,
+}
+
+/// How live lines are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// The whole line is the `value` column (Spark's socket source).
+    Text,
+    /// The line's fields are the schema's columns, in order.
+    Csv,
+    /// The line is a JSON object; its members are the schema's columns, by name.
+    Json,
+}
+
+fn duration_for(text: &str, what: Use) -> Result<Duration, String> {
+    Duration::parse_for(text, what).map_err(|e| e.to_string())
+}
+
+fn window_duration(text: &str) -> Result<Duration, String> {
+    duration_for(text, Use::Window)
+}
+
+fn slide_duration(text: &str) -> Result<Duration, String> {
+    duration_for(text, Use::Slide)
+}
+
+fn session_gap(text: &str) -> Result<Duration, String> {
+    duration_for(text, Use::SessionGap)
+}
+
+fn watermark_delay(text: &str) -> Result<Duration, String> {
+    duration_for(text, Use::Watermark)
 }
 
 /// Where emitted rows go.
@@ -285,15 +397,6 @@ pub struct ServeArgs {
     pub log: LogArgs,
 }
 
-/// Where a live run's event time comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EventTimeArg {
-    /// The line's arrival time at the reader (Spark's `includeTimestamp`).
-    Arrival,
-    /// The line itself, `TIMESTAMP,VALUE` (RFC 3339 or epoch milliseconds).
-    Payload,
-}
-
 /// The main command: the live pipeline, with the dashboard or headless.
 #[derive(Debug, Clone, Args)]
 pub struct LiveArgs {
@@ -321,14 +424,10 @@ pub struct LiveArgs {
     #[arg(long, env = "WINDOW_TUI_SOURCE", value_name = "HOST:PORT")]
     pub source: Option<String>,
 
-    /// Where each row's event time comes from.
-    #[arg(
-        long,
-        value_enum,
-        env = "WINDOW_TUI_EVENT_TIME",
-        default_value = "arrival"
-    )]
-    pub event_time: EventTimeArg,
+    /// How lines are read: text (the whole line is `value`), csv or json (the schema's
+    /// columns).
+    #[arg(long, value_enum, env = "WINDOW_TUI_FORMAT", default_value = "text")]
+    pub format: FormatArg,
 
     /// Record every accepted line to FILE in the replay format.
     #[arg(long, env = "WINDOW_TUI_RECORD", value_name = "FILE")]
@@ -398,6 +497,10 @@ pub struct LogArgs {
 pub struct ExportArgs {
     #[command(flatten)]
     pub query: QueryArgs,
+
+    /// How the job reads socket lines: text (the whole line is `value`), csv or json.
+    #[arg(long, value_enum, env = "WINDOW_TUI_FORMAT", default_value = "text")]
+    pub format: FormatArg,
 
     /// Processing-time trigger interval.
     #[arg(

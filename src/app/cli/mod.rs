@@ -13,40 +13,129 @@ pub use args::*;
 
 use crate::app::command::export::WindowPattern;
 use crate::app::config::{
-    self, EventTimeFrom, ExportConfig, ExportSource, GeneratorConfig, LiveConfig, LogConfig,
+    self, ExportConfig, ExportSource, Format, GeneratorConfig, LiveConfig, LogConfig, QueryConfig,
     ReplayConfig, ServeConfig, SinkConfig, SourceConfig,
 };
 use crate::app::error::BadInput;
 use crate::app::sink::window_text::WindowText;
-use crate::engine::Query;
+use crate::engine::{
+    DataType, EventTime, OutputMode, Query, Schema, WindowRequest, Zone, parse_aggs,
+    parse_group_by,
+};
 
 impl Cli {
-    /// The command this command line asks for, validated.
-    pub fn into_command(self) -> Result<config::Command, BadInput> {
+    /// The command this command line asks for, validated; times are written in `zone`.
+    pub fn into_command(self, zone: Zone) -> Result<config::Command, BadInput> {
         Ok(match self.command {
-            Some(Command::Replay(args)) => config::Command::Replay(args.into_config()?),
+            Some(Command::Replay(args)) => config::Command::Replay(args.into_config(zone)?),
             Some(Command::Serve(args)) => config::Command::Serve(args.into_config()?),
-            Some(Command::ExportSpark(args)) => config::Command::Export(args.into_config()?),
-            None => config::Command::Live(self.live.into_config()?),
+            Some(Command::ExportSpark(args)) => config::Command::Export(args.into_config(zone)?),
+            None => config::Command::Live(self.live.into_config(zone)?),
         })
     }
 }
 
+fn bad(e: impl std::fmt::Display) -> BadInput {
+    BadInput(e.to_string())
+}
+
 impl QueryArgs {
-    fn query(&self) -> Result<Query, BadInput> {
-        Query::new(self.window, self.slide, self.watermark).map_err(|e| BadInput(e.to_string()))
+    /// The query as stated; `payload` stands for the `timestamp` column.
+    fn into_config(self) -> Result<QueryConfig, BadInput> {
+        let schema = self
+            .schema
+            .as_deref()
+            .map(str::parse::<Schema>)
+            .transpose()
+            .map_err(bad)?;
+        let event_time = match self.event_time.trim() {
+            "arrival" => EventTime::Arrival,
+            "payload" => EventTime::Column("timestamp".into()),
+            column => EventTime::Column(column.trim_matches('`').to_string()),
+        };
+        let window = match self.session_gap {
+            Some(gap) => WindowRequest::Session { gap },
+            None => WindowRequest::Sliding {
+                size: self.window,
+                slide: self.slide,
+            },
+        };
+        Ok(QueryConfig {
+            schema,
+            event_time,
+            group_by: parse_group_by(&self.group_by),
+            aggs: parse_aggs(&self.aggs).map_err(bad)?,
+            window,
+            delay: self.watermark,
+            mode: match self.output_mode {
+                OutputModeArg::Append => OutputMode::Append,
+                OutputModeArg::Update => OutputMode::Update,
+                OutputModeArg::Complete => OutputMode::Complete,
+            },
+            max_windows_per_event: self.max_windows_per_event,
+        })
     }
 }
 
+/// The query of a live stream read in `format`: its schema (by default the socket source's
+/// `value STRING`; `--event-time payload` is `timestamp TIMESTAMP, value STRING` CSV lines).
+fn live_query(args: QueryArgs, format: FormatArg) -> Result<(Query, Format), BadInput> {
+    let payload = args.event_time.trim() == "payload";
+    let mut config = args.into_config()?;
+    let format = match (format, payload) {
+        (_, true) => Format::Csv,
+        (FormatArg::Text, false) => Format::Text,
+        (FormatArg::Csv, false) => Format::Csv,
+        (FormatArg::Json, false) => Format::Json,
+    };
+    let schema = match (&config.schema, payload, format) {
+        (None, true, _) => "timestamp TIMESTAMP, value STRING".parse().map_err(bad)?,
+        (Some(_), true, _) => {
+            return Err(BadInput(
+                "--event-time payload stands for the schema \"timestamp TIMESTAMP, value STRING\"; with --schema, name the event-time column instead (--format csv --event-time COLUMN)".into(),
+            ));
+        }
+        (None, false, Format::Text) => Schema::value_string(),
+        (None, false, _) => {
+            return Err(BadInput(format!(
+                "--format {} reads the columns --schema names; give one, like --schema \"ts TIMESTAMP, user STRING, bytes LONG\"",
+                format.name()
+            )));
+        }
+        (Some(schema), false, Format::Text) => {
+            if schema.len() != 1 || schema.field(0).ty != DataType::String {
+                return Err(BadInput(format!(
+                    "--format text reads the whole line as one STRING column; --schema \"{schema}\" has other columns (use --format csv or json)"
+                )));
+            }
+            schema.clone()
+        }
+        (Some(schema), false, _) => schema.clone(),
+    };
+    config.schema = Some(schema.clone());
+    Ok((config.resolve(schema).map_err(bad)?, format))
+}
+
+/// Spark's file sink takes append mode only.
+fn check_sinks(sinks: &SinkConfig, mode: OutputMode) -> Result<(), BadInput> {
+    if mode != OutputMode::Append && sinks.kinds.contains(&config::SinkKind::File) {
+        return Err(BadInput(format!(
+            "the file sink takes append mode only (Spark's file sink supports append mode only, not {}); use --output-mode append, or the console or json sink",
+            mode.name()
+        )));
+    }
+    Ok(())
+}
+
 impl SinkArgs {
-    fn into_config(self) -> Result<SinkConfig, BadInput> {
-        WindowText::new(&self.window_format, crate::engine::Zone::Local)
-            .map_err(|e| BadInput(e.to_string()))?;
+    fn into_config(self, zone: Zone) -> Result<SinkConfig, BadInput> {
+        WindowText::new(&self.window_format, zone.clone()).map_err(bad)?;
         Ok(SinkConfig {
             kinds: self.sinks.into_iter().map(config::SinkKind::from).collect(),
             output: self.output,
             progress: self.progress,
             window_format: self.window_format,
+            zone,
         })
     }
 }
@@ -71,10 +160,13 @@ impl From<LogArgs> for LogConfig {
 }
 
 impl ReplayArgs {
-    fn into_config(self) -> Result<ReplayConfig, BadInput> {
+    fn into_config(self, zone: Zone) -> Result<ReplayConfig, BadInput> {
+        let query = self.query.into_config()?;
+        let sinks = self.sinks.into_config(zone)?;
+        check_sinks(&sinks, query.mode)?;
         Ok(ReplayConfig {
-            query: self.query.query()?,
-            sinks: self.sinks.into_config()?,
+            query,
+            sinks,
             on_bad_row: match self.on_bad_row {
                 OnBadRow::Error => config::OnBadRow::Error,
                 OnBadRow::Skip => config::OnBadRow::Skip,
@@ -123,7 +215,7 @@ impl ServeArgs {
 }
 
 impl LiveArgs {
-    fn into_config(self) -> Result<LiveConfig, BadInput> {
+    fn into_config(self, zone: Zone) -> Result<LiveConfig, BadInput> {
         let source = match &self.source {
             Some(text) => {
                 let (host, port) =
@@ -135,16 +227,16 @@ impl LiveArgs {
         if self.trigger.micros() <= 0 {
             return Err(BadInput("--trigger must be longer than zero".into()));
         }
+        let (query, format) = live_query(self.query, self.format)?;
+        let sinks = self.sinks.into_config(zone)?;
+        check_sinks(&sinks, query.mode())?;
         Ok(LiveConfig {
-            query: self.query.query()?,
-            sinks: self.sinks.into_config()?,
+            query,
+            format,
+            sinks,
             headless: self.headless,
             trigger: self.trigger,
             source,
-            event_time: match self.event_time {
-                EventTimeArg::Arrival => EventTimeFrom::Arrival,
-                EventTimeArg::Payload => EventTimeFrom::Payload,
-            },
             record: self.record,
             max_line_bytes: self.max_line_bytes.0,
             checkpoint: self.checkpoint,
@@ -156,30 +248,43 @@ impl LiveArgs {
 }
 
 impl ExportArgs {
-    fn into_config(self) -> Result<ExportConfig, BadInput> {
+    fn into_config(self, zone: Zone) -> Result<ExportConfig, BadInput> {
         if self.trigger.micros() < 0 {
             return Err(BadInput(format!(
                 "--trigger must not be negative (got {})",
                 self.trigger
             )));
         }
-        let source = if let Some(dir) = &self.replay_dir { ExportSource::ReplayDir(utf8("--replay-dir", dir)?) } else {
-            let (host, port) = parse_host_port(&self.source)
-                .map_err(|e| BadInput(format!("--source: {e}")))?;
-            ExportSource::Socket { host, port }
+        let source = match &self.replay_dir {
+            Some(dir) => ExportSource::ReplayDir(utf8("--replay-dir", dir)?),
+            None => {
+                let (host, port) = parse_host_port(&self.source)
+                    .map_err(|e| BadInput(format!("--source: {e}")))?;
+                ExportSource::Socket { host, port }
+            }
         };
         WindowPattern::from_chrono(&self.window_format)?;
+        let (query, format) = live_query(self.query, self.format)?;
+        let sink = match self.sink {
+            JobSink::Console => config::SinkKind::Console,
+            JobSink::File => config::SinkKind::File,
+        };
+        if sink == config::SinkKind::File && query.mode() != OutputMode::Append {
+            return Err(BadInput(format!(
+                "the file sink takes append mode only (Spark's file sink supports append mode only, not {})",
+                query.mode().name()
+            )));
+        }
         Ok(ExportConfig {
-            query: self.query.query()?,
+            query,
+            format,
             trigger: self.trigger,
-            sink: match self.sink {
-                JobSink::Console => config::SinkKind::Console,
-                JobSink::File => config::SinkKind::File,
-            },
+            sink,
             output: utf8("--output", &self.output)?,
             checkpoint: utf8("--checkpoint", &self.checkpoint)?,
             source,
             window_format: self.window_format,
+            zone,
             out: self.out,
         })
     }

@@ -19,7 +19,8 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
         config.sinks.kinds.clone()
     };
     let prepared = live::prepare(config)?;
-    let sinks = SinkSet::new(stdout_opener(&config.sinks, prepared.resume_batch())?, &kinds)?;
+    let opener = stdout_opener(&config.sinks, &config.query, prepared.resume_batch())?;
+    let sinks = SinkSet::new(opener, &kinds)?;
     let runtime = crate::app::async_runtime()?;
     runtime.block_on(async {
         let mut interrupt = signal(SignalKind::interrupt())?;

@@ -1,287 +1,55 @@
-//! `window-tui replay`: a recorded stream, replayed deterministically. Rows of one `batch` tick
-//! form one data batch; a gap in tick numbers is an idle tick; the replay ends with one idle tick.
-//!
-//! [`ReplayStepper`] runs it one batch at a time, so the dashboard can step through a recording;
-//! [`run`] simply steps to the end. With `--checkpoint`, every batch commits the position of the
-//! first row it has not used, and a restart continues from there: the replay is deterministic,
-//! so a batch that was cut short runs again exactly as it was.
+//! `window-tui replay`: a recorded stream, `batch,<columns>`, replayed deterministically into
+//! the sinks (the stepping itself is [`crate::app::runtime::stepper`]). The file's header names
+//! its columns; `--schema` types them (by default every column is a STRING but the event time).
 
 use std::io::Read;
 use std::path::Path;
 
-use crate::app::runtime::checkpoint::{Checkpoint, Position, QuerySpec};
-use crate::app::config::{OnBadRow, ReplayConfig};
+use crate::app::config::{QueryConfig, ReplayConfig};
 use crate::app::durable;
 use crate::app::error::{BadInput, OrBadInput};
+use crate::app::runtime::checkpoint::{Checkpoint, Position, QuerySpec};
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
+pub use crate::app::runtime::stepper::{ReplayStepper, ReplaySummary};
 use crate::app::sink::{self, SinkSet};
-use crate::app::source::read_ahead::ReadAhead;
-use crate::app::source::replay_file::{BadRow, ReadError, ReplayReader, Row, RowSource};
-use crate::engine::{Batch, BatchKind, BatchOutput, Engine, Micros};
+use crate::app::source::replay::{Binding, ReadAhead, ReplayReader};
+use crate::engine::{DataType, Engine, EventTime, Field, Query, Schema};
 
-/// What a replay did, for its closing line.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ReplaySummary {
-    pub rows: u64,
-    pub batches: u64,
-    pub skipped: u64,
-    pub first_skipped: Option<String>,
-    /// The batch a checkpointed replay resumed at.
-    pub resumed_at: Option<u64>,
-}
-
-/// A row that opened a new tick, read but not yet in a batch.
-#[derive(Debug)]
-struct Waiting {
-    tick: u64,
-    event_time: Micros,
-    value: String,
-    offset: u64,
-    line: u64,
-}
-
-/// Where the stepper is between two batches.
-#[derive(Debug)]
-enum Phase {
-    /// No batch is open: the next row read opens the next tick.
-    Reading,
-    /// A row of a new tick was read: first an idle tick for any gap, then its batch.
-    NewTick(Waiting),
-    /// The file is read; one idle tick is left.
-    FinalIdle,
-    /// A bad row stops the replay once the batch before it is written.
-    Stopped(String),
-    Done,
-}
-
-/// Replays a file through a pipeline, one batch per [`ReplayStepper::step`].
-pub struct ReplayStepper<S> {
-    reader: S,
-    pipeline: Pipeline,
-    on_bad_row: OnBadRow,
-    /// The last tick passed (its batch run, or its idle tick gone by).
-    last: Option<u64>,
-    phase: Phase,
-    summary: ReplaySummary,
-}
-
-impl<S: RowSource> ReplayStepper<S> {
-    pub fn new(reader: S, pipeline: Pipeline, on_bad_row: OnBadRow) -> Self {
-        ReplayStepper {
-            reader,
-            pipeline,
-            on_bad_row,
-            last: None,
-            phase: Phase::Reading,
-            summary: ReplaySummary::default(),
-        }
-    }
-
-    pub fn pipeline(&self) -> &Pipeline {
-        &self.pipeline
-    }
-
-    pub fn pipeline_mut(&mut self) -> &mut Pipeline {
-        &mut self.pipeline
-    }
-
-    pub fn summary(&self) -> &ReplaySummary {
-        &self.summary
-    }
-
-    /// Ticks the replay has gone through.
-    pub fn ticks(&self) -> u64 {
-        self.last.map_or(0, |t| t + 1)
-    }
-
-    /// Whether every batch has run and been written.
-    pub fn is_done(&self) -> bool {
-        matches!(self.phase, Phase::Done) && !self.pipeline.has_unwritten()
-    }
-
-    /// Where a restart would resume: the first row not yet in a batch.
-    fn position(&self) -> Position {
-        let (offset, line) = match &self.phase {
-            Phase::NewTick(row) => (row.offset, row.line),
-            _ => self.reader.position(),
-        };
-        Position::Replay {
-            last_tick: self.last,
-            offset,
-            line,
-        }
-    }
-
-    /// Runs up to and including the next batch; `None` once the replay is over.
-    pub fn step(&mut self) -> anyhow::Result<Option<BatchOutput>> {
-        let result = if self.pipeline.has_unwritten() {
-            // A sink failed on the last batch: it gets that batch again before anything new runs.
-            self.pipeline.retry()
+/// The replay's query over a file with `columns`, and how the file maps onto it. A query
+/// stamped on arrival reads the record's `event_time` column.
+pub fn query_of(config: &QueryConfig, columns: &[String]) -> Result<(Query, Binding), BadInput> {
+    let event_time = match &config.event_time {
+        EventTime::Arrival => "event_time".to_string(),
+        EventTime::Column(name) => name.clone(),
+    };
+    let given = config.schema.as_ref().map(|schema| {
+        if config.event_time == EventTime::Arrival && schema.index_of(&event_time).is_none() {
+            let mut fields = vec![Field {
+                name: event_time.clone(),
+                ty: DataType::Timestamp,
+            }];
+            fields.extend(schema.fields().iter().cloned());
+            Schema::new(fields).unwrap_or_else(|_| schema.clone())
         } else {
-            self.run_next()
-        };
-        if let Ok(Some(_)) = result {
-            self.summary.batches += 1;
+            schema.clone()
         }
-        result
+    });
+    let schema = Binding::schema_of(columns, given.as_ref(), &event_time).map_err(BadInput)?;
+    let mut config = config.clone();
+    config.event_time = EventTime::Column(event_time);
+    let query = config
+        .resolve(schema.clone())
+        .map_err(|e| BadInput(e.to_string()))?;
+    let mut read = vec![false; schema.len()];
+    for &column in query.group_by() {
+        read[column] = true;
     }
-
-    fn run_next(&mut self) -> anyhow::Result<Option<BatchOutput>> {
-        loop {
-            match std::mem::replace(&mut self.phase, Phase::Reading) {
-                Phase::Done => {
-                    self.phase = Phase::Done;
-                    return Ok(None);
-                }
-                Phase::Stopped(bad) => {
-                    self.phase = Phase::Done;
-                    return Err(BadInput(bad).into());
-                }
-                Phase::FinalIdle => {
-                    let tick = self.ticks();
-                    self.last = Some(tick);
-                    self.phase = Phase::Done;
-                    if let Some(batch) = self.pipeline.idle_tick(tick, self.position())? {
-                        return Ok(Some(batch));
-                    }
-                }
-                Phase::Reading => self.phase = self.read_head()?,
-                Phase::NewTick(row) => {
-                    let gap = self.last.map_or(row.tick > 0, |last| row.tick > last + 1);
-                    if !gap {
-                        return self.run_tick(row).map(Some);
-                    }
-                    // The gap's idle ticks are passed, whatever the idle tick runs.
-                    let idle = self.ticks();
-                    self.last = Some(row.tick - 1);
-                    self.phase = Phase::NewTick(row);
-                    if let Some(batch) = self.pipeline.idle_tick(idle, self.position())? {
-                        return Ok(Some(batch));
-                    }
-                }
-            }
-        }
+    for column in query.aggs().iter().filter_map(|agg| agg.column) {
+        read[column] = true;
     }
-
-    /// Reads the row that opens the next tick: what comes next.
-    fn read_head(&mut self) -> anyhow::Result<Phase> {
-        loop {
-            return match self.reader.next_row() {
-                Ok(Some(row)) => Ok(Phase::NewTick(Waiting::from(&row))),
-                Ok(None) => Ok(Phase::FinalIdle),
-                Err(ReadError::Bad(bad)) if self.on_bad_row == OnBadRow::Skip => {
-                    self.skipped(&bad);
-                    continue;
-                }
-                Err(ReadError::Bad(bad)) => {
-                    self.phase = Phase::Done;
-                    Err(BadInput(bad.to_string()).into())
-                }
-                Err(e @ ReadError::Io { .. }) => {
-                    self.phase = Phase::Done;
-                    Err(e.into())
-                }
-            };
-        }
-    }
-
-    fn skipped(&mut self, bad: &BadRow) {
-        self.summary.skipped += 1;
-        self.summary
-            .first_skipped
-            .get_or_insert_with(|| bad.to_string());
-    }
-
-    /// Runs the batch of the tick `head` opens: its rows up to the next tick, a bad row or the
-    /// end of the file.
-    fn run_tick(&mut self, head: Waiting) -> anyhow::Result<BatchOutput> {
-        let tick = head.tick;
-        let mut first = Some(head);
-        let mut next = None;
-        let (reader, summary, on_bad_row) = (&mut self.reader, &mut self.summary, self.on_bad_row);
-        let result = self
-            .pipeline
-            .run_batch(BatchKind::Data, tick, None, |batch| {
-                let head = first.take().expect("fed once");
-                let (phase, offset, line) = feed_tick(reader, summary, on_bad_row, &head, batch)?;
-                next = Some(phase);
-                Ok(Position::Replay {
-                    last_tick: Some(tick),
-                    offset,
-                    line,
-                })
-            });
-        self.phase = match (first, next) {
-            // The batch could not be logged: its rows wait, untouched.
-            (Some(head), _) => Phase::NewTick(head),
-            // The batch ran (a sink may still owe it): the replay goes on past it.
-            (None, Some(phase)) => {
-                self.last = Some(tick);
-                phase
-            }
-            // Its rows could not be read: the replay stops.
-            (None, None) => Phase::Done,
-        };
-        result
-    }
-}
-
-/// Pushes the rows of `head`'s tick into `batch`: `head`, then every row up to the next tick.
-/// Returns what comes after them, and where it starts in the file.
-fn feed_tick<S: RowSource>(
-    reader: &mut S,
-    summary: &mut ReplaySummary,
-    on_bad_row: OnBadRow,
-    head: &Waiting,
-    batch: &mut Batch<'_>,
-) -> anyhow::Result<(Phase, u64, u64)> {
-    let tick = head.tick;
-    batch.push(head.event_time, &head.value);
-    summary.rows += 1 + reader.rows_of_tick(tick, |t, value| batch.push(t, value));
-    loop {
-        let row = match reader.next_row() {
-            Ok(Some(row)) => row,
-            Ok(None) => {
-                let (offset, line) = reader.position();
-                return Ok((Phase::FinalIdle, offset, line));
-            }
-            Err(ReadError::Bad(bad)) if on_bad_row == OnBadRow::Skip => {
-                summary.skipped += 1;
-                summary
-                    .first_skipped
-                    .get_or_insert_with(|| bad.to_string());
-                continue;
-            }
-            // Rows come in ascending ticks: a bad row of a later tick means this tick is
-            // complete, so its batch is still written whole (and a restart resumes at the bad
-            // row); one of this tick (or of no known tick) stops the replay without it.
-            Err(ReadError::Bad(bad)) if bad.tick.is_some_and(|t| t > tick) => {
-                return Ok((Phase::Stopped(bad.to_string()), bad.offset, bad.line));
-            }
-            Err(ReadError::Bad(bad)) => return Err(BadInput(bad.to_string()).into()),
-            Err(e @ ReadError::Io { .. }) => return Err(e.into()),
-        };
-        if row.tick != tick {
-            let next = Waiting::from(&row);
-            let (offset, line) = (next.offset, next.line);
-            return Ok((Phase::NewTick(next), offset, line));
-        }
-        batch.push(row.event_time, row.value);
-        summary.rows += 1 + reader.rows_of_tick(tick, |t, value| batch.push(t, value));
-    }
-}
-
-impl From<&Row<'_>> for Waiting {
-    fn from(row: &Row<'_>) -> Self {
-        Waiting {
-            tick: row.tick,
-            event_time: row.event_time,
-            value: row.value.to_owned(),
-            offset: row.offset,
-            line: row.line,
-        }
-    }
+    let event_time = query.event_time_column().unwrap_or(0);
+    Ok((query, Binding::new(columns, schema, event_time, read)))
 }
 
 /// What identifies a replay file for its checkpoint: path, size, and a checksum of its start.
@@ -298,18 +66,18 @@ fn replay_input(path: &Path) -> anyhow::Result<String> {
     ))
 }
 
-/// Opens the file `args` names, then a pipeline writing to the sinks `sinks` opens (given the
-/// next batch of a checkpointed run) and to
-/// `--progress`: nothing is created when the file cannot be read. With `--checkpoint`, the
+/// Opens the file `args` names and the replay's pipeline, writing to the sinks `sinks` opens
+/// for the query (given the next batch of a checkpointed run) and to `--progress`: nothing is
+/// created when the file cannot be read or the query cannot run. With `--checkpoint`, the
 /// replay continues where the checkpoint says.
-pub fn open<S: RowSource>(
+pub fn open(
     args: &ReplayConfig,
-    sinks: impl FnOnce(Option<u64>) -> anyhow::Result<SinkSet>,
-    source: impl FnOnce(ReplayReader<std::fs::File>) -> S,
-) -> anyhow::Result<ReplayStepper<S>> {
-    let query = args.query;
-    let mut reader = ReplayReader::open(&args.events, args.max_line_bytes)
+    sinks: impl FnOnce(&Query, Option<u64>) -> anyhow::Result<SinkSet>,
+) -> anyhow::Result<ReplayStepper<ReadAhead>> {
+    let mut reader = ReplayReader::open(&args.events, args.max_line_bytes, args.sinks.zone.clone())
         .map_err(|e| BadInput(e.to_string()))?;
+    let (query, binding) = query_of(&args.query, reader.columns())?;
+    reader.bind(binding);
     if args.clean {
         if let Some(dir) = &args.checkpoint {
             durable::remove_dir(dir)?;
@@ -317,16 +85,17 @@ pub fn open<S: RowSource>(
         durable::remove_dir(&args.sinks.output)?;
     }
     let mut identity = QueryIdentity::new(format!("Replay[{}]", args.events.display()));
-    let mut engine = Engine::new(query);
+    let mut engine = Engine::new(query.clone());
     let mut checkpoint = None;
     let mut resume = None;
     if let Some(dir) = &args.checkpoint {
         let spec = QuerySpec::new(
             &query,
             &args.sinks.window_format,
+            args.sinks.zone.id(),
             replay_input(&args.events)?,
         );
-        let (opened, restored) = Checkpoint::open(dir, query, &spec)?;
+        let (opened, restored) = Checkpoint::open(dir, query.clone(), &spec)?;
         identity.id = restored.query_id;
         engine = restored.engine;
         if let Some(last) = restored.last {
@@ -349,16 +118,16 @@ pub fn open<S: RowSource>(
         }
         checkpoint = Some(opened);
     }
-    let sinks = sinks(checkpoint.as_ref().map(|_| engine.next_batch_id()))?;
+    let sinks = sinks(&query, checkpoint.as_ref().map(|_| engine.next_batch_id()))?;
     let progress = ProgressLog::optional(args.sinks.progress.as_deref())?;
     let mut pipeline = Pipeline::new(engine, sinks, progress, identity);
     if let Some(checkpoint) = checkpoint {
         pipeline = pipeline.with_checkpoint(checkpoint);
     }
-    let mut stepper = ReplayStepper::new(source(reader), pipeline, args.on_bad_row);
+    let types = query.schema().types().to_vec();
+    let mut stepper = ReplayStepper::new(ReadAhead::start(reader, types), pipeline, args.on_bad_row);
     if let Some((last_tick, next_batch)) = resume {
-        stepper.last = last_tick;
-        stepper.summary.resumed_at = Some(next_batch);
+        stepper.resume(last_tick, next_batch);
     }
     Ok(stepper)
 }
@@ -379,13 +148,15 @@ pub fn main(config: &ReplayConfig) -> anyhow::Result<()> {
 
 /// Replays the whole file into the sinks `--sink` names, reading it ahead on a second thread.
 pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
-    let sinks = |resume| SinkSet::new(sink::stdout_opener(&args.sinks, resume)?, &args.sinks.kinds);
-    let mut stepper = open(args, sinks, ReadAhead::start)?;
-    if let Some(batch) = stepper.summary.resumed_at {
+    let sinks = |query: &Query, resume| {
+        SinkSet::new(sink::stdout_opener(&args.sinks, query, resume)?, &args.sinks.kinds)
+    };
+    let mut stepper = open(args, sinks)?;
+    if let Some(batch) = stepper.summary().resumed_at {
         eprintln!("window-tui: resuming the replay at batch {batch} (checkpoint)");
     }
     while stepper.step()?.is_some() {}
-    Ok(stepper.summary.clone())
+    Ok(stepper.summary().clone())
 }
 
 #[cfg(test)]
@@ -394,9 +165,9 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::app::config::SinkKind;
+    use crate::app::config::{OnBadRow, SinkKind};
     use crate::app::sink::Sink;
-    use crate::engine::Query;
+    use crate::engine::{BatchOutput, Zone};
 
     /// A sink that fails each batch id listed, once per listing, and records what it wrote.
     struct Flaky {
@@ -443,13 +214,17 @@ mod tests {
                 }) as Box<dyn Sink>)
             })
         };
+        let mut reader = ReplayReader::open(&path, 1 << 20, Zone::utc()).unwrap();
+        let (query, binding) = query_of(&QueryConfig::seed(), reader.columns()).unwrap();
+        reader.bind(binding);
+        let types = query.schema().types().to_vec();
         let pipeline = Pipeline::new(
-            Engine::new(Query::seed()),
+            Engine::new(query),
             SinkSet::new(opener, &[SinkKind::File]).unwrap(),
             None,
             QueryIdentity::new("test".into()),
         );
-        let reader = ReadAhead::start(ReplayReader::open(&path, 1 << 20).unwrap());
+        let reader = ReadAhead::start(reader, types);
         (
             ReplayStepper::new(reader, pipeline, OnBadRow::Error),
             written,

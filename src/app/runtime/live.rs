@@ -10,18 +10,19 @@ use anyhow::Context;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::app::runtime::checkpoint::{Checkpoint, Pending, Position, QuerySpec};
-use crate::app::config::{LiveConfig, SourceConfig};
+use crate::app::config::{LiveConfig, SourceConfig, live_input};
 use crate::app::durable;
+use crate::app::runtime::checkpoint::{Checkpoint, Pending, Position, QuerySpec};
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
-use crate::app::source::server::{self, Echo, Pace, Program, Sent};
+use crate::app::runtime::record::{Layout, Recorder};
+use crate::app::runtime::trigger::{Control, LiveSummary, Observer, TriggerLoop};
 use crate::app::sink::SinkSet;
+use crate::app::source::decode::LineDecoder;
 use crate::app::source::inbox::Inbox;
+use crate::app::source::server::{self, Echo, Pace, Program, Sent};
 use crate::app::source::socket::{self, Connection, ReaderConfig, ReaderStats};
 use crate::engine::Engine;
-use crate::app::runtime::record::Recorder;
-use crate::app::runtime::trigger::{Control, LiveSummary, Observer, TriggerLoop};
 
 /// Where a restarted run picks up (all empty for a first run).
 #[derive(Debug, Default)]
@@ -61,7 +62,7 @@ pub fn prepare(config: &LiveConfig) -> anyhow::Result<Prepared> {
     }
     if !config.checkpointing {
         return Ok(Prepared {
-            engine: Engine::new(config.query),
+            engine: Engine::new(config.query.clone()),
             checkpoint: None,
             query_id: None,
             resume: Resume::default(),
@@ -70,9 +71,11 @@ pub fn prepare(config: &LiveConfig) -> anyhow::Result<Prepared> {
     let spec = QuerySpec::new(
         &config.query,
         &config.sinks.window_format,
-        config.event_time.describe().to_string(),
+        config.sinks.zone.id(),
+        live_input(config.format, &config.query),
     );
-    let (checkpoint, restored) = Checkpoint::open(&config.checkpoint, config.query, &spec)?;
+    let (checkpoint, restored) =
+        Checkpoint::open(&config.checkpoint, config.query.clone(), &spec)?;
     let committed_tick = restored.last.as_ref().map(|c| match c.position {
         Position::Live { tick } => tick,
         Position::Replay { .. } => 0,
@@ -167,7 +170,12 @@ impl Live {
             host,
             port,
             max_line_bytes: config.max_line_bytes,
-            event_time: config.event_time,
+            decoder: LineDecoder::new(
+                config.format,
+                config.query.schema().clone(),
+                config.query.event_time_column(),
+                config.sinks.zone.clone(),
+            ),
             reconnect,
         };
         let address = reader_config.address();
@@ -199,9 +207,23 @@ impl Live {
 
         let mut observer = observer;
         observer.started(&address);
+        let layout = Layout {
+            schema: config.query.schema().clone(),
+            arrival: config.query.event_time_column().is_none(),
+        };
+        let event_time = config
+            .query
+            .event_time_column()
+            .map(|at| config.query.schema().field(at).name.as_str());
         let recorder = match (&config.record, resume.committed_tick) {
-            (Some(path), Some(tick)) => Some(Recorder::resume(path, tick, config.max_line_bytes)?),
-            (Some(path), None) => Some(Recorder::create(path)?),
+            (Some(path), Some(tick)) => Some(Recorder::resume(
+                path,
+                layout,
+                event_time,
+                tick,
+                config.max_line_bytes,
+            )?),
+            (Some(path), None) => Some(Recorder::create(path, layout)?),
             (None, _) => None,
         };
         let finished = reader.clone();

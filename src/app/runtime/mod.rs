@@ -7,4 +7,5 @@ pub mod live;
 pub mod pipeline;
 pub mod progress;
 pub mod record;
+pub mod stepper;
 pub mod trigger;

@@ -140,9 +140,7 @@ impl Pipeline {
         position: Position,
     ) -> anyhow::Result<Option<BatchOutput>> {
         match self.engine.tick(false) {
-            Tick::Run(kind) => self
-                .run_batch(kind, tick, None, |_| Ok(position))
-                .map(Some),
+            Tick::Run(kind) => self.run_batch(kind, tick, None, |_| Ok(position)).map(Some),
             Tick::Idle => Ok(None),
         }
     }
@@ -155,9 +153,7 @@ impl Pipeline {
     /// Writes the batch a sink failed on again; returns it once every sink has it.
     pub fn retry(&mut self) -> anyhow::Result<Option<BatchOutput>> {
         match self.unwritten.take() {
-            Some((output, started, position)) => {
-                self.deliver(output, started, position).map(Some)
-            }
+            Some((output, started, position)) => self.deliver(output, started, position).map(Some),
             None => Ok(None),
         }
     }
@@ -213,9 +209,9 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::app::runtime::checkpoint::QuerySpec;
     use crate::app::clock::ManualClock;
     use crate::app::config::SinkKind;
+    use crate::app::runtime::checkpoint::QuerySpec;
     use crate::app::sink::Sink;
     use crate::engine::Query;
 
@@ -306,10 +302,12 @@ mod tests {
 
     #[test]
     fn a_batch_whose_rows_cannot_be_read_is_undone() {
-        let opener = Box::new(|_| Ok(Box::new(Slow {
-            clock: ManualClock::at(0),
-            cost: Duration::ZERO,
-        }) as Box<dyn Sink>));
+        let opener = Box::new(|_| {
+            Ok(Box::new(Slow {
+                clock: ManualClock::at(0),
+                cost: Duration::ZERO,
+            }) as Box<dyn Sink>)
+        });
         let mut pipeline = Pipeline::new(
             Engine::new(Query::seed()),
             SinkSet::new(opener, &[SinkKind::Json]).unwrap(),
@@ -328,7 +326,11 @@ mod tests {
         rows.push(1_795_455_180_000_000, "b");
         let batch = run(&mut pipeline, 0, &rows).unwrap();
         assert_eq!((batch.id, batch.stats.input_rows), (0, 1));
-        assert_eq!(pipeline.engine().state_rows(), 2, "only b, in its two windows");
+        assert_eq!(
+            pipeline.engine().state_rows(),
+            2,
+            "only b, in its two windows"
+        );
     }
 
     #[test]

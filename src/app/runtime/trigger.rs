@@ -10,13 +10,13 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use crate::app::runtime::checkpoint::{Offsets, Pending, Position};
-use crate::app::config::SinkKind;
-use crate::app::runtime::record::Recorder;
-use crate::app::runtime::pipeline::Pipeline;
-use crate::app::source::inbox::{Inbox, Rows};
 use crate::app::clock::{Clock, Moment, SystemClock, now_micros};
-use crate::engine::{Batch, BatchOutput, Tick};
+use crate::app::config::SinkKind;
+use crate::app::runtime::checkpoint::{Offsets, Pending, Position};
+use crate::app::runtime::pipeline::Pipeline;
+use crate::app::runtime::record::Recorder;
+use crate::app::source::inbox::{Inbox, Rows};
+use crate::engine::{Batch, BatchOutput, DataType, Micros, Query, Tick, Value, WindowKind};
 
 /// Commands to the trigger thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,10 +87,7 @@ pub struct TriggerLoop<O> {
 /// fires at :00, :15, :30 and :45 of each minute). The first tick runs at once, as Spark's
 /// first batch does.
 fn grid_origin(interval: Duration, now: Moment) -> Instant {
-    let since_epoch = now
-        .wall
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let since_epoch = now.wall.duration_since(UNIX_EPOCH).unwrap_or_default();
     let phase = since_epoch.as_nanos() % interval.as_nanos();
     now.mono
         .checked_sub(Duration::from_nanos(u64::try_from(phase).unwrap_or(0)))
@@ -231,12 +228,8 @@ impl<O: Observer> TriggerLoop<O> {
         match control {
             Control::Sink(kind, on) => self.pipeline.sinks_mut().set_enabled(*kind, *on),
             Control::InjectLate => {
-                let engine = self.pipeline.engine();
-                let spec = engine.query().spec();
-                // Its latest window ends a slide before the watermark: closed in every batch.
-                let event_time = engine.watermark() - spec.size() - spec.slide();
                 let mut late = Rows::default();
-                late.push(event_time.min(now_micros()), "late");
+                late_row(self.pipeline.engine().query(), self.pipeline.engine().watermark(), &mut late);
                 self.inbox.put(&mut late);
                 Ok(())
             }
@@ -294,6 +287,28 @@ impl<O: Observer> TriggerLoop<O> {
     }
 }
 
+/// A row every window of which closed before `watermark`, to watch it be dropped as late: its
+/// time two windows (or sessions) before the watermark, its strings `late`, its other columns
+/// NULL.
+fn late_row(query: &Query, watermark: Micros, rows: &mut Rows) {
+    let span = match query.window() {
+        WindowKind::Sliding(spec) => spec.size() + spec.slide(),
+        WindowKind::Session { gap } => 2 * gap.micros(),
+    };
+    let event_time = watermark.saturating_sub(span).min(now_micros());
+    let mut row = rows.writer(query.schema().len());
+    for (column, field) in query.schema().fields().iter().enumerate() {
+        row.value(if Some(column) == query.event_time_column() {
+            Value::Timestamp(event_time)
+        } else if field.ty == DataType::String {
+            Value::Str("late")
+        } else {
+            Value::Null
+        });
+    }
+    row.finish(event_time);
+}
+
 /// A live batch's rows: recorded first (when the run records), then pushed into the batch.
 fn feed(
     recorder: Option<&mut Recorder>,
@@ -306,8 +321,9 @@ fn feed(
     {
         recorder.write_tick(tick, rows)?;
     }
-    for (t, value) in rows.iter() {
-        batch.push(t, value);
+    let types = batch.types().to_vec();
+    for (t, row) in rows.iter(&types) {
+        batch.push(t, &row);
     }
     Ok(Position::Live { tick })
 }

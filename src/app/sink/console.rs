@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use super::Sink;
-use super::window_text::WindowText;
+use super::cells::Cells;
 use crate::engine::BatchOutput;
 
 /// `show()` prints at most this many rows.
@@ -16,12 +16,16 @@ const RULE: &str = "-------------------------------------------";
 /// Writes every batch, empty ones too, as Spark's console sink does.
 pub struct ConsoleSink<W: Write> {
     out: W,
-    windows: WindowText,
+    cells: Cells,
+    header: Vec<String>,
 }
 
 impl<W: Write> ConsoleSink<W> {
-    pub fn new(out: W, windows: WindowText) -> Self {
-        ConsoleSink { out, windows }
+    pub fn new(out: W, cells: Cells) -> Self {
+        let header = std::iter::once("window".to_string())
+            .chain(cells.names().iter().cloned())
+            .collect();
+        ConsoleSink { out, cells, header }
     }
 
     /// The writer (the dashboard reads the text from a buffer).
@@ -33,23 +37,14 @@ impl<W: Write> ConsoleSink<W> {
 impl<W: Write + Send> Sink for ConsoleSink<W> {
     fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
         let shown = batch.rows.len().min(SHOW_ROWS);
-        let cells: Vec<[String; 3]> = batch.rows[..shown]
-            .iter()
-            .map(|row| {
-                [
-                    escape(self.windows.format(row.window)),
-                    escape(&row.value),
-                    row.count.to_string(),
-                ]
-            })
-            .collect();
+        let mut rows = Vec::with_capacity(shown);
+        for row in &batch.rows[..shown] {
+            let mut cells = Vec::with_capacity(self.header.len());
+            self.cells.show(batch, row, &mut cells);
+            rows.push(cells);
+        }
         write!(self.out, "{RULE}\nBatch: {}\n{RULE}\n", batch.id)?;
-        write_table(
-            &mut self.out,
-            ["window", "value", "count"],
-            &cells,
-            batch.rows.len() > SHOW_ROWS,
-        )?;
+        write_table(&mut self.out, &self.header, &rows, batch.rows.len() > SHOW_ROWS)?;
         self.out.flush()?;
         Ok(())
     }
@@ -60,26 +55,28 @@ impl<W: Write + Send> Sink for ConsoleSink<W> {
 }
 
 /// `Dataset.showString(20, truncate = 0)` followed by `println`'s newline.
-pub fn write_table<const N: usize>(
+pub fn write_table(
     out: &mut impl Write,
-    header: [&str; N],
-    rows: &[[String; N]],
+    header: &[String],
+    rows: &[Vec<String>],
     more: bool,
 ) -> std::io::Result<()> {
-    let mut widths = header.map(display_width);
+    let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(display_width(cell));
         }
     }
-    let widths = widths.map(|w| w.max(3));
+    for width in &mut widths {
+        *width = (*width).max(3);
+    }
     let mut rule = String::from("+");
-    for w in widths {
-        rule.push_str(&"-".repeat(w));
+    for w in &widths {
+        rule.push_str(&"-".repeat(*w));
         rule.push('+');
     }
     writeln!(out, "{rule}")?;
-    write_row(out, &header, &widths)?;
+    write_row(out, header, &widths)?;
     writeln!(out, "{rule}")?;
     for row in rows {
         write_row(out, row, &widths)?;
@@ -91,36 +88,12 @@ pub fn write_table<const N: usize>(
     writeln!(out)
 }
 
-fn write_row<const N: usize>(
-    out: &mut impl Write,
-    cells: &[impl AsRef<str>; N],
-    widths: &[usize; N],
-) -> std::io::Result<()> {
+fn write_row(out: &mut impl Write, cells: &[String], widths: &[usize]) -> std::io::Result<()> {
     out.write_all(b"|")?;
     for (cell, width) in cells.iter().zip(widths) {
-        let cell = cell.as_ref();
         write!(out, "{cell}{:pad$}|", "", pad = width - display_width(cell))?;
     }
     out.write_all(b"\n")
-}
-
-/// Spark's `escapeMetaCharacters`: seven control characters become backslash escapes; the
-/// others pass through as they are.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x0c' => out.push_str("\\f"),
-            '\x08' => out.push_str("\\b"),
-            '\x0b' => out.push_str("\\v"),
-            '\x07' => out.push_str("\\a"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Spark's `Utils.stringHalfWidth`: UTF-16 length plus one for each full-width character.
@@ -144,40 +117,22 @@ fn is_full_width(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use chrono::FixedOffset;
-
     use super::*;
-    use crate::app::sink::window_text::DEFAULT_PATTERN;
-    use crate::engine::Zone;
-    use crate::engine::{BatchKind, BatchStats, EmittedRow, MICROS_PER_SECOND, Window};
+    use crate::engine::{BatchKind, Engine, MICROS_PER_SECOND, Query, Value, Zone};
 
     fn sink() -> ConsoleSink<Vec<u8>> {
-        let utc = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
-        ConsoleSink::new(Vec::new(), WindowText::new(DEFAULT_PATTERN, utc).unwrap())
+        let cells = Cells::new(&Query::seed(), Zone::utc(), "%H%M%S").unwrap();
+        ConsoleSink::new(Vec::new(), cells)
     }
 
-    fn batch(id: u64, rows: &[(&str, u64)]) -> BatchOutput {
-        let start = 1_795_455_180 * MICROS_PER_SECOND;
-        BatchOutput {
-            id,
-            kind: BatchKind::Data,
-            watermark: 0,
-            late_threshold: 0,
-            next_watermark: 0,
-            rows: rows
-                .iter()
-                .map(|(v, c)| EmittedRow {
-                    window: Window {
-                        start,
-                        end: start + 30 * MICROS_PER_SECOND,
-                    },
-                    value: (*v).into(),
-                    count: *c,
-                })
-                .collect(),
-            stats: BatchStats::default(),
-            late: vec![],
-        }
+    /// The seed's query emits `values` as one batch's rows of window 17:33:00-17:33:30.
+    fn batch(values: &[&str]) -> BatchOutput {
+        let mut engine = Engine::new(Query::seed());
+        let t = 1_795_455_180 * MICROS_PER_SECOND;
+        let rows: Vec<[Value; 1]> = values.iter().map(|v| [Value::Str(v)]).collect();
+        engine.run_batch(BatchKind::Data, rows.iter().map(|r| (t, &r[..])));
+        engine.run_batch(BatchKind::Data, [(t + 60 * MICROS_PER_SECOND, &[Value::Str("x")][..])]);
+        engine.run_batch(BatchKind::NoData, std::iter::empty::<(i64, &[Value])>())
     }
 
     fn print(b: &BatchOutput) -> String {
@@ -188,8 +143,10 @@ mod tests {
 
     #[test]
     fn an_empty_batch_is_the_bare_header() {
+        let mut engine = Engine::new(Query::seed());
+        let empty = engine.run_batch(BatchKind::NoData, std::iter::empty::<(i64, &[Value])>());
         assert_eq!(
-            print(&batch(0, &[])),
+            print(&empty),
             "-------------------------------------------\nBatch: 0\n-------------------------------------------\n\
              +------+-----+-----+\n|window|value|count|\n+------+-----+-----+\n+------+-----+-----+\n\n"
         );
@@ -197,40 +154,35 @@ mod tests {
 
     #[test]
     fn the_seed_batch() {
-        assert_eq!(
-            print(&batch(3, &[("2", 2), ("10", 1)])),
-            "-------------------------------------------\nBatch: 3\n-------------------------------------------\n\
-             +-------------+-----+-----+\n|window       |value|count|\n+-------------+-----+-----+\n\
-             |173300-173330|2    |2    |\n|173300-173330|10   |1    |\n+-------------+-----+-----+\n\n"
+        let text = print(&batch(&["2", "2", "10"]));
+        assert!(
+            text.ends_with(
+                "+-------------+-----+-----+\n|window       |value|count|\n+-------------+-----+-----+\n\
+                 |173245-173315|10   |1    |\n|173245-173315|2    |2    |\n\
+                 |173300-173330|10   |1    |\n|173300-173330|2    |2    |\n+-------------+-----+-----+\n\n"
+            ),
+            "{text}"
         );
     }
 
     #[test]
     fn wide_characters_escapes_and_emoji() {
-        let text = print(&batch(
-            5,
-            &[("日本語", 1), ("tab\there", 1), ("😀", 1), ("ｱ", 1)],
-        ));
+        let text = print(&batch(&["日本語", "tab\there", "😀", "ｱ"]));
         // Widest cell: `tab\there`, 9. 日本語 is 6 wide, 😀 2 (UTF-16), ｱ 1 (half-width).
         assert!(text.contains("|日本語   |"), "{text}");
         assert!(text.contains("|tab\\there|"), "{text}");
         assert!(text.contains("|😀       |"), "{text}");
         assert!(text.contains("|ｱ        |"), "{text}");
-        assert_eq!(
-            escape("\n\r\t\x0c\x08\x0b\x07\x01"),
-            "\\n\\r\\t\\f\\b\\v\\a\x01"
-        );
     }
 
     #[test]
     fn at_most_twenty_rows_then_the_footer() {
-        let rows: Vec<(String, u64)> = (0..21).map(|i| (format!("v{i:02}"), 1)).collect();
-        let rows: Vec<(&str, u64)> = rows.iter().map(|(v, c)| (v.as_str(), *c)).collect();
-        let text = print(&batch(1, &rows));
-        assert_eq!(text.matches("|173300-173330|").count(), 20);
+        let values: Vec<String> = (0..11).map(|i| format!("v{i:02}")).collect();
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        let text = print(&batch(&values));
+        assert_eq!(text.matches("|1    |").count(), 20, "{text}");
         assert!(text.ends_with("+-------------+-----+-----+\nonly showing top 20 rows\n\n"));
-        assert!(!text.contains("v20"));
-        let text = print(&batch(1, &rows[..20]));
+        let text = print(&batch(&values[..10]));
         assert!(!text.contains("only showing"));
     }
 }

@@ -1,10 +1,12 @@
 //! Spark's CSV file sink with `partitionBy("window")`: one folder per window text,
-//! `OUTPUT/window=173300-173330/part-00000-<uuid>.c000.csv`, each file one batch's `value,count`
-//! rows (RFC 4180, no header), written aside and renamed into place, then listed in the log
+//! `OUTPUT/window=173300-173330/part-00000-<uuid>.c000.csv`, each file one batch's rows of one
+//! window (the group-by columns and the aggregates as Spark's CSV writer writes them, no
+//! header), written aside and renamed into place, then listed in the log
 //! `OUTPUT/_spark_metadata/<batchId>`.
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -12,7 +14,8 @@ use anyhow::Context;
 
 use super::Sink;
 use super::sink_log::{LogEntry, SinkLog};
-use super::window_text::WindowText;
+use super::cells::Cells;
+use super::paths::{escape_path_name, file_uri};
 use crate::app::durable;
 use crate::app::error::BadInput;
 use crate::engine::{BatchOutput, EmittedRow};
@@ -20,7 +23,7 @@ use crate::engine::{BatchOutput, EmittedRow};
 pub struct FileSink {
     root: PathBuf,
     log: SinkLog,
-    windows: WindowText,
+    cells: Cells,
     files_written: u64,
 }
 
@@ -29,7 +32,7 @@ impl FileSink {
     /// batches the log already holds up to it are skipped, so each is written once. Without a
     /// checkpoint (`None`) the folder must hold no batch of an earlier run. Part files that no
     /// log entry lists (a batch cut short) are removed either way.
-    pub fn open(output: &Path, windows: WindowText, resume: Option<u64>) -> anyhow::Result<Self> {
+    pub fn open(output: &Path, cells: Cells, resume: Option<u64>) -> anyhow::Result<Self> {
         durable::create_dir(output)?;
         let root = fs::canonicalize(output)
             .with_context(|| format!("cannot resolve {}", output.display()))?;
@@ -56,7 +59,7 @@ impl FileSink {
         let sink = FileSink {
             log,
             root,
-            windows,
+            cells,
             files_written: 0,
         };
         sink.remove_unlisted()?;
@@ -105,23 +108,19 @@ impl FileSink {
 
     /// Writes one window's rows as a part file; returns its log entry.
     fn write_part(
-        &self,
+        &mut self,
         dir: &Path,
         file_name: &str,
+        batch: &BatchOutput,
         rows: &[&EmittedRow],
     ) -> anyhow::Result<LogEntry> {
         durable::create_dir(dir)?;
         let path = dir.join(file_name);
-        durable::write_atomically(&path, |out| {
-            let mut csv = csv::WriterBuilder::new()
-                .has_headers(false)
-                .terminator(csv::Terminator::Any(b'\n'))
-                .from_writer(out);
-            for row in rows {
-                csv.write_record([row.value.as_bytes(), row.count.to_string().as_bytes()])?;
-            }
-            csv.flush()
-        })?;
+        let mut text = Vec::new();
+        for row in rows {
+            self.cells.csv(batch, row, &mut text);
+        }
+        durable::write_atomically(&path, |out| out.write_all(&text))?;
         let meta =
             fs::metadata(&path).with_context(|| format!("cannot stat {}", path.display()))?;
         let modified = meta
@@ -155,14 +154,14 @@ impl Sink for FileSink {
         // --window-format) share a folder, and so a file.
         let mut partitions: BTreeMap<String, Vec<&EmittedRow>> = BTreeMap::new();
         for group in batch.rows.chunk_by(|a, b| a.window == b.window) {
-            let text = escape_path_name(self.windows.format(group[0].window));
+            let text = escape_path_name(self.cells.window(group[0].window));
             partitions.entry(text).or_default().extend(group);
         }
         let file_name = format!("part-00000-{}.c000.csv", uuid::Uuid::new_v4());
         let mut entries = Vec::new();
         for (text, rows) in &partitions {
             let dir = self.root.join(format!("window={text}"));
-            entries.push(self.write_part(&dir, &file_name, rows)?);
+            entries.push(self.write_part(&dir, &file_name, batch, rows)?);
         }
         self.log
             .add(batch.id, &entries)
@@ -180,38 +179,6 @@ impl Sink for FileSink {
     }
 }
 
-/// Spark's `ExternalCatalogUtils.escapePathName` for a partition value.
-pub fn escape_path_name(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        if matches!(
-            c,
-            '\u{01}'
-                ..='\u{1F}'
-                    | '"'
-                    | '#'
-                    | '%'
-                    | '\''
-                    | '*'
-                    | '/'
-                    | ':'
-                    | '='
-                    | '?'
-                    | '\\'
-                    | '\u{7F}'
-                    | '{'
-                    | '['
-                    | ']'
-                    | '^'
-        ) {
-            out.push_str(&format!("%{:02X}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// A part file's place in the output folder, `window=…/part-…`, from its URI: the folder may
 /// have been moved, or reached by another path, since the log listed the file, so the rest of
 /// the URI does not tell whether a file is listed.
@@ -221,50 +188,25 @@ fn in_output(uri: &str) -> &str {
         .map_or(uri, |(at, _)| &uri[at + 1..])
 }
 
-/// `file://` URI of an absolute path, as Hadoop's `Path.toUri` writes it.
-fn file_uri(path: &Path) -> String {
-    let mut uri = String::from("file://");
-    for byte in path.to_string_lossy().bytes() {
-        if byte.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&byte) {
-            uri.push(byte as char);
-        } else {
-            uri.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    uri
-}
-
 #[cfg(test)]
 mod tests {
-    use chrono::FixedOffset;
-
     use super::*;
     use crate::app::sink::window_text::DEFAULT_PATTERN;
-    use crate::engine::Zone;
-    use crate::engine::{BatchKind, BatchStats, MICROS_PER_SECOND, Window};
+    use crate::engine::{MICROS_PER_SECOND, Query, Window, Zone};
 
-    fn batch(id: u64, rows: &[(i64, &str, u64)]) -> BatchOutput {
+    fn batch(id: u64, rows: &[(i64, &str, i64)]) -> BatchOutput {
         let base = 1_795_455_180 * MICROS_PER_SECOND;
-        BatchOutput {
-            id,
-            kind: BatchKind::Data,
-            watermark: 0,
-            late_threshold: 0,
-            next_watermark: 0,
-            rows: rows
-                .iter()
-                .map(|&(offset, value, count)| EmittedRow {
-                    window: Window {
-                        start: base + offset * MICROS_PER_SECOND,
-                        end: base + (offset + 30) * MICROS_PER_SECOND,
-                    },
-                    value: value.into(),
-                    count,
-                })
-                .collect(),
-            stats: BatchStats::default(),
-            late: vec![],
-        }
+        let rows: Vec<(Window, &str, i64)> = rows
+            .iter()
+            .map(|&(offset, value, count)| {
+                let window = Window {
+                    start: base + offset * MICROS_PER_SECOND,
+                    end: base + (offset + 30) * MICROS_PER_SECOND,
+                };
+                (window, value, count)
+            })
+            .collect();
+        BatchOutput::of_counts(id, &rows)
     }
 
     fn sink(dir: &Path) -> FileSink {
@@ -272,8 +214,8 @@ mod tests {
     }
 
     fn reopen(dir: &Path, resume: Option<u64>) -> FileSink {
-        let utc = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
-        FileSink::open(dir, WindowText::new(DEFAULT_PATTERN, utc).unwrap(), resume).unwrap()
+        let cells = Cells::new(&Query::seed(), Zone::utc(), DEFAULT_PATTERN).unwrap();
+        FileSink::open(dir, cells, resume).unwrap()
     }
 
     #[test]
@@ -300,7 +242,7 @@ mod tests {
         );
         assert_eq!(
             fs::read_to_string(&files[0]).unwrap(),
-            "\"a,b\",2\n\"say \"\"hi\"\"\",1\n"
+            "\"a,b\",2\nsay \"hi\",1\n"
         );
         assert!(out.join("window=173315-173345").is_dir());
         let log = SinkLog::open(&out).unwrap();
@@ -358,10 +300,7 @@ mod tests {
     }
 
     #[test]
-    fn partition_values_are_escaped_like_spark() {
-        assert_eq!(escape_path_name("173300-173330"), "173300-173330");
-        assert_eq!(escape_path_name("17:33=x/y%"), "17%3A33%3Dx%2Fy%25");
-        assert_eq!(file_uri(Path::new("/a b/w=1%2F")), "file:///a%20b/w=1%252F");
+    fn listed_files_are_matched_by_their_place_in_the_output() {
         assert_eq!(
             in_output("file:///o/w=1%252F/part-0.csv"),
             "w=1%252F/part-0.csv"

@@ -1,17 +1,19 @@
 //! Sinks: where a finished batch goes. Console (Spark's `Batch: N` tables), file (Spark's
 //! partitioned CSV layout with its `_spark_metadata` log) and json (one object per row).
 
+pub mod cells;
 pub mod console;
 pub mod file;
 pub mod json;
+pub mod paths;
 pub mod sink_log;
 pub mod window_text;
 
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 
 use crate::app::config::{SinkConfig, SinkKind};
 use crate::app::error::OrBadInput;
-use crate::engine::BatchOutput;
+use crate::engine::{BatchOutput, Query};
 
 /// One destination for finished batches.
 pub trait Sink: Send {
@@ -76,7 +78,9 @@ impl SinkSet {
 
     /// Switches a sink on (opening it the first time) or off.
     pub fn set_enabled(&mut self, kind: SinkKind, on: bool) -> anyhow::Result<()> {
-        let index = if let Some(index) = self.slots.iter().position(|s| s.kind == kind) { index } else {
+        let index = if let Some(index) = self.slots.iter().position(|s| s.kind == kind) {
+            index
+        } else {
             self.slots.push(Slot {
                 kind,
                 sink: None,
@@ -159,17 +163,35 @@ pub fn stdout() -> BufWriter<io::Stdout> {
     BufWriter::with_capacity(64 * 1024, io::stdout())
 }
 
-/// Opens sinks that write to stdout (console, json) and to `args.output` (file). `resume` is
-/// the next batch of a checkpointed run (see [`file::FileSink::open`]).
-pub fn stdout_opener(args: &SinkConfig, resume: Option<u64>) -> anyhow::Result<SinkOpener> {
-    let windows = window_text::WindowText::new(&args.window_format, crate::engine::Zone::Local)
+/// Where the console sink writes: stdout, or the dashboard's buffer.
+pub type ConsoleOut = Box<dyn Fn() -> Box<dyn Write + Send> + Send>;
+
+/// Opens the sinks of `query`'s rows: console to `console`, json to stdout, file to
+/// `config.output`. `resume` is the next batch of a checkpointed run (see
+/// [`file::FileSink::open`]).
+pub fn opener(
+    config: &SinkConfig,
+    query: &Query,
+    resume: Option<u64>,
+    console: ConsoleOut,
+) -> anyhow::Result<SinkOpener> {
+    let cells = cells::Cells::new(query, config.zone.clone(), &config.window_format)
         .or_bad_input()?;
-    let output = args.output.clone();
+    let output = config.output.clone();
     Ok(Box::new(move |kind| {
         Ok(match kind {
-            SinkKind::Console => Box::new(console::ConsoleSink::new(stdout(), windows.clone())),
-            SinkKind::File => Box::new(file::FileSink::open(&output, windows.clone(), resume)?),
-            SinkKind::Json => Box::new(json::JsonSink::new(stdout())),
+            SinkKind::Console => Box::new(console::ConsoleSink::new(console(), cells.clone())),
+            SinkKind::File => Box::new(file::FileSink::open(&output, cells.clone(), resume)?),
+            SinkKind::Json => Box::new(json::JsonSink::new(stdout(), cells.clone())),
         })
     }))
+}
+
+/// [`opener`] with the console sink on stdout.
+pub fn stdout_opener(
+    config: &SinkConfig,
+    query: &Query,
+    resume: Option<u64>,
+) -> anyhow::Result<SinkOpener> {
+    opener(config, query, resume, Box::new(|| Box::new(stdout())))
 }

@@ -1,5 +1,5 @@
-//! The window column's text: `HHmmss-HHmmss` (start-end) in the local time zone, as the seed's
-//! `stringify_window` prints it, or any chrono pattern given with `--window-format`.
+//! The window column's text: `HHmmss-HHmmss` (start-end) in Spark's session time zone, as the
+//! seed's `stringify_window` prints it, or any chrono pattern given with `--window-format`.
 
 use chrono::format::{Item, StrftimeItems};
 
@@ -48,20 +48,16 @@ impl WindowText {
     }
 
     fn end(&self, t: Micros) -> String {
-        self.zone.format(t, self.items.iter())
+        self.zone.datetime(t).map_or_else(
+            || t.to_string(),
+            |at| at.format_with_items(self.items.iter()).to_string(),
+        )
     }
 }
 
-impl Default for WindowText {
-    fn default() -> Self {
-        Self::new(DEFAULT_PATTERN, Zone::Local).expect("the default pattern is valid")
-    }
-}
 
 #[cfg(test)]
 mod tests {
-    use chrono::FixedOffset;
-
     use super::*;
     use crate::engine::parse_rfc3339;
 
@@ -75,23 +71,22 @@ mod tests {
     #[test]
     fn formats_like_the_seed_in_the_given_zone() {
         let w = window("2026-11-23T17:33:00Z", "2026-11-23T17:33:30Z");
-        let utc = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
-        let paris = Zone::Fixed(FixedOffset::east_opt(3600).unwrap());
+        let paris = Zone::by_id("Europe/Paris").unwrap();
         assert_eq!(
-            WindowText::new(DEFAULT_PATTERN, utc).unwrap().format(w),
+            WindowText::new(DEFAULT_PATTERN, Zone::utc()).unwrap().format(w),
             "173300-173330"
         );
         assert_eq!(
             WindowText::new(DEFAULT_PATTERN, paris).unwrap().format(w),
             "183300-183330"
         );
-        let mut iso = WindowText::new("%Y-%m-%d %H:%M:%S", utc).unwrap();
+        let mut iso = WindowText::new("%Y-%m-%d %H:%M:%S", Zone::utc()).unwrap();
         assert_eq!(iso.format(w), "2026-11-23 17:33:00-2026-11-23 17:33:30");
     }
 
     #[test]
     fn rejects_bad_patterns() {
-        assert!(WindowText::new("%Q", Zone::Local).is_err());
-        assert!(WindowText::new("", Zone::Local).is_err());
+        assert!(WindowText::new("%Q", Zone::utc()).is_err());
+        assert!(WindowText::new("", Zone::utc()).is_err());
     }
 }

@@ -1,8 +1,7 @@
 //! Rows waiting for the next trigger tick, handed from the socket reader to the trigger thread.
 //!
-//! Values are stored back to back in one string with their event times, so a million lines cost
-//! two growing buffers, not a million allocations; the trigger swaps the whole buffer out at each
-//! tick. When the buffer holds more than its limit (value text plus each row's bookkeeping, so a
+//! Rows are stored back to back, typed ([`Rows`]), so a million lines cost a few growing
+//! buffers, not a million allocations; the trigger swaps the whole buffer out at each tick. When the buffer holds more than its limit (value text plus each row's bookkeeping, so a
 //! flood of empty lines counts too), the reader waits (and TCP pushes back on the sender) instead
 //! of buffering without bound.
 
@@ -10,64 +9,7 @@ use std::sync::Mutex;
 
 use tokio::sync::Notify;
 
-use crate::engine::Micros;
-
-/// Stamped rows, values back to back.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Rows {
-    text: String,
-    /// Each row's event time and the end of its value in `text`.
-    rows: Vec<(Micros, usize)>,
-}
-
-impl Rows {
-    pub fn push(&mut self, event_time: Micros, value: &str) {
-        self.text.push_str(value);
-        self.rows.push((event_time, self.text.len()));
-    }
-
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    /// Bytes of value text held.
-    pub fn bytes(&self) -> usize {
-        self.text.len()
-    }
-
-    /// Bytes held: the value text plus each row's time and end, which an empty value costs too.
-    pub fn footprint(&self) -> usize {
-        self.text.len() + self.rows.len() * std::mem::size_of::<(Micros, usize)>()
-    }
-
-    pub fn clear(&mut self) {
-        self.text.clear();
-        self.rows.clear();
-    }
-
-    /// Moves every row of `other` to the end of `self`.
-    pub fn append(&mut self, other: &mut Rows) {
-        let base = self.text.len();
-        self.text.push_str(&other.text);
-        self.rows
-            .extend(other.rows.iter().map(|&(t, end)| (t, base + end)));
-        other.clear();
-    }
-
-    /// `(event time, value)` in arrival order.
-    pub fn iter(&self) -> impl Iterator<Item = (Micros, &str)> {
-        let mut start = 0;
-        self.rows.iter().map(move |&(t, end)| {
-            let value = &self.text[start..end];
-            start = end;
-            (t, value)
-        })
-    }
-}
+pub use crate::engine::Rows;
 
 /// The rows since the last tick, shared by the reader (async) and the trigger thread.
 #[derive(Debug)]
@@ -90,7 +32,9 @@ impl Inbox {
     fn lock(&self) -> std::sync::MutexGuard<'_, Rows> {
         // A panic while holding the lock cannot leave `Rows` half-updated in a way that matters
         // (push appends text, then its end), so a poisoned lock is still usable.
-        self.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.rows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Waits until the inbox is below its limit.
@@ -131,28 +75,11 @@ impl Inbox {
 mod tests {
     use super::*;
 
-    #[test]
-    fn rows_keep_values_and_times_in_order() {
-        let mut a = Rows::default();
-        a.push(1, "x");
-        a.push(2, "");
-        let mut b = Rows::default();
-        b.push(3, "yz");
-        a.append(&mut b);
-        assert!(b.is_empty());
-        assert_eq!(
-            a.iter().collect::<Vec<_>>(),
-            vec![(1, "x"), (2, ""), (3, "yz")]
-        );
-        assert_eq!(a.bytes(), 3);
-        assert_eq!(a.footprint(), 3 + 3 * 16);
-    }
-
     #[tokio::test]
     async fn a_full_inbox_makes_the_writer_wait_until_the_trigger_drains_it() {
         let inbox = std::sync::Arc::new(Inbox::new(4));
         let mut rows = Rows::default();
-        rows.push(0, "12345");
+        rows.push(0, &[crate::engine::Value::Str("12345")]);
         inbox.put(&mut rows);
         let waiter = tokio::spawn({
             let inbox = inbox.clone();
@@ -174,7 +101,7 @@ mod tests {
         let inbox = Inbox::new(1024);
         let mut rows = Rows::default();
         for _ in 0..64 {
-            rows.push(0, "");
+            rows.push(0, &[]);
         }
         inbox.put(&mut rows);
         let waited =

@@ -1,9 +1,10 @@
-//! Sources of rows: a recorded replay file, and for live runs the socket reader with its line
-//! splitting and decoding, feeding the inbox the trigger drains.
+//! Sources of rows: the stream server (the seed's `stream_server.py`), the socket reader that
+//! splits what it sends into lines, decodes them into typed rows and feeds the inbox the trigger
+//! drains, and recorded replay files.
 
+pub mod decode;
 pub mod inbox;
 pub mod lines;
-pub mod read_ahead;
-pub mod replay_file;
+pub mod replay;
 pub mod server;
 pub mod socket;

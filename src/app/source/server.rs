@@ -467,7 +467,12 @@ mod tests {
         assert_eq!(again.lines().count(), 40);
     }
 
-    fn generator(kind: Generator, file: Option<&Path>, count: Option<u64>, repeat: u64) -> GeneratorConfig {
+    fn generator(
+        kind: Generator,
+        file: Option<&Path>,
+        count: Option<u64>,
+        repeat: u64,
+    ) -> GeneratorConfig {
         GeneratorConfig {
             kind,
             file: file.map(Path::to_path_buf),
@@ -479,7 +484,8 @@ mod tests {
 
     #[test]
     fn programs_from_the_command_line() {
-        let program = |kind, file, count, repeat| Program::new(&generator(kind, file, count, repeat));
+        let program =
+            |kind, file, count, repeat| Program::new(&generator(kind, file, count, repeat));
         let random = program(Generator::Random, None, None, 1).unwrap();
         assert_eq!(random.lines_per_round(), 1000);
         let err = program(Generator::File, None, None, 1).unwrap_err();

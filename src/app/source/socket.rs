@@ -15,10 +15,10 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use super::decode::{LineDecoder, Rejection};
 use super::inbox::{Inbox, Rows};
-use super::lines::{LineDecoder, LineSplitter, Rejection};
+use super::lines::LineSplitter;
 use crate::app::clock::now_micros;
-use crate::app::config::EventTimeFrom;
 
 /// Where to read and how.
 #[derive(Debug, Clone)]
@@ -26,7 +26,8 @@ pub struct ReaderConfig {
     pub host: String,
     pub port: u16,
     pub max_line_bytes: usize,
-    pub event_time: EventTimeFrom,
+    /// Turns lines into rows of the query's schema.
+    pub decoder: LineDecoder,
     /// Reconnect when the server closes; otherwise the end of the stream ends the reader.
     pub reconnect: bool,
 }
@@ -60,9 +61,8 @@ pub enum Connection {
 pub struct ReaderStats {
     accepted: AtomicU64,
     bytes: AtomicU64,
-    too_long: AtomicU64,
-    not_utf8: AtomicU64,
-    bad_payload: AtomicU64,
+    /// Lines rejected, by [`Rejection::index`].
+    rejected: [AtomicU64; Rejection::ALL.len()],
     connection: Mutex<Connection>,
 }
 
@@ -71,9 +71,7 @@ impl Default for ReaderStats {
         ReaderStats {
             accepted: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
-            too_long: AtomicU64::new(0),
-            not_utf8: AtomicU64::new(0),
-            bad_payload: AtomicU64::new(0),
+            rejected: Default::default(),
             connection: Mutex::new(Connection::Connecting),
         }
     }
@@ -89,15 +87,8 @@ impl ReaderStats {
     }
 
     /// Rejected lines by kind.
-    pub fn rejected(&self) -> [(Rejection, u64); 3] {
-        [
-            (Rejection::TooLong, self.too_long.load(Ordering::Relaxed)),
-            (Rejection::NotUtf8, self.not_utf8.load(Ordering::Relaxed)),
-            (
-                Rejection::BadPayload,
-                self.bad_payload.load(Ordering::Relaxed),
-            ),
-        ]
+    pub fn rejected(&self) -> [(Rejection, u64); Rejection::ALL.len()] {
+        Rejection::ALL.map(|why| (why, self.rejected[why.index()].load(Ordering::Relaxed)))
     }
 
     pub fn rejected_total(&self) -> u64 {
@@ -112,16 +103,14 @@ impl ReaderStats {
     }
 
     fn set_connection(&self, state: Connection) {
-        *self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = state;
+        *self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = state;
     }
 
     fn reject(&self, why: Rejection) {
-        let counter = match why {
-            Rejection::TooLong => &self.too_long,
-            Rejection::NotUtf8 => &self.not_utf8,
-            Rejection::BadPayload => &self.bad_payload,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.rejected[why.index()].fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -182,7 +171,7 @@ async fn read_stream(
 ) -> std::io::Result<()> {
     let mut buf = vec![0u8; READ_CHUNK];
     let mut splitter = LineSplitter::new(config.max_line_bytes);
-    let mut decoder = LineDecoder::new(config.event_time);
+    let mut decoder = config.decoder.clone();
     let mut rows = Rows::default();
     loop {
         if *paused.borrow() {
@@ -192,11 +181,10 @@ async fn read_stream(
         inbox.wait_for_room().await;
         let read = stream.read(&mut buf).await;
         let arrival = now_micros();
-        let mut take = |line: Result<&[u8], Rejection>| match line
-            .and_then(|line| decoder.decode(line, arrival))
-        {
-            Ok((t, value)) => rows.push(t, value),
-            Err(why) => stats.reject(why),
+        let mut take = |line: Result<&[u8], Rejection>| {
+            if let Err(why) = line.and_then(|line| decoder.decode(line, arrival, &mut rows)) {
+                stats.reject(why);
+            }
         };
         // `Some` once the connection is over: a reset ends it as an EOF does, partial line and all.
         let end = match read {
@@ -226,23 +214,38 @@ async fn read_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Micros;
+    use crate::app::source::decode::Format;
+    use crate::engine::{DataType, Micros, Row, Schema, Value, Zone};
     use tokio::io::AsyncWriteExt;
     use tokio::net::TcpListener;
 
     const T: Duration = Duration::from_secs(20);
 
-    fn config(
-        port: u16,
-        max_line_bytes: usize,
-        event_time: EventTimeFrom,
-        reconnect: bool,
-    ) -> ReaderConfig {
+    /// How lines are read: the seed's (the whole line, stamped on arrival), or
+    /// `TIMESTAMP,VALUE` lines.
+    #[derive(Clone, Copy)]
+    enum Lines {
+        Arrival,
+        Payload,
+    }
+
+    fn config(port: u16, max_line_bytes: usize, lines: Lines, reconnect: bool) -> ReaderConfig {
+        let decoder = match lines {
+            Lines::Arrival => {
+                LineDecoder::new(Format::Text, Schema::value_string(), None, Zone::utc())
+            }
+            Lines::Payload => LineDecoder::new(
+                Format::Csv,
+                "timestamp TIMESTAMP, value STRING".parse().unwrap(),
+                Some(0),
+                Zone::utc(),
+            ),
+        };
         ReaderConfig {
             host: "127.0.0.1".into(),
             port,
             max_line_bytes,
-            event_time,
+            decoder,
             reconnect,
         }
     }
@@ -256,10 +259,20 @@ mod tests {
         }
     }
 
+    /// The rows waiting, as `(event time, value)`: the last column, a string or NULL (`""`).
     fn taken(inbox: &Inbox) -> Vec<(Micros, String)> {
         let mut rows = Rows::default();
         inbox.take(&mut rows);
-        rows.iter().map(|(t, v)| (t, v.to_string())).collect()
+        let types = [DataType::Timestamp, DataType::String];
+        rows.iter(&types)
+            .map(|(t, row)| {
+                let value = match (row.get(1), row.get(0)) {
+                    (Value::Str(v), _) | (Value::Null, Value::Str(v)) => v.to_string(),
+                    _ => String::new(),
+                };
+                (t, value)
+            })
+            .collect()
     }
 
     /// Writes each piece with a pause, so the reader gets them in separate reads.
@@ -309,7 +322,7 @@ mod tests {
         tokio::time::timeout(
             T,
             run(
-                config(port, 10, EventTimeFrom::Arrival, false),
+                config(port, 10, Lines::Arrival, false),
                 inbox.clone(),
                 stats.clone(),
                 paused_rx,
@@ -333,11 +346,14 @@ mod tests {
         assert_eq!(stats.bytes(), sent as u64);
         assert_eq!(
             stats.rejected(),
-            [
-                (Rejection::TooLong, 2),
-                (Rejection::NotUtf8, 1),
-                (Rejection::BadPayload, 0)
-            ]
+            Rejection::ALL.map(|r| (
+                r,
+                match r {
+                    Rejection::TooLong => 2,
+                    Rejection::NotUtf8 => 1,
+                    _ => 0,
+                }
+            ))
         );
         assert_eq!(stats.rejected_total(), 3);
         assert_eq!(stats.connection(), Connection::Finished);
@@ -363,7 +379,7 @@ mod tests {
         tokio::time::timeout(
             T,
             run(
-                config(port, 1 << 20, EventTimeFrom::Payload, false),
+                config(port, 1 << 20, Lines::Payload, false),
                 inbox.clone(),
                 stats.clone(),
                 paused_rx,
@@ -375,19 +391,22 @@ mod tests {
             taken(&inbox),
             [
                 (1_795_455_185_000_000, "b".to_string()),
-                (1_795_455_180_000_000, "a,b".to_string()),
                 (1_795_455_180_000_000, String::new()),
             ]
         );
         assert_eq!(
             stats.rejected(),
-            [
-                (Rejection::TooLong, 0),
-                (Rejection::NotUtf8, 1),
-                (Rejection::BadPayload, 2)
-            ]
+            Rejection::ALL.map(|r| (
+                r,
+                match r {
+                    Rejection::NotUtf8 => 1,
+                    Rejection::FieldCount => 2,
+                    Rejection::BadTime => 1,
+                    _ => 0,
+                }
+            ))
         );
-        assert_eq!(stats.accepted(), 3);
+        assert_eq!(stats.accepted(), 2);
     }
 
     #[tokio::test]
@@ -397,7 +416,7 @@ mod tests {
         let stats = Arc::new(ReaderStats::default());
         let (_paused, paused_rx) = watch::channel(false);
         let reader = tokio::spawn(run(
-            config(port, 1 << 20, EventTimeFrom::Arrival, true),
+            config(port, 1 << 20, Lines::Arrival, true),
             inbox.clone(),
             stats.clone(),
             paused_rx,
@@ -466,7 +485,7 @@ mod tests {
         let stats = Arc::new(ReaderStats::default());
         let (_paused, paused_rx) = watch::channel(false);
         let reader = tokio::spawn(run(
-            config(port, 1 << 20, EventTimeFrom::Arrival, false),
+            config(port, 1 << 20, Lines::Arrival, false),
             inbox.clone(),
             stats.clone(),
             paused_rx,
@@ -491,7 +510,7 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let (_paused, paused_rx) = watch::channel(false);
         let reader = tokio::spawn(run(
-            config(port, 1 << 20, EventTimeFrom::Arrival, true),
+            config(port, 1 << 20, Lines::Arrival, true),
             Arc::new(Inbox::new(1 << 20)),
             Arc::new(ReaderStats::default()),
             paused_rx,
@@ -529,7 +548,7 @@ mod tests {
         let stats = Arc::new(ReaderStats::default());
         let (paused, paused_rx) = watch::channel(paused);
         let reader = tokio::spawn(run(
-            config(port, 1 << 20, EventTimeFrom::Arrival, true),
+            config(port, 1 << 20, Lines::Arrival, true),
             inbox.clone(),
             stats.clone(),
             paused_rx,

@@ -5,12 +5,9 @@ use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 
 use crate::app::config::{SinkConfig, SinkKind};
-use crate::app::error::{BadInput, OrBadInput};
-use crate::app::sink::console::ConsoleSink;
-use crate::app::sink::file::FileSink;
-use crate::app::sink::window_text::WindowText;
-use crate::app::sink::{SinkOpener, SinkSet};
-use crate::engine::Zone;
+use crate::app::error::BadInput;
+use crate::app::sink::{self, SinkSet};
+use crate::engine::Query;
 
 /// What the console sink prints, kept for the batches panel.
 #[derive(Clone, Default)]
@@ -19,7 +16,10 @@ pub struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
 impl SharedBuffer {
     /// The text written since the last call.
     pub fn take(&self) -> String {
-        let mut buf = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut buf = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let text = String::from_utf8_lossy(&buf).into_owned();
         buf.clear();
         text
@@ -44,6 +44,7 @@ impl Write for SharedBuffer {
 /// `--output`; the json sink needs stdout, which the dashboard uses, so it is refused.
 pub fn dashboard_sinks(
     config: &SinkConfig,
+    query: &Query,
     console: SharedBuffer,
     resume: Option<u64>,
 ) -> anyhow::Result<SinkSet> {
@@ -53,15 +54,12 @@ pub fn dashboard_sinks(
         )
         .into());
     }
-    let windows = WindowText::new(&config.window_format, Zone::Local).or_bad_input()?;
-    let output = config.output.clone();
-    let opener: SinkOpener = Box::new(move |kind| {
-        Ok(match kind {
-            SinkKind::Console => Box::new(ConsoleSink::new(console.clone(), windows.clone())),
-            SinkKind::File => Box::new(FileSink::open(&output, windows.clone(), resume)?),
-            SinkKind::Json => anyhow::bail!("the json sink cannot write while the dashboard draws"),
-        })
-    });
+    let opener = sink::opener(
+        config,
+        query,
+        resume,
+        Box::new(move || Box::new(console.clone())),
+    )?;
     let enabled = if config.kinds.is_empty() {
         vec![SinkKind::Console]
     } else {

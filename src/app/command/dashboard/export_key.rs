@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::app::command::export::{self, JobSpec, WindowPattern};
-use crate::app::config::{ExportSource, SinkConfig, SinkKind};
+use crate::app::config::{ExportSource, Format, SinkConfig, SinkKind};
 use crate::engine::{Duration, Query};
 
 /// What `e` exports: a job, or why there is none.
@@ -13,6 +13,7 @@ pub type Export = Result<JobSpec, String>;
 /// The job of a run: its query, trigger, output and a checkpoint folder of Spark's own.
 pub fn job_spec(
     query: Query,
+    format: Format,
     trigger: Duration,
     sinks: &SinkConfig,
     checkpoint: &Path,
@@ -22,6 +23,7 @@ pub fn job_spec(
     spark_checkpoint.push("-spark");
     Ok(JobSpec {
         query,
+        format,
         trigger,
         sink: SinkKind::Console,
         output: sinks.output.clone(),

@@ -21,26 +21,31 @@ use console_buffer::dashboard_sinks;
 use export_key::job_spec;
 use input::Keys;
 use live_driver::{LiveDriver, RateMeter, SnapshotPublisher};
-pub use replay_driver::SPEEDS;
 use replay_driver::ReplayDriver;
+pub use replay_driver::SPEEDS;
 use snapshot::SnapshotBuilder;
 
 use crate::app::command::replay;
-use crate::app::config::{ExportSource, LiveConfig, ReplayConfig};
+use crate::app::config::{ExportSource, Format, LiveConfig, ReplayConfig};
 use crate::app::error::OrBadInput;
 use crate::app::logging;
 use crate::app::runtime::live::{self, Live};
-use crate::app::sink::window_text::WindowText;
-use crate::app::source::read_ahead::ReadAhead;
-use crate::engine::{Duration, Zone};
+use crate::app::sink::cells::Cells;
+use crate::engine::Duration;
 use crate::ui::model::Mode;
 
 /// The dashboard over the live pipeline.
 pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
     let prepared = live::prepare(config)?;
     let console = SharedBuffer::default();
-    let sinks = dashboard_sinks(&config.sinks, console.clone(), prepared.resume_batch())?;
-    let windows = WindowText::new(&config.sinks.window_format, Zone::Local).or_bad_input()?;
+    let sinks = dashboard_sinks(
+        &config.sinks,
+        &config.query,
+        console.clone(),
+        prepared.resume_batch(),
+    )?;
+    let cells = Cells::new(&config.query, config.sinks.zone.clone(), &config.sinks.window_format)
+        .or_bad_input()?;
     let _log = logging::init(&config.log, logging::Default::StateFile)?;
     let runtime = crate::app::async_runtime()?;
     runtime.block_on(async {
@@ -49,12 +54,13 @@ pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
             source: String::new(),
         };
         let publisher = SnapshotPublisher {
-            builder: SnapshotBuilder::new(mode, Some(config.trigger.to_std()), windows, console),
+            builder: SnapshotBuilder::new(mode, Some(config.trigger.to_std()), cells, console),
             tx,
         };
         let live = Live::start(config, prepared, sinks, true, publisher).await?;
         let export = job_spec(
-            config.query,
+            config.query.clone(),
+            config.format,
             config.trigger,
             &config.sinks,
             &config.checkpoint,
@@ -73,7 +79,9 @@ pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
             ended: false,
         };
         let (mut terminal, guard) = terminal::init()?;
-        let result = render_loop::run(&mut terminal, &mut driver, Keys::new(false)).await;
+        let result =
+            render_loop::run(&mut terminal, &mut driver, Keys::new(false), &config.sinks.zone)
+                .await;
         drop(guard);
         driver.live.stop().await;
         let summary = driver.live.finished().await;
@@ -85,20 +93,21 @@ pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
 /// The replay's driver: the stepper on its worker thread, and the first snapshot.
 fn replay_driver(config: &ReplayConfig) -> anyhow::Result<ReplayDriver> {
     let console = SharedBuffer::default();
-    let windows = WindowText::new(&config.sinks.window_format, Zone::Local).or_bad_input()?;
-    let stepper = replay::open(
-        config,
-        |resume| dashboard_sinks(&config.sinks, console.clone(), resume),
-        ReadAhead::start,
-    )?;
+    let stepper = replay::open(config, |query, resume| {
+        dashboard_sinks(&config.sinks, query, console.clone(), resume)
+    })?;
+    let query = stepper.pipeline().engine().query().clone();
+    let cells = Cells::new(&query, config.sinks.zone.clone(), &config.sinks.window_format)
+        .or_bad_input()?;
     let file = config.events.display().to_string();
     let mode = Mode::Replay {
         file: file.clone(),
         finished: false,
     };
-    let builder = SnapshotBuilder::new(mode, None, windows, console);
+    let builder = SnapshotBuilder::new(mode, None, cells, console);
     let export = job_spec(
-        config.query,
+        query,
+        Format::Csv,
         Duration::from_secs(15),
         &config.sinks,
         config
@@ -131,7 +140,9 @@ pub fn run_replay(config: &ReplayConfig) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let (mut terminal, guard) = terminal::init()?;
-        let result = render_loop::run(&mut terminal, &mut driver, Keys::new(true)).await;
+        let result =
+            render_loop::run(&mut terminal, &mut driver, Keys::new(true), &config.sinks.zone)
+                .await;
         drop(guard);
         result
     })

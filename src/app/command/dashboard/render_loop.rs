@@ -44,6 +44,7 @@ pub async fn run<B: Backend>(
     terminal: &mut Terminal<B>,
     driver: &mut impl Driver,
     mut keys: Keys,
+    zone: &Zone,
 ) -> anyhow::Result<()>
 where
     B::Error: Send + Sync + 'static,
@@ -57,7 +58,9 @@ where
     let mut view = ViewState::default();
     let mut notice: Option<String> = None;
     let mut drawn: Option<(Option<Arc<Snapshot>>, Status, ViewState, i64)> = None;
-    let mut last_frame = Instant::now().checked_sub(FRAME).unwrap_or_else(Instant::now);
+    let mut last_frame = Instant::now()
+        .checked_sub(FRAME)
+        .unwrap_or_else(Instant::now);
     let mut poll = tokio::time::interval(POLL);
     let mut resized = true;
     loop {
@@ -93,7 +96,7 @@ where
                         status: &status,
                         view: &view,
                         now,
-                        zone: Zone::Local,
+                        zone: zone.clone(),
                         theme,
                     },
                 );

@@ -17,7 +17,7 @@ use super::snapshot::SnapshotBuilder;
 use crate::app::clock::now_micros;
 use crate::app::command::replay::ReplayStepper;
 use crate::app::config::SinkKind;
-use crate::app::source::read_ahead::ReadAhead;
+use crate::app::source::replay::ReadAhead;
 use crate::ui::keymap::Action;
 use crate::ui::model::{Link, Mode, Snapshot, Status};
 
@@ -180,9 +180,12 @@ impl Worker {
     /// The run as it is now (the sinks on or off, their errors, the engine past a batch a sink
     /// failed on), to show in place of the last snapshot.
     fn refreshed(&mut self) -> Arc<Snapshot> {
-        let snapshot =
-            self.builder
-                .snapshot(self.stepper.pipeline(), self.stepper.ticks(), None, now_micros());
+        let snapshot = self.builder.snapshot(
+            self.stepper.pipeline(),
+            self.stepper.ticks(),
+            None,
+            now_micros(),
+        );
         self.last = Some(snapshot.clone());
         snapshot
     }

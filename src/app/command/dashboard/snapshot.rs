@@ -5,17 +5,18 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::runtime::pipeline::Pipeline;
-use crate::app::sink::window_text::WindowText;
 use super::console_buffer::SharedBuffer;
 use crate::app::config::SinkKind;
+use crate::app::runtime::pipeline::Pipeline;
 use crate::app::sink::SinkStatus;
+use crate::app::sink::cells::Cells;
 use crate::engine::{BatchOutput, Micros};
+use crate::ui::model;
+use crate::engine::{Query, Value};
 use crate::ui::model::{
     BATCH_HISTORY, BatchRecord, LATE_HISTORY, LateRecord, Metrics, Mode, OPEN_KEYS_SHOWN,
-    OpenState, OpenWindow, RATE_HISTORY, Snapshot,
+    OpenKey, OpenState, OpenWindow, RATE_HISTORY, Snapshot,
 };
-use crate::ui::model;
 
 /// Keeps the histories and turns a pipeline into snapshots.
 pub struct SnapshotBuilder {
@@ -23,11 +24,12 @@ pub struct SnapshotBuilder {
     /// What the console sink printed since the last batch.
     console: SharedBuffer,
     trigger: Option<Duration>,
-    windows: WindowText,
+    cells: Cells,
     batches: VecDeque<Arc<BatchRecord>>,
     late: VecDeque<Arc<LateRecord>>,
     metrics: Metrics,
     open: Arc<OpenState>,
+    query: Option<Arc<Query>>,
 }
 
 impl SnapshotBuilder {
@@ -35,18 +37,19 @@ impl SnapshotBuilder {
     pub fn new(
         mode: Mode,
         trigger: Option<Duration>,
-        windows: WindowText,
+        cells: Cells,
         console: SharedBuffer,
     ) -> Self {
         SnapshotBuilder {
             mode,
             trigger,
-            windows,
+            cells,
             console,
             batches: VecDeque::new(),
             late: VecDeque::new(),
             metrics: Metrics::default(),
             open: Arc::new(OpenState::default()),
+            query: None,
         }
     }
 
@@ -91,12 +94,16 @@ impl SnapshotBuilder {
             console,
         }));
         self.batches.truncate(BATCH_HISTORY);
+        let key_types = pipeline.engine().query().key_types();
         for late in &batch.late {
+            let key: Vec<String> = crate::engine::key_values(key_types, &late.key)
+                .map(|v| self.cells.show_value(v))
+                .collect();
             self.late.push_front(Arc::new(LateRecord {
                 batch: batch.id,
                 event_time: late.event_time,
-                value: late.value.clone(),
-                window: self.windows.format(late.window).to_string(),
+                key: key.join(", "),
+                window: self.cells.window(late.window).to_string(),
                 watermark: late.watermark,
             }));
         }
@@ -106,29 +113,68 @@ impl SnapshotBuilder {
 
     fn open_state(&mut self, pipeline: &Pipeline) -> OpenState {
         let engine = pipeline.engine();
-        let mut budget = OPEN_KEYS_SHOWN;
-        let windows = engine
-            .open_windows()
-            .map(|(window, keys)| {
-                let key_count = keys.len();
-                let mut listed: Vec<(String, u64)> = keys
-                    .take(budget)
-                    .map(|(value, count)| (value.to_string(), count))
-                    .collect();
-                budget -= listed.len();
-                listed.sort_unstable();
-                OpenWindow {
+        let mut windows: Vec<OpenWindow> = Vec::new();
+        let cells = &mut self.cells;
+        engine.open_rows(OPEN_KEYS_SHOWN, |window, key, aggs| {
+            if windows.last().is_none_or(|w| w.window != window) {
+                windows.push(OpenWindow {
                     window,
-                    text: self.windows.format(window).to_string(),
-                    rows: listed.iter().map(|(_, c)| c).sum(),
-                    keys: listed,
-                    key_count,
-                }
-            })
-            .collect();
+                    text: cells.window(window).to_string(),
+                    keys: Vec::new(),
+                    key_count: 0,
+                });
+            }
+            let mut shown = Vec::new();
+            cells.show_values(key, &aggs, &mut shown);
+            let bar = aggs.first().map_or(0.0, |a| match a.as_value() {
+                Value::Long(v) => v as f64,
+                Value::Double(v) if v.is_finite() => v,
+                Value::Float(v) if v.is_finite() => f64::from(v),
+                _ => 0.0,
+            });
+            let number = crate::engine::key_values(engine.query().key_types(), key)
+                .next()
+                .and_then(|v| match v {
+                    Value::Str(s) => s.trim().parse::<f64>().ok(),
+                    other => other.as_f64(),
+                });
+            let open = windows.last_mut().expect("pushed above");
+            open.key_count += 1;
+            open.keys.push(OpenKey {
+                cells: shown,
+                bar,
+                number,
+            });
+        });
+        // Sessions come key by key: the panels show windows in start order.
+        windows.sort_by_key(|w| w.window);
+        windows.dedup_by(|later, earlier| {
+            if later.window == earlier.window {
+                earlier.keys.append(&mut later.keys);
+                earlier.key_count += later.key_count;
+                true
+            } else {
+                false
+            }
+        });
+        for window in &mut windows {
+            window.keys.sort_by(|a, b| a.cells.cmp(&b.cells));
+        }
         OpenState {
             windows,
             keys: engine.state_rows(),
+        }
+    }
+
+    /// The query, shared by every snapshot.
+    fn query(&mut self, query: &Query) -> Arc<Query> {
+        match &self.query {
+            Some(shared) if **shared == *query => shared.clone(),
+            _ => {
+                let shared = Arc::new(query.clone());
+                self.query = Some(shared.clone());
+                shared
+            }
         }
     }
 
@@ -155,7 +201,7 @@ impl SnapshotBuilder {
         self.metrics.state_bytes = engine.memory_bytes() as u64;
         Arc::new(Snapshot {
             mode: self.mode.clone(),
-            query: *engine.query(),
+            query: self.query(engine.query()),
             trigger: self.trigger,
             taken_at: now,
             ticks,

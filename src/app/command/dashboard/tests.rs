@@ -1,8 +1,8 @@
 //! The replay dashboard's driver, stepped as a person would.
 use clap::Parser;
 
-use super::replay_driver::ReplayDriver;
 use super::render_loop::Driver;
+use super::replay_driver::ReplayDriver;
 use crate::app::cli::Cli;
 use crate::app::config::Command;
 use crate::ui::keymap::Action;
@@ -149,4 +149,3 @@ fn a_sink_that_fails_shows_in_the_sinks_panel_and_its_batch_waits() {
         "batch 1 was not skipped"
     );
 }
-

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::format::StrftimeItems;
 
-use crate::app::config::{ExportConfig, ExportSource, SinkKind};
+use crate::app::config::{ExportConfig, ExportSource, Format, SinkKind};
 use crate::app::durable;
 use crate::app::error::BadInput;
-use crate::engine::{Duration, Query};
+use crate::engine::{Duration, Query, WindowKind};
 
 /// The Apache Spark release the program is written and checked against.
 pub const SPARK_VERSION: &str = "3.5.3";
@@ -160,8 +160,10 @@ fn quote_literal(text: &str) -> String {
 /// Everything the program is made of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobSpec {
-    /// Window, slide and watermark delay.
+    /// The query.
     pub query: Query,
+    /// How the job reads socket lines.
+    pub format: Format,
     /// The processing-time trigger interval.
     pub trigger: Duration,
     /// Console or file (Spark has no JSON-lines sink to match window-tui's `json`).
@@ -228,7 +230,8 @@ impl JobSpec {
     /// The program an export config describes.
     pub fn new(config: &ExportConfig) -> Result<Self, BadInput> {
         Ok(JobSpec {
-            query: config.query,
+            query: config.query.clone(),
+            format: config.format,
             trigger: config.trigger,
             sink: config.sink,
             output: config.output.clone(),
@@ -274,8 +277,8 @@ fn render(spec: &JobSpec, file_name: &str) -> String {
     let values = [
         ("WINDOW_TUI_VERSION", env!("CARGO_PKG_VERSION").to_string()),
         ("SPARK_VERSION", SPARK_VERSION.to_string()),
-        ("WINDOW", spec.query.window().to_string()),
-        ("SLIDE", spec.query.slide().to_string()),
+        ("WINDOW", window_and_slide(&spec.query).0.to_string()),
+        ("SLIDE", window_and_slide(&spec.query).1.to_string()),
         ("WATERMARK", spec.query.delay().to_string()),
         ("TRIGGER", spec.trigger.to_string()),
         ("SINK", spec.sink.name().to_string()),
@@ -340,6 +343,17 @@ fn submit_doc(file_name: &str) -> String {
     )
 }
 
+/// The window length and slide of a query (a session's gap, twice, for session windows).
+fn window_and_slide(query: &Query) -> (Duration, Duration) {
+    match query.window() {
+        WindowKind::Sliding(spec) => (
+            Duration::from_micros(spec.size()),
+            Duration::from_micros(spec.slide()),
+        ),
+        WindowKind::Session { gap } => (gap, gap),
+    }
+}
+
 /// The window-tui command that runs the same query on the same input.
 fn window_tui_command(spec: &JobSpec) -> String {
     let q = &spec.query;
@@ -351,9 +365,10 @@ fn window_tui_command(spec: &JobSpec) -> String {
         }
         ExportSource::ReplayDir(_) => words.extend(["replay".into(), "EVENTS.csv".into()]),
     }
+    let (window, slide) = window_and_slide(q);
     for (flag, value) in [
-        ("--window", q.window()),
-        ("--slide", q.slide()),
+        ("--window", window),
+        ("--slide", slide),
         ("--watermark", q.delay()),
     ] {
         words.push(flag.into());

@@ -2,27 +2,27 @@
 //!
 //! The log is written for every live batch, so it must be cheap to write and small: a row is its
 //! event time as the difference from the row before (a zigzag varint, one byte when lines arrive
-//! together), its value's length as a varint, then the value's bytes. Nothing is allocated per
-//! row, and `0`..`10` lines cost three or four bytes each.
+//! together), its encoded length as a varint, then its encoded bytes ([`Rows::raw`]). Nothing is
+//! allocated per row. Reading it back checks every row against the query's column types.
 
 use crate::app::source::inbox::Rows;
-use crate::engine::Micros;
+use crate::engine::{DataType, Micros};
 
 /// Appends `rows` to `out`.
 pub fn encode(rows: &Rows, out: &mut Vec<u8>) {
     out.reserve(rows.bytes() + 3 * rows.len() + 10);
     put_varint(out, rows.len() as u64);
     let mut previous: Micros = 0;
-    for (event_time, value) in rows.iter() {
+    for (event_time, bytes) in rows.raw() {
         put_varint(out, zigzag(event_time.wrapping_sub(previous)));
-        put_varint(out, value.len() as u64);
-        out.extend_from_slice(value.as_bytes());
+        put_varint(out, bytes.len() as u64);
+        out.extend_from_slice(bytes);
         previous = event_time;
     }
 }
 
-/// The rows `encode` wrote, or `None` when `body` is not such a log.
-pub fn decode(body: &[u8]) -> Option<Rows> {
+/// The rows `encode` wrote, or `None` when `body` is not such a log of rows of `types`.
+pub fn decode(body: &[u8], types: &[DataType]) -> Option<Rows> {
     let mut at = body;
     let count = take_varint(&mut at)?;
     let mut rows = Rows::default();
@@ -30,8 +30,8 @@ pub fn decode(body: &[u8]) -> Option<Rows> {
     for _ in 0..count {
         let event_time = previous.wrapping_add(unzigzag(take_varint(&mut at)?));
         let len = usize::try_from(take_varint(&mut at)?).ok()?;
-        let value = at.get(..len)?;
-        rows.push(event_time, std::str::from_utf8(value).ok()?);
+        let bytes = at.get(..len)?;
+        rows.push_raw(event_time, bytes, types).ok()?;
         at = &at[len..];
         previous = event_time;
     }
@@ -70,11 +70,14 @@ fn take_varint(at: &mut &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Value;
+
+    const TYPES: [DataType; 1] = [DataType::String];
 
     fn rows(items: &[(Micros, &str)]) -> Rows {
         let mut rows = Rows::default();
         for (t, v) in items {
-            rows.push(*t, v);
+            rows.push(*t, &[Value::Str(v)]);
         }
         rows
     }
@@ -91,10 +94,10 @@ mod tests {
         ]);
         let mut body = Vec::new();
         encode(&original, &mut body);
-        assert_eq!(decode(&body), Some(original));
+        assert_eq!(decode(&body, &TYPES), Some(original));
         let mut empty = Vec::new();
         encode(&Rows::default(), &mut empty);
-        assert_eq!(decode(&empty), Some(Rows::default()));
+        assert_eq!(decode(&empty, &TYPES), Some(Rows::default()));
     }
 
     #[test]
@@ -102,24 +105,25 @@ mod tests {
         let many = rows(&[(1_763_919_180_000_000, "7"); 1000]);
         let mut body = Vec::new();
         encode(&many, &mut body);
-        // The first row carries the full time; each other costs 1 + 1 + 1 bytes.
-        assert!(body.len() < 3 * 1000 + 16, "{} bytes", body.len());
+        // The first row carries the full time; each other costs 1 + 1 + 5 bytes.
+        assert!(body.len() < 7 * 1000 + 16, "{} bytes", body.len());
     }
 
     #[test]
-    fn refuses_anything_cut_short_padded_or_not_utf8() {
+    fn refuses_anything_cut_short_padded_or_of_other_types() {
         let mut body = Vec::new();
         encode(&rows(&[(5, "ab"), (6, "cd")]), &mut body);
         for cut in 0..body.len() {
-            assert_eq!(decode(&body[..cut]), None, "cut at {cut}");
+            assert_eq!(decode(&body[..cut], &TYPES), None, "cut at {cut}");
         }
         let mut padded = body.clone();
         padded.push(0);
-        assert_eq!(decode(&padded), None);
+        assert_eq!(decode(&padded, &TYPES), None);
         let mut bad = body.clone();
         let at = bad.len() - 1;
         bad[at] = 0xff;
-        assert_eq!(decode(&bad), None);
-        assert_eq!(decode(&[0xff; 11]), None, "a varint longer than 64 bits");
+        assert_eq!(decode(&bad, &TYPES), None, "not UTF-8");
+        assert_eq!(decode(&body, &[DataType::Long]), None, "not a LONG");
+        assert_eq!(decode(&[0xff; 11], &TYPES), None, "a varint longer than 64 bits");
     }
 }

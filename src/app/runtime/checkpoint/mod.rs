@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::durable;
 use crate::app::error::BadInput;
 use crate::app::source::inbox::Rows;
-use crate::engine::{BatchKind, Engine, Marks, Micros, Query};
+use crate::engine::{BatchKind, DataType, Engine, Micros, Query, QueryRequest};
 
 /// A full snapshot of the state every this many batches; deltas in between.
 pub const SNAPSHOT_EVERY: u64 = 10;
@@ -36,24 +36,26 @@ pub const SNAPSHOT_EVERY: u64 = 10;
 /// What a checkpoint belongs to. A checkpoint made for one query is refused by another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuerySpec {
-    pub window_us: Micros,
-    pub slide_us: Micros,
-    pub watermark_us: Micros,
+    /// The query as the command line stated it (its limits aside, which change no answer).
+    pub query: QueryRequest,
+    /// The query as Spark code says it, for messages.
+    pub text: String,
     pub window_format: String,
-    /// The time zone window texts are written in (`TZ`, else the system's).
+    /// The time zone window texts are written in (Spark's session time zone).
     pub time_zone: String,
     /// Where rows and their times come from, e.g. `socket, arrival time`.
     pub input: String,
 }
 
 impl QuerySpec {
-    pub fn new(query: &Query, window_format: &str, input: String) -> Self {
+    pub fn new(query: &Query, window_format: &str, time_zone: &str, input: String) -> Self {
+        let mut request = query.request().clone();
+        request.max_windows_per_event = 0;
         QuerySpec {
-            window_us: query.window().micros(),
-            slide_us: query.slide().micros(),
-            watermark_us: query.delay().micros(),
+            query: request,
+            text: query.to_string(),
             window_format: window_format.to_string(),
-            time_zone: local_time_zone(),
+            time_zone: time_zone.to_string(),
             input,
         }
     }
@@ -61,31 +63,12 @@ impl QuerySpec {
 
 impl fmt::Display for QuerySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::engine::Duration;
         write!(
             f,
-            "window {}, slide {}, watermark {}, --window-format {} in {}, input {}",
-            Duration::from_micros(self.window_us),
-            Duration::from_micros(self.slide_us),
-            Duration::from_micros(self.watermark_us),
-            self.window_format,
-            self.time_zone,
-            self.input
+            "{} over ({}), --window-format {} in {}, input {}",
+            self.text, self.query.schema, self.window_format, self.time_zone, self.input
         )
     }
-}
-
-/// The local time zone by name: `TZ`, else where `/etc/localtime` points.
-fn local_time_zone() -> String {
-    std::env::var("TZ")
-        .ok()
-        .filter(|tz| !tz.is_empty())
-        .or_else(|| {
-            std::fs::read_link("/etc/localtime")
-                .ok()
-                .map(|p| p.display().to_string())
-        })
-        .unwrap_or_else(|| "local time".to_string())
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -242,38 +225,44 @@ impl Checkpoint {
         let last: Option<Commit> = last_id
             .map(|id| self.read_json(&self.path("commits", id, ""), "commit"))
             .transpose()?;
-        let mut engine = Engine::new(query);
-        if let Some(last_id) = last_id {
-            let snapshot = self
-                .ids("state", ".snapshot")?
-                .range(..=last_id)
-                .last()
-                .copied();
-            let first_delta = match snapshot {
-                Some(id) => {
-                    let (marks, keys) =
-                        self.read_state(&self.path("state", id, ".snapshot"), "snapshot")?;
-                    engine = Engine::restore(
-                        query,
-                        marks,
-                        keys.iter().map(|(s, v, c)| (*s, v.as_str(), *c)),
-                    );
-                    id + 1
+        let types = query.schema().types().to_vec();
+        let engine = match last_id {
+            None => Engine::new(query),
+            Some(last_id) => {
+                let snapshot_id = self
+                    .ids("state", ".snapshot")?
+                    .range(..=last_id)
+                    .last()
+                    .copied();
+                let snapshot = snapshot_id
+                    .map(|id| self.path("state", id, ".snapshot"))
+                    .map(|path| framed::read(&path, "snapshot").map(|body| (path, body)))
+                    .transpose()?;
+                let first_delta = snapshot_id.map_or(0, |id| id + 1);
+                let mut deltas = Vec::new();
+                for id in first_delta..=last_id {
+                    let path = self.path("state", id, ".delta");
+                    let body = framed::read(&path, "delta")?;
+                    deltas.push((path, body));
                 }
-                None => 0,
-            };
-            for id in first_delta..=last_id {
-                let (marks, keys) = self.read_state(&self.path("state", id, ".delta"), "delta")?;
-                engine.apply(marks, keys.iter().map(|(s, v, c)| (*s, v.as_str(), *c)));
+                let damaged = |path: &Path| {
+                    format!("{}: torn or corrupt (its state does not decode)", path.display())
+                };
+                // One file at a time, so that damage names the file it is in.
+                let mut engine = Engine::new(query);
+                for (path, body) in snapshot.iter().chain(&deltas) {
+                    engine.apply_state(body).with_context(|| damaged(path))?;
+                }
+                if engine.next_batch_id() != last_id + 1 {
+                    anyhow::bail!(
+                        "{}: the state says batch {} is next after commit {last_id}; the checkpoint cannot be trusted",
+                        self.dir.display(),
+                        engine.next_batch_id()
+                    );
+                }
+                engine
             }
-            if engine.next_batch_id() != last_id + 1 {
-                anyhow::bail!(
-                    "{}: the state says batch {} is next after commit {last_id}; the checkpoint cannot be trusted",
-                    self.dir.display(),
-                    engine.next_batch_id()
-                );
-            }
-        }
+        };
         let next = last_id.map_or(0, |id| id + 1);
         let offsets_path = self.path("offsets", next, "");
         let pending = if offsets_path.exists() {
@@ -281,7 +270,7 @@ impl Checkpoint {
             let input_path = self.path("input", next, "");
             let input = input_path
                 .exists()
-                .then(|| self.read_input(&input_path))
+                .then(|| self.read_input(&input_path, &types))
                 .transpose()?;
             Some(Pending { offsets, input })
         } else {
@@ -335,22 +324,13 @@ impl Checkpoint {
     pub fn commit(&self, engine: &Engine, commit: &Commit) -> anyhow::Result<()> {
         let id = commit.batch_id;
         let snapshot = id > 0 && id % SNAPSHOT_EVERY == 0;
-        let marks = engine.marks();
+        let mut body = Vec::new();
         if snapshot {
-            let keys = engine.open_keys();
-            self.write_state(
-                &self.path("state", id, ".snapshot"),
-                "snapshot",
-                marks,
-                keys,
-            )?;
+            engine.encode_snapshot(&mut body);
+            framed::write(&self.path("state", id, ".snapshot"), "snapshot", &body)?;
         } else {
-            self.write_state(
-                &self.path("state", id, ".delta"),
-                "delta",
-                marks,
-                engine.last_changes(),
-            )?;
+            engine.encode_delta(&mut body);
+            framed::write(&self.path("state", id, ".delta"), "delta", &body)?;
         }
         framed::write(
             &self.path("commits", id, ""),
@@ -389,81 +369,15 @@ impl Checkpoint {
         Ok(())
     }
 
-    fn write_state<'v>(
-        &self,
-        path: &Path,
-        kind: &str,
-        marks: Marks,
-        keys: impl Iterator<Item = (Micros, &'v str, u64)>,
-    ) -> anyhow::Result<()> {
-        let mut body = serde_json::to_vec(&marks)?;
-        body.push(b'\n');
-        {
-            let mut csv = csv_writer(&mut body);
-            for (start, value, count) in keys {
-                csv.write_record([start.to_string().as_str(), &count.to_string(), value])?;
-            }
-            csv.flush()?;
-        }
-        framed::write(path, kind, &body)
-    }
-
-    fn read_state(&self, path: &Path, kind: &str) -> anyhow::Result<(Marks, Vec<StateKey>)> {
-        let corrupt = || {
-            format!(
-                "{}: torn or corrupt (its state does not parse)",
-                path.display()
-            )
-        };
-        let body = framed::read(path, kind)?;
-        let newline = body
-            .iter()
-            .position(|&b| b == b'\n')
-            .with_context(corrupt)?;
-        let marks: Marks = serde_json::from_slice(&body[..newline]).with_context(corrupt)?;
-        let mut keys = Vec::new();
-        for record in csv_reader(&body[newline + 1..]).records() {
-            let record = record.with_context(corrupt)?;
-            let (Some(start), Some(count), Some(value)) =
-                (record.get(0), record.get(1), record.get(2))
-            else {
-                anyhow::bail!(corrupt());
-            };
-            keys.push((
-                start.parse().with_context(corrupt)?,
-                value.to_string(),
-                count.parse().with_context(corrupt)?,
-            ));
-        }
-        Ok((marks, keys))
-    }
-
-    fn read_input(&self, path: &Path) -> anyhow::Result<Rows> {
+    fn read_input(&self, path: &Path, types: &[DataType]) -> anyhow::Result<Rows> {
         let body = framed::read(path, "input")?;
-        input_log::decode(&body).with_context(|| {
+        input_log::decode(&body, types).with_context(|| {
             format!(
                 "{}: torn or corrupt (its rows do not parse)",
                 path.display()
             )
         })
     }
-}
-
-/// A state key as a state file holds it: window start, value, count.
-type StateKey = (Micros, String, u64);
-
-fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
-    csv::WriterBuilder::new()
-        .has_headers(false)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(out)
-}
-
-fn csv_reader(body: &[u8]) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(body)
 }
 
 #[cfg(test)]

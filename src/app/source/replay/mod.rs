@@ -1,0 +1,155 @@
+//! Recorded streams: a CSV file `batch,<columns>` (RFC 4180, LF or CRLF, `\N` for NULL), its
+//! rows typed by the query's schema, read ahead on a thread of its own.
+//!
+//! [`ReplayReader`] parses the file from a fixed buffer (streamed, never loaded); its header
+//! names the columns, which [`Binding`] maps onto the schema. [`ReadAhead`] runs it on a second
+//! thread and hands typed rows to the replay, a tick at a time ([`RowSource`]).
+
+mod read_ahead;
+mod reader;
+
+use std::io;
+
+pub use read_ahead::ReadAhead;
+pub use reader::ReplayReader;
+
+use crate::engine::{DataType, EncodedRow, Micros, Schema};
+
+/// The header of the seed's replay files.
+pub const SEED_HEADER: &str = "batch,event_time,value";
+
+/// A row that opens a tick, or the row [`RowSource::next_row`] hands out: where it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    /// The trigger tick the row arrived in.
+    pub tick: u64,
+    /// The row's first line in the file (the header is line 1).
+    pub line: u64,
+    /// Where the row starts in the file, in bytes.
+    pub offset: u64,
+}
+
+/// A typed row of the file.
+#[derive(Debug, Clone, Copy)]
+pub struct RowRef<'a> {
+    pub head: Head,
+    pub event_time: Micros,
+    pub row: EncodedRow<'a>,
+}
+
+/// A row that cannot be read; the reader has moved past it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {problem}")]
+pub struct BadRow {
+    pub file: String,
+    pub line: u64,
+    pub problem: String,
+    /// The row's batch tick, when that column could be read.
+    pub tick: Option<u64>,
+    /// Where the row starts in the file, in bytes.
+    pub offset: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Bad(#[from] BadRow),
+    #[error("cannot read {file}: {source}")]
+    Io { file: String, source: io::Error },
+}
+
+/// Where replay rows come from (a thread reading the file ahead, [`ReadAhead`]).
+pub trait RowSource {
+    /// The next row; after an error the source has moved past the bad row.
+    fn next_row(&mut self) -> Result<Option<RowRef<'_>>, ReadError>;
+
+    /// Hands the rows of `tick` that come next to `each`, up to the first that needs
+    /// [`RowSource::next_row`]; returns how many. May hand none.
+    fn rows_of_tick(&mut self, tick: u64, each: impl FnMut(Micros, &EncodedRow<'_>)) -> u64;
+
+    /// Where the row after the last one read starts, `(offset, line)`; at the end of the file,
+    /// its end.
+    fn position(&self) -> (u64, u64);
+}
+
+/// How the file's columns map onto the query's schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub schema: Schema,
+    /// For each schema column, its column in the file (after `batch`).
+    pub file_column: Vec<usize>,
+    /// The schema column holding the event time.
+    pub event_time: usize,
+    /// The schema columns the query reads (others are not parsed, and NULL in the rows).
+    pub read: Vec<bool>,
+}
+
+impl Binding {
+    /// The schema of a file with these columns: `schema`'s types by name when given (it must
+    /// name exactly the file's columns), else every column STRING but the event time, a
+    /// TIMESTAMP. The schema keeps the given order, or the file's.
+    pub fn schema_of(
+        columns: &[String],
+        schema: Option<&Schema>,
+        event_time: &str,
+    ) -> Result<Schema, String> {
+        let Some(schema) = schema else {
+            let fields = columns
+                .iter()
+                .map(|name| crate::engine::Field {
+                    name: name.clone(),
+                    ty: if name.eq_ignore_ascii_case(event_time) {
+                        DataType::Timestamp
+                    } else {
+                        DataType::String
+                    },
+                })
+                .collect();
+            return Schema::new(fields).map_err(|e| e.to_string());
+        };
+        for name in columns {
+            if schema.index_of(name).is_none() {
+                return Err(format!(
+                    "the file has a column {name:?} that --schema does not name ({})",
+                    schema.names()
+                ));
+            }
+        }
+        for field in schema.fields() {
+            if !columns.iter().any(|c| c.eq_ignore_ascii_case(&field.name)) {
+                return Err(format!(
+                    "--schema names {:?}, which the file's header does not have (it has {})",
+                    field.name,
+                    columns.join(", ")
+                ));
+            }
+        }
+        Ok(schema.clone())
+    }
+
+    /// The binding of a file with `columns` to `schema` (which names exactly them), the event
+    /// time in schema column `event_time`, parsing only the columns in `read`.
+    pub fn new(columns: &[String], schema: Schema, event_time: usize, mut read: Vec<bool>) -> Self {
+        let file_column = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                columns
+                    .iter()
+                    .position(|c| c.eq_ignore_ascii_case(&f.name))
+                    .unwrap_or(0)
+            })
+            .collect();
+        read.resize(schema.len(), false);
+        read[event_time] = true;
+        Binding {
+            schema,
+            file_column,
+            event_time,
+            read,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,482 @@
+//! Parses a replay file row by row from a fixed buffer: the file is streamed, never loaded,
+//! and a row costs no allocation. Rows without a quote (nearly all) are split on commas in
+//! place; a row with a quote, which may hold commas, doubled quotes and even line breaks, goes
+//! to `csv-core`.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::ops::Range;
+use std::path::Path;
+
+use memchr::{memchr, memchr_iter};
+
+use super::{BadRow, Binding, Head, ReadError};
+use crate::engine::{CellParser, Micros, Rows, Value, Zone};
+
+/// Streams typed rows out of a replay file.
+pub struct ReplayReader<R> {
+    src: R,
+    file: String,
+    buf: Vec<u8>,
+    /// Where `buf[0]` is in the file.
+    base: u64,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    /// Line number of the next unread line.
+    line: u64,
+    max_row: usize,
+    /// A bad row is being skipped up to its line end.
+    skipping: bool,
+    /// The header's column names, `batch` left out.
+    columns: Vec<String>,
+    binding: Option<Binding>,
+    /// The fields of the record being read: ranges in `buf` (plain) or in `scratch` (quoted).
+    fields: Vec<Range<usize>>,
+    in_scratch: bool,
+    scratch: Vec<u8>,
+    ends: Vec<usize>,
+    cells: CellParser,
+    last_tick: Option<u64>,
+}
+
+/// The record just found, before its fields are typed.
+struct Record {
+    line: u64,
+    offset: u64,
+}
+
+impl ReplayReader<File> {
+    /// Opens `path` and reads its header. Rows longer than `max_row` bytes are refused.
+    pub fn open(path: &Path, max_row: usize, zone: Zone) -> Result<Self, ReadError> {
+        let file = path.display().to_string();
+        let src = File::open(path).map_err(|source| ReadError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        Self::new(src, file, max_row, zone)
+    }
+
+    /// Goes to a row start a checkpoint recorded (`offset` bytes in, at `line`); rows before it
+    /// are not read again. `last_tick` is the tick of the rows before it.
+    pub fn seek(
+        &mut self,
+        offset: u64,
+        line: u64,
+        last_tick: Option<u64>,
+    ) -> Result<(), ReadError> {
+        use std::io::{Seek, SeekFrom};
+        let io = |file: &str, source| ReadError::Io {
+            file: file.to_string(),
+            source,
+        };
+        let length = self.src.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        if offset > length {
+            return Err(io(
+                &self.file,
+                io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the checkpoint resumes at byte {offset}, past the end; was the file changed?"
+                    ),
+                ),
+            ));
+        }
+        self.src
+            .seek(SeekFrom::Start(offset))
+            .map_err(|e| io(&self.file, e))?;
+        self.base = offset;
+        (self.pos, self.end, self.eof, self.skipping) = (0, 0, false, false);
+        self.line = line;
+        self.last_tick = last_tick;
+        Ok(())
+    }
+}
+
+impl<R: Read> ReplayReader<R> {
+    /// Reads the header of `src`, named `file` in messages; a time without an offset is read
+    /// in `zone`.
+    pub fn new(src: R, file: String, max_row: usize, zone: Zone) -> Result<Self, ReadError> {
+        let capacity = (max_row + 2).max(256 * 1024);
+        let mut reader = ReplayReader {
+            src,
+            file,
+            buf: vec![0; capacity],
+            base: 0,
+            pos: 0,
+            end: 0,
+            eof: false,
+            line: 1,
+            max_row,
+            skipping: false,
+            columns: Vec::new(),
+            binding: None,
+            fields: Vec::new(),
+            in_scratch: false,
+            scratch: Vec::new(),
+            ends: Vec::new(),
+            cells: CellParser::new(zone),
+            last_tick: None,
+        };
+        reader.read_header()?;
+        Ok(reader)
+    }
+
+    /// The header's column names, `batch` left out.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The file's name, as errors give it.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Types the rows from now on as `binding` says.
+    pub fn bind(&mut self, binding: Binding) {
+        self.binding = Some(binding);
+    }
+
+    fn bad(&self, record: &Record, tick: Option<u64>, problem: impl Into<String>) -> ReadError {
+        ReadError::Bad(BadRow {
+            file: self.file.clone(),
+            line: record.line,
+            problem: problem.into(),
+            tick,
+            offset: record.offset,
+        })
+    }
+
+    fn read_header(&mut self) -> Result<(), ReadError> {
+        self.fill()?;
+        if self.buf[..self.end].starts_with(b"\xEF\xBB\xBF") {
+            self.pos = 3;
+        }
+        let want = "missing header: the first line must name the columns, like `batch,event_time,value`";
+        let Some(record) = self.next_record()? else {
+            return Err(self.bad(
+                &Record { line: 1, offset: 0 },
+                None,
+                format!("{want}; the file is empty"),
+            ));
+        };
+        let names: Vec<String> = (0..self.fields.len())
+            .map(|i| String::from_utf8_lossy(self.field(i)).into_owned())
+            .collect();
+        if names.first().map(String::as_str) != Some("batch") || names.len() < 2 {
+            return Err(self.bad(&record, None, format!("{want}, got `{}`", names.join(","))));
+        }
+        self.columns = names[1..].to_vec();
+        Ok(())
+    }
+
+    fn field(&self, i: usize) -> &[u8] {
+        let range = self.fields[i].clone();
+        if self.in_scratch {
+            &self.scratch[range]
+        } else {
+            &self.buf[range]
+        }
+    }
+
+    /// Reads more input after the unread bytes. Returns how many bytes arrived.
+    fn fill(&mut self) -> Result<usize, ReadError> {
+        if self.pos > 0 {
+            self.base += self.pos as u64;
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        let mut got = 0;
+        while self.end < self.buf.len() && !self.eof {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => {
+                    self.end += n;
+                    got += n;
+                    if got >= 64 * 1024 {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(ReadError::Io {
+                        file: self.file.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(got)
+    }
+
+    /// Where the next unread row starts: `(byte offset, line)`.
+    pub fn position(&self) -> (u64, u64) {
+        (self.base + self.pos as u64, self.line)
+    }
+
+    /// Reads the next row into `rows`, typed as the binding says; `None` at the end of the
+    /// file. After an error the reader has moved past the bad row, so a caller that skips bad
+    /// rows can go on.
+    pub fn read_row(&mut self, rows: &mut Rows) -> Result<Option<(Head, Micros)>, ReadError> {
+        let Some(record) = self.next_record()? else {
+            return Ok(None);
+        };
+        let tick = parse_u64(self.field(0));
+        let Some(binding) = self.binding.take() else {
+            return Err(self.bad(&record, tick, "the replay's columns are not bound to a schema"));
+        };
+        let result = self.typed(&record, tick, &binding, rows);
+        self.binding = Some(binding);
+        result.map(Some)
+    }
+
+    fn typed(
+        &mut self,
+        record: &Record,
+        tick: Option<u64>,
+        binding: &Binding,
+        rows: &mut Rows,
+    ) -> Result<(Head, Micros), ReadError> {
+        if self.fields.len() != self.columns.len() + 1 {
+            return Err(self.bad(
+                record,
+                tick,
+                format!(
+                    "expected {} columns (batch,{}), found {}; quote a value that holds commas",
+                    self.columns.len() + 1,
+                    self.columns.join(","),
+                    self.fields.len()
+                ),
+            ));
+        }
+        let Some(tick) = tick else {
+            let text = String::from_utf8_lossy(self.field(0)).into_owned();
+            return Err(self.bad(record, None, format!("batch {text:?} is not a whole number")));
+        };
+        if let Some(last) = self.last_tick
+            && tick < last
+        {
+            return Err(self.bad(
+                record,
+                None,
+                format!("batch {tick} comes after batch {last}; rows must be in ascending batch order"),
+            ));
+        }
+        let mut event_time = None;
+        let mut row = rows.writer(binding.schema.len());
+        for (column, field) in binding.schema.fields().iter().enumerate() {
+            if !binding.read[column] {
+                row.value(Value::Null);
+                continue;
+            }
+            let at = binding.file_column[column] + 1;
+            let range = self.fields[at].clone();
+            let bytes = if self.in_scratch {
+                &self.scratch[range]
+            } else {
+                &self.buf[range]
+            };
+            let problem = |what: String| format!("{}: {what}", field.name);
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    let why = format!("not valid UTF-8 (bad byte at offset {})", e.valid_up_to());
+                    drop(row);
+                    return Err(self.bad(record, Some(tick), problem(why)));
+                }
+            };
+            let value = if text == "\\N" {
+                Value::Null
+            } else {
+                match self.cells.parse(field.ty, text) {
+                    Ok(value) => value,
+                    Err(e) => {
+                        let why = e.to_string();
+                        drop(row);
+                        return Err(self.bad(record, Some(tick), problem(why)));
+                    }
+                }
+            };
+            if column == binding.event_time {
+                match value {
+                    Value::Timestamp(t) => event_time = Some(t),
+                    _ => {
+                        drop(row);
+                        return Err(self.bad(record, Some(tick), problem("the event time is NULL".into())));
+                    }
+                }
+            }
+            row.value(value);
+        }
+        let event_time = event_time.unwrap_or_default();
+        row.finish(event_time);
+        self.last_tick = Some(tick);
+        Ok((
+            Head {
+                tick,
+                line: record.line,
+                offset: record.offset,
+            },
+            event_time,
+        ))
+    }
+
+    /// Finds the next record (skipping empty lines), splits its fields and moves past it.
+    fn next_record(&mut self) -> Result<Option<Record>, ReadError> {
+        loop {
+            if self.skipping {
+                self.skip_line()?;
+                continue;
+            }
+            if self.pos == self.end {
+                if self.eof {
+                    return Ok(None);
+                }
+                self.fill()?;
+                continue;
+            }
+            let record = Record {
+                line: self.line,
+                offset: self.base + self.pos as u64,
+            };
+            match self.split() {
+                Split::Record => return Ok(Some(record)),
+                Split::Empty => {}
+                Split::Malformed(problem) => {
+                    // Go on after the bad row: at the end of the file when a quote never closes.
+                    return Err(self.bad(&record, None, problem));
+                }
+                Split::NeedMore if self.end - self.pos > self.max_row => {
+                    self.skipping = true;
+                    let problem = format!("row is longer than {} bytes (--max-line-bytes)", self.max_row);
+                    return Err(self.bad(&record, None, problem));
+                }
+                Split::NeedMore => {
+                    self.fill()?;
+                }
+            }
+        }
+    }
+
+    /// Drops input up to and including the next line break.
+    fn skip_line(&mut self) -> Result<(), ReadError> {
+        if let Some(i) = memchr(b'\n', &self.buf[self.pos..self.end]) {
+            self.pos += i + 1;
+            self.line += 1;
+            self.skipping = false;
+        } else {
+            self.pos = self.end;
+            if self.eof {
+                self.skipping = false;
+            } else {
+                self.fill()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Splits the record at `pos` into fields: in place when it has no quote, else by
+    /// `csv-core` into the scratch buffer.
+    fn split(&mut self) -> Split {
+        let data = &self.buf[self.pos..self.end];
+        let (line_len, consumed) = match memchr(b'\n', data) {
+            Some(i) => (i, i + 1),
+            None if self.eof => (data.len(), data.len()),
+            None => return Split::NeedMore,
+        };
+        let mut line = &data[..line_len];
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
+        }
+        if line.is_empty() {
+            self.pos += consumed;
+            self.line += 1;
+            return Split::Empty;
+        }
+        if memchr(b'"', line).is_some() {
+            return self.split_quoted();
+        }
+        let base = self.pos;
+        self.fields.clear();
+        self.in_scratch = false;
+        let mut start = 0;
+        for comma in memchr_iter(b',', line) {
+            self.fields.push(base + start..base + comma);
+            start = comma + 1;
+        }
+        self.fields.push(base + start..base + line.len());
+        self.pos += consumed;
+        self.line += 1;
+        Split::Record
+    }
+
+    /// A record with a quote, which may span lines, read by `csv-core` (RFC 4180).
+    fn split_quoted(&mut self) -> Split {
+        let data = &self.buf[self.pos..self.end];
+        let mut csv = csv_core::ReaderBuilder::new().build();
+        self.scratch.clear();
+        self.scratch.resize(data.len().max(64), 0);
+        self.ends.clear();
+        self.ends.resize(64, 0);
+        let (mut nin, mut nout, mut nend) = (0, 0, 0);
+        loop {
+            let input = if nin < data.len() { &data[nin..] } else { &[][..] };
+            let (result, i, o, e) =
+                csv.read_record(input, &mut self.scratch[nout..], &mut self.ends[nend..]);
+            nin += i;
+            nout += o;
+            nend += e;
+            match result {
+                csv_core::ReadRecordResult::InputEmpty if !self.eof => return Split::NeedMore,
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputFull => {
+                    let len = self.scratch.len();
+                    self.scratch.resize(len * 2, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    let len = self.ends.len();
+                    self.ends.resize(len * 2, 0);
+                }
+                csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
+            }
+        }
+        let raw = &data[..nin];
+        let newlines = memchr_iter(b'\n', raw).count() as u64;
+        if memchr_iter(b'"', raw).count() % 2 == 1 {
+            self.pos += nin;
+            self.line += newlines + u64::from(!raw.ends_with(b"\n"));
+            return Split::Malformed("a quoted field is never closed".into());
+        }
+        self.fields.clear();
+        self.in_scratch = true;
+        let mut start = 0;
+        for &end in &self.ends[..nend] {
+            self.fields.push(start..end);
+            start = end;
+        }
+        self.pos += nin;
+        // A line break ends the record (unless the file does); the others are inside values.
+        self.line += newlines + u64::from(!raw.ends_with(b"\n"));
+        Split::Record
+    }
+}
+
+enum Split {
+    Record,
+    /// An empty line was passed over.
+    Empty,
+    /// The buffer ends inside the record: read more.
+    NeedMore,
+    Malformed(String),
+}
+
+fn parse_u64(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &d| {
+        let d = d.wrapping_sub(b'0');
+        (d < 10).then(|| n * 10 + u64::from(d))
+    })
+}

@@ -1,0 +1,225 @@
+//! The replay file reader and its read-ahead: rows, quoting, bad rows, buffer refills, chunks.
+
+use std::io::{self, Read};
+
+use super::*;
+use crate::engine::{Row, Value, Zone};
+
+/// A reader of `text` bound as the seed's files are: `event_time TIMESTAMP, value STRING`.
+fn reader<R: Read>(src: R, max_row: usize) -> Result<ReplayReader<R>, ReadError> {
+    let mut reader = ReplayReader::new(src, "events.csv".into(), max_row, Zone::utc())?;
+    let schema = Binding::schema_of(reader.columns(), None, "event_time").unwrap();
+    let event_time = schema.index_of("event_time").unwrap();
+    let read = vec![true; schema.len()];
+    reader.bind(Binding::new(reader.columns(), schema, event_time, read));
+    Ok(reader)
+}
+
+const TYPES: [DataType; 2] = [DataType::Timestamp, DataType::String];
+
+type Got = Result<(u64, Micros, String, u64), String>;
+
+/// Every row and error, as `(tick, event time, value, line)` (line 0: a row after the head).
+fn all(text: &[u8]) -> Vec<Got> {
+    match reader(io::Cursor::new(text.to_vec()), 1024) {
+        Ok(r) => rows(ReadAhead::start(r, TYPES.to_vec())),
+        Err(e) => vec![Err(e.to_string())],
+    }
+}
+
+fn value(row: &EncodedRow<'_>) -> String {
+    match row.get(1) {
+        Value::Str(s) => s.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn rows(mut source: impl RowSource) -> Vec<Got> {
+    let mut out = Vec::new();
+    loop {
+        match source.next_row() {
+            Ok(Some(row)) => {
+                let (tick, line) = (row.head.tick, row.head.line);
+                out.push(Ok((tick, row.event_time, value(&row.row), line)));
+                source.rows_of_tick(tick, |t, r| out.push(Ok((tick, t, value(r), 0))));
+            }
+            Ok(None) => return out,
+            Err(e) => out.push(Err(e.to_string())),
+        }
+    }
+}
+
+const T0: Micros = 1_795_455_180_000_000;
+
+#[test]
+fn plain_rows_lf_and_crlf() {
+    let rows = all(b"batch,event_time,value\n0,2026-11-23T17:33:00.000000Z,9\r\n1,2026-11-23T17:33:01Z,\n\n2,2026-11-23T17:33:00Z,x y");
+    assert_eq!(
+        rows,
+        vec![
+            Ok((0, T0, "9".into(), 2)),
+            Ok((1, T0 + 1_000_000, String::new(), 3)),
+            Ok((2, T0, "x y".into(), 5)),
+        ]
+    );
+}
+
+#[test]
+fn quoted_values_with_commas_quotes_and_line_breaks() {
+    let rows = all(
+        b"\xEF\xBB\xBFbatch,event_time,value\r\n0,2026-11-23T17:33:00Z,\"a,b\"\r\n1,2026-11-23T17:33:00Z,\"say \"\"hi\"\"\"\r\n2,2026-11-23T17:33:00Z,\"two\nlines\"\n\"3\",\"2026-11-23T17:33:00Z\",plain\n4,2026-11-23T17:33:00Z,\\N\n",
+    );
+    assert_eq!(
+        rows,
+        vec![
+            Ok((0, T0, "a,b".into(), 2)),
+            Ok((1, T0, "say \"hi\"".into(), 3)),
+            Ok((2, T0, "two\nlines".into(), 4)),
+            Ok((3, T0, "plain".into(), 6)),
+            Ok((4, T0, "Null".into(), 7)),
+        ]
+    );
+}
+
+#[test]
+fn bad_rows_name_the_line_and_the_reader_goes_on() {
+    let rows = all(b"batch,event_time,value\n0,yesterday,a\nx,2026-11-23T17:33:00Z,a\n0,2026-11-23T17:33:00Z,a,b\n0,2026-11-23T17:33:00Z\n0,2026-11-23T17:33:00Z,\xff\n0,2026-11-23T17:33:00Z,ok\n0,\\N,n\n");
+    assert_eq!(rows.len(), 7, "{rows:?}");
+    let err = |i: usize| rows[i].as_ref().unwrap_err().clone();
+    assert!(err(0).starts_with("events.csv:2: event_time: expected an RFC 3339 time"), "{}", err(0));
+    assert_eq!(err(1), "events.csv:3: batch \"x\" is not a whole number");
+    assert!(err(2).starts_with("events.csv:4: expected 3 columns (batch,event_time,value), found 4"));
+    assert!(err(3).starts_with("events.csv:5: expected 3 columns"));
+    assert!(err(4).starts_with("events.csv:6: value: not valid UTF-8"), "{}", err(4));
+    assert_eq!(rows[5], Ok((0, T0, "ok".into(), 7)));
+    assert_eq!(err(6), "events.csv:8: event_time: the event time is NULL");
+}
+
+#[test]
+fn batches_must_ascend() {
+    let rows = all(b"batch,event_time,value\n3,2026-11-23T17:33:00Z,a\n1,2026-11-23T17:33:00Z,a\n");
+    assert_eq!(
+        rows[1],
+        Err("events.csv:3: batch 1 comes after batch 3; rows must be in ascending batch order".into())
+    );
+}
+
+#[test]
+fn header_is_required() {
+    let got = all(b"0,2026-11-23T17:33:00Z,a\n");
+    assert!(got[0].as_ref().unwrap_err().starts_with("events.csv:1: missing header"), "{got:?}");
+    assert!(all(b"")[0].as_ref().unwrap_err().contains("the file is empty"));
+}
+
+#[test]
+fn an_unterminated_quote_is_a_bad_row() {
+    let rows = all(b"batch,event_time,value\n0,2026-11-23T17:33:00Z,\"open\n");
+    assert_eq!(rows, vec![Err("events.csv:2: a quoted field is never closed".into())]);
+}
+
+#[test]
+fn rows_longer_than_the_limit_are_refused_and_skipped() {
+    let mut text = b"batch,event_time,value\n0,2026-11-23T17:33:00Z,".to_vec();
+    text.extend(std::iter::repeat_n(b'x', 300_000));
+    text.extend_from_slice(b"\n1,2026-11-23T17:33:00Z,after\n");
+    let rows = all(&text);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0],
+        Err("events.csv:2: row is longer than 1024 bytes (--max-line-bytes)".into())
+    );
+    assert_eq!(rows[1], Ok((1, T0, "after".into(), 3)));
+}
+
+#[test]
+fn reads_across_buffer_refills() {
+    // A reader that hands out 7 bytes at a time splits every row across reads.
+    struct Trickle(Vec<u8>, usize);
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = (self.0.len() - self.1).min(7).min(out.len());
+            out[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+    let mut text = String::from("batch,event_time,value\n");
+    for i in 0..500 {
+        text.push_str(&format!("{},2026-11-23T17:33:{:02}Z,\"v,{i}\"\r\n", i / 10, i % 60));
+    }
+    let r = reader(Trickle(text.into_bytes(), 0), 64).unwrap();
+    let got = rows(ReadAhead::start(r, TYPES.to_vec()));
+    assert_eq!(got.len(), 500);
+    for (i, row) in got.iter().enumerate() {
+        assert_eq!(row.as_ref().unwrap().2, format!("v,{i}"));
+    }
+}
+
+#[test]
+fn ticks_run_on_across_chunks_and_bad_rows_come_in_place() {
+    let mut text = String::from("batch,event_time,value\n");
+    let total = 3 * 16 * 1024 + 17;
+    for i in 0..total {
+        let value = match i % 500 {
+            7 => "\"a,b\"".to_string(),
+            9 => "x,y,z".to_string(),
+            _ => format!("v{}", i % 13),
+        };
+        text.push_str(&format!("{},2026-11-23T17:33:{:02}.000001Z,{value}\n", i / 700, i % 60));
+    }
+    let got = rows(ReadAhead::start(reader(io::Cursor::new(text.into_bytes()), 1024).unwrap(), TYPES.to_vec()));
+    assert_eq!(got.len(), total, "every row or error, once");
+    let bad = got.iter().filter(|r| r.is_err()).count();
+    assert_eq!(bad, total / 500 + usize::from(total % 500 > 9), "x,y,z rows are bad");
+    let ticks: Vec<u64> = got.iter().filter_map(|r| r.as_ref().ok().map(|r| r.0)).collect();
+    assert!(ticks.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn a_chunk_of_bad_rows_is_bounded_too() {
+    let mut text = String::from("batch,event_time,value\n");
+    for _ in 0..(3 * 16 * 1024) {
+        text.push_str("0,yesterday,v\n");
+    }
+    let got = rows(ReadAhead::start(reader(io::Cursor::new(text), 1 << 20).unwrap(), TYPES.to_vec()));
+    assert_eq!(got.len(), 3 * 16 * 1024);
+    assert!(got.iter().all(Result::is_err));
+}
+
+/// Reads `data`, then panics.
+struct PanicsAfter(io::Cursor<Vec<u8>>);
+
+impl Read for PanicsAfter {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.0.read(buf)? {
+            0 => panic!("the disk caught fire"),
+            n => Ok(n),
+        }
+    }
+}
+
+#[test]
+fn a_reading_thread_that_dies_is_an_error_not_the_end_of_the_file() {
+    // More than the reader takes in at the start, so that the thread meets the fire.
+    let mut text = String::from("batch,event_time,value\n");
+    for _ in 0..20_000 {
+        text.push_str("0,2026-11-23T17:33:00Z,a\n");
+    }
+    let r = reader(PanicsAfter(io::Cursor::new(text.into_bytes())), 1024).unwrap();
+    let got = rows(ReadAhead::start(r, TYPES.to_vec()));
+    assert!(matches!(got.last(), Some(Err(e)) if e.contains("reader thread stopped")), "{got:?}");
+}
+
+#[test]
+fn a_schema_types_the_columns_by_name_and_must_match_the_header() {
+    let columns: Vec<String> = ["ts", "user", "bytes"].iter().map(|s| (*s).to_string()).collect();
+    let schema: crate::engine::Schema = "user STRING, bytes LONG, ts TIMESTAMP".parse().unwrap();
+    let got = Binding::schema_of(&columns, Some(&schema), "ts").unwrap();
+    assert_eq!(got.to_string(), "user STRING, bytes BIGINT, ts TIMESTAMP");
+    let binding = Binding::new(&columns, got, 2, vec![true; 3]);
+    assert_eq!(binding.file_column, [1, 2, 0]);
+    let fewer: crate::engine::Schema = "ts TIMESTAMP, user STRING".parse().unwrap();
+    assert!(Binding::schema_of(&columns, Some(&fewer), "ts").unwrap_err().contains("\"bytes\""));
+    let default = Binding::schema_of(&columns, None, "TS").unwrap();
+    assert_eq!(default.to_string(), "ts TIMESTAMP, user STRING, bytes STRING");
+}

@@ -1,0 +1,379 @@
+//! Aggregate buffers, updated and merged exactly as Spark 3.5's expressions do, so that even
+//! floating-point sums round the same way: `sum` starts as NULL and adds `coalesce(sum, 0) + x`;
+//! `avg` keeps a double sum (NULLs add `0.0`) and a count; `min`/`max` keep the first of equal
+//! values. A streaming batch's buffer is merged into the state as Spark's plan does it:
+//! `merge(merge(∅, state), merge(∅, batch))`.
+//!
+//! A buffer is 16 bytes ([`Acc`]) whatever the aggregate: no allocation per row. A string
+//! `min`/`max` keeps its text interned.
+
+use std::cmp::Ordering;
+
+use super::interner::{Id, Interner};
+use super::query::{Agg, AggFn};
+use super::types::{DataType, Datum, Value, compare};
+
+/// How an aggregate's buffer is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Count,
+    CountColumn,
+    /// Integral sum: `a` the sum (wrapping, as Spark's non-ANSI `Add`), `b` whether any.
+    SumLong,
+    /// Double sum: `a` its bits, `b` whether any.
+    SumDouble,
+    /// `a` the double sum's bits, `b` the count.
+    Avg,
+    /// Integers, timestamps and booleans: `a` the value, `b` whether any.
+    Extreme(Extreme, Numeric),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Extreme {
+    Min,
+    Max,
+}
+
+/// How a `min`/`max` value is kept in `a`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Numeric {
+    /// An `i64` (integers, timestamps, booleans as 0/1).
+    Long,
+    /// An `f64`'s bits (floats too).
+    Double,
+    /// An interned string's id.
+    Str,
+}
+
+impl Kind {
+    pub fn of(agg: &Agg) -> Kind {
+        let input = agg.input.unwrap_or(DataType::Long);
+        let extreme = |e| {
+            Kind::Extreme(
+                e,
+                match input {
+                    DataType::String => Numeric::Str,
+                    DataType::Float | DataType::Double => Numeric::Double,
+                    _ => Numeric::Long,
+                },
+            )
+        };
+        match agg.func {
+            AggFn::Count => Kind::Count,
+            AggFn::CountColumn => Kind::CountColumn,
+            AggFn::Sum if input.is_floating() => Kind::SumDouble,
+            AggFn::Sum => Kind::SumLong,
+            AggFn::Avg => Kind::Avg,
+            AggFn::Min => extreme(Extreme::Min),
+            AggFn::Max => extreme(Extreme::Max),
+        }
+    }
+}
+
+/// One aggregate's buffer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Acc {
+    pub a: u64,
+    pub b: u64,
+}
+
+/// Spark's `coalesce(coalesce(x, 0) + y, x)` for doubles, `x` being NULL when `x_set` is false.
+#[inline]
+fn add_f64(x: u64, x_set: bool, y: f64) -> u64 {
+    let x = if x_set { f64::from_bits(x) } else { 0.0 };
+    (x + y).to_bits()
+}
+
+/// Adds one row's value of the aggregate's column (`Value::Null` for `count`).
+#[inline]
+pub(crate) fn update(kind: Kind, acc: &mut Acc, value: Value<'_>, strings: &mut Interner) {
+    match kind {
+        Kind::Count => acc.a += 1,
+        Kind::CountColumn => acc.a += u64::from(!value.is_null()),
+        Kind::SumLong => {
+            if let Value::Long(v) = value {
+                acc.a = (acc.a as i64).wrapping_add(v) as u64;
+                acc.b = 1;
+            }
+        }
+        Kind::SumDouble => {
+            if let Some(v) = value.as_f64() {
+                acc.a = add_f64(acc.a, acc.b != 0, v);
+                acc.b = 1;
+            }
+        }
+        Kind::Avg => {
+            let v = value.as_f64();
+            acc.a = (f64::from_bits(acc.a) + v.unwrap_or(0.0)).to_bits();
+            acc.b += u64::from(v.is_some());
+        }
+        Kind::Extreme(extreme, numeric) => {
+            if !value.is_null() {
+                offer(extreme, numeric, acc, value, strings);
+            }
+        }
+    }
+}
+
+/// Whether `order` (new against kept) makes the new value the one to keep: strictly smaller
+/// for `min`, strictly greater for `max` (Spark's `Least` and `Greatest` keep the first of
+/// equal values).
+fn better(extreme: Extreme, order: Ordering) -> bool {
+    match extreme {
+        Extreme::Min => order == Ordering::Less,
+        Extreme::Max => order == Ordering::Greater,
+    }
+}
+
+/// Offers a row's (non-NULL) value to a `min`/`max` buffer.
+fn offer(
+    extreme: Extreme,
+    numeric: Numeric,
+    acc: &mut Acc,
+    value: Value<'_>,
+    strings: &mut Interner,
+) {
+    if numeric == Numeric::Str {
+        let Value::Str(text) = value else { return };
+        if acc.b != 0 && !better(extreme, text.as_bytes().cmp(strings.bytes(acc.a as Id))) {
+            return;
+        }
+        let (id, _) = strings.intern(text.as_bytes());
+        strings.acquire(id);
+        if acc.b != 0 {
+            strings.release(acc.a as Id);
+        }
+        acc.a = u64::from(id);
+        acc.b = 1;
+        return;
+    }
+    if acc.b != 0 && !better(extreme, compare(value, held(numeric, acc))) {
+        return;
+    }
+    acc.a = match (numeric, value) {
+        (Numeric::Long, Value::Bool(v)) => u64::from(v),
+        (Numeric::Long, Value::Long(v) | Value::Timestamp(v)) => v as u64,
+        (Numeric::Double, v) => v.as_f64().unwrap_or(f64::NAN).to_bits(),
+        _ => return,
+    };
+    acc.b = 1;
+}
+
+/// The number a numeric `min`/`max` buffer holds, as a comparable value.
+fn held(numeric: Numeric, acc: &Acc) -> Value<'static> {
+    match numeric {
+        Numeric::Double => Value::Double(f64::from_bits(acc.a)),
+        Numeric::Long | Numeric::Str => Value::Long(acc.a as i64),
+    }
+}
+
+/// Merges buffer `from` into `into`, as Spark's merge expressions do (`into` first).
+pub(crate) fn merge(kind: Kind, into: &mut Acc, from: &Acc, strings: &mut Interner) {
+    match kind {
+        Kind::Count | Kind::CountColumn => into.a += from.a,
+        Kind::SumLong => {
+            if from.b != 0 {
+                into.a = (into.a as i64).wrapping_add(from.a as i64) as u64;
+                into.b = 1;
+            }
+        }
+        Kind::SumDouble => {
+            if from.b != 0 {
+                into.a = add_f64(into.a, into.b != 0, f64::from_bits(from.a));
+                into.b = 1;
+            }
+        }
+        Kind::Avg => {
+            into.a = (f64::from_bits(into.a) + f64::from_bits(from.a)).to_bits();
+            into.b += from.b;
+        }
+        Kind::Extreme(extreme, Numeric::Str) => {
+            let keep = from.b != 0
+                && (into.b == 0
+                    || better(
+                        extreme,
+                        strings.bytes(from.a as Id).cmp(strings.bytes(into.a as Id)),
+                    ));
+            if keep {
+                strings.acquire(from.a as Id);
+                if into.b != 0 {
+                    strings.release(into.a as Id);
+                }
+                *into = *from;
+            }
+        }
+        Kind::Extreme(extreme, numeric) => {
+            if from.b != 0 {
+                offer(extreme, numeric, into, held(numeric, from), strings);
+            }
+        }
+    }
+}
+
+/// The new state buffer after a batch: `merge(merge(∅, state), merge(∅, batch))`, Spark's
+/// `StateStoreRestore` then merge; `state` is `None` for a key new to the state.
+pub(crate) fn merge_into_state(
+    kind: Kind,
+    state: Option<&Acc>,
+    batch: &Acc,
+    strings: &mut Interner,
+) -> Acc {
+    let mut merged = Acc::default();
+    if let Some(state) = state {
+        merge(kind, &mut merged, state, strings);
+    }
+    let mut batch_merged = Acc::default();
+    merge(kind, &mut batch_merged, batch, strings);
+    merge(kind, &mut merged, &batch_merged, strings);
+    release(kind, &batch_merged, strings);
+    merged
+}
+
+/// Gives back what a buffer holds (a string `min`/`max`'s text) when it is dropped.
+pub(crate) fn release(kind: Kind, acc: &Acc, strings: &mut Interner) {
+    if let Kind::Extreme(_, Numeric::Str) = kind
+        && acc.b != 0
+    {
+        strings.release(acc.a as Id);
+    }
+}
+
+/// The aggregate's result, typed as `output`.
+pub(crate) fn result(kind: Kind, acc: &Acc, output: DataType, strings: &Interner) -> Datum {
+    match kind {
+        Kind::Count | Kind::CountColumn => Datum::Long(acc.a as i64),
+        _ if acc.b == 0 => Datum::Null,
+        Kind::SumLong => Datum::Long(acc.a as i64),
+        Kind::SumDouble => Datum::Double(f64::from_bits(acc.a)),
+        Kind::Avg => Datum::Double(f64::from_bits(acc.a) / acc.b as f64),
+        Kind::Extreme(_, Numeric::Str) => {
+            Datum::Str(String::from_utf8_lossy(strings.bytes(acc.a as Id)).into())
+        }
+        Kind::Extreme(_, Numeric::Double) => {
+            let v = f64::from_bits(acc.a);
+            if output == DataType::Float {
+                Datum::Float(v as f32)
+            } else {
+                Datum::Double(v)
+            }
+        }
+        Kind::Extreme(_, Numeric::Long) => match output {
+            DataType::Boolean => Datum::Bool(acc.a != 0),
+            DataType::Timestamp => Datum::Timestamp(acc.a as i64),
+            _ => Datum::Long(acc.a as i64),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(kind: Kind, batches: &[&[Value]]) -> (Acc, Interner) {
+        let mut strings = Interner::default();
+        let mut state: Option<Acc> = None;
+        for rows in batches {
+            let mut partial = Acc::default();
+            for v in *rows {
+                update(kind, &mut partial, *v, &mut strings);
+            }
+            let merged = merge_into_state(kind, state.as_ref(), &partial, &mut strings);
+            release(kind, &partial, &mut strings);
+            if let Some(old) = state {
+                release(kind, &old, &mut strings);
+            }
+            state = Some(merged);
+        }
+        (state.unwrap_or_default(), strings)
+    }
+
+    #[test]
+    fn sums_round_as_sparks_plan_does() {
+        // Spark: (0 + s) + (0 + batch), the batch summed in row order from 0.
+        let (acc, s) = run(
+            Kind::SumDouble,
+            &[
+                &[Value::Double(12_345_678.5), Value::Double(0.000_25)],
+                &[Value::Double(-1.5)],
+            ],
+        );
+        let want = (12_345_678.5f64 + 0.000_25) + -1.5;
+        assert_eq!(
+            result(Kind::SumDouble, &acc, DataType::Double, &s),
+            Datum::Double(want)
+        );
+        // All NULL: NULL; a lone -0.0 is 0.0 (0.0 + -0.0).
+        let (acc, s) = run(Kind::SumDouble, &[&[Value::Null]]);
+        assert_eq!(
+            result(Kind::SumDouble, &acc, DataType::Double, &s),
+            Datum::Null
+        );
+        let (acc, s) = run(Kind::SumDouble, &[&[Value::Double(-0.0)]]);
+        assert!(
+            matches!(result(Kind::SumDouble, &acc, DataType::Double, &s), Datum::Double(z) if z == 0.0 && z.is_sign_positive())
+        );
+        let (acc, s) = run(
+            Kind::SumLong,
+            &[&[Value::Long(i64::MAX)], &[Value::Long(1)]],
+        );
+        assert_eq!(
+            result(Kind::SumLong, &acc, DataType::Long, &s),
+            Datum::Long(i64::MIN),
+            "wraps"
+        );
+    }
+
+    #[test]
+    fn avg_counts_only_values_but_adds_zero_for_nulls() {
+        let (acc, s) = run(
+            Kind::Avg,
+            &[
+                &[Value::Long(2), Value::Null, Value::Long(-5)],
+                &[Value::Long(4)],
+            ],
+        );
+        assert_eq!(
+            result(Kind::Avg, &acc, DataType::Double, &s),
+            Datum::Double(1.0 / 3.0)
+        );
+        let (acc, s) = run(Kind::Avg, &[&[Value::Null]]);
+        assert_eq!(result(Kind::Avg, &acc, DataType::Double, &s), Datum::Null);
+    }
+
+    #[test]
+    fn min_and_max_keep_the_type_and_strings_by_bytes() {
+        let max_str = Kind::Extreme(Extreme::Max, Numeric::Str);
+        let (acc, s) = run(
+            max_str,
+            &[
+                &[Value::Str("a,b"), Value::Str("q\"t")],
+                &[Value::Str("Ünïcode"), Value::Null],
+            ],
+        );
+        assert_eq!(
+            result(max_str, &acc, DataType::String, &s),
+            Datum::Str("Ünïcode".into())
+        );
+        assert_eq!(s.len(), 1, "only the kept text stays interned");
+        let min_int = Kind::Extreme(Extreme::Min, Numeric::Long);
+        let (acc, s) = run(
+            min_int,
+            &[&[Value::Long(3)], &[Value::Long(-7), Value::Null]],
+        );
+        assert_eq!(result(min_int, &acc, DataType::Int, &s), Datum::Long(-7));
+        let min_f = Kind::Extreme(Extreme::Min, Numeric::Double);
+        let (acc, s) = run(min_f, &[&[Value::Float(2.5), Value::Float(-1.5)]]);
+        assert_eq!(result(min_f, &acc, DataType::Float, &s), Datum::Float(-1.5));
+        let (acc, s) = run(min_f, &[&[Value::Double(-0.0), Value::Double(0.0)]]);
+        assert!(
+            matches!(result(min_f, &acc, DataType::Double, &s), Datum::Double(z) if z.is_sign_negative()),
+            "the first of equals"
+        );
+        let max_ts = Kind::Extreme(Extreme::Max, Numeric::Long);
+        let (acc, s) = run(max_ts, &[&[Value::Timestamp(5), Value::Timestamp(9)]]);
+        assert_eq!(
+            result(max_ts, &acc, DataType::Timestamp, &s),
+            Datum::Timestamp(9)
+        );
+    }
+}

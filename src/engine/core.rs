@@ -1,0 +1,588 @@
+//! The engine: a synchronous state machine that runs micro-batches of a query of the family,
+//! with Spark 3.5's answers, in any output mode.
+//!
+//! The caller owns time and I/O. At each trigger tick it asks [`Engine::tick`] what to run, then
+//! [`Engine::begin`]s a batch: the returned [`Batch`] takes the batch's rows one by one and
+//! [`Batch::finish`] turns it into a [`BatchOutput`]. The guard makes the protocol impossible to
+//! misuse: no row outside a batch, no second finish, and a batch dropped unfinished leaves no
+//! trace (its id and rows are given back). Rows themselves are never buffered.
+
+use rustc_hash::FxHashSet;
+
+use super::accumulate::{self, Acc, Kind};
+use super::batch::{
+    BatchKind, BatchOutput, BatchStats, EmittedRow, EventTimeAccumulator, LATE_SAMPLE, LateRow,
+};
+use super::interner::{Id, Interner};
+use super::query::{OutputMode, Query, WindowKind};
+use super::row::Row;
+use super::session::SessionState;
+use super::sliding::{Fold, Partial, SlidingState};
+use super::time::{MICROS_PER_MILLI, Micros};
+use super::types::{Datum, Value};
+use super::window::Window;
+
+/// The engine. See the module documentation for the protocol.
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) query: Query,
+    pub(crate) kinds: Vec<Kind>,
+    /// Group keys and string `min`/`max` values.
+    pub(crate) strings: Interner,
+    pub(crate) windows: Windows,
+    /// `wm[N]` of the last batch that ran (epoch 0 before the first).
+    pub(crate) batch_watermark: Micros,
+    /// The watermark the next batch will run with.
+    pub(crate) next_watermark: Micros,
+    pub(crate) next_batch_id: u64,
+    pub(crate) max_event_time: Option<Micros>,
+    running: Running,
+    key: Vec<u8>,
+    /// The pane of the last row, so the next row in it skips the division.
+    last_pane: Option<PaneCache>,
+    dropped_keys: FxHashSet<(Micros, Id)>,
+    maybe_unused: Vec<Id>,
+    late: LateLog,
+    /// State rows the last batch wrote, by (window start, key), for checkpoint deltas.
+    pub(crate) changed: Vec<(Micros, Id)>,
+}
+
+/// The state of the query's windows.
+#[derive(Debug)]
+pub(crate) enum Windows {
+    Sliding {
+        state: SlidingState,
+        partial: Partial,
+    },
+    Session(SessionState),
+}
+
+/// The engine's marks between batches (its state rows are the rest of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Marks {
+    pub next_batch_id: u64,
+    /// `wm[N]` of the last batch.
+    pub batch_watermark: Micros,
+    pub next_watermark: Micros,
+    pub max_event_time: Option<Micros>,
+}
+
+/// The pane of the last row.
+#[derive(Debug, Clone, Copy)]
+struct PaneCache {
+    start: Micros,
+    index: i64,
+    /// The end of the pane's earliest window: rows are late for some window when it is at or
+    /// before the late threshold.
+    first_end: Micros,
+}
+
+/// What [`Engine::tick`] says a trigger tick should run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// Run a batch of this kind.
+    Run(BatchKind),
+    /// Run nothing; no batch id is used.
+    Idle,
+}
+
+/// Figures of the batch being run.
+#[derive(Debug, Default)]
+struct Running {
+    id: u64,
+    kind: Option<BatchKind>,
+    watermark: Micros,
+    late_threshold: Micros,
+    event_times: EventTimeAccumulator,
+    /// The latest event time before the batch, to give back if it is dropped unfinished.
+    max_event_time_before: Option<Micros>,
+}
+
+/// A running batch: rows go in with [`Batch::push`], the output comes out of
+/// [`Batch::finish`]. Dropped unfinished, the batch is undone as if it never began.
+#[derive(Debug)]
+pub struct Batch<'e> {
+    engine: &'e mut Engine,
+}
+
+impl Batch<'_> {
+    /// The batch's id.
+    pub fn id(&self) -> u64 {
+        self.engine.running.id
+    }
+
+    /// The column types of the rows the batch takes (the query's schema).
+    pub fn types(&self) -> &[super::types::DataType] {
+        self.engine.query.schema().types()
+    }
+
+    /// Adds one row, with its event time (between years 0000 and 9999, as the sources
+    /// guarantee). It counts in every window that holds `event_time`, except windows that
+    /// closed before the batch began (late pairs, dropped and counted).
+    #[inline]
+    pub fn push<R: Row + ?Sized>(&mut self, event_time: Micros, row: &R) {
+        self.engine.push(event_time, row);
+    }
+
+    /// Ends the batch: folds its rows into the state, emits what the output mode emits, evicts
+    /// what the watermark closed, and advances the watermark.
+    pub fn finish(self) -> BatchOutput {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        this.engine.finish()
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        self.engine.abort();
+    }
+}
+
+/// The latest late pairs of the running batch, in a ring that reuses its buffers.
+#[derive(Debug, Default)]
+struct LateLog {
+    rows: Vec<LateRow>,
+    next: usize,
+}
+
+impl LateLog {
+    fn record(&mut self, event_time: Micros, key: &[u8], window: Window, watermark: Micros) {
+        if self.rows.len() < LATE_SAMPLE {
+            self.rows.push(LateRow {
+                event_time,
+                key: key.to_vec(),
+                window,
+                watermark,
+            });
+        } else {
+            let row = &mut self.rows[self.next];
+            row.event_time = event_time;
+            row.key.clear();
+            row.key.extend_from_slice(key);
+            row.window = window;
+            row.watermark = watermark;
+        }
+        self.next = (self.next + 1) % LATE_SAMPLE;
+    }
+
+    /// The recorded rows, oldest first; the log is empty afterwards.
+    fn take(&mut self) -> Vec<LateRow> {
+        let mut rows = std::mem::take(&mut self.rows);
+        if rows.len() == LATE_SAMPLE {
+            rows.rotate_left(self.next);
+        }
+        self.next = 0;
+        rows
+    }
+}
+
+impl Engine {
+    pub fn new(query: Query) -> Self {
+        let kinds = query.aggs().iter().map(Kind::of).collect();
+        let windows = match query.window() {
+            WindowKind::Sliding(_) => Windows::Sliding {
+                state: SlidingState::default(),
+                partial: Partial::default(),
+            },
+            WindowKind::Session { gap } => Windows::Session(SessionState::new(gap.micros())),
+        };
+        Engine {
+            query,
+            kinds,
+            strings: Interner::default(),
+            windows,
+            batch_watermark: 0,
+            next_watermark: 0,
+            next_batch_id: 0,
+            max_event_time: None,
+            running: Running::default(),
+            key: Vec::new(),
+            last_pane: None,
+            dropped_keys: FxHashSet::default(),
+            maybe_unused: Vec::new(),
+            late: LateLog::default(),
+            changed: Vec::new(),
+        }
+    }
+
+    pub fn query(&self) -> &Query {
+        &self.query
+    }
+
+    /// The trigger rule: a data batch when rows arrived since the last batch; else a no-data batch
+    /// when the watermark moved past the last batch's (append and update mode: complete mode
+    /// evicts nothing, so Spark runs no such batch); else nothing.
+    pub fn tick(&self, has_rows: bool) -> Tick {
+        if has_rows {
+            Tick::Run(BatchKind::Data)
+        } else if self.next_watermark > self.batch_watermark
+            && self.query.mode() != OutputMode::Complete
+        {
+            Tick::Run(BatchKind::NoData)
+        } else {
+            Tick::Idle
+        }
+    }
+
+    /// Starts batch `next_batch_id()`, fixing its watermark. Push its rows into the returned
+    /// batch, then [`Batch::finish`] it.
+    pub fn begin(&mut self, kind: BatchKind) -> Batch<'_> {
+        self.running = Running {
+            id: self.next_batch_id,
+            kind: Some(kind),
+            watermark: self.next_watermark,
+            late_threshold: self.batch_watermark,
+            event_times: EventTimeAccumulator::default(),
+            max_event_time_before: self.max_event_time,
+        };
+        self.next_batch_id += 1;
+        self.batch_watermark = self.next_watermark;
+        self.changed.clear();
+        Batch { engine: self }
+    }
+
+    /// Gives back a batch dropped before it finished: its id, its watermark and its rows.
+    fn abort(&mut self) {
+        let running = std::mem::take(&mut self.running);
+        self.next_batch_id = running.id;
+        self.batch_watermark = running.late_threshold;
+        self.max_event_time = running.max_event_time_before;
+        match &mut self.windows {
+            Windows::Sliding { partial, .. } => partial.discard(&self.kinds, &mut self.strings),
+            Windows::Session(sessions) => sessions.discard(&self.kinds, &mut self.strings),
+        }
+        self.last_pane = None;
+        self.dropped_keys.clear();
+        self.late.take();
+        for id in self.maybe_unused.drain(..) {
+            self.strings.release_if_unused(id);
+        }
+    }
+
+    #[inline]
+    fn push<R: Row + ?Sized>(&mut self, event_time: Micros, row: &R) {
+        self.running.event_times.add(event_time);
+        if self.max_event_time.is_none_or(|max| event_time > max) {
+            self.max_event_time = Some(event_time);
+        }
+        self.key.clear();
+        super::key::encode(
+            self.query.key_types(),
+            self.query.group_by().iter().map(|&c| row.get(c)),
+            &mut self.key,
+        );
+        let (id, fresh) = self.strings.intern(&self.key);
+        if fresh {
+            self.maybe_unused.push(id);
+        }
+        let threshold = self.running.late_threshold;
+        match &mut self.windows {
+            Windows::Sliding { partial, .. } => {
+                let spec = *self.query.spec().expect("sliding windows");
+                let pane = match self.last_pane {
+                    Some(p) if event_time >= p.start && event_time - p.start < spec.pane() => p,
+                    _ => {
+                        let index = spec.pane_of(event_time);
+                        let pane = PaneCache {
+                            start: index * spec.pane(),
+                            index,
+                            first_end: spec
+                                .windows_of_pane(index)
+                                .next()
+                                .map_or(Micros::MAX, |w| w.end),
+                        };
+                        self.last_pane = Some(pane);
+                        pane
+                    }
+                };
+                let n = self.kinds.len();
+                if self.query.counts_only() {
+                    partial.count(pane.index, id);
+                } else if !self.query.order_sensitive() {
+                    let (accs, rows) = partial.entry(pane.index, id, n);
+                    *rows += 1;
+                    update_all(&self.query, &self.kinds, accs, row, &mut self.strings);
+                } else {
+                    for window in spec.windows_of(event_time) {
+                        let (accs, rows) = partial.entry(window.start, id, n);
+                        *rows += 1;
+                        update_all(&self.query, &self.kinds, accs, row, &mut self.strings);
+                    }
+                }
+                // Keep a sample of late pairs for display; they are counted in `finish`.
+                if pane.first_end <= threshold {
+                    for window in spec
+                        .windows_of_pane(pane.index)
+                        .take_while(|w| w.end <= threshold)
+                    {
+                        self.late.record(event_time, &self.key, window, threshold);
+                    }
+                }
+            }
+            Windows::Session(sessions) => {
+                let window = sessions.window_of(event_time);
+                if window.end <= threshold && self.query.mode() != OutputMode::Complete {
+                    self.late.record(event_time, &self.key, window, threshold);
+                }
+                let accs = sessions.entry(id, event_time, self.kinds.len());
+                update_all(&self.query, &self.kinds, accs, row, &mut self.strings);
+            }
+        }
+    }
+
+    fn finish(&mut self) -> BatchOutput {
+        let running = std::mem::take(&mut self.running);
+        let mode = self.query.mode();
+        // Complete mode keeps every row: Spark filters no late data there.
+        let threshold = if mode == OutputMode::Complete {
+            Micros::MIN
+        } else {
+            running.late_threshold
+        };
+        let mut out = Emission::new(self.kinds.len());
+        let (updated, late_pairs) = match &mut self.windows {
+            Windows::Sliding { state, partial } => {
+                let spec = *self.query.spec().expect("sliding windows");
+                let mut fold = Fold {
+                    kinds: &self.kinds,
+                    strings: &mut self.strings,
+                    batch: running.id,
+                    threshold,
+                    dropped: &mut self.dropped_keys,
+                    changed: &mut self.changed,
+                };
+                let by_pane = !self.query.order_sensitive();
+                let (updated, late_pairs) = partial.fold(&spec, by_pane, &mut fold, state);
+                super::emit::sliding(
+                    state,
+                    spec.size(),
+                    mode,
+                    running.watermark,
+                    running.id,
+                    &self.kinds,
+                    self.query.aggs(),
+                    &mut self.strings,
+                    &mut out,
+                );
+                (updated, late_pairs)
+            }
+            Windows::Session(sessions) => {
+                let (updated, late_pairs, replaced) = sessions.fold(
+                    &self.kinds,
+                    &mut self.strings,
+                    threshold,
+                    &mut self.dropped_keys,
+                    &mut self.changed,
+                );
+                out.removed += replaced;
+                sessions.emit(
+                    mode,
+                    running.watermark,
+                    &self.kinds,
+                    self.query.aggs(),
+                    &mut self.strings,
+                    &mut out,
+                );
+                (updated, late_pairs)
+            }
+        };
+        let dropped = self.dropped_keys.len() as u64;
+        self.dropped_keys.clear();
+        for id in self.maybe_unused.drain(..) {
+            self.strings.release_if_unused(id);
+        }
+        if let Some(max_ms) = running.event_times.max_ms() {
+            let candidate = max_ms
+                .saturating_sub(self.query.delay().millis())
+                .saturating_mul(MICROS_PER_MILLI);
+            self.next_watermark = self.next_watermark.max(candidate);
+        }
+        let Emission {
+            mut rows,
+            cells,
+            removed,
+            ..
+        } = out;
+        rows.sort_unstable_by(|a, b| (a.window, &a.key).cmp(&(b.window, &b.key)));
+        BatchOutput {
+            id: running.id,
+            kind: running.kind.unwrap_or(BatchKind::Data),
+            mode,
+            watermark: running.watermark,
+            late_threshold: running.late_threshold,
+            next_watermark: self.next_watermark,
+            stats: BatchStats {
+                input_rows: running.event_times.count(),
+                event_time: running.event_times.stats(),
+                state_rows_total: self.state_rows() as u64,
+                state_rows_updated: updated,
+                state_rows_removed: removed,
+                state_rows_dropped_by_watermark: dropped,
+                late_pairs,
+                state_memory_bytes: self.memory_bytes() as u64,
+            },
+            rows,
+            cells,
+            width: self.kinds.len(),
+            late: self.late.take(),
+        }
+    }
+
+    /// The engine's marks between batches: next batch id, watermarks, latest event time.
+    pub fn marks(&self) -> Marks {
+        Marks {
+            next_batch_id: self.next_batch_id,
+            batch_watermark: self.batch_watermark,
+            next_watermark: self.next_watermark,
+            max_event_time: self.max_event_time,
+        }
+    }
+
+    /// Runs a whole batch of `rows` (a convenience over begin/push/finish).
+    pub fn run_batch<'r, R: Row + ?Sized + 'r>(
+        &mut self,
+        kind: BatchKind,
+        rows: impl IntoIterator<Item = (Micros, &'r R)>,
+    ) -> BatchOutput {
+        let mut batch = self.begin(kind);
+        for (t, row) in rows {
+            batch.push(t, row);
+        }
+        batch.finish()
+    }
+
+    /// The id the next batch will get.
+    pub fn next_batch_id(&self) -> u64 {
+        self.next_batch_id
+    }
+
+    /// `wm[N]` of the last batch that ran (epoch 0 before any).
+    pub fn watermark(&self) -> Micros {
+        self.batch_watermark
+    }
+
+    /// The watermark the next batch will run with.
+    pub fn next_watermark(&self) -> Micros {
+        self.next_watermark
+    }
+
+    /// The latest event time seen so far.
+    pub fn max_event_time(&self) -> Option<Micros> {
+        self.max_event_time
+    }
+
+    /// State rows held now: (window, key) pairs, or sessions.
+    pub fn state_rows(&self) -> usize {
+        match &self.windows {
+            Windows::Sliding { state, .. } => state.keys(),
+            Windows::Session(sessions) => sessions.len(),
+        }
+    }
+
+    /// The state's memory, roughly, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        let n = self.kinds.len();
+        let windows = match &self.windows {
+            Windows::Sliding { state, .. } => state.heap_bytes(n),
+            Windows::Session(sessions) => sessions.heap_bytes(n),
+        };
+        windows + self.strings.heap_bytes()
+    }
+
+    /// Every open state row as (window, key bytes, aggregate results), windows in start order;
+    /// at most `limit` rows are read, so a huge state costs the caller what it shows.
+    pub fn open_rows(&self, limit: usize, mut each: impl FnMut(Window, &[u8], Vec<Datum>)) {
+        let n = self.kinds.len();
+        let mut left = limit;
+        let results = |accs: &[Acc]| -> Vec<Datum> {
+            accs.iter()
+                .zip(&self.kinds)
+                .zip(self.query.aggs())
+                .map(|((acc, kind), agg)| accumulate::result(*kind, acc, agg.output, &self.strings))
+                .collect()
+        };
+        match &self.windows {
+            Windows::Sliding { state, .. } => {
+                let size = self.query.spec().map_or(0, |s| s.size());
+                for (start, window) in state.windows() {
+                    let at = Window {
+                        start,
+                        end: start + size,
+                    };
+                    for (i, &id) in window.keys.iter().enumerate() {
+                        if left == 0 {
+                            return;
+                        }
+                        left -= 1;
+                        each(at, self.strings.bytes(id), results(window.accs(i, n)));
+                    }
+                }
+            }
+            Windows::Session(sessions) => {
+                for (id, window, accs) in sessions.rows(n) {
+                    if left == 0 {
+                        return;
+                    }
+                    left -= 1;
+                    each(window, self.strings.bytes(id), results(accs));
+                }
+            }
+        }
+    }
+}
+
+/// Adds one row to a key's buffers, each aggregate reading its column.
+#[inline]
+fn update_all<R: Row + ?Sized>(
+    query: &Query,
+    kinds: &[Kind],
+    accs: &mut [Acc],
+    row: &R,
+    strings: &mut Interner,
+) {
+    for ((acc, kind), agg) in accs.iter_mut().zip(kinds).zip(query.aggs()) {
+        let value = agg.column.map_or(Value::Null, |c| row.get(c));
+        accumulate::update(*kind, acc, value, strings);
+    }
+}
+
+/// The rows a batch emits, with their aggregates, and how many state rows it evicted.
+#[derive(Debug)]
+pub(crate) struct Emission {
+    pub rows: Vec<EmittedRow>,
+    pub cells: Vec<Datum>,
+    pub removed: u64,
+    width: usize,
+}
+
+impl Emission {
+    pub(crate) fn new(width: usize) -> Self {
+        Emission {
+            rows: Vec::new(),
+            cells: Vec::new(),
+            removed: 0,
+            width,
+        }
+    }
+
+    /// Adds a row: `key`'s bytes and its buffers' results.
+    pub fn push(
+        &mut self,
+        window: Window,
+        key: Box<[u8]>,
+        accs: &[Acc],
+        kinds: &[Kind],
+        aggs: &[super::query::Agg],
+        strings: &Interner,
+    ) {
+        let first = self.cells.len();
+        debug_assert_eq!(accs.len(), self.width);
+        self.cells.extend(
+            accs.iter()
+                .zip(kinds)
+                .zip(aggs)
+                .map(|((acc, kind), agg)| accumulate::result(*kind, acc, agg.output, strings)),
+        );
+        self.rows.push(EmittedRow::new(window, key, first));
+    }
+}

@@ -1,0 +1,75 @@
+//! What a batch emits from sliding windows, per Spark's output mode:
+//!
+//! - append: each (window, key) once, when the watermark has passed the window's end; it is
+//!   evicted then;
+//! - update: the (window, key) rows the batch changed, with their new aggregates; then the
+//!   windows the watermark has passed are evicted without being emitted;
+//! - complete: every row of the result table; nothing is ever evicted.
+
+use super::accumulate::{self, Kind};
+use super::core::Emission;
+use super::interner::Interner;
+use super::query::{Agg, OutputMode};
+use super::sliding::SlidingState;
+use super::time::Micros;
+use super::window::Window;
+
+/// Emits and evicts per `mode` after batch `batch`, whose watermark is `watermark`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sliding(
+    state: &mut SlidingState,
+    size: Micros,
+    mode: OutputMode,
+    watermark: Micros,
+    batch: u64,
+    kinds: &[Kind],
+    aggs: &[Agg],
+    strings: &mut Interner,
+    out: &mut Emission,
+) {
+    let n = kinds.len();
+    let window_at = |start| Window {
+        start,
+        end: start + size,
+    };
+    if mode != OutputMode::Append {
+        for (start, window) in state.windows() {
+            for (i, &id) in window.keys.iter().enumerate() {
+                if mode == OutputMode::Complete || window.touched[i] == batch {
+                    let key = strings.bytes(id).into();
+                    out.push(
+                        window_at(start),
+                        key,
+                        window.accs(i, n),
+                        kinds,
+                        aggs,
+                        strings,
+                    );
+                }
+            }
+        }
+        if mode == OutputMode::Complete {
+            return;
+        }
+    }
+    while let Some(start) = state.first_start() {
+        if start + size > watermark {
+            break;
+        }
+        state.evict_first(|start, window| {
+            for (i, &id) in window.keys.iter().enumerate() {
+                let accs = window.accs(i, n);
+                if mode == OutputMode::Append {
+                    let key = strings.release_take(id);
+                    out.push(window_at(start), key, accs, kinds, aggs, strings);
+                } else {
+                    strings.release(id);
+                }
+                for (kind, acc) in kinds.iter().zip(accs) {
+                    accumulate::release(*kind, acc, strings);
+                }
+                out.removed += 1;
+            }
+        });
+    }
+}

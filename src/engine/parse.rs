@@ -1,0 +1,178 @@
+//! Text cells read as values of their column's type, as Spark's CSV reader casts them:
+//! integers in their type's range, doubles and floats as Java reads them (`NaN`, `Infinity`,
+//! `1e5`), booleans `true`/`false` in any case, timestamps RFC 3339 (a time without an offset is
+//! read in the session time zone). A cell that does not fit is an error saying why, which the
+//! sources count as a rejected row.
+
+use super::time::{MICROS_PER_MILLI, Micros, TimestampError, TimestampParser};
+use super::types::{DataType, Value};
+use super::zone::Zone;
+
+/// Why a cell is not a value of its type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CellError {
+    #[error("{text:?} is not a {ty}")]
+    NotA { ty: DataType, text: String },
+    #[error("{text:?} is out of range for {ty}")]
+    OutOfRange { ty: DataType, text: String },
+    #[error(transparent)]
+    Time(#[from] TimestampError),
+}
+
+/// Epoch milliseconds taken for a timestamp: years 0001 to 9999, as RFC 3339 allows.
+const MIN_MILLIS: i64 = -62_135_596_800_000;
+const MAX_MILLIS: i64 = 253_402_300_799_999;
+
+/// Reads text cells; keeps the timestamp parser's cache between cells.
+#[derive(Debug, Clone)]
+pub struct CellParser {
+    times: TimestampParser,
+    /// A whole number is a timestamp in epoch milliseconds (window-tui's `TIMESTAMP,VALUE`
+    /// lines), not an error.
+    epoch_millis: bool,
+}
+
+impl CellParser {
+    /// A parser reading times without an offset in `zone`.
+    pub fn new(zone: Zone) -> Self {
+        CellParser {
+            times: TimestampParser::in_zone(zone),
+            epoch_millis: false,
+        }
+    }
+
+    /// Also reads a whole number in a TIMESTAMP column as epoch milliseconds.
+    pub fn with_epoch_millis(mut self) -> Self {
+        self.epoch_millis = true;
+        self
+    }
+
+    /// The timestamp in `text`.
+    #[inline]
+    pub fn timestamp(&mut self, text: &str) -> Result<Micros, CellError> {
+        let bytes = text.as_bytes();
+        if self.epoch_millis
+            && !bytes.is_empty()
+            && bytes
+                .iter()
+                .enumerate()
+                .all(|(i, b)| b.is_ascii_digit() || (i == 0 && *b == b'-' && bytes.len() > 1))
+        {
+            let millis: i64 = text.parse().map_err(|_| CellError::OutOfRange {
+                ty: DataType::Timestamp,
+                text: text.into(),
+            })?;
+            if !(MIN_MILLIS..=MAX_MILLIS).contains(&millis) {
+                return Err(CellError::OutOfRange {
+                    ty: DataType::Timestamp,
+                    text: text.into(),
+                });
+            }
+            return Ok(millis * MICROS_PER_MILLI);
+        }
+        Ok(self.times.parse(bytes)?)
+    }
+
+    /// `text` as a value of type `ty` (never NULL: the caller decides what text is NULL).
+    #[inline]
+    pub fn parse<'a>(&mut self, ty: DataType, text: &'a str) -> Result<Value<'a>, CellError> {
+        let not_a = || CellError::NotA {
+            ty,
+            text: text.into(),
+        };
+        Ok(match ty {
+            DataType::String => Value::Str(text),
+            DataType::Timestamp => Value::Timestamp(self.timestamp(text)?),
+            DataType::Boolean => {
+                if text.eq_ignore_ascii_case("true") {
+                    Value::Bool(true)
+                } else if text.eq_ignore_ascii_case("false") {
+                    Value::Bool(false)
+                } else {
+                    return Err(not_a());
+                }
+            }
+            DataType::Double => Value::Double(java_float(text).ok_or_else(not_a)?),
+            DataType::Float => Value::Float(java_float::<f32>(text).ok_or_else(not_a)?),
+            DataType::Byte | DataType::Short | DataType::Int | DataType::Long => {
+                let v: i64 = text.parse().map_err(|e: std::num::ParseIntError| {
+                    if matches!(
+                        e.kind(),
+                        std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
+                    ) {
+                        CellError::OutOfRange {
+                            ty,
+                            text: text.into(),
+                        }
+                    } else {
+                        not_a()
+                    }
+                })?;
+                let (min, max) = ty.integer_range().unwrap_or((i64::MIN, i64::MAX));
+                if !(min..=max).contains(&v) {
+                    return Err(CellError::OutOfRange {
+                        ty,
+                        text: text.into(),
+                    });
+                }
+                Value::Long(v)
+            }
+        })
+    }
+}
+
+/// A floating-point number as Java's `parseDouble` reads it: decimal or scientific, `NaN`,
+/// `Infinity` with a sign (Rust's parser also takes `inf`, which is harmless).
+fn java_float<T: std::str::FromStr>(text: &str) -> Option<T> {
+    let text = text.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(text);
+    text.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_read_as_their_type() {
+        let mut p = CellParser::new(Zone::utc());
+        assert_eq!(p.parse(DataType::Long, "-42"), Ok(Value::Long(-42)));
+        assert_eq!(p.parse(DataType::Int, "+7"), Ok(Value::Long(7)));
+        assert!(matches!(p.parse(DataType::Int, "3000000000"), Err(CellError::OutOfRange { .. })));
+        assert!(matches!(p.parse(DataType::Long, "99999999999999999999"), Err(CellError::OutOfRange { .. })));
+        assert!(matches!(p.parse(DataType::Long, "3.0"), Err(CellError::NotA { .. })));
+        assert!(matches!(p.parse(DataType::Byte, "128"), Err(CellError::OutOfRange { .. })));
+        assert_eq!(p.parse(DataType::Double, "0.00025"), Ok(Value::Double(0.000_25)));
+        assert_eq!(p.parse(DataType::Double, "1e3"), Ok(Value::Double(1000.0)));
+        assert_eq!(p.parse(DataType::Double, "-Infinity"), Ok(Value::Double(f64::NEG_INFINITY)));
+        assert!(matches!(p.parse(DataType::Double, "NaN"), Ok(Value::Double(v)) if v.is_nan()));
+        assert!(matches!(p.parse(DataType::Double, "abc"), Err(CellError::NotA { .. })));
+        assert_eq!(p.parse(DataType::Float, "2.5"), Ok(Value::Float(2.5)));
+        assert_eq!(p.parse(DataType::Boolean, "TRUE"), Ok(Value::Bool(true)));
+        assert!(p.parse(DataType::Boolean, "yes").is_err());
+        assert_eq!(p.parse(DataType::String, ""), Ok(Value::Str("")));
+        assert_eq!(
+            p.parse(DataType::Timestamp, "2026-11-23T17:33:00.5Z"),
+            Ok(Value::Timestamp(1_795_455_180_500_000))
+        );
+        assert!(p.parse(DataType::Timestamp, "1795455180000").is_err(), "millis are opt-in");
+        let mut millis = CellParser::new(Zone::utc()).with_epoch_millis();
+        assert_eq!(
+            millis.parse(DataType::Timestamp, "1795455180000"),
+            Ok(Value::Timestamp(1_795_455_180_000_000))
+        );
+    }
+
+    #[test]
+    fn a_time_without_offset_is_read_in_the_session_zone() {
+        let mut paris = CellParser::new(Zone::by_id("Europe/Paris").unwrap());
+        assert_eq!(
+            paris.parse(DataType::Timestamp, "2026-11-23 18:33:00"),
+            Ok(Value::Timestamp(1_795_455_180_000_000))
+        );
+        assert_eq!(
+            paris.parse(DataType::Timestamp, "2026-07-01T12:00:00"),
+            paris.parse(DataType::Timestamp, "2026-07-01T10:00:00Z"),
+            "summer time"
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! The query family: what resolves, what is refused, and how the query reads as Spark code.
+
+use super::*;
+
+fn request(schema: &str, group_by: &str, aggs: &str) -> QueryRequest {
+    QueryRequest {
+        schema: schema.parse().unwrap(),
+        event_time: EventTime::Column("ts".into()),
+        group_by: parse_group_by(group_by),
+        aggs: parse_aggs(aggs).unwrap(),
+        window: WindowRequest::Sliding {
+            size: Duration::from_secs(10),
+            slide: Duration::from_secs(5),
+        },
+        delay: Duration::from_secs(5),
+        mode: OutputMode::Append,
+        max_windows_per_event: MAX_WINDOWS_PER_EVENT,
+    }
+}
+
+const SCHEMA: &str = "ts TIMESTAMP, user STRING, bytes LONG, x DOUBLE, n INT";
+
+#[test]
+fn aggregates_are_named_and_typed_as_spark_does() {
+    let query = Query::new(request(
+        SCHEMA,
+        "user",
+        "count,count(x),sum(bytes),sum(x),avg(n),MIN(user),max(n)",
+    ))
+    .unwrap();
+    let got: Vec<(&str, DataType)> = query
+        .aggs()
+        .iter()
+        .map(|a| (a.name.as_str(), a.output))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("count", DataType::Long),
+            ("count(x)", DataType::Long),
+            ("sum(bytes)", DataType::Long),
+            ("sum(x)", DataType::Double),
+            ("avg(n)", DataType::Double),
+            ("min(user)", DataType::String),
+            ("max(n)", DataType::Int),
+        ]
+    );
+    assert_eq!(
+        query.output_names(),
+        [
+            "window",
+            "user",
+            "count",
+            "count(x)",
+            "sum(bytes)",
+            "sum(x)",
+            "avg(n)",
+            "min(user)",
+            "max(n)"
+        ]
+    );
+    assert!(
+        query.order_sensitive(),
+        "sum(x) and avg(n) add in row order"
+    );
+    let exact = Query::new(request(SCHEMA, "user", "count,sum(bytes),min(user),max(n)")).unwrap();
+    assert!(!exact.order_sensitive());
+    assert!(Query::seed().counts_only());
+}
+
+#[test]
+fn refuses_queries_that_cannot_run() {
+    let err = |r: QueryRequest| Query::new(r).unwrap_err();
+    assert!(matches!(
+        err(request(SCHEMA, "nobody", "count")),
+        QueryError::UnknownColumn { .. }
+    ));
+    assert!(matches!(
+        err(request(SCHEMA, "user", "sum(user)")),
+        QueryError::NotNumeric { .. }
+    ));
+    assert!(matches!(
+        err(request(SCHEMA, "user", "sum(nothing)")),
+        QueryError::UnknownColumn { .. }
+    ));
+    let mut r = request(SCHEMA, "user", "count");
+    r.event_time = EventTime::Column("user".into());
+    assert!(matches!(err(r), QueryError::EventTimeType { .. }));
+    assert!(matches!(
+        err(request(SCHEMA, "user", "count,count")),
+        QueryError::DuplicateColumn(_)
+    ));
+    let mut r = request(SCHEMA, "", "count");
+    r.window = WindowRequest::Session {
+        gap: Duration::from_secs(5),
+    };
+    assert_eq!(err(r), QueryError::SessionWithoutKey);
+    let mut r = request(SCHEMA, "user", "count");
+    r.window = WindowRequest::Session {
+        gap: Duration::from_secs(5),
+    };
+    r.mode = OutputMode::Update;
+    assert_eq!(err(r), QueryError::SessionInUpdateMode);
+    let mut r = request(SCHEMA, "user", "count");
+    r.window = WindowRequest::Sliding {
+        size: Duration::from_secs(86_400),
+        slide: Duration::from_micros(1_000),
+    };
+    let message = err(r).to_string();
+    assert!(
+        message.contains("86400000 windows") && message.contains("--max-windows-per-event"),
+        "{message}"
+    );
+    assert!(matches!(
+        parse_aggs("count,"),
+        Err(QueryError::AggSyntax(_))
+    ));
+    assert!(matches!(
+        parse_aggs("sum"),
+        Err(QueryError::AggNeedsColumn(_))
+    ));
+    assert!(matches!(
+        parse_aggs("median(x)"),
+        Err(QueryError::AggSyntax(_))
+    ));
+}
+
+#[test]
+fn reads_as_spark_code() {
+    assert_eq!(
+        Query::seed().to_string(),
+        "withWatermark(\"timestamp\", \"15 seconds\").groupBy(window(\"timestamp\", \"30 seconds\", \"15 seconds\"), \"value\").count() in append mode"
+    );
+    let mut r = request(SCHEMA, "user", "count,sum(bytes)");
+    r.window = WindowRequest::Session {
+        gap: Duration::from_secs(6),
+    };
+    r.mode = OutputMode::Complete;
+    assert_eq!(
+        Query::new(r).unwrap().to_string(),
+        "withWatermark(\"ts\", \"5 seconds\").groupBy(session_window(\"ts\", \"6 seconds\"), \"user\").agg(count(\"*\").alias(\"count\"), sum(\"bytes\")) in complete mode"
+    );
+}

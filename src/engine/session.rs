@@ -1,0 +1,302 @@
+//! Session windows, as Spark 3.5's `session_window(ts, GAP)` runs them in a stream.
+//!
+//! Each row opens a session `[t, t + GAP)`. A batch first aggregates its rows per (key, t); rows
+//! whose session ends at or before the previous batch's watermark are dropped as late. Then, per
+//! key with rows in the batch, its stored sessions and the new ones are merged in start order:
+//! a session that starts at or before the end of the one before joins it (its end is the later
+//! of the two, its aggregates merged). Every session of such a key is written back (Spark's
+//! `numRowsUpdated`). Sessions that end at or before the watermark are emitted and evicted in
+//! append mode; complete mode emits them all and evicts nothing.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::accumulate::{self, Acc, Kind};
+use super::core::Emission;
+use super::interner::{Id, Interner};
+use super::query::{Agg, OutputMode};
+use super::time::Micros;
+use super::window::Window;
+
+/// One key's sessions, in start order, with `n` buffers each.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct KeySessions {
+    pub spans: Vec<Window>,
+    pub accs: Vec<Acc>,
+}
+
+#[derive(Debug)]
+pub(crate) struct SessionState {
+    gap: Micros,
+    keys: FxHashMap<Id, KeySessions>,
+    sessions: usize,
+    /// The batch's rows, per (key, event time).
+    index: FxHashMap<(Id, Micros), u32>,
+    entries: Vec<(Id, Micros)>,
+    accs: Vec<Acc>,
+    rows: Vec<u64>,
+}
+
+impl SessionState {
+    pub fn new(gap: Micros) -> Self {
+        SessionState {
+            gap,
+            keys: FxHashMap::default(),
+            sessions: 0,
+            index: FxHashMap::default(),
+            entries: Vec::new(),
+            accs: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The session a row at `t` opens.
+    pub fn window_of(&self, t: Micros) -> Window {
+        Window {
+            start: t,
+            end: t.saturating_add(self.gap),
+        }
+    }
+
+    /// Sessions held.
+    pub fn len(&self) -> usize {
+        self.sessions
+    }
+
+    /// The buffers of the batch's rows of key `id` at `t`.
+    #[inline]
+    pub fn entry(&mut self, id: Id, t: Micros, n: usize) -> &mut [Acc] {
+        let at = match self.index.get(&(id, t)) {
+            Some(&at) => at as usize,
+            None => {
+                let at = self.entries.len();
+                self.index.insert((id, t), at as u32);
+                self.entries.push((id, t));
+                self.accs.resize(self.accs.len() + n, Acc::default());
+                self.rows.push(0);
+                at
+            }
+        };
+        self.rows[at] += 1;
+        &mut self.accs[at * n..(at + 1) * n]
+    }
+
+    fn clear_batch(&mut self, kinds: &[Kind], strings: &mut Interner) {
+        for accs in self.accs.chunks(kinds.len().max(1)) {
+            for (kind, acc) in kinds.iter().zip(accs) {
+                accumulate::release(*kind, acc, strings);
+            }
+        }
+        self.index.clear();
+        self.entries.clear();
+        self.accs.clear();
+        self.rows.clear();
+    }
+
+    /// Forgets the batch (dropped unfinished).
+    pub fn discard(&mut self, kinds: &[Kind], strings: &mut Interner) {
+        self.clear_batch(kinds, strings);
+    }
+
+    /// Merges the batch into the sessions (see the module documentation). Returns `(sessions
+    /// written, late rows, sessions replaced)`: a stored session a merge replaced by one that
+    /// starts elsewhere is removed from Spark's store, and counted in `numRowsRemoved`. Late
+    /// (key, start) pairs go to `dropped`, changed keys to `changed` (as `(0, key)`).
+    pub fn fold(
+        &mut self,
+        kinds: &[Kind],
+        strings: &mut Interner,
+        threshold: Micros,
+        dropped: &mut FxHashSet<(Micros, Id)>,
+        changed: &mut Vec<(Micros, Id)>,
+    ) -> (u64, u64, u64) {
+        let n = kinds.len();
+        let mut order: Vec<usize> = (0..self.entries.len()).collect();
+        order.sort_unstable_by_key(|&i| self.entries[i]);
+        let (mut updated, mut late, mut replaced) = (0, 0, 0);
+        let mut at = 0;
+        while at < order.len() {
+            let id = self.entries[order[at]].0;
+            let end = order[at..]
+                .iter()
+                .position(|&i| self.entries[i].0 != id)
+                .map_or(order.len(), |p| at + p);
+            let mut fresh: Vec<(Window, usize)> = Vec::new();
+            for &i in &order[at..end] {
+                let window = self.window_of(self.entries[i].1);
+                if window.end <= threshold {
+                    dropped.insert((window.start, id));
+                    late += self.rows[i];
+                } else {
+                    fresh.push((window, i));
+                }
+            }
+            at = end;
+            if fresh.is_empty() {
+                continue;
+            }
+            let old = self.keys.remove(&id).unwrap_or_default();
+            if old.spans.is_empty() {
+                strings.acquire(id);
+            }
+            self.sessions -= old.spans.len();
+            let merged = merge_sessions(&old, &fresh, &self.accs, kinds, strings);
+            for accs in old.accs.chunks(n.max(1)) {
+                for (kind, acc) in kinds.iter().zip(accs) {
+                    accumulate::release(*kind, acc, strings);
+                }
+            }
+            updated += merged.spans.len() as u64;
+            replaced += old
+                .spans
+                .iter()
+                .filter(|w| !merged.spans.iter().any(|m| m.start == w.start))
+                .count() as u64;
+            self.sessions += merged.spans.len();
+            changed.push((0, id));
+            self.keys.insert(id, merged);
+        }
+        self.clear_batch(kinds, strings);
+        (updated, late, replaced)
+    }
+
+    /// Emits per `mode` after a batch whose watermark is `watermark`: append mode emits and
+    /// evicts the sessions that end at or before it; complete mode emits every session.
+    pub fn emit(
+        &mut self,
+        mode: OutputMode,
+        watermark: Micros,
+        kinds: &[Kind],
+        aggs: &[Agg],
+        strings: &mut Interner,
+        out: &mut Emission,
+    ) {
+        let n = kinds.len();
+        if mode == OutputMode::Complete {
+            for (&id, key) in &self.keys {
+                for (i, &window) in key.spans.iter().enumerate() {
+                    let accs = &key.accs[i * n..(i + 1) * n];
+                    out.push(window, strings.bytes(id).into(), accs, kinds, aggs, strings);
+                }
+            }
+            return;
+        }
+        let mut emptied = Vec::new();
+        for (&id, key) in &mut self.keys {
+            if key.spans.first().is_none_or(|w| w.end > watermark) {
+                continue;
+            }
+            let mut kept = KeySessions::default();
+            for (i, &window) in key.spans.iter().enumerate() {
+                let accs = &key.accs[i * n..(i + 1) * n];
+                if window.end > watermark {
+                    kept.spans.push(window);
+                    kept.accs.extend_from_slice(accs);
+                    continue;
+                }
+                out.push(window, strings.bytes(id).into(), accs, kinds, aggs, strings);
+                for (kind, acc) in kinds.iter().zip(accs) {
+                    accumulate::release(*kind, acc, strings);
+                }
+                out.removed += 1;
+                self.sessions -= 1;
+            }
+            if kept.spans.is_empty() {
+                emptied.push(id);
+            }
+            *key = kept;
+        }
+        for id in emptied {
+            self.keys.remove(&id);
+            strings.release(id);
+        }
+    }
+
+    /// A key's sessions (restoring a checkpoint): `spans` with `n` buffers each, which now
+    /// belong to the state; none removes the key.
+    pub fn set(&mut self, id: Id, sessions: KeySessions, strings: &mut Interner, kinds: &[Kind]) {
+        let n = kinds.len();
+        if let Some(old) = self.keys.remove(&id) {
+            self.sessions -= old.spans.len();
+            for accs in old.accs.chunks(n.max(1)) {
+                for (kind, acc) in kinds.iter().zip(accs) {
+                    accumulate::release(*kind, acc, strings);
+                }
+            }
+            strings.release(id);
+        }
+        if !sessions.spans.is_empty() {
+            strings.acquire(id);
+            self.sessions += sessions.spans.len();
+            self.keys.insert(id, sessions);
+        }
+    }
+
+    /// A key's sessions.
+    pub fn of(&self, id: Id) -> Option<&KeySessions> {
+        self.keys.get(&id)
+    }
+
+    /// Every session as (key, window, buffers).
+    pub fn rows(&self, n: usize) -> impl Iterator<Item = (Id, Window, &[Acc])> {
+        self.keys.iter().flat_map(move |(&id, key)| {
+            key.spans
+                .iter()
+                .enumerate()
+                .map(move |(i, &w)| (id, w, &key.accs[i * n..(i + 1) * n]))
+        })
+    }
+
+    /// Every key with sessions.
+    pub fn keys(&self) -> impl Iterator<Item = (Id, &KeySessions)> {
+        self.keys.iter().map(|(&id, key)| (id, key))
+    }
+
+    pub fn heap_bytes(&self, n: usize) -> usize {
+        self.keys.capacity() * (size_of::<(Id, KeySessions)>() + 1)
+            + self.sessions * (size_of::<Window>() + n * size_of::<Acc>())
+    }
+}
+
+/// A key's stored sessions merged with its new ones (`fresh`: a session and where its buffers
+/// are in `batch`), in start order, the stored first of equal starts. The result's buffers hold
+/// their own string references.
+fn merge_sessions(
+    old: &KeySessions,
+    fresh: &[(Window, usize)],
+    batch: &[Acc],
+    kinds: &[Kind],
+    strings: &mut Interner,
+) -> KeySessions {
+    let n = kinds.len();
+    let mut inputs: Vec<(Window, &[Acc])> = old
+        .spans
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| (w, &old.accs[i * n..(i + 1) * n]))
+        .chain(
+            fresh
+                .iter()
+                .map(|&(w, at)| (w, &batch[at * n..(at + 1) * n])),
+        )
+        .collect();
+    inputs.sort_by_key(|(w, _)| w.start);
+    let mut out = KeySessions::default();
+    for (window, accs) in inputs {
+        let joins = out
+            .spans
+            .last()
+            .is_some_and(|last| window.start <= last.end);
+        if joins {
+            let last = out.spans.last_mut().expect("checked");
+            last.end = last.end.max(window.end);
+        } else {
+            out.spans.push(window);
+            out.accs.resize(out.accs.len() + n, Acc::default());
+        }
+        let base = out.accs.len() - n;
+        for (k, kind) in kinds.iter().enumerate() {
+            accumulate::merge(*kind, &mut out.accs[base + k], &accs[k], strings);
+        }
+    }
+    out
+}

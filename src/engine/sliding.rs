@@ -1,0 +1,314 @@
+//! Sliding (and tumbling) windows: the state of every open window, and a batch's partial
+//! aggregates before they are folded into it.
+//!
+//! Like Spark's partial aggregation, a batch first aggregates its rows per (unit, key): the unit
+//! is the row's pane (the gcd of window and slide, so one update per row however many windows it
+//! lands in) when the aggregates do not depend on row order, and each of its windows when they
+//! do (floating-point sums round differently in another order). [`Partial::fold`] then merges
+//! the batch into the windows, dropping late pairs.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::accumulate::{self, Acc, Kind};
+use super::interner::{Id, Interner};
+use super::time::Micros;
+use super::window::{Window, WindowSpec};
+
+/// One open window: its keys and their aggregate buffers, `n` per key, in an arena.
+#[derive(Debug, Default)]
+pub(crate) struct WindowState {
+    index: FxHashMap<Id, u32>,
+    pub keys: Vec<Id>,
+    pub accs: Vec<Acc>,
+    /// The batch that last changed each key.
+    pub touched: Vec<u64>,
+}
+
+impl WindowState {
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Key `i`'s buffers.
+    pub fn accs(&self, i: usize, n: usize) -> &[Acc] {
+        &self.accs[i * n..(i + 1) * n]
+    }
+
+    pub fn find(&self, id: Id) -> Option<usize> {
+        self.index.get(&id).map(|&i| i as usize)
+    }
+
+    fn clear(&mut self) {
+        self.index.clear();
+        self.keys.clear();
+        self.accs.clear();
+        self.touched.clear();
+    }
+}
+
+/// Emptied windows kept for reuse, their memory with them.
+const SPARE_WINDOWS: usize = 64;
+
+/// The open windows, in start order.
+#[derive(Debug, Default)]
+pub(crate) struct SlidingState {
+    windows: BTreeMap<Micros, WindowState>,
+    spare: Vec<WindowState>,
+    keys: usize,
+}
+
+impl SlidingState {
+    /// State keys (window, key) held.
+    pub fn keys(&self) -> usize {
+        self.keys
+    }
+
+    pub fn windows(&self) -> impl Iterator<Item = (Micros, &WindowState)> {
+        self.windows.iter().map(|(&start, w)| (start, w))
+    }
+
+    pub fn window(&self, start: Micros) -> Option<&WindowState> {
+        self.windows.get(&start)
+    }
+
+    /// The earliest open window's start.
+    pub fn first_start(&self) -> Option<Micros> {
+        self.windows.first_key_value().map(|(&s, _)| s)
+    }
+
+    /// Sets key `id` of the window at `start` to `accs` (restoring a checkpoint); the key takes
+    /// a reference to `id`. Returns whether it is new.
+    pub fn set(
+        &mut self,
+        start: Micros,
+        id: Id,
+        accs: &[Acc],
+        touched: u64,
+        strings: &mut Interner,
+        kinds: &[Kind],
+    ) -> bool {
+        let (window, spare) = (&mut self.windows, &mut self.spare);
+        let state = window
+            .entry(start)
+            .or_insert_with(|| spare.pop().unwrap_or_default());
+        match state.find(id) {
+            Some(i) => {
+                let n = accs.len();
+                for (k, acc) in state.accs[i * n..(i + 1) * n].iter().enumerate() {
+                    accumulate::release(kinds[k], acc, strings);
+                }
+                state.accs[i * n..(i + 1) * n].copy_from_slice(accs);
+                state.touched[i] = touched;
+                false
+            }
+            None => {
+                strings.acquire(id);
+                state.index.insert(id, state.keys.len() as u32);
+                state.keys.push(id);
+                state.accs.extend_from_slice(accs);
+                state.touched.push(touched);
+                self.keys += 1;
+                true
+            }
+        }
+    }
+
+    /// Removes the earliest window, handing it to `take` before its memory is reused.
+    pub fn evict_first(&mut self, take: impl FnOnce(Micros, &WindowState)) {
+        let Some((start, mut state)) = self.windows.pop_first() else {
+            return;
+        };
+        self.keys -= state.len();
+        take(start, &state);
+        state.clear();
+        if self.spare.len() < SPARE_WINDOWS {
+            self.spare.push(state);
+        }
+    }
+
+    /// Bytes held by the maps, roughly.
+    pub fn heap_bytes(&self, n: usize) -> usize {
+        let per_key = size_of::<(Id, u32)>() + 1 + size_of::<Id>() + n * size_of::<Acc>() + 8;
+        self.windows
+            .values()
+            .chain(&self.spare)
+            .map(|w| w.index.capacity() * per_key)
+            .sum::<usize>()
+            + self.windows.len() * (size_of::<WindowState>() + 2 * size_of::<Micros>())
+    }
+}
+
+/// Keys below this id are counted densely by count-only queries: no hashing per row.
+const DENSE_IDS: usize = 4096;
+
+/// A batch's rows, aggregated per (unit, key) before they are folded into the windows.
+#[derive(Debug, Default)]
+pub(crate) struct Partial {
+    index: FxHashMap<(i64, Id), u32>,
+    units: Vec<(i64, Id)>,
+    accs: Vec<Acc>,
+    /// Rows per entry (the late pairs a dropped entry stands for).
+    rows: Vec<u64>,
+    /// Count-only queries: the current pane's counts by key id, for small ids.
+    dense: Dense,
+}
+
+#[derive(Debug, Default)]
+struct Dense {
+    unit: Option<i64>,
+    counts: Vec<u64>,
+    ids: Vec<Id>,
+}
+
+impl Partial {
+    /// The buffers of (`unit`, `id`), added if new.
+    #[inline]
+    pub fn entry(&mut self, unit: i64, id: Id, n: usize) -> (&mut [Acc], &mut u64) {
+        let at = match self.index.get(&(unit, id)) {
+            Some(&at) => at as usize,
+            None => {
+                let at = self.units.len();
+                self.index.insert((unit, id), at as u32);
+                self.units.push((unit, id));
+                self.accs.resize(self.accs.len() + n, Acc::default());
+                self.rows.push(0);
+                at
+            }
+        };
+        (&mut self.accs[at * n..(at + 1) * n], &mut self.rows[at])
+    }
+
+    /// Counts one row of key `id` in `unit`, for a query whose only aggregate is `count`.
+    #[inline]
+    pub fn count(&mut self, unit: i64, id: Id) {
+        if (id as usize) >= DENSE_IDS {
+            let (accs, rows) = self.entry(unit, id, 1);
+            accs[0].a += 1;
+            *rows += 1;
+            return;
+        }
+        if self.dense.unit != Some(unit) {
+            self.flush_dense();
+            self.dense.unit = Some(unit);
+        }
+        let at = id as usize;
+        if at >= self.dense.counts.len() {
+            self.dense
+                .counts
+                .resize((at + 1).next_power_of_two().clamp(64, DENSE_IDS), 0);
+        }
+        let count = &mut self.dense.counts[at];
+        if *count == 0 {
+            self.dense.ids.push(id);
+        }
+        *count += 1;
+    }
+
+    fn flush_dense(&mut self) {
+        let Some(unit) = self.dense.unit.take() else {
+            return;
+        };
+        let ids = std::mem::take(&mut self.dense.ids);
+        for &id in &ids {
+            let count = std::mem::take(&mut self.dense.counts[id as usize]);
+            let (accs, rows) = self.entry(unit, id, 1);
+            accs[0].a += count;
+            *rows += count;
+        }
+        self.dense.ids = ids;
+        self.dense.ids.clear();
+    }
+
+    /// Forgets the batch (dropped unfinished), giving back the string references it held.
+    pub fn discard(&mut self, kinds: &[Kind], strings: &mut Interner) {
+        self.flush_dense();
+        for accs in self.accs.chunks(kinds.len().max(1)) {
+            for (kind, acc) in kinds.iter().zip(accs) {
+                accumulate::release(*kind, acc, strings);
+            }
+        }
+        self.index.clear();
+        self.units.clear();
+        self.accs.clear();
+        self.rows.clear();
+    }
+
+    /// Folds the batch into `state`: each entry into every window of its unit (a pane's
+    /// windows, or the one window it is), the windows ending at or before `threshold` dropped as
+    /// late. Returns `(keys updated, late pairs)`; dropped and changed keys are recorded.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fold(
+        &mut self,
+        spec: &WindowSpec,
+        by_pane: bool,
+        fold: &mut Fold<'_>,
+        state: &mut SlidingState,
+    ) -> (u64, u64) {
+        self.flush_dense();
+        let n = fold.kinds.len();
+        let (mut updated, mut late_pairs) = (0, 0);
+        let mut merged = vec![Acc::default(); n];
+        for (at, &(unit, id)) in self.units.iter().enumerate() {
+            let partial = &self.accs[at * n..(at + 1) * n];
+            let windows: &mut dyn Iterator<Item = Window> = if by_pane {
+                &mut spec.windows_of_pane(unit)
+            } else {
+                &mut std::iter::once(spec.window_at(unit))
+            };
+            for window in windows {
+                if window.end <= fold.threshold {
+                    late_pairs += self.rows[at];
+                    fold.dropped.insert((window.start, id));
+                    continue;
+                }
+                let existing = state
+                    .window(window.start)
+                    .and_then(|w| w.find(id).map(|i| (i, w.touched[i])));
+                for (k, kind) in fold.kinds.iter().enumerate() {
+                    let old = existing.map(|(i, _)| state.windows[&window.start].accs[i * n + k]);
+                    merged[k] = accumulate::merge_into_state(
+                        *kind,
+                        old.as_ref(),
+                        &partial[k],
+                        fold.strings,
+                    );
+                }
+                if existing.is_none_or(|(_, touched)| touched != fold.batch) {
+                    updated += 1;
+                    fold.changed.push((window.start, id));
+                }
+                state.set(
+                    window.start,
+                    id,
+                    &merged,
+                    fold.batch,
+                    fold.strings,
+                    fold.kinds,
+                );
+            }
+        }
+        for accs in self.accs.chunks(n.max(1)) {
+            for (kind, acc) in fold.kinds.iter().zip(accs) {
+                accumulate::release(*kind, acc, fold.strings);
+            }
+        }
+        self.index.clear();
+        self.units.clear();
+        self.accs.clear();
+        self.rows.clear();
+        (updated, late_pairs)
+    }
+}
+
+/// What folding a batch needs besides the partial and the state.
+pub(crate) struct Fold<'a> {
+    pub kinds: &'a [Kind],
+    pub strings: &'a mut Interner,
+    pub batch: u64,
+    /// `wm[N-1]`: windows ending at or before it take no rows.
+    pub threshold: Micros,
+    pub dropped: &'a mut FxHashSet<(Micros, Id)>,
+    pub changed: &'a mut Vec<(Micros, Id)>,
+}
