@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::engine::{
-    self, AggRequest, EventTime, OutputMode, Query, QueryError, QueryRequest, Schema, WindowRequest,
-    Zone,
+    self, AggRequest, EventTime, OutputMode, Query, QueryError, QueryRequest, Schema,
+    WindowRequest, Zone,
 };
 
 /// Where emitted rows go.

@@ -10,10 +10,10 @@ pub mod config;
 pub mod durable;
 pub mod error;
 pub mod logging;
-pub mod zone;
 pub mod runtime;
 pub mod sink;
 pub mod source;
+pub mod zone;
 
 use std::io::IsTerminal;
 

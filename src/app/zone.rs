@@ -30,7 +30,10 @@ const DAY: i64 = 86_400;
 /// Where the JVM and the C library look on a Linux host (replaced in tests).
 #[rustfmt::skip]
 struct Host<'a> { etc: &'a str, zoneinfo: &'a str }
-const SYSTEM_HOST: Host = Host { etc: "/etc", zoneinfo: "/usr/share/zoneinfo" };
+const SYSTEM_HOST: Host = Host {
+    etc: "/etc",
+    zoneinfo: "/usr/share/zoneinfo",
+};
 
 /// Resolves a `TZ` value (`None` when unset) to the zone a Java 17 JVM on Linux makes its
 /// default, which Spark uses as its session time zone.
@@ -66,7 +69,10 @@ fn resolve(tz: Option<&str>, host: &Host, now: i64) -> (Zone, Option<String>) {
         return (zone, None);
     }
     let zone = Zone::by_id(&gmt_offset_id(glibc_offset(tz, host, now), now)).unwrap_or_else(gmt);
-    let what = explicit.map_or_else(|| format!("the system time zone {id}"), |s| format!("TZ={s}"));
+    let what = explicit.map_or_else(
+        || format!("the system time zone {id}"),
+        |s| format!("TZ={s}"),
+    );
     let how = match zone.id() {
         "GMT" => "using UTC (GMT)".to_owned(),
         id => format!("like the JVM, using its current C-library offset as the fixed zone {id},"),
@@ -78,12 +84,19 @@ fn resolve(tz: Option<&str>, host: &Host, now: i64) -> (Zone, Option<String>) {
 /// `getPlatformTimeZoneID` when `TZ` is unset or empty.
 fn platform_id(host: &Host) -> Option<String> {
     let etc_timezone = fs::read(Path::new(host.etc).join("timezone")).unwrap_or_default();
-    let line = etc_timezone.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = etc_timezone
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default();
     if !line.is_empty() {
         return Some(String::from_utf8_lossy(&line[..line.len().min(255)]).into_owned());
     }
     let localtime = localtime(host);
-    if fs::symlink_metadata(&localtime).ok()?.file_type().is_symlink() {
+    if fs::symlink_metadata(&localtime)
+        .ok()?
+        .file_type()
+        .is_symlink()
+    {
         let target = fs::read_link(&localtime).ok()?;
         if let Some(name) = zone_name(&target.to_string_lossy()) {
             return Some(name.to_owned());
@@ -99,17 +112,24 @@ fn localtime(host: &Host) -> PathBuf {
 
 /// The part of a path after `zoneinfo/`.
 fn zone_name(path: &str) -> Option<&str> {
-    path.find("zoneinfo/").map(|i| &path[i + "zoneinfo/".len()..])
+    path.find("zoneinfo/")
+        .map(|i| &path[i + "zoneinfo/".len()..])
 }
 
 /// `findZoneinfoFile`: the first file under `dir` with the same bytes (`UTC`, `GMT` first).
 fn find_zoneinfo_file(bytes: &[u8], dir: &Path, top: bool) -> Option<String> {
     let popular = ["UTC", "GMT"].iter().filter(|_| top).map(|p| dir.join(p));
-    let entries = fs::read_dir(dir).into_iter().flatten().map_while(Result::ok).filter(|e| {
-        let name = e.file_name().to_string_lossy().into_owned();
-        !name.starts_with('.') && !matches!(&*name, "ROC" | "posixrules" | "localtime")
-    });
-    popular.chain(entries.map(|e| e.path())).find_map(|path| identical_file(bytes, &path))
+    let entries = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .map_while(Result::ok)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            !name.starts_with('.') && !matches!(&*name, "ROC" | "posixrules" | "localtime")
+        });
+    popular
+        .chain(entries.map(|e| e.path()))
+        .find_map(|path| identical_file(bytes, &path))
 }
 
 fn identical_file(bytes: &[u8], path: &Path) -> Option<String> {
@@ -118,7 +138,8 @@ fn identical_file(bytes: &[u8], path: &Path) -> Option<String> {
         return find_zoneinfo_file(bytes, path, false);
     }
     let same = meta.is_file() && meta.len() == bytes.len() as u64 && fs::read(path).ok()? == bytes;
-    same.then(|| zone_name(&path.to_string_lossy()).map(str::to_owned)).flatten()
+    same.then(|| zone_name(&path.to_string_lossy()).map(str::to_owned))
+        .flatten()
 }
 
 /// The offset glibc's `localtime` gives now for this `TZ` (unset: `/etc/localtime`).
@@ -154,27 +175,19 @@ fn gmt_offset_id(offset: i32, now: i64) -> String {
     format!("GMT{sign}{:02}:{:02}", a / 3600, a / 60 % 60)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const WINTER: i64 = 1_768_478_400; // 2026-01-15T12:00:00Z
     const SUMMER: i64 = 1_784_116_800; // 2026-07-15T12:00:00Z
-    const YEAR_1: i64 = -62_135_596_800; // 0001-01-01T00:00:00Z
-    const YEAR_9999: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
-    const NO_HOST: Host = Host { etc: "/nonexistent/etc", zoneinfo: "/nonexistent/zoneinfo" };
+    const NO_HOST: Host = Host {
+        etc: "/nonexistent/etc",
+        zoneinfo: "/nonexistent/zoneinfo",
+    };
 
     fn at(z: &Zone, secs: i64) -> i32 {
         z.offset_at(secs * 1_000_000)
-    }
-    type Local = (i32, u8, u8, u8, u8, u8);
-    fn lt(z: &Zone, secs: i64) -> Local {
-        let l = z.local_fields(secs * 1_000_000);
-        (l.year, l.month, l.day, l.hour, l.minute, l.second)
-    }
-    fn zone(tz: &str) -> Zone {
-        resolve(Some(tz), &NO_HOST, WINTER).0
     }
 
     /// `TZ|JVM id|winter|summer` (2026 offsets in minutes), `|!` where the JVM fell back,
@@ -206,14 +219,23 @@ mod tests {
             let tz = if f[0] == "~" { "" } else { f[0] };
             let (z, warning) = resolve(Some(tz), &NO_HOST, WINTER);
             let minutes = |i: usize| f[i].parse::<i32>().unwrap() * 60;
-            assert_eq!((z.id(), at(&z, WINTER), at(&z, SUMMER)), (f[1], minutes(2), minutes(3)));
+            assert_eq!(
+                (z.id(), at(&z, WINTER), at(&z, SUMMER)),
+                (f[1], minutes(2), minutes(3))
+            );
             assert_eq!(warning.is_some(), f.len() == 5, "TZ={tz}: {warning:?}");
         }
         let want =
             "TZ=Nowhere/Land is not a time zone the JVM knows; using UTC (GMT) as Spark would";
-        assert_eq!(resolve(Some("Nowhere/Land"), &NO_HOST, WINTER).1.as_deref(), Some(want));
+        assert_eq!(
+            resolve(Some("Nowhere/Land"), &NO_HOST, WINTER).1.as_deref(),
+            Some(want)
+        );
         // The C library's offset is taken now: in summer these get their DST offset.
-        for (tz, id) in [("FOO5BAR,M3.2.0,M11.1.0", "GMT-04:00"), ("FOO5BAR", "GMT-04:00")] {
+        for (tz, id) in [
+            ("FOO5BAR,M3.2.0,M11.1.0", "GMT-04:00"),
+            ("FOO5BAR", "GMT-04:00"),
+        ] {
             assert_eq!(resolve(Some(tz), &NO_HOST, SUMMER).0.id(), id);
         }
     }
@@ -221,7 +243,14 @@ mod tests {
     /// A version 1 `TZif` file with one fixed offset.
     fn tzif_fixed(offset: i32) -> Vec<u8> {
         let counts = [0_u32, 0, 0, 0, 1, 4].map(u32::to_be_bytes).concat();
-        [&b"TZif"[..], &[0; 16], &counts, &offset.to_be_bytes(), b"\0\0ABC\0"].concat()
+        [
+            &b"TZif"[..],
+            &[0; 16],
+            &counts,
+            &offset.to_be_bytes(),
+            b"\0\0ABC\0",
+        ]
+        .concat()
     }
 
     #[cfg(unix)]
@@ -229,9 +258,14 @@ mod tests {
     fn unset_tz_reads_etc_like_the_jvm() {
         #[rustfmt::skip]
         enum Lt<'a> { Missing, Link(&'a str), Copy(i32) }
-        let root = std::env::temp_dir().join(format!("tz-helper-test-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        let files = [("Asia/Tokyo", 32_400), ("Asia/Kolkata", 19_800), ("UTC", 0), ("Etc/UTC", 0)];
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let files = [
+            ("Asia/Tokyo", 32_400),
+            ("Asia/Kolkata", 19_800),
+            ("UTC", 0),
+            ("Etc/UTC", 0),
+        ];
         for (file, offset) in files {
             let path = root.join("zoneinfo").join(file);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -239,7 +273,10 @@ mod tests {
         }
         let p = |rel: &str| root.join(rel).to_str().unwrap().to_owned();
         let (etc, etc_tz, lt, zi) = (p(""), p("timezone"), p("localtime"), p("zoneinfo"));
-        let host = Host { etc: &etc, zoneinfo: &zi };
+        let host = Host {
+            etc: &etc,
+            zoneinfo: &zi,
+        };
         let (tokyo, tokyo2) = (format!("{zi}/Asia/Tokyo"), format!("{zi}//Asia/Tokyo"));
         // /etc/timezone, /etc/localtime, TZ, then the JVM's id and the start of the warning.
         #[rustfmt::skip]
@@ -268,9 +305,15 @@ mod tests {
             }
             let (z, w) = resolve(tz, &host, WINTER);
             assert_eq!(z.id(), id, "{etc_timezone:?} {tz:?}");
-            assert_eq!(w.is_some(), !warning.is_empty(), "{etc_timezone:?} {tz:?}: {w:?}");
-            assert!(w.unwrap_or_default().starts_with(warning), "{etc_timezone:?} {tz:?}");
+            assert_eq!(
+                w.is_some(),
+                !warning.is_empty(),
+                "{etc_timezone:?} {tz:?}: {w:?}"
+            );
+            assert!(
+                w.unwrap_or_default().starts_with(warning),
+                "{etc_timezone:?} {tz:?}"
+            );
         }
-        fs::remove_dir_all(&root).unwrap();
     }
 }

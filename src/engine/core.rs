@@ -439,14 +439,14 @@ impl Engine {
     }
 
     /// Runs a whole batch of `rows` (a convenience over begin/push/finish).
-    pub fn run_batch<'r, R: Row + ?Sized + 'r>(
+    pub fn run_batch<R: Row>(
         &mut self,
         kind: BatchKind,
-        rows: impl IntoIterator<Item = (Micros, &'r R)>,
+        rows: impl IntoIterator<Item = (Micros, R)>,
     ) -> BatchOutput {
         let mut batch = self.begin(kind);
         for (t, row) in rows {
-            batch.push(t, row);
+            batch.push(t, &row);
         }
         batch.finish()
     }
@@ -477,6 +477,11 @@ impl Engine {
             Windows::Sliding { state, .. } => state.keys(),
             Windows::Session(sessions) => sessions.len(),
         }
+    }
+
+    /// Distinct group keys (and string `min`/`max` values) held now.
+    pub fn distinct_keys(&self) -> usize {
+        self.strings.len()
     }
 
     /// The state's memory, roughly, in bytes.

@@ -137,15 +137,36 @@ mod tests {
         let mut p = CellParser::new(Zone::utc());
         assert_eq!(p.parse(DataType::Long, "-42"), Ok(Value::Long(-42)));
         assert_eq!(p.parse(DataType::Int, "+7"), Ok(Value::Long(7)));
-        assert!(matches!(p.parse(DataType::Int, "3000000000"), Err(CellError::OutOfRange { .. })));
-        assert!(matches!(p.parse(DataType::Long, "99999999999999999999"), Err(CellError::OutOfRange { .. })));
-        assert!(matches!(p.parse(DataType::Long, "3.0"), Err(CellError::NotA { .. })));
-        assert!(matches!(p.parse(DataType::Byte, "128"), Err(CellError::OutOfRange { .. })));
-        assert_eq!(p.parse(DataType::Double, "0.00025"), Ok(Value::Double(0.000_25)));
+        assert!(matches!(
+            p.parse(DataType::Int, "3000000000"),
+            Err(CellError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            p.parse(DataType::Long, "99999999999999999999"),
+            Err(CellError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            p.parse(DataType::Long, "3.0"),
+            Err(CellError::NotA { .. })
+        ));
+        assert!(matches!(
+            p.parse(DataType::Byte, "128"),
+            Err(CellError::OutOfRange { .. })
+        ));
+        assert_eq!(
+            p.parse(DataType::Double, "0.00025"),
+            Ok(Value::Double(0.000_25))
+        );
         assert_eq!(p.parse(DataType::Double, "1e3"), Ok(Value::Double(1000.0)));
-        assert_eq!(p.parse(DataType::Double, "-Infinity"), Ok(Value::Double(f64::NEG_INFINITY)));
+        assert_eq!(
+            p.parse(DataType::Double, "-Infinity"),
+            Ok(Value::Double(f64::NEG_INFINITY))
+        );
         assert!(matches!(p.parse(DataType::Double, "NaN"), Ok(Value::Double(v)) if v.is_nan()));
-        assert!(matches!(p.parse(DataType::Double, "abc"), Err(CellError::NotA { .. })));
+        assert!(matches!(
+            p.parse(DataType::Double, "abc"),
+            Err(CellError::NotA { .. })
+        ));
         assert_eq!(p.parse(DataType::Float, "2.5"), Ok(Value::Float(2.5)));
         assert_eq!(p.parse(DataType::Boolean, "TRUE"), Ok(Value::Bool(true)));
         assert!(p.parse(DataType::Boolean, "yes").is_err());
@@ -154,7 +175,10 @@ mod tests {
             p.parse(DataType::Timestamp, "2026-11-23T17:33:00.5Z"),
             Ok(Value::Timestamp(1_795_455_180_500_000))
         );
-        assert!(p.parse(DataType::Timestamp, "1795455180000").is_err(), "millis are opt-in");
+        assert!(
+            p.parse(DataType::Timestamp, "1795455180000").is_err(),
+            "millis are opt-in"
+        );
         let mut millis = CellParser::new(Zone::utc()).with_epoch_millis();
         assert_eq!(
             millis.parse(DataType::Timestamp, "1795455180000"),

@@ -15,6 +15,23 @@ pub trait Row {
     fn get(&self, column: usize) -> Value<'_>;
 }
 
+impl<T: Row + ?Sized> Row for &T {
+    fn get(&self, column: usize) -> Value<'_> {
+        (**self).get(column)
+    }
+}
+
+/// A bare string is a one-column row, as a line of Spark's socket source is.
+impl Row for str {
+    fn get(&self, column: usize) -> Value<'_> {
+        if column == 0 {
+            Value::Str(self)
+        } else {
+            Value::Null
+        }
+    }
+}
+
 impl Row for [Value<'_>] {
     fn get(&self, column: usize) -> Value<'_> {
         self.get(column).copied().unwrap_or(Value::Null)
@@ -211,6 +228,14 @@ impl EncodedRow<'_> {
 impl Row for EncodedRow<'_> {
     #[inline]
     fn get(&self, column: usize) -> Value<'_> {
+        self.value(column)
+    }
+}
+
+impl<'a> EncodedRow<'a> {
+    /// Column `column`'s value, borrowed from the rows (NULL past the last column).
+    #[inline]
+    pub fn value(&self, column: usize) -> Value<'a> {
         let (Some(&ty), Some(end)) = (self.types.get(column), self.end(column)) else {
             return Value::Null;
         };
@@ -306,10 +331,14 @@ mod tests {
                 Value::Bool(true),
             ],
         );
-        rows.push(8, &[Value::Null, Value::Str(""), Value::Long(i64::MIN)]);
+        let mut short = rows.writer(TYPES.len());
+        for value in [Value::Null, Value::Str(""), Value::Long(i64::MIN)] {
+            short.value(value);
+        }
+        short.finish(8); // the last two columns are NULL
         let got: Vec<(Micros, Vec<Value>)> = rows
             .iter(&TYPES)
-            .map(|(t, row)| (t, (0..5).map(|c| row.get(c)).collect()))
+            .map(|(t, row)| (t, (0..5).map(|c| row.value(c)).collect()))
             .collect();
         assert_eq!(got[0].0, 7);
         assert_eq!(
@@ -353,7 +382,7 @@ mod tests {
         more.push(2, &[Value::Null, Value::Long(4)]);
         copy.append(&mut more);
         assert!(more.is_empty());
-        let longs: Vec<Value> = copy.iter(&types).map(|(_, r)| r.get(1)).collect();
+        let longs: Vec<Value> = copy.iter(&types).map(|(_, r)| r.value(1)).collect();
         assert_eq!(longs, [Value::Long(3), Value::Long(4)]);
     }
 }

@@ -215,6 +215,11 @@ impl SessionState {
     /// belong to the state; none removes the key.
     pub fn set(&mut self, id: Id, sessions: KeySessions, strings: &mut Interner, kinds: &[Kind]) {
         let n = kinds.len();
+        let keep = !sessions.spans.is_empty();
+        if keep {
+            // Taken before the old sessions let go of the key, which would free it.
+            strings.acquire(id);
+        }
         if let Some(old) = self.keys.remove(&id) {
             self.sessions -= old.spans.len();
             for accs in old.accs.chunks(n.max(1)) {
@@ -224,8 +229,7 @@ impl SessionState {
             }
             strings.release(id);
         }
-        if !sessions.spans.is_empty() {
-            strings.acquire(id);
+        if keep {
             self.sessions += sessions.spans.len();
             self.keys.insert(id, sessions);
         }

@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-
 const DAY: i64 = 86_400;
 const MICROS: i64 = 1_000_000;
 /// The Gregorian calendar, and so every rule-based transition, repeats every 400 years.

@@ -11,7 +11,10 @@ use crate::engine::{MICROS_PER_SECOND, Micros};
 pub fn clock(t: Micros, zone: &Zone) -> String {
     zone.datetime(t).map_or_else(
         || t.to_string(),
-        |at| at.format_with_items(StrftimeItems::new("%H:%M:%S")).to_string(),
+        |at| {
+            at.format_with_items(StrftimeItems::new("%H:%M:%S"))
+                .to_string()
+        },
     )
 }
 

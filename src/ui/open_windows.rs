@@ -87,7 +87,11 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         let mut text = format!(" {window:window_width$}");
         for (c, width) in widths.iter().enumerate() {
             text.push(' ');
-            text.push_str(&cell(key.cells.get(c).map_or("", String::as_str), *width, c >= keys));
+            text.push_str(&cell(
+                key.cells.get(c).map_or("", String::as_str),
+                *width,
+                c >= keys,
+            ));
         }
         text.push(' ');
         let bar = ((key.bar.max(0.0) / max_bar) * bar_width as f64).ceil() as usize;

@@ -19,8 +19,7 @@ use crate::app::config::{
 use crate::app::error::BadInput;
 use crate::app::sink::window_text::WindowText;
 use crate::engine::{
-    DataType, EventTime, OutputMode, Query, Schema, WindowRequest, Zone, parse_aggs,
-    parse_group_by,
+    DataType, EventTime, OutputMode, Query, Schema, WindowRequest, Zone, parse_aggs, parse_group_by,
 };
 
 impl Cli {

@@ -125,7 +125,8 @@ pub fn open(
         pipeline = pipeline.with_checkpoint(checkpoint);
     }
     let types = query.schema().types().to_vec();
-    let mut stepper = ReplayStepper::new(ReadAhead::start(reader, types), pipeline, args.on_bad_row);
+    let mut stepper =
+        ReplayStepper::new(ReadAhead::start(reader, types), pipeline, args.on_bad_row);
     if let Some((last_tick, next_batch)) = resume {
         stepper.resume(last_tick, next_batch);
     }
@@ -149,7 +150,10 @@ pub fn main(config: &ReplayConfig) -> anyhow::Result<()> {
 /// Replays the whole file into the sinks `--sink` names, reading it ahead on a second thread.
 pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     let sinks = |query: &Query, resume| {
-        SinkSet::new(sink::stdout_opener(&args.sinks, query, resume)?, &args.sinks.kinds)
+        SinkSet::new(
+            sink::stdout_opener(&args.sinks, query, resume)?,
+            &args.sinks.kinds,
+        )
     };
     let mut stepper = open(args, sinks)?;
     if let Some(batch) = stepper.summary().resumed_at {

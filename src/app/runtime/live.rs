@@ -74,8 +74,7 @@ pub fn prepare(config: &LiveConfig) -> anyhow::Result<Prepared> {
         config.sinks.zone.id(),
         live_input(config.format, &config.query),
     );
-    let (checkpoint, restored) =
-        Checkpoint::open(&config.checkpoint, config.query.clone(), &spec)?;
+    let (checkpoint, restored) = Checkpoint::open(&config.checkpoint, config.query.clone(), &spec)?;
     let committed_tick = restored.last.as_ref().map(|c| match c.position {
         Position::Live { tick } => tick,
         Position::Replay { .. } => 0,

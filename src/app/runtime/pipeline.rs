@@ -213,7 +213,7 @@ mod tests {
     use crate::app::config::SinkKind;
     use crate::app::runtime::checkpoint::QuerySpec;
     use crate::app::sink::Sink;
-    use crate::engine::Query;
+    use crate::engine::{Query, Value};
 
     /// A sink that fails a number of times (a full disk), then works.
     struct Flaky {
@@ -239,8 +239,9 @@ mod tests {
     /// Runs `rows` as the data batch of live tick `tick`.
     fn run(pipeline: &mut Pipeline, tick: u64, rows: &Rows) -> anyhow::Result<BatchOutput> {
         pipeline.run_batch(BatchKind::Data, tick, Some(rows), |batch| {
-            for (t, value) in rows.iter() {
-                batch.push(t, value);
+            let types = batch.types().to_vec();
+            for (t, row) in rows.iter(&types) {
+                batch.push(t, &row);
             }
             Ok(Position::Live { tick })
         })
@@ -283,7 +284,7 @@ mod tests {
         )
         .with_clock(clock.clone());
         let mut rows = Rows::default();
-        rows.push(1_795_455_180_000_000, "a");
+        rows.push(1_795_455_180_000_000, &[Value::Str("a")]);
         run(&mut pipeline, 0, &rows).unwrap();
         let first = *pipeline.last_timing().unwrap();
         assert_eq!(first.add_batch, Duration::from_millis(7));
@@ -323,7 +324,7 @@ mod tests {
         assert_eq!(engine.next_batch_id(), 0, "the id is given back");
         assert_eq!((engine.state_rows(), engine.max_event_time()), (0, None));
         let mut rows = Rows::default();
-        rows.push(1_795_455_180_000_000, "b");
+        rows.push(1_795_455_180_000_000, &[Value::Str("b")]);
         let batch = run(&mut pipeline, 0, &rows).unwrap();
         assert_eq!((batch.id, batch.stats.input_rows), (0, 1));
         assert_eq!(
@@ -337,7 +338,7 @@ mod tests {
     fn a_failed_sink_keeps_the_batch_uncommitted_until_a_retry_gets_it_through() {
         let dir = tempfile::tempdir().unwrap();
         let query = Query::seed();
-        let spec = QuerySpec::new(&query, "%H%M%S", "test".into());
+        let spec = QuerySpec::new(&query, "%H%M%S", "UTC", "test".into());
         let (checkpoint, restored) = Checkpoint::open(dir.path(), query, &spec).unwrap();
         let failures = Arc::new(AtomicU32::new(0));
         let written = Arc::new(Mutex::new(Vec::new()));
@@ -360,12 +361,12 @@ mod tests {
         .with_checkpoint(checkpoint);
 
         let mut rows = Rows::default();
-        rows.push(1_795_455_180_000_000, "a");
+        rows.push(1_795_455_180_000_000, &[Value::Str("a")]);
         run(&mut pipeline, 0, &rows).unwrap();
 
         failures.store(2, Ordering::SeqCst);
         rows.clear();
-        rows.push(1_795_455_240_000_000, "b");
+        rows.push(1_795_455_240_000_000, &[Value::Str("b")]);
         let err = run(&mut pipeline, 1, &rows).unwrap_err();
         assert!(format!("{err:#}").contains("No space left"), "{err:#}");
         assert!(pipeline.has_unwritten());

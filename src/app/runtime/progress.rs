@@ -222,33 +222,27 @@ impl ProgressLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{BatchKind, BatchStats, EventTimeStats, MICROS_PER_SECOND};
+    use crate::engine::{BatchStats, EventTimeStats, MICROS_PER_SECOND};
 
     #[test]
     fn spark_shaped_json() {
         let t = 1_795_455_180 * MICROS_PER_SECOND;
-        let batch = BatchOutput {
-            id: 7,
-            kind: BatchKind::Data,
-            watermark: t,
-            late_threshold: 0,
-            next_watermark: t,
-            rows: vec![],
-            stats: BatchStats {
-                input_rows: 4,
-                event_time: Some(EventTimeStats {
-                    min: t,
-                    max: t + 1_000,
-                    avg: t,
-                }),
-                state_rows_total: 12,
-                state_rows_updated: 7,
-                state_rows_removed: 1,
-                state_rows_dropped_by_watermark: 1,
-                late_pairs: 2,
-                state_memory_bytes: 100,
-            },
-            late: vec![],
+        let mut batch = BatchOutput::of_counts(7, &[]);
+        batch.watermark = t;
+        batch.next_watermark = t;
+        batch.stats = BatchStats {
+            input_rows: 4,
+            event_time: Some(EventTimeStats {
+                min: t,
+                max: t + 1_000,
+                avg: t,
+            }),
+            state_rows_total: 12,
+            state_rows_updated: 7,
+            state_rows_removed: 1,
+            state_rows_dropped_by_watermark: 1,
+            late_pairs: 2,
+            state_memory_bytes: 100,
         };
         let timing = Timing {
             started: SystemTime::UNIX_EPOCH + Duration::from_secs(1),

@@ -90,11 +90,17 @@ impl Recorder {
             anyhow::anyhow!("cannot continue the record file: {e}; move it away to start a new one")
         };
         let keep = {
-            let limit = max_line_bytes.saturating_mul(2).saturating_add(ROW_OVERHEAD);
-            let mut reader = ReplayReader::open(path, limit, Zone::utc()).map_err(|e| cannot(&e))?;
+            let limit = max_line_bytes
+                .saturating_mul(2)
+                .saturating_add(ROW_OVERHEAD);
+            let mut reader =
+                ReplayReader::open(path, limit, Zone::utc()).map_err(|e| cannot(&e))?;
             let name = layout.event_time(event_time);
-            let schema = Binding::schema_of(reader.columns(), None, name).map_err(|e| cannot(&e))?;
-            let at = schema.index_of(name).ok_or_else(|| cannot(&"it has no event time column"))?;
+            let schema =
+                Binding::schema_of(reader.columns(), None, name).map_err(|e| cannot(&e))?;
+            let at = schema
+                .index_of(name)
+                .ok_or_else(|| cannot(&"it has no event time column"))?;
             reader.bind(Binding::new(reader.columns(), schema, at, Vec::new()));
             let mut keep = reader.position().0;
             let mut rows = Rows::default();
@@ -137,7 +143,8 @@ impl Recorder {
         let types = self.layout.schema.types().to_vec();
         for (t, row) in rows.iter(&types) {
             self.line.clear();
-            self.line.extend_from_slice(itoa::Buffer::new().format(tick).as_bytes());
+            self.line
+                .extend_from_slice(itoa::Buffer::new().format(tick).as_bytes());
             if self.layout.arrival {
                 self.line.push(b',');
                 self.cell(Value::Timestamp(t));
@@ -204,16 +211,27 @@ mod tests {
     }
 
     /// The record read back: `(tick, event time, columns)` of the file at `path`.
-    fn read_back(path: &Path, event_time: &str, schema: Option<&Schema>) -> Vec<(u64, i64, Vec<String>)> {
+    fn read_back(
+        path: &Path,
+        event_time: &str,
+        schema: Option<&Schema>,
+    ) -> Vec<(u64, i64, Vec<String>)> {
         let mut reader = ReplayReader::open(path, 1 << 20, Zone::utc()).unwrap();
         let schema = Binding::schema_of(reader.columns(), schema, event_time).unwrap();
         let at = schema.index_of(event_time).unwrap();
         let types = schema.types().to_vec();
-        reader.bind(Binding::new(reader.columns(), schema, at, vec![true; types.len()]));
+        reader.bind(Binding::new(
+            reader.columns(),
+            schema,
+            at,
+            vec![true; types.len()],
+        ));
         let mut source = ReadAhead::start(reader, types.clone());
         let mut got = Vec::new();
         while let Some(row) = source.next_row().unwrap() {
-            let values = (0..types.len()).map(|c| format!("{:?}", row.row.get(c))).collect();
+            let values = (0..types.len())
+                .map(|c| format!("{:?}", row.row.get(c)))
+                .collect();
             got.push((row.head.tick, row.event_time, values));
         }
         got
@@ -234,7 +252,10 @@ mod tests {
         let got = read_back(&path, "event_time", None);
         let value = |v: &str| vec![format!("Timestamp({})", 0), format!("Str({v:?})")];
         assert_eq!(got.len(), 3);
-        assert_eq!((got[0].0, got[0].1, &got[0].2[1]), (0, 1_795_455_180_000_001, &value("a,b")[1]));
+        assert_eq!(
+            (got[0].0, got[0].1, &got[0].2[1]),
+            (0, 1_795_455_180_000_001, &value("a,b")[1])
+        );
         assert_eq!((got[1].0, &got[1].2[1]), (0, &value("say \"hi\"")[1]));
         assert_eq!((got[2].0, &got[2].2[1]), (3, &value("  spaced  ")[1]));
     }
@@ -243,8 +264,13 @@ mod tests {
     fn typed_rows_and_nulls_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.csv");
-        let schema: Schema = "ts TIMESTAMP, k STRING, x DOUBLE, n BIGINT, ok BOOLEAN".parse().unwrap();
-        let layout = Layout { schema: schema.clone(), arrival: false };
+        let schema: Schema = "ts TIMESTAMP, k STRING, x DOUBLE, n BIGINT, ok BOOLEAN"
+            .parse()
+            .unwrap();
+        let layout = Layout {
+            schema: schema.clone(),
+            arrival: false,
+        };
         let mut recorder = Recorder::create(&path, layout).unwrap();
         let mut rows = Rows::default();
         let values = [
@@ -259,7 +285,9 @@ mod tests {
         let got = read_back(&path, "ts", Some(&schema));
         let want: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
         assert_eq!(got, vec![(0, 5, want)]);
-        assert!(std::fs::read_to_string(&path).unwrap().starts_with("batch,ts,k,x,n,ok\n0,1970-01-01T00:00:00.000005Z,\\N,0.30000000000000004,"));
+        assert!(std::fs::read_to_string(&path).unwrap().starts_with(
+            "batch,ts,k,x,n,ok\n0,1970-01-01T00:00:00.000005Z,\\N,0.30000000000000004,"
+        ));
     }
 
     #[test]
@@ -274,13 +302,20 @@ mod tests {
         // Damaged in the middle: committed rows follow, so nothing is cut.
         let damaged = format!("{good}1,yesterday,c\n1,2026-11-23T17:33:02Z,d\n");
         std::fs::write(&path, &damaged).unwrap();
-        let err = Recorder::resume(&path, arrival(), None, 1, 1 << 20).err().unwrap().to_string();
+        let err = Recorder::resume(&path, arrival(), None, 1, 1 << 20)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains(":4:"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), damaged);
         // A committed value as long as --max-line-bytes allows, quoted: kept.
         let long = "\"".repeat(3000);
         let quoted = long.replace('"', "\"\"");
-        std::fs::write(&path, format!("{good}1,2026-11-23T17:33:02Z,\"{quoted}\"\n")).unwrap();
+        std::fs::write(
+            &path,
+            format!("{good}1,2026-11-23T17:33:02Z,\"{quoted}\"\n"),
+        )
+        .unwrap();
         drop(Recorder::resume(&path, arrival(), None, 1, 3000).unwrap());
         assert!(std::fs::read_to_string(&path).unwrap().len() > good.len() + 6000);
     }

@@ -306,4 +306,3 @@ impl From<&RowRef<'_>> for Waiting {
         }
     }
 }
-

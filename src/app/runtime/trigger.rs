@@ -229,7 +229,11 @@ impl<O: Observer> TriggerLoop<O> {
             Control::Sink(kind, on) => self.pipeline.sinks_mut().set_enabled(*kind, *on),
             Control::InjectLate => {
                 let mut late = Rows::default();
-                late_row(self.pipeline.engine().query(), self.pipeline.engine().watermark(), &mut late);
+                late_row(
+                    self.pipeline.engine().query(),
+                    self.pipeline.engine().watermark(),
+                    &mut late,
+                );
                 self.inbox.put(&mut late);
                 Ok(())
             }
@@ -333,7 +337,7 @@ mod tests {
     use super::*;
     use crate::app::runtime::progress::QueryIdentity;
     use crate::app::sink::{Sink, SinkOpener, SinkSet};
-    use crate::engine::{Engine, Query};
+    use crate::engine::{Engine, Query, Value};
 
     /// A file sink on a disk that stays full.
     struct Full;
@@ -398,7 +402,8 @@ mod tests {
     fn rows_a_full_checkpoint_could_not_log_wait_for_the_next_tick() {
         let dir = tempfile::tempdir().unwrap();
         let query = Query::seed();
-        let spec = crate::app::runtime::checkpoint::QuerySpec::new(&query, "%H%M%S", "test".into());
+        let spec =
+            crate::app::runtime::checkpoint::QuerySpec::new(&query, "%H%M%S", "UTC", "test".into());
         let (checkpoint, restored) =
             crate::app::runtime::checkpoint::Checkpoint::open(dir.path(), query, &spec).unwrap();
         let written = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -417,7 +422,7 @@ mod tests {
         let mut trigger = dashboard_trigger(pipeline, inbox.clone());
         let mut summary = LiveSummary::default();
         let mut rows = Rows::default();
-        rows.push(now_micros(), "a");
+        rows.push(now_micros(), &[Value::Str("a")]);
         // The checkpoint cannot log the batch: its folder for offsets is in the way.
         let offsets = dir.path().join("offsets");
         std::fs::remove_dir_all(&offsets).unwrap();
@@ -430,7 +435,7 @@ mod tests {
         std::fs::remove_file(&offsets).unwrap();
         std::fs::create_dir(&offsets).unwrap();
         let mut arrived = Rows::default();
-        arrived.push(now_micros(), "b");
+        arrived.push(now_micros(), &[Value::Str("b")]);
         inbox.put(&mut arrived);
         trigger.take_waiting(&mut rows);
         trigger
@@ -466,7 +471,7 @@ mod tests {
         // Rows still waiting when the run is told to stop: they make the last data batch.
         let inbox = Arc::new(Inbox::new(1 << 20));
         let mut rows = Rows::default();
-        rows.push(now_micros(), "7");
+        rows.push(now_micros(), &[Value::Str("7")]);
         inbox.put(&mut rows);
         let trigger = dashboard_trigger(pipeline, inbox);
         let (controls, control_rx) = std::sync::mpsc::channel();

@@ -6,8 +6,8 @@ use std::io::Write;
 
 use super::window_text::{BadPattern, WindowText};
 use crate::engine::text::{
-    SHOW_NULL, push_csv_cell, push_csv_timestamp, push_java_double, push_java_float,
-    push_json_f32, push_json_f64, push_show_string, push_show_timestamp,
+    SHOW_NULL, push_csv_cell, push_csv_timestamp, push_java_double, push_java_float, push_json_f32,
+    push_json_f64, push_show_string, push_show_timestamp,
 };
 use crate::engine::{
     BatchOutput, DataType, Datum, EmittedRow, Fraction, Query, Utc, Value, Window, Zone,
@@ -81,8 +81,8 @@ impl Cells {
 
     /// `show()`'s text of a state row's key (encoded) and aggregates, into `out`.
     pub fn show_values(&self, key: &[u8], aggs: &[Datum], out: &mut Vec<String>) {
-        let values = crate::engine::key_values(&self.key_types, key)
-            .chain(aggs.iter().map(Datum::as_value));
+        let values =
+            crate::engine::key_values(&self.key_types, key).chain(aggs.iter().map(Datum::as_value));
         for value in values {
             out.push(self.show_value(value));
         }
@@ -99,7 +99,6 @@ impl Cells {
         }
         cell
     }
-
 
     /// `row`'s cells after the window as Spark's CSV writer writes them (NULL an empty cell),
     /// then a line break.
@@ -131,10 +130,10 @@ impl Cells {
     /// `row`'s cells after the window as JSON members (`,"user":"ana","count":2`): numbers
     /// as numbers, NULL as `null`, timestamps as RFC 3339 strings.
     pub fn json(&mut self, batch: &BatchOutput, row: &EmittedRow, out: &mut Vec<u8>) {
-        for (name, (_, value)) in self
-            .names
-            .iter()
-            .zip(Self::values(&self.key_types, &self.agg_types, batch, row))
+        for (name, (_, value)) in
+            self.names
+                .iter()
+                .zip(Self::values(&self.key_types, &self.agg_types, batch, row))
         {
             out.push(b',');
             json_string(out, name);
@@ -189,7 +188,9 @@ mod tests {
     /// One batch that emits a row of every type.
     fn emitted() -> (Query, BatchOutput) {
         let query = Query::new(QueryRequest {
-            schema: "ts TIMESTAMP, k STRING, x DOUBLE, f FLOAT, b BOOLEAN".parse().unwrap(),
+            schema: "ts TIMESTAMP, k STRING, x DOUBLE, f FLOAT, b BOOLEAN"
+                .parse()
+                .unwrap(),
             event_time: crate::engine::EventTime::Column("ts".into()),
             group_by: vec!["k".into()],
             aggs: parse_aggs("count,sum(x),min(f),max(b),max(ts),min(k)").unwrap(),
@@ -210,7 +211,13 @@ mod tests {
             Value::Float(0.25),
             Value::Bool(true),
         ];
-        let nulls = [Value::Timestamp(t), Value::Null, Value::Null, Value::Null, Value::Null];
+        let nulls = [
+            Value::Timestamp(t),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        ];
         let mut engine = Engine::new(query.clone());
         let out = engine.run_batch(BatchKind::Data, [(t + 500_000, &row[..]), (t, &nulls[..])]);
         (query, out)
@@ -220,7 +227,12 @@ mod tests {
     fn each_sink_writes_spark_text() {
         let (query, batch) = emitted();
         let mut cells = Cells::new(&query, Zone::utc(), "%H%M%S").unwrap();
-        assert_eq!(cells.names(), ["k", "count", "sum(x)", "min(f)", "max(b)", "max(ts)", "min(k)"]);
+        assert_eq!(
+            cells.names(),
+            [
+                "k", "count", "sum(x)", "min(f)", "max(b)", "max(ts)", "min(k)"
+            ]
+        );
         let (null_row, row) = (&batch.rows[0], &batch.rows[1]);
         let mut shown = Vec::new();
         cells.show(&batch, row, &mut shown);
@@ -239,7 +251,18 @@ mod tests {
         );
         shown.clear();
         cells.show(&batch, null_row, &mut shown);
-        assert_eq!(shown[1..], ["NULL", "1", "NULL", "NULL", "NULL", "2026-11-23 17:33:00", "NULL"]);
+        assert_eq!(
+            shown[1..],
+            [
+                "NULL",
+                "1",
+                "NULL",
+                "NULL",
+                "NULL",
+                "2026-11-23 17:33:00",
+                "NULL"
+            ]
+        );
         let mut csv = Vec::new();
         cells.csv(&batch, row, &mut csv);
         cells.csv(&batch, null_row, &mut csv);

@@ -44,7 +44,12 @@ impl<W: Write + Send> Sink for ConsoleSink<W> {
             rows.push(cells);
         }
         write!(self.out, "{RULE}\nBatch: {}\n{RULE}\n", batch.id)?;
-        write_table(&mut self.out, &self.header, &rows, batch.rows.len() > SHOW_ROWS)?;
+        write_table(
+            &mut self.out,
+            &self.header,
+            &rows,
+            batch.rows.len() > SHOW_ROWS,
+        )?;
         self.out.flush()?;
         Ok(())
     }
@@ -131,7 +136,10 @@ mod tests {
         let t = 1_795_455_180 * MICROS_PER_SECOND;
         let rows: Vec<[Value; 1]> = values.iter().map(|v| [Value::Str(v)]).collect();
         engine.run_batch(BatchKind::Data, rows.iter().map(|r| (t, &r[..])));
-        engine.run_batch(BatchKind::Data, [(t + 60 * MICROS_PER_SECOND, &[Value::Str("x")][..])]);
+        engine.run_batch(
+            BatchKind::Data,
+            [(t + 60 * MICROS_PER_SECOND, &[Value::Str("x")][..])],
+        );
         engine.run_batch(BatchKind::NoData, std::iter::empty::<(i64, &[Value])>())
     }
 

@@ -13,9 +13,9 @@ use std::time::UNIX_EPOCH;
 use anyhow::Context;
 
 use super::Sink;
-use super::sink_log::{LogEntry, SinkLog};
 use super::cells::Cells;
 use super::paths::{escape_path_name, file_uri};
+use super::sink_log::{LogEntry, SinkLog};
 use crate::app::durable;
 use crate::app::error::BadInput;
 use crate::engine::{BatchOutput, EmittedRow};

@@ -41,11 +41,7 @@ impl<W: Write + Send> Sink for JsonSink<W> {
             }
             let window = self.window.as_ref().map_or("", |(_, text)| text.as_str());
             self.line.clear();
-            write!(
-                self.line,
-                "{{\"batch_id\":{},\"window\":{window}",
-                batch.id
-            )?;
+            write!(self.line, "{{\"batch_id\":{},\"window\":{window}", batch.id)?;
             self.cells.json(batch, row, &mut self.line);
             self.line.extend_from_slice(b"}\n");
             self.out.write_all(&self.line)?;
@@ -69,7 +65,10 @@ mod tests {
         let mut engine = Engine::new(Query::seed());
         let t = 1_795_455_180 * MICROS_PER_SECOND + 1;
         engine.run_batch(BatchKind::Data, [(t, &[Value::Str("say \"hi\"\n")][..])]);
-        engine.run_batch(BatchKind::Data, [(t + 60 * MICROS_PER_SECOND, &[Value::Str("x")][..])]);
+        engine.run_batch(
+            BatchKind::Data,
+            [(t + 60 * MICROS_PER_SECOND, &[Value::Str("x")][..])],
+        );
         let batch = engine.run_batch(BatchKind::NoData, std::iter::empty::<(i64, &[Value])>());
         let cells = Cells::new(&Query::seed(), Zone::utc(), "%H%M%S").unwrap();
         let mut sink = JsonSink::new(Vec::new(), cells);

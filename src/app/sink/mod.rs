@@ -175,8 +175,8 @@ pub fn opener(
     resume: Option<u64>,
     console: ConsoleOut,
 ) -> anyhow::Result<SinkOpener> {
-    let cells = cells::Cells::new(query, config.zone.clone(), &config.window_format)
-        .or_bad_input()?;
+    let cells =
+        cells::Cells::new(query, config.zone.clone(), &config.window_format).or_bad_input()?;
     let output = config.output.clone();
     Ok(Box::new(move |kind| {
         Ok(match kind {

@@ -55,7 +55,6 @@ impl WindowText {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,7 +72,9 @@ mod tests {
         let w = window("2026-11-23T17:33:00Z", "2026-11-23T17:33:30Z");
         let paris = Zone::by_id("Europe/Paris").unwrap();
         assert_eq!(
-            WindowText::new(DEFAULT_PATTERN, Zone::utc()).unwrap().format(w),
+            WindowText::new(DEFAULT_PATTERN, Zone::utc())
+                .unwrap()
+                .format(w),
             "173300-173330"
         );
         assert_eq!(

@@ -103,7 +103,12 @@ impl LineDecoder {
 
     /// Adds the row `line` stands for to `rows`, stamped `arrival` unless it carries its own
     /// event time.
-    pub fn decode(&mut self, line: &[u8], arrival: Micros, rows: &mut Rows) -> Result<(), Rejection> {
+    pub fn decode(
+        &mut self,
+        line: &[u8],
+        arrival: Micros,
+        rows: &mut Rows,
+    ) -> Result<(), Rejection> {
         let line = std::str::from_utf8(line).map_err(|_| Rejection::NotUtf8)?;
         match self.format {
             Format::Text => {
@@ -124,7 +129,8 @@ impl LineDecoder {
                     schema: &self.schema,
                     spans: &mut self.spans,
                 };
-                de.deserialize_map(members).map_err(|_| Rejection::BadJson)?;
+                de.deserialize_map(members)
+                    .map_err(|_| Rejection::BadJson)?;
                 de.end().map_err(|_| Rejection::BadJson)?;
                 self.write(line, arrival, rows, false)
             }
@@ -138,14 +144,21 @@ impl LineDecoder {
         if !bytes.contains(&b'"') {
             let mut count = 0;
             let mut start = 0;
-            for (i, _) in line.match_indices(',').chain(std::iter::once((line.len(), ""))) {
+            for (i, _) in line
+                .match_indices(',')
+                .chain(std::iter::once((line.len(), "")))
+            {
                 if count < columns {
                     self.spans[count] = Some((start, i, false));
                 }
                 count += 1;
                 start = i + 1;
             }
-            return if count == columns { Ok(()) } else { Err(Rejection::FieldCount) };
+            return if count == columns {
+                Ok(())
+            } else {
+                Err(Rejection::FieldCount)
+            };
         }
         let mut csv = csv_core::ReaderBuilder::new().build();
         self.scratch.clear();
@@ -153,7 +166,8 @@ impl LineDecoder {
         self.ends.clear();
         self.ends.resize(columns + 1, 0);
         let (_, _, written, fields) = csv.read_record(bytes, &mut self.scratch, &mut self.ends);
-        let (result, ..) = csv.read_record(&[], &mut self.scratch[written..], &mut self.ends[fields..]);
+        let (result, ..) =
+            csv.read_record(&[], &mut self.scratch[written..], &mut self.ends[fields..]);
         let fields = match result {
             csv_core::ReadRecordResult::Record => fields + 1,
             _ => fields,
@@ -170,13 +184,20 @@ impl LineDecoder {
     }
 
     /// Writes the row whose columns `spans` locate; an empty CSV field is NULL.
-    fn write(&mut self, line: &str, arrival: Micros, rows: &mut Rows, empty_is_null: bool) -> Result<(), Rejection> {
+    fn write(
+        &mut self,
+        line: &str,
+        arrival: Micros,
+        rows: &mut Rows,
+        empty_is_null: bool,
+    ) -> Result<(), Rejection> {
         let mut event_time = arrival;
         let mut row = rows.writer(self.schema.len());
         for (column, field) in self.schema.fields().iter().enumerate() {
             let unescaped: String;
             let text = match self.spans[column] {
-                Some((start, end, true)) => std::str::from_utf8(&self.scratch[start..end]).map_err(|_| Rejection::NotUtf8)?,
+                Some((start, end, true)) => std::str::from_utf8(&self.scratch[start..end])
+                    .map_err(|_| Rejection::NotUtf8)?,
                 Some((start, end, false)) => &line[start..end],
                 None => "",
             };
@@ -191,7 +212,9 @@ impl LineDecoder {
                     }
                 }
             } else {
-                self.cells.parse(field.ty, text).map_err(|e| rejection(field.ty, &e))?
+                self.cells
+                    .parse(field.ty, text)
+                    .map_err(|e| rejection(field.ty, &e))?
             };
             if Some(column) == self.event_time {
                 match value {
@@ -220,7 +243,11 @@ enum JsonCell<'a> {
 }
 
 /// A JSON member's raw text as a value of type `ty`.
-fn json_value<'a>(ty: DataType, raw: &'a str, cells: &mut CellParser) -> Result<JsonCell<'a>, Rejection> {
+fn json_value<'a>(
+    ty: DataType,
+    raw: &'a str,
+    cells: &mut CellParser,
+) -> Result<JsonCell<'a>, Rejection> {
     json_typed(ty, raw, cells).map(|v| match v {
         Ok(value) => JsonCell::Value(value),
         Err(text) => JsonCell::Text(text),
@@ -228,8 +255,18 @@ fn json_value<'a>(ty: DataType, raw: &'a str, cells: &mut CellParser) -> Result<
 }
 
 /// [`json_value`]: `Ok` a borrowed value, `Err` an unescaped string.
-fn json_typed<'a>(ty: DataType, raw: &'a str, cells: &mut CellParser) -> Result<Result<Value<'a>, String>, Rejection> {
-    let bad = || if ty == DataType::Timestamp { Rejection::BadTime } else { Rejection::BadValue };
+fn json_typed<'a>(
+    ty: DataType,
+    raw: &'a str,
+    cells: &mut CellParser,
+) -> Result<Result<Value<'a>, String>, Rejection> {
+    let bad = || {
+        if ty == DataType::Timestamp {
+            Rejection::BadTime
+        } else {
+            Rejection::BadValue
+        }
+    };
     if raw == "null" {
         return Ok(Ok(Value::Null));
     }

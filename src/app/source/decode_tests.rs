@@ -15,7 +15,12 @@ fn decode(d: &mut LineDecoder, line: &str) -> Result<(Micros, Vec<String>), Reje
     d.decode(line.as_bytes(), 42, &mut rows)?;
     let types = d.schema.types().to_vec();
     let (t, row) = rows.iter(&types).next().unwrap();
-    Ok((t, (0..types.len()).map(|c| format!("{:?}", row.get(c))).collect()))
+    Ok((
+        t,
+        (0..types.len())
+            .map(|c| format!("{:?}", row.get(c)))
+            .collect(),
+    ))
 }
 
 const T0: Micros = 1_795_455_180_000_000;
@@ -30,24 +35,58 @@ fn text_lines_are_the_value_column_stamped_on_arrival() {
 
 #[test]
 fn csv_lines_follow_the_schema() {
-    let mut d = decoder(Format::Csv, "ts TIMESTAMP, user STRING, bytes LONG", Some("ts"));
+    let mut d = decoder(
+        Format::Csv,
+        "ts TIMESTAMP, user STRING, bytes LONG",
+        Some("ts"),
+    );
     assert_eq!(
         decode(&mut d, "2026-11-23T17:33:00Z,ana,12"),
-        Ok((T0, vec![format!("Timestamp({T0})"), "Str(\"ana\")".into(), "Long(12)".into()]))
+        Ok((
+            T0,
+            vec![
+                format!("Timestamp({T0})"),
+                "Str(\"ana\")".into(),
+                "Long(12)".into()
+            ]
+        ))
     );
-    assert_eq!(decode(&mut d, "1795455180000,\"a,\"\"b\"\"\",").unwrap().1[1..], ["Str(\"a,\\\"b\\\"\")", "Null"]);
-    assert_eq!(decode(&mut d, "2026-11-23T17:33:00Z,ana"), Err(Rejection::FieldCount));
-    assert_eq!(decode(&mut d, "2026-11-23T17:33:00Z,ana,1,2"), Err(Rejection::FieldCount));
-    assert_eq!(decode(&mut d, "2026-11-23T17:33:00Z,ana,twelve"), Err(Rejection::BadValue));
+    assert_eq!(
+        decode(&mut d, "1795455180000,\"a,\"\"b\"\"\",").unwrap().1[1..],
+        ["Str(\"a,\\\"b\\\"\")", "Null"]
+    );
+    assert_eq!(
+        decode(&mut d, "2026-11-23T17:33:00Z,ana"),
+        Err(Rejection::FieldCount)
+    );
+    assert_eq!(
+        decode(&mut d, "2026-11-23T17:33:00Z,ana,1,2"),
+        Err(Rejection::FieldCount)
+    );
+    assert_eq!(
+        decode(&mut d, "2026-11-23T17:33:00Z,ana,twelve"),
+        Err(Rejection::BadValue)
+    );
     assert_eq!(decode(&mut d, "yesterday,ana,1"), Err(Rejection::BadTime));
-    assert_eq!(decode(&mut d, ",ana,1"), Err(Rejection::BadTime), "a NULL event time");
+    assert_eq!(
+        decode(&mut d, ",ana,1"),
+        Err(Rejection::BadTime),
+        "a NULL event time"
+    );
 }
 
 #[test]
 fn json_lines_take_the_schema_by_name() {
-    let mut d = decoder(Format::Json, "ts TIMESTAMP, user STRING, bytes LONG, x DOUBLE, ok BOOLEAN", Some("ts"));
+    let mut d = decoder(
+        Format::Json,
+        "ts TIMESTAMP, user STRING, bytes LONG, x DOUBLE, ok BOOLEAN",
+        Some("ts"),
+    );
     assert_eq!(
-        decode(&mut d, r#"{"bytes": 7, "user": "say \"hi\"", "ts": "2026-11-23T17:33:00Z", "extra": [1, {"a": 2}], "x": "NaN"}"#),
+        decode(
+            &mut d,
+            r#"{"bytes": 7, "user": "say \"hi\"", "ts": "2026-11-23T17:33:00Z", "extra": [1, {"a": 2}], "x": "NaN"}"#
+        ),
         Ok((
             T0,
             vec![
@@ -59,13 +98,35 @@ fn json_lines_take_the_schema_by_name() {
             ]
         ))
     );
-    let (t, values) = decode(&mut d, r#"{"ts": 1795455180, "user": 5, "x": 2.5e-4, "ok": true, "bytes": null}"#).unwrap();
+    let (t, values) = decode(
+        &mut d,
+        r#"{"ts": 1795455180, "user": 5, "x": 2.5e-4, "ok": true, "bytes": null}"#,
+    )
+    .unwrap();
     assert_eq!(t, T0, "a number is epoch seconds");
-    assert_eq!(values[1..], ["Str(\"5\")", "Null", "Double(0.00025)", "Bool(true)"]);
-    assert_eq!(decode(&mut d, r#"{"ts": "2026-11-23T17:33:00Z", "bytes": 1.5}"#), Err(Rejection::BadValue));
-    assert_eq!(decode(&mut d, r#"{"ts": "2026-11-23T17:33:00Z", "bytes": "3"}"#), Err(Rejection::BadValue));
-    assert_eq!(decode(&mut d, r#"{"user": "no time"}"#), Err(Rejection::BadTime));
-    assert_eq!(decode(&mut d, r#"{"ts": "2026-11-23T17:33:00Z""#), Err(Rejection::BadJson));
+    assert_eq!(
+        values[1..],
+        ["Str(\"5\")", "Null", "Double(0.00025)", "Bool(true)"]
+    );
+    assert_eq!(
+        decode(&mut d, r#"{"ts": "2026-11-23T17:33:00Z", "bytes": 1.5}"#),
+        Err(Rejection::BadValue)
+    );
+    assert_eq!(
+        decode(&mut d, r#"{"ts": "2026-11-23T17:33:00Z", "bytes": "3"}"#),
+        Err(Rejection::BadValue)
+    );
+    assert_eq!(
+        decode(&mut d, r#"{"user": "no time"}"#),
+        Err(Rejection::BadTime)
+    );
+    assert_eq!(
+        decode(&mut d, r#"{"ts": "2026-11-23T17:33:00Z""#),
+        Err(Rejection::BadJson)
+    );
     assert_eq!(decode(&mut d, "[1, 2]"), Err(Rejection::BadJson));
-    assert_eq!(decode(&mut d, r#"{"ts": "2026-11-23T17:33:00Z"} trailing"#), Err(Rejection::BadJson));
+    assert_eq!(
+        decode(&mut d, r#"{"ts": "2026-11-23T17:33:00Z"} trailing"#),
+        Err(Rejection::BadJson)
+    );
 }

@@ -260,17 +260,19 @@ mod tests {
     }
 
     /// The rows waiting, as `(event time, value)`: the last column, a string or NULL (`""`).
-    fn taken(inbox: &Inbox) -> Vec<(Micros, String)> {
+    /// The rows the reader put in `inbox`, as `(event time, value)`.
+    fn taken(inbox: &Inbox, lines: Lines) -> Vec<(Micros, String)> {
         let mut rows = Rows::default();
         inbox.take(&mut rows);
-        let types = [DataType::Timestamp, DataType::String];
-        rows.iter(&types)
-            .map(|(t, row)| {
-                let value = match (row.get(1), row.get(0)) {
-                    (Value::Str(v), _) | (Value::Null, Value::Str(v)) => v.to_string(),
-                    _ => String::new(),
-                };
-                (t, value)
+        let (types, value): (&[DataType], usize) = match lines {
+            Lines::Arrival => (&[DataType::String], 0),
+            Lines::Payload => (&[DataType::Timestamp, DataType::String], 1),
+        };
+        rows.iter(types)
+            .map(|(t, row)| match row.get(value) {
+                Value::Str(v) => (t, v.to_string()),
+                Value::Null => (t, "NULL".to_string()),
+                other => panic!("not a string: {other:?}"),
             })
             .collect()
     }
@@ -333,7 +335,7 @@ mod tests {
         server.await.unwrap();
         let after = now_micros();
 
-        let rows = taken(&inbox);
+        let rows = taken(&inbox, Lines::Arrival);
         let values: Vec<&str> = rows.iter().map(|(_, v)| v.as_str()).collect();
         assert_eq!(
             values,
@@ -388,10 +390,10 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(
-            taken(&inbox),
+            taken(&inbox, Lines::Payload),
             [
                 (1_795_455_185_000_000, "b".to_string()),
-                (1_795_455_180_000_000, String::new()),
+                (1_795_455_180_000_000, "NULL".to_string()), // an empty CSV field
             ]
         );
         assert_eq!(
@@ -471,7 +473,10 @@ mod tests {
         .await;
         stream.write_all(b"d\n").await.unwrap();
         until("four rows", || inbox.len() == 4).await;
-        let values: Vec<String> = taken(&inbox).into_iter().map(|(_, v)| v).collect();
+        let values: Vec<String> = taken(&inbox, Lines::Arrival)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
         assert_eq!(values, ["a", "b", "c", "d"]);
         assert_eq!(stats.accepted(), 4);
         reader.abort();
@@ -499,7 +504,10 @@ mod tests {
             .await
             .expect("without reconnect a reset ends the reader")
             .unwrap();
-        let values: Vec<String> = taken(&inbox).into_iter().map(|(_, v)| v).collect();
+        let values: Vec<String> = taken(&inbox, Lines::Arrival)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
         assert_eq!(values, ["a", "b"]);
         assert_eq!(stats.accepted(), 2);
     }
@@ -600,11 +608,17 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(150)).await;
         assert_eq!(inbox.len(), 1, "the reader waits for the trigger to drain");
         assert_eq!(stats.bytes(), 2);
-        let first: Vec<String> = taken(&inbox).into_iter().map(|(_, v)| v).collect();
+        let first: Vec<String> = taken(&inbox, Lines::Arrival)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
         assert_eq!(first, ["a"]);
         until("b once drained", || inbox.len() == 1).await;
         assert_eq!(stats.bytes(), 4);
-        let second: Vec<String> = taken(&inbox).into_iter().map(|(_, v)| v).collect();
+        let second: Vec<String> = taken(&inbox, Lines::Arrival)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
         assert_eq!(second, ["b"]);
         reader.abort();
     }

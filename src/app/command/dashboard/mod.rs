@@ -44,8 +44,12 @@ pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
         console.clone(),
         prepared.resume_batch(),
     )?;
-    let cells = Cells::new(&config.query, config.sinks.zone.clone(), &config.sinks.window_format)
-        .or_bad_input()?;
+    let cells = Cells::new(
+        &config.query,
+        config.sinks.zone.clone(),
+        &config.sinks.window_format,
+    )
+    .or_bad_input()?;
     let _log = logging::init(&config.log, logging::Default::StateFile)?;
     let runtime = crate::app::async_runtime()?;
     runtime.block_on(async {
@@ -79,9 +83,13 @@ pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
             ended: false,
         };
         let (mut terminal, guard) = terminal::init()?;
-        let result =
-            render_loop::run(&mut terminal, &mut driver, Keys::new(false), &config.sinks.zone)
-                .await;
+        let result = render_loop::run(
+            &mut terminal,
+            &mut driver,
+            Keys::new(false),
+            &config.sinks.zone,
+        )
+        .await;
         drop(guard);
         driver.live.stop().await;
         let summary = driver.live.finished().await;
@@ -97,8 +105,12 @@ fn replay_driver(config: &ReplayConfig) -> anyhow::Result<ReplayDriver> {
         dashboard_sinks(&config.sinks, query, console.clone(), resume)
     })?;
     let query = stepper.pipeline().engine().query().clone();
-    let cells = Cells::new(&query, config.sinks.zone.clone(), &config.sinks.window_format)
-        .or_bad_input()?;
+    let cells = Cells::new(
+        &query,
+        config.sinks.zone.clone(),
+        &config.sinks.window_format,
+    )
+    .or_bad_input()?;
     let file = config.events.display().to_string();
     let mode = Mode::Replay {
         file: file.clone(),
@@ -140,9 +152,13 @@ pub fn run_replay(config: &ReplayConfig) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let (mut terminal, guard) = terminal::init()?;
-        let result =
-            render_loop::run(&mut terminal, &mut driver, Keys::new(true), &config.sinks.zone)
-                .await;
+        let result = render_loop::run(
+            &mut terminal,
+            &mut driver,
+            Keys::new(true),
+            &config.sinks.zone,
+        )
+        .await;
         drop(guard);
         result
     })

@@ -11,11 +11,11 @@ use crate::app::runtime::pipeline::Pipeline;
 use crate::app::sink::SinkStatus;
 use crate::app::sink::cells::Cells;
 use crate::engine::{BatchOutput, Micros};
-use crate::ui::model;
 use crate::engine::{Query, Value};
+use crate::ui::model;
 use crate::ui::model::{
-    BATCH_HISTORY, BatchRecord, LATE_HISTORY, LateRecord, Metrics, Mode, OPEN_KEYS_SHOWN,
-    OpenKey, OpenState, OpenWindow, RATE_HISTORY, Snapshot,
+    BATCH_HISTORY, BatchRecord, LATE_HISTORY, LateRecord, Metrics, Mode, OPEN_KEYS_SHOWN, OpenKey,
+    OpenState, OpenWindow, RATE_HISTORY, Snapshot,
 };
 
 /// Keeps the histories and turns a pipeline into snapshots.
@@ -34,12 +34,7 @@ pub struct SnapshotBuilder {
 
 impl SnapshotBuilder {
     /// A builder for a run shown in `mode`; `console` is where the console sink writes.
-    pub fn new(
-        mode: Mode,
-        trigger: Option<Duration>,
-        cells: Cells,
-        console: SharedBuffer,
-    ) -> Self {
+    pub fn new(mode: Mode, trigger: Option<Duration>, cells: Cells, console: SharedBuffer) -> Self {
         SnapshotBuilder {
             mode,
             trigger,

@@ -21,7 +21,7 @@ fn replay_driver_with(case: &str, options: &[&str]) -> ReplayDriver {
     let command_line = command_line.iter().chain(options);
     let Command::Replay(config) = Cli::try_parse_from(command_line)
         .unwrap()
-        .into_command()
+        .into_command(crate::engine::Zone::utc())
         .unwrap()
     else {
         panic!("a replay command");

@@ -3,6 +3,7 @@ use super::*;
 
 fn spec(source: ExportSource) -> JobSpec {
     JobSpec {
+        format: crate::app::config::Format::Text,
         query: Query::seed(),
         trigger: Duration::from_secs(15),
         sink: SinkKind::Console,

@@ -124,6 +124,10 @@ mod tests {
         bad[at] = 0xff;
         assert_eq!(decode(&bad, &TYPES), None, "not UTF-8");
         assert_eq!(decode(&body, &[DataType::Long]), None, "not a LONG");
-        assert_eq!(decode(&[0xff; 11], &TYPES), None, "a varint longer than 64 bits");
+        assert_eq!(
+            decode(&[0xff; 11], &TYPES),
+            None,
+            "a varint longer than 64 bits"
+        );
     }
 }

@@ -246,7 +246,10 @@ impl Checkpoint {
                     deltas.push((path, body));
                 }
                 let damaged = |path: &Path| {
-                    format!("{}: torn or corrupt (its state does not decode)", path.display())
+                    format!(
+                        "{}: torn or corrupt (its state does not decode)",
+                        path.display()
+                    )
                 };
                 // One file at a time, so that damage names the file it is in.
                 let mut engine = Engine::new(query);

@@ -152,7 +152,8 @@ impl<R: Read> ReplayReader<R> {
         if self.buf[..self.end].starts_with(b"\xEF\xBB\xBF") {
             self.pos = 3;
         }
-        let want = "missing header: the first line must name the columns, like `batch,event_time,value`";
+        let want =
+            "missing header: the first line must name the columns, like `batch,event_time,value`";
         let Some(record) = self.next_record()? else {
             return Err(self.bad(
                 &Record { line: 1, offset: 0 },
@@ -224,7 +225,11 @@ impl<R: Read> ReplayReader<R> {
         };
         let tick = parse_u64(self.field(0));
         let Some(binding) = self.binding.take() else {
-            return Err(self.bad(&record, tick, "the replay's columns are not bound to a schema"));
+            return Err(self.bad(
+                &record,
+                tick,
+                "the replay's columns are not bound to a schema",
+            ));
         };
         let result = self.typed(&record, tick, &binding, rows);
         self.binding = Some(binding);
@@ -252,7 +257,11 @@ impl<R: Read> ReplayReader<R> {
         }
         let Some(tick) = tick else {
             let text = String::from_utf8_lossy(self.field(0)).into_owned();
-            return Err(self.bad(record, None, format!("batch {text:?} is not a whole number")));
+            return Err(self.bad(
+                record,
+                None,
+                format!("batch {text:?} is not a whole number"),
+            ));
         };
         if let Some(last) = self.last_tick
             && tick < last
@@ -260,7 +269,9 @@ impl<R: Read> ReplayReader<R> {
             return Err(self.bad(
                 record,
                 None,
-                format!("batch {tick} comes after batch {last}; rows must be in ascending batch order"),
+                format!(
+                    "batch {tick} comes after batch {last}; rows must be in ascending batch order"
+                ),
             ));
         }
         let mut event_time = None;
@@ -303,7 +314,11 @@ impl<R: Read> ReplayReader<R> {
                     Value::Timestamp(t) => event_time = Some(t),
                     _ => {
                         drop(row);
-                        return Err(self.bad(record, Some(tick), problem("the event time is NULL".into())));
+                        return Err(self.bad(
+                            record,
+                            Some(tick),
+                            problem("the event time is NULL".into()),
+                        ));
                     }
                 }
             }
@@ -349,7 +364,10 @@ impl<R: Read> ReplayReader<R> {
                 }
                 Split::NeedMore if self.end - self.pos > self.max_row => {
                     self.skipping = true;
-                    let problem = format!("row is longer than {} bytes (--max-line-bytes)", self.max_row);
+                    let problem = format!(
+                        "row is longer than {} bytes (--max-line-bytes)",
+                        self.max_row
+                    );
                     return Err(self.bad(&record, None, problem));
                 }
                 Split::NeedMore => {
@@ -421,7 +439,11 @@ impl<R: Read> ReplayReader<R> {
         self.ends.resize(64, 0);
         let (mut nin, mut nout, mut nend) = (0, 0, 0);
         loop {
-            let input = if nin < data.len() { &data[nin..] } else { &[][..] };
+            let input = if nin < data.len() {
+                &data[nin..]
+            } else {
+                &[][..]
+            };
             let (result, i, o, e) =
                 csv.read_record(input, &mut self.scratch[nout..], &mut self.ends[nend..]);
             nin += i;
@@ -439,6 +461,14 @@ impl<R: Read> ReplayReader<R> {
                     self.ends.resize(len * 2, 0);
                 }
                 csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
+            }
+        }
+        // csv-core ends a record at `\r`: its `\n` belongs to it too (wait for it if unread).
+        if data[..nin].ends_with(b"\r") {
+            match data.get(nin) {
+                Some(b'\n') => nin += 1,
+                None if !self.eof => return Split::NeedMore,
+                _ => {}
             }
         }
         let raw = &data[..nin];

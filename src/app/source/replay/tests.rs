@@ -86,11 +86,21 @@ fn bad_rows_name_the_line_and_the_reader_goes_on() {
     let rows = all(b"batch,event_time,value\n0,yesterday,a\nx,2026-11-23T17:33:00Z,a\n0,2026-11-23T17:33:00Z,a,b\n0,2026-11-23T17:33:00Z\n0,2026-11-23T17:33:00Z,\xff\n0,2026-11-23T17:33:00Z,ok\n0,\\N,n\n");
     assert_eq!(rows.len(), 7, "{rows:?}");
     let err = |i: usize| rows[i].as_ref().unwrap_err().clone();
-    assert!(err(0).starts_with("events.csv:2: event_time: expected an RFC 3339 time"), "{}", err(0));
+    assert!(
+        err(0).starts_with("events.csv:2: event_time: expected an RFC 3339 time"),
+        "{}",
+        err(0)
+    );
     assert_eq!(err(1), "events.csv:3: batch \"x\" is not a whole number");
-    assert!(err(2).starts_with("events.csv:4: expected 3 columns (batch,event_time,value), found 4"));
+    assert!(
+        err(2).starts_with("events.csv:4: expected 3 columns (batch,event_time,value), found 4")
+    );
     assert!(err(3).starts_with("events.csv:5: expected 3 columns"));
-    assert!(err(4).starts_with("events.csv:6: value: not valid UTF-8"), "{}", err(4));
+    assert!(
+        err(4).starts_with("events.csv:6: value: not valid UTF-8"),
+        "{}",
+        err(4)
+    );
     assert_eq!(rows[5], Ok((0, T0, "ok".into(), 7)));
     assert_eq!(err(6), "events.csv:8: event_time: the event time is NULL");
 }
@@ -100,21 +110,38 @@ fn batches_must_ascend() {
     let rows = all(b"batch,event_time,value\n3,2026-11-23T17:33:00Z,a\n1,2026-11-23T17:33:00Z,a\n");
     assert_eq!(
         rows[1],
-        Err("events.csv:3: batch 1 comes after batch 3; rows must be in ascending batch order".into())
+        Err(
+            "events.csv:3: batch 1 comes after batch 3; rows must be in ascending batch order"
+                .into()
+        )
     );
 }
 
 #[test]
 fn header_is_required() {
     let got = all(b"0,2026-11-23T17:33:00Z,a\n");
-    assert!(got[0].as_ref().unwrap_err().starts_with("events.csv:1: missing header"), "{got:?}");
-    assert!(all(b"")[0].as_ref().unwrap_err().contains("the file is empty"));
+    assert!(
+        got[0]
+            .as_ref()
+            .unwrap_err()
+            .starts_with("events.csv:1: missing header"),
+        "{got:?}"
+    );
+    assert!(
+        all(b"")[0]
+            .as_ref()
+            .unwrap_err()
+            .contains("the file is empty")
+    );
 }
 
 #[test]
 fn an_unterminated_quote_is_a_bad_row() {
     let rows = all(b"batch,event_time,value\n0,2026-11-23T17:33:00Z,\"open\n");
-    assert_eq!(rows, vec![Err("events.csv:2: a quoted field is never closed".into())]);
+    assert_eq!(
+        rows,
+        vec![Err("events.csv:2: a quoted field is never closed".into())]
+    );
 }
 
 #[test]
@@ -145,7 +172,11 @@ fn reads_across_buffer_refills() {
     }
     let mut text = String::from("batch,event_time,value\n");
     for i in 0..500 {
-        text.push_str(&format!("{},2026-11-23T17:33:{:02}Z,\"v,{i}\"\r\n", i / 10, i % 60));
+        text.push_str(&format!(
+            "{},2026-11-23T17:33:{:02}Z,\"v,{i}\"\r\n",
+            i / 10,
+            i % 60
+        ));
     }
     let r = reader(Trickle(text.into_bytes(), 0), 64).unwrap();
     let got = rows(ReadAhead::start(r, TYPES.to_vec()));
@@ -165,13 +196,27 @@ fn ticks_run_on_across_chunks_and_bad_rows_come_in_place() {
             9 => "x,y,z".to_string(),
             _ => format!("v{}", i % 13),
         };
-        text.push_str(&format!("{},2026-11-23T17:33:{:02}.000001Z,{value}\n", i / 700, i % 60));
+        text.push_str(&format!(
+            "{},2026-11-23T17:33:{:02}.000001Z,{value}\n",
+            i / 700,
+            i % 60
+        ));
     }
-    let got = rows(ReadAhead::start(reader(io::Cursor::new(text.into_bytes()), 1024).unwrap(), TYPES.to_vec()));
+    let got = rows(ReadAhead::start(
+        reader(io::Cursor::new(text.into_bytes()), 1024).unwrap(),
+        TYPES.to_vec(),
+    ));
     assert_eq!(got.len(), total, "every row or error, once");
     let bad = got.iter().filter(|r| r.is_err()).count();
-    assert_eq!(bad, total / 500 + usize::from(total % 500 > 9), "x,y,z rows are bad");
-    let ticks: Vec<u64> = got.iter().filter_map(|r| r.as_ref().ok().map(|r| r.0)).collect();
+    assert_eq!(
+        bad,
+        total / 500 + usize::from(total % 500 > 9),
+        "x,y,z rows are bad"
+    );
+    let ticks: Vec<u64> = got
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|r| r.0))
+        .collect();
     assert!(ticks.windows(2).all(|w| w[0] <= w[1]));
 }
 
@@ -181,7 +226,10 @@ fn a_chunk_of_bad_rows_is_bounded_too() {
     for _ in 0..(3 * 16 * 1024) {
         text.push_str("0,yesterday,v\n");
     }
-    let got = rows(ReadAhead::start(reader(io::Cursor::new(text), 1 << 20).unwrap(), TYPES.to_vec()));
+    let got = rows(ReadAhead::start(
+        reader(io::Cursor::new(text), 1 << 20).unwrap(),
+        TYPES.to_vec(),
+    ));
     assert_eq!(got.len(), 3 * 16 * 1024);
     assert!(got.iter().all(Result::is_err));
 }
@@ -207,19 +255,32 @@ fn a_reading_thread_that_dies_is_an_error_not_the_end_of_the_file() {
     }
     let r = reader(PanicsAfter(io::Cursor::new(text.into_bytes())), 1024).unwrap();
     let got = rows(ReadAhead::start(r, TYPES.to_vec()));
-    assert!(matches!(got.last(), Some(Err(e)) if e.contains("reader thread stopped")), "{got:?}");
+    assert!(
+        matches!(got.last(), Some(Err(e)) if e.contains("reader thread stopped")),
+        "{got:?}"
+    );
 }
 
 #[test]
 fn a_schema_types_the_columns_by_name_and_must_match_the_header() {
-    let columns: Vec<String> = ["ts", "user", "bytes"].iter().map(|s| (*s).to_string()).collect();
+    let columns: Vec<String> = ["ts", "user", "bytes"]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
     let schema: crate::engine::Schema = "user STRING, bytes LONG, ts TIMESTAMP".parse().unwrap();
     let got = Binding::schema_of(&columns, Some(&schema), "ts").unwrap();
     assert_eq!(got.to_string(), "user STRING, bytes BIGINT, ts TIMESTAMP");
     let binding = Binding::new(&columns, got, 2, vec![true; 3]);
     assert_eq!(binding.file_column, [1, 2, 0]);
     let fewer: crate::engine::Schema = "ts TIMESTAMP, user STRING".parse().unwrap();
-    assert!(Binding::schema_of(&columns, Some(&fewer), "ts").unwrap_err().contains("\"bytes\""));
+    assert!(
+        Binding::schema_of(&columns, Some(&fewer), "ts")
+            .unwrap_err()
+            .contains("\"bytes\"")
+    );
     let default = Binding::schema_of(&columns, None, "TS").unwrap();
-    assert_eq!(default.to_string(), "ts TIMESTAMP, user STRING, bytes STRING");
+    assert_eq!(
+        default.to_string(),
+        "ts TIMESTAMP, user STRING, bytes STRING"
+    );
 }

@@ -1,0 +1,217 @@
+//! Output modes, session windows and floating-point aggregates, one rule per test.
+
+use super::super::*;
+use super::at;
+
+fn query(schema: &str, aggs: &str, window: WindowRequest, mode: OutputMode) -> Query {
+    Query::new(QueryRequest {
+        schema: schema.parse().unwrap(),
+        event_time: EventTime::Column("t".into()),
+        group_by: vec!["k".into()],
+        aggs: parse_aggs(aggs).unwrap(),
+        window,
+        delay: Duration::from_secs(5),
+        mode,
+        max_windows_per_event: MAX_WINDOWS_PER_EVENT,
+    })
+    .unwrap()
+}
+
+fn tumbling(mode: OutputMode) -> Query {
+    let ten = Duration::from_secs(10);
+    query(
+        "t TIMESTAMP, k STRING",
+        "count",
+        WindowRequest::Sliding {
+            size: ten,
+            slide: ten,
+        },
+        mode,
+    )
+}
+
+fn sessions(mode: OutputMode) -> Query {
+    query(
+        "t TIMESTAMP, k STRING",
+        "count",
+        WindowRequest::Session {
+            gap: Duration::from_secs(4),
+        },
+        mode,
+    )
+}
+
+fn run(engine: &mut Engine, kind: BatchKind, rows: &[(f64, &str)]) -> BatchOutput {
+    let rows: Vec<(Micros, [Value; 2])> = rows
+        .iter()
+        .map(|(s, k)| (at(*s), [Value::Timestamp(at(*s)), Value::Str(k)]))
+        .collect();
+    engine.run_batch(kind, rows.iter().map(|(t, v)| (*t, &v[..])))
+}
+
+/// `(start, end, key, count)` of each emitted row, times in seconds after `at(0)`.
+fn emitted(out: &BatchOutput) -> Vec<(f64, f64, String, i64)> {
+    let secs = |t: Micros| (t - at(0.0)) as f64 / 1e6;
+    out.rows
+        .iter()
+        .map(|r| {
+            let Some(Value::Str(k)) = key_values(&[DataType::String], &r.key).next() else {
+                panic!("a string key")
+            };
+            let Datum::Long(count) = out.aggs(r)[0] else {
+                panic!("a count")
+            };
+            (
+                secs(r.window.start),
+                secs(r.window.end),
+                k.to_string(),
+                count,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn update_mode_emits_what_changed_and_evicts_silently() {
+    let mut engine = Engine::new(tumbling(OutputMode::Update));
+    let out = run(
+        &mut engine,
+        BatchKind::Data,
+        &[(1.0, "a"), (2.0, "a"), (3.0, "b")],
+    );
+    assert_eq!(
+        emitted(&out),
+        [(0.0, 10.0, "a".into(), 2), (0.0, 10.0, "b".into(), 1)]
+    );
+    let out = run(&mut engine, BatchKind::Data, &[(4.0, "a"), (16.0, "c")]);
+    assert_eq!(
+        emitted(&out),
+        [(0.0, 10.0, "a".into(), 3), (10.0, 20.0, "c".into(), 1)],
+        "b did not change"
+    );
+    // The watermark (16 - 5 = 11) passes [0,10): evicted, not emitted.
+    let out = run(&mut engine, BatchKind::NoData, &[]);
+    assert!(out.rows.is_empty());
+    assert_eq!(out.stats.state_rows_removed, 2);
+    assert_eq!(out.stats.state_rows_total, 1);
+}
+
+#[test]
+fn complete_mode_emits_everything_keeps_everything_and_filters_nothing() {
+    let mut engine = Engine::new(tumbling(OutputMode::Complete));
+    run(&mut engine, BatchKind::Data, &[(1.0, "a"), (31.0, "b")]);
+    assert_eq!(
+        engine.tick(false),
+        Tick::Idle,
+        "no no-data batch in complete mode"
+    );
+    // A row 30 s behind the watermark still counts.
+    let out = run(&mut engine, BatchKind::Data, &[(2.0, "a")]);
+    assert_eq!(out.stats.state_rows_dropped_by_watermark, 0);
+    assert_eq!(
+        emitted(&out),
+        [(0.0, 10.0, "a".into(), 2), (30.0, 40.0, "b".into(), 1)]
+    );
+    assert_eq!(out.stats.state_rows_removed, 0);
+}
+
+#[test]
+fn sessions_grow_merge_and_close_when_the_watermark_passes_their_end() {
+    let mut engine = Engine::new(sessions(OutputMode::Append));
+    let out = run(
+        &mut engine,
+        BatchKind::Data,
+        &[(0.0, "a"), (2.0, "a"), (10.0, "a")],
+    );
+    assert_eq!(out.stats.state_rows_total, 2, "[0,6) and [10,14)");
+    // 6.0 bridges the two sessions: one session [0,14) replaces them.
+    let out = run(&mut engine, BatchKind::Data, &[(6.0, "a")]);
+    assert_eq!(out.stats.state_rows_total, 1);
+    assert_eq!(out.stats.state_rows_updated, 1);
+    assert_eq!(
+        out.stats.state_rows_removed, 1,
+        "the session at 10 was replaced"
+    );
+    run(&mut engine, BatchKind::Data, &[(20.0, "b")]);
+    // The watermark is 15: [0,14) closes.
+    let out = run(&mut engine, BatchKind::NoData, &[]);
+    assert_eq!(emitted(&out), [(0.0, 14.0, "a".into(), 4)]);
+    // An event exactly at a session's end joins it (start <= end merges).
+    let mut engine = Engine::new(sessions(OutputMode::Append));
+    let out = run(&mut engine, BatchKind::Data, &[(0.0, "a"), (4.0, "a")]);
+    assert_eq!(out.stats.state_rows_total, 1);
+}
+
+#[test]
+fn a_late_row_opens_no_session() {
+    let mut engine = Engine::new(sessions(OutputMode::Append));
+    run(&mut engine, BatchKind::Data, &[(30.0, "a")]);
+    run(&mut engine, BatchKind::NoData, &[]);
+    // wm 25: a row at 20 would end its session at 24 <= 25.
+    let out = run(
+        &mut engine,
+        BatchKind::Data,
+        &[(20.0, "b"), (20.0, "b"), (22.0, "c")],
+    );
+    // Checked with Spark 3.5.3: rows are first aggregated by (key, [t, t + gap)), so the
+    // two (b, 20) rows are one dropped row; (c, 22) ends at 26, open.
+    assert_eq!(
+        out.stats.state_rows_dropped_by_watermark, 1,
+        "distinct (key, time)"
+    );
+    assert_eq!(out.stats.late_pairs, 2, "(b, 20) twice");
+    assert_eq!(out.stats.state_rows_total, 2);
+    let out = run(
+        &mut engine,
+        BatchKind::Data,
+        &[(21.0, "b"), (20.0, "b"), (23.0, "b")],
+    );
+    assert_eq!(
+        out.stats.state_rows_dropped_by_watermark, 2,
+        "[21,25) and [20,24)"
+    );
+    assert_eq!(
+        (out.stats.state_rows_total, out.stats.state_rows_updated),
+        (3, 1),
+        "[23,27) opens alone: late rows merge with nothing"
+    );
+}
+
+#[test]
+fn double_sums_add_in_sparks_order() {
+    let ten = Duration::from_secs(10);
+    let q = query(
+        "t TIMESTAMP, k STRING, x DOUBLE",
+        "sum(x),avg(x)",
+        WindowRequest::Sliding {
+            size: ten,
+            slide: ten,
+        },
+        OutputMode::Update,
+    );
+    let mut engine = Engine::new(q);
+    let batch = |engine: &mut Engine, xs: &[f64]| {
+        let rows: Vec<[Value; 3]> = xs
+            .iter()
+            .map(|x| {
+                [
+                    Value::Timestamp(at(1.0)),
+                    Value::Str("k"),
+                    Value::Double(*x),
+                ]
+            })
+            .collect();
+        engine.run_batch(BatchKind::Data, rows.iter().map(|r| (at(1.0), &r[..])))
+    };
+    batch(&mut engine, &[12_345_678.5, 0.000_25]);
+    let out = batch(&mut engine, &[-12_345_678.5, 0.1]);
+    // Spark: state + (0 + batch summed in row order); not one running sum.
+    let want = (12_345_678.5 + 0.000_25) + (-12_345_678.5 + 0.1);
+    assert_eq!(out.aggs(&out.rows[0])[0], Datum::Double(want));
+    assert_ne!(
+        want,
+        ((12_345_678.5 + 0.000_25) - 12_345_678.5) + 0.1,
+        "the orders differ"
+    );
+    assert_eq!(out.aggs(&out.rows[0])[1], Datum::Double(want / 4.0));
+}
