@@ -29,6 +29,25 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
     }
 }
 
+/// `text` safe to print on a terminal: control characters (C0 but line feed and tab, DEL, C1)
+/// from a file or a socket are written as escapes (`\x1b`, `\u{9b}`), so that an error quoting
+/// them cannot retitle, recolour or clear the user's terminal.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let is_raw = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(is_raw) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match u32::from(c) {
+            _ if !is_raw(c) => out.push(c),
+            code @ 0..=0x7f => out.push_str(&format!("\\x{code:02x}")),
+            code => out.push_str(&format!("\\u{{{code:x}}}")),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Whoever read our standard output went away (`| head`): not a failure of ours.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
@@ -42,6 +61,16 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 mod tests {
     use super::*;
     use anyhow::Context;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("plain: 17:33 é"), "plain: 17:33 é");
+        assert_eq!(
+            escape_controls("bad header \u{1b}]0;PWNED\u{7}\r\u{9b}31m\u{7f}"),
+            "bad header \\x1b]0;PWNED\\x07\\x0d\\u{9b}31m\\x7f"
+        );
+        assert_eq!(escape_controls("two\nlines\tand a tab"), "two\nlines\tand a tab");
+    }
 
     #[test]
     fn statuses() {

@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::app::runtime::checkpoint::{Checkpoint, Position, QuerySpec};
 use crate::app::config::{OnBadRow, ReplayConfig};
 use crate::app::durable;
-use crate::app::error::{BadInput, OrBadInput};
+use crate::app::error::{BadInput, OrBadInput, escape_controls};
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
 use crate::app::sink::{self, SinkSet};
@@ -371,7 +371,7 @@ pub fn main(config: &ReplayConfig) -> anyhow::Result<()> {
         eprintln!(
             "window-tui: skipped {} bad row(s); the first: {}",
             summary.skipped,
-            summary.first_skipped.unwrap_or_default()
+            escape_controls(&summary.first_skipped.unwrap_or_default())
         );
     }
     Ok(())
