@@ -33,7 +33,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             if !error::is_broken_pipe(&err) {
-                eprintln!("window-tui: error: {}", escape_controls(&format!("{err:#}")));
+                eprintln!(
+                    "window-tui: error: {}",
+                    escape_controls(&format!("{err:#}"))
+                );
             }
             ExitCode::from(error::exit_status(&err))
         }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -36,11 +37,12 @@ fn events(dir: &Path, ticks: u64) -> PathBuf {
     let mut text = String::from("batch,event_time,value\n");
     for tick in 0..ticks {
         for value in ["a", "b"] {
-            text.push_str(&format!(
-                "{tick},2026-11-23T17:{:02}:{:02}Z,{value}\n",
+            let _ = writeln!(
+                text,
+                "{tick},2026-11-23T17:{:02}:{:02}Z,{value}",
                 33 + tick * 10 / 60,
                 tick * 10 % 60
-            ));
+            );
         }
     }
     write(dir, "events.csv", text)
@@ -69,10 +71,216 @@ fn control_bytes_from_a_file_never_reach_the_terminal_raw() {
     );
     let out = window_tui(
         dir,
-        &["replay", rows.to_str().unwrap(), "--sink", "json", "--on-bad-row", "skip"],
+        &[
+            "replay",
+            rows.to_str().unwrap(),
+            "--sink",
+            "json",
+            "--on-bad-row",
+            "skip",
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("skipped 1 bad row"), "{err}");
     assert!(!err.contains('\x1b') && !err.contains('\u{9b}'), "{err:?}");
+}
+
+/// Names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn clean_leaves_folders_window_tui_did_not_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let events = events(dir, 3);
+    let events = events.to_str().unwrap();
+    fs::create_dir(dir.join("output")).unwrap();
+    write(&dir.join("output"), "thesis.tex", "\\documentclass{book}");
+
+    // The file sink is off: the output folder is none of --clean's business.
+    let out = window_tui(dir, &["replay", events, "--sink", "json", "--clean"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(names(&dir.join("output")), ["thesis.tex"]);
+
+    // On, but the folder has no _spark_metadata: refused, untouched.
+    let out = window_tui(dir, &["replay", events, "--sink", "file", "--clean"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("output") && err.contains("_spark_metadata"),
+        "{err}"
+    );
+    assert_eq!(names(&dir.join("output")), ["thesis.tex"]);
+
+    // A checkpoint folder that is not window-tui's: refused, untouched, in replay and live.
+    fs::create_dir(dir.join("checkpoint")).unwrap();
+    write(&dir.join("checkpoint"), "notes.txt", "mine");
+    let out = window_tui(
+        dir,
+        &[
+            "replay",
+            events,
+            "--sink",
+            "json",
+            "--checkpoint",
+            "checkpoint",
+            "--clean",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no metadata file written by window-tui"),
+        "{}",
+        stderr(&out)
+    );
+    let live = window_tui(
+        dir,
+        &[
+            "--headless",
+            "--sink",
+            "json",
+            "--clean",
+            "--count",
+            "2",
+            "--delay",
+            "1ms",
+        ],
+    );
+    assert_eq!(live.status.code(), Some(2), "{}", stderr(&live));
+    assert!(stderr(&live).contains("checkpoint"), "{}", stderr(&live));
+    assert_eq!(names(&dir.join("checkpoint")), ["notes.txt"]);
+    assert_eq!(names(&dir.join("output")), ["thesis.tex"]);
+}
+
+#[test]
+fn clean_removes_what_window_tui_wrote_says_so_and_keeps_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let events = events(dir, 25);
+    let events = events.to_str().unwrap();
+    let run = |clean: bool| {
+        let mut args = vec!["replay", events, "--sink", "file", "--checkpoint", "ck"];
+        if clean {
+            args.push("--clean");
+        }
+        window_tui(dir, &args)
+    };
+    let first = run(false);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let (_, want) = common::check_file_sink(&dir.join("output"));
+    write(&dir.join("output"), "thesis.tex", "mine");
+    write(&dir.join("ck"), "notes.txt", "mine");
+
+    let again = run(true);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let err = stderr(&again);
+    assert!(
+        err.contains("--clean: removed the checkpoint ck ("),
+        "{err}"
+    );
+    assert!(
+        err.contains("--clean: removed the output folder output ("),
+        "{err}"
+    );
+    assert!(
+        err.contains("thesis.tex") && err.contains("notes.txt"),
+        "{err}"
+    );
+    assert!(!err.contains("resuming"), "it started over: {err}");
+    assert_eq!(
+        fs::read_to_string(dir.join("output/thesis.tex")).unwrap(),
+        "mine"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("ck/notes.txt")).unwrap(),
+        "mine"
+    );
+    let (_, got) = common::check_file_sink(&dir.join("output"));
+    assert_eq!(got, want, "the same rows, written once");
+}
+
+/// A live headless run over the embedded server in `dir` that goes on for minutes.
+fn long_live_run(dir: &Path, extra: &[&str]) -> common::Running {
+    let mut cmd = common::window_tui_in(dir);
+    cmd.args([
+        "--headless",
+        "--delay",
+        "50ms",
+        "--count",
+        "100000",
+        "--trigger",
+        "100ms",
+    ])
+    .args(extra);
+    let mut run = common::Running::spawn(&mut cmd);
+    run.wait_for_stderr("reading 127.0.0.1", T);
+    run
+}
+
+const T: std::time::Duration = std::time::Duration::from_secs(30);
+
+#[test]
+fn a_folder_in_use_by_another_run_is_refused_at_once_and_a_killed_run_leaves_no_stale_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut first = long_live_run(dir, &["--sink", "file"]);
+    let pid = first.pid().to_string();
+
+    // The same checkpoint: refused, naming the folder and the process.
+    let second = window_tui(dir, &["--headless", "--sink", "json", "--count", "1"]);
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    let err = stderr(&second);
+    assert!(err.contains("the checkpoint checkpoint is in use"), "{err}");
+    assert!(err.contains(&format!("pid {pid}")), "{err}");
+    // ... also with --clean, which removes nothing then.
+    let cleaning = window_tui(
+        dir,
+        &["--headless", "--sink", "file", "--clean", "--count", "1"],
+    );
+    assert_eq!(cleaning.status.code(), Some(2), "{}", stderr(&cleaning));
+    assert!(dir.join("checkpoint/metadata").exists());
+    // The same output folder under another checkpoint: refused too, in a replay as well.
+    let other = window_tui(
+        dir,
+        &[
+            "--headless",
+            "--sink",
+            "file",
+            "--checkpoint",
+            "other",
+            "--count",
+            "1",
+        ],
+    );
+    assert_eq!(other.status.code(), Some(2), "{}", stderr(&other));
+    let err = stderr(&other);
+    assert!(
+        err.contains("the output folder output is in use") && err.contains(&pid),
+        "{err}"
+    );
+    let events = events(dir, 2);
+    let replay = window_tui(dir, &["replay", events.to_str().unwrap(), "--sink", "file"]);
+    assert_eq!(replay.status.code(), Some(2), "{}", stderr(&replay));
+    assert!(stderr(&replay).contains("in use"), "{}", stderr(&replay));
+    // The lock file is one Spark's readers pass over.
+    let hidden: Vec<String> = names(&dir.join("output"))
+        .into_iter()
+        .filter(|n| !n.starts_with("window=") && n != "_spark_metadata")
+        .collect();
+    assert!(hidden.iter().all(|n| n.starts_with('.')), "{hidden:?}");
+
+    // Killed: the next run starts at once, on the same folders.
+    first.kill();
+    let next = long_live_run(dir, &["--sink", "file"]);
+    next.signal("TERM");
+    let done = next.wait(T);
+    assert!(done.status.success(), "{}", done.stderr);
 }

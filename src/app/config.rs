@@ -40,6 +40,15 @@ pub struct SinkConfig {
     pub window_format: String,
 }
 
+impl SinkConfig {
+    /// The output folder, when the file sink is among the sinks switched on at the start.
+    pub fn file_output(&self) -> Option<&std::path::Path> {
+        self.kinds
+            .contains(&SinkKind::File)
+            .then_some(self.output.as_path())
+    }
+}
+
 /// What to do with a replay row that cannot be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnBadRow {

@@ -1,5 +1,6 @@
 //! Errors and exit statuses: 2 for bad usage or input, 1 for failures, 0 for a closed pipe.
 
+use std::fmt::Write as _;
 use std::io;
 
 /// An error caused by what the user gave: a flag, a file's contents, a duration. Exit status 2.
@@ -22,7 +23,10 @@ impl<T, E: std::fmt::Display> OrBadInput<T> for Result<T, E> {
 pub fn exit_status(err: &anyhow::Error) -> u8 {
     if is_broken_pipe(err) {
         0
-    } else if err.chain().any(<dyn std::error::Error + 'static>::is::<BadInput>) {
+    } else if err
+        .chain()
+        .any(<dyn std::error::Error + 'static>::is::<BadInput>)
+    {
         2
     } else {
         1
@@ -41,8 +45,12 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     for c in text.chars() {
         match u32::from(c) {
             _ if !is_raw(c) => out.push(c),
-            code @ 0..=0x7f => out.push_str(&format!("\\x{code:02x}")),
-            code => out.push_str(&format!("\\u{{{code:x}}}")),
+            code @ 0..=0x7f => {
+                let _ = write!(out, "\\x{code:02x}");
+            }
+            code => {
+                let _ = write!(out, "\\u{{{code:x}}}");
+            }
         }
     }
     std::borrow::Cow::Owned(out)
@@ -69,7 +77,10 @@ mod tests {
             escape_controls("bad header \u{1b}]0;PWNED\u{7}\r\u{9b}31m\u{7f}"),
             "bad header \\x1b]0;PWNED\\x07\\x0d\\u{9b}31m\\x7f"
         );
-        assert_eq!(escape_controls("two\nlines\tand a tab"), "two\nlines\tand a tab");
+        assert_eq!(
+            escape_controls("two\nlines\tand a tab"),
+            "two\nlines\tand a tab"
+        );
     }
 
     #[test]

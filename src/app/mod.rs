@@ -9,6 +9,7 @@ pub mod command;
 pub mod config;
 pub mod durable;
 pub mod error;
+pub mod lock;
 pub mod logging;
 pub mod runtime;
 pub mod sink;

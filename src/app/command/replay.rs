@@ -11,8 +11,8 @@ use std::path::Path;
 
 use crate::app::runtime::checkpoint::{Checkpoint, Position, QuerySpec};
 use crate::app::config::{OnBadRow, ReplayConfig};
-use crate::app::durable;
 use crate::app::error::{BadInput, OrBadInput, escape_controls};
+use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
 use crate::app::sink::{self, SinkSet};
@@ -310,12 +310,11 @@ pub fn open<S: RowSource>(
     let query = args.query;
     let mut reader = ReplayReader::open(&args.events, args.max_line_bytes)
         .map_err(|e| BadInput(e.to_string()))?;
-    if args.clean {
-        if let Some(dir) = &args.checkpoint {
-            durable::remove_dir(dir)?;
-        }
-        durable::remove_dir(&args.sinks.output)?;
-    }
+    folders::claim(
+        args.checkpoint.as_deref(),
+        args.sinks.file_output(),
+        args.clean,
+    )?;
     let mut identity = QueryIdentity::new(format!("Replay[{}]", args.events.display()));
     let mut engine = Engine::new(query);
     let mut checkpoint = None;

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::runtime::checkpoint::{Checkpoint, Pending, Position, QuerySpec};
 use crate::app::config::{LiveConfig, SourceConfig};
-use crate::app::durable;
+use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
 use crate::app::source::server::{self, Echo, Pace, Program, Sent};
@@ -52,13 +52,14 @@ impl Prepared {
     }
 }
 
-/// Opens the live run's checkpoint (unless `--no-checkpoint`), wiping it and the output folder
-/// first with `--clean`.
+/// Opens the live run's checkpoint (unless `--no-checkpoint`), after claiming it and the output
+/// folder ([`folders::claim`]: refused when another run holds them, emptied with `--clean`).
 pub fn prepare(config: &LiveConfig) -> anyhow::Result<Prepared> {
-    if config.clean {
-        durable::remove_dir(&config.checkpoint)?;
-        durable::remove_dir(&config.sinks.output)?;
-    }
+    folders::claim(
+        config.checkpointing.then_some(config.checkpoint.as_path()),
+        config.sinks.file_output(),
+        config.clean,
+    )?;
     if !config.checkpointing {
         return Ok(Prepared {
             engine: Engine::new(config.query),

@@ -15,6 +15,7 @@ use super::sink_log::{LogEntry, SinkLog};
 use super::window_text::WindowText;
 use crate::app::durable;
 use crate::app::error::BadInput;
+use crate::app::lock;
 use crate::engine::{BatchOutput, EmittedRow};
 
 pub struct FileSink {
@@ -30,7 +31,7 @@ impl FileSink {
     /// checkpoint (`None`) the folder must hold no batch of an earlier run. Part files that no
     /// log entry lists (a batch cut short) are removed either way.
     pub fn open(output: &Path, windows: WindowText, resume: Option<u64>) -> anyhow::Result<Self> {
-        durable::create_dir(output)?;
+        lock::hold(output, "the output folder", "--output")?;
         let root = fs::canonicalize(output)
             .with_context(|| format!("cannot resolve {}", output.display()))?;
         let log = SinkLog::open(&root)?;
@@ -38,7 +39,7 @@ impl FileSink {
             (Some(latest), None) => {
                 return Err(BadInput(format!(
                     "{} already holds batches up to {latest} of an earlier run (its _spark_metadata); \
-                     use --clean, another --output, or the run's --checkpoint",
+                     use --clean (with --sink file), another --output, or the run's --checkpoint",
                     output.display()
                 ))
                 .into());
@@ -46,7 +47,7 @@ impl FileSink {
             (Some(latest), Some(next)) if latest > next => {
                 return Err(BadInput(format!(
                     "{} holds batches up to {latest}, beyond the checkpoint's next batch {next}; \
-                     it belongs to another run: use --clean or another --output",
+                     it belongs to another run: use --clean (with --sink file) or another --output",
                     output.display()
                 ))
                 .into());
