@@ -284,3 +284,40 @@ fn a_folder_in_use_by_another_run_is_refused_at_once_and_a_killed_run_leaves_no_
     let done = next.wait(T);
     assert!(done.status.success(), "{}", done.stderr);
 }
+
+#[test]
+fn export_spark_never_overwrites_a_file_unasked_and_keeps_off_window_tuis_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "job.py", "my own job");
+    let out = window_tui(dir, &["export-spark", "-o", "job.py"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("job.py exists") && stderr(&out).contains("--force"));
+    assert_eq!(
+        fs::read_to_string(dir.join("job.py")).unwrap(),
+        "my own job"
+    );
+
+    let out = window_tui(dir, &["export-spark", "-o", "job.py", "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let job = fs::read_to_string(dir.join("job.py")).unwrap();
+    assert!(
+        job.contains("APP_CHECKPOINT_DIR = \"spark-checkpoint\""),
+        "{job}"
+    );
+    assert!(
+        job.contains("APP_DATA_OUTPUT_DIR = \"spark-output\""),
+        "{job}"
+    );
+    let out = window_tui(dir, &["export-spark", "-o", "new.py", "--sink", "file"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let job = fs::read_to_string(dir.join("new.py")).unwrap();
+    let same = job
+        .lines()
+        .find(|l| l.trim_start().starts_with("window-tui "))
+        .unwrap();
+    assert!(
+        !same.contains("--output"),
+        "window-tui's command keeps its own folder: {same}"
+    );
+}

@@ -184,6 +184,8 @@ pub struct ExportConfig {
     pub window_format: String,
     /// Where the job goes; `-` is stdout.
     pub out: PathBuf,
+    /// Replace `out` when it exists.
+    pub force: bool,
 }
 
 /// A command, ready to run.

@@ -418,20 +418,21 @@ pub struct ExportArgs {
     )]
     pub sink: JobSink,
 
-    /// The file sink's folder.
+    /// The job's file sink folder (by default not window-tui's `output`: the two must not share
+    /// one).
     #[arg(
         long,
         env = "WINDOW_TUI_OUTPUT",
-        default_value = "output",
+        default_value = "spark-output",
         value_name = "DIR"
     )]
     pub output: PathBuf,
 
-    /// The job's checkpoint folder.
+    /// The job's checkpoint folder (by default not window-tui's `checkpoint`).
     #[arg(
         long,
         env = "WINDOW_TUI_CHECKPOINT",
-        default_value = "checkpoint",
+        default_value = "spark-checkpoint",
         value_name = "DIR"
     )]
     pub checkpoint: PathBuf,
@@ -474,6 +475,10 @@ pub struct ExportArgs {
         value_name = "FILE"
     )]
     pub out: PathBuf,
+
+    /// Overwrite FILE when it exists (without it, an existing file is an error).
+    #[arg(long, env = "WINDOW_TUI_FORCE")]
+    pub force: bool,
 }
 
 /// The exported job's sink.

@@ -181,6 +181,7 @@ impl ExportArgs {
             source,
             window_format: self.window_format,
             out: self.out,
+            force: self.force,
         })
     }
 }
