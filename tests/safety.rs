@@ -32,17 +32,13 @@ fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
     path
 }
 
-/// A small replay file: `ticks` ticks of two rows each, a second apart.
+/// A small replay file: `ticks` ticks of two rows each, ten seconds apart.
 fn events(dir: &Path, ticks: u64) -> PathBuf {
     let mut text = String::from("batch,event_time,value\n");
     for tick in 0..ticks {
+        let t = chrono::DateTime::from_timestamp(1_795_455_180 + tick as i64 * 10, 0).unwrap();
         for value in ["a", "b"] {
-            let _ = writeln!(
-                text,
-                "{tick},2026-11-23T17:{:02}:{:02}Z,{value}",
-                33 + tick * 10 / 60,
-                tick * 10 % 60
-            );
+            let _ = writeln!(text, "{tick},{},{value}", t.format("%Y-%m-%dT%H:%M:%SZ"));
         }
     }
     write(dir, "events.csv", text)
@@ -320,4 +316,62 @@ fn export_spark_never_overwrites_a_file_unasked_and_keeps_off_window_tuis_folder
         !same.contains("--output"),
         "window-tui's command keeps its own folder: {same}"
     );
+}
+
+/// The part files under a file sink's folder, by `window=…/name`.
+fn part_files(out: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for folder in names(out).into_iter().filter(|n| n.starts_with("window=")) {
+        for name in names(&out.join(&folder)) {
+            files.push(format!("{folder}/{name}"));
+        }
+    }
+    files
+}
+
+#[test]
+fn a_damaged_sink_log_deletes_no_part_file_on_restart_and_names_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let events = events(dir, 305);
+    let events = events.to_str().unwrap();
+    let args = ["replay", events, "--sink", "file", "--checkpoint", "ck"];
+    let first = window_tui(dir, &args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let written = part_files(&dir.join("output"));
+    assert!(written.len() > 100, "{}", written.len());
+
+    fs::remove_file(dir.join("output/_spark_metadata/299.compact")).unwrap();
+    let again = window_tui(dir, &args);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("_spark_metadata/299.compact is missing"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        part_files(&dir.join("output")),
+        written,
+        "no part file deleted"
+    );
+}
+
+#[test]
+fn a_restart_leaves_part_files_it_cannot_prove_its_own_and_says_so_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let events = events(dir, 12);
+    let events = events.to_str().unwrap();
+    let args = ["replay", events, "--sink", "file", "--checkpoint", "ck"];
+    let first = window_tui(dir, &args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let folder = dir.join("output/window=173300-173330");
+    let stranger = "part-00000-2d15da60-4270-4989-a290-1f98e4ee4180.c000.csv";
+    write(&folder, stranger, "x,1\n");
+    let again = window_tui(dir, &args);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let err = stderr(&again);
+    assert!(folder.join(stranger).exists(), "left where it is");
+    assert_eq!(err.matches(stranger).count(), 1, "said once: {err}");
+    assert!(err.contains("no _spark_metadata entry lists"), "{err}");
 }

@@ -304,7 +304,7 @@ fn replay_input(path: &Path) -> anyhow::Result<String> {
 /// replay continues where the checkpoint says.
 pub fn open<S: RowSource>(
     args: &ReplayConfig,
-    sinks: impl FnOnce(Option<u64>) -> anyhow::Result<SinkSet>,
+    sinks: impl FnOnce(Option<sink::Resume>) -> anyhow::Result<SinkSet>,
     source: impl FnOnce(ReplayReader<std::fs::File>) -> S,
 ) -> anyhow::Result<ReplayStepper<S>> {
     let query = args.query;
@@ -348,7 +348,10 @@ pub fn open<S: RowSource>(
         }
         checkpoint = Some(opened);
     }
-    let sinks = sinks(checkpoint.as_ref().map(|_| engine.next_batch_id()))?;
+    let sinks = sinks(checkpoint.as_ref().map(|_| sink::Resume {
+        next_batch: engine.next_batch_id(),
+        query_id: identity.id.clone(),
+    }))?;
     let progress = ProgressLog::optional(args.sinks.progress.as_deref())?;
     let mut pipeline = Pipeline::new(engine, sinks, progress, identity);
     if let Some(checkpoint) = checkpoint {

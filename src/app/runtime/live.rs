@@ -16,7 +16,7 @@ use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
 use crate::app::source::server::{self, Echo, Pace, Program, Sent};
-use crate::app::sink::SinkSet;
+use crate::app::sink::{self, SinkSet};
 use crate::app::source::inbox::Inbox;
 use crate::app::source::socket::{self, Connection, ReaderConfig, ReaderStats};
 use crate::engine::Engine;
@@ -44,11 +44,13 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The next batch of a checkpointed run (what the file sink resumes at).
-    pub fn resume_batch(&self) -> Option<u64> {
-        self.checkpoint
-            .as_ref()
-            .map(|_| self.engine.next_batch_id())
+    /// Where a checkpointed run resumes, for the sinks (the file sink's next batch and names).
+    pub fn resume_batch(&self) -> Option<sink::Resume> {
+        let query_id = self.query_id.clone()?;
+        self.checkpoint.as_ref().map(|_| sink::Resume {
+            next_batch: self.engine.next_batch_id(),
+            query_id,
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod console;
 pub mod file;
 pub mod json;
+pub mod part_name;
 pub mod sink_log;
 pub mod window_text;
 
@@ -12,6 +13,14 @@ use std::io::{self, BufWriter};
 use crate::app::config::{SinkConfig, SinkKind};
 use crate::app::error::OrBadInput;
 use crate::engine::BatchOutput;
+
+/// Where a checkpointed run resumes, for its sinks: the next batch, and the query's id (the same
+/// after every restart), which names the file sink's part files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    pub next_batch: u64,
+    pub query_id: String,
+}
 
 /// One destination for finished batches.
 pub trait Sink: Send {
@@ -160,15 +169,22 @@ pub fn stdout() -> BufWriter<io::Stdout> {
 }
 
 /// Opens sinks that write to stdout (console, json) and to `args.output` (file). `resume` is
-/// the next batch of a checkpointed run (see [`file::FileSink::open`]).
-pub fn stdout_opener(args: &SinkConfig, resume: Option<u64>) -> anyhow::Result<SinkOpener> {
+/// where a checkpointed run resumes (see [`file::FileSink::open`]). What the file sink left in
+/// its folder, and why, is said on stderr.
+pub fn stdout_opener(args: &SinkConfig, resume: Option<Resume>) -> anyhow::Result<SinkOpener> {
     let windows = window_text::WindowText::new(&args.window_format, crate::engine::Zone::Local)
         .or_bad_input()?;
     let output = args.output.clone();
     Ok(Box::new(move |kind| {
         Ok(match kind {
             SinkKind::Console => Box::new(console::ConsoleSink::new(stdout(), windows.clone())),
-            SinkKind::File => Box::new(file::FileSink::open(&output, windows.clone(), resume)?),
+            SinkKind::File => {
+                let sink = file::FileSink::open(&output, windows.clone(), resume.as_ref())?;
+                if let Some(notice) = sink.notice() {
+                    eprintln!("window-tui: {}", crate::app::error::escape_controls(notice));
+                }
+                Box::new(sink)
+            }
             SinkKind::Json => Box::new(json::JsonSink::new(stdout())),
         })
     }))

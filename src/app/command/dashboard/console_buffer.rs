@@ -9,7 +9,7 @@ use crate::app::error::{BadInput, OrBadInput};
 use crate::app::sink::console::ConsoleSink;
 use crate::app::sink::file::FileSink;
 use crate::app::sink::window_text::WindowText;
-use crate::app::sink::{SinkOpener, SinkSet};
+use crate::app::sink::{Resume, SinkOpener, SinkSet};
 use crate::engine::Zone;
 
 /// What the console sink prints, kept for the batches panel.
@@ -45,7 +45,7 @@ impl Write for SharedBuffer {
 pub fn dashboard_sinks(
     config: &SinkConfig,
     console: SharedBuffer,
-    resume: Option<u64>,
+    resume: Option<Resume>,
 ) -> anyhow::Result<SinkSet> {
     if config.kinds.contains(&SinkKind::Json) {
         return Err(BadInput(
@@ -58,7 +58,7 @@ pub fn dashboard_sinks(
     let opener: SinkOpener = Box::new(move |kind| {
         Ok(match kind {
             SinkKind::Console => Box::new(ConsoleSink::new(console.clone(), windows.clone())),
-            SinkKind::File => Box::new(FileSink::open(&output, windows.clone(), resume)?),
+            SinkKind::File => Box::new(FileSink::open(&output, windows.clone(), resume.as_ref())?),
             SinkKind::Json => anyhow::bail!("the json sink cannot write while the dashboard draws"),
         })
     });
