@@ -375,3 +375,39 @@ fn a_restart_leaves_part_files_it_cannot_prove_its_own_and_says_so_once() {
     assert_eq!(err.matches(stranger).count(), 1, "said once: {err}");
     assert!(err.contains("no _spark_metadata entry lists"), "{err}");
 }
+
+#[test]
+fn the_progress_log_has_each_batch_once_after_kill_9s() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let events = events(dir, 400);
+    let mut kills = 0;
+    for round in 0u64.. {
+        let mut cmd = common::window_tui_in(dir);
+        cmd.arg("replay").arg(&events).args([
+            "--sink",
+            "file",
+            "--checkpoint",
+            "ck",
+            "--progress",
+            "p.jsonl",
+        ]);
+        let mut run = common::Running::spawn(&mut cmd);
+        std::thread::sleep(std::time::Duration::from_millis(20 + (round * 37) % 150));
+        if run.is_running() && kills < 15 {
+            run.kill();
+            kills += 1;
+            continue;
+        }
+        let done = run.wait(T);
+        assert!(done.status.success(), "{}", done.stderr);
+        break;
+    }
+    let ids: Vec<u64> = common::read_progress(&dir.join("p.jsonl"))
+        .iter()
+        .map(|p| p["batchId"].as_u64().unwrap())
+        .collect();
+    let want: Vec<u64> = (0..ids.len() as u64).collect();
+    assert_eq!(ids, want, "each batch once, in order ({kills} kills)");
+    assert!(ids.len() > 400, "{}", ids.len());
+}

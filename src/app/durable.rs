@@ -35,7 +35,14 @@ pub fn write_atomically(
         let _ = fs::remove_file(&tmp);
         return Err(err).with_context(|| format!("cannot write {}", path.display()));
     }
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
+    sync_dir(parent_of(path))
+}
+
+/// The folder `path` is in (`.` for a bare file name).
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Writes a new file at `path`, never replacing one: when a file of that name exists, the error's
@@ -64,7 +71,7 @@ pub fn write_new(
         let _ = fs::remove_file(path);
         return Err(err).with_context(|| format!("cannot write {}", path.display()));
     }
-    sync_dir(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+    sync_dir(parent_of(path))
 }
 
 /// Whether `err` says a file was there already ([`write_new`]).

@@ -348,11 +348,12 @@ pub fn open<S: RowSource>(
         }
         checkpoint = Some(opened);
     }
-    let sinks = sinks(checkpoint.as_ref().map(|_| sink::Resume {
+    let resumes = checkpoint.as_ref().map(|_| sink::Resume {
         next_batch: engine.next_batch_id(),
         query_id: identity.id.clone(),
-    }))?;
-    let progress = ProgressLog::optional(args.sinks.progress.as_deref())?;
+    });
+    let sinks = sinks(resumes.clone())?;
+    let progress = ProgressLog::optional(args.sinks.progress.as_deref(), resumes.as_ref())?;
     let mut pipeline = Pipeline::new(engine, sinks, progress, identity);
     if let Some(checkpoint) = checkpoint {
         pipeline = pipeline.with_checkpoint(checkpoint);

@@ -136,7 +136,10 @@ impl Live {
         retry_failed_sinks: bool,
         observer: O,
     ) -> anyhow::Result<Live> {
-        let progress = ProgressLog::optional(config.sinks.progress.as_deref())?;
+        let progress = ProgressLog::optional(
+            config.sinks.progress.as_deref(),
+            prepared.resume_batch().as_ref(),
+        )?;
         let inbox = Arc::new(Inbox::new(INBOX_LIMIT));
         let reader = Arc::new(ReaderStats::default());
         let mut tasks = Vec::new();
