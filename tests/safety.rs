@@ -411,3 +411,49 @@ fn the_progress_log_has_each_batch_once_after_kill_9s() {
     assert_eq!(ids, want, "each batch once, in order ({kills} kills)");
     assert!(ids.len() > 400, "{}", ids.len());
 }
+
+#[test]
+fn a_full_disk_under_record_names_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = window_tui(
+        tmp.path(),
+        &[
+            "--headless",
+            "--record",
+            "/dev/full",
+            "--count",
+            "3000",
+            "--delay",
+            "0ms",
+            "--no-checkpoint",
+            "--sink",
+            "json",
+            "--trigger",
+            "300ms",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("record file /dev/full") && last.contains("No space left"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_source_whose_name_does_not_resolve_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = window_tui(
+        tmp.path(),
+        &[
+            "--headless",
+            "--source",
+            "nosuchhost.invalid:9999",
+            "--no-checkpoint",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("nosuchhost.invalid does not resolve"), "{err}");
+}

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::runtime::checkpoint::{Checkpoint, Pending, Position, QuerySpec};
 use crate::app::config::{LiveConfig, SourceConfig};
+use crate::app::error::BadInput;
 use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
@@ -167,7 +168,13 @@ impl Live {
                     false,
                 )
             }
-            SourceConfig::External { host, port } => (host.clone(), *port, None, None, true),
+            SourceConfig::External { host, port } => {
+                // A name that does not resolve at the start is a typo, not a server still down.
+                socket::resolve(host, *port)
+                    .await
+                    .map_err(|why| BadInput(format!("--source {host}:{port}: {why}")))?;
+                (host.clone(), *port, None, None, true)
+            }
         };
         let reader_config = ReaderConfig {
             host,

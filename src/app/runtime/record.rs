@@ -34,7 +34,8 @@ impl Recorder {
         let file = File::create(path)
             .with_context(|| format!("cannot create the record file {}", path.display()))?;
         let mut out = BufWriter::new(file);
-        writeln!(out, "{HEADER}")?;
+        writeln!(out, "{HEADER}")
+            .with_context(|| format!("cannot write the record file {}", path.display()))?;
         Ok(Recorder {
             out: rows_writer(out),
             path: path.display().to_string(),
@@ -96,7 +97,8 @@ impl Recorder {
             time.clear();
             let _ = write!(time, "{}", Utc(t, Fraction::Micros));
             self.out
-                .write_record([tick.as_str(), time.as_str(), value])?;
+                .write_record([tick.as_str(), time.as_str(), value])
+                .with_context(|| format!("cannot write the record file {}", self.path))?;
         }
         self.out
             .flush()

@@ -129,6 +129,22 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const READ_CHUNK: usize = 256 * 1024;
 
+/// The addresses `host` resolves to with `port`; when it does not resolve, the error says so
+/// (rather than a bare connect error).
+pub async fn resolve(host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, String> {
+    match tokio::net::lookup_host((host, port)).await {
+        Ok(found) => {
+            let addresses: Vec<_> = found.collect();
+            if addresses.is_empty() {
+                Err(format!("the host name {host} does not resolve (it has no address)"))
+            } else {
+                Ok(addresses)
+            }
+        }
+        Err(e) => Err(format!("the host name {host} does not resolve ({e})")),
+    }
+}
+
 /// Reads until the stream ends for good (without `reconnect`) or the task is dropped. `paused`
 /// stops reading while it is true.
 pub async fn run(
@@ -141,7 +157,13 @@ pub async fn run(
     let mut backoff = FIRST_BACKOFF;
     loop {
         stats.set_connection(Connection::Connecting);
-        let reason = match TcpStream::connect((config.host.as_str(), config.port)).await {
+        let connected = match resolve(&config.host, config.port).await {
+            Ok(addresses) => TcpStream::connect(&addresses[..])
+                .await
+                .map_err(|e| format!("cannot connect: {e}")),
+            Err(why) => Err(why),
+        };
+        let reason = match connected {
             Ok(stream) => {
                 tracing::info!("connected to {address}");
                 stats.set_connection(Connection::Connected);
@@ -157,7 +179,7 @@ pub async fn run(
                     Err(e) => format!("the connection failed: {e}"),
                 }
             }
-            Err(e) => format!("cannot connect: {e}"),
+            Err(why) => why,
         };
         if !config.reconnect {
             tracing::info!("{address}: {reason}; the stream is over");
