@@ -457,3 +457,36 @@ fn a_source_whose_name_does_not_resolve_says_so() {
     let err = stderr(&out);
     assert!(err.contains("nosuchhost.invalid does not resolve"), "{err}");
 }
+
+#[test]
+fn a_replay_shows_a_progress_bar_on_a_terminal_and_closes_with_a_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let events = events(dir, 50);
+    let events = events.to_str().unwrap();
+    // Not a terminal: no bar, the closing line.
+    let out = window_tui(dir, &["replay", events, "--sink", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(!err.contains('%'), "no bar off a terminal: {err}");
+    let (batches, rows, _) =
+        common::headless_summary(&err.replace("bad rows skipped", "lines rejected"));
+    assert_eq!(rows, 100);
+    assert!(batches >= 50, "{batches}");
+    // A terminal (util-linux `script` gives one): the bar, by bytes of the file.
+    let command = format!("{BIN} replay {events} --sink json > /dev/null");
+    let Ok(tty) = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .env("TZ", "UTC")
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+    else {
+        eprintln!("skipped: no `script` to run the replay on a terminal");
+        return;
+    };
+    let text = String::from_utf8_lossy(&tty.stdout);
+    assert!(text.contains("batches") && text.contains("B/"), "{text:?}");
+    assert!(text.contains("window-tui: "), "{text:?}");
+}

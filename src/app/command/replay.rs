@@ -10,6 +10,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::app::runtime::checkpoint::{Checkpoint, Position, QuerySpec};
+use crate::app::command::replay_bar::ReplayBar;
 use crate::app::config::{OnBadRow, ReplayConfig};
 use crate::app::error::{BadInput, OrBadInput, escape_controls};
 use crate::app::runtime::folders;
@@ -366,10 +367,20 @@ pub fn open<S: RowSource>(
     Ok(stepper)
 }
 
-/// `window-tui replay` with sinks: the replay, then what it skipped (the dashboard takes a
-/// replay without sinks).
+/// `window-tui replay` with sinks: the replay, then a closing line of what it did (batches, rows,
+/// rows skipped) as the live run's, and the first bad row it skipped.
 pub fn main(config: &ReplayConfig) -> anyhow::Result<()> {
     let summary = run(config)?;
+    eprintln!(
+        "window-tui: {} batches, {} rows; bad rows skipped: {}",
+        summary.batches,
+        summary.rows,
+        if summary.skipped == 0 {
+            "none".to_string()
+        } else {
+            summary.skipped.to_string()
+        }
+    );
     if summary.skipped > 0 {
         eprintln!(
             "window-tui: skipped {} bad row(s); the first: {}",
@@ -381,13 +392,24 @@ pub fn main(config: &ReplayConfig) -> anyhow::Result<()> {
 }
 
 /// Replays the whole file into the sinks `--sink` names, reading it ahead on a second thread.
+/// When stderr is a terminal a progress bar there shows how much of the file is read.
 pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     let sinks = |resume| SinkSet::new(sink::stdout_opener(&args.sinks, resume)?, &args.sinks.kinds);
     let mut stepper = open(args, sinks, ReadAhead::start)?;
     if let Some(batch) = stepper.summary.resumed_at {
         eprintln!("window-tui: resuming the replay at batch {batch} (checkpoint)");
     }
-    while stepper.step()?.is_some() {}
+    let bar = ReplayBar::start(&args.events);
+    loop {
+        let stepped = stepper.step();
+        if let Position::Replay { offset, .. } = stepper.position() {
+            bar.at(offset, stepper.summary.batches);
+        }
+        if stepped?.is_none() {
+            break;
+        }
+    }
+    bar.finish();
     Ok(stepper.summary.clone())
 }
 
