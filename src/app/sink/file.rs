@@ -208,13 +208,25 @@ impl Sink for FileSink {
         }
         let file_name = self.names.name(batch.id);
         let mut entries = Vec::new();
-        for (text, rows) in &partitions {
-            let dir = self.root.join(format!("window={text}"));
-            entries.push(self.write_part(&dir, &file_name, rows)?);
+        let mut written = Vec::new();
+        let result = (|| {
+            for (text, rows) in &partitions {
+                let dir = self.root.join(format!("window={text}"));
+                entries.push(self.write_part(&dir, &file_name, rows)?);
+                written.push(dir.join(&file_name));
+            }
+            self.log
+                .add(batch.id, &entries)
+                .with_context(|| format!("file sink: cannot record batch {}", batch.id))
+        })();
+        if let Err(e) = result {
+            // The batch is not in the log: its files, just written, are not the output (a full
+            // disk, say); they go, so that nothing unlisted is visible. A retry writes them again.
+            for path in &written {
+                let _ = fs::remove_file(path);
+            }
+            return Err(e);
         }
-        self.log
-            .add(batch.id, &entries)
-            .with_context(|| format!("file sink: cannot record batch {}", batch.id))?;
         self.files_written += entries.len() as u64;
         Ok(())
     }
@@ -439,6 +451,20 @@ mod tests {
         let notice = sink.notice().unwrap();
         assert!(notice.contains("left 3 file(s)") && notice.contains("notes.txt"), "{notice}");
         assert_eq!(part_files(&out).len(), 12 + others.len());
+    }
+
+    #[test]
+    fn a_batch_the_log_cannot_take_leaves_no_part_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let mut sink = reopen(&out, Some(0));
+        sink.write_batch(&batch(0, &[(0, "a", 1)])).unwrap();
+        let written = part_files(&out);
+        // The log's next file cannot be written (a full disk would do the same).
+        fs::create_dir(out.join("_spark_metadata/1")).unwrap();
+        let err = sink.write_batch(&batch(1, &[(15, "b", 1)])).unwrap_err();
+        assert!(format!("{err:#}").contains("cannot record batch 1"), "{err:#}");
+        assert_eq!(part_files(&out), written, "batch 1's part file is not left visible");
     }
 
     #[test]
