@@ -3,13 +3,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 use window_tui::app::error::escape_controls;
-use window_tui::app::{self, cli::Cli, error};
+use window_tui::app::{self, cli, error};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse(std::env::args_os()) {
         Ok(cli) => cli,
         // A bad value (a duration, say) is one line; other usage errors keep clap's tips.
         Err(e) if e.kind() == ErrorKind::ValueValidation => {

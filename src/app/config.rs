@@ -195,4 +195,7 @@ pub enum Command {
     Replay(ReplayConfig),
     Serve(ServeConfig),
     Export(ExportConfig),
+    /// Text the command line gives about itself (shell completions, the manual page), for
+    /// stdout.
+    Print(Vec<u8>),
 }

@@ -43,6 +43,13 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Serve(config) => command::serve::run(&config),
         Command::Export(config) => command::export::run(&config),
+        Command::Print(text) => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&text)?;
+            stdout.flush()?;
+            Ok(())
+        }
         Command::Live(config) => {
             if config.headless {
                 return command::headless::run(&config);
