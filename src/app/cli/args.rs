@@ -404,8 +404,9 @@ pub struct LiveArgs {
 /// Where diagnostics go.
 #[derive(Debug, Clone, Args)]
 pub struct LogArgs {
-    /// Log file. By default the dashboard logs to $XDG_STATE_HOME/window-tui/window-tui.log (never
-    /// over the screen) and headless runs log to stderr.
+    /// Log file. By default the dashboard logs to $XDG_STATE_HOME/window-tui/window-tui.log (or
+    /// ~/.local/state/...; never over the screen; when that cannot be written, to
+    /// window-tui-$USER.log in the temporary folder, and says so) and headless runs log to stderr.
     #[arg(long, env = "WINDOW_TUI_LOG", value_name = "FILE")]
     pub log: Option<PathBuf>,
 
