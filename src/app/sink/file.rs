@@ -11,9 +11,9 @@ use std::time::UNIX_EPOCH;
 use anyhow::Context;
 
 use super::part_name::PartNames;
-use super::{Resume, Sink};
 use super::sink_log::{LogEntry, SinkLog};
 use super::window_text::WindowText;
+use super::{Resume, Sink};
 use crate::app::durable;
 use crate::app::error::BadInput;
 use crate::app::lock;
@@ -425,7 +425,8 @@ mod tests {
         let out = dir.path().join("output");
         let mut sink = reopen(&out, Some(0));
         for id in 0..12 {
-            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)])).unwrap();
+            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)]))
+                .unwrap();
         }
         drop(sink);
         let folder = out.join("window=173300-173330");
@@ -444,12 +445,18 @@ mod tests {
             fs::write(folder.join(name), "mine").unwrap();
         }
         let sink = reopen(&out, Some(12));
-        assert!(!cut_short.exists(), "the batch cut short goes: it runs again");
+        assert!(
+            !cut_short.exists(),
+            "the batch cut short goes: it runs again"
+        );
         for name in &others {
             assert!(folder.join(name).exists(), "{name} is left");
         }
         let notice = sink.notice().unwrap();
-        assert!(notice.contains("left 3 file(s)") && notice.contains("notes.txt"), "{notice}");
+        assert!(
+            notice.contains("left 3 file(s)") && notice.contains("notes.txt"),
+            "{notice}"
+        );
         assert_eq!(part_files(&out).len(), 12 + others.len());
     }
 
@@ -463,8 +470,15 @@ mod tests {
         // The log's next file cannot be written (a full disk would do the same).
         fs::create_dir(out.join("_spark_metadata/1")).unwrap();
         let err = sink.write_batch(&batch(1, &[(15, "b", 1)])).unwrap_err();
-        assert!(format!("{err:#}").contains("cannot record batch 1"), "{err:#}");
-        assert_eq!(part_files(&out), written, "batch 1's part file is not left visible");
+        assert!(
+            format!("{err:#}").contains("cannot record batch 1"),
+            "{err:#}"
+        );
+        assert_eq!(
+            part_files(&out),
+            written,
+            "batch 1's part file is not left visible"
+        );
     }
 
     #[test]
@@ -473,16 +487,23 @@ mod tests {
         let out = dir.path().join("output");
         let mut sink = reopen(&out, Some(0));
         for id in 0..15 {
-            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)])).unwrap();
+            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)]))
+                .unwrap();
         }
         drop(sink);
         let written = part_files(&out);
         fs::remove_file(out.join("_spark_metadata/9.compact")).unwrap();
         let err = format!("{:#}", try_open(&out, Some(15)).err().unwrap());
-        assert!(err.contains("_spark_metadata/9.compact is missing"), "{err}");
+        assert!(
+            err.contains("_spark_metadata/9.compact is missing"),
+            "{err}"
+        );
         fs::write(out.join("_spark_metadata/9.compact"), "v1\n{broken").unwrap();
         let err = format!("{:#}", try_open(&out, Some(15)).err().unwrap());
-        assert!(err.contains("9.compact") && err.contains("corrupt"), "{err}");
+        assert!(
+            err.contains("9.compact") && err.contains("corrupt"),
+            "{err}"
+        );
         assert_eq!(part_files(&out), written, "every part file is still there");
     }
 

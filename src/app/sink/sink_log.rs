@@ -73,7 +73,10 @@ impl SinkLog {
         };
         if first != 0 && !Self::is_compaction(first) {
             // The log's start is gone: the compaction before `first`, or batch 0.
-            let due = (0..first).rev().find(|id| Self::is_compaction(*id)).unwrap_or(0);
+            let due = (0..first)
+                .rev()
+                .find(|id| Self::is_compaction(*id))
+                .unwrap_or(0);
             return Err(missing(due));
         }
         for pair in ids.windows(2) {
@@ -342,7 +345,10 @@ mod tests {
         // The compaction, holding batches 0 to 9, is gone.
         fs::remove_file(meta.join("9.compact")).unwrap();
         let err = format!("{:#}", SinkLog::open(dir.path()).unwrap_err());
-        assert!(err.contains("_spark_metadata/9.compact is missing"), "{err}");
+        assert!(
+            err.contains("_spark_metadata/9.compact is missing"),
+            "{err}"
+        );
         // Batch 0 of a log not yet compacted.
         let dir = tempfile::tempdir().unwrap();
         let mut log = SinkLog::open(dir.path()).unwrap();

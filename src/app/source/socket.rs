@@ -136,7 +136,9 @@ pub async fn resolve(host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>,
         Ok(found) => {
             let addresses: Vec<_> = found.collect();
             if addresses.is_empty() {
-                Err(format!("the host name {host} does not resolve (it has no address)"))
+                Err(format!(
+                    "the host name {host} does not resolve (it has no address)"
+                ))
             } else {
                 Ok(addresses)
             }
