@@ -401,11 +401,11 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     }
     let bar = ReplayBar::start(&args.events);
     loop {
-        let stepped = stepper.step();
+        let next = stepper.step();
         if let Position::Replay { offset, .. } = stepper.position() {
             bar.at(offset, stepper.summary.batches);
         }
-        if stepped?.is_none() {
+        if next?.is_none() {
             break;
         }
     }

@@ -19,6 +19,7 @@ use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
 use crate::app::source::server::{self, Echo, Pace, Program, Sent};
 use crate::app::sink::{self, SinkSet};
 use crate::app::source::inbox::Inbox;
+use crate::app::source::resolve;
 use crate::app::source::socket::{self, Connection, ReaderConfig, ReaderStats};
 use crate::engine::Engine;
 use crate::app::runtime::record::Recorder;
@@ -170,7 +171,7 @@ impl Live {
             }
             SourceConfig::External { host, port } => {
                 // A name that does not resolve at the start is a typo, not a server still down.
-                socket::resolve(host, *port)
+                resolve::resolve(host, *port)
                     .await
                     .map_err(|why| BadInput(format!("--source {host}:{port}: {why}")))?;
                 (host.clone(), *port, None, None, true)

@@ -5,5 +5,6 @@ pub mod inbox;
 pub mod lines;
 pub mod read_ahead;
 pub mod replay_file;
+pub mod resolve;
 pub mod server;
 pub mod socket;

@@ -129,24 +129,6 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const READ_CHUNK: usize = 256 * 1024;
 
-/// The addresses `host` resolves to with `port`; when it does not resolve, the error says so
-/// (rather than a bare connect error).
-pub async fn resolve(host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, String> {
-    match tokio::net::lookup_host((host, port)).await {
-        Ok(found) => {
-            let addresses: Vec<_> = found.collect();
-            if addresses.is_empty() {
-                Err(format!(
-                    "the host name {host} does not resolve (it has no address)"
-                ))
-            } else {
-                Ok(addresses)
-            }
-        }
-        Err(e) => Err(format!("the host name {host} does not resolve ({e})")),
-    }
-}
-
 /// Reads until the stream ends for good (without `reconnect`) or the task is dropped. `paused`
 /// stops reading while it is true.
 pub async fn run(
@@ -159,7 +141,7 @@ pub async fn run(
     let mut backoff = FIRST_BACKOFF;
     loop {
         stats.set_connection(Connection::Connecting);
-        let connected = match resolve(&config.host, config.port).await {
+        let connected = match super::resolve::resolve(&config.host, config.port).await {
             Ok(addresses) => TcpStream::connect(&addresses[..])
                 .await
                 .map_err(|e| format!("cannot connect: {e}")),
