@@ -3,17 +3,20 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
-use window_tui::app::{self, cli::Cli, error};
+use window_tui::app::error::escape_controls;
+use window_tui::app::{self, cli, error};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse(std::env::args_os()) {
         Ok(cli) => cli,
         // A bad value (a duration, say) is one line; other usage errors keep clap's tips.
         Err(e) if e.kind() == ErrorKind::ValueValidation => {
             let text = e.render().to_string();
-            eprintln!("window-tui: {}", text.lines().next().unwrap_or_default());
+            eprintln!(
+                "window-tui: {}",
+                escape_controls(text.lines().next().unwrap_or_default())
+            );
             return ExitCode::from(2);
         }
         Err(e) => e.exit(),
@@ -25,7 +28,7 @@ fn main() -> ExitCode {
     let command = match cli.into_command(zone) {
         Ok(command) => command,
         Err(bad) => {
-            eprintln!("window-tui: error: {bad}");
+            eprintln!("window-tui: error: {}", escape_controls(&bad.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -33,7 +36,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             if !error::is_broken_pipe(&err) {
-                eprintln!("window-tui: error: {err:#}");
+                eprintln!(
+                    "window-tui: error: {}",
+                    escape_controls(&format!("{err:#}"))
+                );
             }
             ExitCode::from(error::exit_status(&err))
         }

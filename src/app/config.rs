@@ -45,6 +45,15 @@ pub struct SinkConfig {
     pub zone: Zone,
 }
 
+impl SinkConfig {
+    /// The output folder, when the file sink is among the sinks switched on at the start.
+    pub fn file_output(&self) -> Option<&std::path::Path> {
+        self.kinds
+            .contains(&SinkKind::File)
+            .then_some(self.output.as_path())
+    }
+}
+
 /// What to do with a replay row that cannot be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnBadRow {
@@ -239,6 +248,8 @@ pub struct ExportConfig {
     pub zone: Zone,
     /// Where the job goes; `-` is stdout.
     pub out: PathBuf,
+    /// Replace `out` when it exists.
+    pub force: bool,
 }
 
 /// What the input of a live run is, for its checkpoint: another input is another query.
@@ -260,4 +271,7 @@ pub enum Command {
     Replay(ReplayConfig),
     Serve(ServeConfig),
     Export(ExportConfig),
+    /// Text the command line gives about itself (shell completions, the manual page), for
+    /// stdout.
+    Print(Vec<u8>),
 }

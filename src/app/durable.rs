@@ -35,7 +35,52 @@ pub fn write_atomically(
         let _ = fs::remove_file(&tmp);
         return Err(err).with_context(|| format!("cannot write {}", path.display()));
     }
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
+    sync_dir(parent_of(path))
+}
+
+/// The folder `path` is in (`.` for a bare file name).
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Writes a new file at `path`, never replacing one: when a file of that name exists, the error's
+/// cause is an [`io::ErrorKind::AlreadyExists`] and nothing is touched. A failed write removes
+/// the file it created.
+pub fn write_new(
+    path: &Path,
+    mode: u32,
+    write: impl FnOnce(&mut io::BufWriter<&File>) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut options = File::options();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    let file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    let result = (|| -> io::Result<()> {
+        let mut out = io::BufWriter::with_capacity(64 * 1024, &file);
+        write(&mut out)?;
+        out.flush()?;
+        drop(out);
+        file.sync_all()
+    })();
+    if let Err(err) = result {
+        let _ = fs::remove_file(path);
+        return Err(err).with_context(|| format!("cannot write {}", path.display()));
+    }
+    sync_dir(parent_of(path))
+}
+
+/// Whether `err` says a file was there already ([`write_new`]).
+pub fn already_exists(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::AlreadyExists)
+    })
 }
 
 /// Makes a folder's entries (creations, renames, removals) durable.
@@ -88,6 +133,19 @@ mod tests {
         for name in ["07", "+7", "00", " 7", "7x", ""] {
             assert_eq!(batch_id(name), None, "{name:?}");
         }
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.py");
+        write_new(&path, 0o644, |out| out.write_all(b"first")).unwrap();
+        let err = write_new(&path, 0o644, |out| out.write_all(b"second")).unwrap_err();
+        assert!(already_exists(&err), "{err:#}");
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        let failed = dir.path().join("failed.py");
+        assert!(write_new(&failed, 0o644, |_| Err(io::Error::other("disk full"))).is_err());
+        assert!(!failed.exists(), "a failed write leaves nothing");
     }
 
     #[test]

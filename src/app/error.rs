@@ -1,5 +1,6 @@
 //! Errors and exit statuses: 2 for bad usage or input, 1 for failures, 0 for a closed pipe.
 
+use std::fmt::Write as _;
 use std::io;
 
 /// An error caused by what the user gave: a flag, a file's contents, a duration. Exit status 2.
@@ -32,6 +33,29 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
     }
 }
 
+/// `text` safe to print on a terminal: control characters (C0 but line feed and tab, DEL, C1)
+/// from a file or a socket are written as escapes (`\x1b`, `\u{9b}`), so that an error quoting
+/// them cannot retitle, recolour or clear the user's terminal.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let is_raw = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(is_raw) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match u32::from(c) {
+            _ if !is_raw(c) => out.push(c),
+            code @ 0..=0x7f => {
+                let _ = write!(out, "\\x{code:02x}");
+            }
+            code => {
+                let _ = write!(out, "\\u{{{code:x}}}");
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Whoever read our standard output went away (`| head`): not a failure of ours.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
@@ -45,6 +69,19 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 mod tests {
     use super::*;
     use anyhow::Context;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("plain: 17:33 é"), "plain: 17:33 é");
+        assert_eq!(
+            escape_controls("bad header \u{1b}]0;PWNED\u{7}\r\u{9b}31m\u{7f}"),
+            "bad header \\x1b]0;PWNED\\x07\\x0d\\u{9b}31m\\x7f"
+        );
+        assert_eq!(
+            escape_controls("two\nlines\tand a tab"),
+            "two\nlines\tand a tab"
+        );
+    }
 
     #[test]
     fn statuses() {

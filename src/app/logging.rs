@@ -27,36 +27,106 @@ pub fn default_log_file() -> PathBuf {
     state.join("window-tui").join("window-tui.log")
 }
 
-/// Installs the global subscriber. Keep the guard alive: it flushes the file on drop.
-pub fn init(args: &LogConfig, default: Default) -> anyhow::Result<Option<WorkerGuard>> {
-    let filter = EnvFilter::try_new(&args.level)
-        .map_err(|e| format!("--log-level {:?}: {e}", args.level))
-        .or_bad_input()?;
-    let file = match (&args.file, default) {
-        (Some(path), _) => Some(path.clone()),
-        (None, Default::StateFile) => Some(default_log_file()),
-        (None, Default::Stderr) => None,
-    };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let Some(path) = file else {
-        let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
-            && std::env::var_os("NO_COLOR").is_none();
-        let _ = builder
-            .with_ansi(color)
-            .with_writer(std::io::stderr)
-            .try_init();
-        return Ok(None);
-    };
+/// Where the log goes when the default one cannot be written (a read-only `$HOME`, an
+/// unwritable `$XDG_STATE_HOME`): a file of this user's in the temporary folder.
+pub fn fallback_log_file() -> PathBuf {
+    let who = std::env::var("USER")
+        .ok()
+        .filter(|u| {
+            !u.is_empty()
+                && u.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        })
+        .unwrap_or_else(|| std::process::id().to_string());
+    std::env::temp_dir().join(format!("window-tui-{who}.log"))
+}
+
+/// Opens `path` for appending, creating its folder.
+fn open_log(path: &Path) -> anyhow::Result<std::fs::File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the log folder {}", dir.display()))?;
     }
-    let file = std::fs::File::options()
+    std::fs::File::options()
         .create(true)
         .append(true)
-        .open(&path)
-        .with_context(|| format!("cannot open the log file {}", path.display()))?;
+        .open(path)
+        .with_context(|| format!("cannot open the log file {}", path.display()))
+}
+
+/// The default log file, or the fallback when it cannot be written; with the fallback, why.
+fn open_default(
+    default: &Path,
+    fallback: &Path,
+) -> anyhow::Result<(std::fs::File, PathBuf, Option<String>)> {
+    match open_log(default) {
+        Ok(file) => Ok((file, default.to_path_buf(), None)),
+        Err(why) => {
+            let file = open_log(fallback).with_context(|| format!("{why:#}"))?;
+            let note = format!(
+                "{why:#}; logging to {} instead (--log FILE chooses)",
+                fallback.display()
+            );
+            Ok((file, fallback.to_path_buf(), Some(note)))
+        }
+    }
+}
+
+/// Installs the global subscriber. Keep the guard alive: it flushes the file on drop. When the
+/// dashboard's default log file cannot be written, the log goes to [`fallback_log_file`], and
+/// a line on stderr (before the screen takes over) and in the log says so.
+pub fn init(args: &LogConfig, default: Default) -> anyhow::Result<Option<WorkerGuard>> {
+    let filter = EnvFilter::try_new(&args.level)
+        .map_err(|e| format!("--log-level {:?}: {e}", args.level))
+        .or_bad_input()?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let (file, note) = match (&args.file, default) {
+        (Some(path), _) => (open_log(path)?, None),
+        (None, Default::StateFile) => {
+            let (file, _, note) = open_default(&default_log_file(), &fallback_log_file())?;
+            (file, note)
+        }
+        (None, Default::Stderr) => {
+            let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none();
+            let _ = builder
+                .with_ansi(color)
+                .with_writer(std::io::stderr)
+                .try_init();
+            return Ok(None);
+        }
+    };
     let (writer, guard) = tracing_appender::non_blocking(file);
     let _ = builder.with_ansi(false).with_writer(writer).try_init();
+    if let Some(note) = note {
+        eprintln!("window-tui: {note}");
+        tracing::warn!("{note}");
+    }
     Ok(Some(guard))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unwritable_default_log_falls_back_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the state folder must go: unwritable, for root too.
+        std::fs::write(dir.path().join("home"), "a file").unwrap();
+        let default = dir
+            .path()
+            .join("home/.local/state/window-tui/window-tui.log");
+        let fallback = dir.path().join("tmp/window-tui-me.log");
+        let (_, path, note) = open_default(&default, &fallback).unwrap();
+        assert_eq!(path, fallback);
+        let note = note.unwrap();
+        assert!(
+            note.contains("cannot create the log folder") && note.contains("tmp/window-tui-me.log"),
+            "{note}"
+        );
+        let fine = dir.path().join("state/window-tui.log");
+        let (_, path, note) = open_default(&fine, &fallback).unwrap();
+        assert_eq!((path, note), (fine, None));
+    }
 }

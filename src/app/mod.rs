@@ -9,6 +9,7 @@ pub mod command;
 pub mod config;
 pub mod durable;
 pub mod error;
+pub mod lock;
 pub mod logging;
 pub mod runtime;
 pub mod sink;
@@ -28,27 +29,46 @@ pub fn async_runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
+/// Why the dashboard cannot be drawn here, if it cannot: stdout is not a terminal, or the
+/// terminal says it cannot draw (`TERM=dumb`).
+fn no_dashboard() -> Option<&'static str> {
+    if !std::io::stdout().is_terminal() {
+        return Some("stdout is not a terminal");
+    }
+    if std::env::var_os("TERM").is_some_and(|t| t == "dumb") {
+        return Some("TERM=dumb: this terminal cannot draw the dashboard");
+    }
+    None
+}
+
 /// Runs a command.
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Replay(mut config) => {
             if config.sinks.kinds.is_empty() {
-                if std::io::stdout().is_terminal() {
-                    return command::dashboard::run_replay(&config);
+                match no_dashboard() {
+                    None => return command::dashboard::run_replay(&config),
+                    Some(why) => eprintln!("window-tui: {why}; replaying to --sink console"),
                 }
-                eprintln!("window-tui: stdout is not a terminal; replaying to --sink console");
                 config.sinks.kinds.push(config::SinkKind::Console);
             }
             command::replay::main(&config)
         }
         Command::Serve(config) => command::serve::run(&config),
         Command::Export(config) => command::export::run(&config),
+        Command::Print(text) => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&text)?;
+            stdout.flush()?;
+            Ok(())
+        }
         Command::Live(config) => {
             if config.headless {
                 return command::headless::run(&config);
             }
-            if !std::io::stdout().is_terminal() {
-                eprintln!("window-tui: stdout is not a terminal; running headless (--headless)");
+            if let Some(why) = no_dashboard() {
+                eprintln!("window-tui: {why}; running headless (--headless)");
                 return command::headless::run(&config);
             }
             command::dashboard::run_live(&config)

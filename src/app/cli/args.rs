@@ -3,12 +3,13 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use super::{ByteSize, playback_speed};
 use crate::engine::{Duration, Use};
 
-const MAIN_EXAMPLES: &str = "\
+pub(super) const MAIN_EXAMPLES: &str = "\
 Examples:
   window-tui                                   the dashboard over an embedded stream server
   window-tui --headless --sink console         Spark's `Batch: N` tables on stdout
@@ -21,11 +22,13 @@ Examples:
 
 Durations are written as Spark writes them: `30 seconds`, `1 minute`, `500 milliseconds`, or
 `30s`, `1m`, `500ms`. Every option can also be set from the environment: --window is
-WINDOW_TUI_WINDOW, --sink is WINDOW_TUI_SINK=console,file, and so on.
+WINDOW_TUI_WINDOW, --sink is WINDOW_TUI_SINK=console,file, --headless is WINDOW_TUI_HEADLESS=1
+(1/0, true/false, yes/no, on/off), and so on. `window-tui completions bash|zsh|fish` prints
+shell completions, `window-tui man` the manual page.
 
 Exit status: 0 on success, 2 on bad usage or input, 1 on any other failure.";
 
-const REPLAY_EXAMPLES: &str = "\
+pub(super) const REPLAY_EXAMPLES: &str = "\
 Examples:
   window-tui replay events.csv --sink console
   window-tui replay events.csv --window '25 seconds' --slide '10 seconds' --watermark 5s --sink json
@@ -36,14 +39,14 @@ Examples:
 The file is CSV with the header `batch,event_time,value`: `batch` is the trigger tick a row
 arrived in, `event_time` is RFC 3339 (2026-11-23T17:33:14.999999Z), `value` is any string.";
 
-const SERVE_EXAMPLES: &str = "\
+pub(super) const SERVE_EXAMPLES: &str = "\
 Examples:
   window-tui serve                             a random integer 0..10 every 2 s on 127.0.0.1:9999
   window-tui serve --delay 100ms --count 50 --repeat 3
   window-tui serve --output file --file assets/sample-values.txt
   window-tui serve --host 0.0.0.0 --port 9999  reachable from other machines";
 
-const EXPORT_EXAMPLES: &str = "\
+pub(super) const EXPORT_EXAMPLES: &str = "\
 Examples:
   window-tui export-spark -o job.py && spark-submit --master local[2] job.py
   window-tui export-spark --source stream-host:9999 --sink file --output /data/out -o job.py
@@ -84,6 +87,25 @@ pub enum Command {
     /// Write the query as a standalone `PySpark` Structured Streaming job.
     #[command(name = "export-spark", after_help = EXPORT_EXAMPLES)]
     ExportSpark(ExportArgs),
+    /// Print a shell completion script on stdout.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout.
+    #[command(after_help = "Example:\n  window-tui man | man -l -")]
+    Man,
+}
+
+pub(super) const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  window-tui completions bash > ~/.local/share/bash-completion/completions/window-tui
+  window-tui completions zsh > ~/.zfunc/_window-tui        (with fpath+=~/.zfunc before compinit)
+  window-tui completions fish > ~/.config/fish/completions/window-tui.fish";
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// The windowed count: window length, slide and watermark delay.
@@ -313,8 +335,9 @@ pub struct ReplayArgs {
     #[arg(long, env = "WINDOW_TUI_CHECKPOINT", value_name = "DIR")]
     pub checkpoint: Option<PathBuf>,
 
-    /// Wipe the checkpoint and the file sink's output folder first.
-    #[arg(long, env = "WINDOW_TUI_CLEAN")]
+    /// Start over: empty the checkpoint and (with --sink file) the output folder first, of what
+    /// window-tui wrote there only; a folder that is not window-tui's is refused.
+    #[arg(long, env = "WINDOW_TUI_CLEAN", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub clean: bool,
 
     /// In the dashboard (no --sink): batches per second when playing, 0.125 to 1024 (`space`;
@@ -323,7 +346,7 @@ pub struct ReplayArgs {
     pub speed: f64,
 
     /// In the dashboard: start playing at --speed instead of waiting for `n`.
-    #[arg(long, env = "WINDOW_TUI_PLAY")]
+    #[arg(long, env = "WINDOW_TUI_PLAY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub play: bool,
 
     /// The longest row accepted, in bytes (`64KiB`, `1MiB`, `1048576`).
@@ -407,7 +430,7 @@ pub struct LiveArgs {
     pub sinks: SinkArgs,
 
     /// Run without the dashboard (also chosen when stdout is not a terminal).
-    #[arg(long, env = "WINDOW_TUI_HEADLESS")]
+    #[arg(long, env = "WINDOW_TUI_HEADLESS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub headless: bool,
 
     /// Processing-time trigger interval.
@@ -464,11 +487,13 @@ pub struct LiveArgs {
     pub checkpoint: PathBuf,
 
     /// Run without a checkpoint: a restart starts over.
-    #[arg(long, env = "WINDOW_TUI_NO_CHECKPOINT", conflicts_with = "clean")]
+    #[arg(long, env = "WINDOW_TUI_NO_CHECKPOINT", conflicts_with = "clean", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_checkpoint: bool,
 
-    /// Wipe the checkpoint and the output folder first (the seed's `cleanup()`).
-    #[arg(long, env = "WINDOW_TUI_CLEAN")]
+    /// Start over (the seed's `cleanup()`): empty the checkpoint and (with --sink file) the
+    /// output folder first, of what window-tui wrote there only; a folder that is not
+    /// window-tui's is refused.
+    #[arg(long, env = "WINDOW_TUI_CLEAN", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub clean: bool,
 
     #[command(flatten)]
@@ -478,8 +503,9 @@ pub struct LiveArgs {
 /// Where diagnostics go.
 #[derive(Debug, Clone, Args)]
 pub struct LogArgs {
-    /// Log file. By default the dashboard logs to $XDG_STATE_HOME/window-tui/window-tui.log (never
-    /// over the screen) and headless runs log to stderr.
+    /// Log file. By default the dashboard logs to $XDG_STATE_HOME/window-tui/window-tui.log (or
+    /// ~/.local/state/...; never over the screen; when that cannot be written, to
+    /// window-tui-$USER.log in the temporary folder, and says so) and headless runs log to stderr.
     #[arg(long, env = "WINDOW_TUI_LOG", value_name = "FILE")]
     pub log: Option<PathBuf>,
 
@@ -521,20 +547,21 @@ pub struct ExportArgs {
     )]
     pub sink: JobSink,
 
-    /// The file sink's folder.
+    /// The job's file sink folder (by default not window-tui's `output`: the two must not share
+    /// one).
     #[arg(
         long,
         env = "WINDOW_TUI_OUTPUT",
-        default_value = "output",
+        default_value = "spark-output",
         value_name = "DIR"
     )]
     pub output: PathBuf,
 
-    /// The job's checkpoint folder.
+    /// The job's checkpoint folder (by default not window-tui's `checkpoint`).
     #[arg(
         long,
         env = "WINDOW_TUI_CHECKPOINT",
-        default_value = "checkpoint",
+        default_value = "spark-checkpoint",
         value_name = "DIR"
     )]
     pub checkpoint: PathBuf,
@@ -577,6 +604,10 @@ pub struct ExportArgs {
         value_name = "FILE"
     )]
     pub out: PathBuf,
+
+    /// Overwrite FILE when it exists (without it, an existing file is an error).
+    #[arg(long, env = "WINDOW_TUI_FORCE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub force: bool,
 }
 
 /// The exported job's sink.

@@ -4,12 +4,16 @@
 //! is one clear error here, before anything runs.
 
 mod args;
+mod errors;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use clap::CommandFactory;
+
 pub use args::*;
+pub use errors::parse;
 
 use crate::app::command::export::WindowPattern;
 use crate::app::config::{
@@ -29,6 +33,8 @@ impl Cli {
             Some(Command::Replay(args)) => config::Command::Replay(args.into_config(zone)?),
             Some(Command::Serve(args)) => config::Command::Serve(args.into_config()?),
             Some(Command::ExportSpark(args)) => config::Command::Export(args.into_config(zone)?),
+            Some(Command::Completions(args)) => config::Command::Print(completions(args.shell)),
+            Some(Command::Man) => config::Command::Print(man_page()?),
             None => config::Command::Live(self.live.into_config(zone)?),
         })
     }
@@ -36,6 +42,22 @@ impl Cli {
 
 fn bad(e: impl std::fmt::Display) -> BadInput {
     BadInput(e.to_string())
+}
+
+/// The completion script for `shell`.
+fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "window-tui", &mut out);
+    out
+}
+
+/// The manual page, roff.
+fn man_page() -> Result<Vec<u8>, BadInput> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut out)
+        .map_err(|e| BadInput(format!("cannot render the manual page: {e}")))?;
+    Ok(out)
 }
 
 impl QueryArgs {
@@ -285,6 +307,7 @@ impl ExportArgs {
             window_format: self.window_format,
             zone,
             out: self.out,
+            force: self.force,
         })
     }
 }
@@ -375,6 +398,63 @@ mod tests {
 
     use super::*;
     use crate::engine::Duration;
+
+    /// The commands of a help text's examples: each line starting with `window-tui`, up to its
+    /// description (two spaces), a pipe, `&&` or a redirection, split as a shell would.
+    fn examples(help: &str) -> Vec<Vec<String>> {
+        help.lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with("window-tui"))
+            .map(|line| {
+                let line = line.split("  ").next().unwrap_or(line);
+                let line = line.split(['|', '>']).next().unwrap_or(line);
+                let line = line.split("&&").next().unwrap_or(line);
+                let mut words = Vec::new();
+                let (mut word, mut quoted, mut any) = (String::new(), false, false);
+                for c in line.chars() {
+                    match c {
+                        '\'' => (quoted, any) = (!quoted, true),
+                        ' ' if !quoted => {
+                            if any {
+                                words.push(std::mem::take(&mut word));
+                            }
+                            any = false;
+                        }
+                        c => (word.push(c), any = true).0,
+                    }
+                }
+                if any {
+                    words.push(word);
+                }
+                words
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_help_example_works_as_written() {
+        let helps = [
+            MAIN_EXAMPLES,
+            REPLAY_EXAMPLES,
+            SERVE_EXAMPLES,
+            EXPORT_EXAMPLES,
+            COMPLETIONS_EXAMPLES,
+            "  window-tui man",
+        ];
+        let all: Vec<Vec<String>> = helps.iter().flat_map(|h| examples(h)).collect();
+        assert!(all.len() > 20, "{all:?}");
+        for words in all {
+            let cli = Cli::try_parse_from(&words).unwrap_or_else(|e| panic!("{words:?}: {e}"));
+            let command = cli
+                .into_command(Zone::utc())
+                .unwrap_or_else(|e| panic!("{words:?}: {e}"));
+            // A file an example names is there (the command runs from the project's folder).
+            if let config::Command::Serve(serve) = &command {
+                crate::app::source::server::Program::new(&serve.generator)
+                    .unwrap_or_else(|e| panic!("{words:?}: {e:#}"));
+            }
+        }
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -5,4 +5,5 @@ pub mod dashboard;
 pub mod export;
 pub mod headless;
 pub mod replay;
+mod replay_bar;
 pub mod serve;

@@ -5,10 +5,11 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::app::command::replay_bar::ReplayBar;
 use crate::app::config::{QueryConfig, ReplayConfig};
-use crate::app::durable;
-use crate::app::error::{BadInput, OrBadInput};
+use crate::app::error::{BadInput, OrBadInput, escape_controls};
 use crate::app::runtime::checkpoint::{Checkpoint, Position, QuerySpec};
+use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
 pub use crate::app::runtime::stepper::{ReplayStepper, ReplaySummary};
@@ -72,18 +73,17 @@ fn replay_input(path: &Path) -> anyhow::Result<String> {
 /// replay continues where the checkpoint says.
 pub fn open(
     args: &ReplayConfig,
-    sinks: impl FnOnce(&Query, Option<u64>) -> anyhow::Result<SinkSet>,
+    sinks: impl FnOnce(&Query, Option<sink::Resume>) -> anyhow::Result<SinkSet>,
 ) -> anyhow::Result<ReplayStepper<ReadAhead>> {
     let mut reader = ReplayReader::open(&args.events, args.max_line_bytes, args.sinks.zone.clone())
         .map_err(|e| BadInput(e.to_string()))?;
     let (query, binding) = query_of(&args.query, reader.columns())?;
     reader.bind(binding);
-    if args.clean {
-        if let Some(dir) = &args.checkpoint {
-            durable::remove_dir(dir)?;
-        }
-        durable::remove_dir(&args.sinks.output)?;
-    }
+    folders::claim(
+        args.checkpoint.as_deref(),
+        args.sinks.file_output(),
+        args.clean,
+    )?;
     let mut identity = QueryIdentity::new(format!("Replay[{}]", args.events.display()));
     let mut engine = Engine::new(query.clone());
     let mut checkpoint = None;
@@ -118,8 +118,12 @@ pub fn open(
         }
         checkpoint = Some(opened);
     }
-    let sinks = sinks(&query, checkpoint.as_ref().map(|_| engine.next_batch_id()))?;
-    let progress = ProgressLog::optional(args.sinks.progress.as_deref())?;
+    let resumes = checkpoint.as_ref().map(|_| sink::Resume {
+        next_batch: engine.next_batch_id(),
+        query_id: identity.id.clone(),
+    });
+    let sinks = sinks(&query, resumes.clone())?;
+    let progress = ProgressLog::optional(args.sinks.progress.as_deref(), resumes.as_ref())?;
     let mut pipeline = Pipeline::new(engine, sinks, progress, identity);
     if let Some(checkpoint) = checkpoint {
         pipeline = pipeline.with_checkpoint(checkpoint);
@@ -133,21 +137,32 @@ pub fn open(
     Ok(stepper)
 }
 
-/// `window-tui replay` with sinks: the replay, then what it skipped (the dashboard takes a
-/// replay without sinks).
+/// `window-tui replay` with sinks: the replay, then a closing line of what it did (batches, rows,
+/// rows skipped) as the live run's, and the first bad row it skipped.
 pub fn main(config: &ReplayConfig) -> anyhow::Result<()> {
     let summary = run(config)?;
+    eprintln!(
+        "window-tui: {} batches, {} rows; bad rows skipped: {}",
+        summary.batches,
+        summary.rows,
+        if summary.skipped == 0 {
+            "none".to_string()
+        } else {
+            summary.skipped.to_string()
+        }
+    );
     if summary.skipped > 0 {
         eprintln!(
             "window-tui: skipped {} bad row(s); the first: {}",
             summary.skipped,
-            summary.first_skipped.unwrap_or_default()
+            escape_controls(&summary.first_skipped.unwrap_or_default())
         );
     }
     Ok(())
 }
 
 /// Replays the whole file into the sinks `--sink` names, reading it ahead on a second thread.
+/// When stderr is a terminal a progress bar there shows how much of the file is read.
 pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     let sinks = |query: &Query, resume| {
         SinkSet::new(
@@ -159,7 +174,17 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     if let Some(batch) = stepper.summary().resumed_at {
         eprintln!("window-tui: resuming the replay at batch {batch} (checkpoint)");
     }
-    while stepper.step()?.is_some() {}
+    let bar = ReplayBar::start(&args.events);
+    loop {
+        let next = stepper.step();
+        if let Position::Replay { offset, .. } = stepper.position() {
+            bar.at(offset, stepper.summary().batches);
+        }
+        if next?.is_none() {
+            break;
+        }
+    }
+    bar.finish();
     Ok(stepper.summary().clone())
 }
 

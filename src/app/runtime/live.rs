@@ -11,15 +11,17 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::app::config::{LiveConfig, SourceConfig, live_input};
-use crate::app::durable;
+use crate::app::error::BadInput;
 use crate::app::runtime::checkpoint::{Checkpoint, Pending, Position, QuerySpec};
+use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
 use crate::app::runtime::record::{Layout, Recorder};
 use crate::app::runtime::trigger::{Control, LiveSummary, Observer, TriggerLoop};
-use crate::app::sink::SinkSet;
+use crate::app::sink::{self, SinkSet};
 use crate::app::source::decode::LineDecoder;
 use crate::app::source::inbox::Inbox;
+use crate::app::source::resolve;
 use crate::app::source::server::{self, Echo, Pace, Program, Sent};
 use crate::app::source::socket::{self, Connection, ReaderConfig, ReaderStats};
 use crate::engine::Engine;
@@ -45,21 +47,24 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The next batch of a checkpointed run (what the file sink resumes at).
-    pub fn resume_batch(&self) -> Option<u64> {
-        self.checkpoint
-            .as_ref()
-            .map(|_| self.engine.next_batch_id())
+    /// Where a checkpointed run resumes, for the sinks (the file sink's next batch and names).
+    pub fn resume_batch(&self) -> Option<sink::Resume> {
+        let query_id = self.query_id.clone()?;
+        self.checkpoint.as_ref().map(|_| sink::Resume {
+            next_batch: self.engine.next_batch_id(),
+            query_id,
+        })
     }
 }
 
-/// Opens the live run's checkpoint (unless `--no-checkpoint`), wiping it and the output folder
-/// first with `--clean`.
+/// Opens the live run's checkpoint (unless `--no-checkpoint`), after claiming it and the output
+/// folder ([`folders::claim`]: refused when another run holds them, emptied with `--clean`).
 pub fn prepare(config: &LiveConfig) -> anyhow::Result<Prepared> {
-    if config.clean {
-        durable::remove_dir(&config.checkpoint)?;
-        durable::remove_dir(&config.sinks.output)?;
-    }
+    folders::claim(
+        config.checkpointing.then_some(config.checkpoint.as_path()),
+        config.sinks.file_output(),
+        config.clean,
+    )?;
     if !config.checkpointing {
         return Ok(Prepared {
             engine: Engine::new(config.query.clone()),
@@ -135,7 +140,10 @@ impl Live {
         retry_failed_sinks: bool,
         observer: O,
     ) -> anyhow::Result<Live> {
-        let progress = ProgressLog::optional(config.sinks.progress.as_deref())?;
+        let progress = ProgressLog::optional(
+            config.sinks.progress.as_deref(),
+            prepared.resume_batch().as_ref(),
+        )?;
         let inbox = Arc::new(Inbox::new(INBOX_LIMIT));
         let reader = Arc::new(ReaderStats::default());
         let mut tasks = Vec::new();
@@ -163,7 +171,13 @@ impl Live {
                     false,
                 )
             }
-            SourceConfig::External { host, port } => (host.clone(), *port, None, None, true),
+            SourceConfig::External { host, port } => {
+                // A name that does not resolve at the start is a typo, not a server still down.
+                resolve::resolve(host, *port)
+                    .await
+                    .map_err(|why| BadInput(format!("--source {host}:{port}: {why}")))?;
+                (host.clone(), *port, None, None, true)
+            }
         };
         let reader_config = ReaderConfig {
             host,

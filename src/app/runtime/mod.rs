@@ -3,6 +3,7 @@
 //! checkpoint that makes it crash-safe, the record of what arrived, and the progress log.
 
 pub mod checkpoint;
+pub mod folders;
 pub mod live;
 pub mod pipeline;
 pub mod progress;

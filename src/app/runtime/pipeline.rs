@@ -171,6 +171,26 @@ impl Pipeline {
         }
         let done = self.clock.now().mono;
         let add_batch = done.duration_since(sinks_started);
+        let timing = Timing {
+            started: started.at,
+            since_previous: self
+                .previous_trigger
+                .map(|p| started.clock.duration_since(p)),
+            add_batch,
+            wal_commit: started.wal,
+            total: self.clock.now().mono.duration_since(started.clock),
+        };
+        self.previous_trigger = Some(started.clock);
+        self.last_timing = Some(timing);
+        // The progress line goes before the commit (the log is exactly-once: a restart removes
+        // lines of batches after the last committed one).
+        if let Some(log) = &mut self.progress {
+            self.identity.sink = self.sinks.describe();
+            if let Err(e) = log.write(&Progress::new(&output, &timing, &self.identity)) {
+                self.unwritten = Some((output, started, position));
+                return Err(e);
+            }
+        }
         if let Some(checkpoint) = &self.checkpoint {
             let commit = Commit {
                 batch_id: output.id,
@@ -183,21 +203,6 @@ impl Pipeline {
                     commit.batch_id
                 )));
             }
-        }
-        let timing = Timing {
-            started: started.at,
-            since_previous: self
-                .previous_trigger
-                .map(|p| started.clock.duration_since(p)),
-            add_batch,
-            wal_commit: started.wal,
-            total: self.clock.now().mono.duration_since(started.clock),
-        };
-        self.previous_trigger = Some(started.clock);
-        self.last_timing = Some(timing);
-        if let Some(log) = &mut self.progress {
-            self.identity.sink = self.sinks.describe();
-            log.write(&Progress::new(&output, &timing, &self.identity))?;
         }
         Ok(output)
     }

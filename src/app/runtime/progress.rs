@@ -1,14 +1,21 @@
 //! Per-batch progress in the shape of Spark's `StreamingQueryProgress`, one JSON object per line
 //! (`--progress FILE`), built from the engine's figures and the driver's clock.
+//!
+//! With a checkpoint the log is exactly-once: a batch's line is written (and synced) before the
+//! batch commits, and a restart first removes this query's lines for batches after the last
+//! committed one (and a line cut short at the end), so each batch id appears once whatever
+//! moment the last run was killed at. Lines of other queries are kept as they are.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use serde::Serialize;
 
+use crate::app::durable;
+use crate::app::sink::Resume;
 use crate::engine::{BatchOutput, Fraction, Micros, Utc};
 
 /// What the driver measured around one batch.
@@ -192,31 +199,120 @@ impl Progress {
 
 /// Appends one progress object per line to a file.
 pub struct ProgressLog {
-    out: BufWriter<File>,
+    file: File,
+    path: PathBuf,
+    /// The file's length after the last whole line: a failed write is cut back to it.
+    len: u64,
+    /// The last batch written: a batch retried after its line was written is not written again.
+    last: Option<u64>,
+    /// Sync each line before the batch commits (checkpointed runs).
+    durable: bool,
 }
 
 impl ProgressLog {
+    /// Appends to `path` (a run without a checkpoint).
     pub fn create(path: &Path) -> anyhow::Result<Self> {
-        let file = File::options()
+        Self::open(path, false)
+    }
+
+    /// The `--progress` log of a run resuming as `resume` says (`None` without a checkpoint).
+    pub fn optional(path: Option<&Path>, resume: Option<&Resume>) -> anyhow::Result<Option<Self>> {
+        path.map(|path| match resume {
+            Some(resume) => Self::resume(path, &resume.query_id, resume.next_batch),
+            None => Self::create(path),
+        })
+        .transpose()
+    }
+
+    /// Opens the log of the query `query_id` resuming at batch `next_batch`: its lines for that
+    /// batch and later ones (written before a crash, not committed) are removed first.
+    pub fn resume(path: &Path, query_id: &str, next_batch: u64) -> anyhow::Result<Self> {
+        let cannot = || format!("cannot read the progress log {}", path.display());
+        match std::fs::read(path) {
+            Ok(text) => {
+                if let Some(kept) = without_uncommitted(&text, query_id, next_batch) {
+                    durable::write_atomically(path, |out| out.write_all(&kept))
+                        .with_context(cannot)?;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(cannot),
+        }
+        Self::open(path, true)
+    }
+
+    fn open(path: &Path, durable: bool) -> anyhow::Result<Self> {
+        let mut file = File::options()
             .create(true)
             .append(true)
             .open(path)
             .with_context(|| format!("cannot open progress log {}", path.display()))?;
+        let len = file.seek(SeekFrom::End(0))?;
         Ok(ProgressLog {
-            out: BufWriter::new(file),
+            file,
+            path: path.to_path_buf(),
+            len,
+            last: None,
+            durable,
         })
     }
 
-    /// The `--progress` log, if one was asked for.
-    pub fn optional(path: Option<&Path>) -> anyhow::Result<Option<Self>> {
-        path.map(Self::create).transpose()
-    }
-
     pub fn write(&mut self, progress: &Progress) -> anyhow::Result<()> {
-        serde_json::to_writer(&mut self.out, progress).map_err(std::io::Error::from)?;
-        self.out.write_all(b"\n")?;
-        self.out.flush().context("cannot write the progress log")
+        if self.last.is_some_and(|last| progress.batch_id <= last) {
+            return Ok(());
+        }
+        let mut line = serde_json::to_vec(progress).map_err(std::io::Error::from)?;
+        line.push(b'\n');
+        let written = self.file.write_all(&line).and_then(|()| {
+            if self.durable {
+                self.file.sync_data()
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = written {
+            // Nothing half-written stays: the batch's line is written whole when it is retried.
+            let _ = self.file.set_len(self.len);
+            return Err(e)
+                .with_context(|| format!("cannot write the progress log {}", self.path.display()));
+        }
+        self.len += line.len() as u64;
+        self.last = Some(progress.batch_id);
+        Ok(())
     }
+}
+
+/// The log's text without the query's lines for batches from `next_batch` on, and without a
+/// line of it cut short at the end; `None` when there is nothing to remove.
+fn without_uncommitted(text: &[u8], query_id: &str, next_batch: u64) -> Option<Vec<u8>> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Line {
+        id: String,
+        batch_id: u64,
+    }
+    let ours = format!("{{\"id\":{}", serde_json::Value::from(query_id));
+    let mut kept = Vec::with_capacity(text.len());
+    let mut removed = false;
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        let whole = line.ends_with(b"\n");
+        let parsed: Option<Line> = serde_json::from_slice(line).ok();
+        let uncommitted = match parsed {
+            Some(p) => p.id == query_id && p.batch_id >= next_batch,
+            // A line of this query cut short by a crash, at the end.
+            None => !whole && line.starts_with(ours.as_bytes()),
+        };
+        if uncommitted {
+            removed = true;
+            continue;
+        }
+        kept.extend_from_slice(line);
+        if !whole {
+            kept.push(b'\n');
+            removed = true;
+        }
+    }
+    removed.then_some(kept)
 }
 
 #[cfg(test)]
@@ -224,8 +320,65 @@ mod tests {
     use super::*;
     use crate::engine::{BatchStats, EventTimeStats, MICROS_PER_SECOND};
 
+    fn progress(id: &str, batch_id: u64) -> Progress {
+        let mut batch = sample_batch();
+        batch.id = batch_id;
+        let who = QueryIdentity {
+            id: id.into(),
+            run_id: "r".into(),
+            name: None,
+            source: "replay".into(),
+            sink: "console".into(),
+        };
+        Progress::new(&batch, &sample_timing(), &who)
+    }
+
+    fn batch_ids(path: &Path) -> Vec<(String, u64)> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["id"].as_str().unwrap().to_string(),
+                    v["batchId"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
     #[test]
-    fn spark_shaped_json() {
+    fn a_restart_removes_this_querys_uncommitted_lines_and_a_torn_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.jsonl");
+        let mut log = ProgressLog::resume(&path, "q", 0).unwrap();
+        for id in 0..4 {
+            log.write(&progress("q", id)).unwrap();
+        }
+        log.write(&progress("q", 3)).unwrap();
+        drop(log);
+        let mut other = ProgressLog::create(&path).unwrap();
+        other.write(&progress("other", 9)).unwrap();
+        drop(other);
+        // Killed while writing batch 4's line.
+        let mut text = std::fs::read(&path).unwrap();
+        let torn = serde_json::to_vec(&progress("q", 4)).unwrap();
+        text.extend_from_slice(&torn[..torn.len() / 2]);
+        std::fs::write(&path, text).unwrap();
+        // The checkpoint committed batches up to 1: batch 2 runs again.
+        let mut log = ProgressLog::resume(&path, "q", 2).unwrap();
+        assert_eq!(
+            batch_ids(&path),
+            [("q".into(), 0), ("q".into(), 1), ("other".into(), 9)]
+        );
+        for id in 2..5 {
+            log.write(&progress("q", id)).unwrap();
+        }
+        let ids: Vec<u64> = batch_ids(&path).into_iter().map(|(_, b)| b).collect();
+        assert_eq!(ids, [0, 1, 9, 2, 3, 4], "each batch once");
+    }
+
+    fn sample_batch() -> BatchOutput {
         let t = 1_795_455_180 * MICROS_PER_SECOND;
         let mut batch = BatchOutput::of_counts(7, &[]);
         batch.watermark = t;
@@ -244,13 +397,22 @@ mod tests {
             late_pairs: 2,
             state_memory_bytes: 100,
         };
-        let timing = Timing {
+        batch
+    }
+
+    fn sample_timing() -> Timing {
+        Timing {
             started: SystemTime::UNIX_EPOCH + Duration::from_secs(1),
             since_previous: None,
             add_batch: Duration::from_millis(1),
             wal_commit: None,
             total: Duration::from_millis(2),
-        };
+        }
+    }
+
+    #[test]
+    fn spark_shaped_json() {
+        let (batch, timing) = (sample_batch(), sample_timing());
         let who = QueryIdentity {
             id: "q".into(),
             run_id: "r".into(),
@@ -275,5 +437,51 @@ mod tests {
         assert_eq!(op["numRowsRemoved"], 1);
         assert_eq!(op["numRowsDroppedByWatermark"], 1);
         assert_eq!(json["durationMs"]["triggerExecution"], 2);
+    }
+
+    #[test]
+    fn a_batch_s_line_is_written_before_it_commits() {
+        use crate::app::config::SinkKind;
+        use crate::app::runtime::checkpoint::{Checkpoint, Position, QuerySpec};
+        use crate::app::runtime::pipeline::Pipeline;
+        use crate::app::sink::cells::Cells;
+        use crate::app::sink::{SinkSet, json::JsonSink};
+        use crate::engine::{BatchKind, Query, Zone};
+
+        let dir = tempfile::tempdir().unwrap();
+        let query = Query::seed();
+        let spec = QuerySpec::new(&query, "%H%M%S", "UTC", "test".into());
+        let cells = Cells::new(&query, Zone::utc(), "%H%M%S").unwrap();
+        let ckpt = dir.path().join("ckpt");
+        let (checkpoint, restored) = Checkpoint::open(&ckpt, query, &spec).unwrap();
+        let path = dir.path().join("progress.jsonl");
+        let log = ProgressLog::resume(&path, &restored.query_id, 0).unwrap();
+        let opener = Box::new(move |_| {
+            Ok(Box::new(JsonSink::new(std::io::sink(), cells.clone()))
+                as Box<dyn crate::app::sink::Sink>)
+        });
+        let mut who = QueryIdentity::new("test".into());
+        who.id.clone_from(&restored.query_id);
+        let mut pipeline = Pipeline::new(
+            restored.engine,
+            SinkSet::new(opener, &[SinkKind::Json]).unwrap(),
+            Some(log),
+            who,
+        )
+        .with_checkpoint(checkpoint);
+        // The commit cannot be written: the batch is not committed, but its line is there.
+        std::fs::remove_dir(ckpt.join("commits")).unwrap();
+        std::fs::write(ckpt.join("commits"), "in the way").unwrap();
+        let failed = pipeline.run_batch(BatchKind::Data, 0, None, |batch| {
+            batch.push(1_795_455_180_000_000, "a");
+            Ok(Position::Live { tick: 0 })
+        });
+        assert!(failed.is_err());
+        assert_eq!(batch_ids(&path).len(), 1, "the line precedes the commit");
+        // Retried once the commit can be written: the line is not written twice.
+        std::fs::remove_file(ckpt.join("commits")).unwrap();
+        std::fs::create_dir(ckpt.join("commits")).unwrap();
+        assert_eq!(pipeline.retry().unwrap().unwrap().id, 0);
+        assert_eq!(batch_ids(&path).len(), 1);
     }
 }

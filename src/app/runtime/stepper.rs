@@ -106,7 +106,7 @@ impl<S: RowSource> ReplayStepper<S> {
     }
 
     /// Where a restart would resume: the first row not yet in a batch.
-    fn position(&self) -> Position {
+    pub fn position(&self) -> Position {
         let (offset, line) = match &self.phase {
             Phase::NewTick(row) => (row.head.offset, row.head.line),
             _ => self.reader.position(),

@@ -12,36 +12,45 @@ use std::time::UNIX_EPOCH;
 
 use anyhow::Context;
 
-use super::Sink;
 use super::cells::Cells;
+use super::part_name::PartNames;
 use super::paths::{escape_path_name, file_uri};
 use super::sink_log::{LogEntry, SinkLog};
+use super::{Resume, Sink};
 use crate::app::durable;
 use crate::app::error::BadInput;
+use crate::app::lock;
 use crate::engine::{BatchOutput, EmittedRow};
 
 pub struct FileSink {
     root: PathBuf,
     log: SinkLog,
     cells: Cells,
+    names: PartNames,
     files_written: u64,
+    /// What opening the folder found to say (files left in it), once.
+    notice: Option<String>,
 }
 
 impl FileSink {
-    /// Opens (creating) the output folder. `resume` is the next batch of a checkpointed run:
-    /// batches the log already holds up to it are skipped, so each is written once. Without a
-    /// checkpoint (`None`) the folder must hold no batch of an earlier run. Part files that no
-    /// log entry lists (a batch cut short) are removed either way.
-    pub fn open(output: &Path, cells: Cells, resume: Option<u64>) -> anyhow::Result<Self> {
-        durable::create_dir(output)?;
+    /// Opens (creating and locking) the output folder. `resume` is where a checkpointed run
+    /// resumes: batches the log already holds up to its next batch are skipped, so each is written
+    /// once. Without a checkpoint (`None`) the folder must hold no batch of an earlier run.
+    ///
+    /// The log must be whole (no gap, no missing compaction, every entry readable), else it is
+    /// an error naming the file. A part file no entry lists is removed only when its name proves
+    /// it is from a batch of this query that the log does not hold (a batch cut short); any other
+    /// is left where it is, and [`FileSink::notice`] says so.
+    pub fn open(output: &Path, cells: Cells, resume: Option<&Resume>) -> anyhow::Result<Self> {
+        lock::hold(output, "the output folder", "--output")?;
         let root = fs::canonicalize(output)
             .with_context(|| format!("cannot resolve {}", output.display()))?;
         let log = SinkLog::open(&root)?;
-        match (log.latest_batch_id(), resume) {
+        match (log.latest_batch_id(), resume.map(|r| r.next_batch)) {
             (Some(latest), None) => {
                 return Err(BadInput(format!(
                     "{} already holds batches up to {latest} of an earlier run (its _spark_metadata); \
-                     use --clean, another --output, or the run's --checkpoint",
+                     use --clean (with --sink file), another --output, or the run's --checkpoint",
                     output.display()
                 ))
                 .into());
@@ -49,38 +58,66 @@ impl FileSink {
             (Some(latest), Some(next)) if latest > next => {
                 return Err(BadInput(format!(
                     "{} holds batches up to {latest}, beyond the checkpoint's next batch {next}; \
-                     it belongs to another run: use --clean or another --output",
+                     it belongs to another run: use --clean (with --sink file) or another --output",
                     output.display()
                 ))
                 .into());
             }
             _ => {}
         }
-        let sink = FileSink {
+        let names = resume.map_or_else(PartNames::random, |r| PartNames::for_query(&r.query_id));
+        let mut sink = FileSink {
             log,
             root,
             cells,
+            names,
             files_written: 0,
+            notice: None,
         };
-        sink.remove_unlisted()?;
+        let left = sink.remove_cut_short()?;
+        if !left.is_empty() {
+            let mut shown: Vec<&str> = left.iter().take(3).map(String::as_str).collect();
+            let more = format!("and {} more", left.len().saturating_sub(3));
+            if left.len() > 3 {
+                shown.push(&more);
+            }
+            let notice = format!(
+                "{}: left {} file(s) that no _spark_metadata entry lists and that are not from a \
+                 batch of this query cut short, so Spark does not read them: {}",
+                output.display(),
+                left.len(),
+                shown.join(", ")
+            );
+            tracing::warn!("{notice}");
+            sink.notice = Some(notice);
+        }
         Ok(sink)
     }
 
-    /// Removes part files no log entry lists, and files left aside, from a batch cut short.
-    fn remove_unlisted(&self) -> anyhow::Result<()> {
+    /// What opening the folder left in it that is not the output's, to say once.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// Removes the part files (and files left aside) of this query's batches that the log does
+    /// not hold: batches cut short, which run again. Returns the other unlisted files, by their
+    /// `window=…/name` path, which are left as they are.
+    fn remove_cut_short(&self) -> anyhow::Result<Vec<String>> {
         let listed: std::collections::HashSet<String> = self
             .log
             .all_entries()?
             .into_iter()
             .map(|e| in_output(&e.path).to_string())
             .collect();
+        let logged = self.log.latest_batch_id();
+        let mut left = Vec::new();
         for entry in fs::read_dir(&self.root)? {
             let dir = entry?.path();
-            let name = dir
+            let folder = dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if !name.starts_with("window=") || !dir.is_dir() {
+            if !folder.starts_with("window=") || !dir.is_dir() {
                 continue;
             }
             for file in fs::read_dir(&dir)? {
@@ -89,17 +126,24 @@ impl FileSink {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let aside = name.starts_with('.') && name.ends_with(".tmp");
-                let orphan =
-                    name.starts_with("part-") && !listed.contains(in_output(&file_uri(&path)));
-                if aside || orphan {
+                if listed.contains(in_output(&file_uri(&path))) {
+                    continue;
+                }
+                let cut_short = self
+                    .names
+                    .batch_of(&name)
+                    .is_some_and(|batch| logged.is_none_or(|latest| batch > latest));
+                if cut_short {
                     tracing::info!("removing {} (a batch cut short left it)", path.display());
                     fs::remove_file(&path)
                         .with_context(|| format!("cannot remove {}", path.display()))?;
+                } else {
+                    left.push(format!("{folder}/{name}"));
                 }
             }
         }
-        Ok(())
+        left.sort();
+        Ok(left)
     }
 
     pub fn root(&self) -> &Path {
@@ -157,15 +201,27 @@ impl Sink for FileSink {
             let text = escape_path_name(self.cells.window(group[0].window));
             partitions.entry(text).or_default().extend(group);
         }
-        let file_name = format!("part-00000-{}.c000.csv", uuid::Uuid::new_v4());
+        let file_name = self.names.name(batch.id);
         let mut entries = Vec::new();
-        for (text, rows) in &partitions {
-            let dir = self.root.join(format!("window={text}"));
-            entries.push(self.write_part(&dir, &file_name, batch, rows)?);
+        let mut written = Vec::new();
+        let result = (|| {
+            for (text, rows) in &partitions {
+                let dir = self.root.join(format!("window={text}"));
+                entries.push(self.write_part(&dir, &file_name, batch, rows)?);
+                written.push(dir.join(&file_name));
+            }
+            self.log
+                .add(batch.id, &entries)
+                .with_context(|| format!("file sink: cannot record batch {}", batch.id))
+        })();
+        if let Err(e) = result {
+            // The batch is not in the log: its files, just written, are not the output (a full
+            // disk, say); they go, so that nothing unlisted is visible. A retry writes them again.
+            for path in &written {
+                let _ = fs::remove_file(path);
+            }
+            return Err(e);
         }
-        self.log
-            .add(batch.id, &entries)
-            .with_context(|| format!("file sink: cannot record batch {}", batch.id))?;
         self.files_written += entries.len() as u64;
         Ok(())
     }
@@ -214,8 +270,17 @@ mod tests {
     }
 
     fn reopen(dir: &Path, resume: Option<u64>) -> FileSink {
+        try_open(dir, resume).unwrap()
+    }
+
+    /// The file sink of the seed query, resuming at `resume` (or without a checkpoint).
+    fn try_open(dir: &Path, resume: Option<u64>) -> anyhow::Result<FileSink> {
         let cells = Cells::new(&Query::seed(), Zone::utc(), DEFAULT_PATTERN).unwrap();
-        FileSink::open(dir, cells, resume).unwrap()
+        let resume = resume.map(|next_batch| Resume {
+            next_batch,
+            query_id: "q".into(),
+        });
+        FileSink::open(dir, cells, resume.as_ref())
     }
 
     #[test]
@@ -286,6 +351,94 @@ mod tests {
         drop(sink);
         reopen(&out, Some(13));
         assert_eq!(part_files(&out), written, "no listed file is removed");
+    }
+
+    #[test]
+    fn a_restart_removes_only_files_of_this_querys_batches_cut_short() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let mut sink = reopen(&out, Some(0));
+        for id in 0..12 {
+            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)]))
+                .unwrap();
+        }
+        drop(sink);
+        let folder = out.join("window=173300-173330");
+        // Batch 12 cut short: its file is written, not logged. A file of another query, one
+        // of an older window-tui and the user's own are there too.
+        let names = PartNames::for_query("q");
+        let cut_short = folder.join(names.name(12));
+        fs::write(&cut_short, "a,1\n").unwrap();
+        fs::write(folder.join(format!(".{}.tmp", names.name(12))), "a,").unwrap();
+        let others = [
+            PartNames::for_query("another").name(12),
+            "part-00000-2d15da60-4270-4989-a290-1f98e4ee4180.c000.csv".to_string(),
+            "notes.txt".to_string(),
+        ];
+        for name in &others {
+            fs::write(folder.join(name), "mine").unwrap();
+        }
+        let sink = reopen(&out, Some(12));
+        assert!(
+            !cut_short.exists(),
+            "the batch cut short goes: it runs again"
+        );
+        for name in &others {
+            assert!(folder.join(name).exists(), "{name} is left");
+        }
+        let notice = sink.notice().unwrap();
+        assert!(
+            notice.contains("left 3 file(s)") && notice.contains("notes.txt"),
+            "{notice}"
+        );
+        assert_eq!(part_files(&out).len(), 12 + others.len());
+    }
+
+    #[test]
+    fn a_batch_the_log_cannot_take_leaves_no_part_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let mut sink = reopen(&out, Some(0));
+        sink.write_batch(&batch(0, &[(0, "a", 1)])).unwrap();
+        let written = part_files(&out);
+        // The log's next file cannot be written (a full disk would do the same).
+        fs::create_dir(out.join("_spark_metadata/1")).unwrap();
+        let err = sink.write_batch(&batch(1, &[(15, "b", 1)])).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("cannot record batch 1"),
+            "{err:#}"
+        );
+        assert_eq!(
+            part_files(&out),
+            written,
+            "batch 1's part file is not left visible"
+        );
+    }
+
+    #[test]
+    fn a_damaged_log_is_an_error_and_no_file_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let mut sink = reopen(&out, Some(0));
+        for id in 0..15 {
+            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)]))
+                .unwrap();
+        }
+        drop(sink);
+        let written = part_files(&out);
+        fs::remove_file(out.join("_spark_metadata/9.compact")).unwrap();
+        let err = format!("{:#}", try_open(&out, Some(15)).err().unwrap());
+        assert!(
+            err.contains("_spark_metadata/9.compact is missing"),
+            "{err}"
+        );
+        fs::write(out.join("_spark_metadata/9.compact"), "v1\n{broken").unwrap();
+        let err = format!("{:#}", try_open(&out, Some(15)).err().unwrap());
+        assert!(
+            err.contains("9.compact") && err.contains("corrupt"),
+            "{err}"
+        );
+        assert_eq!(part_files(&out), written, "every part file is still there");
     }
 
     #[test]

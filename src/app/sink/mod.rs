@@ -5,6 +5,7 @@ pub mod cells;
 pub mod console;
 pub mod file;
 pub mod json;
+pub mod part_name;
 pub mod paths;
 pub mod sink_log;
 pub mod window_text;
@@ -14,6 +15,14 @@ use std::io::{self, BufWriter, Write};
 use crate::app::config::{SinkConfig, SinkKind};
 use crate::app::error::OrBadInput;
 use crate::engine::{BatchOutput, Query};
+
+/// Where a checkpointed run resumes, for its sinks: the next batch, and the query's id (the same
+/// after every restart), which names the file sink's part files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    pub next_batch: u64,
+    pub query_id: String,
+}
 
 /// One destination for finished batches.
 pub trait Sink: Send {
@@ -166,14 +175,24 @@ pub fn stdout() -> BufWriter<io::Stdout> {
 /// Where the console sink writes: stdout, or the dashboard's buffer.
 pub type ConsoleOut = Box<dyn Fn() -> Box<dyn Write + Send> + Send>;
 
+/// Who is told what the file sink left in its folder, and why (the log always is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notices {
+    /// Also stderr: a headless run.
+    Stderr,
+    /// The log only: the dashboard draws on the terminal.
+    LogOnly,
+}
+
 /// Opens the sinks of `query`'s rows: console to `console`, json to stdout, file to
-/// `config.output`. `resume` is the next batch of a checkpointed run (see
+/// `config.output`. `resume` is where a checkpointed run resumes (see
 /// [`file::FileSink::open`]).
 pub fn opener(
     config: &SinkConfig,
     query: &Query,
-    resume: Option<u64>,
+    resume: Option<Resume>,
     console: ConsoleOut,
+    notices: Notices,
 ) -> anyhow::Result<SinkOpener> {
     let cells =
         cells::Cells::new(query, config.zone.clone(), &config.window_format).or_bad_input()?;
@@ -181,7 +200,13 @@ pub fn opener(
     Ok(Box::new(move |kind| {
         Ok(match kind {
             SinkKind::Console => Box::new(console::ConsoleSink::new(console(), cells.clone())),
-            SinkKind::File => Box::new(file::FileSink::open(&output, cells.clone(), resume)?),
+            SinkKind::File => {
+                let sink = file::FileSink::open(&output, cells.clone(), resume.as_ref())?;
+                if let (Some(notice), Notices::Stderr) = (sink.notice(), notices) {
+                    eprintln!("window-tui: {}", crate::app::error::escape_controls(notice));
+                }
+                Box::new(sink)
+            }
             SinkKind::Json => Box::new(json::JsonSink::new(stdout(), cells.clone())),
         })
     }))
@@ -191,7 +216,13 @@ pub fn opener(
 pub fn stdout_opener(
     config: &SinkConfig,
     query: &Query,
-    resume: Option<u64>,
+    resume: Option<Resume>,
 ) -> anyhow::Result<SinkOpener> {
-    opener(config, query, resume, Box::new(|| Box::new(stdout())))
+    opener(
+        config,
+        query,
+        resume,
+        Box::new(|| Box::new(stdout())),
+        Notices::Stderr,
+    )
 }

@@ -46,7 +46,45 @@ impl SinkLog {
         let mut log = SinkLog { dir, latest: None };
         log.latest = log.ids()?.last().copied();
         log.remove_superseded()?;
+        log.check_whole()?;
         Ok(log)
+    }
+
+    /// The log must run without a gap from its newest compaction (or batch 0) to its newest
+    /// batch: a missing file would hide part files that are the output, so it is an error
+    /// naming the file, never a reason to take those files for leftovers.
+    fn check_whole(&self) -> anyhow::Result<()> {
+        let ids = self.ids()?;
+        let Some(&first) = ids.first() else {
+            return Ok(());
+        };
+        let missing = |id: u64| {
+            anyhow::anyhow!(
+                "{} is missing: the file sink's log (_spark_metadata) has no record of batch \
+                 {id}{}, so which part files are the output cannot be told; put the file back, \
+                 or start over with --clean (with --sink file) or another --output",
+                self.path_of(id).display(),
+                if Self::is_compaction(id) {
+                    " and the batches before it"
+                } else {
+                    ""
+                }
+            )
+        };
+        if first != 0 && !Self::is_compaction(first) {
+            // The log's start is gone: the compaction before `first`, or batch 0.
+            let due = (0..first)
+                .rev()
+                .find(|id| Self::is_compaction(*id))
+                .unwrap_or(0);
+            return Err(missing(due));
+        }
+        for pair in ids.windows(2) {
+            if pair[1] != pair[0] + 1 {
+                return Err(missing(pair[0] + 1));
+            }
+        }
+        Ok(())
     }
 
     /// The batch ids with a file in the log, ascending.
@@ -158,9 +196,8 @@ impl SinkLog {
         })
     }
 
-    /// Every entry of the log: the newest compaction and the batches after it. It goes by the
-    /// files there rather than the ids there should be, so a log with a gap (written before
-    /// gaps were filled) loses no entry.
+    /// Every entry of the log: the newest compaction and the batches after it (the log is whole
+    /// from there, see [`Self::check_whole`]).
     pub fn all_entries(&self) -> anyhow::Result<Vec<LogEntry>> {
         let ids = self.ids()?;
         let from = ids
@@ -293,16 +330,34 @@ mod tests {
     }
 
     #[test]
-    fn a_log_with_a_gap_from_an_older_version_loses_no_entry() {
+    fn a_log_with_a_gap_or_a_missing_compaction_is_an_error_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let mut log = SinkLog::open(dir.path()).unwrap();
-        log.add(0, &[entry(0)]).unwrap();
-        // An older version wrote batch 12 right after 0, with no 9.compact.
-        fs::write(dir.path().join("_spark_metadata/12"), "v1").unwrap();
+        for id in 0..=12 {
+            log.add(id, &[entry(id)]).unwrap();
+        }
+        let meta = dir.path().join("_spark_metadata");
+        // A batch in the middle is gone.
+        fs::rename(meta.join("11"), dir.path().join("11")).unwrap();
+        let err = format!("{:#}", SinkLog::open(dir.path()).unwrap_err());
+        assert!(err.contains("_spark_metadata/11 is missing"), "{err}");
+        fs::rename(dir.path().join("11"), meta.join("11")).unwrap();
+        // The compaction, holding batches 0 to 9, is gone.
+        fs::remove_file(meta.join("9.compact")).unwrap();
+        let err = format!("{:#}", SinkLog::open(dir.path()).unwrap_err());
+        assert!(
+            err.contains("_spark_metadata/9.compact is missing"),
+            "{err}"
+        );
+        // Batch 0 of a log not yet compacted.
+        let dir = tempfile::tempdir().unwrap();
         let mut log = SinkLog::open(dir.path()).unwrap();
-        assert_eq!(log.all_entries().unwrap(), [entry(0)]);
-        log.add(19, &[entry(19)]).unwrap();
-        assert_eq!(log.read(19).unwrap(), [entry(0), entry(19)]);
+        for id in 0..3 {
+            log.add(id, &[entry(id)]).unwrap();
+        }
+        fs::remove_file(dir.path().join("_spark_metadata/0")).unwrap();
+        let err = format!("{:#}", SinkLog::open(dir.path()).unwrap_err());
+        assert!(err.contains("_spark_metadata/0 is missing"), "{err}");
     }
 
     #[test]

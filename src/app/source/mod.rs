@@ -6,5 +6,6 @@ pub mod decode;
 pub mod inbox;
 pub mod lines;
 pub mod replay;
+pub mod resolve;
 pub mod server;
 pub mod socket;

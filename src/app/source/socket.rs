@@ -130,7 +130,13 @@ pub async fn run(
     let mut backoff = FIRST_BACKOFF;
     loop {
         stats.set_connection(Connection::Connecting);
-        let reason = match TcpStream::connect((config.host.as_str(), config.port)).await {
+        let connected = match super::resolve::resolve(&config.host, config.port).await {
+            Ok(addresses) => TcpStream::connect(&addresses[..])
+                .await
+                .map_err(|e| format!("cannot connect: {e}")),
+            Err(why) => Err(why),
+        };
+        let reason = match connected {
             Ok(stream) => {
                 tracing::info!("connected to {address}");
                 stats.set_connection(Connection::Connected);
@@ -146,7 +152,7 @@ pub async fn run(
                     Err(e) => format!("the connection failed: {e}"),
                 }
             }
-            Err(e) => format!("cannot connect: {e}"),
+            Err(why) => why,
         };
         if !config.reconnect {
             tracing::info!("{address}: {reason}; the stream is over");

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::app::config::{SinkConfig, SinkKind};
 use crate::app::error::BadInput;
-use crate::app::sink::{self, SinkSet};
+use crate::app::sink::{self, Notices, Resume, SinkSet};
 use crate::engine::Query;
 
 /// What the console sink prints, kept for the batches panel.
@@ -46,7 +46,7 @@ pub fn dashboard_sinks(
     config: &SinkConfig,
     query: &Query,
     console: SharedBuffer,
-    resume: Option<u64>,
+    resume: Option<Resume>,
 ) -> anyhow::Result<SinkSet> {
     if config.kinds.contains(&SinkKind::Json) {
         return Err(BadInput(
@@ -59,6 +59,7 @@ pub fn dashboard_sinks(
         query,
         resume,
         Box::new(move || Box::new(console.clone())),
+        Notices::LogOnly,
     )?;
     let enabled = if config.kinds.is_empty() {
         vec![SinkKind::Console]

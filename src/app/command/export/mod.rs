@@ -181,8 +181,10 @@ pub fn job(spec: &JobSpec) -> String {
     render(spec, DEFAULT_JOB_FILE)
 }
 
-/// Writes the program to `path` (atomically, executable), naming itself after `path`.
-pub fn write_job(spec: &JobSpec, path: &Path) -> anyhow::Result<()> {
+/// Writes the program to `path` (executable), naming itself after `path`. A file already there
+/// is replaced (atomically) only when `replace` is set; otherwise the error says it exists (see
+/// [`durable::already_exists`]) and the file is left as it was.
+pub fn write_job(spec: &JobSpec, path: &Path, replace: bool) -> anyhow::Result<()> {
     let name = path
         .file_name()
         .map_or_else(|| DEFAULT_JOB_FILE.into(), |n| n.to_string_lossy());
@@ -193,6 +195,9 @@ pub fn write_job(spec: &JobSpec, path: &Path) -> anyhow::Result<()> {
     } else {
         path.to_path_buf()
     };
+    if !replace {
+        return durable::write_new(&path, 0o755, |out| out.write_all(text.as_bytes()));
+    }
     durable::write_atomically(&path, |out| {
         out.write_all(text.as_bytes())?;
         #[cfg(unix)]
@@ -214,7 +219,16 @@ pub fn run(config: &ExportConfig) -> anyhow::Result<()> {
         stdout.flush()?;
         return Ok(());
     }
-    write_job(&spec, &config.out)?;
+    if let Err(e) = write_job(&spec, &config.out, config.force) {
+        if durable::already_exists(&e) {
+            return Err(BadInput(format!(
+                "{} exists; export-spark does not overwrite a file without --force",
+                config.out.display()
+            ))
+            .into());
+        }
+        return Err(e);
+    }
     eprintln!(
         "window-tui: wrote {}, a PySpark {SPARK_VERSION} job ({}, {} sink); run it with \
          `spark-submit --master local[2] {}`",
@@ -354,7 +368,8 @@ fn window_and_slide(query: &Query) -> (Duration, Duration) {
     }
 }
 
-/// The window-tui command that runs the same query on the same input.
+/// The window-tui command that runs the same query on the same input, into window-tui's own
+/// output folder (never the job's: the two must not write one folder).
 fn window_tui_command(spec: &JobSpec) -> String {
     let q = &spec.query;
     let mut words: Vec<String> = vec!["window-tui".into()];
@@ -380,10 +395,6 @@ fn window_tui_command(spec: &JobSpec) -> String {
     }
     words.push("--sink".into());
     words.push(spec.sink.name().into());
-    if spec.sink == SinkKind::File {
-        words.push("--output".into());
-        words.push(spec.output.to_string_lossy().into_owned());
-    }
     if spec.window_pattern != WindowPattern::default() {
         words.push("--window-format".into());
         words.push(spec.window_pattern.chrono().into());

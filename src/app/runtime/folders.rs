@@ -1,0 +1,302 @@
+//! The folders a run writes to, claimed before it starts: the checkpoint and (when the file sink
+//! is among `--sink`) the output folder are locked against another run ([`lock`]), and with
+//! `--clean` emptied first, but only of what window-tui wrote there.
+//!
+//! `--clean` takes a checkpoint only when its `metadata` file is window-tui's (framed as
+//! [`framed`](crate::app::runtime::checkpoint::framed) writes it), and an output folder only
+//! when it has a `_spark_metadata` log; any other non-empty folder is refused (exit status 2)
+//! before anything is removed. Within a folder it takes, it removes only the files window-tui
+//! names as it does (batch files, part files, files written aside) and leaves anything else,
+//! saying so. What it removed is said on stderr.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::app::error::{BadInput, escape_controls};
+use crate::app::lock;
+
+/// The checkpoint's subfolders, each holding batch files (`N`, `N.delta`, `N.snapshot`).
+const CHECKPOINT_FOLDERS: [&str; 4] = ["input", "offsets", "state", "commits"];
+/// The header every checkpoint `metadata` file starts with, whatever its format version.
+const METADATA_MAGIC: &str = "window-tui-checkpoint v";
+/// The file sink's log folder.
+const SINK_LOG: &str = "_spark_metadata";
+
+/// Claims the run's folders: `checkpoint` (if the run keeps one) and `output` (if the file sink
+/// is among `--sink`). A folder another run holds is refused; with `clean`, each is first
+/// checked to be window-tui's, then locked, then emptied of what window-tui wrote.
+pub fn claim(checkpoint: Option<&Path>, output: Option<&Path>, clean: bool) -> anyhow::Result<()> {
+    if clean {
+        if let Some(dir) = checkpoint {
+            check_checkpoint(dir)?;
+        }
+        if let Some(dir) = output {
+            check_output(dir)?;
+        }
+    }
+    if let Some(dir) = checkpoint {
+        lock::hold(dir, "the checkpoint", "--checkpoint")?;
+    }
+    if let Some(dir) = output {
+        lock::hold(dir, "the output folder", "--output")?;
+    }
+    if clean {
+        if let Some(dir) = checkpoint {
+            let removed = remove_checkpoint(dir)?;
+            report(dir, "the checkpoint", &removed);
+        }
+        if let Some(dir) = output {
+            let removed = remove_output(dir)?;
+            report(dir, "the output folder", &removed);
+        }
+    }
+    Ok(())
+}
+
+/// The names in `dir` but the lock file; `None` when there is no such folder.
+fn entries(dir: &Path) -> anyhow::Result<Option<Vec<String>>> {
+    let list = match fs::read_dir(dir) {
+        Ok(list) => list,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("--clean: cannot list {}", dir.display())),
+    };
+    let mut names = Vec::new();
+    for entry in list {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if !lock::is_lock_file(&name) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(Some(names))
+}
+
+fn refuse(dir: &Path, what: &str, why: &str, flag: &str) -> anyhow::Error {
+    BadInput(format!(
+        "--clean: {} is not {what} ({why}), so it is left as it is; remove it yourself if it \
+         is to go, or use another {flag}",
+        dir.display()
+    ))
+    .into()
+}
+
+/// A folder `--clean` may empty as a checkpoint: none, an empty one, or one whose `metadata`
+/// is window-tui's.
+fn check_checkpoint(dir: &Path) -> anyhow::Result<()> {
+    let what = "a window-tui checkpoint";
+    if dir.exists() && !dir.is_dir() {
+        return Err(refuse(dir, what, "it is not a folder", "--checkpoint"));
+    }
+    match entries(dir)? {
+        None => Ok(()),
+        Some(names) if names.is_empty() => Ok(()),
+        Some(_) if is_checkpoint_metadata(&dir.join("metadata")) => Ok(()),
+        Some(_) => Err(refuse(
+            dir,
+            what,
+            "it has no metadata file written by window-tui",
+            "--checkpoint",
+        )),
+    }
+}
+
+/// Whether `path` begins as a checkpoint's `metadata` file does: `window-tui-checkpoint vN
+/// metadata LEN CRC` (any format version: an older checkpoint is still window-tui's).
+fn is_checkpoint_metadata(path: &Path) -> bool {
+    let Ok(file) = fs::File::open(path) else {
+        return false;
+    };
+    let mut header = String::new();
+    if BufReader::new(file.take(4096))
+        .read_line(&mut header)
+        .is_err()
+    {
+        return false;
+    }
+    let Some(rest) = header.strip_prefix(METADATA_MAGIC) else {
+        return false;
+    };
+    let mut fields = rest.split(' ');
+    let version = fields.next().unwrap_or_default();
+    !version.is_empty()
+        && version.bytes().all(|b| b.is_ascii_digit())
+        && fields.next() == Some("metadata")
+}
+
+/// A folder `--clean` may empty as the file sink's: none, an empty one, or one with a
+/// `_spark_metadata` log.
+fn check_output(dir: &Path) -> anyhow::Result<()> {
+    let what = "an output folder window-tui wrote";
+    if dir.exists() && !dir.is_dir() {
+        return Err(refuse(dir, what, "it is not a folder", "--output"));
+    }
+    match entries(dir)? {
+        None => Ok(()),
+        Some(names) if names.is_empty() => Ok(()),
+        Some(_) if dir.join(SINK_LOG).is_dir() => Ok(()),
+        Some(_) => Err(refuse(
+            dir,
+            what,
+            "it has no _spark_metadata log",
+            "--output",
+        )),
+    }
+}
+
+/// A file name without the aside form durable writes use (`.NAME.tmp`).
+fn unaside(name: &str) -> &str {
+    name.strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".tmp"))
+        .unwrap_or(name)
+}
+
+/// Whether `name` is a batch file: `N` and `N` + one of `suffixes`, or either written aside.
+fn is_batch_file(name: &str, suffixes: &[&str]) -> bool {
+    let name = unaside(name);
+    let stem = suffixes
+        .iter()
+        .find_map(|s| name.strip_suffix(s))
+        .unwrap_or(name);
+    !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Files removed, and names left that window-tui did not write.
+#[derive(Debug, Default)]
+struct Removed {
+    files: u64,
+    left: Vec<String>,
+}
+
+impl Removed {
+    /// Removes the files of `dir` that `ours` accepts, then `dir` if that emptied it; whatever
+    /// else is there is noted as left, by its path under `base`.
+    fn sweep(&mut self, dir: &Path, base: &str, ours: impl Fn(&str) -> bool) -> anyhow::Result<()> {
+        let Some(names) = entries(dir)? else {
+            return Ok(());
+        };
+        let mut kept = false;
+        for name in names {
+            let path = dir.join(&name);
+            if ours(&name) && path.is_file() {
+                fs::remove_file(&path)
+                    .with_context(|| format!("--clean: cannot remove {}", path.display()))?;
+                self.files += 1;
+            } else {
+                kept = true;
+                self.left.push(format!("{base}{name}"));
+            }
+        }
+        if !kept {
+            fs::remove_dir(dir)
+                .with_context(|| format!("--clean: cannot remove {}", dir.display()))?;
+        }
+        Ok(())
+    }
+}
+
+fn remove_checkpoint(dir: &Path) -> anyhow::Result<Removed> {
+    let mut removed = Removed::default();
+    let Some(names) = entries(dir)? else {
+        return Ok(removed);
+    };
+    for name in names {
+        let path = dir.join(&name);
+        if CHECKPOINT_FOLDERS.contains(&name.as_str()) && path.is_dir() {
+            removed.sweep(&path, &format!("{name}/"), |n| {
+                is_batch_file(n, &[".delta", ".snapshot"])
+            })?;
+        } else if matches!(unaside(&name), "metadata") && path.is_file() {
+            fs::remove_file(&path)
+                .with_context(|| format!("--clean: cannot remove {}", path.display()))?;
+            removed.files += 1;
+        } else {
+            removed.left.push(name);
+        }
+    }
+    Ok(removed)
+}
+
+fn remove_output(dir: &Path) -> anyhow::Result<Removed> {
+    let mut removed = Removed::default();
+    let Some(names) = entries(dir)? else {
+        return Ok(removed);
+    };
+    for name in names {
+        let path = dir.join(&name);
+        if name == SINK_LOG && path.is_dir() {
+            removed.sweep(&path, &format!("{name}/"), |n| {
+                is_batch_file(n, &[".compact"])
+            })?;
+        } else if name.starts_with("window=") && path.is_dir() {
+            removed.sweep(&path, &format!("{name}/"), |n| {
+                let n = unaside(n);
+                n.starts_with("part-") && n.ends_with(".c000.csv")
+            })?;
+        } else {
+            removed.left.push(name);
+        }
+    }
+    Ok(removed)
+}
+
+/// Says on stderr what `--clean` removed from `dir`, and what it left.
+fn report(dir: &Path, what: &str, removed: &Removed) {
+    let shown = escape_controls(&dir.display().to_string()).into_owned();
+    if removed.files > 0 {
+        eprintln!(
+            "window-tui: --clean: removed {what} {shown} ({} file{})",
+            removed.files,
+            if removed.files == 1 { "" } else { "s" }
+        );
+    }
+    if !removed.left.is_empty() {
+        let mut names: Vec<String> = removed
+            .left
+            .iter()
+            .take(5)
+            .map(|n| escape_controls(n).into_owned())
+            .collect();
+        if removed.left.len() > 5 {
+            names.push(format!("and {} more", removed.left.len() - 5));
+        }
+        eprintln!(
+            "window-tui: --clean: left in {shown} what window-tui did not write: {}",
+            names.join(", ")
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_window_tui_names_count_as_its_files() {
+        for ours in ["0", "17", ".17.tmp", "9.delta", ".10.snapshot.tmp"] {
+            assert!(is_batch_file(ours, &[".delta", ".snapshot"]), "{ours}");
+        }
+        for not in ["", "notes", "1.txt", ".tmp", "thesis.tex", ".hidden"] {
+            assert!(!is_batch_file(not, &[".delta", ".snapshot"]), "{not}");
+        }
+    }
+
+    #[test]
+    fn a_metadata_file_is_window_tuis_by_its_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metadata");
+        crate::app::runtime::checkpoint::framed::write(&path, "metadata", b"{}").unwrap();
+        assert!(is_checkpoint_metadata(&path));
+        fs::write(&path, "window-tui-checkpoint v1 metadata 2 00000000\n{}").unwrap();
+        assert!(
+            is_checkpoint_metadata(&path),
+            "an older format is still ours"
+        );
+        for foreign in ["", "my notes\n", "window-tui-checkpoint v2 commit 2 0\n{}"] {
+            fs::write(&path, foreign).unwrap();
+            assert!(!is_checkpoint_metadata(&path), "{foreign:?}");
+        }
+    }
+}

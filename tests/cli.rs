@@ -1,0 +1,157 @@
+//! The command line's own help: shell completions, the manual page, boolean variables, errors
+//! that name the variable a bad value came from, and no misleading tips.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::{BIN, hermetic};
+
+/// `window-tui ARGS` with the variables `env` set, in a clean environment, run in `dir`.
+fn window_tui(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    hermetic(&mut cmd)
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null());
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    cmd.output().expect("cannot run window-tui")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn completions_and_the_manual_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = window_tui(tmp.path(), &["completions", shell], &[]);
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            script.contains("window-tui") && script.contains("export-spark"),
+            "{shell}"
+        );
+        assert!(script.contains("watermark"), "{shell}");
+    }
+    let out = window_tui(tmp.path(), &["completions", "tcsh"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = window_tui(tmp.path(), &["man"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.contains(".TH window-tui 1") && page.contains("\\-\\-watermark"),
+        "{page}"
+    );
+}
+
+#[test]
+fn boolean_variables_take_1_0_true_false_yes_no() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |headless: &str, no_checkpoint: &str| {
+        let dir = tmp.path().join(format!("{headless}-{no_checkpoint}"));
+        std::fs::create_dir(&dir).unwrap();
+        let out = window_tui(
+            &dir,
+            &[
+                "--count",
+                "2",
+                "--delay",
+                "0ms",
+                "--trigger",
+                "50ms",
+                "--sink",
+                "json",
+            ],
+            &[
+                ("WINDOW_TUI_HEADLESS", headless),
+                ("WINDOW_TUI_NO_CHECKPOINT", no_checkpoint),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{headless} {no_checkpoint}: {}",
+            stderr(&out)
+        );
+        assert!(
+            !stderr(&out).contains("stdout is not a terminal"),
+            "{headless}: headless as asked, {}",
+            stderr(&out)
+        );
+        dir.join("checkpoint").exists()
+    };
+    assert!(!run("1", "yes"));
+    assert!(!run("true", "1"));
+    assert!(run("yes", "0"));
+    assert!(run("1", "no"));
+    assert!(run("1", "false"));
+    let out = window_tui(
+        tmp.path(),
+        &["--count", "1"],
+        &[("WINDOW_TUI_HEADLESS", "maybe")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("WINDOW_TUI_HEADLESS=\"maybe\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_bad_value_from_the_environment_names_the_variable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = window_tui(
+        tmp.path(),
+        &["replay", "e.csv", "--sink", "json"],
+        &[("WINDOW_TUI_WINDOW", "15 fortnights")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("WINDOW_TUI_WINDOW=\"15 fortnights\""), "{err}");
+    assert!(err.contains("fortnights\" is not a time unit"), "{err}");
+    let out = window_tui(
+        tmp.path(),
+        &["replay", "e.csv"],
+        &[("WINDOW_TUI_SINK", "printer")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("WINDOW_TUI_SINK=\"printer\""),
+        "{}",
+        stderr(&out)
+    );
+    // Given on the command line, the value is the command line's.
+    let out = window_tui(
+        tmp.path(),
+        &["replay", "e.csv", "--window", "15 fortnights"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("WINDOW_TUI_"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_unknown_option_is_an_error_without_a_misleading_tip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = window_tui(
+        tmp.path(),
+        &["replay", "e.csv", "--output-mode", "append"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("unexpected argument '--output-mode'"), "{err}");
+    assert!(!err.contains("tip:"), "{err}");
+    let out = window_tui(tmp.path(), &["--headles"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("'--headless'"),
+        "a typo keeps its tip: {}",
+        stderr(&out)
+    );
+}
