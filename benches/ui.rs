@@ -5,22 +5,13 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use chrono::FixedOffset;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use window_tui::app::command::dashboard::SharedBuffer;
-use window_tui::app::command::dashboard::snapshot::SnapshotBuilder;
-use window_tui::app::command::replay::ReplayStepper;
-use window_tui::app::config::{OnBadRow, SinkKind};
-use window_tui::app::runtime::pipeline::Pipeline;
-use window_tui::app::runtime::progress::QueryIdentity;
-use window_tui::app::sink::console::ConsoleSink;
-use window_tui::app::sink::window_text::{DEFAULT_PATTERN, WindowText};
-use window_tui::app::sink::{SinkOpener, SinkSet};
-use window_tui::app::source::replay_file::ReplayReader;
+use window_tui::app::cli;
+use window_tui::app::command::dashboard::{self, SharedBuffer};
+use window_tui::app::config::Command;
 use window_tui::engine::Zone;
-use window_tui::engine::{Engine, Query};
 use window_tui::ui::model::{Link, Mode, Status};
 use window_tui::ui::theme::Theme;
 use window_tui::ui::view::ViewState;
@@ -28,6 +19,8 @@ use window_tui::ui::{self, Screen};
 
 fn frame(c: &mut Criterion) {
     // 500 values in two windows each: 1,000 open keys, and a few batches of history.
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.csv");
     let mut text = String::from("batch,event_time,value\n");
     for tick in 0..3 {
         for i in 0..500 {
@@ -37,33 +30,28 @@ fn frame(c: &mut Criterion) {
             ));
         }
     }
-    let zone = Zone::Fixed(FixedOffset::east_opt(0).unwrap());
-    let console = SharedBuffer::default();
-    let opener: SinkOpener = {
-        let console = console.clone();
-        Box::new(move |_| {
-            Ok(Box::new(ConsoleSink::new(
-                console.clone(),
-                WindowText::new(DEFAULT_PATTERN, zone).unwrap(),
-            )))
-        })
+    std::fs::write(&events, text).unwrap();
+    let zone = Zone::utc();
+    let words = ["window-tui", "replay", events.to_str().unwrap()];
+    let Command::Replay(config) = cli::parse(words)
+        .unwrap()
+        .into_command(zone.clone())
+        .unwrap()
+    else {
+        unreachable!("a replay command line")
     };
-    let pipeline = Pipeline::new(
-        Engine::new(Query::seed()),
-        SinkSet::new(opener, &[SinkKind::Console]).unwrap(),
-        None,
-        QueryIdentity::new("bench".into()),
-    );
-    let reader = ReplayReader::new(text.as_bytes(), "bench".into(), 1 << 20).unwrap();
-    let mut stepper = ReplayStepper::new(reader, pipeline, OnBadRow::Error);
-    let mut builder = SnapshotBuilder::new(
-        Mode::Live {
-            source: "127.0.0.1:9999".into(),
-        },
+    let console = SharedBuffer::default();
+    let mode = Mode::Live {
+        source: "127.0.0.1:9999".into(),
+    };
+    let (mut stepper, mut builder) = dashboard::open_replay(
+        &config,
+        mode,
         Some(Duration::from_secs(15)),
-        WindowText::new(DEFAULT_PATTERN, zone).unwrap(),
         console.clone(),
-    );
+        dashboard::replay_sinks(&config, console),
+    )
+    .unwrap();
     while let Some(batch) = stepper.step().unwrap() {
         builder.record_batch(stepper.pipeline(), &batch, 0);
     }
@@ -87,7 +75,7 @@ fn frame(c: &mut Criterion) {
                             status: &status,
                             view: &view,
                             now: snapshot.taken_at,
-                            zone,
+                            zone: zone.clone(),
                             theme: Theme::colored(),
                         },
                     )

@@ -6,23 +6,14 @@
 
 use std::fmt::Write as _;
 
-use chrono::FixedOffset;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
-use window_tui::app::command::dashboard::SharedBuffer;
-use window_tui::app::command::dashboard::snapshot::SnapshotBuilder;
-use window_tui::app::command::replay::ReplayStepper;
-use window_tui::app::config::{OnBadRow, SinkKind};
-use window_tui::app::runtime::pipeline::Pipeline;
-use window_tui::app::runtime::progress::QueryIdentity;
-use window_tui::app::sink::console::ConsoleSink;
-use window_tui::app::sink::window_text::{DEFAULT_PATTERN, WindowText};
-use window_tui::app::sink::{SinkOpener, SinkSet};
-use window_tui::app::source::replay_file::ReplayReader;
-use window_tui::engine::Zone;
-use window_tui::engine::{Engine, MICROS_PER_SECOND, Query};
+use window_tui::app::cli;
+use window_tui::app::command::dashboard::{self, SharedBuffer};
+use window_tui::app::config::Command;
+use window_tui::engine::{MICROS_PER_SECOND, Zone};
 use window_tui::ui::model::{Link, Mode, Status};
 use window_tui::ui::theme::Theme;
 use window_tui::ui::view::ViewState;
@@ -35,36 +26,28 @@ fn main() -> anyhow::Result<()> {
     let out = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "assets/dashboard.svg".into());
-    let zone = Zone::Fixed(FixedOffset::east_opt(0).expect("UTC"));
+    let zone = Zone::utc();
     let events = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/conformance/seed_random/events.csv"
     );
-    let console = SharedBuffer::default();
-    let opener: SinkOpener = {
-        let console = console.clone();
-        Box::new(move |_| {
-            let text = WindowText::new(DEFAULT_PATTERN, zone)?;
-            Ok(Box::new(ConsoleSink::new(console.clone(), text)))
-        })
+    let Command::Replay(config) =
+        cli::parse(["window-tui", "replay", events])?.into_command(zone.clone())?
+    else {
+        anyhow::bail!("not a replay command line")
     };
-    let pipeline = Pipeline::new(
-        Engine::new(Query::seed()),
-        SinkSet::new(opener, &[SinkKind::Console])?,
+    let console = SharedBuffer::default();
+    let mode = Mode::Replay {
+        file: "tests/conformance/seed_random/events.csv".into(),
+        finished: false,
+    };
+    let (mut stepper, mut builder) = dashboard::open_replay(
+        &config,
+        mode,
         None,
-        QueryIdentity::new("screenshot".into()),
-    );
-    let reader = ReplayReader::open(std::path::Path::new(events), 1 << 20)?;
-    let mut stepper = ReplayStepper::new(reader, pipeline, OnBadRow::Error);
-    let mut builder = SnapshotBuilder::new(
-        Mode::Replay {
-            file: "tests/conformance/seed_random/events.csv".into(),
-            finished: false,
-        },
-        None,
-        WindowText::new(DEFAULT_PATTERN, zone)?,
         console.clone(),
-    );
+        dashboard::replay_sinks(&config, console),
+    )?;
     let base = 1_795_455_180 * MICROS_PER_SECOND;
     for step in 0..7 {
         let Some(batch) = stepper.step()? else { break };
@@ -88,7 +71,7 @@ fn main() -> anyhow::Result<()> {
                 status: &status,
                 view: &ViewState::default(),
                 now,
-                zone,
+                zone: zone.clone(),
                 theme: Theme::colored(),
             },
         )

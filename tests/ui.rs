@@ -8,21 +8,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::FixedOffset;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use window_tui::app::command::dashboard::SharedBuffer;
+use window_tui::app::cli;
 use window_tui::app::command::dashboard::snapshot::SnapshotBuilder;
+use window_tui::app::command::dashboard::{self, SharedBuffer};
 use window_tui::app::command::replay::ReplayStepper;
-use window_tui::app::config::{OnBadRow, SinkKind};
-use window_tui::app::runtime::pipeline::Pipeline;
-use window_tui::app::runtime::progress::QueryIdentity;
+use window_tui::app::config::{Command, ReplayConfig, SinkKind};
+use window_tui::app::sink::cells::Cells;
 use window_tui::app::sink::console::ConsoleSink;
-use window_tui::app::sink::window_text::{DEFAULT_PATTERN, WindowText};
+use window_tui::app::sink::window_text::DEFAULT_PATTERN;
 use window_tui::app::sink::{Sink, SinkOpener, SinkSet};
-use window_tui::app::source::replay_file::ReplayReader;
-use window_tui::engine::Zone;
-use window_tui::engine::{BatchOutput, Duration as Span, Engine, MICROS_PER_SECOND, Query};
+use window_tui::app::source::replay::ReadAhead;
+use window_tui::engine::{BatchOutput, MICROS_PER_SECOND, Zone};
 use window_tui::ui::keymap::Action;
 use window_tui::ui::model::{Link, Mode, Snapshot, Status};
 use window_tui::ui::theme::Theme;
@@ -32,36 +30,54 @@ use window_tui::ui::{self, Screen};
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
 fn utc() -> Zone {
-    Zone::Fixed(FixedOffset::east_opt(0).unwrap())
+    Zone::utc()
 }
 
-/// The seed_random case after `steps` batches, as a live run at 17:34:31 would show it.
-fn replayed(case: &str, query: Query, steps: usize, mode: Mode) -> Arc<Snapshot> {
+/// `window-tui replay EVENTS QUERY_ARGS`, as the command line makes it.
+fn replay_config(events: &Path, query_args: &[&str]) -> ReplayConfig {
+    let mut words = vec!["window-tui", "replay", events.to_str().unwrap()];
+    words.extend_from_slice(query_args);
+    match cli::parse(words).unwrap().into_command(utc()).unwrap() {
+        Command::Replay(config) => config,
+        _ => unreachable!("a replay command line"),
+    }
+}
+
+/// A replay of `events` with `query_args` into the sinks `sinks` opens, and a snapshot
+/// builder for it in `mode`.
+fn open_replay(
+    events: &Path,
+    query_args: &[&str],
+    mode: Mode,
+    console: SharedBuffer,
+    sinks: impl FnOnce(&Cells) -> SinkSet,
+) -> (ReplayStepper<ReadAhead>, SnapshotBuilder) {
+    let config = replay_config(events, query_args);
+    dashboard::open_replay(
+        &config,
+        mode,
+        Some(Duration::from_secs(15)),
+        console,
+        |query, _| Ok(sinks(&Cells::new(query, utc(), DEFAULT_PATTERN).unwrap())),
+    )
+    .unwrap()
+}
+
+/// A corpus case with `query_args` after `steps` batches, as a live run at 17:34:31 would show
+/// it.
+fn replayed(case: &str, query_args: &[&str], steps: usize, mode: Mode) -> Arc<Snapshot> {
     let events = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/conformance")
         .join(case)
         .join("events.csv");
     let console = SharedBuffer::default();
-    let windows = WindowText::new(DEFAULT_PATTERN, utc()).unwrap();
-    let opener: SinkOpener = {
-        let (console, windows) = (console.clone(), windows.clone());
-        Box::new(move |_| Ok(Box::new(ConsoleSink::new(console.clone(), windows.clone()))))
-    };
-    let sinks = SinkSet::new(opener, &[SinkKind::Console]).unwrap();
-    let pipeline = Pipeline::new(
-        Engine::new(query),
-        sinks,
-        None,
-        QueryIdentity::new("test".into()),
-    );
-    let reader = ReplayReader::open(&events, 1 << 20).unwrap();
-    let mut stepper = ReplayStepper::new(reader, pipeline, OnBadRow::Error);
-    let mut builder = SnapshotBuilder::new(
-        mode,
-        Some(Duration::from_secs(15)),
-        windows,
-        console.clone(),
-    );
+    let (mut stepper, mut builder) =
+        open_replay(&events, query_args, mode, console.clone(), |cells| {
+            let (console, cells) = (console, cells.clone());
+            let opener: SinkOpener =
+                Box::new(move |_| Ok(Box::new(ConsoleSink::new(console.clone(), cells.clone()))));
+            SinkSet::new(opener, &[SinkKind::Console]).unwrap()
+        });
     let base = 1_795_455_180 * MICROS_PER_SECOND;
     for step in 0..steps {
         let Some(batch) = stepper.step().unwrap() else {
@@ -102,14 +118,10 @@ fn pinned(snapshot: &Snapshot) -> Snapshot {
     s
 }
 
-fn seed_query() -> Query {
-    Query::seed()
-}
-
 fn live_snapshot(steps: usize) -> Arc<Snapshot> {
     replayed(
         "seed_random",
-        seed_query(),
+        &[],
         steps,
         Mode::Live {
             source: "127.0.0.1:40213".into(),
@@ -196,7 +208,7 @@ fn a_batch_opened_in_full() {
 fn sorted_by_count_with_late_rows() {
     let snapshot = replayed(
         "boundaries",
-        seed_query(),
+        &[],
         10,
         Mode::Live {
             source: "127.0.0.1:40213".into(),
@@ -209,10 +221,16 @@ fn sorted_by_count_with_late_rows() {
 
 #[test]
 fn replay_stepping() {
-    let query = Query::new(Span::from_secs(25), Span::from_secs(10), Span::from_secs(5)).unwrap();
     let mut snapshot = (*replayed(
         "uneven_slide",
-        query,
+        &[
+            "--window",
+            "25 seconds",
+            "--slide",
+            "10 seconds",
+            "--watermark",
+            "5 seconds",
+        ],
         5,
         Mode::Replay {
             file: "uneven_slide/events.csv".into(),
@@ -250,25 +268,15 @@ fn too_small() {
 /// including its first batch, which the returned builder has recorded.
 fn first_batch(
     events: &Path,
-    opener: SinkOpener,
+    opener: impl FnOnce(&Cells) -> SinkOpener,
     kind: SinkKind,
-) -> (ReplayStepper<ReplayReader<std::fs::File>>, SnapshotBuilder) {
-    let pipeline = Pipeline::new(
-        Engine::new(seed_query()),
-        SinkSet::new(opener, &[kind]).unwrap(),
-        None,
-        QueryIdentity::new("test".into()),
-    );
-    let mut stepper = ReplayStepper::new(
-        ReplayReader::open(events, 1 << 20).unwrap(),
-        pipeline,
-        OnBadRow::Error,
-    );
-    let mut builder = SnapshotBuilder::new(
+) -> (ReplayStepper<ReadAhead>, SnapshotBuilder) {
+    let (mut stepper, mut builder) = open_replay(
+        events,
+        &[],
         Mode::Live { source: "x".into() },
-        None,
-        WindowText::new(DEFAULT_PATTERN, utc()).unwrap(),
         SharedBuffer::default(),
+        |cells| SinkSet::new(opener(cells), &[kind]).unwrap(),
     );
     let batch = stepper.step().unwrap().unwrap();
     builder.record_batch(stepper.pipeline(), &batch, 0);
@@ -288,10 +296,15 @@ fn a_frame_with_a_thousand_open_keys_draws() {
         ));
     }
     std::fs::write(&events, text).unwrap();
-    let console = SharedBuffer::default();
-    let windows = WindowText::new(DEFAULT_PATTERN, utc()).unwrap();
-    let opener: SinkOpener =
-        Box::new(move |_| Ok(Box::new(ConsoleSink::new(console.clone(), windows.clone()))));
+    let opener = |cells: &Cells| -> SinkOpener {
+        let cells = cells.clone();
+        Box::new(move |_| {
+            Ok(Box::new(ConsoleSink::new(
+                SharedBuffer::default(),
+                cells.clone(),
+            )))
+        })
+    };
     let (stepper, mut builder) = first_batch(&events, opener, SinkKind::Console);
     let snapshot = builder.snapshot(stepper.pipeline(), 1, None, 0);
     assert_eq!(snapshot.open.keys, 1000);
@@ -320,9 +333,9 @@ impl Sink for FullFromBatchOne {
 fn a_failing_sink_shows_in_the_sinks_panel_and_the_engine_keeps_its_state() {
     let events =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/seed_random/events.csv");
-    let opener: SinkOpener = Box::new(|_| Ok(Box::new(FullFromBatchOne)));
+    let opener = |_: &Cells| -> SinkOpener { Box::new(|_| Ok(Box::new(FullFromBatchOne))) };
     let (mut stepper, mut builder) = first_batch(&events, opener, SinkKind::File);
-    let keys_before = stepper.pipeline().engine().open_windows().count();
+    let keys_before = stepper.pipeline().engine().state_rows();
     assert!(keys_before > 0);
 
     let err = format!("{:#}", stepper.step().unwrap_err());
@@ -330,7 +343,7 @@ fn a_failing_sink_shows_in_the_sinks_panel_and_the_engine_keeps_its_state() {
     // The failed batch ran in the engine and stays there, waiting for the sink.
     assert!(stepper.pipeline().has_unwritten());
     assert_eq!(stepper.pipeline().engine().next_batch_id(), 2);
-    assert!(stepper.pipeline().engine().open_windows().count() >= keys_before);
+    assert!(stepper.pipeline().engine().state_rows() >= keys_before);
 
     let snapshot = pinned(&builder.snapshot(stepper.pipeline(), 2, None, 0));
     assert!(

@@ -38,6 +38,12 @@ impl Row for [Value<'_>] {
     }
 }
 
+impl<const N: usize> Row for [Value<'_>; N] {
+    fn get(&self, column: usize) -> Value<'_> {
+        self.as_slice().get(column).copied().unwrap_or(Value::Null)
+    }
+}
+
 const NULL: u32 = 1 << 31;
 
 /// Typed rows with their event times, back to back.

@@ -74,8 +74,9 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         .collect();
     let keys = screen.snapshot.query.group_by().len();
     let max_bar = rows.iter().map(|r| r.1.bar).fold(0.0, f64::max).max(1.0);
-    let used: usize = 2 + window_width + widths.iter().map(|w| w + 1).sum::<usize>() + 1;
-    let bar_width = (area.width as usize).saturating_sub(used + 2).min(20);
+    // The borders, a space before the window, a space before each column and one after them.
+    let used: usize = 2 + 1 + window_width + widths.iter().map(|w| w + 1).sum::<usize>() + 1;
+    let bar_width = (area.width as usize).saturating_sub(used).min(20);
     let mut header = format!(" {:window_width$}", "window");
     for (c, (name, width)) in names.iter().zip(&widths).enumerate() {
         header.push(' ');

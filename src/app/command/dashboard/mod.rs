@@ -25,13 +25,15 @@ use replay_driver::ReplayDriver;
 pub use replay_driver::SPEEDS;
 use snapshot::SnapshotBuilder;
 
-use crate::app::command::replay;
+use crate::app::command::replay::{self, ReplayStepper};
 use crate::app::config::{ExportSource, Format, LiveConfig, ReplayConfig};
 use crate::app::error::OrBadInput;
 use crate::app::logging;
 use crate::app::runtime::live::{self, Live};
 use crate::app::sink::cells::Cells;
-use crate::engine::Duration;
+use crate::app::sink::{Resume, SinkSet};
+use crate::app::source::replay::ReadAhead;
+use crate::engine::{Duration, Query};
 use crate::ui::model::Mode;
 
 /// The dashboard over the live pipeline.
@@ -98,25 +100,50 @@ pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
     })
 }
 
-/// The replay's driver: the stepper on its worker thread, and the first snapshot.
-fn replay_driver(config: &ReplayConfig) -> anyhow::Result<ReplayDriver> {
-    let console = SharedBuffer::default();
-    let stepper = replay::open(config, |query, resume| {
-        dashboard_sinks(&config.sinks, query, console.clone(), resume)
-    })?;
-    let query = stepper.pipeline().engine().query().clone();
+/// A replay of `config` into the sinks `sinks` opens for its query (the dashboard's:
+/// [`dashboard_sinks`], with the console into `console`), and the builder of its snapshots in
+/// `mode`, `trigger` apart. Nothing runs yet.
+pub fn open_replay(
+    config: &ReplayConfig,
+    mode: Mode,
+    trigger: Option<std::time::Duration>,
+    console: SharedBuffer,
+    sinks: impl FnOnce(&Query, Option<Resume>) -> anyhow::Result<SinkSet>,
+) -> anyhow::Result<(ReplayStepper<ReadAhead>, SnapshotBuilder)> {
+    let stepper = replay::open(config, sinks)?;
     let cells = Cells::new(
-        &query,
+        stepper.pipeline().engine().query(),
         config.sinks.zone.clone(),
         &config.sinks.window_format,
     )
     .or_bad_input()?;
+    Ok((stepper, SnapshotBuilder::new(mode, trigger, cells, console)))
+}
+
+/// The dashboard's sinks for a replay of `config`, the console into `console`.
+pub fn replay_sinks(
+    config: &ReplayConfig,
+    console: SharedBuffer,
+) -> impl FnOnce(&Query, Option<Resume>) -> anyhow::Result<SinkSet> {
+    move |query, resume| dashboard_sinks(&config.sinks, query, console, resume)
+}
+
+/// The replay's driver: the stepper on its worker thread, and the first snapshot.
+fn replay_driver(config: &ReplayConfig) -> anyhow::Result<ReplayDriver> {
+    let console = SharedBuffer::default();
     let file = config.events.display().to_string();
     let mode = Mode::Replay {
         file: file.clone(),
         finished: false,
     };
-    let builder = SnapshotBuilder::new(mode, None, cells, console);
+    let (stepper, builder) = open_replay(
+        config,
+        mode,
+        None,
+        console.clone(),
+        replay_sinks(config, console),
+    )?;
+    let query = stepper.pipeline().engine().query().clone();
     let export = job_spec(
         query,
         Format::Csv,
