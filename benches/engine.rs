@@ -4,6 +4,7 @@
 //!
 //! `cargo bench --bench engine` (add `-- <filter>` for one group).
 
+use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -175,8 +176,8 @@ fn replay_reader(c: &mut Criterion) {
     let mut typed = String::from("batch,ts,user,bytes\n");
     for (i, k) in keys(10_000).into_iter().enumerate() {
         let t = Utc(T0 + i as i64 * 100, Fraction::Micros);
-        seed.push_str(&format!("{},{t},{}\n", i / 150_000, k % 11));
-        typed.push_str(&format!("{},{t},user{k},{}\n", i / 150_000, k * 37 % 1500));
+        writeln!(seed, "{},{t},{}", i / 150_000, k % 11).unwrap();
+        writeln!(typed, "{},{t},user{k},{}", i / 150_000, k * 37 % 1500).unwrap();
     }
     let mut typed_config = config(sliding(30, 15), "user", "count,sum(bytes),avg(bytes)");
     typed_config.event_time = EventTime::Column("ts".into());

@@ -2,6 +2,7 @@
 //!
 //! `cargo bench --bench ui -- frame`
 
+use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -24,10 +25,12 @@ fn frame(c: &mut Criterion) {
     let mut text = String::from("batch,event_time,value\n");
     for tick in 0..3 {
         for i in 0..500 {
-            text.push_str(&format!(
-                "{tick},2026-11-23T17:33:{:02}.000000Z,v{i:03}\n",
+            writeln!(
+                text,
+                "{tick},2026-11-23T17:33:{:02}.000000Z,v{i:03}",
                 20 + tick
-            ));
+            )
+            .unwrap();
         }
     }
     std::fs::write(&events, text).unwrap();
@@ -78,11 +81,11 @@ fn frame(c: &mut Criterion) {
                             zone: zone.clone(),
                             theme: Theme::colored(),
                         },
-                    )
+                    );
                 })
                 .unwrap();
             black_box(terminal.backend());
-        })
+        });
     });
 }
 

@@ -1,4 +1,4 @@
-//! Draws the dashboard, coloured, as an SVG picture for the README: the seed_random corpus case
+//! Draws the dashboard, coloured, as an SVG picture for the README: the `seed_random` corpus case
 //! replayed through the real pipeline for seven batches, rendered with `ui::draw` on ratatui's
 //! `TestBackend`.
 //!
@@ -74,7 +74,7 @@ fn main() -> anyhow::Result<()> {
                 zone: zone.clone(),
                 theme: Theme::colored(),
             },
-        )
+        );
     })?;
     std::fs::write(&out, svg(terminal.backend().buffer()))?;
     eprintln!("wrote {out}");
@@ -92,11 +92,10 @@ fn rgb(color: Color, default: &str) -> String {
         Color::Blue => "#61afef",
         Color::Magenta => "#c678dd",
         Color::Cyan => "#56b6c2",
-        Color::Gray => "#abb2bf",
         Color::DarkGray => "#5c6370",
         Color::White => "#ffffff",
         Color::Rgb(r, g, b) => return format!("#{r:02x}{g:02x}{b:02x}"),
-        _ => "#abb2bf",
+        _ => "#abb2bf", // Gray and the rest
     };
     named.to_string()
 }
@@ -107,7 +106,7 @@ fn svg(buffer: &Buffer) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="14">"##
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="14">"##
     );
     let _ = writeln!(
         out,

@@ -138,14 +138,10 @@ fn a_bad_value_from_the_environment_names_the_variable() {
 #[test]
 fn an_unknown_option_is_an_error_without_a_misleading_tip() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = window_tui(
-        tmp.path(),
-        &["replay", "e.csv", "--output-mode", "append"],
-        &[],
-    );
+    let out = window_tui(tmp.path(), &["replay", "e.csv", "--output-dir", "out"], &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("unexpected argument '--output-mode'"), "{err}");
+    assert!(err.contains("unexpected argument '--output-dir'"), "{err}");
     assert!(!err.contains("tip:"), "{err}");
     let out = window_tui(tmp.path(), &["--headles"], &[]);
     assert_eq!(out.status.code(), Some(2));

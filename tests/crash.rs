@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
@@ -41,11 +42,13 @@ fn replay_file(path: &Path, ticks: u64) {
             let ms = tick * 1_000 + i * 25 - if rng.below(20) == 0 { 4_000 } else { 0 };
             let t = 1_795_455_180_000 + ms.min(tick * 1_000 + i * 25);
             let when = chrono::DateTime::from_timestamp_millis(t as i64).unwrap();
-            text.push_str(&format!(
-                "{tick},{},v{}\n",
+            writeln!(
+                text,
+                "{tick},{},v{}",
                 when.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
                 rng.below(6)
-            ));
+            )
+            .unwrap();
         }
     }
     std::fs::write(path, text).unwrap();
@@ -55,7 +58,7 @@ fn replay_file(path: &Path, ticks: u64) {
 /// written twice.
 fn assert_no_duplicate_keys(rows: &common::Bag<(String, String, u64)>, what: &str) {
     let mut keys = std::collections::BTreeMap::new();
-    for ((window, value, _), n) in rows.iter() {
+    for ((window, value, _), n) in rows {
         *keys.entry((window.clone(), value.clone())).or_insert(0) += n;
     }
     let twice: Vec<_> = keys.iter().filter(|(_, n)| **n > 1).collect();
@@ -143,7 +146,10 @@ fn endless_server(stop: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<()>) {
             };
             stream.set_nonblocking(false).unwrap();
             while !stop.load(Ordering::Relaxed) {
-                let lines: String = (0..20).map(|i| format!("v{}\n", (n + i) % 10)).collect();
+                let lines = (0..20).fold(String::new(), |mut lines, i| {
+                    let _ = writeln!(lines, "v{}", (n + i) % 10);
+                    lines
+                });
                 n += 20;
                 if stream.write_all(lines.as_bytes()).is_err() {
                     break;

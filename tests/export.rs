@@ -1,24 +1,32 @@
-//! `window-tui export-spark`: the PySpark program it writes.
+//! `window-tui export-spark`: the `PySpark` program it writes.
 //!
-//! Every run: programs exported with several option sets pass `python3 -m py_compile` and say
-//! what they run (durations, sink, trigger, source, `local[*]`, the Spark version); bad usage
-//! exits with status 2.
+//! Every run: programs exported for the query family (sliding and session windows, group-by
+//! columns, aggregates, the three output modes, text, CSV and JSON lines, staged files) pass
+//! `python3 -m py_compile` and say what they run; bad usage, the file sink outside append mode
+//! included, exits with status 2.
 //!
-//! When PySpark (and Java) are installed: programs exported for corpus cases are run by real
+//! When `PySpark` (and Java) are installed: programs exported for corpus cases are run by real
 //! Spark through `tests/export_harness.py` (events staged one file per tick, as the corpus was
-//! made) and what Spark wrote is compared with window-tui's replay of the same case: the rows of
-//! the file sink, the rows of each batch id, and each batch's progress figures. Without PySpark
-//! that test says `skipped: PySpark not installed` and passes.
+//! made), and what Spark wrote is compared with the corpus (Spark's own run of the query: the
+//! file sink's rows against `expected.csv` and `files/`, the console sink's tables against
+//! `console.txt`) and with window-tui's replay of the same case (each batch's progress figures);
+//! and the exported jobs' reading of CSV and JSON socket lines (good and bad ones, in Spark) is
+//! compared with what window-tui accepts from the same lines (its `--record` of them).
+//! `PySpark` is looked for with `$PYSPARK_PYTHON` (e.g. a virtualenv's `bin/python`), else
+//! `python3`; without it that test says `skipped: PySpark not installed` and passes.
 
 mod common;
+#[allow(dead_code)]
+#[path = "common/corpus/mod.rs"]
+mod corpus;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{BIN, Running, bag, check_file_sink, diff, hermetic, hhmmss, json_rows, micros};
+use common::{BIN, Running, hermetic, micros};
 use serde_json::Value;
 
 /// `window-tui ARGS` in a clean environment (`TZ=UTC`, no `WINDOW_TUI_*`), run in `dir`.
@@ -75,6 +83,10 @@ fn assert_has(program: &str, needles: &[&str]) {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one program per option, checked in a row"
+)]
 fn exported_programs_compile_and_say_what_they_run() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -84,28 +96,34 @@ fn exported_programs_compile_and_say_what_they_run() {
     assert_has(
         &seed,
         &[
+            "Windowed counts in append mode",
             "Targets Apache Spark 3.5.3",
             "SPARK_VERSION = \"3.5.3\"",
             "WINDOW = \"30 seconds\"",
             "SLIDE = \"15 seconds\"",
             "WATERMARK = \"15 seconds\"",
+            "OUTPUT_MODE = \"append\"",
+            "EVENT_TIME = \"timestamp\"",
             "TRIGGER = \"15 seconds\"",
             "STREAM_HOST = \"localhost\"",
             "STREAM_PORT = 9999",
             ".option(\"includeTimestamp\", \"true\")",
             "SINK = \"console\"",
+            "SINKS = [\"console\", \"file\"]",
             "APP_DATA_OUTPUT_DIR = \"spark-output\"",
             "APP_CHECKPOINT_DIR = \"spark-checkpoint\"",
             "WINDOW_PATTERN = \"HHmmss\"",
-            ".outputMode(\"append\")",
+            ".outputMode(OUTPUT_MODE)",
             ".partitionBy(\"window\")",
+            ".groupBy(F.window(quoted(EVENT_TIME), WINDOW, SLIDE).alias(\"window\"), \"value\")",
+            ".agg(F.count(F.lit(1)).alias(\"count\"))",
             "local[*]",
             "\"--master\"",
             "spark.sql.session.timeZone",
             "def start_query(spark, sink=SINK):",
         ],
     );
-    assert!(!seed.contains("REPLAY_DIR"));
+    assert!(!seed.contains("REPLAY_DIR") && !seed.contains("from_csv"));
 
     let file = export(
         dir,
@@ -178,7 +196,9 @@ fn exported_programs_compile_and_say_what_they_run() {
         &replay,
         &[
             "REPLAY_DIR = \"staged\"",
-            "REPLAY_SCHEMA = \"event_time TIMESTAMP, value STRING\"",
+            "COLUMNS = [(\"event_time\", \"TIMESTAMP\"), (\"value\", \"STRING\")]",
+            "EVENT_TIME = \"event_time\"",
+            "the header `batch,event_time,value`",
             ".option(\"maxFilesPerTrigger\", 1)",
             "WINDOW_PATTERN = \"yyyy-MM-dd HH:mm:ss\"",
             "window-tui replay EVENTS.csv --window '25 seconds'",
@@ -202,6 +222,107 @@ fn exported_programs_compile_and_say_what_they_run() {
     assert_has(&odd, &["STREAM_HOST = \"::1\"", "--source '[::1]:9999'"]);
 }
 
+/// The family: CSV and JSON lines, typed columns, an event-time column, aggregates, the three
+/// output modes, session windows.
+#[test]
+fn the_whole_query_family_exports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let family = [
+        (
+            "csv.py",
+            &[
+                "--format",
+                "csv",
+                "--schema",
+                "ts TIMESTAMP, user STRING, bytes LONG, ok BOOLEAN",
+                "--event-time",
+                "ts",
+                "--group-by",
+                "user,ok",
+                "--agg",
+                "count,count(bytes),sum(bytes),avg(bytes),min(bytes),max(bytes)",
+                "--output-mode",
+                "update",
+            ][..],
+            &[
+                "Windowed aggregates in update mode",
+                "F.from_csv(\"value\"",
+                "(\"bytes\", \"BIGINT\")",
+                "EVENT_TIME = \"ts\"",
+                "OUTPUT_MODE = \"update\"",
+                "SINKS = [\"console\"]",
+                "F.sum(\"bytes\").alias(\"sum(bytes)\")",
+                "F.count(\"bytes\").alias(\"count(bytes)\")",
+                "\"`count(bytes)`\",",
+                "no file sink",
+                "--format csv",
+                "--agg 'count,count(bytes),sum(bytes),avg(bytes),min(bytes),max(bytes)'",
+            ][..],
+        ),
+        (
+            "json.py",
+            &[
+                "--format",
+                "json",
+                "--schema",
+                "`event time` TIMESTAMP, `a.b` STRING, x DOUBLE",
+                "--event-time",
+                "event time",
+                "--group-by",
+                "a.b",
+                "--agg",
+                "max(x)",
+                "--session-gap",
+                "10 seconds",
+                "--output-mode",
+                "complete",
+            ],
+            &[
+                "Session-windowed aggregates in complete mode",
+                "F.from_json(\"value\"",
+                "SESSION_GAP = \"10 seconds\"",
+                "F.session_window(quoted(EVENT_TIME), SESSION_GAP)",
+                "EVENT_TIME = \"event time\"",
+                "F.max(\"x\").alias(\"max(x)\")",
+                "\"`a.b`\"",
+                "--session-gap '10 seconds'",
+            ],
+        ),
+        (
+            "replay_family.py",
+            &[
+                "--replay-dir",
+                "staged",
+                "--format",
+                "csv",
+                "--schema",
+                "ts TIMESTAMP, k STRING, n INT",
+                "--event-time",
+                "ts",
+                "--group-by",
+                "",
+                "--agg",
+                "avg(n)",
+                "--sink",
+                "file",
+            ],
+            &[
+                "the header `batch,ts,k,n`",
+                "def read_staged(",
+                ".groupBy(F.window(quoted(EVENT_TIME), WINDOW, SLIDE).alias(\"window\"))",
+                "holding `avg(n)` rows",
+                "--group-by ''",
+            ],
+        ),
+    ];
+    for (name, args, needles) in family {
+        let program = export(dir, args);
+        py_compile(dir, name, &program);
+        assert_has(&program, needles);
+    }
+}
+
 #[test]
 fn bad_usage_exits_2() {
     let tmp = tempfile::tempdir().unwrap();
@@ -215,6 +336,20 @@ fn bad_usage_exits_2() {
         (&["--source", "nohost"], "--source"),
         (&["--sink", "json"], "json"),
         (&["--replay-dir", "d", "--source", "h:1"], "--source"),
+        (&["--output-mode", "update", "--sink", "file"], "append"),
+        (&["--output-mode", "complete", "--sink", "file"], "append"),
+        (&["--agg", "sum(value)"], "STRING"),
+        (
+            &[
+                "--format",
+                "csv",
+                "--schema",
+                "ts STRING, v LONG",
+                "--event-time",
+                "ts",
+            ],
+            "TIMESTAMP",
+        ),
     ] {
         let mut full = vec!["export-spark"];
         full.extend_from_slice(args);
@@ -226,38 +361,33 @@ fn bad_usage_exits_2() {
     }
 }
 
-/// Corpus cases the Spark comparison runs: odd boundaries and idle ticks, odd values, and a slide
-/// that does not divide the window.
-const SPARK_CASES: &[&str] = &["boundaries", "strange_values", "uneven_slide"];
+/// Corpus cases the Spark comparison runs, and the sink each is run with: aggregates over
+/// NULLs and doubles (file sink), session windows, update and complete mode (console sink; Spark
+/// has no file sink for the last two), and the seed query over odd strings.
+const SPARK_CASES: &[(&str, &str)] = &[
+    ("q_nulls_doubles", "file"),
+    ("q_session_aggs", "console"),
+    ("q_seed_update", "console"),
+    ("q_seed_complete", "console"),
+    ("strange_values", "file"),
+];
 
-/// Can this machine run PySpark?
-fn pyspark_available() -> bool {
+/// A Python that imports `PySpark`, with Java to run it: `$PYSPARK_PYTHON`, else `python3`.
+fn pyspark_python() -> Option<String> {
     let ok = |cmd: &mut Command| {
         cmd.stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
     };
-    ok(Command::new("python3").args(["-c", "import pyspark"]))
-        && ok(Command::new("java").arg("-version"))
-}
-
-fn corpus_case(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/conformance")
-        .join(name)
-}
-
-/// A case's `WINDOW`, `SLIDE` and `WATERMARK`.
-fn params(case: &Path) -> BTreeMap<String, String> {
-    fs::read_to_string(case.join("params.env"))
-        .unwrap()
-        .lines()
-        .filter_map(|line| {
-            let (key, value) = line.trim().split_once('=')?;
-            Some((key.to_string(), value.trim_matches('"').to_string()))
-        })
-        .collect()
+    if !ok(Command::new("java").arg("-version")) {
+        return None;
+    }
+    std::env::var("PYSPARK_PYTHON")
+        .ok()
+        .into_iter()
+        .chain(["python3".to_string()])
+        .find(|python| ok(Command::new(python).args(["-c", "import pyspark"])))
 }
 
 /// The progress figures compared, by batch id.
@@ -287,164 +417,128 @@ fn figures<'a>(reports: impl IntoIterator<Item = &'a Value>) -> Figures {
         .collect()
 }
 
-/// Spark's run of one case against window-tui's replay of it; every difference, described.
-fn compare(name: &str, spark: &Value, work: &Path) -> Vec<String> {
-    let case = corpus_case(name);
-    let p = params(&case);
-    let out = work.join("window-tui-out");
-    let progress = work.join("progress.jsonl");
-    let replay = window_tui(
-        work,
+/// The exported program's arguments for a corpus case: its query (check.py's), lines as CSV
+/// records for a typed schema, staged files in `work`, the sink, a short trigger.
+fn export_args(case: &corpus::Case, work: &Path, sink: &str) -> Vec<String> {
+    let path = |leaf: &str| work.join(leaf).to_string_lossy().into_owned();
+    let mut args = case.query.args().unwrap();
+    if case.query.general {
+        args.extend(["--format".into(), "csv".into()]);
+    }
+    for (flag, value) in [
+        ("--trigger", "200ms".to_string()),
+        ("--replay-dir", path("staged")),
+        ("--sink", sink.to_string()),
+        ("--output", path("spark-out")),
+        ("--checkpoint", path("checkpoint")),
+        ("-o", "job.py".to_string()),
+    ] {
+        args.extend([flag.to_string(), value]);
+    }
+    args
+}
+
+/// What Spark printed for each case: the harness's stdout cut at its `export_harness: case NAME`
+/// lines.
+fn console_by_case(stdout: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut parts = stdout.split("export_harness: case ").skip(1);
+    for part in parts.by_ref() {
+        let (name, text) = part.split_once('\n').unwrap_or((part, ""));
+        out.insert(name.to_string(), text.to_string());
+    }
+    out
+}
+
+/// Spark's run of one case against the corpus and window-tui's replay; every difference,
+/// described, and a line saying what matched.
+fn compare(
+    case: &corpus::Case,
+    sink: &str,
+    spark: &Value,
+    console: &str,
+    work: &Path,
+) -> Result<String, String> {
+    let name = &case.name;
+    let rows = if sink == "file" {
+        corpus::files::verify_files(case, &work.join("spark-out"))
+            .map_err(|e| format!("{name}: Spark's file sink against the corpus: {e}"))?;
+        spark["rows"].as_array().map_or(0, Vec::len)
+    } else {
+        corpus::console::verify_console(case, console)
+            .map_err(|e| format!("{name}: Spark's console sink against console.txt: {e}"))?;
+        console.lines().filter(|l| l.starts_with('|')).count()
+            - console.lines().filter(|l| l.starts_with("|window")).count()
+    };
+    let progress = work.join("window-tui-progress.jsonl");
+    corpus::run(
+        case,
         &[
-            "replay",
-            case.join("events.csv").to_str().unwrap(),
-            "--window",
-            &p["WINDOW"],
-            "--slide",
-            &p["SLIDE"],
-            "--watermark",
-            &p["WATERMARK"],
-            "--sink",
-            "json",
-            "--sink",
-            "file",
-            "--output",
-            out.to_str().unwrap(),
-            "--progress",
-            progress.to_str().unwrap(),
+            "--sink".as_ref(),
+            "json".as_ref(),
+            "--progress".as_ref(),
+            progress.as_os_str(),
         ],
-    );
-    assert!(
-        replay.status.success(),
-        "{name}: replay failed: {}",
-        String::from_utf8_lossy(&replay.stderr)
-    );
-    let mut problems = Vec::new();
-
-    // The rows of the file sink: partition folder, value, count.
-    let spark_rows: Vec<(i64, String, String, u64)> = spark["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r[0].as_i64().unwrap(),
-                r[1].as_str().unwrap().to_string(),
-                r[2].as_str().unwrap().to_string(),
-                r[3].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    let (_, ours) = check_file_sink(&out);
-    let theirs = bag(spark_rows
-        .iter()
-        .map(|(_, w, v, c)| (w.clone(), v.clone(), *c)));
-    problems.extend(
-        diff(
-            &format!("{name}: file sink rows, window-tui's (expected) against Spark's"),
-            &ours,
-            &theirs,
-        )
-        .err(),
-    );
-
-    // The same rows by batch id.
-    let json = json_rows(&String::from_utf8_lossy(&replay.stdout)).unwrap();
-    let ours = bag(json.iter().flat_map(|(row, n)| {
-        let key = (
-            row.batch,
-            format!("window={}-{}", hhmmss(row.start), hhmmss(row.end)),
-            row.value.clone(),
-            row.count as u64,
-        );
-        std::iter::repeat_n(key, *n)
-    }));
-    let theirs = bag(spark_rows);
-    problems.extend(
-        diff(
-            &format!("{name}: rows by batch id, window-tui's (expected) against Spark's"),
-            &ours,
-            &theirs,
-        )
-        .err(),
-    );
-
-    // Each batch's progress.
-    let ours_progress: Vec<Value> = fs::read_to_string(&progress)
+    )?;
+    let ours: Vec<Value> = fs::read_to_string(&progress)
         .unwrap()
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let ours = figures(&ours_progress);
+    let ours = figures(&ours);
     let theirs = figures(spark["progress"].as_array().unwrap());
     if ours != theirs {
-        problems.push(format!(
+        return Err(format!(
             "{name}: progress [numInputRows, watermark, numRowsTotal, numRowsUpdated, \
-             numRowsRemoved, numRowsDroppedByWatermark] by batch id differ:\n  window-tui {ours:?}\n  Spark      {theirs:?}"
+             numRowsRemoved, numRowsDroppedByWatermark] by batch id differ:\n  window-tui \
+             {ours:?}\n  Spark      {theirs:?}"
         ));
     }
-    problems
+    Ok(format!(
+        "{name}: {sink} sink, {rows} rows and {} batches as Spark's corpus run and window-tui's",
+        theirs.len()
+    ))
 }
 
 #[test]
 fn the_exported_program_gives_window_tuis_rows_in_spark() {
-    if !pyspark_available() {
+    let Some(python) = pyspark_python() else {
         println!("skipped: PySpark not installed");
         return;
-    }
+    };
     let tmp = tempfile::tempdir().unwrap();
+    let at = |path: &Path| path.to_string_lossy().into_owned();
+    let lines = tmp.path().join("lines");
+    fs::create_dir(&lines).unwrap();
     let mut harness_args: Vec<String> = vec![
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/export_harness.py")
-            .to_string_lossy()
-            .into_owned(),
-        tmp.path()
-            .join("result.json")
-            .to_string_lossy()
-            .into_owned(),
+        at(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/export_harness.py")),
+        at(&tmp.path().join("result.json")),
+        "--lines".into(),
+        BIN.into(),
+        at(&lines),
     ];
-    for name in SPARK_CASES {
-        let case = corpus_case(name);
-        let p = params(&case);
+    let mut cases = Vec::new();
+    for &(name, sink) in SPARK_CASES {
+        let case = corpus::Case::load(&corpus::root().join(name)).unwrap();
         let work = tmp.path().join(name);
         fs::create_dir(&work).unwrap();
-        let path = |leaf: &str| work.join(leaf).to_string_lossy().into_owned();
-        export(
-            &work,
-            &[
-                "--window",
-                &p["WINDOW"],
-                "--slide",
-                &p["SLIDE"],
-                "--watermark",
-                &p["WATERMARK"],
-                "--trigger",
-                "200ms",
-                "--replay-dir",
-                &path("staged"),
-                "--sink",
-                "file",
-                "--output",
-                &path("spark-out"),
-                "--checkpoint",
-                &path("checkpoint"),
-                "-o",
-                "job.py",
-            ],
-        );
+        let args = export_args(&case, &work, sink);
+        export(&work, &args.iter().map(String::as_str).collect::<Vec<_>>());
         harness_args.extend([
             name.to_string(),
-            path("job.py"),
-            case.join("events.csv").to_string_lossy().into_owned(),
+            at(&work.join("job.py")),
+            at(&case.dir.join("events.csv")),
+            sink.to_string(),
         ]);
+        cases.push((case, sink, work));
     }
-    let mut python = Command::new("python3");
-    python
+    let mut harness = Command::new(&python);
+    hermetic(&mut harness)
         .args(&harness_args)
-        .env("TZ", "UTC")
+        .env("PYSPARK_PYTHON", &python)
         .current_dir(tmp.path());
-    let run = Running::spawn(&mut python).wait(Duration::from_secs(240));
+    let run = Running::spawn(&mut harness).wait(Duration::from_secs(900));
     assert!(
         run.status.success(),
         "the harness failed ({}):\n{}",
@@ -453,22 +547,35 @@ fn the_exported_program_gives_window_tuis_rows_in_spark() {
     );
     let result: Value =
         serde_json::from_str(&fs::read_to_string(tmp.path().join("result.json")).unwrap()).unwrap();
-    let problems: Vec<String> = SPARK_CASES
-        .iter()
-        .flat_map(|name| compare(name, &result[*name], &tmp.path().join(name)))
-        .collect();
+    let console = console_by_case(&run.stdout);
+    let mut problems = Vec::new();
+    for (format, found) in result["lines"].as_object().unwrap() {
+        let [only_spark, only_ours] = ["only_spark", "only_window_tui"].map(|k| &found[k]);
+        if only_spark.as_array().is_none_or(|a| !a.is_empty())
+            || only_ours.as_array().is_none_or(|a| !a.is_empty())
+        {
+            problems.push(format!(
+                "{format} lines: rows only the exported job reads {only_spark}, rows only \
+                 window-tui reads {only_ours}"
+            ));
+        } else {
+            eprintln!(
+                "export: {format} lines: of {}, window-tui and the exported job read the same {}",
+                found["lines"], found["spark"]
+            );
+        }
+    }
+    for (case, sink, work) in &cases {
+        let printed = console.get(&case.name).map_or("", String::as_str);
+        match compare(case, sink, &result[&case.name], printed, work) {
+            Ok(said) => eprintln!("export: {said}"),
+            Err(e) => problems.push(e),
+        }
+    }
     assert!(
         problems.is_empty(),
         "Spark and window-tui differ:\n{}\n\nharness:\n{}",
         problems.join("\n"),
         run.stderr
-    );
-    eprintln!(
-        "{}",
-        run.stderr
-            .lines()
-            .filter(|l| l.starts_with("export_harness:"))
-            .collect::<Vec<_>>()
-            .join("\n")
     );
 }

@@ -180,7 +180,7 @@ fn the_file_generator_sends_the_lines_in_order_each_round() {
     );
     let (a, b) = (connect(port), connect(port));
     let (a, b) = (read_to_end(a), read_to_end(b));
-    let want: Vec<String> = lines.repeat(3).iter().map(|s| s.to_string()).collect();
+    let want: Vec<String> = lines.repeat(3).iter().map(ToString::to_string).collect();
     assert_eq!(a.lines, want);
     assert_eq!(b.lines, want, "a second client starts from the first line");
     server.signal("TERM");

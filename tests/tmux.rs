@@ -111,13 +111,13 @@ fn a_person_runs_the_dashboard_switches_the_file_sink_reads_the_help_and_quits()
     let long = Duration::from_secs(30);
 
     // All six panels, filling with data within a trigger or two.
-    let screen = tmux.wait_for("emitted rows in Append batches", long, |s| {
-        s.contains("Append batches") && s.lines().any(|l| l.contains("    |") && l.contains('-'))
+    let screen = tmux.wait_for("emitted rows in Output batches", long, |s| {
+        s.contains("Output batches") && s.lines().any(|l| l.contains("    |") && l.contains('-'))
     });
     for title in [
         "Watermark",
         "Open windows",
-        "Append batches",
+        "Output batches",
         "Metrics",
         "Late data",
         "Sinks",
@@ -182,13 +182,13 @@ fn a_person_runs_the_dashboard_switches_the_file_sink_reads_the_help_and_quits()
     let end = tmux.wait_for("the exit status", long, |s| s.contains("EXIT="));
     assert!(end.contains("EXIT=0"), "{end}");
     assert!(
-        !end.contains("Append batches"),
+        !end.contains("Output batches"),
         "the dashboard is still on screen:\n{end}"
     );
-    let log = std::fs::read_to_string(dir.path().join("run.log")).unwrap_or_default();
+    let logged = std::fs::read_to_string(dir.path().join("run.log")).unwrap_or_default();
     assert!(
-        log.contains("connected to"),
-        "nothing logged to the file: {log}"
+        logged.contains("connected to"),
+        "nothing logged to the file: {logged}"
     );
 }
 
@@ -242,7 +242,7 @@ fn the_end_of_the_source_is_shown_and_a_failed_pipeline_closes_the_dashboard_say
     assert!(end.contains("EXIT=1"), "{end}");
     assert!(end.contains("No space left on device"), "{end}");
     assert!(
-        !end.contains("Append batches"),
+        !end.contains("Output batches"),
         "the dashboard is still on screen:\n{end}"
     );
 }
@@ -266,7 +266,7 @@ fn a_kill_int_gives_the_terminal_back() {
         "the terminal is left in raw mode:\n{end}"
     );
     assert!(
-        !end.contains("Append batches"),
+        !end.contains("Output batches"),
         "the dashboard is still on screen:\n{end}"
     );
 }

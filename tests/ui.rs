@@ -4,6 +4,7 @@
 //! The snapshots come from replaying a corpus case through the real pipeline, with the wall-clock
 //! figures (durations, rates, times) pinned so that the pictures are deterministic.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -157,7 +158,7 @@ fn render(snapshot: &Snapshot, status: &Status, view: &ViewState, (w, h): (u16, 
                     zone: utc(),
                     theme: Theme::plain(),
                 },
-            )
+            );
         })
         .unwrap();
     terminal.backend().to_string()
@@ -175,6 +176,106 @@ fn check(name: &str, snapshot: &Snapshot, status: &Status, view: &ViewState) {
 #[test]
 fn main_screen() {
     check("main", &live_snapshot(6), &status(), &ViewState::default());
+}
+
+/// The query args of a corpus case's `query.env`, as check.py passes them.
+fn case_args(case: &str) -> Vec<String> {
+    let env = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance")
+        .join(case)
+        .join("query.env");
+    let text = std::fs::read_to_string(env).unwrap();
+    let get = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .map(|v| v.trim_matches('"').to_string())
+    };
+    let mut args = Vec::new();
+    for (key, flag) in [
+        ("SCHEMA", "--schema"),
+        ("EVENT_TIME", "--event-time"),
+        ("GROUP_BY", "--group-by"),
+        ("AGGS", "--agg"),
+        ("WINDOW", "--window"),
+        ("SLIDE", "--slide"),
+        ("SESSION_GAP", "--session-gap"),
+        ("WATERMARK", "--watermark"),
+        ("OUTPUT_MODE", "--output-mode"),
+    ] {
+        if let Some(value) = get(key) {
+            args.extend([flag.to_string(), value]);
+        }
+    }
+    args
+}
+
+/// A corpus case of the query family after `steps` batches, as a live run shows it.
+fn case_snapshot(case: &str, steps: usize) -> Arc<Snapshot> {
+    let args = case_args(case);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    replayed(
+        case,
+        &args,
+        steps,
+        Mode::Live {
+            source: "127.0.0.1:40213".into(),
+        },
+    )
+}
+
+#[test]
+fn the_modes_view_shows_what_each_mode_emits() {
+    let snapshot = live_snapshot(6);
+    let mut view = ViewState::default();
+    assert!(view.apply(Action::Modes, &snapshot));
+    let modes = snapshot
+        .modes
+        .as_ref()
+        .expect("the dashboard runs the other modes");
+    let newest = &modes.ticks[0];
+    assert!(
+        newest.batches.iter().all(Option::is_some),
+        "a data tick: every mode ran a batch"
+    );
+    let screen = render(&snapshot, &status(), &view, (120, 40));
+    for words in [
+        "append mode · this run",
+        "update mode",
+        "complete mode",
+        "tick 5",
+    ] {
+        assert!(screen.contains(words), "{words}:\n{screen}");
+    }
+    check("modes", &snapshot, &status(), &view);
+    // Again closes it.
+    assert!(view.apply(Action::Modes, &snapshot));
+    assert_eq!(view.overlay, None);
+}
+
+#[test]
+fn update_mode_with_aggregates_and_its_modes() {
+    let snapshot = case_snapshot("q_aggs_update", 6);
+    check("aggs_update", &snapshot, &status(), &ViewState::default());
+    let mut view = ViewState::default();
+    view.apply(Action::Modes, &snapshot);
+    check("aggs_update_modes", &snapshot, &status(), &view);
+}
+
+#[test]
+fn sessions_in_open_windows_and_no_update_mode() {
+    let snapshot = case_snapshot("q_session_aggs", 8);
+    check("sessions", &snapshot, &status(), &ViewState::default());
+    let modes = snapshot.modes.as_ref().unwrap();
+    assert!(
+        modes.notes[1]
+            .as_deref()
+            .is_some_and(|n| n.contains("update mode")),
+        "{:?}",
+        modes.notes
+    );
+    let mut view = ViewState::default();
+    view.apply(Action::Modes, &snapshot);
+    check("sessions_modes", &snapshot, &status(), &view);
 }
 
 #[test]
@@ -290,10 +391,7 @@ fn a_frame_with_a_thousand_open_keys_draws() {
     let events = dir.path().join("events.csv");
     let mut text = String::from("batch,event_time,value\n");
     for i in 0..500 {
-        text.push_str(&format!(
-            "0,2026-11-23T17:33:{:02}.000000Z,v{i:03}\n",
-            20 + i % 5
-        ));
+        writeln!(text, "0,2026-11-23T17:33:{:02}.000000Z,v{i:03}", 20 + i % 5).unwrap();
     }
     std::fs::write(&events, text).unwrap();
     let opener = |cells: &Cells| -> SinkOpener {

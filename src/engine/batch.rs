@@ -194,6 +194,33 @@ impl BatchOutput {
         }
     }
 
+    /// A copy with only the rows in `range` (clamped to the rows there are) and their
+    /// aggregates, without the late sample.
+    #[must_use]
+    pub fn excerpt(&self, range: std::ops::Range<usize>) -> BatchOutput {
+        let end = range.end.min(self.rows.len());
+        let kept = &self.rows[range.start.min(end)..end];
+        let mut rows = Vec::with_capacity(kept.len());
+        let mut cells = Vec::with_capacity(kept.len() * self.width);
+        for row in kept {
+            rows.push(EmittedRow::new(row.window, row.key.clone(), cells.len()));
+            cells.extend_from_slice(self.aggs(row));
+        }
+        BatchOutput {
+            id: self.id,
+            kind: self.kind,
+            mode: self.mode,
+            watermark: self.watermark,
+            late_threshold: self.late_threshold,
+            next_watermark: self.next_watermark,
+            rows,
+            cells,
+            width: self.width,
+            stats: self.stats,
+            late: Vec::new(),
+        }
+    }
+
     /// A row's aggregates.
     pub fn aggs(&self, row: &EmittedRow) -> &[Datum] {
         &self.cells[row.first_cell..row.first_cell + self.width]

@@ -204,7 +204,7 @@ impl Engine {
         match &mut self.windows {
             Windows::Sliding { state, .. } => super::emit::sliding(
                 state,
-                self.query.spec().map_or(0, |s| s.size()),
+                self.query.spec().map_or(0, super::window::WindowSpec::size),
                 OutputMode::Update,
                 watermark,
                 u64::MAX,

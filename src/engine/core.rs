@@ -10,10 +10,9 @@
 use rustc_hash::FxHashSet;
 
 use super::accumulate::{self, Acc, Kind};
-use super::batch::{
-    BatchKind, BatchOutput, BatchStats, EmittedRow, EventTimeAccumulator, LATE_SAMPLE, LateRow,
-};
+use super::batch::{BatchKind, BatchOutput, BatchStats, EmittedRow, EventTimeAccumulator};
 use super::interner::{Id, Interner};
+use super::late_log::LateLog;
 use super::query::{OutputMode, Query, WindowKind};
 use super::row::Row;
 use super::session::SessionState;
@@ -100,9 +99,13 @@ struct Running {
 
 /// A running batch: rows go in with [`Batch::push`], the output comes out of
 /// [`Batch::finish`]. Dropped unfinished, the batch is undone as if it never began.
+///
+/// A batch may have followers ([`Engine::begin_with`]): batches of other engines (the same
+/// stream in other output modes) that take every row it takes.
 #[derive(Debug)]
 pub struct Batch<'e> {
     engine: &'e mut Engine,
+    followers: Vec<Batch<'e>>,
 }
 
 impl Batch<'_> {
@@ -122,57 +125,29 @@ impl Batch<'_> {
     #[inline]
     pub fn push<R: Row + ?Sized>(&mut self, event_time: Micros, row: &R) {
         self.engine.push(event_time, row);
+        for follower in &mut self.followers {
+            follower.push(event_time, row);
+        }
     }
 
     /// Ends the batch: folds its rows into the state, emits what the output mode emits, evicts
     /// what the watermark closed, and advances the watermark.
     pub fn finish(self) -> BatchOutput {
+        self.finish_with_followers().0
+    }
+
+    /// [`Batch::finish`], and the followers' outputs in the order they were given.
+    pub fn finish_with_followers(mut self) -> (BatchOutput, Vec<BatchOutput>) {
+        let followers = std::mem::take(&mut self.followers);
+        let outputs = followers.into_iter().map(Batch::finish).collect();
         let mut this = std::mem::ManuallyDrop::new(self);
-        this.engine.finish()
+        (this.engine.finish(), outputs)
     }
 }
 
 impl Drop for Batch<'_> {
     fn drop(&mut self) {
         self.engine.abort();
-    }
-}
-
-/// The latest late pairs of the running batch, in a ring that reuses its buffers.
-#[derive(Debug, Default)]
-struct LateLog {
-    rows: Vec<LateRow>,
-    next: usize,
-}
-
-impl LateLog {
-    fn record(&mut self, event_time: Micros, key: &[u8], window: Window, watermark: Micros) {
-        if self.rows.len() < LATE_SAMPLE {
-            self.rows.push(LateRow {
-                event_time,
-                key: key.to_vec(),
-                window,
-                watermark,
-            });
-        } else {
-            let row = &mut self.rows[self.next];
-            row.event_time = event_time;
-            row.key.clear();
-            row.key.extend_from_slice(key);
-            row.window = window;
-            row.watermark = watermark;
-        }
-        self.next = (self.next + 1) % LATE_SAMPLE;
-    }
-
-    /// The recorded rows, oldest first; the log is empty afterwards.
-    fn take(&mut self) -> Vec<LateRow> {
-        let mut rows = std::mem::take(&mut self.rows);
-        if rows.len() == LATE_SAMPLE {
-            rows.rotate_left(self.next);
-        }
-        self.next = 0;
-        rows
     }
 }
 
@@ -238,7 +213,23 @@ impl Engine {
         self.next_batch_id += 1;
         self.batch_watermark = self.next_watermark;
         self.changed.clear();
-        Batch { engine: self }
+        Batch {
+            engine: self,
+            followers: Vec::new(),
+        }
+    }
+
+    /// [`Engine::begin`], with a batch of `kind` begun in each of `followers` too: every row
+    /// pushed goes to all of them.
+    pub fn begin_with<'e>(
+        &'e mut self,
+        kind: BatchKind,
+        followers: impl IntoIterator<Item = &'e mut Engine>,
+    ) -> Batch<'e> {
+        let followers = followers.into_iter().map(|f| f.begin(kind)).collect();
+        let mut batch = self.begin(kind);
+        batch.followers = followers;
+        batch
     }
 
     /// Gives back a batch dropped before it finished: its id, its watermark and its rows.
@@ -508,7 +499,7 @@ impl Engine {
         };
         match &self.windows {
             Windows::Sliding { state, .. } => {
-                let size = self.query.spec().map_or(0, |s| s.size());
+                let size = self.query.spec().map_or(0, super::window::WindowSpec::size);
                 for (start, window) in state.windows() {
                     let at = Window {
                         start,

@@ -127,15 +127,12 @@ impl Interner {
             refs: 0,
             live: true,
         };
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.entries[id as usize] = entry;
-                id
-            }
-            None => {
-                self.entries.push(entry);
-                (self.entries.len() - 1) as Id
-            }
+        let id = if let Some(id) = self.free.pop() {
+            self.entries[id as usize] = entry;
+            id
+        } else {
+            self.entries.push(entry);
+            (self.entries.len() - 1) as Id
         };
         let (entries, hasher) = (&self.entries, &self.hasher);
         self.table.insert_unique(hash, id, |&id| {
@@ -249,18 +246,18 @@ mod tests {
         assert_eq!(interner.intern(b"7"), (a, false), "from the cache");
         assert_eq!(&*interner.release_take(a), b"7");
         // The id is free; the next value takes it, and "7" is new again.
-        let (b, fresh) = interner.intern(b"8");
+        let (eight, fresh) = interner.intern(b"8");
         assert!(fresh);
-        assert_eq!(b, a);
-        let (c, fresh) = interner.intern(b"7");
+        assert_eq!(eight, a);
+        let (seven, fresh) = interner.intern(b"7");
         assert!(fresh, "not the stale cache entry");
-        assert_ne!(c, b);
-        assert_eq!(interner.bytes(b), b"8");
-        assert_eq!(interner.bytes(c), b"7");
+        assert_ne!(seven, eight);
+        assert_eq!(interner.bytes(eight), b"8");
+        assert_eq!(interner.bytes(seven), b"7");
         // Same bytes, other lengths: distinct values.
-        let (x, _) = interner.intern(b"a");
-        let (y, _) = interner.intern(b"a\0");
-        assert_ne!(x, y);
+        let (plain, _) = interner.intern(b"a");
+        let (nul, _) = interner.intern(b"a\0");
+        assert_ne!(plain, nul);
     }
 
     #[test]

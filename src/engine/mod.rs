@@ -14,6 +14,7 @@ mod duration;
 mod emit;
 mod interner;
 mod key;
+mod late_log;
 mod parse;
 mod query;
 mod row;
@@ -38,7 +39,7 @@ pub use query::{
     QueryRequest, WindowKind, WindowRequest, parse_aggs, parse_group_by,
 };
 pub use row::{BadRow, EncodedRow, Row, RowWriter, Rows};
-pub use schema::{Field, Schema, SchemaError};
+pub use schema::{Field, Schema, SchemaError, quote_name};
 pub use time::{
     Fraction, MICROS_PER_MILLI, MICROS_PER_SECOND, Micros, TimestampError, TimestampParser, Utc,
     parse_rfc3339,

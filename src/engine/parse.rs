@@ -42,6 +42,7 @@ impl CellParser {
     }
 
     /// Also reads a whole number in a TIMESTAMP column as epoch milliseconds.
+    #[must_use]
     pub fn with_epoch_millis(mut self) -> Self {
         self.epoch_millis = true;
         self

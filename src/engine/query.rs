@@ -258,6 +258,85 @@ pub enum QueryError {
     Window(super::duration::DurationError),
 }
 
+impl WindowRequest {
+    /// The window of `request` (whose window this is), checked as Spark checks it; `keyed`
+    /// when the query groups by a column.
+    fn resolve(self, request: &QueryRequest, keyed: bool) -> Result<WindowKind, QueryError> {
+        Ok(match self {
+            WindowRequest::Sliding { size, slide } => {
+                if size.micros() <= 0 || slide.micros() <= 0 {
+                    return Err(QueryError::Window(
+                        super::duration::DurationError::NotPositive {
+                            what: if size.micros() <= 0 {
+                                super::duration::Use::Window
+                            } else {
+                                super::duration::Use::Slide
+                            },
+                            text: if size.micros() <= 0 { size } else { slide }.to_string(),
+                        },
+                    ));
+                }
+                Duration::check_slide(size, slide).map_err(QueryError::Window)?;
+                let spec = WindowSpec::new(size.micros(), slide.micros());
+                let count = spec.candidates_per_event() as u64;
+                if count > request.max_windows_per_event {
+                    return Err(QueryError::TooManyWindows {
+                        window: size,
+                        slide,
+                        count,
+                        limit: request.max_windows_per_event,
+                    });
+                }
+                WindowKind::Sliding(spec)
+            }
+            WindowRequest::Session { gap } => {
+                if !keyed {
+                    return Err(QueryError::SessionWithoutKey);
+                }
+                if request.mode == OutputMode::Update {
+                    return Err(QueryError::SessionInUpdateMode);
+                }
+                WindowKind::Session { gap }
+            }
+        })
+    }
+}
+
+impl Agg {
+    /// The aggregate `func` of schema column `input` (none: `count`), with Spark's name and
+    /// result type.
+    fn resolve(func: AggFn, input: Option<usize>, schema: &Schema) -> Result<Agg, QueryError> {
+        let input_type = input.map(|at| schema.field(at).ty);
+        let name = match input {
+            None => "count".to_string(),
+            Some(at) => format!("{}({})", func.name(), schema.field(at).name),
+        };
+        let output = match (func, input_type) {
+            (AggFn::Sum, Some(ty)) if ty.is_floating() => DataType::Double,
+            (AggFn::Count | AggFn::CountColumn | AggFn::Sum, _) => DataType::Long,
+            (AggFn::Avg, _) => DataType::Double,
+            (AggFn::Min | AggFn::Max, ty) => ty.unwrap_or(DataType::Long),
+        };
+        if matches!(func, AggFn::Sum | AggFn::Avg)
+            && let (Some(at), Some(ty)) = (input, input_type)
+            && !ty.is_numeric()
+        {
+            return Err(QueryError::NotNumeric {
+                agg: name,
+                column: schema.field(at).name.clone(),
+                ty,
+            });
+        }
+        Ok(Agg {
+            func,
+            column: input,
+            input: input_type,
+            output,
+            name,
+        })
+    }
+}
+
 impl Query {
     /// Resolves `request` against its schema.
     pub fn new(request: QueryRequest) -> Result<Self, QueryError> {
@@ -293,43 +372,18 @@ impl Query {
         if request.aggs.is_empty() {
             return Err(QueryError::NoAggs);
         }
-        let mut aggs = Vec::new();
-        for wanted in &request.aggs {
-            let input = wanted
-                .column
-                .as_deref()
-                .map(|name| column("--agg", name))
-                .transpose()?;
-            let input_type = input.map(|at| schema.field(at).ty);
-            let name = match input {
-                None => "count".to_string(),
-                Some(at) => format!("{}({})", wanted.func.name(), schema.field(at).name),
-            };
-            let output = match (wanted.func, input_type) {
-                (AggFn::Count | AggFn::CountColumn, _) => DataType::Long,
-                (AggFn::Avg, _) => DataType::Double,
-                (AggFn::Sum, Some(ty)) if ty.is_floating() => DataType::Double,
-                (AggFn::Sum, _) => DataType::Long,
-                (AggFn::Min | AggFn::Max, ty) => ty.unwrap_or(DataType::Long),
-            };
-            if matches!(wanted.func, AggFn::Sum | AggFn::Avg)
-                && let (Some(at), Some(ty)) = (input, input_type)
-                && !ty.is_numeric()
-            {
-                return Err(QueryError::NotNumeric {
-                    agg: name,
-                    column: schema.field(at).name.clone(),
-                    ty,
-                });
-            }
-            aggs.push(Agg {
-                func: wanted.func,
-                column: input,
-                input: input_type,
-                output,
-                name,
-            });
-        }
+        let aggs = request
+            .aggs
+            .iter()
+            .map(|wanted| {
+                let input = wanted
+                    .column
+                    .as_deref()
+                    .map(|name| column("--agg", name))
+                    .transpose()?;
+                Agg::resolve(wanted.func, input, schema)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut names = vec!["window".to_string()];
         names.extend(group_by.iter().map(|&at| schema.field(at).name.clone()));
         names.extend(aggs.iter().map(|a| a.name.clone()));
@@ -338,51 +392,15 @@ impl Query {
                 return Err(QueryError::DuplicateColumn(name.clone()));
             }
         }
-        let window = match request.window {
-            WindowRequest::Sliding { size, slide } => {
-                if size.micros() <= 0 || slide.micros() <= 0 {
-                    return Err(QueryError::Window(
-                        super::duration::DurationError::NotPositive {
-                            what: if size.micros() <= 0 {
-                                super::duration::Use::Window
-                            } else {
-                                super::duration::Use::Slide
-                            },
-                            text: if size.micros() <= 0 { size } else { slide }.to_string(),
-                        },
-                    ));
-                }
-                Duration::check_slide(size, slide).map_err(QueryError::Window)?;
-                let spec = WindowSpec::new(size.micros(), slide.micros());
-                let count = spec.candidates_per_event() as u64;
-                if count > request.max_windows_per_event {
-                    return Err(QueryError::TooManyWindows {
-                        window: size,
-                        slide,
-                        count,
-                        limit: request.max_windows_per_event,
-                    });
-                }
-                WindowKind::Sliding(spec)
-            }
-            WindowRequest::Session { gap } => {
-                if group_by.is_empty() {
-                    return Err(QueryError::SessionWithoutKey);
-                }
-                if request.mode == OutputMode::Update {
-                    return Err(QueryError::SessionInUpdateMode);
-                }
-                WindowKind::Session { gap }
-            }
-        };
+        let window = request.window.resolve(&request, !group_by.is_empty())?;
         let key_types = group_by.iter().map(|&at| schema.field(at).ty).collect();
         Ok(Query {
+            request,
             event_time,
             group_by,
             key_types,
             aggs,
             window,
-            request,
         })
     }
 

@@ -177,7 +177,6 @@ fn split_top_level(text: &str) -> Vec<&str> {
     for (i, c) in text.char_indices() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
             (None, '`' | '\'' | '"') => quote = Some(c),
             (None, '(' | '<') => depth += 1,
             (None, ')' | '>') => depth -= 1,

@@ -65,16 +65,15 @@ impl SessionState {
     /// The buffers of the batch's rows of key `id` at `t`.
     #[inline]
     pub fn entry(&mut self, id: Id, t: Micros, n: usize) -> &mut [Acc] {
-        let at = match self.index.get(&(id, t)) {
-            Some(&at) => at as usize,
-            None => {
-                let at = self.entries.len();
-                self.index.insert((id, t), at as u32);
-                self.entries.push((id, t));
-                self.accs.resize(self.accs.len() + n, Acc::default());
-                self.rows.push(0);
-                at
-            }
+        let at = if let Some(&at) = self.index.get(&(id, t)) {
+            at as usize
+        } else {
+            let at = self.entries.len();
+            self.index.insert((id, t), at as u32);
+            self.entries.push((id, t));
+            self.accs.resize(self.accs.len() + n, Acc::default());
+            self.rows.push(0);
+            at
         };
         self.rows[at] += 1;
         &mut self.accs[at * n..(at + 1) * n]

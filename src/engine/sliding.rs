@@ -93,25 +93,22 @@ impl SlidingState {
         let state = window
             .entry(start)
             .or_insert_with(|| spare.pop().unwrap_or_default());
-        match state.find(id) {
-            Some(i) => {
-                let n = accs.len();
-                for (k, acc) in state.accs[i * n..(i + 1) * n].iter().enumerate() {
-                    accumulate::release(kinds[k], acc, strings);
-                }
-                state.accs[i * n..(i + 1) * n].copy_from_slice(accs);
-                state.touched[i] = touched;
-                false
+        if let Some(i) = state.find(id) {
+            let n = accs.len();
+            for (k, acc) in state.accs[i * n..(i + 1) * n].iter().enumerate() {
+                accumulate::release(kinds[k], acc, strings);
             }
-            None => {
-                strings.acquire(id);
-                state.index.insert(id, state.keys.len() as u32);
-                state.keys.push(id);
-                state.accs.extend_from_slice(accs);
-                state.touched.push(touched);
-                self.keys += 1;
-                true
-            }
+            state.accs[i * n..(i + 1) * n].copy_from_slice(accs);
+            state.touched[i] = touched;
+            false
+        } else {
+            strings.acquire(id);
+            state.index.insert(id, state.keys.len() as u32);
+            state.keys.push(id);
+            state.accs.extend_from_slice(accs);
+            state.touched.push(touched);
+            self.keys += 1;
+            true
         }
     }
 
@@ -166,16 +163,15 @@ impl Partial {
     /// The buffers of (`unit`, `id`), added if new.
     #[inline]
     pub fn entry(&mut self, unit: i64, id: Id, n: usize) -> (&mut [Acc], &mut u64) {
-        let at = match self.index.get(&(unit, id)) {
-            Some(&at) => at as usize,
-            None => {
-                let at = self.units.len();
-                self.index.insert((unit, id), at as u32);
-                self.units.push((unit, id));
-                self.accs.resize(self.accs.len() + n, Acc::default());
-                self.rows.push(0);
-                at
-            }
+        let at = if let Some(&at) = self.index.get(&(unit, id)) {
+            at as usize
+        } else {
+            let at = self.units.len();
+            self.index.insert((unit, id), at as u32);
+            self.units.push((unit, id));
+            self.accs.resize(self.accs.len() + n, Acc::default());
+            self.rows.push(0);
+            at
         };
         (&mut self.accs[at * n..(at + 1) * n], &mut self.rows[at])
     }

@@ -72,7 +72,7 @@ impl TimestampParser {
 
     /// `YYYY-MM-DD(T|t| )HH:MM:SS[.fraction](Z|z|±HH:MM)`; digits past microseconds are truncated, as
     /// Spark does.
-    #[inline(always)]
+    #[inline]
     pub fn parse(&mut self, s: &[u8]) -> Result<Micros, TimestampError> {
         // The hot case, inlined: same minute as the last time, `SS.ffffffZ`.
         if let Some(head) = s.first_chunk::<16>()
@@ -227,7 +227,7 @@ fn digits4(s: &[u8], at: usize) -> Option<u32> {
 }
 
 fn is_leap(year: u32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {
@@ -293,14 +293,19 @@ impl fmt::Display for Utc {
             tod / 60 % 60,
             tod % 60
         )?;
-        match fraction {
-            Fraction::Millis => write!(f, ".{:03}", micros / MICROS_PER_MILLI)?,
-            Fraction::Micros => write!(f, ".{micros:06}")?,
-            Fraction::Auto if micros == 0 => {}
-            Fraction::Auto if micros % MICROS_PER_MILLI == 0 => {
-                write!(f, ".{:03}", micros / MICROS_PER_MILLI)?;
-            }
-            Fraction::Auto => write!(f, ".{micros:06}")?,
+        let digits = match fraction {
+            Fraction::Millis => 3,
+            Fraction::Micros => 6,
+            Fraction::Auto => match micros {
+                0 => 0,
+                _ if micros % MICROS_PER_MILLI == 0 => 3,
+                _ => 6,
+            },
+        };
+        match digits {
+            3 => write!(f, ".{:03}", micros / MICROS_PER_MILLI)?,
+            6 => write!(f, ".{micros:06}")?,
+            _ => {}
         }
         f.write_str("Z")
     }

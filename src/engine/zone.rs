@@ -209,10 +209,11 @@ impl Zone {
             t = WRAP_START * MICROS + (t - WRAP_START * MICROS).rem_euclid(PERIOD * MICROS);
         }
         let i = self.cache.load(Ordering::Relaxed);
-        if let (Some(&lo), Some(&hi)) = (r.bounds.get(i), r.bounds.get(i + 1)) {
-            if lo <= t && t < hi {
-                return r.offsets[i];
-            }
+        if let (Some(&lo), Some(&hi)) = (r.bounds.get(i), r.bounds.get(i + 1))
+            && lo <= t
+            && t < hi
+        {
+            return r.offsets[i];
         }
         // bounds[0] is i64::MIN <= t; the final i64::MAX only closes the last range.
         let i = r.bounds[..r.offsets.len()].partition_point(|&b| b <= t) - 1;

@@ -1,4 +1,4 @@
-//! The Append batches panel: emitted batches, newest first, each with its id, time, kind and
+//! The Output batches panel: emitted batches, newest first, each with its id, time, kind and
 //! rows as the console sink printed them; the selected batch opens in full.
 
 use ratatui::Frame;
@@ -35,7 +35,11 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let (snapshot, theme) = (screen.snapshot, &screen.theme);
     let focused = screen.view.focus == Panel::Batches;
     let selected = screen.view.selected_index(snapshot);
-    let extra = format!("· {} batches · Enter opens", snapshot.metrics.batches);
+    let extra = format!(
+        "· {} mode · {} batches · Enter opens",
+        snapshot.query.mode().name(),
+        snapshot.metrics.batches
+    );
     let block = screen.block(Panel::Batches, &extra);
     let inner = area.height.saturating_sub(2) as usize;
 

@@ -1,5 +1,6 @@
-//! The top line: what is read, how fast, the last batch, the next trigger and the sinks. Parts
-//! of lower priority are left out when the line would not fit.
+//! The top two lines: what is read, how fast, the last batch, the next trigger and the sinks
+//! (parts of lower priority are left out when the line would not fit); then the query as Spark
+//! code states it, with its output mode.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -96,7 +97,16 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         .filter(|(_, keep)| *keep)
         .flat_map(|(part, _)| part.1)
         .collect();
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let query = format!(
+        " {}.writeStream.outputMode(\"{}\")",
+        snapshot.query,
+        snapshot.query.mode().name()
+    );
+    let lines = vec![
+        Line::from(spans),
+        Line::styled(format::cut(&query, area.width as usize), theme.dim),
+    ];
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 pub fn sink_name(kind: SinkKind) -> &'static str {

@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         .collect();
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        " Panels: Watermark (time axis), Open windows (state), Append batches (what the",
+        " Panels: Watermark (time axis), Open windows (state), Output batches (what the",
         theme.dim,
     ));
     lines.push(Line::styled(

@@ -29,6 +29,8 @@ pub enum Action {
     Open,
     Sort,
     Export,
+    /// The modes view on/off.
+    Modes,
 }
 
 /// A key, as bindings name it.
@@ -102,7 +104,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Code(KeyCode::Esc)],
         "Esc",
         A::Close,
-        "close the help or the batch view",
+        "close the help, the batch or the modes view",
         None,
         Always,
     ),
@@ -110,7 +112,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Char('c')],
         "c",
         A::ToggleConsole,
-        "console sink on/off (its tables fill Append batches)",
+        "console sink on/off (its tables fill Output batches)",
         Some("console"),
         Always,
     ),
@@ -260,6 +262,14 @@ pub const BINDINGS: &[Binding] = &[
         Always,
     ),
     bind(
+        &[Char('o')],
+        "o",
+        A::Modes,
+        "output modes side by side: what append, update and complete emit",
+        Some("modes"),
+        Always,
+    ),
+    bind(
         &[Char('s')],
         "s",
         A::Sort,
@@ -285,9 +295,9 @@ fn applies(binding: &Binding, replay: bool) -> bool {
     }
 }
 
-fn matches(key: &Key, event: &KeyEvent) -> bool {
+fn matches(key: Key, event: &KeyEvent) -> bool {
     let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
-    match *key {
+    match key {
         Char(c) => !ctrl && event.code == KeyCode::Char(c),
         Ctrl(c) => ctrl && event.code == KeyCode::Char(c),
         Code(code) => event.code == code,
@@ -302,7 +312,7 @@ pub fn action(event: &KeyEvent, replay: bool) -> Option<Action> {
     BINDINGS
         .iter()
         .filter(|b| applies(b, replay))
-        .find(|b| b.keys.iter().any(|k| matches(k, event)))
+        .find(|b| b.keys.iter().any(|k| matches(*k, event)))
         .map(|b| b.action)
 }
 

@@ -10,6 +10,7 @@ pub mod keymap;
 mod late;
 mod metrics;
 pub mod model;
+mod modes;
 mod open_windows;
 mod sinks;
 pub mod theme;
@@ -76,7 +77,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
         return;
     }
     let [top, body, bottom_line] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(2),
         Constraint::Fill(1),
         Constraint::Length(1),
     ])
@@ -113,6 +114,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
     match screen.view.overlay {
         Some(Overlay::Help) => help::draw(frame, screen, area),
         Some(Overlay::Batch(id)) => batches::draw_detail(frame, screen, area, id),
+        Some(Overlay::Modes) => modes::draw(frame, screen, body),
         None => {}
     }
 }

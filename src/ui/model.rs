@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::{BatchKind, Micros, Query, Window};
+use crate::engine::{BatchKind, Micros, OutputMode, Query, Window};
 
-/// Batches kept for the Append batches panel.
+/// Batches kept for the Output batches panel.
 pub const BATCH_HISTORY: usize = 200;
 /// Points kept for each sparkline.
 pub const RATE_HISTORY: usize = 120;
@@ -85,6 +85,43 @@ pub struct Snapshot {
     /// Newest first.
     pub late: Vec<Arc<LateRecord>>,
     pub sinks: Vec<SinkStatus>,
+    /// What each output mode emitted lately, when the run runs the other modes.
+    pub modes: Option<Arc<ModesView>>,
+}
+
+/// The modes view: the latest trigger ticks, and what append, update and complete mode each
+/// ran and emitted at them for the same stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModesView {
+    /// The run's own mode.
+    pub main: OutputMode,
+    /// Why a mode shows no batches (Spark refuses it for this query, or it stopped), in
+    /// [`OutputMode::ALL`]'s order.
+    pub notes: [Option<String>; 3],
+    /// Newest first.
+    pub ticks: Vec<ModesTick>,
+}
+
+/// One trigger tick in the modes view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModesTick {
+    pub tick: u64,
+    /// Each mode's batch at this tick, in [`OutputMode::ALL`]'s order; none when it ran none.
+    pub batches: [Option<ModeBatch>; 3],
+}
+
+/// A batch one mode ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeBatch {
+    pub id: u64,
+    pub kind: BatchKind,
+    /// `wm[N]`: in append mode, the rows are the windows that ended at or before it.
+    pub watermark: Micros,
+    /// The first rows emitted: the window, the group-by values and the aggregates, as Spark's
+    /// `show()` prints them.
+    pub rows: Vec<Vec<String>>,
+    /// Rows emitted in all.
+    pub emitted: usize,
 }
 
 /// The open state: windows in start order with their running aggregates.
@@ -124,7 +161,7 @@ pub struct OpenKey {
     pub number: Option<f64>,
 }
 
-/// One batch, as the Append batches panel lists it.
+/// One batch, as the Output batches panel lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchRecord {
     pub id: u64,

@@ -36,14 +36,24 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         }),
         SortBy::Value => rows.sort_by(|a, b| by_value(a.1, b.1).then(a.2.cmp(&b.2))),
     }
+    // Sessions grow and merge: each is a row, its window the session's start and end.
+    let sessions = matches!(
+        screen.snapshot.query.window(),
+        crate::engine::WindowKind::Session { .. }
+    );
+    let (unit, window_name) = if sessions {
+        ("sessions", "session")
+    } else {
+        ("keys", "window")
+    };
     let shown = if rows.len() < open.keys {
         format!(
-            "· {} of {} keys",
+            "· {} of {} {unit}",
             format::count(rows.len() as u64),
             format::count(open.keys as u64)
         )
     } else {
-        format!("· {} keys", format::count(open.keys as u64))
+        format!("· {} {unit}", format::count(open.keys as u64))
     };
     let order = match screen.view.sort {
         SortBy::Window => String::new(),
@@ -77,7 +87,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     // The borders, a space before the window, a space before each column and one after them.
     let used: usize = 2 + 1 + window_width + widths.iter().map(|w| w + 1).sum::<usize>() + 1;
     let bar_width = (area.width as usize).saturating_sub(used).min(20);
-    let mut header = format!(" {:window_width$}", "window");
+    let mut header = format!(" {window_name:window_width$}");
     for (c, (name, width)) in names.iter().zip(&widths).enumerate() {
         header.push(' ');
         header.push_str(&cell(name, *width, c >= keys));

@@ -29,7 +29,7 @@ impl Panel {
         match self {
             Panel::Watermark => "Watermark",
             Panel::OpenWindows => "Open windows",
-            Panel::Batches => "Append batches",
+            Panel::Batches => "Output batches",
             Panel::Metrics => "Metrics",
             Panel::Late => "Late data",
             Panel::Sinks => "Sinks",
@@ -52,6 +52,8 @@ pub enum Overlay {
     Help,
     /// One batch's console table, in full.
     Batch(u64),
+    /// The three output modes side by side.
+    Modes,
 }
 
 /// The Open windows panel's order.
@@ -119,6 +121,13 @@ impl ViewState {
                 self.overlay_offset = 0;
             }
             Action::Close => self.overlay = None,
+            Action::Modes => {
+                self.overlay = match self.overlay {
+                    Some(Overlay::Modes) => None,
+                    _ => Some(Overlay::Modes),
+                };
+                self.overlay_offset = 0;
+            }
             Action::FocusNext => self.focus = self.focus.step(1),
             Action::FocusPrev => self.focus = self.focus.step(-1),
             Action::Sort => {

@@ -2,6 +2,8 @@
 //! time and the wall clock as markers, windows the watermark has passed marked as closing, and
 //! countdowns to the next trigger and the next window close.
 
+use std::fmt::Write as _;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -298,7 +300,7 @@ fn countdowns(screen: &Screen, live: bool) -> Line<'static> {
             .max_event_time
             .is_some_and(|max| (max - screen.now).abs() < 60 * MICROS_PER_SECOND);
         if live && near {
-            text.push_str(&format!(" (~{})", format::countdown(screen.now, needs)));
+            let _ = write!(text, " (~{})", format::countdown(screen.now, needs));
         }
         spans.push(Span::raw(text));
     }

@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests: the binary, a clean environment, Spark-style times
-//! and multisets of emitted rows.
+//! and multisets of emitted rows; live runs (child processes, sockets, the files a run leaves)
+//! are in `runs`. (`corpus/`, the port of the conformance checker, is loaded by
+//! `tests/conformance.rs` alone.)
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -8,6 +10,11 @@ use std::path::Path;
 use std::process::Command;
 
 use chrono::{DateTime, NaiveDateTime};
+
+mod runs;
+// Not every test uses the live-run helpers.
+#[allow(unused_imports)]
+pub use runs::*;
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_window-tui");
@@ -142,7 +149,7 @@ pub fn expected_rows(path: &Path) -> Result<Bag<Row>, String> {
             .position(|h| h == name)
             .ok_or_else(|| format!("{}: no column {name}", path.display()))
     };
-    let (b, s, e, v, c) = (
+    let (batch, start, end, value, count) = (
         column("batch_id")?,
         column("window_start")?,
         column("window_end")?,
@@ -151,18 +158,19 @@ pub fn expected_rows(path: &Path) -> Result<Bag<Row>, String> {
     );
     let mut rows = Vec::new();
     for record in reader.records() {
-        let r = record.map_err(|e| format!("{}: {e}", path.display()))?;
-        let int = |i: usize| {
-            r[i].trim()
+        let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+        let int = |at: usize| {
+            record[at]
+                .trim()
                 .parse::<i64>()
-                .map_err(|e| format!("{}: {:?}: {e}", path.display(), &r[i]))
+                .map_err(|e| format!("{}: {:?}: {e}", path.display(), &record[at]))
         };
         rows.push(Row {
-            batch: int(b)?,
-            start: micros(&r[s])?,
-            end: micros(&r[e])?,
-            value: r[v].to_string(),
-            count: int(c)?,
+            batch: int(batch)?,
+            start: micros(&record[start])?,
+            end: micros(&record[end])?,
+            value: record[value].to_string(),
+            count: int(count)?,
         });
     }
     Ok(bag(rows))
@@ -179,45 +187,90 @@ pub fn json_int(v: &serde_json::Value) -> Option<i64> {
     }
 }
 
-/// One line of the json sink as a row.
-pub fn json_row(line: &str) -> Result<Row, String> {
-    let o: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+/// Parses JSON as Python's `json.loads` does, every float correctly rounded: `serde_json`'s own
+/// float parsing (without its `float_roundtrip` feature) can be one ulp off, as for
+/// `1.2345684500500001E7`, and the corpus compares floats exactly.
+pub fn json_exact(text: &str) -> Result<serde_json::Value, String> {
+    use serde_json::value::RawValue;
+    use serde_json::{Number, Value};
+    fn exact(raw: &RawValue) -> Result<Value, String> {
+        let text = raw.get().trim();
+        let err = |e: serde_json::Error| format!("{e}");
+        Ok(match text.as_bytes().first() {
+            Some(b'{') => {
+                let map: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(err)?;
+                let map = map.into_iter().map(|(k, v)| Ok((k, exact(v)?)));
+                Value::Object(map.collect::<Result<_, String>>()?)
+            }
+            Some(b'[') => {
+                let items: Vec<&RawValue> = serde_json::from_str(text).map_err(err)?;
+                Value::Array(items.into_iter().map(exact).collect::<Result<_, _>>()?)
+            }
+            Some(b'-' | b'0'..=b'9') if text.contains(['.', 'e', 'E']) => {
+                let x: f64 = text.parse().map_err(|e| format!("{text}: {e}"))?;
+                Value::Number(Number::from_f64(x).ok_or_else(|| format!("{text}: out of range"))?)
+            }
+            _ => serde_json::from_str(text).map_err(err)?,
+        })
+    }
+    exact(serde_json::from_str(text).map_err(|e| format!("{e}"))?)
+}
+
+/// The batch id and the window (start and end, micros) of a json sink object.
+pub fn json_window(o: &serde_json::Value) -> Result<(i64, i64, i64), String> {
     let field = |v: &serde_json::Value, k: &str| -> Result<serde_json::Value, String> {
         v.get(k).cloned().ok_or_else(|| format!("no key {k:?}"))
     };
-    let int = |k: &str| json_int(&field(&o, k)?).ok_or_else(|| format!("{k} is not an integer"));
-    let window = field(&o, "window")?;
+    let batch = json_int(&field(o, "batch_id")?).ok_or("batch_id is not an integer")?;
+    let window = field(o, "window")?;
     let time = |k: &str| -> Result<i64, String> {
         match field(&window, k)? {
             serde_json::Value::String(s) => micros(&s),
             other => Err(format!("window.{k} is {other}, not a time")),
         }
     };
-    let value = match field(&o, "value")? {
-        serde_json::Value::String(s) => s,
+    Ok((batch, time("start")?, time("end")?))
+}
+
+/// One line of the json sink as a row.
+pub fn json_row(line: &str) -> Result<Row, String> {
+    let o: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let (batch, start, end) = json_window(&o)?;
+    let value = match o.get("value").ok_or("no key \"value\"")? {
+        serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
+    let count =
+        json_int(o.get("count").ok_or("no key \"count\"")?).ok_or("count is not an integer")?;
     Ok(Row {
-        batch: int("batch_id")?,
-        start: time("start")?,
-        end: time("end")?,
+        batch,
+        start,
+        end,
         value,
-        count: int("count")?,
+        count,
     })
 }
 
 /// Every row the json sink printed (blank lines are passed over).
 pub fn json_rows(stdout: &str) -> Result<Bag<Row>, String> {
+    json_lines(stdout, json_row)
+}
+
+/// Every line the json sink printed, made a row by `row` (blank lines are passed over); the
+/// first line that is not a row is an error.
+pub fn json_lines<T: Ord>(
+    stdout: &str,
+    row: impl Fn(&str) -> Result<T, String>,
+) -> Result<Bag<T>, String> {
     let mut rows = Vec::new();
     for (n, line) in stdout.split('\n').enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let row = json_row(line).map_err(|e| {
+        rows.push(row(line).map_err(|e| {
             let head: String = line.chars().take(200).collect();
             format!("json sink line {} is not a row ({e}): {head}", n + 1)
-        })?;
-        rows.push(row);
+        })?);
     }
     Ok(bag(rows))
 }
@@ -245,363 +298,4 @@ pub fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Live runs: child processes, signals, loopback sockets and the files a run leaves behind.
-
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
-/// `window-tui` with a clean environment, run in `dir` (so a default `checkpoint/` or `output/`
-/// lands there).
-pub fn window_tui_in(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    hermetic(&mut cmd).current_dir(dir);
-    cmd
-}
-
-/// Calls `check` every 10 ms until it gives `Some`; panics with `what()` after `timeout`.
-pub fn poll<T>(
-    timeout: Duration,
-    what: impl Fn() -> String,
-    mut check: impl FnMut() -> Option<T>,
-) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(found) = check() {
-            return found;
-        }
-        if Instant::now() >= deadline {
-            panic!("timed out after {timeout:?}: {}", what());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// What a finished child left.
-#[derive(Debug)]
-pub struct Finished {
-    pub status: ExitStatus,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// A child process whose stdout and stderr are collected by background threads. It is killed
-/// when dropped while still running, so a failing test leaves no process behind.
-pub struct Running {
-    child: Child,
-    stdout: Arc<Mutex<Vec<u8>>>,
-    stderr: Arc<Mutex<Vec<u8>>>,
-    readers: Vec<JoinHandle<()>>,
-}
-
-fn collect(mut from: impl std::io::Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, JoinHandle<()>) {
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let into = buffer.clone();
-    let reader = std::thread::spawn(move || {
-        let mut chunk = [0u8; 8192];
-        loop {
-            match from.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => into.lock().unwrap().extend_from_slice(&chunk[..n]),
-            }
-        }
-    });
-    (buffer, reader)
-}
-
-impl Running {
-    /// Spawns `cmd` with stdin closed and stdout and stderr piped.
-    pub fn spawn(cmd: &mut Command) -> Running {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cannot start window-tui");
-        let (stdout, out_reader) = collect(child.stdout.take().unwrap());
-        let (stderr, err_reader) = collect(child.stderr.take().unwrap());
-        Running {
-            child,
-            stdout,
-            stderr,
-            readers: vec![out_reader, err_reader],
-        }
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Standard output so far.
-    pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
-    }
-
-    /// Standard error so far.
-    pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
-    }
-
-    /// Waits until stderr has a whole line (LF included) containing `needle`, and returns
-    /// stderr then. (Standard error is unbuffered: a line may arrive in several writes.)
-    pub fn wait_for_stderr(&mut self, needle: &str, timeout: Duration) -> String {
-        let has_line = |text: &str| {
-            text.find(needle)
-                .is_some_and(|at| text[at + needle.len()..].contains('\n'))
-        };
-        let deadline = Instant::now() + timeout;
-        loop {
-            let text = self.stderr();
-            if has_line(&text) {
-                return text;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                // Let the reader threads catch the last bytes.
-                std::thread::sleep(Duration::from_millis(50));
-                let text = self.stderr();
-                if has_line(&text) {
-                    return text;
-                }
-                panic!("exited ({status}) before saying {needle:?}; stderr:\n{text}");
-            }
-            if Instant::now() >= deadline {
-                panic!("no {needle:?} on stderr after {timeout:?}; stderr:\n{text}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// Sends a signal by name (`TERM`, `INT`) with kill(1).
-    pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{name}"), self.pid().to_string()])
-            .status()
-            .expect("cannot run kill");
-        assert!(status.success(), "kill -{name} {} failed", self.pid());
-    }
-
-    /// Kills the child with SIGKILL (no chance to clean up) and reaps it.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Still running?
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// Waits for the child to exit; kills it and panics (showing stderr) after `timeout`.
-    pub fn wait(mut self, timeout: Duration) -> Finished {
-        let deadline = Instant::now() + timeout;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!(
-                    "still running after {timeout:?}; killed. stderr:\n{}",
-                    self.stderr()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        for reader in self.readers.drain(..) {
-            let _ = reader.join();
-        }
-        Finished {
-            status,
-            stdout: self.stdout(),
-            stderr: self.stderr(),
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// A loopback port that was free a moment ago.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Accepts one connection, or panics after `timeout`.
-pub fn accept_within(listener: &TcpListener, timeout: Duration) -> TcpStream {
-    listener.set_nonblocking(true).unwrap();
-    let stream = poll(
-        timeout,
-        || "no client connected".to_string(),
-        || match listener.accept() {
-            Ok((stream, _)) => Some(stream),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
-            Err(e) => panic!("accept failed: {e}"),
-        },
-    );
-    listener.set_nonblocking(false).unwrap();
-    stream.set_nonblocking(false).unwrap();
-    stream.set_nodelay(true).unwrap();
-    stream
-}
-
-/// One row of a record file (`batch,event_time,value`): tick, event time (micros), value.
-pub type Recorded = (u64, i64, String);
-
-/// The complete rows of a record file so far (a line still being written is left out); an
-/// empty list while the file does not exist.
-pub fn read_record(path: &Path) -> Vec<Recorded> {
-    let Ok(bytes) = std::fs::read(path) else {
-        return Vec::new();
-    };
-    let complete = match bytes.iter().rposition(|&b| b == b'\n') {
-        Some(end) => &bytes[..=end],
-        None => return Vec::new(),
-    };
-    let mut reader = csv::Reader::from_reader(complete);
-    assert_eq!(
-        reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["batch", "event_time", "value"],
-        "{}: the replay header",
-        path.display()
-    );
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            (
-                r[0].parse().unwrap(),
-                micros(&r[1]).unwrap(),
-                r[2].to_string(),
-            )
-        })
-        .collect()
-}
-
-/// The JSON objects of a `--progress` file.
-pub fn read_progress(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// The batch ids of a file sink's `_spark_metadata` log so far (`N` and `N.compact`).
-pub fn sink_log_ids(out: &Path) -> Vec<u64> {
-    let Ok(entries) = std::fs::read_dir(out.join("_spark_metadata")) else {
-        return Vec::new();
-    };
-    let mut ids: Vec<u64> = entries
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().to_string_lossy().into_owned();
-            name.trim_end_matches(".compact").parse().ok()
-        })
-        .collect();
-    ids.sort();
-    ids
-}
-
-/// Checks a file sink's folder: every file the `_spark_metadata` log lists exists, every part
-/// file is listed exactly once, and nothing is left aside half-written. Returns the batch ids
-/// of the log and the rows of every part file as (partition folder, value, count).
-pub fn check_file_sink(out: &Path) -> (Vec<u64>, Bag<(String, String, u64)>) {
-    let root = std::fs::canonicalize(out).unwrap();
-    let mut parts = Vec::new();
-    for dir in std::fs::read_dir(out).unwrap() {
-        let dir = dir.unwrap();
-        let name = dir.file_name().to_string_lossy().into_owned();
-        if !name.starts_with("window=") {
-            continue;
-        }
-        for file in std::fs::read_dir(dir.path()).unwrap() {
-            let file = file.unwrap().file_name().to_string_lossy().into_owned();
-            assert!(
-                !file.starts_with('.'),
-                "{name}/{file} was left aside, half-written"
-            );
-            parts.push(format!("{name}/{file}"));
-        }
-    }
-    parts.sort();
-    let mut listed = Vec::new();
-    for entry in std::fs::read_dir(out.join("_spark_metadata")).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        assert!(!name.starts_with('.'), "_spark_metadata/{name} left aside");
-        let text = std::fs::read_to_string(entry.path()).unwrap();
-        let mut lines = text.lines();
-        assert_eq!(lines.next(), Some("v1"), "_spark_metadata/{name}");
-        for line in lines {
-            let entry: serde_json::Value = serde_json::from_str(line).unwrap();
-            let path = entry["path"].as_str().unwrap();
-            let path = percent_decode(path.strip_prefix("file://").unwrap_or(path));
-            let path = Path::new(&path);
-            assert!(
-                path.is_file(),
-                "_spark_metadata/{name} lists {}, which does not exist",
-                path.display()
-            );
-            let rel = path.strip_prefix(&root).unwrap_or(path);
-            listed.push(rel.to_string_lossy().into_owned());
-        }
-    }
-    listed.sort();
-    assert_eq!(
-        listed, parts,
-        "the log must list every part file exactly once"
-    );
-    let mut rows = Vec::new();
-    for part in &parts {
-        let (dir, _) = part.split_once('/').unwrap();
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_path(out.join(part))
-            .unwrap();
-        for record in reader.records() {
-            let record = record.unwrap();
-            rows.push((
-                dir.to_string(),
-                record[0].to_string(),
-                record[1].parse().unwrap(),
-            ));
-        }
-    }
-    (sink_log_ids(out), bag(rows))
-}
-
-/// The closing line of a headless run, `window-tui: B batches, R rows; lines rejected: ...`:
-/// (batches, rows, what was rejected).
-pub fn headless_summary(stderr: &str) -> (u64, u64, String) {
-    let line = stderr
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("window-tui: ") && l.contains(" batches, "))
-        .unwrap_or_else(|| panic!("no closing summary line on stderr:\n{stderr}"));
-    let rest = line.strip_prefix("window-tui: ").unwrap();
-    let (batches, rest) = rest.split_once(" batches, ").unwrap();
-    let (rows, rejected) = rest
-        .split_once(" rows; lines rejected: ")
-        .unwrap_or_else(|| panic!("summary line {line:?}"));
-    (
-        batches.parse().unwrap(),
-        rows.parse().unwrap(),
-        rejected.to_string(),
-    )
 }

@@ -5,6 +5,7 @@
 
 mod args;
 mod errors;
+mod help;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use crate::app::config::{
     ReplayConfig, ServeConfig, SinkConfig, SourceConfig,
 };
 use crate::app::error::BadInput;
+use crate::app::sink::file_sink_refusal;
 use crate::app::sink::window_text::WindowText;
 use crate::engine::{
     DataType, EventTime, OutputMode, Query, Schema, WindowRequest, Zone, parse_aggs, parse_group_by,
@@ -104,10 +106,9 @@ fn live_query(args: QueryArgs, format: FormatArg) -> Result<(Query, Format), Bad
     let payload = args.event_time.trim() == "payload";
     let mut config = args.into_config()?;
     let format = match (format, payload) {
-        (_, true) => Format::Csv,
         (FormatArg::Text, false) => Format::Text,
-        (FormatArg::Csv, false) => Format::Csv,
         (FormatArg::Json, false) => Format::Json,
+        (FormatArg::Csv, _) | (_, true) => Format::Csv,
     };
     let schema = match (&config.schema, payload, format) {
         (None, true, _) => "timestamp TIMESTAMP, value STRING".parse().map_err(bad)?,
@@ -139,13 +140,12 @@ fn live_query(args: QueryArgs, format: FormatArg) -> Result<(Query, Format), Bad
 
 /// Spark's file sink takes append mode only.
 fn check_sinks(sinks: &SinkConfig, mode: OutputMode) -> Result<(), BadInput> {
-    if mode != OutputMode::Append && sinks.kinds.contains(&config::SinkKind::File) {
-        return Err(BadInput(format!(
-            "the file sink takes append mode only (Spark's file sink supports append mode only, not {}); use --output-mode append, or the console or json sink",
-            mode.name()
-        )));
+    match file_sink_refusal(mode) {
+        Some(why) if sinks.kinds.contains(&config::SinkKind::File) => Err(BadInput(format!(
+            "{why}; use --output-mode append, or the console or json sink"
+        ))),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 impl SinkArgs {
@@ -276,13 +276,12 @@ impl ExportArgs {
                 self.trigger
             )));
         }
-        let source = match &self.replay_dir {
-            Some(dir) => ExportSource::ReplayDir(utf8("--replay-dir", dir)?),
-            None => {
-                let (host, port) = parse_host_port(&self.source)
-                    .map_err(|e| BadInput(format!("--source: {e}")))?;
-                ExportSource::Socket { host, port }
-            }
+        let source = if let Some(dir) = &self.replay_dir {
+            ExportSource::ReplayDir(utf8("--replay-dir", dir)?)
+        } else {
+            let (host, port) =
+                parse_host_port(&self.source).map_err(|e| BadInput(format!("--source: {e}")))?;
+            ExportSource::Socket { host, port }
         };
         WindowPattern::from_chrono(&self.window_format)?;
         let (query, format) = live_query(self.query, self.format)?;
@@ -316,7 +315,10 @@ impl ExportArgs {
 fn utf8(flag: &str, path: &Path) -> Result<PathBuf, BadInput> {
     match path.to_str() {
         Some(_) => Ok(path.to_path_buf()),
-        None => Err(BadInput(format!("{flag} {path:?} is not UTF-8 text"))),
+        None => Err(BadInput(format!(
+            "{flag} {} is not UTF-8 text",
+            path.display()
+        ))),
     }
 }
 
@@ -396,6 +398,9 @@ pub fn parse_host_port(text: &str) -> Result<(String, u16), String> {
 mod tests {
     use clap::{CommandFactory, Parser};
 
+    use super::help::{
+        COMPLETIONS_EXAMPLES, EXPORT_EXAMPLES, MAIN_EXAMPLES, REPLAY_EXAMPLES, SERVE_EXAMPLES,
+    };
     use super::*;
     use crate::engine::Duration;
 

@@ -6,7 +6,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::app::config::{LiveConfig, SinkKind};
 use crate::app::logging;
-use crate::app::runtime::live::{self, Live};
+use crate::app::runtime::live::{self, Live, Watcher};
 use crate::app::runtime::trigger::Unobserved;
 use crate::app::sink::{SinkSet, stdout_opener};
 
@@ -25,7 +25,7 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
     runtime.block_on(async {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
-        let mut live = Live::start(config, prepared, sinks, false, Unobserved).await?;
+        let mut live = Live::start(config, prepared, sinks, Watcher::Headless, Unobserved).await?;
         tracing::info!("reading {}; {}", live.address, config.query);
         let summary = tokio::select! {
             summary = live.finished() => summary?,

@@ -26,6 +26,16 @@ use crate::app::source::server::{self, Echo, Pace, Program, Sent};
 use crate::app::source::socket::{self, Connection, ReaderConfig, ReaderStats};
 use crate::engine::Engine;
 
+/// Who watches a live run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watcher {
+    /// The dashboard: a failing sink is retried each tick (the run goes on), and the other
+    /// output modes run for the modes view.
+    Dashboard,
+    /// Nobody: a failing sink ends the run (a restart runs the batch again).
+    Headless,
+}
+
 /// Where a restarted run picks up (all empty for a first run).
 #[derive(Debug, Default)]
 pub struct Resume {
@@ -131,13 +141,13 @@ pub struct Live {
 
 impl Live {
     /// Starts the server (if embedded), the reader and the trigger thread running `prepared`
-    /// into `sinks`. With `retry_failed_sinks` a batch a sink failed on is kept and retried each
-    /// tick (the dashboard) rather than ending the run. Call it within a tokio runtime.
+    /// into `sinks`, for `watcher` (the dashboard keeps and retries a batch a sink failed on,
+    /// rather than ending the run). Call it within a tokio runtime.
     pub async fn start<O: Observer + 'static>(
         config: &LiveConfig,
         prepared: Prepared,
         sinks: SinkSet,
-        retry_failed_sinks: bool,
+        watcher: Watcher,
         observer: O,
     ) -> anyhow::Result<Live> {
         let progress = ProgressLog::optional(
@@ -146,39 +156,14 @@ impl Live {
         )?;
         let inbox = Arc::new(Inbox::new(INBOX_LIMIT));
         let reader = Arc::new(ReaderStats::default());
-        let mut tasks = Vec::new();
-        let (host, port, pace, sent, reconnect) = match &config.source {
-            SourceConfig::Embedded(generator) => {
-                let program = Program::new(generator)?;
-                let listener = server::bind("127.0.0.1", 0).await?;
-                let port = listener.local_addr()?.port();
-                let (pace_tx, pace_rx) = watch::channel(Pace {
-                    delay: generator.delay,
-                    paused: false,
-                });
-                let sent = Arc::new(Sent::default());
-                let serving = server::serve(listener, program, pace_rx, Echo::Log, sent.clone());
-                tasks.push(tokio::spawn(async move {
-                    if let Err(e) = serving.await {
-                        tracing::error!("the embedded server stopped: {e:#}");
-                    }
-                }));
-                (
-                    "127.0.0.1".to_string(),
-                    port,
-                    Some(pace_tx),
-                    Some(sent),
-                    false,
-                )
-            }
-            SourceConfig::External { host, port } => {
-                // A name that does not resolve at the start is a typo, not a server still down.
-                resolve::resolve(host, *port)
-                    .await
-                    .map_err(|why| BadInput(format!("--source {host}:{port}: {why}")))?;
-                (host.clone(), *port, None, None, true)
-            }
-        };
+        let Source {
+            host,
+            port,
+            pace,
+            sent,
+            reconnect,
+            tasks,
+        } = Source::open(&config.source).await?;
         let reader_config = ReaderConfig {
             host,
             port,
@@ -210,6 +195,9 @@ impl Live {
         if let Some(checkpoint) = checkpoint {
             pipeline = pipeline.with_checkpoint(checkpoint);
         }
+        if watcher == Watcher::Dashboard {
+            pipeline.run_other_modes();
+        }
         let (paused_tx, paused_rx) = watch::channel(false);
         let reader_task = tokio::spawn(socket::run(
             reader_config,
@@ -220,25 +208,7 @@ impl Live {
 
         let mut observer = observer;
         observer.started(&address);
-        let layout = Layout {
-            schema: config.query.schema().clone(),
-            arrival: config.query.event_time_column().is_none(),
-        };
-        let event_time = config
-            .query
-            .event_time_column()
-            .map(|at| config.query.schema().field(at).name.as_str());
-        let recorder = match (&config.record, resume.committed_tick) {
-            (Some(path), Some(tick)) => Some(Recorder::resume(
-                path,
-                layout,
-                event_time,
-                tick,
-                config.max_line_bytes,
-            )?),
-            (Some(path), None) => Some(Recorder::create(path, layout)?),
-            (None, _) => None,
-        };
+        let recorder = recorder(config, resume.committed_tick)?;
         let finished = reader.clone();
         let trigger = TriggerLoop {
             pipeline,
@@ -249,14 +219,14 @@ impl Live {
             observer,
             first_tick: resume.first_tick,
             pending: resume.pending,
-            retry_failed_sinks,
+            retry_failed_sinks: watcher == Watcher::Dashboard,
         };
         let (controls, control_rx) = mpsc::channel();
         let (done_tx, done) = oneshot::channel();
         std::thread::Builder::new()
             .name("trigger".into())
             .spawn(move || {
-                let _ = done_tx.send(trigger.run(control_rx));
+                let _ = done_tx.send(trigger.run(&control_rx));
             })
             .context("cannot start the trigger thread")?;
         Ok(Live {
@@ -311,4 +281,82 @@ impl Live {
             .take()
             .unwrap_or_else(|| Err(anyhow::anyhow!("the run's outcome was already taken")))
     }
+}
+
+/// Where the reader connects: the embedded server (started here) or an external one.
+struct Source {
+    host: String,
+    port: u16,
+    pace: Option<watch::Sender<Pace>>,
+    sent: Option<Arc<Sent>>,
+    reconnect: bool,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Source {
+    async fn open(source: &SourceConfig) -> anyhow::Result<Source> {
+        match source {
+            SourceConfig::Embedded(generator) => {
+                let program = Program::new(generator)?;
+                let listener = server::bind("127.0.0.1", 0).await?;
+                let port = listener.local_addr()?.port();
+                let (pace_tx, pace_rx) = watch::channel(Pace {
+                    delay: generator.delay,
+                    paused: false,
+                });
+                let sent = Arc::new(Sent::default());
+                let serving = server::serve(listener, program, pace_rx, Echo::Log, sent.clone());
+                let task = tokio::spawn(async move {
+                    if let Err(e) = serving.await {
+                        tracing::error!("the embedded server stopped: {e:#}");
+                    }
+                });
+                Ok(Source {
+                    host: "127.0.0.1".to_string(),
+                    port,
+                    pace: Some(pace_tx),
+                    sent: Some(sent),
+                    reconnect: false,
+                    tasks: vec![task],
+                })
+            }
+            SourceConfig::External { host, port } => {
+                // A name that does not resolve at the start is a typo, not a server still down.
+                resolve::resolve(host, *port)
+                    .await
+                    .map_err(|why| BadInput(format!("--source {host}:{port}: {why}")))?;
+                Ok(Source {
+                    host: host.clone(),
+                    port: *port,
+                    pace: None,
+                    sent: None,
+                    reconnect: true,
+                    tasks: Vec::new(),
+                })
+            }
+        }
+    }
+}
+
+/// The `--record` file: created, or continued after the last tick a checkpoint committed.
+fn recorder(config: &LiveConfig, committed_tick: Option<u64>) -> anyhow::Result<Option<Recorder>> {
+    let layout = Layout {
+        schema: config.query.schema().clone(),
+        arrival: config.query.event_time_column().is_none(),
+    };
+    let event_time = config
+        .query
+        .event_time_column()
+        .map(|at| config.query.schema().field(at).name.as_str());
+    Ok(match (&config.record, committed_tick) {
+        (Some(path), Some(tick)) => Some(Recorder::resume(
+            path,
+            layout,
+            event_time,
+            tick,
+            config.max_line_bytes,
+        )?),
+        (Some(path), None) => Some(Recorder::create(path, layout)?),
+        (None, _) => None,
+    })
 }

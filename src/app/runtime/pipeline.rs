@@ -12,6 +12,7 @@ use anyhow::Context;
 
 use crate::app::clock::{Clock, SystemClock};
 use crate::app::runtime::checkpoint::{Checkpoint, Commit, Offsets, Position};
+use crate::app::runtime::modes::OtherModes;
 use crate::app::runtime::progress::{Progress, ProgressLog, QueryIdentity, Timing};
 use crate::app::sink::SinkSet;
 use crate::app::source::inbox::Rows;
@@ -28,6 +29,8 @@ pub struct Pipeline {
     /// A finished batch a sink could not take yet.
     unwritten: Option<(BatchOutput, Started, Position)>,
     last_timing: Option<Timing>,
+    /// The same stream in the other output modes, for the modes view.
+    other_modes: Option<OtherModes>,
 }
 
 /// When a batch started, and how long logging it took.
@@ -55,16 +58,30 @@ impl Pipeline {
             previous_trigger: None,
             unwritten: None,
             last_timing: None,
+            other_modes: None,
         }
     }
 
+    /// From now on, also runs the stream through the other output modes, for the modes view
+    /// ([`OtherModes`]).
+    pub fn run_other_modes(&mut self) {
+        self.other_modes = Some(OtherModes::new(self.engine.query()));
+    }
+
+    /// What every output mode did lately, when the pipeline runs the other modes.
+    pub fn other_modes(&self) -> Option<&OtherModes> {
+        self.other_modes.as_ref()
+    }
+
     /// Logs every batch in `checkpoint` before it runs and commits it after the sinks.
+    #[must_use]
     pub fn with_checkpoint(mut self, checkpoint: Checkpoint) -> Self {
         self.checkpoint = Some(checkpoint);
         self
     }
 
     /// Reads the time from `clock` (tests move one by hand).
+    #[must_use]
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Box::new(clock);
         self
@@ -127,9 +144,24 @@ impl Pipeline {
             clock: now.mono,
             wal,
         };
-        let mut batch = self.engine.begin(kind);
-        let position = feed(&mut batch)?;
-        let output = batch.finish();
+        let (output, position) = match &mut self.other_modes {
+            Some(modes) if kind == BatchKind::Data => {
+                let mut batch = self.engine.begin_with(kind, modes.engines_mut());
+                let position = feed(&mut batch)?;
+                let (output, followers) = batch.finish_with_followers();
+                modes.record_data(tick, &output, &followers);
+                (output, position)
+            }
+            modes => {
+                let mut batch = self.engine.begin(kind);
+                let position = feed(&mut batch)?;
+                let output = batch.finish();
+                if let Some(modes) = modes {
+                    modes.idle(tick, Some(&output));
+                }
+                (output, position)
+            }
+        };
         self.deliver(output, started, position)
     }
 
@@ -141,7 +173,17 @@ impl Pipeline {
     ) -> anyhow::Result<Option<BatchOutput>> {
         match self.engine.tick(false) {
             Tick::Run(kind) => self.run_batch(kind, tick, None, |_| Ok(position)).map(Some),
-            Tick::Idle => Ok(None),
+            Tick::Idle => {
+                self.pass_tick(tick);
+                Ok(None)
+            }
+        }
+    }
+
+    /// A tick at which the run's engine runs nothing: the other modes may run a no-data batch.
+    pub fn pass_tick(&mut self, tick: u64) {
+        if let Some(modes) = &mut self.other_modes {
+            modes.idle(tick, None);
         }
     }
 

@@ -106,10 +106,13 @@ pub struct SinkProgress {
     pub num_output_rows: u64,
 }
 
+// serde's `serialize_with` passes references.
+#[allow(clippy::trivially_copy_pass_by_ref)]
 fn millis<S: serde::Serializer>(t: &Micros, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&Utc(*t, Fraction::Millis))
 }
 
+#[allow(clippy::ref_option)]
 fn opt_millis<S: serde::Serializer>(t: &Option<Micros>, s: S) -> Result<S::Ok, S::Error> {
     match t {
         Some(t) => millis(t, s),

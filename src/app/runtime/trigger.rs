@@ -108,7 +108,7 @@ fn next_grid_point(start: Instant, interval: Duration, now: Instant) -> Instant 
 
 impl<O: Observer> TriggerLoop<O> {
     /// Runs ticks until `Stop`, a dropped control sender, or the end of the source.
-    pub fn run(mut self, controls: Receiver<Control>) -> anyhow::Result<LiveSummary> {
+    pub fn run(mut self, controls: &Receiver<Control>) -> anyhow::Result<LiveSummary> {
         let interval = self.interval.max(Duration::from_micros(1));
         let start = grid_origin(interval, SystemClock.now());
         let mut summary = LiveSummary {
@@ -252,6 +252,7 @@ impl<O: Observer> TriggerLoop<O> {
         let kind = match self.pipeline.engine().tick(!rows.is_empty()) {
             Tick::Run(kind) => kind,
             Tick::Idle => {
+                self.pipeline.pass_tick(tick);
                 summary.ticks += 1;
                 self.observer
                     .after_tick(&self.pipeline, None, TickInfo { tick, next });
@@ -477,7 +478,7 @@ mod tests {
         let (controls, control_rx) = std::sync::mpsc::channel();
         controls.send(Control::Stop).unwrap();
         let err = trigger
-            .run(control_rx)
+            .run(&control_rx)
             .expect_err("the batch was never written");
         let err = format!("{err:#}");
         assert!(err.contains("No space left"), "{err}");

@@ -165,10 +165,9 @@ impl Cells {
 fn push_number(out: &mut String, value: Value<'_>) {
     match value {
         Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-        Value::Long(v) => out.push_str(itoa::Buffer::new().format(v)),
+        Value::Long(v) | Value::Timestamp(v) => out.push_str(itoa::Buffer::new().format(v)),
         Value::Double(v) => push_java_double(out, v),
         Value::Float(v) => push_java_float(out, v),
-        Value::Timestamp(v) => out.push_str(itoa::Buffer::new().format(v)),
         Value::Str(s) => out.push_str(s),
         Value::Null => out.push_str(SHOW_NULL),
     }

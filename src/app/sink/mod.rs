@@ -14,7 +14,7 @@ use std::io::{self, BufWriter, Write};
 
 use crate::app::config::{SinkConfig, SinkKind};
 use crate::app::error::OrBadInput;
-use crate::engine::{BatchOutput, Query};
+use crate::engine::{BatchOutput, OutputMode, Query};
 
 /// Where a checkpointed run resumes, for its sinks: the next batch, and the query's id (the same
 /// after every restart), which names the file sink's part files.
@@ -167,6 +167,16 @@ impl SinkSet {
     }
 }
 
+/// Why the file sink cannot take a query in `mode`: Spark's file sink takes append mode only.
+pub fn file_sink_refusal(mode: OutputMode) -> Option<String> {
+    (mode != OutputMode::Append).then(|| {
+        format!(
+            "the file sink takes append mode only, as Spark's does, and this query runs in {} mode",
+            mode.name()
+        )
+    })
+}
+
 /// Standard output, buffered; sinks flush at the end of every batch.
 pub fn stdout() -> BufWriter<io::Stdout> {
     BufWriter::with_capacity(64 * 1024, io::stdout())
@@ -197,10 +207,14 @@ pub fn opener(
     let cells =
         cells::Cells::new(query, config.zone.clone(), &config.window_format).or_bad_input()?;
     let output = config.output.clone();
+    let mode = query.mode();
     Ok(Box::new(move |kind| {
         Ok(match kind {
             SinkKind::Console => Box::new(console::ConsoleSink::new(console(), cells.clone())),
             SinkKind::File => {
+                if let Some(why) = file_sink_refusal(mode) {
+                    return Err(crate::app::error::BadInput(why).into());
+                }
                 let sink = file::FileSink::open(&output, cells.clone(), resume.as_ref())?;
                 if let (Some(notice), Notices::Stderr) = (sink.notice(), notices) {
                     eprintln!("window-tui: {}", crate::app::error::escape_controls(notice));

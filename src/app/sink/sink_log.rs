@@ -128,7 +128,7 @@ impl SinkLog {
     }
 
     fn is_compaction(batch_id: u64) -> bool {
-        (batch_id + 1) % COMPACT_INTERVAL == 0
+        (batch_id + 1).is_multiple_of(COMPACT_INTERVAL)
     }
 
     fn path_of(&self, batch_id: u64) -> PathBuf {

@@ -44,7 +44,7 @@ impl WindowText {
             let text = format!("{}-{}", self.end(window.start), self.end(window.end));
             self.last = Some((window, text));
         }
-        &self.last.as_ref().expect("just set").1
+        self.last.as_ref().map_or("", |(_, text)| text.as_str())
     }
 
     fn end(&self, t: Micros) -> String {

@@ -497,7 +497,7 @@ mod tests {
         let file = program(Generator::File, Some(&path), None, 2).unwrap();
         match &file.content {
             Content::Lines(l) => assert_eq!(&l[..], ["x", "y", "z"]),
-            other => panic!("{other:?}"),
+            other @ Content::Random => panic!("{other:?}"),
         }
         assert_eq!(file.lines_per_round(), 3);
         let fewer = program(Generator::File, Some(&path), Some(2), 1).unwrap();

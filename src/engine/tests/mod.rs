@@ -261,7 +261,7 @@ fn emitted_rows_are_sorted_by_window_then_value() {
     } else {
         out
     };
-    let keys: Vec<_> = rows(&out).iter().map(|r| (r.0, r.2.to_string())).collect();
+    let keys: Vec<_> = rows(&out).iter().map(|r| (r.0, r.2.clone())).collect();
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);

@@ -55,8 +55,11 @@ struct Model {
     next: Micros,
     /// Sliding: (window start, key) → values. Sessions: key → sessions (start, end, values).
     windows: BTreeMap<(Micros, Option<String>), Vec<Option<i64>>>,
-    sessions: BTreeMap<Option<String>, Vec<(Micros, Micros, Vec<Option<i64>>)>>,
+    sessions: Sessions,
 }
+
+/// A key's sessions: (start, end, values).
+type Sessions = BTreeMap<Option<String>, Vec<(Micros, Micros, Vec<Option<i64>>)>>;
 
 impl Model {
     fn new(window: WindowRequest, delay: i64, mode: OutputMode) -> Self {
@@ -78,6 +81,10 @@ impl Model {
                 && self.next > self.wm.last().copied().unwrap_or(0))
     }
 
+    #[allow(
+        clippy::too_many_lines,
+        reason = "the model reads best as one function, Spark's steps in order"
+    )]
     fn batch(&mut self, rows: &[Input]) -> Report {
         let wm_prev = self.wm.last().copied().unwrap_or(0);
         let wm = self.next;
@@ -148,8 +155,7 @@ impl Model {
             }
             WindowRequest::Session { gap } => {
                 let gap = gap.micros();
-                let mut fresh: BTreeMap<Option<String>, Vec<(Micros, Micros, Vec<Option<i64>>)>> =
-                    BTreeMap::new();
+                let mut fresh: Sessions = BTreeMap::new();
                 let mut dropped = BTreeSet::new();
                 for &(t, k, x) in rows {
                     let key = k.map(str::to_string);

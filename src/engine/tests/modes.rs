@@ -178,6 +178,7 @@ fn a_late_row_opens_no_session() {
 }
 
 #[test]
+#[allow(clippy::float_cmp, reason = "the exact bits of the sum are the point")]
 fn double_sums_add_in_sparks_order() {
     let ten = Duration::from_secs(10);
     let q = query(
@@ -214,4 +215,47 @@ fn double_sums_add_in_sparks_order() {
         "the orders differ"
     );
     assert_eq!(out.aggs(&out.rows[0])[1], Datum::Double(want / 4.0));
+}
+
+#[test]
+fn followers_take_every_row_and_are_undone_with_their_batch() {
+    let rows = [(1.0, "a"), (2.0, "a"), (12.0, "b")];
+    let typed: Vec<(Micros, [Value; 2])> = rows
+        .iter()
+        .map(|(s, k)| (at(*s), [Value::Timestamp(at(*s)), Value::Str(k)]))
+        .collect();
+    let mut main = Engine::new(tumbling(OutputMode::Append));
+    let mut followers = [
+        Engine::new(tumbling(OutputMode::Update)),
+        Engine::new(tumbling(OutputMode::Complete)),
+    ];
+    // Dropped unfinished: no engine keeps a row or a batch id.
+    {
+        let mut batch = main.begin_with(BatchKind::Data, followers.iter_mut());
+        batch.push(typed[0].0, &typed[0].1[..]);
+    }
+    assert!(
+        followers
+            .iter()
+            .all(|f| f.next_batch_id() == 0 && f.state_rows() == 0)
+    );
+    let mut batch = main.begin_with(BatchKind::Data, followers.iter_mut());
+    for (t, row) in &typed {
+        batch.push(*t, &row[..]);
+    }
+    let (_, outputs) = batch.finish_with_followers();
+    for (mode, output) in [OutputMode::Update, OutputMode::Complete]
+        .into_iter()
+        .zip(&outputs)
+    {
+        let alone = run(&mut Engine::new(tumbling(mode)), BatchKind::Data, &rows);
+        assert_eq!(emitted(output), emitted(&alone), "{mode:?}");
+        // The same figures (memory apart: the undone batch left some capacity behind).
+        let figures = |s: &BatchStats| BatchStats {
+            state_memory_bytes: 0,
+            ..*s
+        };
+        assert_eq!(figures(&output.stats), figures(&alone.stats), "{mode:?}");
+    }
+    assert_eq!(emitted(&outputs[0]).len(), 2, "update emits a and b");
 }

@@ -1,5 +1,7 @@
-//! The `e` key: the query on screen, written as a `PySpark` job in the current folder, its sink the
-//! file sink when that is on here. It never overwrites a file: when `window_append_streaming.py`
+//! The `e` key: the query on screen (any of the family: its columns, line format, window kind,
+//! aggregates and output mode), written as a `PySpark` job in the current folder, its sink the
+//! file sink when that is on here (append mode only: Spark has no file sink in the other
+//! modes), else the console. It never overwrites a file: when `window_append_streaming.py`
 //! exists it takes the first free `window_append_streaming-N.py` and says which. The job's
 //! checkpoint and output are folders of its own (`checkpoint-spark`, `output-spark` beside
 //! window-tui's), never window-tui's.
@@ -55,7 +57,7 @@ fn export_job_in(dir: &Path, base: &Export, file_sink_on: bool) -> String {
         Ok(spec) => spec.clone(),
         Err(why) => return format!("cannot export: {why}"),
     };
-    spec.sink = if file_sink_on {
+    spec.sink = if file_sink_on && export::check_sink(SinkKind::File, spec.query.mode()).is_ok() {
         SinkKind::File
     } else {
         SinkKind::Console
@@ -91,6 +93,20 @@ fn export_job_in(dir: &Path, base: &Export, file_sink_on: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::{
+        EventTime, MAX_WINDOWS_PER_EVENT, OutputMode, QueryRequest, Schema, WindowRequest,
+        parse_aggs,
+    };
+
+    fn sinks() -> SinkConfig {
+        SinkConfig {
+            kinds: vec![],
+            output: "output".into(),
+            progress: None,
+            window_format: "%H%M%S".into(),
+            zone: crate::engine::Zone::utc(),
+        }
+    }
 
     #[test]
     fn e_never_overwrites_a_file_and_names_the_one_it_wrote() {
@@ -99,13 +115,7 @@ mod tests {
             Query::seed(),
             Format::Text,
             Duration::from_secs(15),
-            &SinkConfig {
-                kinds: vec![],
-                output: "output".into(),
-                progress: None,
-                window_format: "%H%M%S".into(),
-                zone: crate::engine::Zone::utc(),
-            },
+            &sinks(),
             Path::new("checkpoint"),
             ExportSource::Socket {
                 host: "localhost".into(),
@@ -133,5 +143,75 @@ mod tests {
             job.contains("APP_DATA_OUTPUT_DIR = \"output-spark\""),
             "{job}"
         );
+        assert!(job.contains("SINK = \"file\""), "{job}");
+    }
+
+    #[test]
+    fn e_exports_any_query_and_the_file_sink_in_append_mode_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema: Schema = "ts TIMESTAMP, user STRING, bytes LONG".parse().unwrap();
+        for (window, mode, needle) in [
+            (
+                WindowRequest::Session {
+                    gap: Duration::from_secs(10),
+                },
+                OutputMode::Append,
+                "SINK = \"file\"",
+            ),
+            (
+                WindowRequest::Sliding {
+                    size: Duration::from_secs(10),
+                    slide: Duration::from_secs(5),
+                },
+                OutputMode::Update,
+                "SINK = \"console\"",
+            ),
+            (
+                WindowRequest::Session {
+                    gap: Duration::from_secs(10),
+                },
+                OutputMode::Complete,
+                "SINK = \"console\"",
+            ),
+        ] {
+            let query = Query::new(QueryRequest {
+                schema: schema.clone(),
+                event_time: EventTime::Column("ts".into()),
+                group_by: vec!["user".into()],
+                aggs: parse_aggs("count,sum(bytes)").unwrap(),
+                window,
+                delay: Duration::from_secs(5),
+                mode,
+                max_windows_per_event: MAX_WINDOWS_PER_EVENT,
+            })
+            .unwrap();
+            let base = job_spec(
+                query,
+                Format::Csv,
+                Duration::from_secs(15),
+                &sinks(),
+                Path::new("checkpoint"),
+                ExportSource::Socket {
+                    host: "localhost".into(),
+                    port: 9999,
+                },
+            );
+            for file in std::fs::read_dir(dir.path()).unwrap() {
+                std::fs::remove_file(file.unwrap().path()).unwrap();
+            }
+            let said = export_job_in(dir.path(), &base, true);
+            assert!(
+                said.starts_with("wrote ./window_append_streaming.py"),
+                "{said}"
+            );
+            let job = std::fs::read_to_string(dir.path().join(export::DEFAULT_JOB_FILE)).unwrap();
+            assert!(job.contains(needle), "{mode:?}: {job}");
+            assert!(job.contains(&format!("OUTPUT_MODE = \"{}\"", mode.name())));
+            assert!(job.contains("F.from_csv(\"value\""), "{job}");
+            assert!(
+                job.contains("F.sum(\"bytes\").alias(\"sum(bytes)\")"),
+                "{job}"
+            );
+        }
     }
 }

@@ -15,6 +15,7 @@ use crate::app::config::SinkKind;
 use crate::app::runtime::live::Live;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::trigger::{Control, Observer, TickInfo};
+use crate::app::sink::file_sink_refusal;
 use crate::app::source::server::Pace;
 use crate::app::source::socket::Connection;
 use crate::engine::BatchOutput;
@@ -112,6 +113,13 @@ impl Driver for LiveDriver {
 
     fn act(&mut self, action: Action) -> Option<String> {
         match action {
+            Action::ToggleFile
+                if let Some(why) = self
+                    .snapshot()
+                    .and_then(|s| file_sink_refusal(s.query.mode())) =>
+            {
+                Some(why)
+            }
             Action::ToggleConsole | Action::ToggleFile => {
                 let (kind, shown) = if action == Action::ToggleFile {
                     (SinkKind::File, model::SinkKind::File)

@@ -29,7 +29,7 @@ use crate::app::command::replay::{self, ReplayStepper};
 use crate::app::config::{ExportSource, Format, LiveConfig, ReplayConfig};
 use crate::app::error::OrBadInput;
 use crate::app::logging;
-use crate::app::runtime::live::{self, Live};
+use crate::app::runtime::live::{self, Live, Watcher};
 use crate::app::sink::cells::Cells;
 use crate::app::sink::{Resume, SinkSet};
 use crate::app::source::replay::ReadAhead;
@@ -63,7 +63,7 @@ pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
             builder: SnapshotBuilder::new(mode, Some(config.trigger.to_std()), cells, console),
             tx,
         };
-        let live = Live::start(config, prepared, sinks, true, publisher).await?;
+        let live = Live::start(config, prepared, sinks, Watcher::Dashboard, publisher).await?;
         let export = job_spec(
             config.query.clone(),
             config.format,
@@ -110,7 +110,8 @@ pub fn open_replay(
     console: SharedBuffer,
     sinks: impl FnOnce(&Query, Option<Resume>) -> anyhow::Result<SinkSet>,
 ) -> anyhow::Result<(ReplayStepper<ReadAhead>, SnapshotBuilder)> {
-    let stepper = replay::open(config, sinks)?;
+    let mut stepper = replay::open(config, sinks)?;
+    stepper.pipeline_mut().run_other_modes();
     let cells = Cells::new(
         stepper.pipeline().engine().query(),
         config.sinks.zone.clone(),

@@ -17,6 +17,7 @@ use super::snapshot::SnapshotBuilder;
 use crate::app::clock::now_micros;
 use crate::app::command::replay::ReplayStepper;
 use crate::app::config::SinkKind;
+use crate::app::sink::file_sink_refusal;
 use crate::app::source::replay::ReadAhead;
 use crate::ui::keymap::Action;
 use crate::ui::model::{Link, Mode, Snapshot, Status};
@@ -391,6 +392,13 @@ impl Driver for ReplayDriver {
             Action::Slower => {
                 self.speed = (self.speed / 2.0).max(*SPEEDS.start());
                 Some(format!("{} batches/s", self.speed))
+            }
+            Action::ToggleFile
+                if let Some(why) = self
+                    .snapshot()
+                    .and_then(|s| file_sink_refusal(s.query.mode())) =>
+            {
+                Some(why)
             }
             Action::ToggleConsole | Action::ToggleFile => {
                 let (kind, on) = if action == Action::ToggleFile {

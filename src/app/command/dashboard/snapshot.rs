@@ -14,8 +14,8 @@ use crate::engine::{BatchOutput, Micros};
 use crate::engine::{Query, Value};
 use crate::ui::model;
 use crate::ui::model::{
-    BATCH_HISTORY, BatchRecord, LATE_HISTORY, LateRecord, Metrics, Mode, OPEN_KEYS_SHOWN, OpenKey,
-    OpenState, OpenWindow, RATE_HISTORY, Snapshot,
+    BATCH_HISTORY, BatchRecord, LATE_HISTORY, LateRecord, Metrics, Mode, ModesTick, ModesView,
+    OPEN_KEYS_SHOWN, OpenKey, OpenState, OpenWindow, RATE_HISTORY, Snapshot,
 };
 
 /// Keeps the histories and turns a pipeline into snapshots.
@@ -30,7 +30,13 @@ pub struct SnapshotBuilder {
     metrics: Metrics,
     open: Arc<OpenState>,
     query: Option<Arc<Query>>,
+    /// The modes view, and what it was made from.
+    modes: Option<(ModesSeen, Arc<ModesView>)>,
 }
+
+/// Each tick of the modes view with the id of each mode's batch: when it is unchanged, so is
+/// the view.
+type ModesSeen = Vec<(u64, [Option<u64>; 3])>;
 
 impl SnapshotBuilder {
     /// A builder for a run shown in `mode`; `console` is where the console sink writes.
@@ -45,6 +51,7 @@ impl SnapshotBuilder {
             metrics: Metrics::default(),
             open: Arc::new(OpenState::default()),
             query: None,
+            modes: None,
         }
     }
 
@@ -210,7 +217,67 @@ impl SnapshotBuilder {
             metrics: self.metrics.clone(),
             late: self.late.iter().cloned().collect(),
             sinks: self.sinks(pipeline),
+            modes: self.modes(pipeline),
         })
+    }
+
+    /// The modes view of what the pipeline's other modes did (made again only when a mode ran
+    /// a batch since the last one).
+    fn modes(&mut self, pipeline: &Pipeline) -> Option<Arc<ModesView>> {
+        let modes = pipeline.other_modes()?;
+        let seen: ModesSeen = modes
+            .recent()
+            .iter()
+            .map(|t| {
+                (
+                    t.tick,
+                    t.batches
+                        .each_ref()
+                        .map(|b| b.as_ref().map(|b| b.output.id)),
+                )
+            })
+            .collect();
+        if let Some((made_from, view)) = &self.modes
+            && *made_from == seen
+        {
+            return Some(view.clone());
+        }
+        let cells = &mut self.cells;
+        let ticks = modes
+            .recent()
+            .iter()
+            .map(|t| ModesTick {
+                tick: t.tick,
+                batches: t.batches.each_ref().map(|batch| {
+                    batch.as_ref().map(|batch| {
+                        let out = &batch.output;
+                        let rows = out
+                            .rows
+                            .iter()
+                            .map(|row| {
+                                let mut shown = vec![cells.window(row.window).to_string()];
+                                cells.show_values(&row.key, out.aggs(row), &mut shown);
+                                shown
+                            })
+                            .collect();
+                        model::ModeBatch {
+                            id: out.id,
+                            kind: out.kind,
+                            watermark: out.watermark,
+                            rows,
+                            emitted: batch.emitted,
+                        }
+                    })
+                }),
+            })
+            .collect();
+        let view = Arc::new(ModesView {
+            main: modes.main(),
+            notes: modes.notes(),
+            ticks,
+        });
+        self.modes = Some((seen, view.clone()));
+        Some(view)
     }
 }
 

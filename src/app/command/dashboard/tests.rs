@@ -61,7 +61,7 @@ fn stepping_forward_and_back_through_a_replay() {
         .unwrap();
     assert!(
         console.contains("Batch: 2"),
-        "the console sink fills Append batches"
+        "the console sink fills Output batches"
     );
     act(&mut driver, Action::StepPrev);
     assert_eq!(shown_batch(&driver), Some(1), "back to what was seen");

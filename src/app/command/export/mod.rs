@@ -1,22 +1,32 @@
 //! `window-tui export-spark`: the query as a standalone `PySpark` Structured Streaming program, the
-//! seed's `window_append_streaming.py` generalised.
+//! seed's `window_append_streaming.py` generalised to the whole query family.
 //!
-//! The program reads the stream server (socket source with arrival timestamps) or a folder of
-//! staged CSV files with event times, applies the watermark and
-//! `groupBy(value, window(timestamp, WINDOW, SLIDE)).count()` in append mode, and writes Spark's
-//! console sink or its CSV file sink partitioned by the same `HHmmss-HHmmss` window column,
-//! with the checkpoint and trigger given. The dashboard's `e` key calls [`write_job`].
+//! The program reads the stream server (Spark's socket source, lines stamped on arrival, parsed
+//! as `--format` says: the whole line, CSV fields or a JSON object, into the schema's columns)
+//! or a folder of staged CSV files (a window-tui recording's rows, one file per trigger tick),
+//! and runs `withWatermark(ET, DELAY).groupBy(window(ET, W, S) | session_window(ET, GAP),
+//! *GROUP_BY).agg(...)` in the query's output mode into Spark's console sink, or (append mode
+//! only) its CSV file sink partitioned by the same window column, with the checkpoint and
+//! trigger given. The dashboard's `e` key calls [`write_job`].
+//!
+//! [`query`] turns the engine's query into Python, [`command`] gives the window-tui command
+//! line back, [`pattern`] translates `--window-format`, [`text`] quotes and fills the template.
 
-use std::fmt::Write as _;
+mod command;
+mod pattern;
+mod query;
+mod text;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use chrono::format::StrftimeItems;
+pub use pattern::WindowPattern;
 
 use crate::app::config::{ExportConfig, ExportSource, Format, SinkKind};
 use crate::app::durable;
 use crate::app::error::BadInput;
-use crate::engine::{Duration, Query, WindowKind};
+use crate::engine::{Duration, OutputMode, Query};
+use text::{doc_text, py_str, shell_lines, shell_word, wrap};
 
 /// The Apache Spark release the program is written and checked against.
 pub const SPARK_VERSION: &str = "3.5.3";
@@ -24,149 +34,21 @@ pub const SPARK_VERSION: &str = "3.5.3";
 /// The seed's file name, the name to give a program that has none of its own.
 pub const DEFAULT_JOB_FILE: &str = "window_append_streaming.py";
 
-/// The program, with `@NAME@` placeholders and `# <socket>` / `# <replay>` blocks.
+/// The program, with `@NAME@` placeholders and `# <block>` sections: the source (`socket`,
+/// `replay`), the line format (`text`, `csv`, `json`) and the helpers they need.
 const TEMPLATE: &str = include_str!("window_append_streaming.py.in");
-
-/// The pattern of each end of the window column: a chrono pattern (window-tui's
-/// `--window-format`) and the Spark datetime pattern that writes the same text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WindowPattern {
-    chrono: String,
-    spark: String,
-}
-
-impl Default for WindowPattern {
-    /// `%H%M%S`, Spark's `HHmmss`: the seed's `173300-173330`.
-    fn default() -> Self {
-        WindowPattern {
-            chrono: "%H%M%S".into(),
-            spark: "HHmmss".into(),
-        }
-    }
-}
-
-impl WindowPattern {
-    /// Translates a chrono pattern; a specifier without a Spark equivalent is refused.
-    pub fn from_chrono(pattern: &str) -> Result<Self, BadInput> {
-        if pattern.is_empty() || StrftimeItems::new(pattern).parse().is_err() {
-            return Err(BadInput(format!(
-                "--window-format {pattern:?} is not a valid chrono pattern"
-            )));
-        }
-        let mut spark = String::new();
-        let mut literal = String::new();
-        let mut chars = pattern.chars();
-        while let Some(c) = chars.next() {
-            if c != '%' {
-                literal.push(c);
-                continue;
-            }
-            // A specifier runs to its conversion letter (or `%`): `%H`, `%-d`, `%.3f`, `%:z`.
-            let mut spec = String::new();
-            for next in chars.by_ref() {
-                spec.push(next);
-                if next.is_ascii_alphabetic() || next == '%' {
-                    break;
-                }
-            }
-            let (text, letters) = match spec.as_str() {
-                "%" => ("%", ""),
-                ".3f" => (".", "SSS"),
-                ".6f" => (".", "SSSSSS"),
-                ".9f" => (".", "SSSSSSSSS"),
-                other => ("", spark_letters(other).ok_or_else(|| unsupported(&spec))?),
-            };
-            literal.push_str(text);
-            if !letters.is_empty() {
-                spark.push_str(&quote_literal(&std::mem::take(&mut literal)));
-                spark.push_str(letters);
-            }
-        }
-        spark.push_str(&quote_literal(&literal));
-        Ok(WindowPattern {
-            chrono: pattern.to_string(),
-            spark,
-        })
-    }
-
-    /// The chrono pattern, as window-tui's `--window-format` takes it.
-    pub fn chrono(&self) -> &str {
-        &self.chrono
-    }
-
-    /// The Spark datetime pattern (`date_format`).
-    pub fn spark(&self) -> &str {
-        &self.spark
-    }
-}
-
-/// The Spark pattern letters of a chrono specifier (without its `%`).
-fn spark_letters(spec: &str) -> Option<&'static str> {
-    Some(match spec {
-        "Y" => "yyyy",
-        "y" => "yy",
-        "m" => "MM",
-        "-m" => "M",
-        "b" | "h" => "MMM",
-        "B" => "MMMM",
-        "d" => "dd",
-        "-d" => "d",
-        "j" => "DDD",
-        "a" => "EEE",
-        "A" => "EEEE",
-        "H" => "HH",
-        "-H" => "H",
-        "I" => "hh",
-        "-I" => "h",
-        "M" => "mm",
-        "-M" => "m",
-        "S" => "ss",
-        "-S" => "s",
-        "p" => "a",
-        "3f" => "SSS",
-        "6f" => "SSSSSS",
-        "9f" => "SSSSSSSSS",
-        "z" => "Z",
-        ":z" => "xxx",
-        "F" => "yyyy-MM-dd",
-        "T" => "HH:mm:ss",
-        "R" => "HH:mm",
-        "D" => "MM/dd/yy",
-        _ => return None,
-    })
-}
-
-fn unsupported(spec: &str) -> BadInput {
-    BadInput(format!(
-        "--window-format: %{spec} has no Spark equivalent here; use %Y %y %m %b %B %d %j %a %A \
-         %H %I %M %S %p %3f %6f %9f %.3f %.6f %.9f %z %:z %F %T %R %D %%, %-d %-m %-H %-I %-M %-S \
-         and plain text"
-    ))
-}
-
-/// Literal text in a Spark (java.time) pattern: quoted when it holds a letter or a reserved
-/// character, with `'` doubled.
-fn quote_literal(text: &str) -> String {
-    if text
-        .chars()
-        .any(|c| c.is_ascii_alphabetic() || "'[]{}#".contains(c))
-    {
-        format!("'{}'", text.replace('\'', "''"))
-    } else {
-        text.to_string()
-    }
-}
 
 /// Everything the program is made of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobSpec {
-    /// The query.
+    /// The query, as window-tui runs it on live lines.
     pub query: Query,
     /// How the job reads socket lines.
     pub format: Format,
     /// The processing-time trigger interval.
     pub trigger: Duration,
-    /// Console or file (Spark has no JSON-lines sink to match window-tui's `json`).
+    /// Console or file (Spark has no JSON-lines sink to match window-tui's `json`); file in
+    /// append mode only.
     pub sink: SinkKind,
     /// The file sink's folder (the program's `APP_DATA_OUTPUT_DIR`).
     pub output: PathBuf,
@@ -240,9 +122,26 @@ pub fn run(config: &ExportConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Spark's file sink takes append mode only: asking for it in another mode is refused, as
+/// Spark refuses it.
+pub fn check_sink(sink: SinkKind, mode: OutputMode) -> Result<(), BadInput> {
+    if sink == SinkKind::File && mode != OutputMode::Append {
+        return Err(BadInput(format!(
+            "the file sink takes append mode only (Spark's file sink supports append mode only, \
+             not {}); export with --sink console",
+            mode.name()
+        )));
+    }
+    Ok(())
+}
+
 impl JobSpec {
     /// The program an export config describes.
     pub fn new(config: &ExportConfig) -> Result<Self, BadInput> {
+        check_sink(config.sink, config.query.mode())?;
+        if let ExportSource::ReplayDir(_) = config.source {
+            query::staged_query(&config.query)?;
+        }
         Ok(JobSpec {
             query: config.query.clone(),
             format: config.format,
@@ -254,85 +153,198 @@ impl JobSpec {
             window_pattern: WindowPattern::from_chrono(&config.window_format)?,
         })
     }
+
+    /// The query the program runs: over staged files, window-tui's replay query of a
+    /// recording (its `event_time` column for rows stamped on arrival).
+    fn job_query(&self) -> Query {
+        match self.source {
+            ExportSource::Socket { .. } => self.query.clone(),
+            ExportSource::ReplayDir(_) => {
+                query::staged_query(&self.query).unwrap_or_else(|_| self.query.clone())
+            }
+        }
+    }
 }
 
-/// The template with the source's block kept and every placeholder filled in.
+/// The template with the source's and format's blocks kept and every placeholder filled in.
 fn render(spec: &JobSpec, file_name: &str) -> String {
-    let (block, input, run) = match &spec.source {
-        ExportSource::Socket { host, port } => (
-            "socket",
-            format!(
-                "the lines a stream server sends to {}:{port} (Spark's socket source), each \
-                 stamped with its arrival time (includeTimestamp): the value is the whole line, \
-                 a string; its event time is when Spark read it.",
-                display_host(host)
-            ),
-            socket_run_doc(host, *port, file_name),
-        ),
-        ExportSource::ReplayDir(dir) => (
-            "replay",
-            format!(
-                "CSV files staged in {dir}, one file per trigger tick, read oldest first (by \
-                 modification time), one file per micro-batch. Each file has the header \
-                 `event_time,value`; event_time is RFC 3339 (2026-11-23T17:33:14.999999Z), value \
-                 any string, quoted as RFC 4180 says. Write a file aside (a name starting with `.` \
-                 or `_` is not read) and rename it into the folder once complete. A tick without \
-                 rows gets no file: the trigger runs Spark's no-data batch by itself. From a \
-                 window-tui recording (`batch,event_time,value`), the rows of batch N make file N.",
-                dir = py_str(&dir.to_string_lossy()),
-            ),
-            format!(
-                "    # stage files in {} as said above, then:\n{}",
-                py_str(&dir.to_string_lossy()),
-                submit_doc(file_name)
-            ),
+    let q = spec.job_query();
+    let schema = q.schema();
+    let arrival = query::arrival_column(schema);
+    let run = match &spec.source {
+        ExportSource::Socket { host, port } => socket_run_doc(host, *port, file_name),
+        ExportSource::ReplayDir(dir) => format!(
+            "    # stage files in {} as said above, then:\n{}",
+            py_str(&dir.to_string_lossy()),
+            submit_doc(file_name)
         ),
     };
+    let (host, port, dir) = match &spec.source {
+        ExportSource::Socket { host, port } => (py_str(host), port.to_string(), String::new()),
+        ExportSource::ReplayDir(dir) => {
+            (String::new(), String::new(), py_str(&dir.to_string_lossy()))
+        }
+    };
+    let append = q.mode() == OutputMode::Append;
     let values = [
         ("WINDOW_TUI_VERSION", env!("CARGO_PKG_VERSION").to_string()),
         ("SPARK_VERSION", SPARK_VERSION.to_string()),
-        ("WINDOW", window_and_slide(&spec.query).0.to_string()),
-        ("SLIDE", window_and_slide(&spec.query).1.to_string()),
-        ("WATERMARK", spec.query.delay().to_string()),
+        ("TITLE", query::title(&q)),
+        ("QUERY_CODE", query::code(&q)),
+        (
+            "MODE_TEXT",
+            wrap(
+                &format!(
+                    "{} A micro-batch starts every {} (processing-time trigger).",
+                    doc_text(&query::mode_text(&q)),
+                    spec.trigger
+                ),
+                100,
+                0,
+                "",
+            ),
+        ),
         ("TRIGGER", spec.trigger.to_string()),
+        (
+            "INPUT",
+            wrap(&doc_text(&input_doc(spec, &q)), 100, 7, "       "),
+        ),
         ("SINK", spec.sink.name().to_string()),
         (
-            "PARTITION",
-            if spec.window_pattern == WindowPattern::default() {
-                "window=173300-173330".into()
-            } else {
-                "window=<start>-<end>".into()
-            },
+            "CONSOLE_DOC",
+            wrap(
+                &format!(
+                    "a `Batch: N` table per micro-batch, columns {} (truncate=False);",
+                    doc_text(&query::output_names(&q))
+                ),
+                100,
+                11,
+                "           ",
+            ),
         ),
-        ("INPUT", wrap(&input, 100, "Input: ".len(), "       ")),
+        ("FILE_SINK_DOC", file_sink_doc(spec, &q)),
         ("RUN", run),
-        ("WINDOW_TUI_COMMAND", doc_text(&window_tui_command(spec))),
+        ("WINDOW_TUI_COMMAND", window_tui_command(spec)),
+        ("WINDOW_CONSTANTS", query::window_constants(&q)),
+        ("WATERMARK", q.delay().to_string()),
+        ("MODE", q.mode().name().to_string()),
+        ("EVENT_TIME", py_str(query::event_time(&q, &arrival))),
+        ("ARRIVAL", py_str(&arrival)),
+        ("TEXT_COLUMN", py_str(&schema.field(0).name)),
+        ("COLUMNS_LIST", query::columns_list(schema)),
+        ("CORRUPT", py_str(&query::corrupt_column(schema))),
+        ("TRANSFORMATIONS_DOC", query::transformations_doc(&q)),
+        ("GROUP_BY", query::group_by(&q)),
+        ("AGGREGATES", query::aggregates(&q)),
+        ("OUTPUT_COLUMNS", query::output_columns(&q)),
+        (
+            "SINKS",
+            if append {
+                r#"["console", "file"]"#
+            } else {
+                r#"["console"]"#
+            }
+            .to_string(),
+        ),
         ("OUTPUT_DIR", py_str(&spec.output.to_string_lossy())),
         ("CHECKPOINT_DIR", py_str(&spec.checkpoint.to_string_lossy())),
         ("WINDOW_PATTERN", py_str(spec.window_pattern.spark())),
-        (
-            "STREAM_HOST",
-            match &spec.source {
-                ExportSource::Socket { host, .. } => py_str(host),
-                ExportSource::ReplayDir(_) => String::new(),
-            },
-        ),
-        (
-            "STREAM_PORT",
-            match &spec.source {
-                ExportSource::Socket { port, .. } => port.to_string(),
-                ExportSource::ReplayDir(_) => String::new(),
-            },
-        ),
-        (
-            "REPLAY_DIR",
-            match &spec.source {
-                ExportSource::ReplayDir(dir) => py_str(&dir.to_string_lossy()),
-                ExportSource::Socket { .. } => String::new(),
-            },
-        ),
+        ("STREAM_HOST", host),
+        ("STREAM_PORT", port),
+        ("REPLAY_DIR", dir),
     ];
-    substitute(&keep_block(TEMPLATE, block), &values)
+    text::substitute(&text::keep_blocks(TEMPLATE, &blocks(spec)), &values)
+}
+
+/// The template's blocks a job keeps: its source's, its line format's, and the helpers they use
+/// (`columns` and `corrupt` for typed lines, `cells` to read text cells as values).
+fn blocks(spec: &JobSpec) -> Vec<&'static str> {
+    match (&spec.source, spec.format) {
+        (ExportSource::ReplayDir(_), _) => vec!["replay", "columns", "cells"],
+        (ExportSource::Socket { .. }, Format::Text) => vec!["socket", "text"],
+        (ExportSource::Socket { .. }, Format::Csv) => {
+            vec!["socket", "csv", "columns", "corrupt", "cells"]
+        }
+        (ExportSource::Socket { .. }, Format::Json) => {
+            vec!["socket", "json", "columns", "corrupt", "cells"]
+        }
+    }
+}
+
+/// What the program reads, for its docstring.
+fn input_doc(spec: &JobSpec, q: &Query) -> String {
+    let schema = q.schema();
+    let event_time = match q.event_time_column() {
+        Some(at) => format!("The event time is the column {}.", schema.field(at).name),
+        None => "Its event time is when Spark read it.".to_string(),
+    };
+    match (&spec.source, spec.format) {
+        (ExportSource::Socket { host, port }, format) => {
+            let lines = format!(
+                "the lines a stream server sends to {}:{port} (Spark's socket source), each \
+                 stamped with its arrival time (includeTimestamp)",
+                command::display_host(host)
+            );
+            match format {
+                Format::Text => format!(
+                    "{lines}: the whole line is the value of the column {}, a string. \
+                     {event_time}",
+                    schema.field(0).name
+                ),
+                Format::Csv => format!(
+                    "{lines}, each a CSV record of the columns {schema}, in order (RFC 4180 \
+                     quoting; an empty field is NULL; a TIMESTAMP is RFC 3339 or epoch \
+                     milliseconds). {event_time} A line that does not fit is dropped, as \
+                     window-tui rejects it."
+                ),
+                Format::Json => format!(
+                    "{lines}, each a JSON object whose members are the columns {schema}, by name \
+                     (Spark's from_json). {event_time} A line that does not fit is dropped, as \
+                     window-tui rejects it."
+                ),
+            }
+        }
+        (ExportSource::ReplayDir(dir), _) => {
+            let header: Vec<&str> = std::iter::once("batch")
+                .chain(schema.fields().iter().map(|f| f.name.as_str()))
+                .collect();
+            format!(
+                "CSV files staged in \"{dir}\", one file per trigger tick, read oldest first (by \
+                 modification time), one file per micro-batch. Each file has the header `{}`, \
+                 as a window-tui recording (--record) has: the rows of batch N, as they are, \
+                 make file N. `\\N` is NULL, quoting is RFC 4180's, and the columns are {schema}. \
+                 {event_time} Write a file aside (a name starting with `.` or `_` is not read) and \
+                 rename it into the folder once complete. A tick without rows gets no file: the \
+                 trigger runs Spark's no-data batch by itself.",
+                header.join(","),
+                dir = dir.display(),
+            )
+        }
+    }
+}
+
+/// The file sink's lines of the docstring: where and what it writes, or (not in append mode)
+/// that Spark has none for this query.
+fn file_sink_doc(spec: &JobSpec, q: &Query) -> String {
+    if q.mode() != OutputMode::Append {
+        return format!(
+            "  (no file sink: Spark's file sink takes append mode only, not {} mode)",
+            q.mode().name()
+        );
+    }
+    let partition = if spec.window_pattern == WindowPattern::default() {
+        "window=173300-173330"
+    } else {
+        "window=<start>-<end>"
+    };
+    let text = format!(
+        "CSV files partitioned by window, under {}: {partition}/part-00000-<uuid>.c000.csv, \
+         holding `{}` rows without a header, quoted as RFC 4180 says (as window-tui writes \
+         them).",
+        py_str(&spec.output.to_string_lossy()),
+        doc_text(&q.output_names()[1..].join(","))
+    );
+    format!("  file     {}", wrap(&text, 100, 11, "           "))
 }
 
 /// How to start the stream server and the program, for the docstring.
@@ -357,179 +369,14 @@ fn submit_doc(file_name: &str) -> String {
     )
 }
 
-/// The window length and slide of a query (a session's gap, twice, for session windows).
-fn window_and_slide(query: &Query) -> (Duration, Duration) {
-    match query.window() {
-        WindowKind::Sliding(spec) => (
-            Duration::from_micros(spec.size()),
-            Duration::from_micros(spec.slide()),
-        ),
-        WindowKind::Session { gap } => (gap, gap),
-    }
-}
-
-/// The window-tui command that runs the same query on the same input, into window-tui's own
-/// output folder (never the job's: the two must not write one folder).
+/// The window-tui command that runs the same query on the same input, continued (` \`) over
+/// lines of at most 100 columns in the docstring.
 fn window_tui_command(spec: &JobSpec) -> String {
-    let q = &spec.query;
-    let mut words: Vec<String> = vec!["window-tui".into()];
-    match &spec.source {
-        ExportSource::Socket { host, port } => {
-            words.push("--source".into());
-            words.push(format!("{}:{port}", display_host(host)));
-        }
-        ExportSource::ReplayDir(_) => words.extend(["replay".into(), "EVENTS.csv".into()]),
-    }
-    let (window, slide) = window_and_slide(q);
-    for (flag, value) in [
-        ("--window", window),
-        ("--slide", slide),
-        ("--watermark", q.delay()),
-    ] {
-        words.push(flag.into());
-        words.push(value.to_string());
-    }
-    if matches!(spec.source, ExportSource::Socket { .. }) {
-        words.push("--trigger".into());
-        words.push(spec.trigger.to_string());
-    }
-    words.push("--sink".into());
-    words.push(spec.sink.name().into());
-    if spec.window_pattern != WindowPattern::default() {
-        words.push("--window-format".into());
-        words.push(spec.window_pattern.chrono().into());
-    }
-    let mut line = String::new();
-    for (i, word) in words.iter().enumerate() {
-        if i > 0 {
-            line.push(' ');
-        }
-        line.push_str(&shell_word(word));
-    }
-    line
-}
-
-/// `[::1]` for an IPv6 address, the host as it is otherwise.
-fn display_host(host: &str) -> String {
-    if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host.to_string()
-    }
-}
-
-/// A word for a POSIX shell: as it is when safe, else in single quotes.
-fn shell_word(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c));
-    if safe {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
-/// A Python string literal in double quotes.
-fn py_str(text: &str) -> String {
-    format!("\"{}\"", doc_text(text))
-}
-
-/// Text made safe inside a Python string or docstring: backslashes, quotes and control
-/// characters escaped.
-fn doc_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str(r"\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str(r"\n"),
-            '\r' => out.push_str(r"\r"),
-            '\t' => out.push_str(r"\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Fills `@NAME@` placeholders in one pass (a value is never scanned again).
-fn substitute(template: &str, values: &[(&str, String)]) -> String {
-    let mut out = String::with_capacity(template.len() + 1024);
-    let mut rest = template;
-    while let Some(at) = rest.find('@') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let name_len = after
-            .find(|c: char| !(c.is_ascii_uppercase() || c == '_'))
-            .unwrap_or(after.len());
-        let value = (after[name_len..].starts_with('@'))
-            .then(|| values.iter().find(|(n, _)| *n == &after[..name_len]))
-            .flatten();
-        if let Some((_, value)) = value {
-            out.push_str(value);
-            rest = &after[name_len + 1..];
-        } else {
-            out.push('@');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Keeps the lines of `# <block>` ... `# </block>` for the chosen block, drops the other
-/// blocks, and drops the marker lines.
-fn keep_block(template: &str, keep: &str) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut inside: Option<&str> = None;
-    for line in template.split_inclusive('\n') {
-        let marker = line.trim_end();
-        if let Some(name) = marker
-            .strip_prefix("# </")
-            .and_then(|m| m.strip_suffix('>'))
-        {
-            debug_assert_eq!(inside, Some(name), "unbalanced template block");
-            inside = None;
-            continue;
-        }
-        if let Some(name) = marker.strip_prefix("# <").and_then(|m| m.strip_suffix('>')) {
-            inside = Some(name);
-            continue;
-        }
-        if inside.is_none_or(|name| name == keep) {
-            out.push_str(line);
-        }
-    }
-    out
-}
-
-/// `text` wrapped at `width` columns; the first line starts `first` columns in, the others
-/// with `indent`.
-fn wrap(text: &str, width: usize, first: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut column = first;
-    let mut line_empty = true;
-    for word in text.split_whitespace() {
-        let len = word.chars().count();
-        if !line_empty && column + 1 + len > width {
-            out.push('\n');
-            out.push_str(indent);
-            column = indent.len();
-            line_empty = true;
-        }
-        if !line_empty {
-            out.push(' ');
-            column += 1;
-        }
-        out.push_str(word);
-        column += len;
-        line_empty = false;
-    }
-    out
+    shell_lines(&command::window_tui_words(spec), 100 - 4, "        ")
+        .lines()
+        .map(doc_text)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]

@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn lines_that_arrive_together_cost_a_few_bytes_each() {
-        let many = rows(&[(1_763_919_180_000_000, "7"); 1000]);
+        let many = rows(&vec![(1_763_919_180_000_000, "7"); 1000]);
         let mut body = Vec::new();
         encode(&many, &mut body);
         // The first row carries the full time; each other costs 1 + 1 + 5 bytes.

@@ -146,7 +146,7 @@ impl Checkpoint {
         };
         let metadata_path = dir.join("metadata");
         let query_id = if metadata_path.exists() {
-            let metadata: Metadata = checkpoint.read_json(&metadata_path, "metadata")?;
+            let metadata: Metadata = read_json(&metadata_path, "metadata")?;
             if metadata.spec != *spec {
                 return Err(BadInput(format!(
                     "the checkpoint {} belongs to another query: it has {}; this run has {}. \
@@ -190,20 +190,6 @@ impl Checkpoint {
         self.dir.join(folder).join(format!("{id}{suffix}"))
     }
 
-    fn read_json<T: for<'de> Deserialize<'de>>(
-        &self,
-        path: &Path,
-        kind: &str,
-    ) -> anyhow::Result<T> {
-        let body = framed::read(path, kind)?;
-        serde_json::from_slice(&body).with_context(|| {
-            format!(
-                "{}: torn or corrupt (not the JSON it should be)",
-                path.display()
-            )
-        })
-    }
-
     /// Batch ids with a file in `folder` ending with `suffix`.
     fn ids(&self, folder: &str, suffix: &str) -> anyhow::Result<BTreeSet<u64>> {
         let path = self.dir.join(folder);
@@ -223,7 +209,7 @@ impl Checkpoint {
     fn restore(&self, query: Query, query_id: String) -> anyhow::Result<Restored> {
         let last_id = self.ids("commits", "")?.last().copied();
         let last: Option<Commit> = last_id
-            .map(|id| self.read_json(&self.path("commits", id, ""), "commit"))
+            .map(|id| read_json(&self.path("commits", id, ""), "commit"))
             .transpose()?;
         let types = query.schema().types().to_vec();
         let engine = match last_id {
@@ -269,11 +255,11 @@ impl Checkpoint {
         let next = last_id.map_or(0, |id| id + 1);
         let offsets_path = self.path("offsets", next, "");
         let pending = if offsets_path.exists() {
-            let offsets: Offsets = self.read_json(&offsets_path, "offsets")?;
+            let offsets: Offsets = read_json(&offsets_path, "offsets")?;
             let input_path = self.path("input", next, "");
             let input = input_path
                 .exists()
-                .then(|| self.read_input(&input_path, &types))
+                .then(|| read_input(&input_path, &types))
                 .transpose()?;
             Some(Pending { offsets, input })
         } else {
@@ -326,7 +312,7 @@ impl Checkpoint {
     /// the commit. After a snapshot, earlier batches' files go.
     pub fn commit(&self, engine: &Engine, commit: &Commit) -> anyhow::Result<()> {
         let id = commit.batch_id;
-        let snapshot = id > 0 && id % SNAPSHOT_EVERY == 0;
+        let snapshot = id > 0 && id.is_multiple_of(SNAPSHOT_EVERY);
         let mut body = Vec::new();
         if snapshot {
             engine.encode_snapshot(&mut body);
@@ -371,16 +357,26 @@ impl Checkpoint {
         }
         Ok(())
     }
+}
 
-    fn read_input(&self, path: &Path, types: &[DataType]) -> anyhow::Result<Rows> {
-        let body = framed::read(path, "input")?;
-        input_log::decode(&body, types).with_context(|| {
-            format!(
-                "{}: torn or corrupt (its rows do not parse)",
-                path.display()
-            )
-        })
-    }
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, kind: &str) -> anyhow::Result<T> {
+    let body = framed::read(path, kind)?;
+    serde_json::from_slice(&body).with_context(|| {
+        format!(
+            "{}: torn or corrupt (not the JSON it should be)",
+            path.display()
+        )
+    })
+}
+
+fn read_input(path: &Path, types: &[DataType]) -> anyhow::Result<Rows> {
+    let body = framed::read(path, "input")?;
+    input_log::decode(&body, types).with_context(|| {
+        format!(
+            "{}: torn or corrupt (its rows do not parse)",
+            path.display()
+        )
+    })
 }
 
 #[cfg(test)]

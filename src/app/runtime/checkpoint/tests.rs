@@ -23,7 +23,7 @@ fn refusal(dir: &Path) -> String {
 fn keys(engine: &Engine) -> Vec<(Micros, Vec<u8>, Vec<crate::engine::Datum>)> {
     let mut keys = Vec::new();
     engine.open_rows(usize::MAX, |w, key, aggs| {
-        keys.push((w.start, key.to_vec(), aggs))
+        keys.push((w.start, key.to_vec(), aggs));
     });
     keys.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     keys

@@ -70,7 +70,7 @@ impl ReplayReader<File> {
             file: file.to_string(),
             source,
         };
-        let length = self.src.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        let length = self.src.metadata().map_or(u64::MAX, |m| m.len());
         if offset > length {
             return Err(io(
                 &self.file,
@@ -310,16 +310,15 @@ impl<R: Read> ReplayReader<R> {
                 }
             };
             if column == binding.event_time {
-                match value {
-                    Value::Timestamp(t) => event_time = Some(t),
-                    _ => {
-                        drop(row);
-                        return Err(self.bad(
-                            record,
-                            Some(tick),
-                            problem("the event time is NULL".into()),
-                        ));
-                    }
+                if let Value::Timestamp(t) = value {
+                    event_time = Some(t);
+                } else {
+                    drop(row);
+                    return Err(self.bad(
+                        record,
+                        Some(tick),
+                        problem("the event time is NULL".into()),
+                    ));
                 }
             }
             row.value(value);

@@ -1,5 +1,6 @@
 //! The replay file reader and its read-ahead: rows, quoting, bad rows, buffer refills, chunks.
 
+use std::fmt::Write as _;
 use std::io::{self, Read};
 
 use super::*;
@@ -172,11 +173,13 @@ fn reads_across_buffer_refills() {
     }
     let mut text = String::from("batch,event_time,value\n");
     for i in 0..500 {
-        text.push_str(&format!(
+        write!(
+            text,
             "{},2026-11-23T17:33:{:02}Z,\"v,{i}\"\r\n",
             i / 10,
             i % 60
-        ));
+        )
+        .unwrap();
     }
     let r = reader(Trickle(text.into_bytes(), 0), 64).unwrap();
     let got = rows(ReadAhead::start(r, TYPES.to_vec()));
@@ -196,11 +199,13 @@ fn ticks_run_on_across_chunks_and_bad_rows_come_in_place() {
             9 => "x,y,z".to_string(),
             _ => format!("v{}", i % 13),
         };
-        text.push_str(&format!(
-            "{},2026-11-23T17:33:{:02}.000001Z,{value}\n",
+        writeln!(
+            text,
+            "{},2026-11-23T17:33:{:02}.000001Z,{value}",
             i / 700,
             i % 60
-        ));
+        )
+        .unwrap();
     }
     let got = rows(ReadAhead::start(
         reader(io::Cursor::new(text.into_bytes()), 1024).unwrap(),
