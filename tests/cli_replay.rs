@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -71,7 +72,7 @@ fn stderr(output: &std::process::Output) -> String {
 /// Runs `window-tui ARGS...` and returns its output, whatever the status.
 fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> std::process::Output {
     window_tui()
-        .args(args.iter().map(|a| a.as_ref()))
+        .args(args.iter().map(std::convert::AsRef::as_ref))
         .output()
         .unwrap()
 }
@@ -169,7 +170,7 @@ fn file_sink_state(out: &Path) -> (BTreeSet<String>, Vec<u64>, Vec<String>) {
             listed.push(rel.to_string_lossy().into_owned());
         }
     }
-    ids.sort();
+    ids.sort_unstable();
     listed.sort();
     (parts, ids, listed)
 }
@@ -491,7 +492,7 @@ fn replay_case(name: &str, sinks: &[&str]) -> String {
 
 fn sorted_lines(text: &str) -> Vec<&str> {
     let mut lines: Vec<&str> = text.lines().collect();
-    lines.sort();
+    lines.sort_unstable();
     lines
 }
 
@@ -690,12 +691,14 @@ fn crlf_and_a_missing_final_newline_replay_the_same() {
 fn big_events(dir: &Path) -> PathBuf {
     let mut text = String::from(HEADER);
     for i in 0..20_000u32 {
-        text.push_str(&format!(
-            "{},2026-11-23T17:{:02}:{:02}Z,value-{i}\n",
+        writeln!(
+            text,
+            "{},2026-11-23T17:{:02}:{:02}Z,value-{i}",
             i / 100,
             33 + (i / 100) / 60,
             (i / 100) % 60
-        ));
+        )
+        .unwrap();
     }
     write(dir, "big.csv", text)
 }

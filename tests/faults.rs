@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -81,11 +82,13 @@ fn events(path: &Path, ticks: u64) {
     for tick in 0..ticks {
         for i in 0..50 {
             let t = chrono::DateTime::from_timestamp(1_795_455_180 + tick as i64, 0).unwrap();
-            text.push_str(&format!(
-                "{tick},{},value-{:04}\n",
+            writeln!(
+                text,
+                "{tick},{},value-{:04}",
                 t.format("%Y-%m-%dT%H:%M:%SZ"),
                 (tick * 50 + i) % 700
-            ));
+            )
+            .unwrap();
         }
     }
     std::fs::write(path, text).unwrap();
