@@ -391,7 +391,11 @@ fn payload_event_times_come_from_the_lines() {
     );
     let (_, rows, rejected) = headless_summary(&done.stderr);
     assert_eq!(rows, 4);
-    assert_eq!(rejected, "2 wrong field count, 1 bad event time", "{}", done.stderr);
+    assert_eq!(
+        rejected, "2 wrong field count, 1 bad event time",
+        "{}",
+        done.stderr
+    );
 
     // The windows come from the payload times. `c` (16:33:07.25 UTC) is late once 17:33:00 set
     // the watermark, unless it arrived in the same batch; the others are all emitted, since

@@ -12,6 +12,7 @@ use std::process::Command;
 use chrono::{DateTime, NaiveDateTime};
 
 mod runs;
+pub mod tmux;
 // Not every test uses the live-run helpers.
 #[allow(unused_imports)]
 pub use runs::*;
