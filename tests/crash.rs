@@ -215,3 +215,189 @@ fn a_live_run_killed_again_and_again_writes_what_it_recorded_exactly_once() {
         panic!("{e}");
     }
 }
+
+/// A replay file of `ticks` ticks with 20 rows each: `user` of 12, `bytes`, times a few seconds
+/// apart with some late ones, so sessions grow, merge and close.
+fn user_file(path: &Path, ticks: u64) {
+    let mut rng = Rng(0x5e55_1015);
+    let mut text = String::from("batch,event_time,user,bytes\n");
+    for tick in 0..ticks {
+        for i in 0..20 {
+            let late = if rng.below(20) == 0 { 4_000 } else { 0 };
+            let ms = (tick * 1_000 + i * 50 + rng.below(3_000)).saturating_sub(late);
+            let when =
+                chrono::DateTime::from_timestamp_millis(1_795_455_180_000 + ms as i64).unwrap();
+            writeln!(
+                text,
+                "{tick},{},u{},{}",
+                when.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+                rng.below(12),
+                rng.below(1_000)
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// A json sink's rows by batch id, from runs' outputs in order: a batch's rows are those of the
+/// last run that printed it (a restarted run prints again the batch it resumes at). A line cut
+/// by the kill is left out; its batch is printed again by the next run.
+fn json_batches<'a>(
+    outputs: impl IntoIterator<Item = &'a str>,
+) -> std::collections::BTreeMap<u64, Vec<String>> {
+    let mut batches = std::collections::BTreeMap::new();
+    for stdout in outputs {
+        let mut this_run: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+        for line in stdout.lines() {
+            let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let id = row["batch_id"].as_u64().expect("a batch id");
+            this_run.entry(id).or_default().push(line.to_string());
+        }
+        for (id, mut rows) in this_run {
+            rows.sort();
+            batches.insert(id, rows);
+        }
+    }
+    batches
+}
+
+/// Each batch's state figures from a progress log: id, then the state operator's counters.
+fn state_figures(progress: &Path) -> Vec<(u64, [serde_json::Value; 4])> {
+    common::read_progress(progress)
+        .iter()
+        .map(|p| {
+            let op = &p["stateOperators"][0];
+            (
+                p["batchId"].as_u64().unwrap(),
+                [
+                    "numRowsTotal",
+                    "numRowsUpdated",
+                    "numRowsRemoved",
+                    "numRowsDroppedByWatermark",
+                ]
+                .map(|k| op[k].clone()),
+            )
+        })
+        .collect()
+}
+
+/// Kills a checkpointed json-sink replay of `query` again and again, and checks that what it
+/// printed in the end, batch by batch, and its progress log equal one uninterrupted run's.
+fn killed_json_replay_is_exact(name: &str, events: &Path, query: &[&str]) {
+    let dir = events.parent().unwrap();
+    let reference_progress = dir.join(format!("{name}-reference.jsonl"));
+    let reference = window_tui_in(dir)
+        .arg("replay")
+        .arg(events)
+        .args(query)
+        .args(["--sink", "json", "--progress"])
+        .arg(&reference_progress)
+        .output()
+        .unwrap();
+    assert!(
+        reference.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reference.stderr)
+    );
+    let want = json_batches([String::from_utf8(reference.stdout).unwrap().as_str()]);
+    assert!(
+        want.len() > 100,
+        "{name}: a long enough run ({})",
+        want.len()
+    );
+
+    let checkpoint = dir.join(format!("{name}-checkpoint"));
+    let progress = dir.join(format!("{name}-progress.jsonl"));
+    let mut rng = Rng(0xc4a5_4e57 ^ name.len() as u64);
+    let (mut kills, mut outputs) = (0, Vec::new());
+    loop {
+        let mut cmd = window_tui_in(dir);
+        cmd.arg("replay")
+            .arg(events)
+            .args(query)
+            .args(["--sink", "json", "--progress"])
+            .arg(&progress)
+            .arg("--checkpoint")
+            .arg(&checkpoint);
+        let mut run = Running::spawn(&mut cmd);
+        std::thread::sleep(Duration::from_millis(5 + rng.below(30 + 2 * kills)));
+        if run.is_running() && kills < 2 * KILLS as u64 {
+            run.kill();
+            kills += 1;
+            outputs.push(run.wait(Duration::from_secs(5)).stdout);
+            continue;
+        }
+        let finished = run.wait(Duration::from_secs(60));
+        assert!(finished.status.success(), "{name}:\n{}", finished.stderr);
+        outputs.push(finished.stdout);
+        break;
+    }
+    assert!(kills >= KILLS as u64, "{name}: only {kills} kills");
+    let got = json_batches(outputs.iter().map(String::as_str));
+    let differ: Vec<_> = want
+        .keys()
+        .chain(got.keys())
+        .filter(|id| want.get(id) != got.get(id))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{name}: batches that differ from the uninterrupted run's: {differ:?}"
+    );
+    assert_eq!(
+        state_figures(&progress),
+        state_figures(&reference_progress),
+        "{name}: the progress log, exactly once, with the same state figures"
+    );
+}
+
+#[test]
+fn an_update_mode_replay_killed_again_and_again_restarts_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.csv");
+    replay_file(&events, 1_500);
+    killed_json_replay_is_exact(
+        "update",
+        &events,
+        &[
+            "--window",
+            "10s",
+            "--slide",
+            "5s",
+            "--watermark",
+            "3s",
+            "--output-mode",
+            "update",
+        ],
+    );
+}
+
+#[test]
+fn a_session_replay_killed_again_and_again_restarts_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.csv");
+    user_file(&events, 1_500);
+    let query = [
+        "--schema",
+        "event_time TIMESTAMP, user STRING, bytes LONG",
+        "--event-time",
+        "event_time",
+        "--group-by",
+        "user",
+        "--agg",
+        "count,sum(bytes),max(bytes)",
+        "--session-gap",
+        "3 seconds",
+        "--watermark",
+        "2 seconds",
+    ];
+    killed_json_replay_is_exact("sessions", &events, &query);
+    let complete: Vec<&str> = query
+        .iter()
+        .copied()
+        .chain(["--output-mode", "complete"])
+        .collect();
+    killed_json_replay_is_exact("sessions-complete", &events, &complete);
+}

@@ -185,3 +185,65 @@ fn a_kill_int_gives_the_terminal_back() {
         "the dashboard is still on screen:\n{end}"
     );
 }
+
+#[test]
+fn the_modes_view_fills_its_three_columns_and_closes() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_window-tui");
+    let command = format!(
+        "TZ=UTC NO_COLOR=1 {bin} --delay 100ms --trigger 1s --window 4s --slide 2s \
+         --watermark 1s --log run.log; echo EXIT=$?; sleep 600"
+    );
+    let tmux = Tmux::start("modes", dir.path(), &command, 120, 40);
+    let long = Duration::from_secs(30);
+    tmux.wait_for("emitted rows in Output batches", long, |s| {
+        s.lines().any(|l| l.contains("    |") && l.contains('-'))
+    });
+
+    // `o` opens the view; within a few ticks every column has a batch with rows: append the
+    // windows the watermark closed, update the rows a batch changed, complete the whole table.
+    tmux.keys(&["o"]);
+    let screen = tmux.wait_for("three filled columns", long, |s| {
+        s.contains("closed ") && s.contains(" changed") && s.contains("all ")
+    });
+    let heading = screen
+        .lines()
+        .find(|l| l.contains("append mode"))
+        .unwrap_or_else(|| panic!("no column headings:\n{screen}"));
+    assert!(
+        heading.contains("append mode · this run")
+            && heading.contains("update mode")
+            && heading.contains("complete mode"),
+        "{screen}"
+    );
+    // A band: a tick in the gutter, then each column's batch on the same line.
+    let band = screen
+        .lines()
+        .find(|l| l.contains(" tick ") && l.contains(" changed") && l.contains(" rows"))
+        .unwrap_or_else(|| panic!("no tick band with all three modes:\n{screen}"));
+    assert!(
+        band.contains("wm "),
+        "append's batch names its watermark: {band}"
+    );
+    // Rows under it, one per column, each starting with a window.
+    let rows_line = screen
+        .lines()
+        .skip_while(|l| *l != band)
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        rows_line.matches('-').count() >= 2,
+        "rows under the band:\n{screen}"
+    );
+
+    tmux.keys(&["o"]);
+    tmux.wait_for("the main screen again", long, |s| {
+        s.contains("Open windows") && !s.contains("update mode")
+    });
+    tmux.keys(&["q"]);
+    let end = tmux.wait_for("the exit status", long, |s| s.contains("EXIT="));
+    assert!(end.contains("EXIT=0"), "{end}");
+}
