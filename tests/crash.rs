@@ -248,7 +248,7 @@ fn json_batches<'a>(
 ) -> std::collections::BTreeMap<u64, Vec<String>> {
     let mut batches = std::collections::BTreeMap::new();
     for stdout in outputs {
-        let mut this_run: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+        let mut this_run = std::collections::BTreeMap::<u64, Vec<String>>::new();
         for line in stdout.lines() {
             let Ok(row) = serde_json::from_str::<serde_json::Value>(line) else {
                 continue;
