@@ -850,3 +850,64 @@ fn a_checkpointed_replay_stopped_by_a_bad_row_stops_there_again() {
         "nothing written twice or past the bad row"
     );
 }
+
+/// A finite replay in append mode ends with its last windows open: the closing note says how
+/// many and why; `--flush-at-end` emits them in one more batch and says it is not Spark's way.
+#[test]
+fn the_windows_left_open_at_the_end_are_told_and_flush_at_end_emits_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(dir.path(), "events.csv", GOOD_START);
+    let plain = run(&[&"replay", &events, &"--sink", &"json"]);
+    let said = stderr(&plain);
+    assert!(
+        said.contains("2 windows (4 rows) still open at the end, never emitted")
+            && said.contains("--flush-at-end"),
+        "{said}"
+    );
+    let flushed = run(&[&"replay", &events, &"--sink", &"json", &"--flush-at-end"]);
+    let said = stderr(&flushed);
+    assert!(!said.contains("still open"), "{said}");
+    assert!(said.contains("not Spark's behaviour"), "{said}");
+    let (before, after) = (rows_of(&plain), rows_of(&flushed));
+    let last = before.keys().map(|r| r.batch).max().unwrap();
+    let extra: Vec<(String, String, &str)> = after
+        .keys()
+        .filter(|r| !before.contains_key(r))
+        .inspect(|r| assert_eq!(r.batch, last + 1, "one more batch: {r:?}"))
+        .map(|r| (common::iso(r.start), common::iso(r.end), r.value.as_str()))
+        .collect();
+    let window = |start: &str, end: &str, value: &'static str| {
+        (
+            common::iso(micros(start).unwrap()),
+            common::iso(micros(end).unwrap()),
+            value,
+        )
+    };
+    assert_eq!(
+        extra,
+        [
+            window("2026-11-23T17:34:45Z", "2026-11-23T17:35:15Z", "e"),
+            window("2026-11-23T17:34:45Z", "2026-11-23T17:35:15Z", "f"),
+            window("2026-11-23T17:35:00Z", "2026-11-23T17:35:30Z", "e"),
+            window("2026-11-23T17:35:00Z", "2026-11-23T17:35:30Z", "f"),
+        ]
+    );
+    assert!(
+        before.keys().all(|r| after.contains_key(r)),
+        "the rest as before"
+    );
+    // Update mode emitted every row as it changed: nothing to say.
+    let update = run(&[
+        &"replay",
+        &events,
+        &"--sink",
+        &"json",
+        &"--output-mode",
+        &"update",
+    ]);
+    assert!(
+        !stderr(&update).contains("still open"),
+        "{}",
+        stderr(&update)
+    );
+}

@@ -713,3 +713,70 @@ fn a_signal_runs_the_rows_still_waiting_for_a_tick() {
         .collect();
     assert_eq!(figures, [(0.into(), 3.into()), (1.into(), 0.into())]);
 }
+
+/// The embedded server's finite program ends the run: without `--flush-at-end` the closing
+/// note counts the windows left open; with it, one more batch emits them.
+#[test]
+fn a_finite_live_source_ends_with_its_open_windows_told_or_flushed() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = dir.path().join("lines.csv");
+    std::fs::write(
+        &lines,
+        "2026-11-23T17:33:01Z,a\n2026-11-23T17:33:12Z,b\n2026-11-23T17:33:40Z,c\n",
+    )
+    .unwrap();
+    let run = |flush: bool| {
+        let mut cmd = window_tui_in(dir.path());
+        cmd.args([
+            "--headless",
+            "--no-checkpoint",
+            "--generator",
+            "file",
+            "--file",
+            path_arg(&lines),
+            "--delay",
+            "0ms",
+            "--trigger",
+            "100ms",
+            "--format",
+            "csv",
+            "--schema",
+            "ts TIMESTAMP, value STRING",
+            "--event-time",
+            "ts",
+            "--window",
+            "10 seconds",
+            "--watermark",
+            "5 seconds",
+            "--sink",
+            "json",
+        ]);
+        if flush {
+            cmd.arg("--flush-at-end");
+        }
+        let done = Running::spawn(&mut cmd).wait(T);
+        assert!(done.status.success(), "{}", done.stderr);
+        done
+    };
+    let plain = run(false);
+    assert!(
+        plain
+            .stderr
+            .contains("1 window (1 rows) still open at the end, never emitted"),
+        "{}",
+        plain.stderr
+    );
+    let emitted = |stdout: &str| -> Vec<String> {
+        let mut values: Vec<String> = json_rows(stdout)
+            .unwrap()
+            .into_keys()
+            .map(|r| r.value)
+            .collect();
+        values.sort();
+        values
+    };
+    assert_eq!(emitted(&plain.stdout), ["a", "b"]);
+    let flushed = run(true);
+    assert!(!flushed.stderr.contains("still open"), "{}", flushed.stderr);
+    assert_eq!(emitted(&flushed.stdout), ["a", "b", "c"]);
+}

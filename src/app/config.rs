@@ -191,10 +191,16 @@ pub struct ReplayConfig {
     /// Start playing at once in the dashboard.
     pub play: bool,
     pub max_line_bytes: usize,
+    /// `--flush-at-end` (not Spark's behaviour).
+    pub flush_at_end: bool,
 }
 
 /// The main command: the live pipeline, headless or with the dashboard.
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent switches, one per flag"
+)]
 pub struct LiveConfig {
     pub query: Query,
     /// How lines are read.
@@ -210,6 +216,8 @@ pub struct LiveConfig {
     pub checkpoint: PathBuf,
     pub checkpointing: bool,
     pub clean: bool,
+    /// `--flush-at-end` when the source ends (not Spark's behaviour).
+    pub flush_at_end: bool,
     pub log: LogConfig,
 }
 

@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 
 use super::interner::{Id, Interner};
 use super::query::{Agg, AggFn};
+use super::row::Row;
 use super::types::{DataType, Datum, Value, compare};
 
 /// How an aggregate's buffer is read.
@@ -262,6 +263,21 @@ pub(crate) fn result(kind: Kind, acc: &Acc, output: DataType, strings: &Interner
             DataType::Timestamp => Datum::Timestamp(acc.a as i64),
             _ => Datum::Long(acc.a as i64),
         },
+    }
+}
+
+/// Adds one row to a key's buffers, each aggregate reading its column.
+#[inline]
+pub fn update_all<R: Row + ?Sized>(
+    aggs: &[Agg],
+    kinds: &[Kind],
+    accs: &mut [Acc],
+    row: &R,
+    strings: &mut Interner,
+) {
+    for ((acc, kind), agg) in accs.iter_mut().zip(kinds).zip(aggs) {
+        let value = agg.column.map_or(Value::Null, |c| row.get(c));
+        update(*kind, acc, value, strings);
     }
 }
 

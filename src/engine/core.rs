@@ -10,7 +10,8 @@
 use rustc_hash::FxHashSet;
 
 use super::accumulate::{self, Acc, Kind};
-use super::batch::{BatchKind, BatchOutput, BatchStats, EmittedRow, EventTimeAccumulator};
+use super::batch::{BatchKind, BatchOutput, BatchStats, EventTimeAccumulator};
+use super::emit::Emission;
 use super::interner::{Id, Interner};
 use super::late_log::LateLog;
 use super::query::{OutputMode, Query, WindowKind};
@@ -18,7 +19,7 @@ use super::row::Row;
 use super::session::SessionState;
 use super::sliding::{Fold, Partial, SlidingState};
 use super::time::{MICROS_PER_MILLI, Micros};
-use super::types::{Datum, Value};
+use super::types::Datum;
 use super::window::Window;
 
 /// The engine. See the module documentation for the protocol.
@@ -292,12 +293,24 @@ impl Engine {
                 } else if !self.query.order_sensitive() {
                     let (accs, rows) = partial.entry(pane.index, id, n);
                     *rows += 1;
-                    update_all(&self.query, &self.kinds, accs, row, &mut self.strings);
+                    accumulate::update_all(
+                        self.query.aggs(),
+                        &self.kinds,
+                        accs,
+                        row,
+                        &mut self.strings,
+                    );
                 } else {
                     for window in spec.windows_of(event_time) {
                         let (accs, rows) = partial.entry(window.start, id, n);
                         *rows += 1;
-                        update_all(&self.query, &self.kinds, accs, row, &mut self.strings);
+                        accumulate::update_all(
+                            self.query.aggs(),
+                            &self.kinds,
+                            accs,
+                            row,
+                            &mut self.strings,
+                        );
                     }
                 }
                 // Keep a sample of late pairs for display; they are counted in `finish`.
@@ -316,7 +329,13 @@ impl Engine {
                     self.late.record(event_time, &self.key, window, threshold);
                 }
                 let accs = sessions.entry(id, event_time, self.kinds.len());
-                update_all(&self.query, &self.kinds, accs, row, &mut self.strings);
+                accumulate::update_all(
+                    self.query.aggs(),
+                    &self.kinds,
+                    accs,
+                    row,
+                    &mut self.strings,
+                );
             }
         }
     }
@@ -457,6 +476,24 @@ impl Engine {
         self.next_watermark
     }
 
+    /// Not Spark's behaviour (`--flush-at-end`): moves the next batch's watermark (whole
+    /// milliseconds) past the end of every open window or session, so a finite stream's last
+    /// windows close. Returns whether it moved ([`Engine::tick`] then runs a no-data batch).
+    pub fn flush_watermark(&mut self) -> bool {
+        let Some(max) = self.max_event_time else {
+            return false;
+        };
+        let span = match self.query.window() {
+            WindowKind::Sliding(spec) => spec.size(),
+            WindowKind::Session { gap } => gap.micros(),
+        };
+        let past =
+            (max.saturating_add(span) / MICROS_PER_MILLI).saturating_add(1) * MICROS_PER_MILLI;
+        let moved = past > self.next_watermark;
+        self.next_watermark = self.next_watermark.max(past);
+        moved
+    }
+
     /// The latest event time seen so far.
     pub fn max_event_time(&self) -> Option<Micros> {
         self.max_event_time
@@ -524,61 +561,5 @@ impl Engine {
                 }
             }
         }
-    }
-}
-
-/// Adds one row to a key's buffers, each aggregate reading its column.
-#[inline]
-fn update_all<R: Row + ?Sized>(
-    query: &Query,
-    kinds: &[Kind],
-    accs: &mut [Acc],
-    row: &R,
-    strings: &mut Interner,
-) {
-    for ((acc, kind), agg) in accs.iter_mut().zip(kinds).zip(query.aggs()) {
-        let value = agg.column.map_or(Value::Null, |c| row.get(c));
-        accumulate::update(*kind, acc, value, strings);
-    }
-}
-
-/// The rows a batch emits, with their aggregates, and how many state rows it evicted.
-#[derive(Debug)]
-pub(crate) struct Emission {
-    pub rows: Vec<EmittedRow>,
-    pub cells: Vec<Datum>,
-    pub removed: u64,
-    width: usize,
-}
-
-impl Emission {
-    pub(crate) fn new(width: usize) -> Self {
-        Emission {
-            rows: Vec::new(),
-            cells: Vec::new(),
-            removed: 0,
-            width,
-        }
-    }
-
-    /// Adds a row: `key`'s bytes and its buffers' results.
-    pub fn push(
-        &mut self,
-        window: Window,
-        key: Box<[u8]>,
-        accs: &[Acc],
-        kinds: &[Kind],
-        aggs: &[super::query::Agg],
-        strings: &Interner,
-    ) {
-        let first = self.cells.len();
-        debug_assert_eq!(accs.len(), self.width);
-        self.cells.extend(
-            accs.iter()
-                .zip(kinds)
-                .zip(aggs)
-                .map(|((acc, kind), agg)| accumulate::result(*kind, acc, agg.output, strings)),
-        );
-        self.rows.push(EmittedRow::new(window, key, first));
     }
 }

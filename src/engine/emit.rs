@@ -6,12 +6,13 @@
 //!   windows the watermark has passed are evicted without being emitted;
 //! - complete: every row of the result table; nothing is ever evicted.
 
-use super::accumulate::{self, Kind};
-use super::core::Emission;
+use super::accumulate::{self, Acc, Kind};
+use super::batch::EmittedRow;
 use super::interner::Interner;
 use super::query::{Agg, OutputMode};
 use super::sliding::SlidingState;
 use super::time::Micros;
+use super::types::Datum;
 use super::window::Window;
 
 /// Emits and evicts per `mode` after batch `batch`, whose watermark is `watermark`.
@@ -71,5 +72,46 @@ pub(crate) fn sliding(
                 out.removed += 1;
             }
         });
+    }
+}
+
+/// The rows a batch emits, with their aggregates, and how many state rows it evicted.
+#[derive(Debug)]
+pub(crate) struct Emission {
+    pub rows: Vec<EmittedRow>,
+    pub cells: Vec<Datum>,
+    pub removed: u64,
+    width: usize,
+}
+
+impl Emission {
+    pub(crate) fn new(width: usize) -> Self {
+        Emission {
+            rows: Vec::new(),
+            cells: Vec::new(),
+            removed: 0,
+            width,
+        }
+    }
+
+    /// Adds a row: `key`'s bytes and its buffers' results.
+    pub fn push(
+        &mut self,
+        window: Window,
+        key: Box<[u8]>,
+        accs: &[Acc],
+        kinds: &[Kind],
+        aggs: &[Agg],
+        strings: &Interner,
+    ) {
+        let first = self.cells.len();
+        debug_assert_eq!(accs.len(), self.width);
+        self.cells.extend(
+            accs.iter()
+                .zip(kinds)
+                .zip(aggs)
+                .map(|((acc, kind), agg)| accumulate::result(*kind, acc, agg.output, strings)),
+        );
+        self.rows.push(EmittedRow::new(window, key, first));
     }
 }

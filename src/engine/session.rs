@@ -11,7 +11,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::accumulate::{self, Acc, Kind};
-use super::core::Emission;
+use super::emit::Emission;
 use super::interner::{Id, Interner};
 use super::query::{Agg, OutputMode};
 use super::time::Micros;

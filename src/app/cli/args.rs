@@ -97,27 +97,27 @@ pub struct QueryArgs {
     )]
     pub aggs: String,
 
-    /// Window length (`window(timestamp, WINDOW, SLIDE)`).
+    /// Window length (`window(timestamp, WINDOW, SLIDE)`) [default: 30 seconds]
     #[arg(
         long,
         env = "WINDOW_TUI_WINDOW",
-        default_value = "30 seconds",
         value_name = "DURATION",
         value_parser = window_duration,
         allow_hyphen_values = true
     )]
-    pub window: Duration,
+    pub window: Option<Duration>,
 
-    /// How far apart window starts are; at most the window length.
+    /// How far apart window starts are; at most the window length [default: 15 seconds; with
+    /// --window alone, the window's length: tumbling windows, as Spark's `window()` without a
+    /// slide]
     #[arg(
         long,
         env = "WINDOW_TUI_SLIDE",
-        default_value = "15 seconds",
         value_name = "DURATION",
         value_parser = slide_duration,
         allow_hyphen_values = true
     )]
-    pub slide: Duration,
+    pub slide: Option<Duration>,
 
     /// Session windows instead of sliding ones (`session_window(timestamp, GAP)`): a key's
     /// events less than GAP apart make one session.
@@ -260,7 +260,8 @@ pub enum OnBadRow {
 
 #[derive(Debug, Clone, Args)]
 pub struct ReplayArgs {
-    /// The recorded stream: CSV with the header `batch,event_time,value`.
+    /// The recorded stream: CSV with the header `batch,<columns>` (`batch,event_time,value` for
+    /// the default query), `\N` for NULL.
     #[arg(value_name = "EVENTS.csv")]
     pub events: PathBuf,
 
@@ -296,6 +297,12 @@ pub struct ReplayArgs {
     /// In the dashboard: start playing at --speed instead of waiting for `n`.
     #[arg(long, env = "WINDOW_TUI_PLAY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub play: bool,
+
+    /// At the end of a finite source, move the watermark past every open window, so append
+    /// mode emits the last windows too. Not Spark's behaviour: Spark keeps them open until a
+    /// later event moves the watermark.
+    #[arg(long, env = "WINDOW_TUI_FLUSH_AT_END", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub flush_at_end: bool,
 
     /// The longest row accepted, in bytes (`64KiB`, `1MiB`, `1048576`).
     #[arg(
@@ -370,6 +377,10 @@ pub struct ServeArgs {
 
 /// The main command: the live pipeline, with the dashboard or headless.
 #[derive(Debug, Clone, Args)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent switches, one per flag"
+)]
 pub struct LiveArgs {
     #[command(flatten)]
     pub query: QueryArgs,
@@ -443,6 +454,12 @@ pub struct LiveArgs {
     /// window-tui's is refused.
     #[arg(long, env = "WINDOW_TUI_CLEAN", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub clean: bool,
+
+    /// At the end of a finite source, move the watermark past every open window, so append
+    /// mode emits the last windows too. Not Spark's behaviour: Spark keeps them open until a
+    /// later event moves the watermark.
+    #[arg(long, env = "WINDOW_TUI_FLUSH_AT_END", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub flush_at_end: bool,
 
     #[command(flatten)]
     pub log: LogArgs,

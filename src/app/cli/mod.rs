@@ -79,8 +79,14 @@ impl QueryArgs {
         let window = match self.session_gap {
             Some(gap) => WindowRequest::Session { gap },
             None => WindowRequest::Sliding {
-                size: self.window,
-                slide: self.slide,
+                size: self
+                    .window
+                    .unwrap_or(crate::engine::Duration::from_secs(30)),
+                slide: match (self.window, self.slide) {
+                    (_, Some(slide)) => slide,
+                    (Some(window), None) => window,
+                    (None, None) => crate::engine::Duration::from_secs(15),
+                },
             },
         };
         Ok(QueryConfig {
@@ -198,6 +204,7 @@ impl ReplayArgs {
             speed: self.speed,
             play: self.play,
             max_line_bytes: self.max_line_bytes.0,
+            flush_at_end: self.flush_at_end,
         })
     }
 }
@@ -263,6 +270,7 @@ impl LiveArgs {
             checkpoint: self.checkpoint,
             checkpointing: !self.no_checkpoint,
             clean: self.clean,
+            flush_at_end: self.flush_at_end,
             log: self.log.into(),
         })
     }
@@ -402,7 +410,7 @@ mod tests {
         COMPLETIONS_EXAMPLES, EXPORT_EXAMPLES, MAIN_EXAMPLES, REPLAY_EXAMPLES, SERVE_EXAMPLES,
     };
     use super::*;
-    use crate::engine::Duration;
+    use crate::engine::{Duration, WindowKind};
 
     /// The commands of a help text's examples: each line starting with `window-tui`, up to its
     /// description (two spaces), a pipe, `&&` or a redirection, split as a shell would.
@@ -434,6 +442,24 @@ mod tests {
                 words
             })
             .collect()
+    }
+
+    #[test]
+    fn a_window_alone_tumbles_as_sparks_window_without_a_slide() {
+        let window = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["window-tui"], args].concat()).unwrap();
+            let Some(config::Command::Live(live)) = cli.into_command(Zone::utc()).ok() else {
+                panic!("a live run expected")
+            };
+            match live.query.window() {
+                WindowKind::Sliding(spec) => (spec.size() / 1_000_000, spec.slide() / 1_000_000),
+                WindowKind::Session { .. } => panic!("sliding expected"),
+            }
+        };
+        assert_eq!(window(&[]), (30, 15), "the seed's");
+        assert_eq!(window(&["--window", "10 seconds"]), (10, 10));
+        assert_eq!(window(&["--window", "1m", "--slide", "20s"]), (60, 20));
+        assert_eq!(window(&["--slide", "10s"]), (30, 10));
     }
 
     #[test]
@@ -515,8 +541,8 @@ mod tests {
         let Some(Command::Replay(args)) = cli.command else {
             panic!("replay expected")
         };
-        assert_eq!(args.query.window, Duration::from_secs(60));
-        assert_eq!(args.query.slide, Duration::from_secs(15));
+        assert_eq!(args.query.window, Some(Duration::from_secs(60)));
+        assert_eq!(args.query.slide, Some(Duration::from_secs(15)));
         assert_eq!(
             args.sinks.sinks,
             vec![SinkKind::Console, SinkKind::Json, SinkKind::File]

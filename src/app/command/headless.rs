@@ -49,6 +49,9 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
                 rejected.join(", ")
             }
         );
+        if let Some(note) = summary.open.note(&config.sinks.zone) {
+            eprintln!("window-tui: {note}");
+        }
         Ok(())
     })
 }

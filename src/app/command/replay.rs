@@ -9,6 +9,7 @@ use crate::app::command::replay_bar::ReplayBar;
 use crate::app::config::{QueryConfig, ReplayConfig};
 use crate::app::error::{BadInput, OrBadInput, escape_controls};
 use crate::app::runtime::checkpoint::{Checkpoint, Position, QuerySpec};
+use crate::app::runtime::end_of_run::OpenAtEnd;
 use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
@@ -130,7 +131,8 @@ pub fn open(
     }
     let types = query.schema().types().to_vec();
     let mut stepper =
-        ReplayStepper::new(ReadAhead::start(reader, types), pipeline, args.on_bad_row);
+        ReplayStepper::new(ReadAhead::start(reader, types), pipeline, args.on_bad_row)
+            .flush_at_end(args.flush_at_end);
     if let Some((last_tick, next_batch)) = resume {
         stepper.resume(last_tick, next_batch);
     }
@@ -185,6 +187,15 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
         }
     }
     bar.finish();
+    if stepper.summary().flushed {
+        eprintln!(
+            "window-tui: --flush-at-end: the last batch ran with the watermark past every open \
+             window (not Spark's behaviour)"
+        );
+    }
+    if let Some(note) = OpenAtEnd::of(stepper.pipeline().engine()).note(&args.sinks.zone) {
+        eprintln!("window-tui: {note}");
+    }
     Ok(stepper.summary().clone())
 }
 

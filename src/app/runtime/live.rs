@@ -220,6 +220,7 @@ impl Live {
             first_tick: resume.first_tick,
             pending: resume.pending,
             retry_failed_sinks: watcher == Watcher::Dashboard,
+            flush_at_end: config.flush_at_end,
         };
         let (controls, control_rx) = mpsc::channel();
         let (done_tx, done) = oneshot::channel();

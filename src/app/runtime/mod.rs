@@ -4,6 +4,7 @@
 //! other output modes' engines the dashboard's modes view shows.
 
 pub mod checkpoint;
+pub mod end_of_run;
 pub mod folders;
 pub mod live;
 pub mod modes;

@@ -180,6 +180,17 @@ impl Pipeline {
         }
     }
 
+    /// `--flush-at-end` (not Spark's behaviour): the next batch's watermark, in every mode's
+    /// engine, passes every open window. Returns whether the run's watermark moved.
+    pub fn flush_watermark(&mut self) -> bool {
+        if let Some(modes) = &mut self.other_modes {
+            for engine in modes.engines_mut() {
+                engine.flush_watermark();
+            }
+        }
+        self.engine.flush_watermark()
+    }
+
     /// A tick at which the run's engine runs nothing: the other modes may run a no-data batch.
     pub fn pass_tick(&mut self, tick: u64) {
         if let Some(modes) = &mut self.other_modes {

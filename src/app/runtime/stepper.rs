@@ -1,6 +1,7 @@
 //! A recorded stream replayed deterministically, one batch per [`ReplayStepper::step`]: rows of
 //! one `batch` tick form one data batch; a gap in tick numbers is an idle tick; the replay ends
-//! with one idle tick. The dashboard steps through a recording with it; `replay` steps to the
+//! with one idle tick (and, with `--flush-at-end`, one more whose watermark is past every open
+//! window: not Spark's behaviour). The dashboard steps through a recording with it; `replay` steps to the
 //! end. With a checkpoint, every batch commits the position of the first row it has not used,
 //! and a restart continues from there: the replay is deterministic, so a batch that was cut
 //! short runs again exactly as it was.
@@ -21,6 +22,8 @@ pub struct ReplaySummary {
     pub first_skipped: Option<String>,
     /// The batch a checkpointed replay resumed at.
     pub resumed_at: Option<u64>,
+    /// `--flush-at-end` moved the watermark past every open window at the end.
+    pub flushed: bool,
 }
 
 /// A row that opened a new tick, read but not yet in a batch.
@@ -46,6 +49,8 @@ enum Phase {
     NewTick(Waiting),
     /// The file is read; one idle tick is left.
     FinalIdle,
+    /// `--flush-at-end`: after the final idle tick, one whose watermark is past every window.
+    Flush,
     /// A bad row stops the replay once the batch before it is written.
     Stopped(String),
     Done,
@@ -58,6 +63,7 @@ pub struct ReplayStepper<S> {
     types: Vec<DataType>,
     pipeline: Pipeline,
     on_bad_row: OnBadRow,
+    flush_at_end: bool,
     /// The last tick passed (its batch run, or its idle tick gone by).
     last: Option<u64>,
     phase: Phase,
@@ -71,10 +77,19 @@ impl<S: RowSource> ReplayStepper<S> {
             types: pipeline.engine().query().schema().types().to_vec(),
             pipeline,
             on_bad_row,
+            flush_at_end: false,
             last: None,
             phase: Phase::Reading,
             summary: ReplaySummary::default(),
         }
+    }
+
+    /// `--flush-at-end`: the replay ends with a tick whose watermark is past every open window,
+    /// so append mode emits them (not Spark's behaviour).
+    #[must_use]
+    pub fn flush_at_end(mut self, flush: bool) -> Self {
+        self.flush_at_end = flush;
+        self
     }
 
     /// Goes on from a checkpoint: `last_tick` passed, batch `next_batch` next.
@@ -143,10 +158,18 @@ impl<S: RowSource> ReplayStepper<S> {
                     self.phase = Phase::Done;
                     return Err(BadInput(bad).into());
                 }
-                Phase::FinalIdle => {
+                phase @ (Phase::FinalIdle | Phase::Flush) => {
+                    let flush = matches!(phase, Phase::Flush);
                     let tick = self.ticks();
                     self.last = Some(tick);
-                    self.phase = Phase::Done;
+                    self.phase = if self.flush_at_end && !flush {
+                        Phase::Flush
+                    } else {
+                        Phase::Done
+                    };
+                    if flush {
+                        self.summary.flushed = self.pipeline.flush_watermark();
+                    }
                     if let Some(batch) = self.pipeline.idle_tick(tick, self.position())? {
                         return Ok(Some(batch));
                     }

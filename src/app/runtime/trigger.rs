@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use crate::app::clock::{Clock, Moment, SystemClock, now_micros};
 use crate::app::config::SinkKind;
 use crate::app::runtime::checkpoint::{Offsets, Pending, Position};
+use crate::app::runtime::end_of_run::OpenAtEnd;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::record::Recorder;
 use crate::app::source::inbox::{Inbox, Rows};
@@ -63,6 +64,8 @@ pub struct LiveSummary {
     pub ticks: u64,
     pub batches: u64,
     pub rows: u64,
+    /// What the run left open at its end.
+    pub open: OpenAtEnd,
 }
 
 pub struct TriggerLoop<O> {
@@ -80,6 +83,9 @@ pub struct TriggerLoop<O> {
     /// When a sink fails, keep the batch and try again each tick (the dashboard), rather than
     /// stop (headless; a restart re-runs the batch from the checkpoint).
     pub retry_failed_sinks: bool,
+    /// `--flush-at-end`: when the source ends, one last tick whose watermark is past every open
+    /// window (not Spark's behaviour).
+    pub flush_at_end: bool,
 }
 
 /// The trigger grid's origin, given the time `now`: the last wall-clock multiple of `interval`
@@ -120,6 +126,7 @@ impl<O: Observer> TriggerLoop<O> {
             self.rerun(pending, &mut summary)?;
         }
         let mut next = start;
+        let mut source_ended = false;
         loop {
             match controls.recv_timeout(next.saturating_duration_since(Instant::now())) {
                 Ok(Control::Stop) | Err(RecvTimeoutError::Disconnected) => break,
@@ -157,6 +164,7 @@ impl<O: Observer> TriggerLoop<O> {
             self.tick(&mut summary, &mut rows, next)?;
             if (self.source_finished)() && self.inbox.is_empty() {
                 tracing::info!("the source is over");
+                source_ended = true;
                 break;
             }
         }
@@ -170,6 +178,11 @@ impl<O: Observer> TriggerLoop<O> {
             self.tick(&mut summary, &mut rows, Instant::now())?;
         }
         self.tick(&mut summary, &mut rows, Instant::now())?;
+        if self.flush_at_end && source_ended && self.pipeline.flush_watermark() {
+            tracing::info!("--flush-at-end: the watermark passes every open window");
+            self.tick(&mut summary, &mut rows, Instant::now())?;
+        }
+        summary.open = OpenAtEnd::of(self.pipeline.engine());
         Ok(summary)
     }
 
@@ -396,6 +409,7 @@ mod tests {
             first_tick: 0,
             pending: None,
             retry_failed_sinks: true,
+            flush_at_end: false,
         }
     }
 

@@ -259,3 +259,39 @@ fn followers_take_every_row_and_are_undone_with_their_batch() {
     }
     assert_eq!(emitted(&outputs[0]).len(), 2, "update emits a and b");
 }
+
+#[test]
+fn flushing_the_watermark_closes_every_open_window_and_session() {
+    for (query, open) in [
+        (sessions(OutputMode::Append), 2),
+        (
+            query(
+                "t TIMESTAMP, k STRING",
+                "count",
+                WindowRequest::Sliding {
+                    size: Duration::from_secs(10),
+                    slide: Duration::from_secs(5),
+                },
+                OutputMode::Append,
+            ),
+            4,
+        ),
+    ] {
+        let mut engine = Engine::new(query);
+        assert!(!engine.flush_watermark(), "no event yet: nothing to close");
+        let out = run(&mut engine, BatchKind::Data, &[(1.0, "a"), (2.5, "b")]);
+        assert!(out.rows.is_empty());
+        assert_eq!(engine.state_rows(), open);
+        assert!(engine.flush_watermark());
+        assert_eq!(engine.tick(false), Tick::Run(BatchKind::NoData));
+        let out = run(&mut engine, BatchKind::NoData, &[]);
+        assert_eq!(out.rows.len(), open, "every open window emitted");
+        assert_eq!(engine.state_rows(), 0);
+        assert!(!engine.flush_watermark(), "nothing left past the watermark");
+    }
+    // Complete mode evicts nothing: the flush runs no batch.
+    let mut engine = Engine::new(sessions(OutputMode::Complete));
+    run(&mut engine, BatchKind::Data, &[(1.0, "a")]);
+    engine.flush_watermark();
+    assert_eq!(engine.tick(false), Tick::Idle);
+}
