@@ -911,3 +911,28 @@ fn the_windows_left_open_at_the_end_are_told_and_flush_at_end_emits_them() {
         stderr(&update)
     );
 }
+
+/// `--max-state-rows`: once the state is full, rows of new keys are refused and counted; keys
+/// already held, and keys after the watermark evicted the old ones, go on.
+#[test]
+fn a_full_state_refuses_new_keys_and_says_how_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(dir.path(), "events.csv", GOOD_START);
+    let limited = run(&[
+        &"replay",
+        &events,
+        &"--sink",
+        &"json",
+        &"--max-state-rows",
+        &"1",
+    ]);
+    let said = stderr(&limited);
+    assert!(said.contains("2 rows refused"), "{said}");
+    let values: BTreeSet<String> = rows_of(&limited).into_keys().map(|r| r.value).collect();
+    // c and d came while a and b filled the state (e and f, after the watermark evicted a and
+    // b, were taken: only 2 refused).
+    assert!(values.contains("a") && values.contains("b"), "{values:?}");
+    assert!(!values.contains("c") && !values.contains("d"), "{values:?}");
+    let unlimited = run(&[&"replay", &events, &"--sink", &"json"]);
+    assert!(!stderr(&unlimited).contains("refused"));
+}

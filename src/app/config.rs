@@ -193,6 +193,8 @@ pub struct ReplayConfig {
     pub max_line_bytes: usize,
     /// `--flush-at-end` (not Spark's behaviour).
     pub flush_at_end: bool,
+    /// `--max-state-rows` (not Spark's behaviour).
+    pub max_state_rows: Option<usize>,
 }
 
 /// The main command: the live pipeline, headless or with the dashboard.
@@ -218,6 +220,8 @@ pub struct LiveConfig {
     pub clean: bool,
     /// `--flush-at-end` when the source ends (not Spark's behaviour).
     pub flush_at_end: bool,
+    /// `--max-state-rows` (not Spark's behaviour).
+    pub max_state_rows: Option<usize>,
     pub log: LogConfig,
 }
 

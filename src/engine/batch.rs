@@ -142,6 +142,8 @@ pub struct BatchStats {
     pub late_pairs: u64,
     /// The state's memory, roughly, after the batch.
     pub state_memory_bytes: u64,
+    /// Not Spark's: rows refused by `--max-state-rows` ([`super::Engine::limit_state_rows`]).
+    pub rows_refused: u64,
 }
 
 /// Everything a finished batch hands to the sinks.

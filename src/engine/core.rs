@@ -45,6 +45,8 @@ pub struct Engine {
     late: LateLog,
     /// State rows the last batch wrote, by (window start, key), for checkpoint deltas.
     pub(crate) changed: Vec<(Micros, Id)>,
+    /// `--max-state-rows` (not Spark's): see [`Engine::limit_state_rows`].
+    max_state_rows: Option<usize>,
 }
 
 /// The state of the query's windows.
@@ -96,6 +98,9 @@ struct Running {
     event_times: EventTimeAccumulator,
     /// The latest event time before the batch, to give back if it is dropped unfinished.
     max_event_time_before: Option<Micros>,
+    /// The state was at its limit when the batch began: rows of new keys are refused.
+    full: bool,
+    refused: u64,
 }
 
 /// A running batch: rows go in with [`Batch::push`], the output comes out of
@@ -178,7 +183,16 @@ impl Engine {
             maybe_unused: Vec::new(),
             late: LateLog::default(),
             changed: Vec::new(),
+            max_state_rows: None,
         }
+    }
+
+    /// Not Spark's behaviour (`--max-state-rows`): a batch that begins with at least `limit`
+    /// state rows refuses the rows of keys not in state yet, and counts them
+    /// ([`BatchStats::rows_refused`]); keys already held go on as before. Bounds a stream of
+    /// ever-new keys, which Spark would let grow until memory runs out.
+    pub fn limit_state_rows(&mut self, limit: Option<usize>) {
+        self.max_state_rows = limit;
     }
 
     pub fn query(&self) -> &Query {
@@ -210,6 +224,10 @@ impl Engine {
             late_threshold: self.batch_watermark,
             event_times: EventTimeAccumulator::default(),
             max_event_time_before: self.max_event_time,
+            full: self
+                .max_state_rows
+                .is_some_and(|limit| self.state_rows() >= limit),
+            refused: 0,
         };
         self.next_batch_id += 1;
         self.batch_watermark = self.next_watermark;
@@ -264,6 +282,11 @@ impl Engine {
             &mut self.key,
         );
         let (id, fresh) = self.strings.intern(&self.key);
+        if fresh && self.running.full {
+            self.strings.release_if_unused(id);
+            self.running.refused += 1;
+            return;
+        }
         if fresh {
             self.maybe_unused.push(id);
         }
@@ -430,6 +453,7 @@ impl Engine {
                 state_rows_dropped_by_watermark: dropped,
                 late_pairs,
                 state_memory_bytes: self.memory_bytes() as u64,
+                rows_refused: running.refused,
             },
             rows,
             cells,

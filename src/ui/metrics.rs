@@ -61,11 +61,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
                 .map_or("-".to_string(), format::duration),
             format::count(metrics.batches)
         )),
-        Line::raw(format!(
-            " state {} rows · {}",
-            format::count(metrics.state_rows),
-            format::bytes(metrics.state_bytes)
-        )),
+        state_line(screen),
         Line::from(vec![
             Span::raw(" rejected "),
             Span::styled(
@@ -88,6 +84,23 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         ]),
     ];
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The state's size; and, once `--max-state-rows` refused rows, how many, as a warning.
+fn state_line(screen: &Screen) -> Line<'static> {
+    let metrics = &screen.snapshot.metrics;
+    let mut spans = vec![Span::raw(format!(
+        " state {} rows · {}",
+        format::count(metrics.state_rows),
+        format::bytes(metrics.state_bytes)
+    ))];
+    if metrics.refused_rows > 0 {
+        spans.push(Span::styled(
+            format!(" · full, {} refused", format::count(metrics.refused_rows)),
+            screen.theme.warn,
+        ));
+    }
+    Line::from(spans)
 }
 
 #[cfg(test)]

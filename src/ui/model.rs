@@ -201,6 +201,8 @@ pub struct Metrics {
     pub emitted_rows: u64,
     /// (row, window) pairs dropped as late, in all.
     pub late_pairs: u64,
+    /// Rows `--max-state-rows` refused, in all.
+    pub refused_rows: u64,
 }
 
 /// A sink, as the dashboard names it.

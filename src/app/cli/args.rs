@@ -304,6 +304,12 @@ pub struct ReplayArgs {
     #[arg(long, env = "WINDOW_TUI_FLUSH_AT_END", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub flush_at_end: bool,
 
+    /// Not Spark's behaviour: once the state holds N rows, a batch refuses the rows of keys not
+    /// in state yet (counted and shown as refused); keys already held go on. Bounds a stream of
+    /// ever-new keys, which would otherwise grow the state until memory runs out.
+    #[arg(long, env = "WINDOW_TUI_MAX_STATE_ROWS", value_name = "N")]
+    pub max_state_rows: Option<usize>,
+
     /// The longest row accepted, in bytes (`64KiB`, `1MiB`, `1048576`).
     #[arg(
         long,
@@ -460,6 +466,12 @@ pub struct LiveArgs {
     /// later event moves the watermark.
     #[arg(long, env = "WINDOW_TUI_FLUSH_AT_END", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub flush_at_end: bool,
+
+    /// Not Spark's behaviour: once the state holds N rows, a batch refuses the rows of keys not
+    /// in state yet (counted and shown as refused); keys already held go on. Bounds a stream of
+    /// ever-new keys, which would otherwise grow the state until memory runs out.
+    #[arg(long, env = "WINDOW_TUI_MAX_STATE_ROWS", value_name = "N")]
+    pub max_state_rows: Option<usize>,
 
     #[command(flatten)]
     pub log: LogArgs,

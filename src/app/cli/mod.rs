@@ -205,6 +205,7 @@ impl ReplayArgs {
             play: self.play,
             max_line_bytes: self.max_line_bytes.0,
             flush_at_end: self.flush_at_end,
+            max_state_rows: self.max_state_rows,
         })
     }
 }
@@ -271,6 +272,7 @@ impl LiveArgs {
             checkpointing: !self.no_checkpoint,
             clean: self.clean,
             flush_at_end: self.flush_at_end,
+            max_state_rows: self.max_state_rows,
             log: self.log.into(),
         })
     }

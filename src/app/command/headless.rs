@@ -6,6 +6,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::app::config::{LiveConfig, SinkKind};
 use crate::app::logging;
+use crate::app::runtime::end_of_run::refused_note;
 use crate::app::runtime::live::{self, Live, Watcher};
 use crate::app::runtime::trigger::Unobserved;
 use crate::app::sink::{SinkSet, stdout_opener};
@@ -49,6 +50,9 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
                 rejected.join(", ")
             }
         );
+        if summary.refused > 0 {
+            eprintln!("window-tui: {}", refused_note(summary.refused));
+        }
         if let Some(note) = summary.open.note(&config.sinks.zone) {
             eprintln!("window-tui: {note}");
         }

@@ -9,7 +9,7 @@ use crate::app::command::replay_bar::ReplayBar;
 use crate::app::config::{QueryConfig, ReplayConfig};
 use crate::app::error::{BadInput, OrBadInput, escape_controls};
 use crate::app::runtime::checkpoint::{Checkpoint, Position, QuerySpec};
-use crate::app::runtime::end_of_run::OpenAtEnd;
+use crate::app::runtime::end_of_run::{OpenAtEnd, refused_note};
 use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
@@ -119,6 +119,7 @@ pub fn open(
         }
         checkpoint = Some(opened);
     }
+    engine.limit_state_rows(args.max_state_rows);
     let resumes = checkpoint.as_ref().map(|_| sink::Resume {
         next_batch: engine.next_batch_id(),
         query_id: identity.id.clone(),
@@ -192,6 +193,10 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
             "window-tui: --flush-at-end: the last batch ran with the watermark past every open \
              window (not Spark's behaviour)"
         );
+    }
+    let refused = stepper.pipeline().refused_rows();
+    if refused > 0 {
+        eprintln!("window-tui: {}", refused_note(refused));
     }
     if let Some(note) = OpenAtEnd::of(stepper.pipeline().engine()).note(&args.sinks.zone) {
         eprintln!("window-tui: {note}");

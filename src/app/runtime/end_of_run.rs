@@ -1,7 +1,8 @@
 //! What a finite run leaves open at its end. Append mode emits a window once the watermark
 //! passes its end; when the stream stops, no later event moves the watermark there, so the last
 //! windows stay open and are never emitted (as in Spark). The closing note says how many, and
-//! that `--flush-at-end` (not Spark's behaviour) emits them.
+//! that `--flush-at-end` (not Spark's behaviour) emits them; and how many rows the state limit
+//! (`--max-state-rows`, not Spark's either) refused.
 
 use std::collections::BTreeSet;
 
@@ -57,4 +58,12 @@ impl OpenAtEnd {
             self.windows, self.rows
         ))
     }
+}
+
+/// The closing note of a run whose state limit refused rows.
+pub fn refused_note(refused: u64) -> String {
+    format!(
+        "{refused} rows refused: the state was full (--max-state-rows) when their keys were new; \
+         their windows lack them (Spark has no such limit)"
+    )
 }

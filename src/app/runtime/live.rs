@@ -70,6 +70,12 @@ impl Prepared {
 /// Opens the live run's checkpoint (unless `--no-checkpoint`), after claiming it and the output
 /// folder ([`folders::claim`]: refused when another run holds them, emptied with `--clean`).
 pub fn prepare(config: &LiveConfig) -> anyhow::Result<Prepared> {
+    let mut prepared = open_state(config)?;
+    prepared.engine.limit_state_rows(config.max_state_rows);
+    Ok(prepared)
+}
+
+fn open_state(config: &LiveConfig) -> anyhow::Result<Prepared> {
     folders::claim(
         config.checkpointing.then_some(config.checkpoint.as_path()),
         config.sinks.file_output(),

@@ -31,6 +31,8 @@ pub struct Pipeline {
     last_timing: Option<Timing>,
     /// The same stream in the other output modes, for the modes view.
     other_modes: Option<OtherModes>,
+    /// Rows `--max-state-rows` refused, in all.
+    refused_rows: u64,
 }
 
 /// When a batch started, and how long logging it took.
@@ -59,7 +61,13 @@ impl Pipeline {
             unwritten: None,
             last_timing: None,
             other_modes: None,
+            refused_rows: 0,
         }
+    }
+
+    /// Rows `--max-state-rows` refused since the run began.
+    pub fn refused_rows(&self) -> u64 {
+        self.refused_rows
     }
 
     /// From now on, also runs the stream through the other output modes, for the modes view
@@ -162,6 +170,7 @@ impl Pipeline {
                 (output, position)
             }
         };
+        self.refused_rows += output.stats.rows_refused;
         self.deliver(output, started, position)
     }
 

@@ -66,6 +66,8 @@ pub struct LiveSummary {
     pub rows: u64,
     /// What the run left open at its end.
     pub open: OpenAtEnd,
+    /// Rows `--max-state-rows` refused.
+    pub refused: u64,
 }
 
 pub struct TriggerLoop<O> {
@@ -183,6 +185,7 @@ impl<O: Observer> TriggerLoop<O> {
             self.tick(&mut summary, &mut rows, Instant::now())?;
         }
         summary.open = OpenAtEnd::of(self.pipeline.engine());
+        summary.refused = self.pipeline.refused_rows();
         Ok(summary)
     }
 

@@ -295,3 +295,33 @@ fn flushing_the_watermark_closes_every_open_window_and_session() {
     engine.flush_watermark();
     assert_eq!(engine.tick(false), Tick::Idle);
 }
+
+#[test]
+fn a_full_state_refuses_new_keys_and_counts_them_while_known_keys_go_on() {
+    let mut engine = Engine::new(sessions(OutputMode::Append));
+    engine.limit_state_rows(Some(2));
+    let out = run(
+        &mut engine,
+        BatchKind::Data,
+        &[(1.0, "a"), (1.5, "b"), (2.0, "c")],
+    );
+    assert_eq!(
+        out.stats.rows_refused, 0,
+        "the limit is checked as a batch begins"
+    );
+    assert_eq!(engine.state_rows(), 3);
+    let out = run(
+        &mut engine,
+        BatchKind::Data,
+        &[(3.0, "a"), (3.5, "d"), (4.0, "e"), (4.5, "d")],
+    );
+    assert_eq!(out.stats.rows_refused, 3, "d and e are new");
+    assert_eq!(out.stats.input_rows, 4, "refused rows still arrived");
+    assert_eq!(engine.state_rows(), 3, "a's session grew; no new key");
+    // Once the watermark evicts sessions, new keys are taken again.
+    run(&mut engine, BatchKind::Data, &[(30.0, "a")]);
+    run(&mut engine, BatchKind::NoData, &[]);
+    assert!(engine.state_rows() < 2, "{}", engine.state_rows());
+    let out = run(&mut engine, BatchKind::Data, &[(31.0, "z")]);
+    assert_eq!(out.stats.rows_refused, 0);
+}

@@ -85,6 +85,7 @@ impl SnapshotBuilder {
         self.metrics.input_rows += batch.stats.input_rows;
         self.metrics.emitted_rows += batch.rows.len() as u64;
         self.metrics.late_pairs += batch.stats.late_pairs;
+        self.metrics.refused_rows += batch.stats.rows_refused;
         self.batches.push_front(Arc::new(BatchRecord {
             id: batch.id,
             kind: batch.kind,
