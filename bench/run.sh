@@ -5,7 +5,8 @@
 # row saying how it was measured. The table is also written as Markdown to
 # target/bench/results.md.
 #
-# Usage: bench/run.sh [SECTION...]     SECTION: replay overhead socket long dashboard latency spark
+# Usage: bench/run.sh [SECTION...]     SECTION: replay overhead socket family long dashboard latency
+#                                      spark
 #                                      (default: all, in that order)
 # Environment:
 #   BENCH_QUICK=1      sizes ~10x smaller, 3 runs, 1 Spark run: a smoke run of ~1.5 minutes
@@ -74,14 +75,14 @@ wait_file() { # wait_file PATH SECONDS
   return 1
 }
 
-# start_sender LINES RATE TAG: the loopback sender (bench/sender.py) on a free port; sets
-# sender_pid, port, and times_file (written when all lines are sent).
+# start_sender LINES RATE TAG [FLAG...]: the loopback sender (bench/sender.py) on a free port;
+# sets sender_pid, port, and times_file (written when all lines are sent).
 start_sender() {
   local portf=$work/$3.port
   times_file=$work/$3.times
   rm -f "$portf" "$times_file"
   python3 "$root/bench/sender.py" "$1" --rate "$2" --port-file "$portf" \
-    --times-file "$times_file" --wait-s 60 &
+    --times-file "$times_file" --wait-s 60 "${@:4}" &
   sender_pid=$!
   pids+=("$sender_pid")
   wait_file "$portf" 10
@@ -114,7 +115,7 @@ wait_gone() { # wait_gone PID SECONDS
   return 1
 }
 
-sections=${*:-replay overhead socket long dashboard latency spark}
+sections=${*:-replay overhead socket family long dashboard latency spark}
 has() { [[ " $sections " == *" $1 "* ]]; }
 
 # --- build ---------------------------------------------------------------------------------------
@@ -182,42 +183,81 @@ if has overhead; then
   rm -rf "$work/ck-overhead"
 fi
 
+# socket_ingest LABEL RUNS DESCRIPTION [FLAGS...]; $ingest_target (lines/s) and the sender's
+# flags $sender_flags (e.g. --json) say what is sent and what is expected.
+socket_ingest() {
+  local label=$1 n_runs=$2 desc=$3 p=$work/socket.jsonl i rates=() lost=0 secs=() sender=()
+  local total rate s sender_s batches max_ms max_all=0
+  shift 3
+  for i in $(seq "$n_runs"); do
+    rm -f "$p"
+    rm -rf "$work/ck-socket"
+    # shellcheck disable=SC2086
+    start_sender "$sock_lines" 0 socket ${sender_flags:-}
+    "$bin" --headless --source "127.0.0.1:$port" --sink json --trigger 100ms --progress "$p" \
+      "$@" > /dev/null 2> "$work/socket.log" &
+    local wpid=$!
+    pids+=("$wpid")
+    py wait-sum "$p" "$sock_lines" 300 --done "$times_file" --pid "$wpid" > /dev/null || true
+    kill -TERM "$wpid" 2> /dev/null || true
+    wait "$wpid" || log "window-tui exited $? (see $work/socket.log)"
+    kill "$sender_pid" 2> /dev/null || true # still waiting for a reader that never came
+    wait "$sender_pid" 2> /dev/null || true
+    read -r total rate s sender_s batches max_ms < <(py ingest "$p" "$times_file" "$sock_lines")
+    [ "$total" = "$sock_lines" ] || lost=$((lost + 1))
+    rates+=("$rate") secs+=("$s") sender+=("$sender_s")
+    max_all=$((max_ms > max_all ? max_ms : max_all))
+  done
+  rm -rf "$work/ck-socket"
+  rate=$(py median "${rates[@]}")
+  local met
+  met=$(yesno "$rate >= ${ingest_target:-10e6} && $lost == 0")
+  row "$label socket ingest, $desc" ">= $(calc "print ${ingest_target:-10e6} / 1e6") M lines/s, none lost" \
+    "$(mps "$rate"), $([ "$lost" = 0 ] && echo "sum == N" || echo "LOST ROWS in $lost of $n_runs runs")" "$met" \
+    "N = $sock_lines lines from 1 loopback connection, --headless --trigger 100ms; rate = N / (end of the batch completing N - sender's first send), median of $n_runs: $(py median "${secs[@]}") s (sender done in $(py median "${sender[@]}") s, largest batch ${max_all} ms)"
+}
+
 # --- 3. live socket ingest ------------------------------------------------------------------------
 if has socket; then
-  socket_ingest() { # socket_ingest LABEL RUNS DESCRIPTION [FLAGS...]
-    local label=$1 n_runs=$2 desc=$3 p=$work/socket.jsonl i rates=() lost=0 secs=() sender=()
-    local total rate s sender_s batches max_ms max_all=0
-    shift 3
-    for i in $(seq "$n_runs"); do
-      rm -f "$p"
-      rm -rf "$work/ck-socket"
-      start_sender "$sock_lines" 0 socket
-      "$bin" --headless --source "127.0.0.1:$port" --sink json --trigger 100ms --progress "$p" \
-        "$@" > /dev/null 2> "$work/socket.log" &
-      local wpid=$!
-      pids+=("$wpid")
-      py wait-sum "$p" "$sock_lines" 300 --done "$times_file" --pid "$wpid" > /dev/null || true
-      kill -TERM "$wpid" 2> /dev/null || true
-      wait "$wpid" || log "window-tui exited $? (see $work/socket.log)"
-      kill "$sender_pid" 2> /dev/null || true # still waiting for a reader that never came
-      wait "$sender_pid" 2> /dev/null || true
-      read -r total rate s sender_s batches max_ms < <(py ingest "$p" "$times_file" "$sock_lines")
-      [ "$total" = "$sock_lines" ] || lost=$((lost + 1))
-      rates+=("$rate") secs+=("$s") sender+=("$sender_s")
-      max_all=$((max_ms > max_all ? max_ms : max_all))
-    done
-    rm -rf "$work/ck-socket"
-    rate=$(py median "${rates[@]}")
-    local met
-    met=$(yesno "$rate >= 10e6 && $lost == 0")
-    row "3$label socket ingest, $desc" ">= 10 M lines/s, none lost" \
-      "$(mps "$rate"), $([ "$lost" = 0 ] && echo "sum == N" || echo "LOST ROWS in $lost of $n_runs runs")" "$met" \
-      "N = $sock_lines lines from 1 loopback connection, --headless --trigger 100ms; rate = N / (end of the batch completing N - sender's first send), median of $n_runs: $(py median "${secs[@]}") s (sender done in $(py median "${sender[@]}") s, largest batch ${max_all} ms)"
-  }
   log "3a. socket ingest, $sock_lines lines, no checkpoint ($runs runs)"
-  socket_ingest a "$runs" "--no-checkpoint" --no-checkpoint
+  socket_ingest 3a "$runs" "--no-checkpoint" --no-checkpoint
   log "3b. socket ingest, $sock_lines lines, --checkpoint ($slow_runs runs)"
-  socket_ingest b "$slow_runs" "--checkpoint DIR" --checkpoint "$work/ck-socket"
+  socket_ingest 3b "$slow_runs" "--checkpoint DIR" --checkpoint "$work/ck-socket"
+fi
+
+# --- 8. the query family, output modes and sessions -----------------------------------------------
+if has family; then
+  users_file=$work/users-$rows.csv
+  [ -s "$users_file" ] || "$gen" "$rows" "$users_file" --users 1000
+  cat "$users_file" > /dev/null
+  typed=(--schema "ts TIMESTAMP, user STRING, bytes LONG" --event-time ts --group-by user)
+  aggs="count,sum(bytes),avg(bytes),min(bytes),max(bytes)"
+  log "8a. replay of $rows rows (ts, user, bytes), 1000 users, five aggregates"
+  read -r f_s _ _ < <(py time "$runs" -- "$bin" replay "$users_file" "${typed[@]}" --agg "$aggs" --sink json)
+  f_rate=$(calc "print $rows / $f_s")
+  row "8a replay, group by user, $aggs" ">= 15 M rows/s" \
+    "$(mps "$f_rate") ($(calc "printf \"%.3f\", $f_s") s)" "$(yesno "$f_rate >= 15e6")" \
+    "window-tui replay FILE --group-by user --agg ... --sink json > /dev/null; $rows rows, 1000 users, 30s/15s/15s; median of $runs"
+  log "8b. sessions over the same file (append mode, 5 s gap)"
+  read -r s_s _ _ < <(py time "$runs" -- "$bin" replay "$users_file" "${typed[@]}" --agg count --session-gap "5 seconds" --sink json)
+  s_rate=$(calc "print $rows / $s_s")
+  row "8b replay, session_window 5 s per user, count" ">= 10 M rows/s" \
+    "$(mps "$s_rate") ($(calc "printf \"%.3f\", $s_s") s)" "$(yesno "$s_rate >= 10e6")" \
+    "window-tui replay FILE --group-by user --session-gap \"5 seconds\" --sink json > /dev/null; $rows rows, 1000 users; median of $runs"
+  make_events
+  cat "$events" > /dev/null
+  read -r a_s _ _ < <(py time "$runs" -- "$bin" replay "$events" --sink json)
+  for mode in update complete; do
+    read -r m_s _ _ < <(py time "$runs" -- "$bin" replay "$events" --sink json --output-mode "$mode")
+    ratio=$(calc "print $a_s / $m_s")
+    row "8$([ "$mode" = update ] && echo c || echo d) seed query in $mode mode vs append" ">= 80 % of append's speed" \
+      "$(calc "printf \"%.0f %% (%.3f s vs %.3f s)\", 100 * $ratio, $m_s, $a_s")" "$(yesno "$ratio >= 0.8")" \
+      "replay of the $rows-row seed file --sink json > /dev/null, --output-mode $mode vs append; median of $runs each"
+  done
+  log "8e. JSON socket ingest, $sock_lines lines"
+  ingest_target=5e6 sender_flags=--json socket_ingest 8e "$runs" "JSON lines, 5 aggregates" --no-checkpoint \
+    --format json --schema "user STRING, bytes LONG" --group-by user --agg "$aggs"
+  rm -f "$users_file"
 fi
 
 # --- 4. long runs and state size ------------------------------------------------------------------

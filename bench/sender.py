@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Loopback line sender for bench/run.sh: listens on a free 127.0.0.1 port, accepts ONE
-connection, sends exactly N lines `0\\n1\\n...10\\n` (the seed's values) and closes.
+connection, sends exactly N lines `0\\n1\\n...10\\n` (the seed's values; with --json, JSON
+objects `{"user":"user7","bytes":1234}` of 1,000 users) and closes.
 
 Costs almost no CPU: the lines are built once into a buffer of a few MB and `sendall`ed
 repeatedly. With --rate R it sends about R lines/s in slices every 50 ms (absolute schedule).
 
-    sender.py N --port-file F --times-file T [--rate R] [--wait-s S]
+    sender.py N --port-file F --times-file T [--rate R] [--wait-s S] [--json]
 
 Writes the port to F as soon as it listens (so the reader can be started), and, when done,
 "first_send_epoch_s last_send_done_epoch_s lines" to T.
@@ -16,7 +17,11 @@ import sys
 import time
 
 VALUES = [str(v).encode() + b"\n" for v in range(11)]
-CYCLE = b"".join(VALUES)  # 11 lines, 23 bytes
+if "--json" in sys.argv:
+    VALUES = [
+        b'{"user":"user%d","bytes":%d}\n' % (u, u * 37 % 1500) for u in range(1000)
+    ]
+CYCLE = b"".join(VALUES)
 
 
 def lines_bytes(n):
@@ -32,6 +37,7 @@ def main():
     ap.add_argument("--times-file", required=True)
     ap.add_argument("--rate", type=float, default=0.0, help="lines/s; 0 = as fast as possible")
     ap.add_argument("--wait-s", type=float, default=60.0, help="how long to wait for the reader")
+    ap.add_argument("--json", action="store_true", help="JSON lines of 1,000 users")
     a = ap.parse_args()
 
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -50,7 +56,7 @@ def main():
     srv.close()  # the reader's reconnects are refused from now on
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
 
-    block_lines = len(VALUES) * 200_000  # 2.2 M lines, 4.6 MB, whole cycles
+    block_lines = len(VALUES) * (2_200_000 // len(VALUES))  # ~2.2 M lines, whole cycles
     block = lines_bytes(block_lines)
     left = a.lines
     first = time.time()

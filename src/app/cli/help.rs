@@ -51,11 +51,12 @@ Examples:
   window-tui export-spark --source stream-host:9999 --sink file --output /data/out -o job.py
   window-tui export-spark --replay-dir staged/ --trigger 1s --sink console -o job.py
   window-tui export-spark --window '1 minute' --slide 20s --watermark 10s | less
+  window-tui export-spark --format json --schema 'ts TIMESTAMP, user STRING, bytes LONG' --event-time ts --group-by user --agg 'count,sum(bytes)' --session-gap '30 seconds' --output-mode complete -o sessions.py
 
-The job targets Apache Spark 3.5 (PySpark 3.5.3). It reads the stream server (the socket source
-with arrival timestamps) or, with --replay-dir, CSV files `event_time,value` staged one per
-trigger tick; it takes --master (default local[*]), --sink, --time-zone and --clean. Its
-docstring says how to run it.";
+The job targets Apache Spark 3.5 (PySpark 3.5.3) and runs the same query: it reads the stream
+server (the socket source, each line parsed with the same --format and --schema) or, with
+--replay-dir, CSV files of the query's columns staged one per trigger tick; it takes --master
+(default local[*]), --sink, --time-zone and --clean. Its docstring says how to run it.";
 
 pub(super) const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
