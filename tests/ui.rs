@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
 use window_tui::app::cli;
 use window_tui::app::command::dashboard::snapshot::SnapshotBuilder;
 use window_tui::app::command::dashboard::{self, SharedBuffer};
@@ -287,10 +288,38 @@ fn help_overlay() {
 }
 
 #[test]
+fn help_scrolls_when_it_does_not_fit() {
+    let snapshot = live_snapshot(6);
+    let mut view = ViewState::default();
+    view.apply(Action::Help, &snapshot);
+    let top = render(&snapshot, &status(), &view, (80, 24));
+    assert!(top.contains("lines 1-22 of 25"), "{top}");
+    assert!(!top.contains("Mouse:"), "{top}");
+    // A page down goes past the end: the help shows its last lines, not an empty box.
+    view.apply(Action::PageDown, &snapshot);
+    let bottom = render(&snapshot, &status(), &view, (80, 24));
+    assert!(
+        bottom.contains("Mouse:") && bottom.contains("lines 4-25 of 25"),
+        "{bottom}"
+    );
+    insta::assert_snapshot!("help_scrolled_80x24", bottom);
+    // At 120×40 it all fits: nothing to scroll, and no scroll line.
+    let tall = render(&snapshot, &status(), &view, (120, 40));
+    assert!(tall.contains(" q  ") && !tall.contains("lines "), "{tall}");
+}
+
+#[test]
 fn paused_with_a_notice() {
     let mut paused = status();
     paused.paused = true;
     paused.notice = Some("source paused".into());
+    // At 80×24 the footer gives way to the notice: fewer keys, the whole message.
+    let narrow = render(&live_snapshot(6), &paused, &ViewState::default(), (80, 24));
+    let footer = narrow.lines().last().unwrap();
+    assert!(
+        footer.contains("· source paused") && footer.contains("q quit"),
+        "{footer}"
+    );
     check("paused", &live_snapshot(6), &paused, &ViewState::default());
 }
 
@@ -318,6 +347,39 @@ fn sorted_by_count_with_late_rows() {
     let mut view = ViewState::default();
     view.apply(Action::Sort, &snapshot);
     check("late_and_sorted", &snapshot, &status(), &view);
+}
+
+#[test]
+fn a_click_focuses_a_panel_and_the_wheel_scrolls_the_one_under_it() {
+    let snapshot = replayed(
+        "boundaries",
+        &[],
+        10,
+        Mode::Live {
+            source: "127.0.0.1:40213".into(),
+        },
+    );
+    let area = Rect::new(0, 0, 80, 24);
+    let mut view = ViewState::default();
+    // A click on the Late data panel (bottom middle at 80×24) focuses it.
+    view.click(ui::panel_at(area, 40, 20).unwrap());
+    assert_eq!(view.focus, Panel::Late);
+    // The wheel over Open windows scrolls it; the focus stays.
+    view.wheel(ui::panel_at(area, 5, 12), 1, &snapshot);
+    assert_eq!(
+        (view.focus, view.windows_offset, view.late_offset),
+        (Panel::Late, 1, 0)
+    );
+    // Over the footer, it scrolls the focused panel.
+    view.wheel(ui::panel_at(area, 5, 23), 1, &snapshot);
+    assert_eq!(view.late_offset, 1);
+    view.wheel(None, -1, &snapshot);
+    assert_eq!(view.late_offset, 0);
+    // With the help open, a click does not move the focus and the wheel scrolls the help.
+    view.apply(Action::Help, &snapshot);
+    view.click(Panel::Sinks);
+    view.wheel(Some(Panel::Sinks), 1, &snapshot);
+    assert_eq!((view.focus, view.overlay_offset), (Panel::Late, 1));
 }
 
 #[test]
