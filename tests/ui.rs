@@ -22,9 +22,9 @@ use window_tui::app::sink::console::ConsoleSink;
 use window_tui::app::sink::window_text::DEFAULT_PATTERN;
 use window_tui::app::sink::{Sink, SinkOpener, SinkSet};
 use window_tui::app::source::replay::ReadAhead;
-use window_tui::engine::{BatchOutput, MICROS_PER_SECOND, Zone};
+use window_tui::engine::{BatchOutput, MICROS_PER_SECOND, Window, Zone};
 use window_tui::ui::keymap::Action;
-use window_tui::ui::model::{Link, Mode, Snapshot, Status};
+use window_tui::ui::model::{Link, Mode, Resumed, Snapshot, Status};
 use window_tui::ui::theme::Theme;
 use window_tui::ui::view::{Panel, ViewState};
 use window_tui::ui::{self, Screen};
@@ -285,6 +285,57 @@ fn help_overlay() {
     let mut view = ViewState::default();
     assert!(view.apply(Action::Help, &snapshot));
     check("help", &snapshot, &status(), &view);
+}
+
+#[test]
+fn a_resumed_run_says_so_and_its_old_windows_do_not_stretch_the_axis() {
+    let mut snapshot = (*live_snapshot(6)).clone();
+    snapshot.resumed = Some(Resumed {
+        batch: 6,
+        from: "./checkpoint".into(),
+        age: Some(Duration::from_secs(12 * 60 + 5)),
+        at: snapshot.taken_at - 5 * MICROS_PER_SECOND,
+    });
+    // A window from before the stop, twelve minutes back, still in the state.
+    let mut open = (*snapshot.open).clone();
+    let mut old = open.windows[0].clone();
+    old.window = Window {
+        start: old.window.start - 720 * MICROS_PER_SECOND,
+        end: old.window.end - 720 * MICROS_PER_SECOND,
+    };
+    old.text = "172130-172200".into();
+    open.windows.insert(0, old);
+    snapshot.open = Arc::new(open);
+    let wide = render(&snapshot, &status(), &ViewState::default(), (120, 40));
+    let header = wide.lines().next().unwrap();
+    assert!(
+        header.contains("resumed at batch 6 from ./checkpoint, 12 min old"),
+        "{header}"
+    );
+    let narrow = render(&snapshot, &status(), &ViewState::default(), (80, 24));
+    assert!(
+        narrow
+            .lines()
+            .next()
+            .unwrap()
+            .contains("resumed at batch 6"),
+        "{narrow}"
+    );
+    // The axis keeps to the windows in play: ticks 15 s apart, the old window not drawn.
+    assert!(wide.contains("5 open windows, 1 not drawn"), "{wide}");
+    assert!(
+        wide.contains("17:33:45") && !wide.contains("17:21"),
+        "{wide}"
+    );
+    check("resumed", &snapshot, &status(), &ViewState::default());
+    // A minute on, the note gives way to the batch and the trigger when the line is short.
+    snapshot.resumed.as_mut().unwrap().at -= 60 * MICROS_PER_SECOND;
+    let later = render(&snapshot, &status(), &ViewState::default(), (80, 24));
+    let header = later.lines().next().unwrap();
+    assert!(
+        header.contains("batch 5 (data)") && !header.contains("resumed"),
+        "{header}"
+    );
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Short human figures for the panels: clock times, rates, durations, byte sizes, countdowns.
+//! Short human figures for the panels: clock times, rates, durations, byte sizes, countdowns,
+//! ages.
 
 use std::time::Duration;
 
@@ -60,6 +61,16 @@ pub fn countdown(now: Micros, then: Micros) -> String {
     }
 }
 
+/// `40 s`, `12 min`, `5 h`, `3 days`: how old something is.
+pub fn age(d: Duration) -> String {
+    match d.as_secs() {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 48 * 3600 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
 /// `1,234,567`.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
@@ -101,6 +112,10 @@ mod tests {
         assert_eq!(countdown(5, 0), "0s");
         assert_eq!(countdown(0, 65 * MICROS_PER_SECOND), "1m05s");
         assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(age(Duration::from_secs(59)), "59 s");
+        assert_eq!(age(Duration::from_secs(12 * 60 + 59)), "12 min");
+        assert_eq!(age(Duration::from_secs(47 * 3600)), "47 h");
+        assert_eq!(age(Duration::from_secs(3 * 86_400)), "3 days");
         assert_eq!(count(12), "12");
     }
 }
