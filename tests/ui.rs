@@ -177,6 +177,16 @@ fn check(name: &str, snapshot: &Snapshot, status: &Status, view: &ViewState) {
 #[test]
 fn main_screen() {
     check("main", &live_snapshot(6), &status(), &ViewState::default());
+    // A big terminal: the room goes to the panels' contents.
+    insta::assert_snapshot!(
+        "main_200x50",
+        render(
+            &live_snapshot(6),
+            &status(),
+            &ViewState::default(),
+            (200, 50)
+        )
+    );
 }
 
 /// The query args of a corpus case's `query.env`, as check.py passes them.

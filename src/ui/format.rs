@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::format::StrftimeItems;
+use unicode_width::UnicodeWidthStr;
 
 use crate::engine::Zone;
 use crate::engine::{MICROS_PER_SECOND, Micros};
@@ -84,12 +85,37 @@ pub fn count(n: u64) -> String {
     out
 }
 
-/// `text` cut to `width` characters, with `…` where it was cut.
+/// The first of `parts` joined, as many as fit in `width` columns: a line that leaves out what
+/// does not fit rather than cutting a word.
+pub fn fitting<S: AsRef<str>>(parts: impl IntoIterator<Item = S>, width: usize) -> String {
+    let mut out = String::new();
+    for part in parts {
+        let part = part.as_ref();
+        if out.width() + part.width() > width {
+            break;
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// `text` cut to `width` characters, with `…` where it was cut: after a whole word when one
+/// ends in the last third of the room.
 pub fn cut(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_string();
     }
     let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    let mid_word = text
+        .chars()
+        .nth(width.saturating_sub(1))
+        .is_some_and(|c| c != ' ');
+    if let Some(space) = out
+        .rfind(' ')
+        .filter(|at| mid_word && *at > out.len() * 2 / 3)
+    {
+        out.truncate(space);
+    }
     out.push('…');
     out
 }
@@ -117,5 +143,22 @@ mod tests {
         assert_eq!(age(Duration::from_secs(47 * 3600)), "47 h");
         assert_eq!(age(Duration::from_secs(3 * 86_400)), "3 days");
         assert_eq!(count(12), "12");
+        assert_eq!(cut("groupBy(\"30 seconds\")", 16), "groupBy(\"30…");
+        assert_eq!(
+            cut("a verylongword", 10),
+            "a verylon…",
+            "no word ends late enough"
+        );
+        assert_eq!(cut("short", 10), "short");
+        assert_eq!(fitting(["batch 61 µs", " · 6 batches"], 20), "batch 61 µs");
+        assert_eq!(
+            fitting(["batch 61 µs", " · 6 batches"], 23),
+            "batch 61 µs · 6 batches"
+        );
+        assert_eq!(
+            fitting(["a", "toolong", "b"], 3),
+            "a",
+            "in order: none after one left out"
+        );
     }
 }

@@ -39,8 +39,15 @@ fn rate_line(label: &'static str, rates: &[f64], width: usize, style: Style) -> 
 
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let (metrics, theme) = (&screen.snapshot.metrics, &screen.theme);
-    let block = screen.block(Panel::Metrics, "");
-    let spark_width = (area.width as usize).saturating_sub(24).max(5);
+    let block = screen.block(Panel::Metrics, "", area);
+    let inner_width = area.width.saturating_sub(2) as usize;
+    // As long as the panel allows, but no longer than the history: the figures stay by it.
+    let history = metrics.input_rate.len().max(metrics.processed_rate.len());
+    // The borders, the label and the widest figure (`12.3k/s`) with its space.
+    let spark_width = (area.width as usize)
+        .saturating_sub(2 + 11 + 8)
+        .max(1)
+        .min(history);
     let lines = vec![
         rate_line(
             " input     ",
@@ -54,17 +61,24 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
             spark_width,
             theme.good,
         ),
-        Line::raw(format!(
-            " batch {} · {} batches",
-            metrics
-                .last_duration
-                .map_or("-".to_string(), format::duration),
-            format::count(metrics.batches)
+        Line::raw(format::fitting(
+            [
+                format!(
+                    " batch {}",
+                    metrics
+                        .last_duration
+                        .map_or("-".to_string(), format::duration)
+                ),
+                format!(" · {} batches", format::count(metrics.batches)),
+            ],
+            inner_width,
         )),
-        Line::raw(format!(
-            " state {} rows · {}",
-            format::count(metrics.state_rows),
-            format::bytes(metrics.state_bytes)
+        Line::raw(format::fitting(
+            [
+                format!(" state {} rows", format::count(metrics.state_rows)),
+                format!(" · {}", format::bytes(metrics.state_bytes)),
+            ],
+            inner_width,
         )),
         Line::from(vec![
             Span::raw(" rejected "),

@@ -48,8 +48,9 @@ impl Screen<'_> {
         matches!(self.snapshot.mode, crate::ui::model::Mode::Replay { .. })
     }
 
-    /// A panel's frame, its title highlighted when it has the focus.
-    fn block(&self, panel: Panel, extra: &str) -> Block<'static> {
+    /// A panel's frame over `area`, its title highlighted when it has the focus; of `extra`
+    /// (`· a · b`), the parts that fit on the top border.
+    fn block(&self, panel: Panel, extra: &str, area: Rect) -> Block<'static> {
         let focused = self.view.focus == panel && self.view.overlay.is_none();
         let border = if focused {
             self.theme.focused
@@ -60,6 +61,17 @@ impl Screen<'_> {
             format!(" {} ", panel.title()),
             self.theme.title,
         )];
+        let room = (area.width as usize).saturating_sub(panel.title().len() + 6);
+        let extra = format::fitting(
+            extra.split(" · ").enumerate().map(|(i, part)| {
+                if i == 0 {
+                    part.to_string()
+                } else {
+                    format!(" · {part}")
+                }
+            }),
+            room,
+        );
         if !extra.is_empty() {
             title.push(Span::styled(format!("{extra} "), self.theme.dim));
         }

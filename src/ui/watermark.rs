@@ -168,14 +168,14 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         lines.push(Line::raw(""));
     }
     lines.push(markers(&axis, screen, live));
-    lines.push(countdowns(screen, live));
+    lines.push(countdowns(screen, live, width));
     let extra = match (windows.len(), hidden) {
         (0, _) => "· no open window".to_string(),
         (1, _) => "· 1 open window".to_string(),
         (n, 0) => format!("· {n} open windows"),
         (n, h) => format!("· {n} open windows, {h} not drawn"),
     };
-    let block = screen.block(Panel::Watermark, &extra);
+    let block = screen.block(Panel::Watermark, &extra, area);
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
@@ -273,8 +273,9 @@ fn markers(axis: &Axis, screen: &Screen, live: bool) -> Line<'static> {
     row.line()
 }
 
-/// `wm 17:33:27 · max 17:33:42 · now 17:33:44 · next trigger 9s · next close … (~12s)`.
-fn countdowns(screen: &Screen, live: bool) -> Line<'static> {
+/// `wm 17:33:27 · max 17:33:42 · now 17:33:44 · next trigger 9s · next close … (~12s)`, the
+/// parts that fit in `width` (the next close without its time when only that much fits).
+fn countdowns(screen: &Screen, live: bool, width: usize) -> Line<'static> {
     let snapshot = screen.snapshot;
     let theme = &screen.theme;
     let zone = &screen.zone;
@@ -309,6 +310,7 @@ fn countdowns(screen: &Screen, live: bool) -> Line<'static> {
         .find(|w| w.window.end > snapshot.next_watermark)
     {
         let needs = next.window.end + delay;
+        let short = format!(" · next close {}", next.text);
         let mut text = format!(
             " · next close {} at event {}",
             next.text,
@@ -321,7 +323,17 @@ fn countdowns(screen: &Screen, live: bool) -> Line<'static> {
         if live && near {
             let _ = write!(text, " (~{})", format::countdown(screen.now, needs));
         }
-        spans.push(Span::raw(text));
+        let used: usize = spans.iter().map(Span::width).sum();
+        spans.push(Span::raw(if used + text.chars().count() <= width {
+            text
+        } else {
+            short
+        }));
     }
-    Line::from(spans)
+    let mut used = 0;
+    let fits = spans.iter().take_while(|span| {
+        used += span.width();
+        used <= width
+    });
+    Line::from(spans[..fits.count()].to_vec())
 }
