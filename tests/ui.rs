@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
 use window_tui::app::cli;
 use window_tui::app::command::dashboard::snapshot::SnapshotBuilder;
 use window_tui::app::command::dashboard::{self, SharedBuffer};
@@ -21,9 +22,9 @@ use window_tui::app::sink::console::ConsoleSink;
 use window_tui::app::sink::window_text::DEFAULT_PATTERN;
 use window_tui::app::sink::{Sink, SinkOpener, SinkSet};
 use window_tui::app::source::replay::ReadAhead;
-use window_tui::engine::{BatchOutput, MICROS_PER_SECOND, Zone};
+use window_tui::engine::{BatchOutput, MICROS_PER_SECOND, Window, Zone};
 use window_tui::ui::keymap::Action;
-use window_tui::ui::model::{Link, Mode, Snapshot, Status};
+use window_tui::ui::model::{Link, Mode, Resumed, Snapshot, Status};
 use window_tui::ui::theme::Theme;
 use window_tui::ui::view::{Panel, ViewState};
 use window_tui::ui::{self, Screen};
@@ -176,6 +177,16 @@ fn check(name: &str, snapshot: &Snapshot, status: &Status, view: &ViewState) {
 #[test]
 fn main_screen() {
     check("main", &live_snapshot(6), &status(), &ViewState::default());
+    // A big terminal: the room goes to the panels' contents.
+    insta::assert_snapshot!(
+        "main_200x50",
+        render(
+            &live_snapshot(6),
+            &status(),
+            &ViewState::default(),
+            (200, 50)
+        )
+    );
 }
 
 /// The query args of a corpus case's `query.env`, as check.py passes them.
@@ -287,10 +298,89 @@ fn help_overlay() {
 }
 
 #[test]
+fn a_resumed_run_says_so_and_its_old_windows_do_not_stretch_the_axis() {
+    let mut snapshot = (*live_snapshot(6)).clone();
+    snapshot.resumed = Some(Resumed {
+        batch: 6,
+        from: "./checkpoint".into(),
+        age: Some(Duration::from_secs(12 * 60 + 5)),
+        at: snapshot.taken_at - 5 * MICROS_PER_SECOND,
+    });
+    // A window from before the stop, twelve minutes back, still in the state.
+    let mut open = (*snapshot.open).clone();
+    let mut old = open.windows[0].clone();
+    old.window = Window {
+        start: old.window.start - 720 * MICROS_PER_SECOND,
+        end: old.window.end - 720 * MICROS_PER_SECOND,
+    };
+    old.text = "172130-172200".into();
+    open.windows.insert(0, old);
+    snapshot.open = Arc::new(open);
+    let wide = render(&snapshot, &status(), &ViewState::default(), (120, 40));
+    let header = wide.lines().next().unwrap();
+    assert!(
+        header.contains("resumed at batch 6 from ./checkpoint, 12 min old"),
+        "{header}"
+    );
+    let narrow = render(&snapshot, &status(), &ViewState::default(), (80, 24));
+    assert!(
+        narrow
+            .lines()
+            .next()
+            .unwrap()
+            .contains("resumed at batch 6"),
+        "{narrow}"
+    );
+    // The axis keeps to the windows in play: ticks 15 s apart, the old window not drawn.
+    assert!(wide.contains("5 open windows, 1 not drawn"), "{wide}");
+    assert!(
+        wide.contains("17:33:45") && !wide.contains("17:21"),
+        "{wide}"
+    );
+    check("resumed", &snapshot, &status(), &ViewState::default());
+    // A minute on, the note gives way to the batch and the trigger when the line is short.
+    snapshot.resumed.as_mut().unwrap().at -= 60 * MICROS_PER_SECOND;
+    let later = render(&snapshot, &status(), &ViewState::default(), (80, 24));
+    let header = later.lines().next().unwrap();
+    assert!(
+        header.contains("batch 5 (data)") && !header.contains("resumed"),
+        "{header}"
+    );
+}
+
+#[test]
+fn help_scrolls_when_it_does_not_fit() {
+    let snapshot = live_snapshot(6);
+    let mut view = ViewState::default();
+    view.apply(Action::Help, &snapshot);
+    let top = render(&snapshot, &status(), &view, (80, 24));
+    assert!(top.contains("lines 1-22 of 25"), "{top}");
+    assert!(!top.contains("Mouse:"), "{top}");
+    // A page down goes past the end: the help shows its last lines, not an empty box.
+    view.apply(Action::PageDown, &snapshot);
+    let bottom = render(&snapshot, &status(), &view, (80, 24));
+    assert!(
+        bottom.contains("Mouse:") && bottom.contains("lines 4-25 of 25"),
+        "{bottom}"
+    );
+    insta::assert_snapshot!("help_scrolled_80x24", bottom);
+    // At 120×40 it all fits: nothing to scroll, and no scroll line.
+    let tall = render(&snapshot, &status(), &view, (120, 40));
+    assert!(tall.contains(" q  ") && !tall.contains("lines "), "{tall}");
+}
+
+#[test]
 fn paused_with_a_notice() {
     let mut paused = status();
     paused.paused = true;
     paused.notice = Some("source paused".into());
+    // At 80×24 the footer gives way to the notice: fewer keys, the whole message.
+    let narrow = render(&live_snapshot(6), &paused, &ViewState::default(), (80, 24));
+    let footer = narrow.lines().last().unwrap();
+    assert!(
+        footer.contains("· source paused") && footer.contains("q quit"),
+        "{footer}"
+    );
     check("paused", &live_snapshot(6), &paused, &ViewState::default());
 }
 
@@ -318,6 +408,39 @@ fn sorted_by_count_with_late_rows() {
     let mut view = ViewState::default();
     view.apply(Action::Sort, &snapshot);
     check("late_and_sorted", &snapshot, &status(), &view);
+}
+
+#[test]
+fn a_click_focuses_a_panel_and_the_wheel_scrolls_the_one_under_it() {
+    let snapshot = replayed(
+        "boundaries",
+        &[],
+        10,
+        Mode::Live {
+            source: "127.0.0.1:40213".into(),
+        },
+    );
+    let area = Rect::new(0, 0, 80, 24);
+    let mut view = ViewState::default();
+    // A click on the Late data panel (bottom middle at 80×24) focuses it.
+    view.click(ui::panel_at(area, 40, 20).unwrap());
+    assert_eq!(view.focus, Panel::Late);
+    // The wheel over Open windows scrolls it; the focus stays.
+    view.wheel(ui::panel_at(area, 5, 12), 1, &snapshot);
+    assert_eq!(
+        (view.focus, view.windows_offset, view.late_offset),
+        (Panel::Late, 1, 0)
+    );
+    // Over the footer, it scrolls the focused panel.
+    view.wheel(ui::panel_at(area, 5, 23), 1, &snapshot);
+    assert_eq!(view.late_offset, 1);
+    view.wheel(None, -1, &snapshot);
+    assert_eq!(view.late_offset, 0);
+    // With the help open, a click does not move the focus and the wheel scrolls the help.
+    view.apply(Action::Help, &snapshot);
+    view.click(Panel::Sinks);
+    view.wheel(Some(Panel::Sinks), 1, &snapshot);
+    assert_eq!((view.focus, view.overlay_offset), (Panel::Late, 1));
 }
 
 #[test]

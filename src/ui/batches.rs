@@ -19,15 +19,18 @@ fn table_rows(console: &str) -> impl Iterator<Item = &str> {
     console.lines().filter(|l| l.starts_with('|')).skip(1)
 }
 
-fn heading(screen: &Screen, batch: &BatchRecord) -> String {
-    format!(
-        "Batch {} · {} · {} · {} in · {} out · {}",
-        batch.id,
-        batch.kind.label(),
-        format::clock(batch.at, &screen.zone),
-        batch.input_rows,
-        batch.emitted,
-        format::duration(batch.duration)
+/// `Batch 5 · data · 17:34:30 · 7 in · 7 out · 75 µs`, as many parts as fit in `width`.
+fn heading(screen: &Screen, batch: &BatchRecord, width: usize) -> String {
+    format::fitting(
+        [
+            format!("Batch {}", batch.id),
+            format!(" · {}", batch.kind.label()),
+            format!(" · {}", format::clock(batch.at, &screen.zone)),
+            format!(" · {} in", batch.input_rows),
+            format!(" · {} out", batch.emitted),
+            format!(" · {}", format::duration(batch.duration)),
+        ],
+        width,
     )
 }
 
@@ -40,8 +43,10 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         snapshot.query.mode().name(),
         snapshot.metrics.batches
     );
-    let block = screen.block(Panel::Batches, &extra);
+    let block = screen.block(Panel::Batches, &extra, area);
     let inner = area.height.saturating_sub(2) as usize;
+    // The borders and the mark of the selected batch.
+    let heading_width = (area.width as usize).saturating_sub(4);
 
     // Lines per batch, then a start that keeps the selected batch in view.
     let entries: Vec<Vec<Line>> = snapshot
@@ -56,7 +61,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
             };
             let mut lines = vec![Line::from(vec![
                 Span::styled(if i == selected { "▸ " } else { "  " }, theme.accent),
-                Span::styled(heading(screen, batch), style),
+                Span::styled(heading(screen, batch, heading_width), style),
             ])];
             match &batch.console {
                 Some(text) => {
@@ -112,7 +117,7 @@ pub fn draw_detail(frame: &mut Frame, screen: &Screen, area: Rect, id: u64) {
     let rect = overlay_area(frame, area, width.max(50), area.height.saturating_sub(4));
     let title = batch.map_or_else(
         || format!(" Batch {id} "),
-        |b| format!(" {} ", heading(screen, b)),
+        |b| format!(" {} ", heading(screen, b, usize::MAX)),
     );
     let block = Block::bordered()
         .border_style(theme.focused)

@@ -1,4 +1,5 @@
-//! The bottom line: the main keys (from the keymap) and the latest notice.
+//! The bottom line: the latest notice, and the main keys (from the keymap) as many as fit
+//! beside it: a notice is never hidden by the keys.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,13 +10,24 @@ use super::{Screen, keymap};
 
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let theme = &screen.theme;
+    let notice = screen
+        .status
+        .notice
+        .as_ref()
+        .map(|n| Span::styled(format!("· {n}"), theme.warn));
+    let mut room = (area.width as usize).saturating_sub(1 + notice.as_ref().map_or(0, Span::width));
     let mut spans = vec![Span::raw(" ")];
     for (key, word) in keymap::footer(screen.is_replay()) {
-        spans.push(Span::styled(key, theme.key));
-        spans.push(Span::raw(format!(" {word}  ")));
+        let key = Span::styled(key, theme.key);
+        let word = Span::raw(format!(" {word}  "));
+        // The last key needs no gap after it.
+        let width = key.width() + word.width() - 2;
+        if width > room {
+            break;
+        }
+        room = room.saturating_sub(width + 2);
+        spans.extend([key, word]);
     }
-    if let Some(notice) = &screen.status.notice {
-        spans.push(Span::styled(format!("· {notice}"), theme.warn));
-    }
+    spans.extend(notice);
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

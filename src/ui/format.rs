@@ -1,8 +1,10 @@
-//! Short human figures for the panels: clock times, rates, durations, byte sizes, countdowns.
+//! Short human figures for the panels: clock times, rates, durations, byte sizes, countdowns,
+//! ages.
 
 use std::time::Duration;
 
 use chrono::format::StrftimeItems;
+use unicode_width::UnicodeWidthStr;
 
 use crate::engine::Zone;
 use crate::engine::{MICROS_PER_SECOND, Micros};
@@ -60,6 +62,16 @@ pub fn countdown(now: Micros, then: Micros) -> String {
     }
 }
 
+/// `40 s`, `12 min`, `5 h`, `3 days`: how old something is.
+pub fn age(d: Duration) -> String {
+    match d.as_secs() {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 48 * 3600 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
 /// `1,234,567`.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
@@ -73,12 +85,37 @@ pub fn count(n: u64) -> String {
     out
 }
 
-/// `text` cut to `width` characters, with `…` where it was cut.
+/// The first of `parts` joined, as many as fit in `width` columns: a line that leaves out what
+/// does not fit rather than cutting a word.
+pub fn fitting<S: AsRef<str>>(parts: impl IntoIterator<Item = S>, width: usize) -> String {
+    let mut out = String::new();
+    for part in parts {
+        let part = part.as_ref();
+        if out.width() + part.width() > width {
+            break;
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// `text` cut to `width` characters, with `…` where it was cut: after a whole word when one
+/// ends in the last third of the room.
 pub fn cut(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_string();
     }
     let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    let mid_word = text
+        .chars()
+        .nth(width.saturating_sub(1))
+        .is_some_and(|c| c != ' ');
+    if let Some(space) = out
+        .rfind(' ')
+        .filter(|at| mid_word && *at > out.len() * 2 / 3)
+    {
+        out.truncate(space);
+    }
     out.push('…');
     out
 }
@@ -101,6 +138,27 @@ mod tests {
         assert_eq!(countdown(5, 0), "0s");
         assert_eq!(countdown(0, 65 * MICROS_PER_SECOND), "1m05s");
         assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(age(Duration::from_secs(59)), "59 s");
+        assert_eq!(age(Duration::from_secs(12 * 60 + 59)), "12 min");
+        assert_eq!(age(Duration::from_secs(47 * 3600)), "47 h");
+        assert_eq!(age(Duration::from_secs(3 * 86_400)), "3 days");
         assert_eq!(count(12), "12");
+        assert_eq!(cut("groupBy(\"30 seconds\")", 16), "groupBy(\"30…");
+        assert_eq!(
+            cut("a verylongword", 10),
+            "a verylon…",
+            "no word ends late enough"
+        );
+        assert_eq!(cut("short", 10), "short");
+        assert_eq!(fitting(["batch 61 µs", " · 6 batches"], 20), "batch 61 µs");
+        assert_eq!(
+            fitting(["batch 61 µs", " · 6 batches"], 23),
+            "batch 61 µs · 6 batches"
+        );
+        assert_eq!(
+            fitting(["a", "toolong", "b"], 3),
+            "a",
+            "in order: none after one left out"
+        );
     }
 }

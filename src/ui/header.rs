@@ -1,6 +1,6 @@
-//! The top two lines: what is read, how fast, the last batch, the next trigger and the sinks
-//! (parts of lower priority are left out when the line would not fit); then the query as Spark
-//! code states it, with its output mode.
+//! The top two lines: what is read, how fast, where a resumed run picked up, the last batch, the
+//! next trigger and the sinks (parts of lower priority are shortened, then left out, when the line
+//! would not fit); then the query as Spark code states it, with its output mode.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,19 +8,35 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Screen, format};
+use crate::engine::{MICROS_PER_SECOND, Micros};
 use crate::ui::model::SinkKind;
-use crate::ui::model::{Link, Mode};
+use crate::ui::model::{Link, Mode, Resumed};
 
-/// A part of the line and its priority (0 is always shown).
-struct Part(u8, Vec<Span<'static>>);
+/// A part of the line and its priority (0 is always shown); the first of its forms that fits
+/// is shown.
+struct Part {
+    priority: u8,
+    forms: Vec<Vec<Span<'static>>>,
+}
+
+/// A part with one form.
+fn part(priority: u8, spans: Vec<Span<'static>>) -> Part {
+    Part {
+        priority,
+        forms: vec![spans],
+    }
+}
+
+/// How long after the start the resumed note goes before the batch and the trigger.
+const RESUMED_NEWS: Micros = 60 * MICROS_PER_SECOND;
 
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let (snapshot, status, theme) = (screen.snapshot, screen.status, &screen.theme);
-    let mut parts = vec![Part(0, vec![Span::styled(" window-tui ▸", theme.title)])];
+    let mut parts = vec![part(0, vec![Span::styled(" window-tui ▸", theme.title)])];
     match &snapshot.mode {
         Mode::Live { source } => {
-            parts.push(Part(0, vec![Span::raw(format!(" live {source}"))]));
-            parts.push(Part(
+            parts.push(part(0, vec![Span::raw(format!(" live {source}"))]));
+            parts.push(part(
                 0,
                 vec![match &status.link {
                     Link::Connected => Span::styled(" ● connected", theme.good),
@@ -30,27 +46,30 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
                     Link::File => Span::raw(""),
                 }],
             ));
-            parts.push(Part(
+            parts.push(part(
                 2,
                 vec![Span::raw(format!("  {} in", format::rate(status.rate)))],
             ));
         }
         Mode::Replay { file, finished } => {
-            parts.push(Part(0, vec![Span::raw(format!(" replay {file}"))]));
+            parts.push(part(0, vec![Span::raw(format!(" replay {file}"))]));
             if *finished {
-                parts.push(Part(0, vec![Span::styled("  ■ finished", theme.warn)]));
+                parts.push(part(0, vec![Span::styled("  ■ finished", theme.warn)]));
             }
         }
     }
     if status.paused {
-        parts.push(Part(0, vec![Span::styled("  ⏸ paused", theme.warn)]));
+        parts.push(part(0, vec![Span::styled("  ⏸ paused", theme.warn)]));
     } else if let Some(speed) = status.speed {
-        parts.push(Part(
+        parts.push(part(
             0,
             vec![Span::styled(format!("  ▶ {speed} batches/s"), theme.good)],
         ));
     }
-    parts.push(Part(
+    if let Some(resumed) = &snapshot.resumed {
+        parts.push(resumed_part(screen, resumed));
+    }
+    parts.push(part(
         1,
         vec![match snapshot.batches.first() {
             Some(batch) => Span::raw(format!("  batch {} ({})", batch.id, batch.kind.label())),
@@ -58,7 +77,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         }],
     ));
     if let Some(next) = snapshot.next_trigger {
-        parts.push(Part(
+        parts.push(part(
             1,
             vec![Span::raw(format!(
                 "  next trigger {}",
@@ -78,24 +97,27 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         sinks.push(Span::raw(format!(" {} ", sink_name(kind))));
         sinks.push(Span::styled(mark, style));
     }
-    parts.push(Part(3, sinks));
+    parts.push(part(3, sinks));
 
-    let width = |p: &Part| p.1.iter().map(Span::width).sum::<usize>();
+    let width = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>();
     let mut room = area.width as usize;
-    let mut keep = vec![false; parts.len()];
+    let mut chosen = vec![None; parts.len()];
     for priority in 0..=3 {
-        for (i, part) in parts.iter().enumerate().filter(|(_, p)| p.0 == priority) {
-            if width(part) <= room {
-                room -= width(part);
-                keep[i] = true;
+        for (i, part) in parts.iter().enumerate() {
+            if part.priority != priority {
+                continue;
+            }
+            if let Some(form) = part.forms.iter().position(|f| width(f) <= room) {
+                room -= width(&part.forms[form]);
+                chosen[i] = Some(form);
             }
         }
     }
     let spans: Vec<Span> = parts
         .into_iter()
-        .zip(keep)
-        .filter(|(_, keep)| *keep)
-        .flat_map(|(part, _)| part.1)
+        .zip(chosen)
+        .filter_map(|(part, form)| part.forms.into_iter().nth(form?))
+        .flatten()
         .collect();
     let query = format!(
         " {}.writeStream.outputMode(\"{}\")",
@@ -107,6 +129,30 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         Line::styled(format::cut(&query, area.width as usize), theme.dim),
     ];
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// `resumed at batch 6 from ./checkpoint, 12 min old`, shorter when it must be; news for the
+/// first minute (it goes before the batch and the trigger), then of the lowest priority.
+fn resumed_part(screen: &Screen, resumed: &Resumed) -> Part {
+    let style = screen.theme.accent;
+    let head = format!("  resumed at batch {}", resumed.batch);
+    let age = resumed
+        .age
+        .map(|age| format!(", {} old", format::age(age)))
+        .unwrap_or_default();
+    let forms = [
+        format!("{head} from {}{age}", resumed.from),
+        format!("{head}{age}"),
+        head,
+    ];
+    let news = screen.now.saturating_sub(resumed.at) < RESUMED_NEWS;
+    Part {
+        priority: if news { 1 } else { 3 },
+        forms: forms
+            .into_iter()
+            .map(|text| vec![Span::styled(text, style)])
+            .collect(),
+    }
 }
 
 pub fn sink_name(kind: SinkKind) -> &'static str {

@@ -14,6 +14,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let block = screen.block(
         Panel::Late,
         &format!("· {} pairs", screen.snapshot.metrics.late_pairs),
+        area,
     );
     // Narrow: two lines a pair, the window and watermark on the second.
     let narrow = area.width < 48;

@@ -39,8 +39,15 @@ fn rate_line(label: &'static str, rates: &[f64], width: usize, style: Style) -> 
 
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let (metrics, theme) = (&screen.snapshot.metrics, &screen.theme);
-    let block = screen.block(Panel::Metrics, "");
-    let spark_width = (area.width as usize).saturating_sub(24).max(5);
+    let block = screen.block(Panel::Metrics, "", area);
+    let inner_width = area.width.saturating_sub(2) as usize;
+    // As long as the panel allows, but no longer than the history: the figures stay by it.
+    let history = metrics.input_rate.len().max(metrics.processed_rate.len());
+    // The borders, the label and the widest figure (`12.3k/s`) with its space.
+    let spark_width = (area.width as usize)
+        .saturating_sub(2 + 11 + 8)
+        .max(1)
+        .min(history);
     let lines = vec![
         rate_line(
             " input     ",
@@ -54,14 +61,19 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
             spark_width,
             theme.good,
         ),
-        Line::raw(format!(
-            " batch {} · {} batches",
-            metrics
-                .last_duration
-                .map_or("-".to_string(), format::duration),
-            format::count(metrics.batches)
+        Line::raw(format::fitting(
+            [
+                format!(
+                    " batch {}",
+                    metrics
+                        .last_duration
+                        .map_or("-".to_string(), format::duration)
+                ),
+                format!(" · {} batches", format::count(metrics.batches)),
+            ],
+            inner_width,
         )),
-        state_line(screen),
+        state_line(screen, inner_width),
         Line::from(vec![
             Span::raw(" rejected "),
             Span::styled(
@@ -87,12 +99,14 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
 }
 
 /// The state's size; and, once `--max-state-rows` refused rows, how many, as a warning.
-fn state_line(screen: &Screen) -> Line<'static> {
+fn state_line(screen: &Screen, width: usize) -> Line<'static> {
     let metrics = &screen.snapshot.metrics;
-    let mut spans = vec![Span::raw(format!(
-        " state {} rows · {}",
-        format::count(metrics.state_rows),
-        format::bytes(metrics.state_bytes)
+    let mut spans = vec![Span::raw(format::fitting(
+        [
+            format!(" state {} rows", format::count(metrics.state_rows)),
+            format!(" · {}", format::bytes(metrics.state_bytes)),
+        ],
+        width,
     ))];
     if metrics.refused_rows > 0 {
         spans.push(Span::styled(

@@ -48,8 +48,9 @@ impl Screen<'_> {
         matches!(self.snapshot.mode, crate::ui::model::Mode::Replay { .. })
     }
 
-    /// A panel's frame, its title highlighted when it has the focus.
-    fn block(&self, panel: Panel, extra: &str) -> Block<'static> {
+    /// A panel's frame over `area`, its title highlighted when it has the focus; of `extra`
+    /// (`· a · b`), the parts that fit on the top border.
+    fn block(&self, panel: Panel, extra: &str, area: Rect) -> Block<'static> {
         let focused = self.view.focus == panel && self.view.overlay.is_none();
         let border = if focused {
             self.theme.focused
@@ -60,6 +61,17 @@ impl Screen<'_> {
             format!(" {} ", panel.title()),
             self.theme.title,
         )];
+        let room = (area.width as usize).saturating_sub(panel.title().len() + 6);
+        let extra = format::fitting(
+            extra.split(" · ").enumerate().map(|(i, part)| {
+                if i == 0 {
+                    part.to_string()
+                } else {
+                    format!(" · {part}")
+                }
+            }),
+            room,
+        );
         if !extra.is_empty() {
             title.push(Span::styled(format!("{extra} "), self.theme.dim));
         }
@@ -69,14 +81,21 @@ impl Screen<'_> {
     }
 }
 
-/// Draws the whole dashboard.
-pub fn draw(frame: &mut Frame, screen: &Screen) {
-    let area = frame.area();
+/// Where each part of the dashboard goes in a frame.
+struct Areas {
+    header: Rect,
+    body: Rect,
+    footer: Rect,
+    /// The panels, in [`Panel::ORDER`].
+    panels: [Rect; 6],
+}
+
+/// The dashboard's layout in `area`; `None` when it is too small to draw in.
+fn layout(area: Rect) -> Option<Areas> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        draw_too_small(frame, screen, area);
-        return;
+        return None;
     }
-    let [top, body, bottom_line] = Layout::vertical([
+    let [header, body, footer] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Fill(1),
         Constraint::Length(1),
@@ -84,24 +103,64 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
     .areas(area);
     let watermark_height = (body.height * 3 / 10).clamp(8, 14);
     let lower_height = (body.height / 4).clamp(7, 10);
-    let [watermark_area, middle, lower] = Layout::vertical([
+    let [watermark, middle, lower] = Layout::vertical([
         Constraint::Length(watermark_height),
         Constraint::Fill(1),
         Constraint::Length(lower_height),
     ])
     .areas(body);
-    let [open_area, batches_area] =
+    let [open, batches] =
         Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(middle);
     // Late data needs the room most when the terminal is narrow.
     let late_share = if area.width < 100 { 40 } else { 32 };
     let side_share = (100 - late_share) / 2;
-    let [metrics_area, late_area, sinks_area] = Layout::horizontal([
+    let [metrics, late, sinks] = Layout::horizontal([
         Constraint::Percentage(side_share),
         Constraint::Percentage(late_share),
         Constraint::Percentage(side_share),
     ])
     .areas(lower);
+    Some(Areas {
+        header,
+        body,
+        footer,
+        panels: [watermark, open, batches, metrics, late, sinks],
+    })
+}
 
+/// The panel drawn at column `x`, row `y` of a frame of `area` (a mouse click's target); none
+/// on the header, the footer, or a terminal too small for the panels.
+pub fn panel_at(area: Rect, x: u16, y: u16) -> Option<Panel> {
+    let at = ratatui::layout::Position::new(x, y);
+    let areas = layout(area)?;
+    Panel::ORDER
+        .into_iter()
+        .zip(areas.panels)
+        .find(|(_, rect)| rect.contains(at))
+        .map(|(panel, _)| panel)
+}
+
+/// Draws the whole dashboard.
+pub fn draw(frame: &mut Frame, screen: &Screen) {
+    let area = frame.area();
+    let Some(Areas {
+        header: top,
+        body,
+        footer: bottom_line,
+        panels:
+            [
+                watermark_area,
+                open_area,
+                batches_area,
+                metrics_area,
+                late_area,
+                sinks_area,
+            ],
+    }) = layout(area)
+    else {
+        draw_too_small(frame, screen, area);
+        return;
+    };
     header::draw(frame, screen, top);
     watermark::draw(frame, screen, watermark_area);
     open_windows::draw(frame, screen, open_area);
@@ -116,6 +175,15 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
         Some(Overlay::Batch(id)) => batches::draw_detail(frame, screen, area, id),
         Some(Overlay::Modes) => modes::draw(frame, screen, body),
         None => {}
+    }
+}
+
+/// How far the overlay open in `area` scrolls (`usize::MAX` when its length is not known
+/// ahead).
+pub fn overlay_scroll_limit(screen: &Screen, area: Rect) -> usize {
+    match screen.view.overlay {
+        Some(Overlay::Help) => help::scroll_limit(screen, area),
+        _ => usize::MAX,
     }
 }
 
@@ -147,4 +215,40 @@ fn overlay_area(frame: &mut Frame, area: Rect, width: u16, height: u16) -> Rect 
     );
     frame.render_widget(Clear, rect);
     rect
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_click_finds_the_panel_under_it() {
+        let area = Rect::new(0, 0, 80, 24);
+        // At 80×24: header 0-1, Watermark 2-9, Open windows and Output batches 10-15, the
+        // lower panels 16-22, the footer 23.
+        assert_eq!(panel_at(area, 0, 0), None, "the header");
+        assert_eq!(panel_at(area, 40, 1), None);
+        assert_eq!(panel_at(area, 0, 2), Some(Panel::Watermark));
+        assert_eq!(panel_at(area, 79, 9), Some(Panel::Watermark));
+        assert_eq!(panel_at(area, 5, 12), Some(Panel::OpenWindows));
+        assert_eq!(panel_at(area, 31, 10), Some(Panel::OpenWindows));
+        assert_eq!(panel_at(area, 32, 10), Some(Panel::Batches));
+        assert_eq!(panel_at(area, 79, 15), Some(Panel::Batches));
+        assert_eq!(panel_at(area, 0, 16), Some(Panel::Metrics));
+        assert_eq!(panel_at(area, 40, 20), Some(Panel::Late));
+        assert_eq!(panel_at(area, 79, 22), Some(Panel::Sinks));
+        assert_eq!(panel_at(area, 10, 23), None, "the footer");
+        assert_eq!(panel_at(area, 80, 12), None, "outside");
+        assert_eq!(panel_at(Rect::new(0, 0, 79, 24), 5, 12), None, "too small");
+        // The same at another size: the panels are where they are drawn.
+        let big = Rect::new(0, 0, 200, 50);
+        let layout = layout(big).unwrap();
+        for (panel, rect) in Panel::ORDER.into_iter().zip(layout.panels) {
+            assert_eq!(panel_at(big, rect.x, rect.y), Some(panel));
+            assert_eq!(
+                panel_at(big, rect.right() - 1, rect.bottom() - 1),
+                Some(panel)
+            );
+        }
+    }
 }

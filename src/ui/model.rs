@@ -87,6 +87,21 @@ pub struct Snapshot {
     pub sinks: Vec<SinkStatus>,
     /// What each output mode emitted lately, when the run runs the other modes.
     pub modes: Option<Arc<ModesView>>,
+    /// Where the run picked up, when it started from a checkpoint.
+    pub resumed: Option<Resumed>,
+}
+
+/// A run that started from its checkpoint, for the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resumed {
+    /// The run's first batch.
+    pub batch: u64,
+    /// The checkpoint folder, as the command line gave it.
+    pub from: String,
+    /// How old the checkpoint's last commit was when the run started.
+    pub age: Option<Duration>,
+    /// When the run started (wall clock, µs).
+    pub at: Micros,
 }
 
 /// The modes view: the latest trigger ticks, and what append, update and complete mode each

@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         .flat_map(|(i, w)| w.keys.iter().map(move |k| (w.text.as_str(), k, i)))
         .collect();
     match screen.view.sort {
-        SortBy::Window => {}
+        SortBy::Window => rows.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| by_value(a.1, b.1))),
         SortBy::Count => rows.sort_by(|a, b| {
             b.1.bar
                 .partial_cmp(&a.1.bar)
@@ -57,9 +57,10 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     };
     let order = match screen.view.sort {
         SortBy::Window => String::new(),
-        sort => format!(" · by {}", sort.label()),
+        sort => format!("· by {} ", sort.label()),
     };
-    let block = screen.block(Panel::OpenWindows, &format!("{shown}{order}"));
+    // The order first: it is what a narrow panel keeps.
+    let block = screen.block(Panel::OpenWindows, &format!("{order}{shown}"), area);
 
     let names = &screen.snapshot.query.output_names()[1..];
     let inner = area.height.saturating_sub(3) as usize;
@@ -86,7 +87,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let max_bar = rows.iter().map(|r| r.1.bar).fold(0.0, f64::max).max(1.0);
     // The borders, a space before the window, a space before each column and one after them.
     let used: usize = 2 + 1 + window_width + widths.iter().map(|w| w + 1).sum::<usize>() + 1;
-    let bar_width = (area.width as usize).saturating_sub(used).min(20);
+    let bar_width = (area.width as usize).saturating_sub(used);
     let mut header = format!(" {window_name:window_width$}");
     for (c, (name, width)) in names.iter().zip(&widths).enumerate() {
         header.push(' ');

@@ -14,7 +14,7 @@ use crate::ui::model::SinkKind;
 
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let (snapshot, theme) = (screen.snapshot, &screen.theme);
-    let block = screen.block(Panel::Sinks, "");
+    let block = screen.block(Panel::Sinks, "", area);
     let mut lines = Vec::new();
     for kind in [SinkKind::Console, SinkKind::File, SinkKind::Json] {
         let sink = snapshot.sinks.iter().find(|s| s.kind == kind);

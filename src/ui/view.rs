@@ -158,7 +158,25 @@ impl ViewState {
         true
     }
 
+    /// A click on `panel` gives it the focus (under an overlay, a click does nothing).
+    pub fn click(&mut self, panel: Panel) {
+        if self.overlay.is_none() {
+            self.focus = panel;
+        }
+    }
+
+    /// The mouse wheel over `panel` (none: the header or the footer, where it scrolls the
+    /// focused panel) scrolls it `by` lines without moving the focus; with an overlay open, it
+    /// scrolls the overlay.
+    pub fn wheel(&mut self, panel: Option<Panel>, by: isize, snapshot: &Snapshot) {
+        self.scroll_panel(panel.unwrap_or(self.focus), snapshot, by);
+    }
+
     fn scroll(&mut self, snapshot: &Snapshot, by: isize) {
+        self.scroll_panel(self.focus, snapshot, by);
+    }
+
+    fn scroll_panel(&mut self, panel: Panel, snapshot: &Snapshot, by: isize) {
         let moved = |at: usize, len: usize| {
             (at as isize + by).clamp(0, len.saturating_sub(1) as isize) as usize
         };
@@ -166,7 +184,7 @@ impl ViewState {
             self.overlay_offset = moved(self.overlay_offset, usize::MAX / 4);
             return;
         }
-        match self.focus {
+        match panel {
             Panel::OpenWindows => {
                 self.windows_offset = moved(self.windows_offset, snapshot.open.shown());
             }

@@ -98,35 +98,21 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let inner_height = area.height.saturating_sub(2) as usize;
     let width = area.width.saturating_sub(2) as usize;
     let bar_rows = inner_height.saturating_sub(4).max(1);
-    let shown: &[OpenWindow] = windows;
     let (size, slide) = spans(&snapshot.query);
-    let live = matches!(snapshot.mode, Mode::Live { .. });
-    // The axis spans the windows shown, or a window either side of the latest event.
-    let anchor =
-        snapshot
-            .max_event_time
-            .unwrap_or(if live { screen.now } else { snapshot.watermark });
-    let (mut lo, mut hi) = match (shown.first(), shown.last()) {
-        (Some(first), Some(last)) => (first.window.start, last.window.end),
-        _ => (anchor - size, anchor + size),
+    // The axis follows the windows in play: open after the next batch, or closed by it less
+    // than a window's length ago. Older ones (a resumed run's, from before it stopped) would
+    // squeeze the axis to a dot; they are counted as not drawn.
+    let in_play: Vec<&OpenWindow> = windows
+        .iter()
+        .filter(|w| w.window.end > snapshot.next_watermark - size)
+        .collect();
+    let shown = if in_play.is_empty() {
+        windows.iter().collect()
+    } else {
+        in_play
     };
-    let pad = ((hi - lo) / 20).max(MICROS_PER_SECOND);
-    (lo, hi) = (lo - pad, hi + pad);
-    // Bring the watermark and the clock in when they are near.
-    for t in [
-        Some(snapshot.watermark),
-        snapshot.max_event_time,
-        live.then_some(screen.now),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if t > lo - size && t < hi + size {
-            lo = lo.min(t - pad);
-            hi = hi.max(t + pad);
-        }
-    }
-    let axis = Axis { lo, hi, width };
+    let live = matches!(snapshot.mode, Mode::Live { .. });
+    let axis = axis(screen, &shown, size, width);
 
     let mut lines = Vec::with_capacity(inner_height);
     let (labels, ruler) = ruler(&axis, slide, screen, theme.dim);
@@ -136,7 +122,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     // overlap another. Labels sit inside the bars.
     let pack = shown.len() > bar_rows;
     let mut rows: Vec<(Row, usize)> = Vec::new();
-    let mut hidden = 0;
+    let mut hidden = windows.len() - shown.len();
     for open in shown {
         let (from, to) = (
             axis.clamped(open.window.start),
@@ -182,15 +168,48 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         lines.push(Line::raw(""));
     }
     lines.push(markers(&axis, screen, live));
-    lines.push(countdowns(screen, live));
+    lines.push(countdowns(screen, live, width));
     let extra = match (windows.len(), hidden) {
         (0, _) => "· no open window".to_string(),
         (1, _) => "· 1 open window".to_string(),
         (n, 0) => format!("· {n} open windows"),
         (n, h) => format!("· {n} open windows, {h} not drawn"),
     };
-    let block = screen.block(Panel::Watermark, &extra);
+    let block = screen.block(Panel::Watermark, &extra, area);
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The axis over the windows `shown`, or a window either side of the latest event; with the
+/// watermark, the latest event and the clock when they are near.
+fn axis(screen: &Screen, shown: &[&OpenWindow], size: Micros, width: usize) -> Axis {
+    let snapshot = screen.snapshot;
+    let live = matches!(snapshot.mode, Mode::Live { .. });
+    let anchor =
+        snapshot
+            .max_event_time
+            .unwrap_or(if live { screen.now } else { snapshot.watermark });
+    let starts = shown.iter().map(|w| w.window.start).min();
+    let ends = shown.iter().map(|w| w.window.end).max();
+    let (mut lo, mut hi) = match (starts, ends) {
+        (Some(start), Some(end)) => (start, end),
+        _ => (anchor - size, anchor + size),
+    };
+    let pad = ((hi - lo) / 20).max(MICROS_PER_SECOND);
+    (lo, hi) = (lo - pad, hi + pad);
+    for t in [
+        Some(snapshot.watermark),
+        snapshot.max_event_time,
+        live.then_some(screen.now),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if t > lo - size && t < hi + size {
+            lo = lo.min(t - pad);
+            hi = hi.max(t + pad);
+        }
+    }
+    Axis { lo, hi, width }
 }
 
 /// The tick labels and the ruler, a tick every slide (or a multiple, to leave room).
@@ -254,8 +273,9 @@ fn markers(axis: &Axis, screen: &Screen, live: bool) -> Line<'static> {
     row.line()
 }
 
-/// `wm 17:33:27 · max 17:33:42 · now 17:33:44 · next trigger 9s · next close … (~12s)`.
-fn countdowns(screen: &Screen, live: bool) -> Line<'static> {
+/// `wm 17:33:27 · max 17:33:42 · now 17:33:44 · next trigger 9s · next close … (~12s)`, the
+/// parts that fit in `width` (the next close without its time when only that much fits).
+fn countdowns(screen: &Screen, live: bool, width: usize) -> Line<'static> {
     let snapshot = screen.snapshot;
     let theme = &screen.theme;
     let zone = &screen.zone;
@@ -290,6 +310,7 @@ fn countdowns(screen: &Screen, live: bool) -> Line<'static> {
         .find(|w| w.window.end > snapshot.next_watermark)
     {
         let needs = next.window.end + delay;
+        let short = format!(" · next close {}", next.text);
         let mut text = format!(
             " · next close {} at event {}",
             next.text,
@@ -302,7 +323,17 @@ fn countdowns(screen: &Screen, live: bool) -> Line<'static> {
         if live && near {
             let _ = write!(text, " (~{})", format::countdown(screen.now, needs));
         }
-        spans.push(Span::raw(text));
+        let used: usize = spans.iter().map(Span::width).sum();
+        spans.push(Span::raw(if used + text.chars().count() <= width {
+            text
+        } else {
+            short
+        }));
     }
-    Line::from(spans)
+    let mut used = 0;
+    let fits = spans.iter().take_while(|span| {
+        used += span.width();
+        used <= width
+    });
+    Line::from(spans[..fits.count()].to_vec())
 }

@@ -34,7 +34,7 @@ use crate::app::sink::cells::Cells;
 use crate::app::sink::{Resume, SinkSet};
 use crate::app::source::replay::ReadAhead;
 use crate::engine::{Duration, Query};
-use crate::ui::model::Mode;
+use crate::ui::model::{Mode, Resumed};
 
 /// The dashboard over the live pipeline.
 pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
@@ -59,10 +59,11 @@ pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
         let mode = Mode::Live {
             source: String::new(),
         };
-        let publisher = SnapshotPublisher {
-            builder: SnapshotBuilder::new(mode, Some(config.trigger.to_std()), cells, console),
-            tx,
-        };
+        let mut builder = SnapshotBuilder::new(mode, Some(config.trigger.to_std()), cells, console);
+        if let Some(resumed) = resumed(&prepared, &config.checkpoint) {
+            builder.set_resumed(resumed);
+        }
+        let publisher = SnapshotPublisher { builder, tx };
         let live = Live::start(config, prepared, sinks, Watcher::Dashboard, publisher).await?;
         let export = job_spec(
             config.query.clone(),
@@ -97,6 +98,24 @@ pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
         let summary = driver.live.finished().await;
         result?;
         summary.map(|_| ())
+    })
+}
+
+/// Where a live run picks up, when it resumes from the checkpoint in `dir`: its first batch and
+/// the age of the last commit.
+fn resumed(prepared: &live::Prepared, dir: &Path) -> Option<Resumed> {
+    let checkpoint = prepared.checkpoint.as_ref()?;
+    prepared.resume.committed_tick?;
+    let batch = prepared.engine.next_batch_id();
+    let age = batch
+        .checked_sub(1)
+        .and_then(|last| checkpoint.committed_at(last))
+        .and_then(|at| at.elapsed().ok());
+    Some(Resumed {
+        batch,
+        from: dir.display().to_string(),
+        age,
+        at: crate::app::clock::now_micros(),
     })
 }
 

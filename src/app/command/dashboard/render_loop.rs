@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ratatui::Terminal;
+use ratatui::layout::Rect;
 use ratatui::prelude::Backend;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
@@ -24,6 +25,8 @@ use crate::ui::{self, Screen};
 const FRAME: Duration = Duration::from_millis(33);
 /// How often the source status (counters, countdowns) is looked at between events.
 const POLL: Duration = Duration::from_millis(250);
+/// How long a message stays in the footer.
+const NOTICE_FOR: Duration = Duration::from_secs(5);
 
 /// What the dashboard shows: a live pipeline or a replay.
 pub trait Driver {
@@ -31,6 +34,11 @@ pub trait Driver {
     fn status(&mut self) -> Status;
     /// Carries out an action that is not the view's; returns a notice for the footer.
     fn act(&mut self, action: Action) -> Option<String>;
+    /// A message for the footer that came since the last call (it expires as the answers to
+    /// keys do; [`Status::notice`] is for what stays true, and stays).
+    fn news(&mut self) -> Option<String> {
+        None
+    }
     /// Resolves when the driver has something new to show (it may never resolve).
     async fn changed(&mut self);
     /// Whether the dashboard must close: what it shows has failed for good.
@@ -56,7 +64,7 @@ where
     let mut hangup = signal(SignalKind::hangup())?;
     let theme = Theme::from_env();
     let mut view = ViewState::default();
-    let mut notice: Option<String> = None;
+    let mut notice = Notice::default();
     let mut drawn: Option<(Option<Arc<Snapshot>>, Status, ViewState, i64)> = None;
     let mut last_frame = Instant::now()
         .checked_sub(FRAME)
@@ -69,11 +77,29 @@ where
         }
         // Draw if anything on screen would differ, at most once per frame.
         let snapshot = driver.snapshot();
+        if let Some(text) = driver.news() {
+            notice.set(text, Instant::now());
+        }
         let mut status = driver.status();
         if status.notice.is_none() {
-            status.notice.clone_from(&notice);
+            status.notice = notice.current(Instant::now()).map(str::to_string);
         }
         let now = now_micros();
+        if let Some(shown) = &snapshot {
+            // An overlay scrolled past its end comes back to it.
+            let limit = ui::overlay_scroll_limit(
+                &Screen {
+                    snapshot: shown,
+                    status: &status,
+                    view: &view,
+                    now,
+                    zone: zone.clone(),
+                    theme,
+                },
+                screen_area(terminal)?,
+            );
+            view.overlay_offset = view.overlay_offset.min(limit);
+        }
         let second = now / 1_000_000;
         let same = drawn.as_ref().is_some_and(|(s, st, v, sec)| {
             same_snapshot(s.as_ref(), snapshot.as_ref())
@@ -109,11 +135,10 @@ where
             input = keys.next() => match input {
                 Input::Closed | Input::Action(Action::Quit) => return Ok(()),
                 Input::Resize => resized = true,
-                Input::Action(action) => {
-                    let current = driver.snapshot();
-                    let handled = current.as_ref().is_some_and(|s| view.apply(action, s));
-                    if !handled && let Some(text) = driver.act(action) {
-                        notice = Some(text);
+                input => {
+                    let area = screen_area(terminal)?;
+                    if let Some(text) = handle(input, area, &mut view, driver) {
+                        notice.set(text, Instant::now());
                     }
                 }
             },
@@ -126,10 +151,84 @@ where
     }
 }
 
+/// Acts on a key or a mouse event in a terminal of `area`: the view's own actions change the
+/// view, the others go to the driver; returns what the driver answered.
+fn handle(
+    input: Input,
+    area: Rect,
+    view: &mut ViewState,
+    driver: &mut impl Driver,
+) -> Option<String> {
+    let current = driver.snapshot();
+    match input {
+        Input::Click { x, y } => {
+            if let Some(panel) = ui::panel_at(area, x, y) {
+                view.click(panel);
+            }
+        }
+        Input::Wheel { x, y, by } => {
+            if let Some(current) = &current {
+                view.wheel(ui::panel_at(area, x, y), by, current);
+            }
+        }
+        Input::Action(action) => {
+            let handled = current.as_ref().is_some_and(|s| view.apply(action, s));
+            if !handled {
+                return driver.act(action);
+            }
+        }
+        Input::Resize | Input::Closed => {}
+    }
+    None
+}
+
+/// The whole terminal, as `ui` lays it out.
+fn screen_area<B: Backend>(terminal: &Terminal<B>) -> Result<Rect, B::Error> {
+    let size = terminal.size()?;
+    Ok(Rect::new(0, 0, size.width, size.height))
+}
+
+/// The latest message for the footer, shown for [`NOTICE_FOR`] after it came.
+#[derive(Debug, Default)]
+struct Notice(Option<(String, Instant)>);
+
+impl Notice {
+    fn set(&mut self, text: String, at: Instant) {
+        self.0 = Some((text, at));
+    }
+
+    fn current(&self, now: Instant) -> Option<&str> {
+        self.0
+            .as_ref()
+            .filter(|(_, at)| now.saturating_duration_since(*at) < NOTICE_FOR)
+            .map(|(text, _)| text.as_str())
+    }
+}
+
 fn same_snapshot(a: Option<&Arc<Snapshot>>, b: Option<&Arc<Snapshot>>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => Arc::ptr_eq(a, b),
         (None, None) => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notice_expires_after_five_seconds() {
+        let start = Instant::now();
+        let mut notice = Notice::default();
+        assert_eq!(notice.current(start), None);
+        notice.set("file sink on".into(), start);
+        assert_eq!(notice.current(start), Some("file sink on"));
+        let later = start + Duration::from_millis(4_900);
+        assert_eq!(notice.current(later), Some("file sink on"));
+        assert_eq!(notice.current(start + NOTICE_FOR), None, "gone after 5 s");
+        // A new message starts its own five seconds.
+        notice.set("source paused".into(), later);
+        assert_eq!(notice.current(start + NOTICE_FOR), Some("source paused"));
     }
 }

@@ -329,7 +329,7 @@ impl ReplayDriver {
     /// What the worker said last, or the error it stopped on (tests).
     #[cfg(test)]
     pub fn take_notice(&mut self) -> Option<String> {
-        self.notice.take().or_else(|| self.error.clone())
+        self.news().or_else(|| self.error.clone())
     }
 
     #[cfg(test)]
@@ -364,8 +364,12 @@ impl Driver for ReplayDriver {
             delay: None,
             speed: self.playing.then_some(self.speed),
             file_output: self.file_output.clone(),
-            notice: self.error.clone().or_else(|| self.notice.clone()),
+            notice: self.error.clone(),
         }
+    }
+
+    fn news(&mut self) -> Option<String> {
+        self.notice.take()
     }
 
     fn act(&mut self, action: Action) -> Option<String> {

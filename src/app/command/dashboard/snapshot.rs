@@ -15,7 +15,7 @@ use crate::engine::{Query, Value};
 use crate::ui::model;
 use crate::ui::model::{
     BATCH_HISTORY, BatchRecord, LATE_HISTORY, LateRecord, Metrics, Mode, ModesTick, ModesView,
-    OPEN_KEYS_SHOWN, OpenKey, OpenState, OpenWindow, RATE_HISTORY, Snapshot,
+    OPEN_KEYS_SHOWN, OpenKey, OpenState, OpenWindow, RATE_HISTORY, Resumed, Snapshot,
 };
 
 /// Keeps the histories and turns a pipeline into snapshots.
@@ -32,6 +32,7 @@ pub struct SnapshotBuilder {
     query: Option<Arc<Query>>,
     /// The modes view, and what it was made from.
     modes: Option<(ModesSeen, Arc<ModesView>)>,
+    resumed: Option<Resumed>,
 }
 
 /// Each tick of the modes view with the id of each mode's batch: when it is unchanged, so is
@@ -52,11 +53,17 @@ impl SnapshotBuilder {
             open: Arc::new(OpenState::default()),
             query: None,
             modes: None,
+            resumed: None,
         }
     }
 
     pub fn set_mode(&mut self, mode: Mode) {
         self.mode = mode;
+    }
+
+    /// The run started from a checkpoint, as `resumed` says.
+    pub fn set_resumed(&mut self, resumed: Resumed) {
+        self.resumed = Some(resumed);
     }
 
     /// Records a finished batch, with what the console sink printed for it if it was on; `at`
@@ -219,6 +226,7 @@ impl SnapshotBuilder {
             late: self.late.iter().cloned().collect(),
             sinks: self.sinks(pipeline),
             modes: self.modes(pipeline),
+            resumed: self.resumed.clone(),
         })
     }
 

@@ -186,6 +186,13 @@ impl Checkpoint {
         &self.dir
     }
 
+    /// When batch `id` was committed (its commit file's time), if it was and the file says.
+    pub fn committed_at(&self, id: u64) -> Option<std::time::SystemTime> {
+        std::fs::metadata(self.path("commits", id, ""))
+            .and_then(|m| m.modified())
+            .ok()
+    }
+
     fn path(&self, folder: &str, id: u64, suffix: &str) -> PathBuf {
         self.dir.join(folder).join(format!("{id}{suffix}"))
     }
