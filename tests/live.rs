@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -798,10 +799,8 @@ fn a_recorded_live_json_run_replays_identically() {
         } else {
             (i * 37 % 1500).to_string()
         };
-        lines.push_str(&format!(
-            "{{\"ts\":\"{}\",\"user\":\"{user}\",\"bytes\":{bytes}}}\n",
-            ts.format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        ));
+        let ts = ts.format("%Y-%m-%dT%H:%M:%S%.3fZ");
+        writeln!(lines, r#"{{"ts":"{ts}","user":"{user}","bytes":{bytes}}}"#).unwrap();
         if i == 50 {
             lines.push_str("{\"ts\": not json\n");
         }
