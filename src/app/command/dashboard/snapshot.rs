@@ -260,7 +260,7 @@ impl SnapshotBuilder {
                 batches: t.batches.each_ref().map(|batch| {
                     batch.as_ref().map(|batch| {
                         let out = &batch.output;
-                        let rows = out
+                        let mut rows: Vec<Vec<String>> = out
                             .rows
                             .iter()
                             .map(|row| {
@@ -269,6 +269,7 @@ impl SnapshotBuilder {
                                 shown
                             })
                             .collect();
+                        rows.sort_by(|a, b| shown_order(a, b));
                         model::ModeBatch {
                             id: out.id,
                             kind: out.kind,
@@ -288,6 +289,18 @@ impl SnapshotBuilder {
         self.modes = Some((seen, view.clone()));
         Some(view)
     }
+}
+
+/// A modes-view row's order: by window, then by the first value, numerically when both are
+/// numbers (`2` before `10`), as Open windows lists them.
+fn shown_order(a: &[String], b: &[String]) -> std::cmp::Ordering {
+    let number = |row: &[String]| row.get(1).and_then(|v| v.parse::<f64>().ok());
+    a.first()
+        .cmp(&b.first())
+        .then_with(|| match (number(a), number(b)) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            _ => a[1..].cmp(&b[1..]),
+        })
 }
 
 fn push_bounded(history: &mut Vec<f64>, value: f64, limit: usize) {
