@@ -589,3 +589,36 @@ fn a_failing_sink_shows_in_the_sinks_panel_and_the_engine_keeps_its_state() {
     }
     check("sink_error", &snapshot, &status(), &ViewState::default());
 }
+
+/// A replay opened on a checkpoint another replay left says in its snapshot where it resumed.
+#[test]
+fn a_checkpointed_replay_opened_again_says_where_it_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let events =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/seed_random/events.csv");
+    let checkpoint = dir.path().join("ckpt");
+    let args = ["--checkpoint", checkpoint.to_str().unwrap()];
+    let console = SharedBuffer::default();
+    let sinks = |cells: &Cells| {
+        let cells = cells.clone();
+        let console = SharedBuffer::default();
+        let opener: SinkOpener =
+            Box::new(move |_| Ok(Box::new(ConsoleSink::new(console.clone(), cells.clone()))));
+        SinkSet::new(opener, &[SinkKind::Console]).unwrap()
+    };
+    let mode = || Mode::Replay {
+        file: "events.csv".into(),
+        finished: false,
+    };
+    {
+        let (mut stepper, _) = open_replay(&events, &args, mode(), console.clone(), sinks);
+        for _ in 0..3 {
+            stepper.step().unwrap().unwrap();
+        }
+    }
+    let (stepper, mut builder) = open_replay(&events, &args, mode(), console, sinks);
+    let snapshot = builder.snapshot(stepper.pipeline(), 0, None, 0);
+    let resumed = snapshot.resumed.as_ref().expect("the resume is told");
+    assert_eq!(resumed.batch, 3);
+    assert_eq!(resumed.from, checkpoint.display().to_string());
+}

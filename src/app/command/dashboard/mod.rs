@@ -137,7 +137,16 @@ pub fn open_replay(
         &config.sinks.window_format,
     )
     .or_bad_input()?;
-    Ok((stepper, SnapshotBuilder::new(mode, trigger, cells, console)))
+    let mut builder = SnapshotBuilder::new(mode, trigger, cells, console);
+    if let (Some(batch), Some(dir)) = (stepper.summary().resumed_at, &config.checkpoint) {
+        builder.set_resumed(Resumed {
+            batch,
+            from: dir.display().to_string(),
+            age: None,
+            at: crate::app::clock::now_micros(),
+        });
+    }
+    Ok((stepper, builder))
 }
 
 /// The dashboard's sinks for a replay of `config`, the console into `console`.
