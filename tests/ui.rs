@@ -622,3 +622,55 @@ fn a_checkpointed_replay_opened_again_says_where_it_resumed() {
     assert_eq!(resumed.batch, 3);
     assert_eq!(resumed.from, checkpoint.display().to_string());
 }
+
+/// The modes and batch overlays scroll to their last line and no further (the render loop
+/// brings an offset past `overlay_scroll_limit` back to it).
+#[test]
+fn the_modes_and_batch_overlays_scroll_no_further_than_their_end() {
+    let snapshot = live_snapshot(6);
+    let status = status();
+    let size = (80, 24);
+    let area = Rect::new(0, 0, size.0, size.1);
+    let last_inner_row = |view: &ViewState| {
+        let screen = render(&snapshot, &status, view, size);
+        // The row above the overlay's bottom border.
+        let rows: Vec<&str> = screen.lines().collect();
+        let border = rows.iter().rposition(|r| r.contains('└')).unwrap();
+        rows[border - 1]
+            .trim_matches(|c| c == '"' || c == '│' || c == ' ')
+            .to_string()
+    };
+    let limit_of = |view: &ViewState| {
+        ui::overlay_scroll_limit(
+            &Screen {
+                snapshot: &snapshot,
+                status: &status,
+                view,
+                now: snapshot.taken_at,
+                zone: utc(),
+                theme: Theme::plain(),
+            },
+            area,
+        )
+    };
+    let mut modes = ViewState::default();
+    assert!(modes.apply(Action::Modes, &snapshot));
+    let limit = limit_of(&modes);
+    assert!(limit > 0 && limit < 1_000, "{limit}");
+    modes.overlay_offset = limit;
+    assert!(!last_inner_row(&modes).is_empty(), "the last band shows");
+    modes.overlay_offset = limit + 1;
+    assert!(last_inner_row(&modes).is_empty(), "past the end");
+    // A batch's table that fits does not scroll; its closing line shows.
+    let mut batch = ViewState {
+        focus: Panel::Batches,
+        ..ViewState::default()
+    };
+    assert!(batch.apply(Action::Open, &snapshot));
+    batch.overlay_offset = limit_of(&batch);
+    assert!(limit_of(&batch) < 40);
+    assert!(
+        last_inner_row(&batch).is_empty()
+            || render(&snapshot, &status, &batch, size).contains("+-")
+    );
+}

@@ -101,20 +101,38 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-/// The selected batch in full, over the panels.
-pub fn draw_detail(frame: &mut Frame, screen: &Screen, area: Rect, id: u64) {
+/// How far the batch-detail overlay scrolls: its lines past those the overlay shows.
+pub fn detail_scroll_limit(screen: &Screen, area: Rect, id: u64) -> usize {
+    let shown = detail_height(area).saturating_sub(2) as usize;
+    detail_text(screen, id).len().saturating_sub(shown)
+}
+
+/// The overlay's height in `area`.
+fn detail_height(area: Rect) -> u16 {
+    area.height.saturating_sub(4)
+}
+
+/// The batch's console table as the console sink printed it, or why there is none.
+fn detail_text(screen: &Screen, id: u64) -> Vec<Line<'static>> {
     let theme = &screen.theme;
     let batch = screen.snapshot.batches.iter().find(|b| b.id == id);
-    let text: Vec<Line> = match batch.and_then(|b| b.console.as_deref()) {
+    match batch.and_then(|b| b.console.as_deref()) {
         Some(console) => console.lines().map(|l| Line::raw(l.to_string())).collect(),
         None if batch.is_some() => vec![Line::styled(
             "The console sink was off for this batch (press c to switch it on).",
             theme.dim,
         )],
         None => vec![Line::styled("This batch is no longer kept.", theme.dim)],
-    };
+    }
+}
+
+/// The selected batch in full, over the panels.
+pub fn draw_detail(frame: &mut Frame, screen: &Screen, area: Rect, id: u64) {
+    let theme = &screen.theme;
+    let batch = screen.snapshot.batches.iter().find(|b| b.id == id);
+    let text = detail_text(screen, id);
     let width = text.iter().map(Line::width).max().unwrap_or(0) as u16 + 4;
-    let rect = overlay_area(frame, area, width.max(50), area.height.saturating_sub(4));
+    let rect = overlay_area(frame, area, width.max(50), detail_height(area));
     let title = batch.map_or_else(
         || format!(" Batch {id} "),
         |b| format!(" {} ", heading(screen, b, usize::MAX)),

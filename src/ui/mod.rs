@@ -183,7 +183,9 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
 pub fn overlay_scroll_limit(screen: &Screen, area: Rect) -> usize {
     match screen.view.overlay {
         Some(Overlay::Help) => help::scroll_limit(screen, area),
-        _ => usize::MAX,
+        Some(Overlay::Batch(id)) => batches::detail_scroll_limit(screen, area, id),
+        Some(Overlay::Modes) => layout(area).map_or(0, |a| modes::scroll_limit(screen, a.body)),
+        None => usize::MAX,
     }
 }
 

@@ -199,6 +199,17 @@ fn cell_widths(view: &ModesView, at: usize) -> Vec<usize> {
     widths
 }
 
+/// How far the view scrolls in `area`: its band lines past those it shows under the two
+/// title lines.
+pub fn scroll_limit(screen: &Screen, area: Rect) -> usize {
+    let Some(view) = &screen.snapshot.modes else {
+        return 0;
+    };
+    let total: usize = view.ticks.iter().map(band_height).sum();
+    let shown = area.height.saturating_sub(2 + 2) as usize;
+    total.saturating_sub(shown)
+}
+
 /// The column's two title lines, then its bands from `offset` on.
 fn scrolled(mut lines: Vec<Line<'static>>, offset: usize) -> Vec<Line<'static>> {
     let skip = offset.min(lines.len().saturating_sub(2));
