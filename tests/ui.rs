@@ -674,3 +674,47 @@ fn the_modes_and_batch_overlays_scroll_no_further_than_their_end() {
             || render(&snapshot, &status, &batch, size).contains("+-")
     );
 }
+
+/// A large state, and rows the state limit refused, show as warnings in Metrics.
+#[test]
+fn a_large_or_full_state_is_a_warning() {
+    let theme = Theme::colored();
+    let style_of = |state_rows: u64, refused_rows: u64, needle: &str| {
+        let mut snapshot = (*live_snapshot(3)).clone();
+        snapshot.metrics.state_rows = state_rows;
+        snapshot.metrics.refused_rows = refused_rows;
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        terminal
+            .draw(|frame| {
+                ui::draw(
+                    frame,
+                    &Screen {
+                        snapshot: &snapshot,
+                        status: &status(),
+                        view: &ViewState::default(),
+                        now: snapshot.taken_at,
+                        zone: utc(),
+                        theme: Theme::colored(),
+                    },
+                );
+            })
+            .unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        let text = terminal.backend().to_string();
+        let (row, line) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{text}"));
+        let column = line[..line.find(needle).unwrap()].chars().count() - 1;
+        buffer[(
+            u16::try_from(column).unwrap() + 1,
+            u16::try_from(row).unwrap(),
+        )]
+            .fg
+    };
+    let warn = theme.warn.fg.unwrap();
+    assert_ne!(style_of(12, 0, "state 12 rows"), warn);
+    assert_eq!(style_of(2_000_000, 0, "state 2,000,000 rows"), warn);
+    assert_eq!(style_of(12, 7, "full, 7 refused"), warn);
+}

@@ -98,23 +98,29 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-/// The state's size; and, once `--max-state-rows` refused rows, how many, as a warning.
+/// State rows from which the state's size is shown as a warning: a stream of ever-new keys
+/// grows it without bound (`--max-state-rows` bounds it).
+pub const LARGE_STATE_ROWS: u64 = 1_000_000;
+
+/// The state's size (a warning once it is large); and, once `--max-state-rows` refused rows,
+/// how many, as a warning.
 fn state_line(screen: &Screen, width: usize) -> Line<'static> {
     let metrics = &screen.snapshot.metrics;
-    let mut spans = vec![Span::raw(format::fitting(
-        [
-            format!(" state {} rows", format::count(metrics.state_rows)),
-            format!(" · {}", format::bytes(metrics.state_bytes)),
-        ],
-        width,
-    ))];
-    if metrics.refused_rows > 0 {
-        spans.push(Span::styled(
-            format!(" · full, {} refused", format::count(metrics.refused_rows)),
-            screen.theme.warn,
-        ));
-    }
-    Line::from(spans)
+    let full = metrics.refused_rows > 0;
+    let style = if full || metrics.state_rows >= LARGE_STATE_ROWS {
+        screen.theme.warn
+    } else {
+        Style::default()
+    };
+    let rows = format!(" state {} rows", format::count(metrics.state_rows));
+    let bytes = format!(" · {}", format::bytes(metrics.state_bytes));
+    let text = if full {
+        let refused = format!(" · full, {} refused", format::count(metrics.refused_rows));
+        format::fitting([rows, refused, bytes], width)
+    } else {
+        format::fitting([rows, bytes], width)
+    };
+    Line::styled(text, style)
 }
 
 #[cfg(test)]
