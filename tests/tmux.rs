@@ -11,18 +11,29 @@ use std::time::{Duration, Instant};
 
 use common::tmux::{Tmux, have_tmux};
 
+/// The dashboard over a fast embedded server (a line every 100 ms, 1 s triggers, 4 s windows
+/// sliding by 2 s, a 1 s watermark) with `extra` options, in a 120×40 tmux window in `dir`;
+/// its exit status is printed as `EXIT=N` when it ends.
+fn fast_dashboard(name: &str, dir: &Path, extra: &str) -> Tmux {
+    let bin = env!("CARGO_BIN_EXE_window-tui");
+    let command = format!(
+        "TZ=UTC NO_COLOR=1 {bin} --delay 100ms --trigger 1s --window 4s --slide 2s \
+         --watermark 1s {extra}; echo EXIT=$?; sleep 600"
+    );
+    Tmux::start(name, dir, &command, 120, 40)
+}
+
 #[test]
 fn a_person_runs_the_dashboard_switches_the_file_sink_reads_the_help_and_quits() {
     if !have_tmux() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_window-tui");
-    let command = format!(
-        "TZ=UTC NO_COLOR=1 {bin} --delay 100ms --trigger 1s --window 4s --slide 2s \
-         --watermark 1s --output out --checkpoint ckpt --log run.log; echo EXIT=$?; sleep 600"
+    let tmux = fast_dashboard(
+        "person",
+        dir.path(),
+        "--output out --checkpoint ckpt --log run.log",
     );
-    let tmux = Tmux::start("person", dir.path(), &command, 120, 40);
     let long = Duration::from_secs(30);
 
     // All six panels, filling with data within a trigger or two.
@@ -192,12 +203,7 @@ fn the_modes_view_fills_its_three_columns_and_closes() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_window-tui");
-    let command = format!(
-        "TZ=UTC NO_COLOR=1 {bin} --delay 100ms --trigger 1s --window 4s --slide 2s \
-         --watermark 1s --log run.log; echo EXIT=$?; sleep 600"
-    );
-    let tmux = Tmux::start("modes", dir.path(), &command, 120, 40);
+    let tmux = fast_dashboard("modes", dir.path(), "--log run.log");
     let long = Duration::from_secs(30);
     tmux.wait_for("emitted rows in Output batches", long, |s| {
         s.lines().any(|l| l.contains("    |") && l.contains('-'))

@@ -145,7 +145,20 @@ fn status() -> Status {
     }
 }
 
-fn render(snapshot: &Snapshot, status: &Status, view: &ViewState, (w, h): (u16, u16)) -> String {
+fn render(snapshot: &Snapshot, status: &Status, view: &ViewState, size: (u16, u16)) -> String {
+    drawn(snapshot, status, view, size, Theme::plain())
+        .backend()
+        .to_string()
+}
+
+/// The dashboard drawn on a test terminal of `(w, h)` in `theme`.
+fn drawn(
+    snapshot: &Snapshot,
+    status: &Status,
+    view: &ViewState,
+    (w, h): (u16, u16),
+    theme: Theme,
+) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal
         .draw(|frame| {
@@ -157,12 +170,12 @@ fn render(snapshot: &Snapshot, status: &Status, view: &ViewState, (w, h): (u16, 
                     view,
                     now: snapshot.taken_at,
                     zone: utc(),
-                    theme: Theme::plain(),
+                    theme,
                 },
             );
         })
         .unwrap();
-    terminal.backend().to_string()
+    terminal
 }
 
 fn check(name: &str, snapshot: &Snapshot, status: &Status, view: &ViewState) {
@@ -683,22 +696,13 @@ fn a_large_or_full_state_is_a_warning() {
         let mut snapshot = (*live_snapshot(3)).clone();
         snapshot.metrics.state_rows = state_rows;
         snapshot.metrics.refused_rows = refused_rows;
-        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-        terminal
-            .draw(|frame| {
-                ui::draw(
-                    frame,
-                    &Screen {
-                        snapshot: &snapshot,
-                        status: &status(),
-                        view: &ViewState::default(),
-                        now: snapshot.taken_at,
-                        zone: utc(),
-                        theme: Theme::colored(),
-                    },
-                );
-            })
-            .unwrap();
+        let terminal = drawn(
+            &snapshot,
+            &status(),
+            &ViewState::default(),
+            (120, 40),
+            Theme::colored(),
+        );
         let buffer = terminal.backend().buffer().clone();
         let text = terminal.backend().to_string();
         let (row, line) = text

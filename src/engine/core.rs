@@ -291,6 +291,7 @@ impl Engine {
             self.maybe_unused.push(id);
         }
         let threshold = self.running.late_threshold;
+        let (aggs, kinds, strings) = (self.query.aggs(), &self.kinds, &mut self.strings);
         match &mut self.windows {
             Windows::Sliding { partial, .. } => {
                 let spec = *self.query.spec().expect("sliding windows");
@@ -316,24 +317,12 @@ impl Engine {
                 } else if !self.query.order_sensitive() {
                     let (accs, rows) = partial.entry(pane.index, id, n);
                     *rows += 1;
-                    accumulate::update_all(
-                        self.query.aggs(),
-                        &self.kinds,
-                        accs,
-                        row,
-                        &mut self.strings,
-                    );
+                    accumulate::update_all(aggs, kinds, accs, row, strings);
                 } else {
                     for window in spec.windows_of(event_time) {
                         let (accs, rows) = partial.entry(window.start, id, n);
                         *rows += 1;
-                        accumulate::update_all(
-                            self.query.aggs(),
-                            &self.kinds,
-                            accs,
-                            row,
-                            &mut self.strings,
-                        );
+                        accumulate::update_all(aggs, kinds, accs, row, strings);
                     }
                 }
                 // Keep a sample of late pairs for display; they are counted in `finish`.
@@ -352,13 +341,7 @@ impl Engine {
                     self.late.record(event_time, &self.key, window, threshold);
                 }
                 let accs = sessions.entry(id, event_time, self.kinds.len());
-                accumulate::update_all(
-                    self.query.aggs(),
-                    &self.kinds,
-                    accs,
-                    row,
-                    &mut self.strings,
-                );
+                accumulate::update_all(aggs, kinds, accs, row, strings);
             }
         }
     }
