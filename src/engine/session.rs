@@ -29,8 +29,8 @@ pub(crate) struct SessionState {
     gap: Micros,
     keys: FxHashMap<Id, KeySessions>,
     sessions: usize,
-    /// The batch's rows, per (key, event time).
-    index: FxHashMap<(Id, Micros), u32>,
+    /// The batch's rows in arrival order, each with its buffers; rows of one (key, event time)
+    /// are combined when the batch folds (a hash lookup per row cost more than the sort).
     entries: Vec<(Id, Micros)>,
     accs: Vec<Acc>,
     rows: Vec<u64>,
@@ -42,7 +42,6 @@ impl SessionState {
             gap,
             keys: FxHashMap::default(),
             sessions: 0,
-            index: FxHashMap::default(),
             entries: Vec::new(),
             accs: Vec::new(),
             rows: Vec::new(),
@@ -62,21 +61,44 @@ impl SessionState {
         self.sessions
     }
 
-    /// The buffers of the batch's rows of key `id` at `t`.
+    /// The buffers of a new row of key `id` at `t`.
     #[inline]
     pub fn entry(&mut self, id: Id, t: Micros, n: usize) -> &mut [Acc] {
-        let at = if let Some(&at) = self.index.get(&(id, t)) {
-            at as usize
-        } else {
-            let at = self.entries.len();
-            self.index.insert((id, t), at as u32);
-            self.entries.push((id, t));
-            self.accs.resize(self.accs.len() + n, Acc::default());
-            self.rows.push(0);
-            at
-        };
-        self.rows[at] += 1;
+        let at = self.entries.len();
+        self.entries.push((id, t));
+        self.accs.resize(self.accs.len() + n, Acc::default());
+        self.rows.push(1);
         &mut self.accs[at * n..(at + 1) * n]
+    }
+
+    /// The batch's rows in (key, event time) order, each (key, event time) once: the rows of
+    /// one are combined into its first, in arrival order, as Spark's partial aggregate per
+    /// (key, session start) adds them before any session merge.
+    fn combined(&mut self, kinds: &[Kind], strings: &mut Interner) -> Vec<usize> {
+        let n = kinds.len();
+        // The keys themselves are sorted, not indices into them: no indirection per comparison.
+        let mut order: Vec<(Id, Micros, usize)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, &(id, t))| (id, t, i))
+            .collect();
+        order.sort_unstable();
+        let mut firsts: Vec<usize> = Vec::with_capacity(order.len());
+        for &(_, _, i) in &order {
+            match firsts.last() {
+                Some(&first) if self.entries[first] == self.entries[i] => {
+                    // `first < i`: arrival order, so `first`'s buffers sit before `i`'s.
+                    let (head, tail) = self.accs.split_at_mut(i * n);
+                    for (k, kind) in kinds.iter().enumerate() {
+                        accumulate::merge(*kind, &mut head[first * n + k], &tail[k], strings);
+                    }
+                    self.rows[first] += self.rows[i];
+                }
+                _ => firsts.push(i),
+            }
+        }
+        firsts
     }
 
     fn clear_batch(&mut self, kinds: &[Kind], strings: &mut Interner) {
@@ -85,7 +107,6 @@ impl SessionState {
                 accumulate::release(*kind, acc, strings);
             }
         }
-        self.index.clear();
         self.entries.clear();
         self.accs.clear();
         self.rows.clear();
@@ -109,8 +130,7 @@ impl SessionState {
         changed: &mut Vec<(Micros, Id)>,
     ) -> (u64, u64, u64) {
         let n = kinds.len();
-        let mut order: Vec<usize> = (0..self.entries.len()).collect();
-        order.sort_unstable_by_key(|&i| self.entries[i]);
+        let order = self.combined(kinds, strings);
         let (mut updated, mut late, mut replaced) = (0, 0, 0);
         let mut at = 0;
         while at < order.len() {

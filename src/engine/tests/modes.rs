@@ -325,3 +325,37 @@ fn a_full_state_refuses_new_keys_and_counts_them_while_known_keys_go_on() {
     let out = run(&mut engine, BatchKind::Data, &[(31.0, "z")]);
     assert_eq!(out.stats.rows_refused, 0);
 }
+
+#[test]
+#[allow(clippy::float_cmp, reason = "the exact bits of the sum are the point")]
+fn rows_of_one_session_start_add_up_before_they_join_a_stored_session() {
+    let q = query(
+        "t TIMESTAMP, k STRING, x DOUBLE",
+        "sum(x)",
+        WindowRequest::Session {
+            gap: Duration::from_secs(4),
+        },
+        OutputMode::Complete,
+    );
+    let mut engine = Engine::new(q);
+    let batch = |engine: &mut Engine, rows: &[(f64, f64)]| {
+        let rows: Vec<(Micros, [Value; 3])> = rows
+            .iter()
+            .map(|&(t, x)| {
+                (
+                    at(t),
+                    [Value::Timestamp(at(t)), Value::Str("k"), Value::Double(x)],
+                )
+            })
+            .collect();
+        engine.run_batch(BatchKind::Data, rows.iter().map(|(t, r)| (*t, &r[..])))
+    };
+    batch(&mut engine, &[(1.0, 1e16)]);
+    // Two rows at one time, and one at another: Spark adds each (key, time)'s rows first, then
+    // merges the sessions in start order.
+    let out = batch(&mut engine, &[(2.0, 1.0), (3.0, 1.0), (2.0, 1.0)]);
+    let want = (1e16 + (1.0 + 1.0)) + 1.0;
+    assert_eq!(out.rows.len(), 1);
+    assert_eq!(out.aggs(&out.rows[0])[0], Datum::Double(want));
+    assert_ne!(want, ((1e16 + 1.0) + 1.0) + 1.0, "the orders differ");
+}
