@@ -13,7 +13,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use common::{BIN, Bag, Row, expected_rows, hermetic, json_rows, micros};
+use common::{BIN, Bag, Row, expected_rows, hermetic, json_rows, micros, part_rows};
 use serde_json::Value;
 
 /// `window-tui` with a clean environment (`TZ=UTC`, no `WINDOW_TUI_*`) and a time limit.
@@ -173,27 +173,6 @@ fn file_sink_state(out: &Path) -> (BTreeSet<String>, Vec<u64>, Vec<String>) {
     ids.sort_unstable();
     listed.sort();
     (parts, ids, listed)
-}
-
-/// Rows of every part file: (partition, value, count).
-fn part_rows(out: &Path, parts: &BTreeSet<String>) -> Bag<(String, String, u64)> {
-    let mut rows = Vec::new();
-    for part in parts {
-        let (dir, _) = part.split_once('/').unwrap();
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_path(out.join(part))
-            .unwrap();
-        for record in reader.records() {
-            let record = record.unwrap();
-            rows.push((
-                dir.to_string(),
-                record[0].to_string(),
-                record[1].parse().unwrap(),
-            ));
-        }
-    }
-    common::bag(rows)
 }
 
 fn assert_error_at(output: &std::process::Output, file: &Path, line: u64, what: &str) {

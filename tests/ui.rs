@@ -121,9 +121,14 @@ fn pinned(snapshot: &Snapshot) -> Snapshot {
 }
 
 fn live_snapshot(steps: usize) -> Arc<Snapshot> {
+    as_live("seed_random", &[], steps)
+}
+
+/// A corpus case with `query_args` after `steps` batches, as a live run would show it.
+fn as_live(case: &str, query_args: &[&str], steps: usize) -> Arc<Snapshot> {
     replayed(
-        "seed_random",
-        &[],
+        case,
+        query_args,
         steps,
         Mode::Live {
             source: "127.0.0.1:40213".into(),
@@ -237,14 +242,7 @@ fn case_args(case: &str) -> Vec<String> {
 fn case_snapshot(case: &str, steps: usize) -> Arc<Snapshot> {
     let args = case_args(case);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    replayed(
-        case,
-        &args,
-        steps,
-        Mode::Live {
-            source: "127.0.0.1:40213".into(),
-        },
-    )
+    as_live(case, &args, steps)
 }
 
 #[test]
@@ -410,14 +408,7 @@ fn a_batch_opened_in_full() {
 
 #[test]
 fn sorted_by_count_with_late_rows() {
-    let snapshot = replayed(
-        "boundaries",
-        &[],
-        10,
-        Mode::Live {
-            source: "127.0.0.1:40213".into(),
-        },
-    );
+    let snapshot = as_live("boundaries", &[], 10);
     let mut view = ViewState::default();
     view.apply(Action::Sort, &snapshot);
     check("late_and_sorted", &snapshot, &status(), &view);
@@ -425,14 +416,7 @@ fn sorted_by_count_with_late_rows() {
 
 #[test]
 fn a_click_focuses_a_panel_and_the_wheel_scrolls_the_one_under_it() {
-    let snapshot = replayed(
-        "boundaries",
-        &[],
-        10,
-        Mode::Live {
-            source: "127.0.0.1:40213".into(),
-        },
-    );
+    let snapshot = as_live("boundaries", &[], 10);
     let area = Rect::new(0, 0, 80, 24);
     let mut view = ViewState::default();
     // A click on the Late data panel (bottom middle at 80×24) focuses it.

@@ -324,8 +324,16 @@ pub fn check_file_sink(out: &Path) -> (Vec<u64>, Bag<(String, String, u64)>) {
         listed, parts,
         "the log must list every part file exactly once"
     );
+    (sink_log_ids(out), part_rows(out, &parts))
+}
+
+/// The rows of the seed's part files `parts` (paths under `out`): (partition, value, count).
+pub fn part_rows<'a>(
+    out: &Path,
+    parts: impl IntoIterator<Item = &'a String>,
+) -> Bag<(String, String, u64)> {
     let mut rows = Vec::new();
-    for part in &parts {
+    for part in parts {
         let (dir, _) = part.split_once('/').unwrap();
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -340,7 +348,7 @@ pub fn check_file_sink(out: &Path) -> (Vec<u64>, Bag<(String, String, u64)>) {
             ));
         }
     }
-    (sink_log_ids(out), bag(rows))
+    bag(rows)
 }
 
 /// The closing line of a headless run, `window-tui: B batches, R rows; lines rejected: ...`:

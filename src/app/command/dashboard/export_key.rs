@@ -98,6 +98,21 @@ mod tests {
         parse_aggs,
     };
 
+    /// The job `e` would write for `query` read as `format` from localhost:9999.
+    fn spec(query: Query, format: Format) -> Export {
+        job_spec(
+            query,
+            format,
+            Duration::from_secs(15),
+            &sinks(),
+            Path::new("checkpoint"),
+            ExportSource::Socket {
+                host: "localhost".into(),
+                port: 9999,
+            },
+        )
+    }
+
     fn sinks() -> SinkConfig {
         SinkConfig {
             kinds: vec![],
@@ -111,17 +126,7 @@ mod tests {
     #[test]
     fn e_never_overwrites_a_file_and_names_the_one_it_wrote() {
         let dir = tempfile::tempdir().unwrap();
-        let base = job_spec(
-            Query::seed(),
-            Format::Text,
-            Duration::from_secs(15),
-            &sinks(),
-            Path::new("checkpoint"),
-            ExportSource::Socket {
-                host: "localhost".into(),
-                port: 9999,
-            },
-        );
+        let base = spec(Query::seed(), Format::Text);
         let spec = base.as_ref().unwrap();
         assert_eq!(spec.checkpoint, Path::new("checkpoint-spark"));
         assert_eq!(spec.output, Path::new("output-spark"));
@@ -185,17 +190,7 @@ mod tests {
                 max_windows_per_event: MAX_WINDOWS_PER_EVENT,
             })
             .unwrap();
-            let base = job_spec(
-                query,
-                Format::Csv,
-                Duration::from_secs(15),
-                &sinks(),
-                Path::new("checkpoint"),
-                ExportSource::Socket {
-                    host: "localhost".into(),
-                    port: 9999,
-                },
-            );
+            let base = spec(query, Format::Csv);
             for file in std::fs::read_dir(dir.path()).unwrap() {
                 std::fs::remove_file(file.unwrap().path()).unwrap();
             }
