@@ -471,15 +471,7 @@ fn compare(
             - console.lines().filter(|l| l.starts_with("|window")).count()
     };
     let progress = work.join("window-tui-progress.jsonl");
-    corpus::run(
-        case,
-        &[
-            "--sink".as_ref(),
-            "json".as_ref(),
-            "--progress".as_ref(),
-            progress.as_os_str(),
-        ],
-    )?;
+    corpus::run_json(case, &progress)?;
     let ours: Vec<Value> = fs::read_to_string(&progress)
         .unwrap()
         .lines()

@@ -257,6 +257,19 @@ pub fn tail(text: &str, n: usize) -> String {
 }
 
 /// [`execute`], which must succeed; returns the standard output, which must be UTF-8.
+/// Runs `case` into the json sink with `--progress PROGRESS`: its stdout.
+pub fn run_json(case: &Case, progress: &Path) -> Result<String, String> {
+    run(
+        case,
+        &[
+            "--sink".as_ref(),
+            "json".as_ref(),
+            "--progress".as_ref(),
+            progress.as_os_str(),
+        ],
+    )
+}
+
 pub fn run(case: &Case, extra: &[&OsStr]) -> Result<String, String> {
     let Outcome {
         shown,

@@ -9,7 +9,7 @@ use std::fs;
 use serde_json::Value;
 
 use super::cells::{Cell, typed_json, typed_text};
-use super::{Case, run};
+use super::{Case, run_json};
 use crate::common::{Bag, bag, diff, iso, json_exact, json_int, json_lines, json_window, micros};
 
 /// One emitted row: batch id, window start and end (micros), and a cell per output column.
@@ -112,15 +112,7 @@ pub fn json_rows(case: &Case, stdout: &str) -> Result<Bag<TypedRow>, String> {
 pub fn check_rows_and_progress(case: &Case) -> Result<(), String> {
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     let progress = tmp.path().join("progress.jsonl");
-    let stdout = run(
-        case,
-        &[
-            "--sink".as_ref(),
-            "json".as_ref(),
-            "--progress".as_ref(),
-            progress.as_os_str(),
-        ],
-    )?;
+    let stdout = run_json(case, &progress)?;
     let progress = fs::read_to_string(&progress)
         .map_err(|e| format!("progress: cannot read {}: {e}", progress.display()))?;
     verify_rows_and_progress(case, &stdout, &progress)

@@ -14,7 +14,7 @@ use crate::common::{iso, json_exact, micros, percent_decode};
 use crate::corpus::console::{check_console, normalize_table, verify_console};
 use crate::corpus::files::{check_files, is_part_name, verify_files};
 use crate::corpus::rows::{check_rows_and_progress, expected_rows, verify_rows_and_progress};
-use crate::corpus::{Case, cases, run};
+use crate::corpus::{Case, cases, run, run_json};
 
 /// The seed case (`params.env`) with the fewest expected rows that still has some.
 pub fn small_case() -> Case {
@@ -34,16 +34,7 @@ pub fn smallest(what: &str, pick: impl Fn(&Case) -> bool) -> Case {
 pub fn json_and_progress(case: &Case) -> (String, String) {
     let tmp = tempfile::tempdir().unwrap();
     let progress = tmp.path().join("p.jsonl");
-    let stdout = run(
-        case,
-        &[
-            "--sink".as_ref(),
-            "json".as_ref(),
-            "--progress".as_ref(),
-            progress.as_os_str(),
-        ],
-    )
-    .unwrap();
+    let stdout = run_json(case, &progress).unwrap();
     (stdout, fs::read_to_string(progress).unwrap())
 }
 
