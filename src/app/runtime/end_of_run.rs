@@ -20,15 +20,19 @@ pub struct OpenAtEnd {
 
 impl OpenAtEnd {
     pub fn of(engine: &Engine) -> Self {
+        let mode = engine.query().mode();
+        // Only an append-mode note names the windows: the others skip reading the state.
         let mut windows = BTreeSet::new();
-        engine.open_rows(usize::MAX, |window, _, _| {
-            windows.insert((window.start, window.end));
-        });
+        if mode == OutputMode::Append {
+            engine.open_rows(usize::MAX, |window, _, _| {
+                windows.insert((window.start, window.end));
+            });
+        }
         OpenAtEnd {
             windows: windows.len(),
             rows: engine.state_rows(),
             watermark: engine.watermark(),
-            mode: Some(engine.query().mode()),
+            mode: Some(mode),
             sessions: matches!(engine.query().window(), WindowKind::Session { .. }),
         }
     }
