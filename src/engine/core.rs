@@ -276,11 +276,7 @@ impl Engine {
             self.max_event_time = Some(event_time);
         }
         self.key.clear();
-        super::key::encode(
-            self.query.key_types(),
-            self.query.group_by().iter().map(|&c| row.get(c)),
-            &mut self.key,
-        );
+        row.encode_key(self.query.key_types(), self.query.group_by(), &mut self.key);
         let (id, fresh) = self.strings.intern(&self.key);
         if fresh && self.running.full {
             self.strings.release_if_unused(id);

@@ -32,17 +32,7 @@ fn encode_one(ty: DataType, value: Value<'_>, last: bool, out: &mut Vec<u8>) {
     }
     out.push(1);
     match (ty, value) {
-        (DataType::String, Value::Str(s)) => {
-            if !last {
-                let mut n = s.len();
-                while n >= 0x80 {
-                    out.push((n as u8) | 0x80);
-                    n >>= 7;
-                }
-                out.push(n as u8);
-            }
-            out.extend_from_slice(s.as_bytes());
-        }
+        (DataType::String, Value::Str(s)) => encode_text(s.as_bytes(), last, out),
         (DataType::Boolean, Value::Bool(b)) => out.push(u8::from(b)),
         (DataType::Float, Value::Float(f)) => {
             let f = if f == 0.0 {
@@ -84,6 +74,34 @@ fn encode_one(ty: DataType, value: Value<'_>, last: bool, out: &mut Vec<u8>) {
             out.pop();
             out.push(0);
         }
+    }
+}
+
+/// Appends the key column of a non-NULL string (`bytes`, UTF-8), as [`encode`] does.
+#[inline]
+pub(crate) fn encode_string(bytes: &[u8], last: bool, out: &mut Vec<u8>) {
+    out.push(1);
+    encode_text(bytes, last, out);
+}
+
+#[inline]
+fn encode_text(bytes: &[u8], last: bool, out: &mut Vec<u8>) {
+    if !last {
+        let mut n = bytes.len();
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+    out.extend_from_slice(bytes);
+}
+
+/// Appends the key of one column, as [`encode`] does for column `i` of `types`.
+#[inline]
+pub(crate) fn encode_column(types: &[DataType], i: usize, value: Value<'_>, out: &mut Vec<u8>) {
+    if let Some(&ty) = types.get(i) {
+        encode_one(ty, value, i + 1 == types.len(), out);
     }
 }
 

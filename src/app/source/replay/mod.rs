@@ -5,6 +5,7 @@
 //! names the columns, which [`Binding`] maps onto the schema. [`ReadAhead`] runs it on a second
 //! thread and hands typed rows to the replay, a tick at a time ([`RowSource`]).
 
+mod plain;
 mod read_ahead;
 mod reader;
 

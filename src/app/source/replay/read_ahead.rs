@@ -142,6 +142,9 @@ fn fill<R: std::io::Read>(
                     chunk.marks.push((at, Mark::Head(head)));
                     *tick = Some(head.tick);
                 }
+                // The rest of the tick, as far as the fast path goes.
+                let room = CHUNK_ROWS.saturating_sub(chunk.marks.len());
+                reader.plain_rows(head.tick, &mut chunk.rows, room, CHUNK_BYTES);
             }
             Ok(None) => {
                 let (offset, line) = reader.position();

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use memchr::{memchr, memchr_iter};
 
+use super::plain::{Plain, parse_u64};
 use super::{BadRow, Binding, Head, ReadError};
 use crate::engine::{CellParser, Micros, Rows, Value, Zone};
 
@@ -38,6 +39,8 @@ pub struct ReplayReader<R> {
     ends: Vec<usize>,
     cells: CellParser,
     last_tick: Option<u64>,
+    /// The fast path, once bound (none when the binding has none).
+    plain: Option<Plain>,
 }
 
 /// The record just found, before its fields are typed.
@@ -117,6 +120,7 @@ impl<R: Read> ReplayReader<R> {
             ends: Vec::new(),
             cells: CellParser::new(zone),
             last_tick: None,
+            plain: None,
         };
         reader.read_header()?;
         Ok(reader)
@@ -127,6 +131,12 @@ impl<R: Read> ReplayReader<R> {
         &self.columns
     }
 
+    /// Turns the fast path off, for tests that hold it to the general path.
+    #[cfg(test)]
+    pub(super) fn without_fast_path(&mut self) {
+        self.plain = None;
+    }
+
     /// The file's name, as errors give it.
     pub fn file(&self) -> &str {
         &self.file
@@ -134,6 +144,7 @@ impl<R: Read> ReplayReader<R> {
 
     /// Types the rows from now on as `binding` says.
     pub fn bind(&mut self, binding: Binding) {
+        self.plain = Plain::new(&binding, self.columns.len());
         self.binding = Some(binding);
     }
 
@@ -220,6 +231,9 @@ impl<R: Read> ReplayReader<R> {
     /// file. After an error the reader has moved past the bad row, so a caller that skips bad
     /// rows can go on.
     pub fn read_row(&mut self, rows: &mut Rows) -> Result<Option<(Head, Micros)>, ReadError> {
+        if let Some(row) = self.plain_row(rows, None) {
+            return Ok(Some(row));
+        }
         let Some(record) = self.next_record()? else {
             return Ok(None);
         };
@@ -234,6 +248,53 @@ impl<R: Read> ReplayReader<R> {
         let result = self.typed(&record, tick, &binding, rows);
         self.binding = Some(binding);
         result.map(Some)
+    }
+
+    /// Reads the rows of tick `tick` that come next into `rows`, while they are plain and
+    /// `rows` holds fewer than `max_rows` rows and `max_bytes` bytes; returns how many. The hot
+    /// loop of a replay: the caller has read the tick's first row with [`Self::read_row`].
+    pub fn plain_rows(
+        &mut self,
+        tick: u64,
+        rows: &mut Rows,
+        max_rows: usize,
+        max_bytes: usize,
+    ) -> usize {
+        let mut read = 0;
+        while rows.len() < max_rows
+            && rows.bytes() < max_bytes
+            && self.plain_row(rows, Some(tick)).is_some()
+        {
+            read += 1;
+        }
+        read
+    }
+
+    /// The fast path ([`Plain`]): a plain row is typed into `rows` and passed. Anything else
+    /// leaves the reader as it was, for [`Self::next_record`] and [`Self::typed`] to read the
+    /// row or say what is wrong with it. With `tick`, only a row of that tick is read.
+    #[allow(clippy::inline_always)] // the body of the hot loop, `Self::plain_rows`
+    #[inline(always)]
+    fn plain_row(&mut self, rows: &mut Rows, tick: Option<u64>) -> Option<(Head, Micros)> {
+        let plain = self.plain.as_mut().filter(|_| !self.skipping)?;
+        let data = &self.buf[self.pos..self.end];
+        let read = plain.read(
+            data,
+            self.max_row,
+            &mut self.cells,
+            rows,
+            tick,
+            self.last_tick,
+        )?;
+        let head = Head {
+            tick: read.tick,
+            line: self.line,
+            offset: self.base + self.pos as u64,
+        };
+        self.pos += read.consumed;
+        self.line += 1;
+        self.last_tick = Some(read.tick);
+        Some((head, read.event_time))
     }
 
     fn typed(
@@ -498,14 +559,4 @@ enum Split {
     /// The buffer ends inside the record: read more.
     NeedMore,
     Malformed(String),
-}
-
-fn parse_u64(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() || digits.len() > 19 {
-        return None;
-    }
-    digits.iter().try_fold(0u64, |n, &d| {
-        let d = d.wrapping_sub(b'0');
-        (d < 10).then(|| n * 10 + u64::from(d))
-    })
 }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::{self, Read};
 
 use super::*;
-use crate::engine::{Row, Value, Zone};
+use crate::engine::{Row, Rows, Value, Zone};
 
 /// A reader of `text` bound as the seed's files are: `event_time TIMESTAMP, value STRING`.
 fn reader<R: Read>(src: R, max_row: usize) -> Result<ReplayReader<R>, ReadError> {
@@ -288,4 +288,91 @@ fn a_schema_types_the_columns_by_name_and_must_match_the_header() {
         default.to_string(),
         "ts TIMESTAMP, user STRING, bytes STRING"
     );
+}
+
+/// Everything a reader gives for `text` (`batch,ts,n,d,s`), read as replay's read-ahead reads
+/// (a tick's first row, then the rest of it): the rows' values, each error after the rows
+/// before it, and the end position.
+fn read_typed(text: &[u8], fast: bool) -> (Vec<String>, (u64, u64)) {
+    let mut reader = ReplayReader::new(text, "f.csv".into(), 256, Zone::utc()).unwrap();
+    let schema: crate::engine::Schema = "ts TIMESTAMP, n LONG, d DOUBLE, s STRING".parse().unwrap();
+    let types = schema.types().to_vec();
+    reader.bind(Binding::new(reader.columns(), schema, 0, vec![true; 4]));
+    if !fast {
+        reader.without_fast_path();
+    }
+    let mut rows = Rows::default();
+    let mut got = Vec::new();
+    let print = |rows: &mut Rows, got: &mut Vec<String>| {
+        for (t, row) in rows.iter(&types) {
+            got.push(format!(
+                "{t} {:?}",
+                (0..4).map(|c| row.value(c)).collect::<Vec<_>>()
+            ));
+        }
+        rows.clear();
+    };
+    loop {
+        match reader.read_row(&mut rows) {
+            Ok(Some((head, _))) => {
+                got.push(format!(
+                    "tick {} line {} at {}",
+                    head.tick, head.line, head.offset
+                ));
+                reader.plain_rows(head.tick, &mut rows, usize::MAX, usize::MAX);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                print(&mut rows, &mut got);
+                got.push(e.to_string());
+            }
+        }
+    }
+    print(&mut rows, &mut got);
+    // A head names each tick's first row in both; the fast path names no other.
+    let mut last_tick = None;
+    got.retain(|g| {
+        let Some(tick) = g.strip_prefix("tick ") else {
+            return true;
+        };
+        let tick = tick.split(' ').next().map(str::to_string);
+        std::mem::replace(&mut last_tick, tick.clone()) != tick
+    });
+    (got, reader.position())
+}
+
+proptest::proptest! {
+    /// The fast path reads what the general path reads, and leaves it every row it cannot
+    /// read: the same rows, the same errors in the same places, the same end.
+    #[test]
+    fn the_fast_path_reads_as_the_general_path_does(
+        rows in proptest::collection::vec(
+            (
+                proptest::sample::select(vec!["0", "1", "1", "2", "3", "10", "x", "", "-1"]),
+                proptest::sample::select(vec![
+                    "2026-11-23T17:33:00.000000Z", "2026-11-23T17:33:01Z", "2026-11-23 17:33:02",
+                    "2026-11-23T17:33:03.5+01:00", "\\N", "bad", "", "2026-11-23T17:33:00Z,1",
+                ]),
+                proptest::sample::select(vec!["12", "-5", "1234", "", "\\N", "x", "1,2",
+                    "99999999999999999999", "+7"]),
+                proptest::sample::select(vec!["a", "", "bb", "\"q,x\"", "\"a\"\"b\"", "日本",
+                    "\\N", "x\"y", "\"multi\nline\""]),
+                proptest::sample::select(vec!["1.5", "NaN", "-0.0", "1e3", "", "z", "\\N"]),
+                proptest::sample::select(vec!["\n", "\r\n", "\n\n", "\r"]),
+            ),
+            0..40,
+        ),
+        last_line_break in proptest::bool::ANY,
+    ) {
+        let mut text = String::from("batch,ts,n,d,s\n");
+        for (tick, ts, n, s, d, end) in &rows {
+            write!(text, "{tick},{ts},{n},{d},{s}{end}").unwrap();
+        }
+        if !last_line_break && text.ends_with('\n') {
+            text.pop();
+        }
+        let fast = read_typed(text.as_bytes(), true);
+        let general = read_typed(text.as_bytes(), false);
+        proptest::prop_assert_eq!(fast, general);
+    }
 }
