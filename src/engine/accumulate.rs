@@ -119,6 +119,7 @@ pub(crate) fn update(kind: Kind, acc: &mut Acc, value: Value<'_>, strings: &mut 
 /// Whether `order` (new against kept) makes the new value the one to keep: strictly smaller
 /// for `min`, strictly greater for `max` (Spark's `Least` and `Greatest` keep the first of
 /// equal values).
+#[inline]
 fn better(extreme: Extreme, order: Ordering) -> bool {
     match extreme {
         Extreme::Min => order == Ordering::Less,
@@ -127,6 +128,7 @@ fn better(extreme: Extreme, order: Ordering) -> bool {
 }
 
 /// Offers a row's (non-NULL) value to a `min`/`max` buffer.
+#[inline]
 fn offer(
     extreme: Extreme,
     numeric: Numeric,
@@ -146,6 +148,14 @@ fn offer(
         }
         acc.a = u64::from(id);
         acc.b = 1;
+        return;
+    }
+    // Integers are compared as they are; the rest as Spark orders them.
+    if let (Numeric::Long, Value::Long(v) | Value::Timestamp(v)) = (numeric, value) {
+        if acc.b == 0 || better(extreme, v.cmp(&(acc.a as i64))) {
+            acc.a = v as u64;
+            acc.b = 1;
+        }
         return;
     }
     if acc.b != 0 && !better(extreme, compare(value, held(numeric, acc))) {

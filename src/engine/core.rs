@@ -311,7 +311,7 @@ impl Engine {
                 if self.query.counts_only() {
                     partial.count(pane.index, id);
                 } else if !self.query.order_sensitive() {
-                    let (accs, rows) = partial.entry(pane.index, id, n);
+                    let (accs, rows) = partial.entry_in_pane(pane.index, id, n);
                     *rows += 1;
                     accumulate::update_all(aggs, kinds, accs, row, strings);
                 } else {

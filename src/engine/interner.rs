@@ -25,7 +25,9 @@ struct Entry {
 /// looked up in a small direct-mapped cache first: one multiply and one compare instead of hashing and
 /// comparing strings.
 const SHORT: usize = 8;
-const CACHE_SLOTS: usize = 256;
+/// Slots of the cache (a power of two): a thousand keys, as a group-by on users has, mostly
+/// find their own.
+const CACHE_SLOTS: usize = 4096;
 
 #[derive(Debug, Clone, Copy)]
 struct Cached {
@@ -46,7 +48,7 @@ pub(crate) struct Interner {
     entries: Vec<Entry>,
     free: Vec<Id>,
     hasher: FxBuildHasher,
-    short: Box<[Cached; CACHE_SLOTS]>,
+    short: Box<[Cached]>,
 }
 
 impl Default for Interner {
@@ -56,7 +58,7 @@ impl Default for Interner {
             entries: Vec::new(),
             free: Vec::new(),
             hasher: FxBuildHasher,
-            short: Box::new([EMPTY; CACHE_SLOTS]),
+            short: vec![EMPTY; CACHE_SLOTS].into_boxed_slice(),
         }
     }
 }
@@ -78,7 +80,8 @@ fn short_key(b: &[u8]) -> Option<(u64, u8, usize)> {
         _ => return None,
     };
     let len = b.len() as u8;
-    let slot = (packed ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
+    let slot = (packed ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        >> (64 - CACHE_SLOTS.trailing_zeros());
     Some((packed, len, slot as usize))
 }
 

@@ -150,6 +150,7 @@ pub(crate) struct Partial {
     rows: Vec<u64>,
     /// Count-only queries: the current pane's counts by key id, for small ids.
     dense: Dense,
+    pane_index: PaneIndex,
 }
 
 #[derive(Debug, Default)]
@@ -159,19 +160,74 @@ struct Dense {
     ids: Vec<Id>,
 }
 
+/// Where the current pane's entries are, by key id, for small ids: the rows of a pane find
+/// their entry without hashing.
+#[derive(Debug, Default)]
+struct PaneIndex {
+    unit: Option<i64>,
+    /// Entry index + 1 by key id; 0 for none.
+    at: Vec<u32>,
+    ids: Vec<Id>,
+}
+
+impl PaneIndex {
+    fn clear(&mut self) {
+        for &id in &self.ids {
+            self.at[id as usize] = 0;
+        }
+        self.ids.clear();
+        self.unit = None;
+    }
+}
+
 impl Partial {
     /// The buffers of (`unit`, `id`), added if new.
     #[inline]
     pub fn entry(&mut self, unit: i64, id: Id, n: usize) -> (&mut [Acc], &mut u64) {
-        let at = if let Some(&at) = self.index.get(&(unit, id)) {
-            at as usize
-        } else {
-            let at = self.units.len();
-            self.index.insert((unit, id), at as u32);
-            self.units.push((unit, id));
-            self.accs.resize(self.accs.len() + n, Acc::default());
-            self.rows.push(0);
-            at
+        let at = self.slot(unit, id, n);
+        (&mut self.accs[at * n..(at + 1) * n], &mut self.rows[at])
+    }
+
+    /// The index of (`unit`, `id`)'s entry, added if new.
+    #[inline]
+    fn slot(&mut self, unit: i64, id: Id, n: usize) -> usize {
+        if let Some(&at) = self.index.get(&(unit, id)) {
+            return at as usize;
+        }
+        let at = self.units.len();
+        self.index.insert((unit, id), at as u32);
+        self.units.push((unit, id));
+        self.accs.resize(self.accs.len() + n, Acc::default());
+        self.rows.push(0);
+        at
+    }
+
+    /// [`Partial::entry`] for rows that come pane by pane (a pane's rows mostly follow each
+    /// other): small key ids find the current pane's entries in an array.
+    #[inline]
+    pub fn entry_in_pane(&mut self, pane: i64, id: Id, n: usize) -> (&mut [Acc], &mut u64) {
+        if (id as usize) >= DENSE_IDS {
+            return self.entry(pane, id, n);
+        }
+        let index = &mut self.pane_index;
+        if index.unit != Some(pane) {
+            index.clear();
+            index.unit = Some(pane);
+        }
+        let slot = id as usize;
+        if slot >= index.at.len() {
+            index
+                .at
+                .resize((slot + 1).next_power_of_two().clamp(64, DENSE_IDS), 0);
+        }
+        let at = match index.at[slot] {
+            0 => {
+                let at = self.slot(pane, id, n);
+                self.pane_index.at[slot] = at as u32 + 1;
+                self.pane_index.ids.push(id);
+                at
+            }
+            at => at as usize - 1,
         };
         (&mut self.accs[at * n..(at + 1) * n], &mut self.rows[at])
     }
@@ -225,6 +281,7 @@ impl Partial {
                 accumulate::release(*kind, acc, strings);
             }
         }
+        self.pane_index.clear();
         self.index.clear();
         self.units.clear();
         self.accs.clear();
@@ -290,6 +347,7 @@ impl Partial {
                 accumulate::release(*kind, acc, fold.strings);
             }
         }
+        self.pane_index.clear();
         self.index.clear();
         self.units.clear();
         self.accs.clear();
