@@ -76,14 +76,7 @@ impl SessionState {
     /// (key, session start) adds them before any session merge.
     fn combined(&mut self, kinds: &[Kind], strings: &mut Interner) -> Vec<usize> {
         let n = kinds.len();
-        // The keys themselves are sorted, not indices into them: no indirection per comparison.
-        let mut order: Vec<(Id, Micros, usize)> = self
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, &(id, t))| (id, t, i))
-            .collect();
-        order.sort_unstable();
+        let order = arrival_by_key_and_time(&self.entries);
         let mut firsts: Vec<usize> = Vec::with_capacity(order.len());
         for &(_, _, i) in &order {
             match firsts.last() {
@@ -283,6 +276,47 @@ impl SessionState {
 /// A key's stored sessions merged with its new ones (`fresh`: a session and where its buffers
 /// are in `batch`), in start order, the stored first of equal starts. The result's buffers hold
 /// their own string references.
+/// `(key, event time, arrival)` of every row, in that order. Rows come mostly in event-time
+/// order, so for key ids no larger than the rows are many, a counting sort by key (which keeps
+/// arrival order) leaves each key's rows sorted already or nearly: a stable sort by time then
+/// takes one pass. Other batches are sorted whole. The tuples themselves are sorted, not
+/// indices into them: no indirection per comparison.
+fn arrival_by_key_and_time(entries: &[(Id, Micros)]) -> Vec<(Id, Micros, usize)> {
+    let max_id = entries
+        .iter()
+        .map(|&(id, _)| id as usize)
+        .max()
+        .unwrap_or(0);
+    if max_id > 4 * entries.len() + 1024 {
+        let mut order: Vec<_> = (entries.iter().enumerate())
+            .map(|(i, &(id, t))| (id, t, i))
+            .collect();
+        order.sort_unstable();
+        return order;
+    }
+    // Where each key's rows start, then where the next row of each goes.
+    let mut next = vec![0usize; max_id + 2];
+    for &(id, _) in entries {
+        next[id as usize + 1] += 1;
+    }
+    for k in 1..next.len() {
+        next[k] += next[k - 1];
+    }
+    let starts = next.clone();
+    let mut order = vec![(0, 0, 0); entries.len()];
+    for (i, &(id, t)) in entries.iter().enumerate() {
+        order[next[id as usize]] = (id, t, i);
+        next[id as usize] += 1;
+    }
+    for key in starts.windows(2) {
+        let rows = &mut order[key[0]..key[1]];
+        if !rows.is_sorted_by_key(|&(_, t, _)| t) {
+            rows.sort_by_key(|&(_, t, _)| t); // stable: arrival order among equal times
+        }
+    }
+    order
+}
+
 fn merge_sessions(
     old: &KeySessions,
     fresh: &[(Window, usize)],
@@ -322,4 +356,29 @@ fn merge_sessions(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The counting sort gives what sorting the tuples gives, for keys few or many and
+        /// times in order or not.
+        #[test]
+        fn rows_come_in_key_time_arrival_order(
+            entries in proptest::collection::vec((0u32..50, 0i64..20), 0..200),
+            sparse in proptest::bool::ANY,
+        ) {
+            let entries: Vec<(Id, Micros)> = entries
+                .into_iter()
+                .map(|(id, t)| (if sparse { id * 100_000 } else { id }, t))
+                .collect();
+            let mut want: Vec<_> = (entries.iter().enumerate())
+                .map(|(i, &(id, t))| (id, t, i))
+                .collect();
+            want.sort_unstable();
+            proptest::prop_assert_eq!(arrival_by_key_and_time(&entries), want);
+        }
+    }
 }
