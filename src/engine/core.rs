@@ -17,7 +17,7 @@ use super::late_log::LateLog;
 use super::query::{OutputMode, Query, WindowKind};
 use super::row::Row;
 use super::session::SessionState;
-use super::sliding::{Fold, Partial, SlidingState};
+use super::sliding::{Fold, NEAR_UNITS, Partial, SlidingState};
 use super::time::{MICROS_PER_MILLI, Micros};
 use super::types::Datum;
 use super::window::Window;
@@ -311,12 +311,17 @@ impl Engine {
                 if self.query.counts_only() {
                     partial.count(pane.index, id);
                 } else if !self.query.order_sensitive() {
-                    let (accs, rows) = partial.entry_in_pane(pane.index, id, n);
+                    let (accs, rows) = partial.entry_near(pane.index, id, n);
                     *rows += 1;
                     accumulate::update_all(aggs, kinds, accs, row, strings);
                 } else {
+                    let few = spec.candidates_per_event() <= NEAR_UNITS;
                     for window in spec.windows_of(event_time) {
-                        let (accs, rows) = partial.entry(window.start, id, n);
+                        let (accs, rows) = if few {
+                            partial.entry_near(window.start, id, n)
+                        } else {
+                            partial.entry(window.start, id, n)
+                        };
                         *rows += 1;
                         accumulate::update_all(aggs, kinds, accs, row, strings);
                     }

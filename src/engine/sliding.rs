@@ -150,7 +150,7 @@ pub(crate) struct Partial {
     rows: Vec<u64>,
     /// Count-only queries: the current pane's counts by key id, for small ids.
     dense: Dense,
-    pane_index: PaneIndex,
+    near: Box<NearIndex>,
 }
 
 #[derive(Debug, Default)]
@@ -160,23 +160,43 @@ struct Dense {
     ids: Vec<Id>,
 }
 
-/// Where the current pane's entries are, by key id, for small ids: the rows of a pane find
-/// their entry without hashing.
+/// How many units [`Partial::entry_near`] keeps indexed: a pane, or the windows of one when
+/// a window spans at most this many slides.
+pub(crate) const NEAR_UNITS: usize = 4;
+
+/// Where a unit's entries are, by key id, for small ids: the rows of a unit find their entry
+/// without hashing.
 #[derive(Debug, Default)]
-struct PaneIndex {
+struct UnitIndex {
     unit: Option<i64>,
     /// Entry index + 1 by key id; 0 for none.
     at: Vec<u32>,
     ids: Vec<Id>,
 }
 
-impl PaneIndex {
+impl UnitIndex {
     fn clear(&mut self) {
         for &id in &self.ids {
             self.at[id as usize] = 0;
         }
         self.ids.clear();
         self.unit = None;
+    }
+}
+
+/// The last units rows went to, each indexed.
+#[derive(Debug, Default)]
+struct NearIndex {
+    units: [UnitIndex; NEAR_UNITS],
+    /// The index to reuse next for a unit not indexed.
+    victim: usize,
+}
+
+impl NearIndex {
+    fn clear(&mut self) {
+        for index in &mut self.units {
+            index.clear();
+        }
     }
 }
 
@@ -202,18 +222,24 @@ impl Partial {
         at
     }
 
-    /// [`Partial::entry`] for rows that come pane by pane (a pane's rows mostly follow each
-    /// other): small key ids find the current pane's entries in an array.
+    /// [`Partial::entry`] for rows whose units repeat (a pane's rows mostly follow each other,
+    /// and go to that pane or its few windows): small key ids find the entries of the last
+    /// [`NEAR_UNITS`] units in arrays.
     #[inline]
-    pub fn entry_in_pane(&mut self, pane: i64, id: Id, n: usize) -> (&mut [Acc], &mut u64) {
+    pub fn entry_near(&mut self, unit: i64, id: Id, n: usize) -> (&mut [Acc], &mut u64) {
         if (id as usize) >= DENSE_IDS {
-            return self.entry(pane, id, n);
+            return self.entry(unit, id, n);
         }
-        let index = &mut self.pane_index;
-        if index.unit != Some(pane) {
-            index.clear();
-            index.unit = Some(pane);
-        }
+        let near = &mut self.near;
+        let found = near.units.iter().position(|index| index.unit == Some(unit));
+        let which = found.unwrap_or_else(|| {
+            let which = near.victim;
+            near.victim = (which + 1) % NEAR_UNITS;
+            near.units[which].clear();
+            near.units[which].unit = Some(unit);
+            which
+        });
+        let index = &mut near.units[which];
         let slot = id as usize;
         if slot >= index.at.len() {
             index
@@ -222,9 +248,10 @@ impl Partial {
         }
         let at = match index.at[slot] {
             0 => {
-                let at = self.slot(pane, id, n);
-                self.pane_index.at[slot] = at as u32 + 1;
-                self.pane_index.ids.push(id);
+                let at = self.slot(unit, id, n);
+                let index = &mut self.near.units[which];
+                index.at[slot] = at as u32 + 1;
+                index.ids.push(id);
                 at
             }
             at => at as usize - 1,
@@ -281,7 +308,7 @@ impl Partial {
                 accumulate::release(*kind, acc, strings);
             }
         }
-        self.pane_index.clear();
+        self.near.clear();
         self.index.clear();
         self.units.clear();
         self.accs.clear();
@@ -347,7 +374,7 @@ impl Partial {
                 accumulate::release(*kind, acc, fold.strings);
             }
         }
-        self.pane_index.clear();
+        self.near.clear();
         self.index.clear();
         self.units.clear();
         self.accs.clear();
