@@ -115,7 +115,7 @@ wait_gone() { # wait_gone PID SECONDS
   return 1
 }
 
-sections=${*:-replay overhead socket family long dashboard latency spark}
+sections=${*:-replay shapes overhead socket family long dashboard latency spark}
 has() { [[ " $sections " == *" $1 "* ]]; }
 
 # --- build ---------------------------------------------------------------------------------------
@@ -156,6 +156,34 @@ if has replay; then
     "wc -l on the same file, median of $runs; wc reads at $(mps "$(calc "print $rows / $wc_s")")"
   row "1c replay peak memory" "< 64 MB" "$(calc "printf \"%.1f MB\", $rp_kb / 1024")" \
     "$(yesno "$rp_kb < 65536")" "max RSS (GNU time %M) over the $runs replay runs"
+fi
+
+# --- 9. the performance issue's shapes, as ratios to wc -l of the same file ----------------------
+if has shapes; then
+  make_events
+  cat "$events" > /dev/null
+  read -r sw_s _ _ < <(py time "$runs" -- wc -l "$events")
+  shape() { # shape LABEL WHAT FILE WC_SECONDS MAX_RATIO MIN_RATE [FLAGS...]
+    local label=$1 what=$2 file=$3 wc=$4 max_ratio=$5 min_rate=$6 s rate ratio
+    shift 6
+    log "9$label. $what"
+    read -r s _ _ < <(py time "$runs" -- "$bin" replay "$file" --sink json "$@")
+    rate=$(calc "print $rows / $s")
+    ratio=$(calc "print $s / $wc")
+    row "9$label $what" "<= ${max_ratio}x wc -l$([ "$min_rate" = 0 ] || echo ", >= $(mps "$min_rate")")" \
+      "$(calc "printf \"%.1fx (%.3f s vs %.3f s), \", $ratio, $s, $wc")$(mps "$rate")" \
+      "$(yesno "$ratio <= $max_ratio && $rate >= $min_rate")" \
+      "window-tui replay FILE --sink json${*:+ $*} > /dev/null; $rows rows; medians of $runs"
+  }
+  shape a "seed query" "$events" "$sw_s" 2.5 0
+  shape b "600 windows an event (10 minutes sliding every second)" "$events" "$sw_s" 20 10e6 \
+    --window "10 minutes" --slide "1 second"
+  values_file=$work/values-$rows.csv
+  [ -s "$values_file" ] || "$gen" "$rows" "$values_file" --values $((rows / 5))
+  cat "$values_file" > /dev/null
+  read -r vw_s _ _ < <(py time "$runs" -- wc -l "$values_file")
+  shape c "$((rows / 5)) distinct values, each seen 5 times" "$values_file" "$vw_s" 25 5e6
+  rm -f "$values_file"
 fi
 
 # --- 2. micro-batch overhead ----------------------------------------------------------------------
