@@ -112,6 +112,38 @@ impl SlidingState {
         }
     }
 
+    /// Key `id`'s buffers in the window at `start` and the batch that last changed them, found
+    /// with one lookup of each map, and whether the key is new: a key not there is added
+    /// (taking a reference to `id`) with empty buffers, for the caller to fill.
+    pub fn slot(
+        &mut self,
+        start: Micros,
+        id: Id,
+        n: usize,
+        strings: &mut Interner,
+    ) -> (&mut [Acc], &mut u64, bool) {
+        let (windows, spare) = (&mut self.windows, &mut self.spare);
+        let state = windows
+            .entry(start)
+            .or_insert_with(|| spare.pop().unwrap_or_default());
+        let found = state.find(id);
+        let i = found.unwrap_or_else(|| {
+            strings.acquire(id);
+            state.index.insert(id, state.keys.len() as u32);
+            state.keys.push(id);
+            state.accs.resize(state.accs.len() + n, Acc::default());
+            state.touched.push(0);
+            self.keys += 1;
+            state.keys.len() - 1
+        });
+        let fresh = found.is_none();
+        (
+            &mut state.accs[i * n..(i + 1) * n],
+            &mut state.touched[i],
+            fresh,
+        )
+    }
+
     /// Removes the earliest window, handing it to `take` before its memory is reused.
     pub fn evict_first(&mut self, take: impl FnOnce(Micros, &WindowState)) {
         let Some((start, mut state)) = self.windows.pop_first() else {
@@ -343,30 +375,20 @@ impl Partial {
                     fold.dropped.insert((window.start, id));
                     continue;
                 }
-                let existing = state
-                    .window(window.start)
-                    .and_then(|w| w.find(id).map(|i| (i, w.touched[i])));
+                let (accs, touched, fresh) = state.slot(window.start, id, n, fold.strings);
                 for (k, kind) in fold.kinds.iter().enumerate() {
-                    let old = existing.map(|(i, _)| state.windows[&window.start].accs[i * n + k]);
-                    merged[k] = accumulate::merge_into_state(
-                        *kind,
-                        old.as_ref(),
-                        &partial[k],
-                        fold.strings,
-                    );
+                    let old = (!fresh).then_some(&accs[k]);
+                    merged[k] = accumulate::merge_into_state(*kind, old, &partial[k], fold.strings);
                 }
-                if existing.is_none_or(|(_, touched)| touched != fold.batch) {
+                if fresh || *touched != fold.batch {
                     updated += 1;
                     fold.changed.push((window.start, id));
                 }
-                state.set(
-                    window.start,
-                    id,
-                    &merged,
-                    fold.batch,
-                    fold.strings,
-                    fold.kinds,
-                );
+                for (kind, acc) in fold.kinds.iter().zip(accs.iter()) {
+                    accumulate::release(*kind, acc, fold.strings);
+                }
+                accs.copy_from_slice(&merged);
+                *touched = fold.batch;
             }
         }
         for accs in self.accs.chunks(n.max(1)) {
