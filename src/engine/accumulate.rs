@@ -291,6 +291,26 @@ pub fn update_all<R: Row + ?Sized>(
     }
 }
 
+/// [`update_all`] of one row into several keys' buffers (`at`: the keys' indices in `accs`,
+/// whose buffers are `aggs.len()` each): each column is read once for them all.
+#[inline]
+pub fn update_all_at<R: Row + ?Sized>(
+    aggs: &[Agg],
+    kinds: &[Kind],
+    accs: &mut [Acc],
+    at: &[usize],
+    row: &R,
+    strings: &mut Interner,
+) {
+    let n = aggs.len();
+    for (k, (agg, kind)) in aggs.iter().zip(kinds).enumerate() {
+        let value = agg.column.map_or(Value::Null, |c| row.get(c));
+        for &i in at {
+            update(*kind, &mut accs[i * n + k], value, strings);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

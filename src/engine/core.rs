@@ -314,14 +314,22 @@ impl Engine {
                     let (accs, rows) = partial.entry_near(pane.index, id, n);
                     *rows += 1;
                     accumulate::update_all(aggs, kinds, accs, row, strings);
-                } else {
-                    let few = spec.candidates_per_event() <= NEAR_UNITS;
+                } else if spec.candidates_per_event() <= NEAR_UNITS {
+                    // A few windows: their entries first, then each column read once.
+                    let mut at = [0; NEAR_UNITS];
+                    let mut count = 0;
                     for window in spec.windows_of(event_time) {
-                        let (accs, rows) = if few {
-                            partial.entry_near(window.start, id, n)
-                        } else {
-                            partial.entry(window.start, id, n)
-                        };
+                        at[count] = partial.slot_near(window.start, id, n);
+                        count += 1;
+                    }
+                    let (accs, rows) = partial.accs_and_rows();
+                    for &i in &at[..count] {
+                        rows[i] += 1;
+                    }
+                    accumulate::update_all_at(aggs, kinds, accs, &at[..count], row, strings);
+                } else {
+                    for window in spec.windows_of(event_time) {
+                        let (accs, rows) = partial.entry(window.start, id, n);
                         *rows += 1;
                         accumulate::update_all(aggs, kinds, accs, row, strings);
                     }

@@ -259,8 +259,15 @@ impl Partial {
     /// [`NEAR_UNITS`] units in arrays.
     #[inline]
     pub fn entry_near(&mut self, unit: i64, id: Id, n: usize) -> (&mut [Acc], &mut u64) {
+        let at = self.slot_near(unit, id, n);
+        (&mut self.accs[at * n..(at + 1) * n], &mut self.rows[at])
+    }
+
+    /// The index of the entry [`Partial::entry_near`] gives, for [`Partial::accs_and_rows`].
+    #[inline]
+    pub fn slot_near(&mut self, unit: i64, id: Id, n: usize) -> usize {
         if (id as usize) >= DENSE_IDS {
-            return self.entry(unit, id, n);
+            return self.slot(unit, id, n);
         }
         let near = &mut self.near;
         let found = near.units.iter().position(|index| index.unit == Some(unit));
@@ -278,7 +285,7 @@ impl Partial {
                 .at
                 .resize((slot + 1).next_power_of_two().clamp(64, DENSE_IDS), 0);
         }
-        let at = match index.at[slot] {
+        match index.at[slot] {
             0 => {
                 let at = self.slot(unit, id, n);
                 let index = &mut self.near.units[which];
@@ -287,8 +294,13 @@ impl Partial {
                 at
             }
             at => at as usize - 1,
-        };
-        (&mut self.accs[at * n..(at + 1) * n], &mut self.rows[at])
+        }
+    }
+
+    /// Every entry's buffers (entry `i`'s are `n` from `i * n`) and row counts.
+    #[inline]
+    pub fn accs_and_rows(&mut self) -> (&mut [Acc], &mut [u64]) {
+        (&mut self.accs, &mut self.rows)
     }
 
     /// Counts one row of key `id` in `unit`, for a query whose only aggregate is `count`.
