@@ -89,27 +89,13 @@ impl SlidingState {
         strings: &mut Interner,
         kinds: &[Kind],
     ) -> bool {
-        let (window, spare) = (&mut self.windows, &mut self.spare);
-        let state = window
-            .entry(start)
-            .or_insert_with(|| spare.pop().unwrap_or_default());
-        if let Some(i) = state.find(id) {
-            let n = accs.len();
-            for (k, acc) in state.accs[i * n..(i + 1) * n].iter().enumerate() {
-                accumulate::release(kinds[k], acc, strings);
-            }
-            state.accs[i * n..(i + 1) * n].copy_from_slice(accs);
-            state.touched[i] = touched;
-            false
-        } else {
-            strings.acquire(id);
-            state.index.insert(id, state.keys.len() as u32);
-            state.keys.push(id);
-            state.accs.extend_from_slice(accs);
-            state.touched.push(touched);
-            self.keys += 1;
-            true
+        let (slot, batch, fresh) = self.slot(start, id, accs.len(), strings);
+        for (kind, acc) in kinds.iter().zip(slot.iter()) {
+            accumulate::release(*kind, acc, strings);
         }
+        slot.copy_from_slice(accs);
+        *batch = touched;
+        fresh
     }
 
     /// Key `id`'s buffers in the window at `start` and the batch that last changed them, found
