@@ -14,11 +14,14 @@
 #   BENCH_SLOW_RUNS=N  runs of the slow timings: socket ingest with a checkpoint and Spark
 #                      (default 3; 1 in quick mode)
 #   BENCH_ROWS=N       rows of the replay file (default 5000000; 500000 in quick mode)
+#   BENCH_OLAP=0       no DuckDB and Polars beside the shapes (by default a venv under the scratch
+#                      folder gets them from PyPI; without network their rows say skipped)
 #   BENCH_DIR=DIR      scratch folder (default target/bench)
 #
 # The machine has 2 cores and timing noise is high (a VM): every time figure is the median of
 # several runs, and the table says how many. Nothing here needs more than bash, coreutils,
-# GNU time (/usr/bin/time), python3 (standard library) and tmux; PySpark is optional.
+# GNU time (/usr/bin/time), python3 (standard library) and tmux; PySpark, DuckDB and Polars are
+# optional.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -163,9 +166,45 @@ if has shapes; then
   make_events
   cat "$events" > /dev/null
   read -r sw_s _ _ < <(py time "$runs" -- wc -l "$events")
-  shape() { # shape LABEL WHAT FILE WC_SECONDS MAX_RATIO MIN_RATE [FLAGS...]
-    local label=$1 what=$2 file=$3 wc=$4 max_ratio=$5 min_rate=$6 s rate ratio
-    shift 6
+  # DuckDB and Polars beside window-tui (bench/olap_bench.py), from a venv made here; skipped,
+  # with the reason in the table, when it cannot be made (no network, say) or BENCH_OLAP=0.
+  olap_python=
+  olap_why="BENCH_OLAP=0"
+  if [ "${BENCH_OLAP:-1}" != 0 ]; then
+    venv=$work/olap-venv
+    if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import duckdb, polars' 2> /dev/null; then
+      olap_python=$venv/bin/python
+    else
+      log "9. making $venv (pip install duckdb polars)"
+      if python3 -m venv "$venv" > "$work/olap-venv.log" 2>&1 &&
+        timeout 600 "$venv/bin/pip" install --quiet duckdb polars >> "$work/olap-venv.log" 2>&1; then
+        olap_python=$venv/bin/python
+      else
+        olap_why="no venv with duckdb and polars (see $work/olap-venv.log)"
+      fi
+    fi
+  fi
+  # olap ENGINE LABEL WHAT FILE WC_SECONDS WT_SECONDS WINDOW_US SLIDE_US: one row for ENGINE
+  olap() {
+    local engine=$1 label=$2 what=$3 file=$4 wc=$5 wt=$6 out s n
+    log "9$label. $engine: $what"
+    if [ -z "$olap_python" ]; then
+      row "9$label $engine, $what" "(reference)" "skipped: $olap_why" "-" "bench/olap_bench.py"
+      return
+    fi
+    if out=$(timeout 900 "$olap_python" "$root/bench/olap_bench.py" "$engine" "$file" \
+      --window-us "$7" --slide-us "$8" --runs "$slow_runs" 2> "$work/olap.log"); then
+      read -r s n _ <<< "$out"
+      row "9$label $engine, $what" "(reference)" \
+        "$(calc "printf \"%.3f s: %.1fx wc -l, %.1fx window-tui's time\", $s, $s / $wc, $s / $wt")" "-" \
+        "bench/olap_bench.py $engine: counts per (pane, value), then per window, written as CSV ($n rows; no watermark, so the windows window-tui holds open are in); median of $slow_runs, in-process"
+    else
+      row "9$label $engine, $what" "(reference)" "failed (see $work/olap.log)" "-" "bench/olap_bench.py"
+    fi
+  }
+  shape() { # shape LABEL WHAT FILE WC_SECONDS MAX_RATIO MIN_RATE WINDOW_US SLIDE_US [FLAGS...]
+    local label=$1 what=$2 file=$3 wc=$4 max_ratio=$5 min_rate=$6 window_us=$7 slide_us=$8 s rate ratio
+    shift 8
     log "9$label. $what"
     read -r s _ _ < <(py time "$runs" -- "$bin" replay "$file" --sink json "$@")
     rate=$(calc "print $rows / $s")
@@ -174,15 +213,18 @@ if has shapes; then
       "$(calc "printf \"%.1fx (%.3f s vs %.3f s), \", $ratio, $s, $wc")$(mps "$rate")" \
       "$(yesno "$ratio <= $max_ratio && $rate >= $min_rate")" \
       "window-tui replay FILE --sink json${*:+ $*} > /dev/null; $rows rows; medians of $runs"
+    olap duckdb "$label" "$what" "$file" "$wc" "$s" "$window_us" "$slide_us"
+    olap polars "$label" "$what" "$file" "$wc" "$s" "$window_us" "$slide_us"
   }
-  shape a "seed query" "$events" "$sw_s" 2.5 0
+  shape a "seed query" "$events" "$sw_s" 2.5 0 30000000 15000000
   shape b "600 windows an event (10 minutes sliding every second)" "$events" "$sw_s" 20 10e6 \
-    --window "10 minutes" --slide "1 second"
+    600000000 1000000 --window "10 minutes" --slide "1 second"
   values_file=$work/values-$rows.csv
   [ -s "$values_file" ] || "$gen" "$rows" "$values_file" --values $((rows / 5))
   cat "$values_file" > /dev/null
   read -r vw_s _ _ < <(py time "$runs" -- wc -l "$values_file")
-  shape c "$((rows / 5)) distinct values, each seen 5 times" "$values_file" "$vw_s" 25 5e6
+  shape c "$((rows / 5)) distinct values, each seen 5 times" "$values_file" "$vw_s" 25 5e6 \
+    30000000 15000000
   rm -f "$values_file"
 fi
 
