@@ -1,6 +1,8 @@
 //! What one micro-batch produces: the rows it emits (per the output mode), its progress figures
 //! and a sample of the late rows it dropped.
 
+use std::ops::Range;
+
 use super::query::OutputMode;
 use super::time::{MICROS_PER_MILLI, Micros};
 use super::types::{DataType, Datum, Value};
@@ -30,27 +32,19 @@ impl BatchKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmittedRow {
     pub window: Window,
-    /// The group key, encoded ([`EmittedRow::key_values`] reads it).
-    pub key: Box<[u8]>,
+    /// Where its encoded group key is in [`BatchOutput::keys`] ([`BatchOutput::key`]).
+    key: Range<usize>,
     /// Where its aggregates start in [`BatchOutput::cells`].
     first_cell: usize,
 }
 
 impl EmittedRow {
-    pub(crate) fn new(window: Window, key: Box<[u8]>, first_cell: usize) -> Self {
+    pub(crate) fn new(window: Window, key: Range<usize>, first_cell: usize) -> Self {
         EmittedRow {
             window,
             key,
             first_cell,
         }
-    }
-
-    /// The group-by columns' values, given their types ([`super::Query::key_types`]).
-    pub fn key_values<'a>(
-        &'a self,
-        key_types: &'a [DataType],
-    ) -> impl Iterator<Item = Value<'a>> + 'a {
-        super::key::decode(key_types, &self.key)
     }
 }
 
@@ -158,10 +152,14 @@ pub struct BatchOutput {
     pub late_threshold: Micros,
     /// The watermark the next batch will get.
     pub next_watermark: Micros,
-    /// Emitted rows, ordered by window, then key.
+    /// Emitted rows, in no order (Spark's is arbitrary too; sorting a million rows would cost
+    /// more than the rest of their batch): [`BatchOutput::first_in_order`] gives an order.
     pub rows: Vec<EmittedRow>,
     /// The rows' aggregates, [`BatchOutput::width`] per row.
     pub cells: Vec<Datum>,
+    /// The rows' encoded group keys, one after the other (a row's key is no allocation of its
+    /// own).
+    pub keys: Vec<u8>,
     /// Aggregates per row.
     pub width: usize,
     pub stats: BatchStats,
@@ -175,10 +173,11 @@ impl BatchOutput {
     pub fn of_counts(id: u64, rows: &[(Window, &str, i64)]) -> Self {
         let mut emitted = Vec::new();
         let mut cells = Vec::new();
+        let mut keys = Vec::new();
         for (window, value, count) in rows {
-            let mut key = Vec::new();
-            super::key::encode(&[DataType::String], [Value::Str(value)], &mut key);
-            emitted.push(EmittedRow::new(*window, key.into(), cells.len()));
+            let at = keys.len();
+            super::key::encode(&[DataType::String], [Value::Str(value)], &mut keys);
+            emitted.push(EmittedRow::new(*window, at..keys.len(), cells.len()));
             cells.push(Datum::Long(*count));
         }
         BatchOutput {
@@ -190,6 +189,7 @@ impl BatchOutput {
             next_watermark: 0,
             rows: emitted,
             cells,
+            keys,
             width: 1,
             stats: BatchStats::default(),
             late: Vec::new(),
@@ -204,8 +204,11 @@ impl BatchOutput {
         let kept = &self.rows[range.start.min(end)..end];
         let mut rows = Vec::with_capacity(kept.len());
         let mut cells = Vec::with_capacity(kept.len() * self.width);
+        let mut keys = Vec::new();
         for row in kept {
-            rows.push(EmittedRow::new(row.window, row.key.clone(), cells.len()));
+            let at = keys.len();
+            keys.extend_from_slice(self.key(row));
+            rows.push(EmittedRow::new(row.window, at..keys.len(), cells.len()));
             cells.extend_from_slice(self.aggs(row));
         }
         BatchOutput {
@@ -217,10 +220,39 @@ impl BatchOutput {
             next_watermark: self.next_watermark,
             rows,
             cells,
+            keys,
             width: self.width,
             stats: self.stats,
             late: Vec::new(),
         }
+    }
+
+    /// The first `n` rows by window, then key: the order a person reads a table in.
+    pub fn first_in_order(&self, n: usize) -> Vec<&EmittedRow> {
+        let order = |a: &&EmittedRow, b: &&EmittedRow| {
+            (a.window, self.key(a)).cmp(&(b.window, self.key(b)))
+        };
+        let mut rows: Vec<&EmittedRow> = self.rows.iter().collect();
+        if rows.len() > n {
+            rows.select_nth_unstable_by(n, order);
+            rows.truncate(n);
+        }
+        rows.sort_unstable_by(order);
+        rows
+    }
+
+    /// A row's group key, encoded ([`BatchOutput::key_values`] reads it).
+    pub fn key(&self, row: &EmittedRow) -> &[u8] {
+        &self.keys[row.key.clone()]
+    }
+
+    /// A row's group-by values, given their types ([`super::Query::key_types`]).
+    pub fn key_values<'a>(
+        &'a self,
+        row: &EmittedRow,
+        key_types: &'a [DataType],
+    ) -> impl Iterator<Item = Value<'a>> + 'a {
+        super::key::decode(key_types, self.key(row))
     }
 
     /// A row's aggregates.

@@ -423,12 +423,12 @@ impl Engine {
             self.next_watermark = self.next_watermark.max(candidate);
         }
         let Emission {
-            mut rows,
+            rows,
             cells,
+            keys,
             removed,
             ..
         } = out;
-        rows.sort_unstable_by(|a, b| (a.window, &a.key).cmp(&(b.window, &b.key)));
         BatchOutput {
             id: running.id,
             kind: running.kind.unwrap_or(BatchKind::Data),
@@ -449,6 +449,7 @@ impl Engine {
             },
             rows,
             cells,
+            keys,
             width: self.kinds.len(),
             late: self.late.take(),
         }

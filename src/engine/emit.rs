@@ -37,10 +37,9 @@ pub(crate) fn sliding(
         for (start, window) in state.windows() {
             for (i, &id) in window.keys.iter().enumerate() {
                 if mode == OutputMode::Complete || window.touched[i] == batch {
-                    let key = strings.bytes(id).into();
                     out.push(
                         window_at(start),
-                        key,
+                        strings.bytes(id),
                         window.accs(i, n),
                         kinds,
                         aggs,
@@ -61,11 +60,16 @@ pub(crate) fn sliding(
             for (i, &id) in window.keys.iter().enumerate() {
                 let accs = window.accs(i, n);
                 if mode == OutputMode::Append {
-                    let key = strings.release_take(id);
-                    out.push(window_at(start), key, accs, kinds, aggs, strings);
-                } else {
-                    strings.release(id);
+                    out.push(
+                        window_at(start),
+                        strings.bytes(id),
+                        accs,
+                        kinds,
+                        aggs,
+                        strings,
+                    );
                 }
+                strings.release(id);
                 for (kind, acc) in kinds.iter().zip(accs) {
                     accumulate::release(*kind, acc, strings);
                 }
@@ -80,6 +84,7 @@ pub(crate) fn sliding(
 pub(crate) struct Emission {
     pub rows: Vec<EmittedRow>,
     pub cells: Vec<Datum>,
+    pub keys: Vec<u8>,
     pub removed: u64,
     width: usize,
 }
@@ -89,6 +94,7 @@ impl Emission {
         Emission {
             rows: Vec::new(),
             cells: Vec::new(),
+            keys: Vec::new(),
             removed: 0,
             width,
         }
@@ -98,7 +104,7 @@ impl Emission {
     pub fn push(
         &mut self,
         window: Window,
-        key: Box<[u8]>,
+        key: &[u8],
         accs: &[Acc],
         kinds: &[Kind],
         aggs: &[Agg],
@@ -112,6 +118,9 @@ impl Emission {
                 .zip(aggs)
                 .map(|((acc, kind), agg)| accumulate::result(*kind, acc, agg.output, strings)),
         );
-        self.rows.push(EmittedRow::new(window, key, first));
+        let at = self.keys.len();
+        self.keys.extend_from_slice(key);
+        self.rows
+            .push(EmittedRow::new(window, at..self.keys.len(), first));
     }
 }

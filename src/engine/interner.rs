@@ -13,42 +13,70 @@ use rustc_hash::FxBuildHasher;
 /// Names one interned byte string.
 pub(crate) type Id = u32;
 
+/// An interned byte string: held in place when short (most keys: no allocation, and no
+/// pointer to follow), on the heap otherwise.
 #[derive(Debug)]
-struct Entry {
-    bytes: Box<[u8]>,
-    /// Uses in state; a free slot has `bytes` empty and is on the free list.
-    refs: u32,
-    live: bool,
+enum Stored {
+    Short {
+        bytes: [u8; SHORT],
+        len: u8,
+    },
+    Long(Box<[u8]>),
+    /// A freed id, on the free list.
+    Free,
 }
 
-/// Byte strings of at most eight bytes (the seed's keys `0`..`10`, most codes and words) are
-/// looked up in a small direct-mapped cache first: one multiply and one compare instead of hashing and
-/// comparing strings.
-const SHORT: usize = 8;
-/// Slots of the cache (a power of two): a thousand keys, as a group-by on users has, mostly
-/// find their own.
-const CACHE_SLOTS: usize = 4096;
+impl Stored {
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Stored::Short { bytes, len } => &bytes[..usize::from(*len)],
+            Stored::Long(bytes) => bytes,
+            Stored::Free => &[],
+        }
+    }
+}
 
+#[derive(Debug)]
+struct Entry {
+    stored: Stored,
+    /// Uses in state.
+    refs: u32,
+}
+
+/// Byte strings of at most eight bytes (the seed's keys `0`..`10`, most codes, words and
+/// numbers) are held as one number, in place: a lookup compares numbers.
+const SHORT: usize = 8;
+/// A slot of the direct-mapped cache in front of the table: a thousand keys, as a group-by on
+/// users has, mostly find their own, with one multiply and one compare.
+const CACHE_SLOTS: usize = 4096;
+/// [`Slot::len`] of a string longer than [`SHORT`]: compared through its entry.
+const LONG: u8 = u8::MAX;
+
+/// A short string's bytes as a number (with its length, it names the string) and its id: what
+/// the cache and the table hold, so that finding a short string reads no entry.
 #[derive(Debug, Clone, Copy)]
-struct Cached {
+struct Slot {
     bytes: u64,
-    /// The value's length; `u8::MAX` marks an empty slot.
+    /// The length, or [`LONG`]; in the cache, `LONG` marks an empty slot.
     len: u8,
     id: Id,
 }
 
-const EMPTY: Cached = Cached {
+const EMPTY: Slot = Slot {
     bytes: 0,
-    len: u8::MAX,
+    len: LONG,
     id: 0,
 };
 
 pub(crate) struct Interner {
-    table: HashTable<Id>,
+    table: HashTable<Slot>,
     entries: Vec<Entry>,
     free: Vec<Id>,
     hasher: FxBuildHasher,
-    short: Box<[Cached]>,
+    cache: Box<[Slot]>,
+    /// Bytes of the long strings held.
+    long_bytes: usize,
 }
 
 impl Default for Interner {
@@ -58,7 +86,8 @@ impl Default for Interner {
             entries: Vec::new(),
             free: Vec::new(),
             hasher: FxBuildHasher,
-            short: vec![EMPTY; CACHE_SLOTS].into_boxed_slice(),
+            cache: vec![EMPTY; CACHE_SLOTS].into_boxed_slice(),
+            long_bytes: 0,
         }
     }
 }
@@ -80,6 +109,16 @@ fn short_key(b: &[u8]) -> Option<(u64, u8, usize)> {
     Some((packed, len, slot as usize))
 }
 
+/// The hash a table slot was inserted with: of the number for a short string, of the bytes for
+/// a long one.
+fn slot_hash(hasher: FxBuildHasher, entries: &[Entry], slot: &Slot) -> u64 {
+    if slot.len == LONG {
+        hasher.hash_one(entries[slot.id as usize].stored.as_bytes())
+    } else {
+        hasher.hash_one((slot.bytes, slot.len))
+    }
+}
+
 impl std::fmt::Debug for Interner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Interner")
@@ -90,58 +129,75 @@ impl std::fmt::Debug for Interner {
 
 impl Interner {
     /// The id of `bytes`, adding it with no references when it is new (`true` in that case).
-    /// Allocates only for a string not seen while it was in state.
+    /// Allocates only for a long string not seen while it was in state.
     #[inline]
     pub fn intern(&mut self, bytes: &[u8]) -> (Id, bool) {
-        let short = short_key(bytes);
-        if let Some((packed, len, slot)) = short {
-            let cached = self.short[slot];
-            if cached.bytes == packed && cached.len == len {
-                return (cached.id, false);
-            }
+        let Some((packed, len, at)) = short_key(bytes) else {
+            return self.intern_long(bytes);
+        };
+        let cached = self.cache[at];
+        if cached.bytes == packed && cached.len == len {
+            return (cached.id, false);
         }
-        let (id, fresh) = self.intern_slow(bytes);
-        if let Some((packed, len, slot)) = short {
-            self.short[slot] = Cached {
-                bytes: packed,
-                len,
-                id,
-            };
-        }
+        let (id, fresh) = self.intern_short(packed, len);
+        self.cache[at] = Slot {
+            bytes: packed,
+            len,
+            id,
+        };
         (id, fresh)
     }
 
-    fn intern_slow(&mut self, bytes: &[u8]) -> (Id, bool) {
+    fn intern_short(&mut self, packed: u64, len: u8) -> (Id, bool) {
+        let hash = self.hasher.hash_one((packed, len));
+        if let Some(slot) = self.table.find(hash, |s| s.bytes == packed && s.len == len) {
+            return (slot.id, false);
+        }
+        let id = self.add(Stored::Short {
+            bytes: packed.to_le_bytes(),
+            len,
+        });
+        self.insert(hash, packed, len, id);
+        (id, true)
+    }
+
+    #[inline(never)]
+    fn intern_long(&mut self, bytes: &[u8]) -> (Id, bool) {
         let hash = self.hasher.hash_one(bytes);
         let entries = &self.entries;
-        if let Some(&id) = self
-            .table
-            .find(hash, |&id| &*entries[id as usize].bytes == bytes)
-        {
-            return (id, false);
+        if let Some(slot) = self.table.find(hash, |s| {
+            s.len == LONG && entries[s.id as usize].stored.as_bytes() == bytes
+        }) {
+            return (slot.id, false);
         }
-        let entry = Entry {
-            bytes: bytes.into(),
-            refs: 0,
-            live: true,
-        };
-        let id = if let Some(id) = self.free.pop() {
+        let id = self.add(Stored::Long(bytes.into()));
+        self.long_bytes += bytes.len();
+        self.insert(hash, 0, LONG, id);
+        (id, true)
+    }
+
+    fn add(&mut self, stored: Stored) -> Id {
+        let entry = Entry { stored, refs: 0 };
+        if let Some(id) = self.free.pop() {
             self.entries[id as usize] = entry;
             id
         } else {
             self.entries.push(entry);
             (self.entries.len() - 1) as Id
-        };
+        }
+    }
+
+    fn insert(&mut self, hash: u64, bytes: u64, len: u8, id: Id) {
         let (entries, hasher) = (&self.entries, &self.hasher);
-        self.table.insert_unique(hash, id, |&id| {
-            hasher.hash_one(&*entries[id as usize].bytes)
-        });
-        (id, true)
+        self.table
+            .insert_unique(hash, Slot { bytes, len, id }, |s| {
+                slot_hash(*hasher, entries, s)
+            });
     }
 
     #[inline]
     pub fn bytes(&self, id: Id) -> &[u8] {
-        &self.entries[id as usize].bytes
+        self.entries[id as usize].stored.as_bytes()
     }
 
     /// Something in state now uses `id`.
@@ -159,40 +215,35 @@ impl Interner {
         }
     }
 
-    /// [`Interner::release`], returning the bytes: moved out when this was the last
-    /// reference, copied otherwise.
-    pub fn release_take(&mut self, id: Id) -> Box<[u8]> {
-        let entry = &mut self.entries[id as usize];
-        entry.refs -= 1;
-        if entry.refs == 0 {
-            self.remove(id)
-        } else {
-            entry.bytes.clone()
-        }
-    }
-
     /// Frees `id` if nothing in state uses it (a key that was only ever late, say).
     pub fn release_if_unused(&mut self, id: Id) {
         let entry = &self.entries[id as usize];
-        if entry.live && entry.refs == 0 {
+        if !matches!(entry.stored, Stored::Free) && entry.refs == 0 {
             self.remove(id);
         }
     }
 
-    fn remove(&mut self, id: Id) -> Box<[u8]> {
-        if let Some((_, _, slot)) = short_key(&self.entries[id as usize].bytes)
-            && self.short[slot].id == id
-        {
-            self.short[slot] = EMPTY;
-        }
-        let hash = self.hasher.hash_one(&*self.entries[id as usize].bytes);
-        if let Ok(found) = self.table.find_entry(hash, |&other| other == id) {
+    fn remove(&mut self, id: Id) {
+        let stored = std::mem::replace(&mut self.entries[id as usize].stored, Stored::Free);
+        let hash = match &stored {
+            Stored::Short { bytes, len } => {
+                let packed = u64::from_le_bytes(*bytes);
+                let at = short_key(&bytes[..usize::from(*len)]).map_or(0, |(_, _, at)| at);
+                if self.cache[at].id == id && self.cache[at].len == *len {
+                    self.cache[at] = EMPTY;
+                }
+                self.hasher.hash_one((packed, *len))
+            }
+            Stored::Long(bytes) => {
+                self.long_bytes -= bytes.len();
+                self.hasher.hash_one(&**bytes)
+            }
+            Stored::Free => return,
+        };
+        if let Ok(found) = self.table.find_entry(hash, |s| s.id == id) {
             found.remove();
         }
-        let entry = &mut self.entries[id as usize];
-        entry.live = false;
         self.free.push(id);
-        std::mem::take(&mut entry.bytes)
     }
 
     /// Byte strings held now.
@@ -202,17 +253,24 @@ impl Interner {
 
     /// Bytes held, roughly: entries, table, cache and every string's bytes.
     pub fn heap_bytes(&self) -> usize {
-        std::mem::size_of::<[Cached; CACHE_SLOTS]>()
+        std::mem::size_of::<[Slot; CACHE_SLOTS]>()
             + self.entries.capacity() * std::mem::size_of::<Entry>()
-            + self.table.capacity() * (std::mem::size_of::<Id>() + 1)
+            + self.table.capacity() * (std::mem::size_of::<Slot>() + 1)
             + self.free.capacity() * std::mem::size_of::<Id>()
-            + self.entries.iter().map(|e| e.bytes.len()).sum::<usize>()
+            + self.long_bytes
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Releases `id`, giving its bytes.
+    fn take(interner: &mut Interner, id: Id) -> Vec<u8> {
+        let bytes = interner.bytes(id).to_vec();
+        interner.release(id);
+        bytes
+    }
 
     #[test]
     fn same_text_same_id_and_freed_with_the_last_reference() {
@@ -224,9 +282,9 @@ mod tests {
         assert_ne!(a, b);
         interner.acquire(a);
         interner.acquire(a);
-        assert_eq!(&*interner.release_take(a), b"a");
+        assert_eq!(take(&mut interner, a), b"a");
         assert_eq!(interner.len(), 2);
-        assert_eq!(&*interner.release_take(a), b"a");
+        assert_eq!(take(&mut interner, a), b"a");
         assert_eq!(interner.len(), 1);
         // The freed id is reused, and the old text is gone.
         let (c, fresh) = interner.intern(b"c");
@@ -242,7 +300,7 @@ mod tests {
         let (a, _) = interner.intern(b"7");
         interner.acquire(a);
         assert_eq!(interner.intern(b"7"), (a, false), "from the cache");
-        assert_eq!(&*interner.release_take(a), b"7");
+        assert_eq!(take(&mut interner, a), b"7");
         // The id is free; the next value takes it, and "7" is new again.
         let (eight, fresh) = interner.intern(b"8");
         assert!(fresh);
@@ -287,5 +345,48 @@ mod tests {
         interner.acquire(kept);
         interner.release_if_unused(kept);
         assert_eq!(interner.len(), 1);
+    }
+
+    #[test]
+    fn short_and_long_strings_keep_their_ids_while_held_and_through_growth() {
+        // A model: what each held string's id is, and its references.
+        let mut interner = Interner::default();
+        let mut held = std::collections::HashMap::<Vec<u8>, (Id, u32)>::new();
+        let mut seed = 7u64;
+        for step in 0..20_000u32 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let n = (seed >> 33) % 3000;
+            // Short (up to eight bytes) and long strings, and some that differ only in length.
+            let text = match n % 3 {
+                0 => n.to_string().into_bytes(),
+                1 => format!("a longer string {n}").into_bytes(),
+                _ => vec![0; (n % 12) as usize],
+            };
+            let (id, fresh) = interner.intern(&text);
+            assert_eq!(interner.bytes(id), &text[..]);
+            if let Some((known, refs)) = held.get_mut(&text) {
+                assert_eq!((*known, fresh), (id, false), "{text:?}");
+                if step % 2 == 0 {
+                    *refs -= 1;
+                    interner.release(id);
+                    if *refs == 0 {
+                        held.remove(&text);
+                    }
+                } else {
+                    *refs += 1;
+                    interner.acquire(id);
+                }
+            } else {
+                assert!(fresh, "{text:?}");
+                interner.acquire(id);
+                held.insert(text, (id, 1));
+            }
+            assert_eq!(interner.len(), held.len());
+        }
+        let long: usize = held.keys().filter(|t| t.len() > SHORT).map(Vec::len).sum();
+        assert_eq!(interner.long_bytes, long);
+        for (text, (id, _)) in &held {
+            assert_eq!(interner.intern(text), (*id, false));
+        }
     }
 }

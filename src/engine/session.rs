@@ -187,7 +187,7 @@ impl SessionState {
             for (&id, key) in &self.keys {
                 for (i, &window) in key.spans.iter().enumerate() {
                     let accs = &key.accs[i * n..(i + 1) * n];
-                    out.push(window, strings.bytes(id).into(), accs, kinds, aggs, strings);
+                    out.push(window, strings.bytes(id), accs, kinds, aggs, strings);
                 }
             }
             return;
@@ -205,7 +205,7 @@ impl SessionState {
                     kept.accs.extend_from_slice(accs);
                     continue;
                 }
-                out.push(window, strings.bytes(id).into(), accs, kinds, aggs, strings);
+                out.push(window, strings.bytes(id), accs, kinds, aggs, strings);
                 for (kind, acc) in kinds.iter().zip(accs) {
                     accumulate::release(*kind, acc, strings);
                 }

@@ -64,7 +64,7 @@ impl Cells {
         key_types
             .iter()
             .copied()
-            .zip(row.key_values(key_types))
+            .zip(batch.key_values(row, key_types))
             .chain(
                 agg_types
                     .iter()
@@ -76,7 +76,7 @@ impl Cells {
     /// `show()`'s text of every cell of `row`, the window first, into `out`.
     pub fn show(&mut self, batch: &BatchOutput, row: &EmittedRow, out: &mut Vec<String>) {
         out.push(self.windows.format(row.window).to_string());
-        self.show_values(&row.key, batch.aggs(row), out);
+        self.show_values(batch.key(row), batch.aggs(row), out);
     }
 
     /// `show()`'s text of a state row's key (encoded) and aggregates, into `out`.
@@ -232,7 +232,9 @@ mod tests {
                 "k", "count", "sum(x)", "min(f)", "max(b)", "max(ts)", "min(k)"
             ]
         );
-        let (null_row, row) = (&batch.rows[0], &batch.rows[1]);
+        let [null_row, row] = batch.first_in_order(2)[..] else {
+            panic!("two rows")
+        };
         let mut shown = Vec::new();
         cells.show(&batch, row, &mut shown);
         assert_eq!(

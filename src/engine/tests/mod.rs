@@ -36,18 +36,21 @@ fn value(key: &[u8]) -> String {
     }
 }
 
-/// The emitted rows as `(start, end, value, count)`.
+/// The emitted rows as `(start, end, value, count)`, sorted (the engine emits them in no order).
 fn rows(out: &BatchOutput) -> Vec<(Micros, Micros, String, i64)> {
-    out.rows
+    let mut rows: Vec<_> = out
+        .rows
         .iter()
         .map(|r| {
             let count = match out.aggs(r)[0] {
                 Datum::Long(c) => c,
                 _ => -1,
             };
-            (r.window.start, r.window.end, value(&r.key), count)
+            (r.window.start, r.window.end, value(out.key(r)), count)
         })
-        .collect()
+        .collect();
+    rows.sort();
+    rows
 }
 
 #[test]
@@ -248,7 +251,7 @@ fn uneven_slide_assigns_two_or_three_windows() {
 }
 
 #[test]
-fn emitted_rows_are_sorted_by_window_then_value() {
+fn emitted_rows_come_by_window_and_read_in_order_by_window_then_value() {
     let mut engine = seed();
     run(
         &mut engine,
@@ -261,15 +264,36 @@ fn emitted_rows_are_sorted_by_window_then_value() {
     } else {
         out
     };
-    let keys: Vec<_> = rows(&out).iter().map(|r| (r.0, r.2.clone())).collect();
-    let mut sorted = keys.clone();
-    sorted.sort();
-    assert_eq!(keys, sorted);
+    // Windows one after the other, in order; values in the state's order (b came first).
+    let windows: Vec<_> = out.rows.iter().map(|r| r.window.start).collect();
+    assert!(windows.is_sorted(), "{windows:?}");
+    let keys: Vec<_> = (out.rows.iter())
+        .map(|r| (r.window.start, value(out.key(r))))
+        .collect();
     assert_eq!(
         keys.len(),
         6,
         "a, b in [-15,15) and [0,30); c in [0,30) and [15,45)"
     );
+    assert_eq!(
+        keys[..2],
+        [(at(-15.0), "b".into()), (at(-15.0), "a".into())]
+    );
+    // first_in_order sorts them, and stops where asked.
+    let mut sorted = keys.clone();
+    sorted.sort();
+    let in_order: Vec<_> = out
+        .first_in_order(6)
+        .iter()
+        .map(|r| (r.window.start, value(out.key(r))))
+        .collect();
+    assert_eq!(in_order, sorted);
+    let first: Vec<_> = out
+        .first_in_order(3)
+        .iter()
+        .map(|r| (r.window.start, value(out.key(r))))
+        .collect();
+    assert_eq!(first, sorted[..3]);
 }
 
 #[test]

@@ -261,7 +261,7 @@ fn report(out: &BatchOutput) -> Report {
             (
                 r.window.start,
                 r.window.end,
-                key(&r.key),
+                key(out.key(r)),
                 out.aggs(r).to_vec(),
             )
         })

@@ -49,13 +49,14 @@ fn run(engine: &mut Engine, kind: BatchKind, rows: &[(f64, &str)]) -> BatchOutpu
     engine.run_batch(kind, rows.iter().map(|(t, v)| (*t, &v[..])))
 }
 
-/// `(start, end, key, count)` of each emitted row, times in seconds after `at(0)`.
+/// `(start, end, key, count)` of each emitted row, times in seconds after `at(0)`, sorted.
 fn emitted(out: &BatchOutput) -> Vec<(f64, f64, String, i64)> {
     let secs = |t: Micros| (t - at(0.0)) as f64 / 1e6;
-    out.rows
+    let mut rows: Vec<_> = out
+        .rows
         .iter()
         .map(|r| {
-            let Some(Value::Str(k)) = key_values(&[DataType::String], &r.key).next() else {
+            let Some(Value::Str(k)) = key_values(&[DataType::String], out.key(r)).next() else {
                 panic!("a string key")
             };
             let Datum::Long(count) = out.aggs(r)[0] else {
@@ -68,7 +69,9 @@ fn emitted(out: &BatchOutput) -> Vec<(f64, f64, String, i64)> {
                 count,
             )
         })
-        .collect()
+        .collect();
+    rows.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    rows
 }
 
 #[test]

@@ -265,7 +265,7 @@ impl SnapshotBuilder {
                             .iter()
                             .map(|row| {
                                 let mut shown = vec![cells.window(row.window).to_string()];
-                                cells.show_values(&row.key, out.aggs(row), &mut shown);
+                                cells.show_values(out.key(row), out.aggs(row), &mut shown);
                                 shown
                             })
                             .collect();
