@@ -19,6 +19,8 @@ pub struct Cells {
     key_types: Vec<DataType>,
     /// The output columns after the window: group-by, then aggregates.
     names: Vec<String>,
+    /// Each name as a json row writes it before the value: `,"name":`.
+    json_names: Vec<Vec<u8>>,
     /// Each aggregate's result type.
     agg_types: Vec<DataType>,
     windows: WindowText,
@@ -30,13 +32,22 @@ impl Cells {
     /// Cells of `query`'s rows, times written in `zone`, the window column with the chrono
     /// pattern `window_format`.
     pub fn new(query: &Query, zone: Zone, window_format: &str) -> Result<Self, BadPattern> {
-        let names = query.output_names()[1..]
+        let names: Vec<String> = query.output_names()[1..]
             .iter()
             .map(|n| (*n).to_string())
+            .collect();
+        let json_names = (names.iter())
+            .map(|name| {
+                let mut text = vec![b','];
+                json_string(&mut text, name);
+                text.push(b':');
+                text
+            })
             .collect();
         Ok(Cells {
             key_types: query.key_types().to_vec(),
             names,
+            json_names,
             agg_types: query.aggs().iter().map(|a| a.output).collect(),
             windows: WindowText::new(window_format, zone.clone())?,
             zone,
@@ -131,13 +142,9 @@ impl Cells {
     /// as numbers, NULL as `null`, timestamps as RFC 3339 strings.
     pub fn json(&mut self, batch: &BatchOutput, row: &EmittedRow, out: &mut Vec<u8>) {
         for (name, (_, value)) in
-            self.names
-                .iter()
-                .zip(Self::values(&self.key_types, &self.agg_types, batch, row))
+            (self.json_names.iter()).zip(Self::values(&self.key_types, &self.agg_types, batch, row))
         {
-            out.push(b',');
-            json_string(out, name);
-            out.push(b':');
+            out.extend_from_slice(name);
             match value {
                 Value::Null => out.extend_from_slice(b"null"),
                 Value::Str(s) => json_string(out, s),

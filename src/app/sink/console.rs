@@ -192,5 +192,22 @@ mod tests {
         assert!(text.ends_with("+-------------+-----+-----+\nonly showing top 20 rows\n\n"));
         let text = print(&batch(&values[..10]));
         assert!(!text.contains("only showing"));
+        // The twenty shown are the first by window, then value, in whatever order they came:
+        // all eleven of the first window, v00 to v08 of the second.
+        let reversed: Vec<&str> = values.iter().rev().copied().collect();
+        let text = print(&batch(&reversed));
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("|v0") || l.contains("|v1"))
+            .collect();
+        assert_eq!(lines.len(), 20, "{text}");
+        assert!(
+            lines[0].starts_with("|173245-173315|v00") && lines[10].contains("|v10"),
+            "{text}"
+        );
+        assert!(
+            lines[11].starts_with("|173300-173330|v00") && lines[19].contains("|v08"),
+            "{text}"
+        );
     }
 }

@@ -11,9 +11,9 @@ use crate::engine::{BatchOutput, Fraction, Utc, Window};
 pub struct JsonSink<W: Write> {
     out: W,
     cells: Cells,
-    /// The last window's `{"start":…,"end":…}`, reused while rows share it (they come sorted by
-    /// window).
-    window: Option<(Window, String)>,
+    /// The start of the last rows' lines, `{"batch_id":…,"window":{"start":…,"end":…}`, reused
+    /// while rows share their batch and window (a batch's rows come window by window).
+    prefix: Option<(u64, Window, Vec<u8>)>,
     line: Vec<u8>,
 }
 
@@ -22,7 +22,7 @@ impl<W: Write> JsonSink<W> {
         JsonSink {
             out,
             cells,
-            window: None,
+            prefix: None,
             line: Vec::new(),
         }
     }
@@ -31,17 +31,14 @@ impl<W: Write> JsonSink<W> {
 impl<W: Write + Send> Sink for JsonSink<W> {
     fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
         for row in &batch.rows {
-            if !matches!(&self.window, Some((w, _)) if *w == row.window) {
-                let span = format!(
-                    "{{\"start\":\"{}\",\"end\":\"{}\"}}",
-                    Utc(row.window.start, Fraction::Auto),
-                    Utc(row.window.end, Fraction::Auto)
-                );
-                self.window = Some((row.window, span));
+            if !matches!(&self.prefix, Some((id, w, _)) if *id == batch.id && *w == row.window) {
+                self.prefix = None;
             }
-            let window = self.window.as_ref().map_or("", |(_, text)| text.as_str());
+            let (_, _, prefix) = self
+                .prefix
+                .get_or_insert_with(|| (batch.id, row.window, line_start(batch.id, row.window)));
             self.line.clear();
-            write!(self.line, "{{\"batch_id\":{},\"window\":{window}", batch.id)?;
+            self.line.extend_from_slice(prefix);
             self.cells.json(batch, row, &mut self.line);
             self.line.extend_from_slice(b"}\n");
             self.out.write_all(&self.line)?;
@@ -53,6 +50,16 @@ impl<W: Write + Send> Sink for JsonSink<W> {
     fn describe(&self) -> String {
         "JsonSink[stdout]".to_string()
     }
+}
+
+/// The start of a json line, up to the group-by columns.
+fn line_start(batch_id: u64, window: Window) -> Vec<u8> {
+    format!(
+        "{{\"batch_id\":{batch_id},\"window\":{{\"start\":\"{}\",\"end\":\"{}\"}}",
+        Utc(window.start, Fraction::Auto),
+        Utc(window.end, Fraction::Auto)
+    )
+    .into_bytes()
 }
 
 #[cfg(test)]
@@ -79,5 +86,47 @@ mod tests {
             "{\"batch_id\":2,\"window\":{\"start\":\"2026-11-23T17:32:45Z\",\"end\":\"2026-11-23T17:33:15Z\"},\"value\":\"say \\\"hi\\\"\\n\",\"count\":1}"
         );
         assert_eq!(text.lines().count(), 2);
+    }
+
+    #[test]
+    fn each_line_names_its_own_batch_and_window() {
+        let t = 1_795_455_180 * MICROS_PER_SECOND;
+        let s = MICROS_PER_SECOND;
+        let w1 = Window {
+            start: t,
+            end: t + 10 * s,
+        };
+        let w2 = Window {
+            start: t + 10 * s,
+            end: t + 20 * s,
+        };
+        let cells = Cells::new(&Query::seed(), Zone::utc(), "%H%M%S").unwrap();
+        let mut sink = JsonSink::new(Vec::new(), cells);
+        sink.write_batch(&BatchOutput::of_counts(
+            1,
+            &[(w1, "a", 1), (w1, "b", 2), (w2, "a", 3)],
+        ))
+        .unwrap();
+        sink.write_batch(&BatchOutput::of_counts(2, &[(w2, "a", 4)]))
+            .unwrap();
+        let text = String::from_utf8(sink.out).unwrap();
+        let starts: Vec<_> = text
+            .lines()
+            .map(|l| l.split(",\"value\"").next().unwrap().to_string())
+            .collect();
+        let line = |id, from, to| {
+            format!(
+                "{{\"batch_id\":{id},\"window\":{{\"start\":\"2026-11-23T17:33:{from}Z\",\"end\":\"2026-11-23T17:33:{to}Z\"}}"
+            )
+        };
+        assert_eq!(
+            starts,
+            [
+                line(1, "00", "10"),
+                line(1, "00", "10"),
+                line(1, "10", "20"),
+                line(2, "10", "20")
+            ]
+        );
     }
 }
