@@ -227,6 +227,14 @@ impl RowWriter<'_> {
         Ok(())
     }
 
+    /// The next column's value as [`EncodedRow::cell`] gave it, checked to be a value of `ty`
+    /// (a NULL is [`RowWriter::null`]).
+    pub fn cell(&mut self, ty: DataType, bytes: &[u8]) -> Result<(), BadRow> {
+        decode(ty, bytes).ok_or(BadRow)?;
+        self.payload(bytes);
+        Ok(())
+    }
+
     #[inline(always)]
     fn payload(&mut self, bytes: &[u8]) {
         if self.column < self.columns {
@@ -318,6 +326,12 @@ impl<'a> EncodedRow<'a> {
             (Some(&ty), Some(bytes)) => decode(ty, bytes).unwrap_or(Value::Null),
             _ => Value::Null,
         }
+    }
+
+    /// Column `column`'s encoded bytes, as [`RowWriter::cell`] takes them; `None` when it is
+    /// NULL or past the last column.
+    pub fn cell(&self, column: usize) -> Option<&'a [u8]> {
+        self.payload(column)
     }
 
     /// Column `column`'s encoded bytes; `None` when it is NULL or past the last column.

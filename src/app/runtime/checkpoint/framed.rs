@@ -7,9 +7,12 @@ use std::path::Path;
 use crate::app::durable;
 
 const MAGIC: &str = "window-tui-checkpoint";
-/// The format this build writes and reads. Version 2 logs a live batch's rows in binary
-/// (`input_log`); version 1 logged them as CSV.
-pub const VERSION: u32 = 2;
+/// The format this build writes. Version 3 logs a live batch's rows cell by cell
+/// (`input_log`); version 2 logged each row's image, and is still read; version 1 logged them as
+/// CSV, and is refused.
+pub const VERSION: u32 = 3;
+/// The oldest format this build reads.
+const OLDEST: u32 = 2;
 
 /// Why a checkpoint file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -22,11 +25,11 @@ pub enum FrameError {
     #[error("{file}: not a window-tui checkpoint file")]
     Foreign { file: String },
     #[error(
-        "{file}: written by a newer window-tui (checkpoint format {found}, this one reads {VERSION})"
+        "{file}: written by a newer window-tui (checkpoint format {found}, this one reads {OLDEST} to {VERSION})"
     )]
     Newer { file: String, found: u32 },
     #[error(
-        "{file}: written by an older window-tui (checkpoint format {found}, this one reads {VERSION}); start afresh with --clean"
+        "{file}: written by an older window-tui (checkpoint format {found}, this one reads {OLDEST} to {VERSION}); start afresh with --clean"
     )]
     Older { file: String, found: u32 },
     #[error("{file}: torn or corrupt ({why}); the checkpoint cannot be trusted")]
@@ -45,6 +48,11 @@ pub fn write(path: &Path, kind: &str, body: &[u8]) -> anyhow::Result<()> {
 
 /// Reads a framed file of `kind` and checks it; returns its body.
 pub fn read(path: &Path, kind: &str) -> Result<Vec<u8>, FrameError> {
+    read_versioned(path, kind).map(|(_, body)| body)
+}
+
+/// [`read`], with the format version the file was written in.
+pub fn read_versioned(path: &Path, kind: &str) -> Result<(u32, Vec<u8>), FrameError> {
     let file = path.display().to_string();
     let data = std::fs::read(path).map_err(|source| FrameError::Io {
         file: file.clone(),
@@ -79,7 +87,7 @@ pub fn read(path: &Path, kind: &str) -> Result<Vec<u8>, FrameError> {
             found: version,
         });
     }
-    if version < VERSION {
+    if version < OLDEST {
         return Err(FrameError::Older {
             file,
             found: version,
@@ -105,7 +113,7 @@ pub fn read(path: &Path, kind: &str) -> Result<Vec<u8>, FrameError> {
     if crc32fast::hash(body) != crc {
         return Err(corrupt("the checksum does not match"));
     }
-    Ok(body.to_vec())
+    Ok((version, body.to_vec()))
 }
 
 #[cfg(test)]
@@ -154,14 +162,20 @@ mod tests {
             read(&path, "offsets"),
             Err(FrameError::Corrupt { .. })
         ));
-        // Another format, newer or older, is refused, not misread.
+        // Another format, newer or older than this build reads, is refused, not misread; the
+        // oldest it reads is read, and says so.
         let text = String::from_utf8(whole).unwrap();
         let this = format!(" v{VERSION} ");
-        for (other, says) in [(VERSION + 1, "newer window-tui"), (VERSION - 1, "--clean")] {
+        for (other, says) in [(VERSION + 1, "newer window-tui"), (OLDEST - 1, "--clean")] {
             std::fs::write(&path, text.replacen(&this, &format!(" v{other} "), 1)).unwrap();
             let err = read(&path, "commit").unwrap_err().to_string();
             assert!(err.contains(says), "{err}");
         }
+        std::fs::write(&path, text.replacen(&this, &format!(" v{OLDEST} "), 1)).unwrap();
+        assert_eq!(
+            read_versioned(&path, "commit").unwrap(),
+            (OLDEST, b"{\"batch\":7}".to_vec())
+        );
         assert!(matches!(
             read(&dir.path().join("none"), "commit"),
             Err(FrameError::Io { .. })

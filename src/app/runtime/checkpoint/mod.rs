@@ -131,6 +131,8 @@ pub struct Restored {
 #[derive(Debug)]
 pub struct Checkpoint {
     dir: PathBuf,
+    /// The query's column types: how a live batch's rows are logged.
+    types: Vec<DataType>,
 }
 
 const FOLDERS: [&str; 4] = ["input", "offsets", "state", "commits"];
@@ -143,6 +145,7 @@ impl Checkpoint {
         }
         let checkpoint = Checkpoint {
             dir: dir.to_path_buf(),
+            types: query.schema().types().to_vec(),
         };
         let metadata_path = dir.join("metadata");
         let query_id = if metadata_path.exists() {
@@ -218,7 +221,6 @@ impl Checkpoint {
         let last: Option<Commit> = last_id
             .map(|id| read_json(&self.path("commits", id, ""), "commit"))
             .transpose()?;
-        let types = query.schema().types().to_vec();
         let engine = match last_id {
             None => Engine::new(query),
             Some(last_id) => {
@@ -266,7 +268,7 @@ impl Checkpoint {
             let input_path = self.path("input", next, "");
             let input = input_path
                 .exists()
-                .then(|| read_input(&input_path, &types))
+                .then(|| read_input(&input_path, &self.types))
                 .transpose()?;
             Some(Pending { offsets, input })
         } else {
@@ -305,7 +307,7 @@ impl Checkpoint {
     pub fn begin(&self, offsets: &Offsets, input: Option<&Rows>) -> anyhow::Result<()> {
         if let Some(rows) = input {
             let mut body = Vec::new();
-            input_log::encode(rows, &mut body);
+            input_log::encode(rows, &self.types, &mut body);
             framed::write(&self.path("input", offsets.batch_id, ""), "input", &body)?;
         }
         framed::write(
@@ -377,8 +379,8 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, kind: &str) -> anyhow::R
 }
 
 fn read_input(path: &Path, types: &[DataType]) -> anyhow::Result<Rows> {
-    let body = framed::read(path, "input")?;
-    input_log::decode(&body, types).with_context(|| {
+    let (version, body) = framed::read_versioned(path, "input")?;
+    input_log::decode(&body, types, version).with_context(|| {
         format!(
             "{}: torn or corrupt (its rows do not parse)",
             path.display()
