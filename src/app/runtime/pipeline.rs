@@ -35,6 +35,10 @@ pub struct Pipeline {
     refused_rows: u64,
 }
 
+/// Rows of a live batch from which its log is written on a thread of its own, beside the
+/// engine taking them (a few milliseconds of encoding and writing, against a thread's start).
+const LOG_ASIDE_ROWS: usize = 64 * 1024;
+
 /// When a batch started, and how long logging it took.
 #[derive(Debug, Clone, Copy)]
 struct Started {
@@ -132,43 +136,65 @@ impl Pipeline {
             );
         }
         let now = self.clock.now();
-        let wal = match &self.checkpoint {
-            Some(checkpoint) => {
-                let offsets = Offsets {
-                    batch_id: self.engine.next_batch_id(),
-                    kind,
-                    tick,
-                    watermark: self.engine.next_watermark(),
-                };
-                checkpoint.begin(&offsets, input).with_context(|| {
-                    format!("checkpoint: cannot log batch {}", offsets.batch_id)
-                })?;
-                Some(self.clock.now().mono.duration_since(now.mono))
-            }
-            None => None,
+        let log = self.checkpoint.as_ref().map(|checkpoint| {
+            let offsets = Offsets {
+                batch_id: self.engine.next_batch_id(),
+                kind,
+                tick,
+                watermark: self.engine.next_watermark(),
+            };
+            (checkpoint, offsets)
+        });
+        let clock = &*self.clock;
+        // The log is durable before the batch changes any state: written first, or, for a large
+        // live batch, beside the engine taking its rows, then waited for before it finishes.
+        let write_log = |(checkpoint, offsets): &(&Checkpoint, Offsets)| {
+            checkpoint
+                .begin(offsets, input)
+                .with_context(|| format!("checkpoint: cannot log batch {}", offsets.batch_id))?;
+            anyhow::Ok(clock.now().mono.duration_since(now.mono))
         };
+        let aside = input.is_some_and(|rows| rows.len() >= LOG_ASIDE_ROWS);
+        let (engine, other_modes) = (&mut self.engine, &mut self.other_modes);
+        let (output, position, wal) = std::thread::scope(|scope| {
+            let (wal, logging) = match &log {
+                Some(log) if aside => (None, Some(scope.spawn(|| write_log(log)))),
+                Some(log) => (Some(write_log(log)?), None),
+                None => (None, None),
+            };
+            // How long logging took, once it is done.
+            let logged = || match logging {
+                Some(thread) => thread
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("checkpoint: the log writer panicked"))?
+                    .map(Some),
+                None => Ok(wal),
+            };
+            anyhow::Ok(match other_modes {
+                Some(modes) if kind == BatchKind::Data => {
+                    let mut batch = engine.begin_with(kind, modes.engines_mut());
+                    let position = feed(&mut batch)?;
+                    let wal = logged()?;
+                    let (output, followers) = batch.finish_with_followers();
+                    modes.record_data(tick, &output, &followers);
+                    (output, position, wal)
+                }
+                modes => {
+                    let mut batch = engine.begin(kind);
+                    let position = feed(&mut batch)?;
+                    let wal = logged()?;
+                    let output = batch.finish();
+                    if let Some(modes) = modes {
+                        modes.idle(tick, Some(&output));
+                    }
+                    (output, position, wal)
+                }
+            })
+        })?;
         let started = Started {
             at: now.wall,
             clock: now.mono,
             wal,
-        };
-        let (output, position) = match &mut self.other_modes {
-            Some(modes) if kind == BatchKind::Data => {
-                let mut batch = self.engine.begin_with(kind, modes.engines_mut());
-                let position = feed(&mut batch)?;
-                let (output, followers) = batch.finish_with_followers();
-                modes.record_data(tick, &output, &followers);
-                (output, position)
-            }
-            modes => {
-                let mut batch = self.engine.begin(kind);
-                let position = feed(&mut batch)?;
-                let output = batch.finish();
-                if let Some(modes) = modes {
-                    modes.idle(tick, Some(&output));
-                }
-                (output, position)
-            }
         };
         self.refused_rows += output.stats.rows_refused;
         self.deliver(output, started, position)
@@ -472,5 +498,56 @@ mod tests {
             2,
             "no batch ran meanwhile"
         );
+    }
+
+    #[test]
+    fn a_large_batch_is_logged_beside_the_engine_and_undone_if_the_log_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let query = Query::seed();
+        let spec = QuerySpec::new(&query, "%H%M%S", "UTC", "test".into());
+        let (checkpoint, restored) = Checkpoint::open(dir.path(), query.clone(), &spec).unwrap();
+        // The sink fails once, so the batch stays uncommitted and its log stays to be read.
+        let failures = Arc::new(AtomicU32::new(1));
+        let opener = {
+            let failures = failures.clone();
+            Box::new(move |_| {
+                Ok(Box::new(Flaky {
+                    failures: failures.clone(),
+                    written: Arc::default(),
+                }) as Box<dyn Sink>)
+            })
+        };
+        let sinks = SinkSet::new(opener, &[SinkKind::Json]).unwrap();
+        let mut pipeline = Pipeline::new(
+            restored.engine,
+            sinks,
+            None,
+            QueryIdentity::new("test".into()),
+        )
+        .with_checkpoint(checkpoint);
+        let values: Vec<String> = (0..10).map(|v| v.to_string()).collect();
+        let mut rows = Rows::default();
+        for i in 0..LOG_ASIDE_ROWS {
+            rows.push(1_795_455_180_000_000, &[Value::Str(&values[i % 10])]);
+        }
+        assert!(run(&mut pipeline, 0, &rows).is_err(), "the sink failed");
+        assert!(pipeline.last_timing().is_none());
+        let (_, again) = Checkpoint::open(dir.path(), query, &spec).unwrap();
+        let pending = again.pending.expect("batch 0 is logged");
+        assert_eq!(pending.input.as_ref(), Some(&rows));
+        let logged = std::fs::metadata(dir.path().join("input/0")).unwrap().len();
+        assert!(logged < 3 * LOG_ASIDE_ROWS as u64 + 200, "{logged} bytes");
+        pipeline.retry().unwrap();
+        assert!(pipeline.last_timing().unwrap().wal_commit.is_some());
+        let state_rows = pipeline.engine().state_rows();
+
+        // The log cannot be written: the batch fails, and the engine is as it was.
+        std::fs::remove_dir_all(dir.path().join("input")).unwrap();
+        std::fs::write(dir.path().join("input"), "not a folder").unwrap();
+        let err = run(&mut pipeline, 1, &rows).unwrap_err();
+        assert!(format!("{err:#}").contains("cannot log batch 1"), "{err:#}");
+        let engine = pipeline.engine();
+        assert_eq!(engine.next_batch_id(), 1, "the id is given back");
+        assert_eq!(engine.state_rows(), state_rows);
     }
 }
