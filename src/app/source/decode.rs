@@ -8,7 +8,8 @@
 //!   column is its JSON text; a TIMESTAMP is an ISO-8601 string or epoch seconds).
 //!
 //! A line that does not fit is rejected with a [`Rejection`] saying why, never fatal; nothing is
-//! allocated per line (JSON is read by `serde_json` into borrowed members).
+//! allocated per line but a JSON string with escapes (JSON is read by `serde_json` into borrowed
+//! members).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -270,7 +271,7 @@ fn json_typed<'a>(
     if raw == "null" {
         return Ok(Ok(Value::Null));
     }
-    let string = || -> Option<Cow<'a, str>> { serde_json::from_str::<Cow<'a, str>>(raw).ok() };
+    let string = || serde_json::from_str::<JsonStr<'a>>(raw).ok().map(|s| s.0);
     match ty {
         DataType::String => Ok(match string() {
             Some(Cow::Borrowed(s)) => Ok(Value::Str(s)),
@@ -319,6 +320,39 @@ fn json_typed<'a>(
     }
 }
 
+/// A JSON string, borrowed from the line when it holds no escape, unescaped otherwise (serde's
+/// own `Cow<str>` always copies: an allocation per member).
+#[derive(Debug, PartialEq, Eq)]
+struct JsonStr<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for JsonStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+
+        impl<'de> Visitor<'de> for Text {
+            type Value = JsonStr<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(JsonStr(Cow::Borrowed(s)))
+            }
+
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(JsonStr(Cow::Owned(s.to_owned())))
+            }
+
+            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+                Ok(JsonStr(Cow::Owned(s)))
+            }
+        }
+
+        deserializer.deserialize_str(Text)
+    }
+}
+
 /// Visits a JSON object's members, noting where each column's value is in the line.
 struct Members<'s> {
     line: &'s str,
@@ -334,7 +368,7 @@ impl<'de> Visitor<'de> for Members<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(JsonStr(key)) = map.next_key()? {
             let Some(column) = self.schema.fields().iter().position(|f| f.name == *key) else {
                 map.next_value::<IgnoredAny>()?;
                 continue;

@@ -130,3 +130,21 @@ fn json_lines_take_the_schema_by_name() {
         Err(Rejection::BadJson)
     );
 }
+
+#[test]
+fn json_strings_are_borrowed_unless_escaped() {
+    fn text(json: &str) -> Cow<'_, str> {
+        serde_json::from_str::<JsonStr<'_>>(json).unwrap().0
+    }
+    assert!(matches!(text(r#""user7""#), Cow::Borrowed("user7")));
+    let escaped = text(r#""a\"b\n""#);
+    assert!(
+        matches!(&escaped, Cow::Owned(s) if s == "a\"b\n"),
+        "{escaped:?}"
+    );
+    assert!(serde_json::from_str::<JsonStr<'_>>("5").is_err());
+    // Escaped member names and values still find their columns.
+    let mut d = decoder(Format::Json, "user STRING, n LONG", None);
+    let (_, values) = decode(&mut d, r#"{"\u0075ser": "x\u0041", "n": 3}"#).unwrap();
+    assert_eq!(values, [r#"Str("xA")"#, "Long(3)"]);
+}
