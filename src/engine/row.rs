@@ -328,10 +328,21 @@ impl<'a> EncodedRow<'a> {
         }
     }
 
-    /// Column `column`'s encoded bytes, as [`RowWriter::cell`] takes them; `None` when it is
-    /// NULL or past the last column.
-    pub fn cell(&self, column: usize) -> Option<&'a [u8]> {
-        self.payload(column)
+    /// Each column's encoded bytes in order, as [`RowWriter::cell`] takes them, `None` for a
+    /// NULL; the row's header is read once.
+    pub fn cells(&self) -> impl Iterator<Item = Option<&'a [u8]>> + 'a {
+        let (header, payload) = self
+            .bytes
+            .split_at_checked(4 * self.types.len())
+            .unwrap_or_default();
+        let mut start = 0;
+        header.chunks_exact(4).map(move |end| {
+            let end = u32::from_le_bytes([end[0], end[1], end[2], end[3]]);
+            let stop = (end & !NULL) as usize;
+            let cell = payload.get(start..stop).filter(|_| end & NULL == 0);
+            start = stop;
+            cell
+        })
     }
 
     /// Column `column`'s encoded bytes; `None` when it is NULL or past the last column.
