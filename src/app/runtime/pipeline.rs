@@ -340,6 +340,36 @@ mod tests {
         })
     }
 
+    /// The seed's query with a checkpoint in `dir` and a [`Flaky`] sink of `kind`: the pipeline,
+    /// the sink's failures to come, and the batches it wrote.
+    fn checkpointed(
+        dir: &std::path::Path,
+        kind: SinkKind,
+    ) -> (Pipeline, Arc<AtomicU32>, Arc<Mutex<Vec<u64>>>) {
+        let query = Query::seed();
+        let spec = QuerySpec::new(&query, "%H%M%S", "UTC", "test".into());
+        let (checkpoint, restored) = Checkpoint::open(dir, query, &spec).unwrap();
+        let failures = Arc::new(AtomicU32::new(0));
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let opener = {
+            let (failures, written) = (failures.clone(), written.clone());
+            Box::new(move |_| {
+                Ok(Box::new(Flaky {
+                    failures: failures.clone(),
+                    written: written.clone(),
+                }) as Box<dyn Sink>)
+            })
+        };
+        let pipeline = Pipeline::new(
+            restored.engine,
+            SinkSet::new(opener, &[kind]).unwrap(),
+            None,
+            QueryIdentity::new("test".into()),
+        )
+        .with_checkpoint(checkpoint);
+        (pipeline, failures, written)
+    }
+
     /// A sink that takes `cost` of the clock's time per batch.
     struct Slow {
         clock: ManualClock,
@@ -430,28 +460,7 @@ mod tests {
     #[test]
     fn a_failed_sink_keeps_the_batch_uncommitted_until_a_retry_gets_it_through() {
         let dir = tempfile::tempdir().unwrap();
-        let query = Query::seed();
-        let spec = QuerySpec::new(&query, "%H%M%S", "UTC", "test".into());
-        let (checkpoint, restored) = Checkpoint::open(dir.path(), query, &spec).unwrap();
-        let failures = Arc::new(AtomicU32::new(0));
-        let written = Arc::new(Mutex::new(Vec::new()));
-        let opener = {
-            let (failures, written) = (failures.clone(), written.clone());
-            Box::new(move |_| {
-                Ok(Box::new(Flaky {
-                    failures: failures.clone(),
-                    written: written.clone(),
-                }) as Box<dyn Sink>)
-            })
-        };
-        let sinks = SinkSet::new(opener, &[SinkKind::File]).unwrap();
-        let mut pipeline = Pipeline::new(
-            restored.engine,
-            sinks,
-            None,
-            QueryIdentity::new("test".into()),
-        )
-        .with_checkpoint(checkpoint);
+        let (mut pipeline, failures, written) = checkpointed(dir.path(), SinkKind::File);
 
         let mut rows = Rows::default();
         rows.push(1_795_455_180_000_000, &[Value::Str("a")]);
@@ -503,28 +512,9 @@ mod tests {
     #[test]
     fn a_large_batch_is_logged_beside_the_engine_and_undone_if_the_log_fails() {
         let dir = tempfile::tempdir().unwrap();
-        let query = Query::seed();
-        let spec = QuerySpec::new(&query, "%H%M%S", "UTC", "test".into());
-        let (checkpoint, restored) = Checkpoint::open(dir.path(), query.clone(), &spec).unwrap();
+        let (mut pipeline, failures, _) = checkpointed(dir.path(), SinkKind::Json);
         // The sink fails once, so the batch stays uncommitted and its log stays to be read.
-        let failures = Arc::new(AtomicU32::new(1));
-        let opener = {
-            let failures = failures.clone();
-            Box::new(move |_| {
-                Ok(Box::new(Flaky {
-                    failures: failures.clone(),
-                    written: Arc::default(),
-                }) as Box<dyn Sink>)
-            })
-        };
-        let sinks = SinkSet::new(opener, &[SinkKind::Json]).unwrap();
-        let mut pipeline = Pipeline::new(
-            restored.engine,
-            sinks,
-            None,
-            QueryIdentity::new("test".into()),
-        )
-        .with_checkpoint(checkpoint);
+        failures.store(1, Ordering::SeqCst);
         let values: Vec<String> = (0..10).map(|v| v.to_string()).collect();
         let mut rows = Rows::default();
         for i in 0..LOG_ASIDE_ROWS {
@@ -532,6 +522,8 @@ mod tests {
         }
         assert!(run(&mut pipeline, 0, &rows).is_err(), "the sink failed");
         assert!(pipeline.last_timing().is_none());
+        let query = Query::seed();
+        let spec = QuerySpec::new(&query, "%H%M%S", "UTC", "test".into());
         let (_, again) = Checkpoint::open(dir.path(), query, &spec).unwrap();
         let pending = again.pending.expect("batch 0 is logged");
         assert_eq!(pending.input.as_ref(), Some(&rows));
