@@ -152,8 +152,10 @@ pub struct BatchOutput {
     pub late_threshold: Micros,
     /// The watermark the next batch will get.
     pub next_watermark: Micros,
-    /// Emitted rows, in no order (Spark's is arbitrary too; sorting a million rows would cost
-    /// more than the rest of their batch): [`BatchOutput::first_in_order`] gives an order.
+    /// Emitted rows: sliding windows' one window after another in window order, each window's
+    /// keys in the state's order; sessions' in no set order. Spark's order is arbitrary too, and
+    /// sorting a million rows cost more than the rest of their batch:
+    /// [`BatchOutput::first_in_order`] gives the order a person reads a table in.
     pub rows: Vec<EmittedRow>,
     /// The rows' aggregates, [`BatchOutput::width`] per row.
     pub cells: Vec<Datum>,
