@@ -109,13 +109,18 @@ fn short_key(b: &[u8]) -> Option<(u64, u8, usize)> {
     Some((packed, len, slot as usize))
 }
 
+/// The hash of a short string (as its number and length) in the table.
+fn short_hash(hasher: FxBuildHasher, packed: u64, len: u8) -> u64 {
+    hasher.hash_one((packed, len))
+}
+
 /// The hash a table slot was inserted with: of the number for a short string, of the bytes for
 /// a long one.
 fn slot_hash(hasher: FxBuildHasher, entries: &[Entry], slot: &Slot) -> u64 {
     if slot.len == LONG {
         hasher.hash_one(entries[slot.id as usize].stored.as_bytes())
     } else {
-        hasher.hash_one((slot.bytes, slot.len))
+        short_hash(hasher, slot.bytes, slot.len)
     }
 }
 
@@ -149,7 +154,7 @@ impl Interner {
     }
 
     fn intern_short(&mut self, packed: u64, len: u8) -> (Id, bool) {
-        let hash = self.hasher.hash_one((packed, len));
+        let hash = short_hash(self.hasher, packed, len);
         if let Some(slot) = self.table.find(hash, |s| s.bytes == packed && s.len == len) {
             return (slot.id, false);
         }
@@ -225,20 +230,18 @@ impl Interner {
 
     fn remove(&mut self, id: Id) {
         let stored = std::mem::replace(&mut self.entries[id as usize].stored, Stored::Free);
-        let hash = match &stored {
-            Stored::Short { bytes, len } => {
-                let packed = u64::from_le_bytes(*bytes);
-                let at = short_key(&bytes[..usize::from(*len)]).map_or(0, |(_, _, at)| at);
-                if self.cache[at].id == id && self.cache[at].len == *len {
-                    self.cache[at] = EMPTY;
-                }
-                self.hasher.hash_one((packed, *len))
+        if matches!(stored, Stored::Free) {
+            return;
+        }
+        let bytes = stored.as_bytes();
+        let hash = if let Some((packed, len, at)) = short_key(bytes) {
+            if self.cache[at].id == id && self.cache[at].len == len {
+                self.cache[at] = EMPTY;
             }
-            Stored::Long(bytes) => {
-                self.long_bytes -= bytes.len();
-                self.hasher.hash_one(&**bytes)
-            }
-            Stored::Free => return,
+            short_hash(self.hasher, packed, len)
+        } else {
+            self.long_bytes -= bytes.len();
+            self.hasher.hash_one(bytes)
         };
         if let Ok(found) = self.table.find_entry(hash, |s| s.id == id) {
             found.remove();

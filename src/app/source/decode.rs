@@ -322,7 +322,7 @@ fn json_typed<'a>(
 
 /// A JSON string, borrowed from the line when it holds no escape, unescaped otherwise (serde's
 /// own `Cow<str>` always copies: an allocation per member).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 struct JsonStr<'a>(Cow<'a, str>);
 
 impl<'de> serde::Deserialize<'de> for JsonStr<'de> {
