@@ -21,6 +21,7 @@ use super::sliding::{Fold, NEAR_UNITS, Partial, SlidingState};
 use super::time::{MICROS_PER_MILLI, Micros};
 use super::types::Datum;
 use super::window::Window;
+use super::window::WindowSpec;
 
 /// The engine. See the module documentation for the protocol.
 #[derive(Debug)]
@@ -53,6 +54,8 @@ pub struct Engine {
 #[derive(Debug)]
 pub(crate) enum Windows {
     Sliding {
+        /// The query's windows (kept here, where a row's push finds them without a lookup).
+        spec: WindowSpec,
         state: SlidingState,
         partial: Partial,
     },
@@ -161,7 +164,8 @@ impl Engine {
     pub fn new(query: Query) -> Self {
         let kinds = query.aggs().iter().map(Kind::of).collect();
         let windows = match query.window() {
-            WindowKind::Sliding(_) => Windows::Sliding {
+            WindowKind::Sliding(spec) => Windows::Sliding {
+                spec,
                 state: SlidingState::default(),
                 partial: Partial::default(),
             },
@@ -289,8 +293,7 @@ impl Engine {
         let threshold = self.running.late_threshold;
         let (aggs, kinds, strings) = (self.query.aggs(), &self.kinds, &mut self.strings);
         match &mut self.windows {
-            Windows::Sliding { partial, .. } => {
-                let spec = *self.query.spec().expect("sliding windows");
+            Windows::Sliding { spec, partial, .. } => {
                 let pane = match self.last_pane {
                     Some(p) if event_time >= p.start && event_time - p.start < spec.pane() => p,
                     _ => {
@@ -366,8 +369,12 @@ impl Engine {
         };
         let mut out = Emission::new(self.kinds.len());
         let (updated, late_pairs) = match &mut self.windows {
-            Windows::Sliding { state, partial } => {
-                let spec = *self.query.spec().expect("sliding windows");
+            Windows::Sliding {
+                spec,
+                state,
+                partial,
+            } => {
+                let spec = *spec;
                 let mut fold = Fold {
                     kinds: &self.kinds,
                     strings: &mut self.strings,
