@@ -19,7 +19,7 @@ use super::row::Row;
 use super::session::SessionState;
 use super::sliding::{Fold, NEAR_UNITS, Partial, SlidingState};
 use super::time::{MICROS_PER_MILLI, Micros};
-use super::types::Datum;
+use super::types::{DataType, Datum};
 use super::window::Window;
 use super::window::WindowSpec;
 
@@ -38,6 +38,10 @@ pub struct Engine {
     pub(crate) next_batch_id: u64,
     pub(crate) max_event_time: Option<Micros>,
     running: Running,
+    /// The group-by column when the key is that one STRING column (its keys are interned
+    /// without being written out).
+    string_key: Option<usize>,
+    /// A row's group key, written out.
     key: Vec<u8>,
     /// The pane of the last row, so the next row in it skips the division.
     last_pane: Option<PaneCache>,
@@ -124,7 +128,7 @@ impl Batch<'_> {
     }
 
     /// The column types of the rows the batch takes (the query's schema).
-    pub fn types(&self) -> &[super::types::DataType] {
+    pub fn types(&self) -> &[DataType] {
         self.engine.query.schema().types()
     }
 
@@ -163,6 +167,10 @@ impl Drop for Batch<'_> {
 impl Engine {
     pub fn new(query: Query) -> Self {
         let kinds = query.aggs().iter().map(Kind::of).collect();
+        let string_key = match (query.group_by(), query.key_types()) {
+            (&[column], &[DataType::String]) => Some(column),
+            _ => None,
+        };
         let windows = match query.window() {
             WindowKind::Sliding(spec) => Windows::Sliding {
                 spec,
@@ -181,6 +189,7 @@ impl Engine {
             next_batch_id: 0,
             max_event_time: None,
             running: Running::default(),
+            string_key,
             key: Vec::new(),
             last_pane: None,
             dropped_keys: FxHashSet::default(),
@@ -279,9 +288,7 @@ impl Engine {
         if self.max_event_time.is_none_or(|max| event_time > max) {
             self.max_event_time = Some(event_time);
         }
-        self.key.clear();
-        row.encode_key(self.query.key_types(), self.query.group_by(), &mut self.key);
-        let (id, fresh) = self.strings.intern(&self.key);
+        let (id, fresh) = self.key_of(row);
         if fresh && self.running.full {
             self.strings.release_if_unused(id);
             self.running.refused += 1;
@@ -343,19 +350,37 @@ impl Engine {
                         .windows_of_pane(pane.index)
                         .take_while(|w| w.end <= threshold)
                     {
-                        self.late.record(event_time, &self.key, window, threshold);
+                        self.late
+                            .record(event_time, strings.bytes(id), window, threshold);
                     }
                 }
             }
             Windows::Session(sessions) => {
                 let window = sessions.window_of(event_time);
                 if window.end <= threshold && self.query.mode() != OutputMode::Complete {
-                    self.late.record(event_time, &self.key, window, threshold);
+                    self.late
+                        .record(event_time, strings.bytes(id), window, threshold);
                 }
                 let accs = sessions.entry(id, event_time, self.kinds.len());
                 accumulate::update_all(aggs, kinds, accs, row, strings);
             }
         }
+    }
+
+    /// The interned group key of `row`: a short key of one string column straight from the
+    /// row's bytes, any other written out first.
+    #[inline]
+    fn key_of<R: Row + ?Sized>(&mut self, row: &R) -> (Id, bool) {
+        if let Some(column) = self.string_key
+            && let Some(found) = row
+                .string_bytes(column)
+                .and_then(|bytes| self.strings.intern_string_key(bytes))
+        {
+            return found;
+        }
+        self.key.clear();
+        row.encode_key(self.query.key_types(), self.query.group_by(), &mut self.key);
+        self.strings.intern(&self.key)
     }
 
     fn finish(&mut self) -> BatchOutput {

@@ -12,6 +12,9 @@
 
 use super::types::{DataType, Value};
 
+/// The tag before a column's value (`0` is before a NULL).
+pub(crate) const VALUE: u8 = 1;
+
 /// Appends the key of `values` (one per group-by column, of `types`) to `out`.
 pub fn encode<'a>(
     types: &[DataType],
@@ -30,7 +33,7 @@ fn encode_one(ty: DataType, value: Value<'_>, last: bool, out: &mut Vec<u8>) {
         out.push(0);
         return;
     }
-    out.push(1);
+    out.push(VALUE);
     match (ty, value) {
         (DataType::String, Value::Str(s)) => encode_text(s.as_bytes(), last, out),
         (DataType::Boolean, Value::Bool(b)) => out.push(u8::from(b)),
@@ -80,7 +83,7 @@ fn encode_one(ty: DataType, value: Value<'_>, last: bool, out: &mut Vec<u8>) {
 /// Appends the key column of a non-NULL string (`bytes`, UTF-8), as [`encode`] does.
 #[inline]
 pub(crate) fn encode_string(bytes: &[u8], last: bool, out: &mut Vec<u8>) {
-    out.push(1);
+    out.push(VALUE);
     encode_text(bytes, last, out);
 }
 

@@ -20,11 +20,25 @@ pub trait Row {
     fn encode_key(&self, key_types: &[DataType], columns: &[usize], out: &mut Vec<u8>) {
         super::key::encode(key_types, columns.iter().map(|&c| self.get(c)), out);
     }
+
+    /// The bytes of `column`, a STRING column, unless it is NULL.
+    #[inline]
+    fn string_bytes(&self, column: usize) -> Option<&[u8]> {
+        match self.get(column) {
+            Value::Str(s) => Some(s.as_bytes()),
+            _ => None,
+        }
+    }
 }
 
 impl<T: Row + ?Sized> Row for &T {
     fn get(&self, column: usize) -> Value<'_> {
         (**self).get(column)
+    }
+
+    #[inline]
+    fn string_bytes(&self, column: usize) -> Option<&[u8]> {
+        (**self).string_bytes(column)
     }
 
     #[inline]
@@ -340,6 +354,15 @@ impl Row for EncodedRow<'_> {
                 }
                 _ => super::key::encode_column(key_types, i, self.value(column), out),
             }
+        }
+    }
+
+    /// The string's bytes as they are: they were checked when the row was made.
+    #[inline]
+    fn string_bytes(&self, column: usize) -> Option<&[u8]> {
+        match self.types.get(column) {
+            Some(DataType::String) => self.payload(column),
+            _ => None,
         }
     }
 }
