@@ -188,14 +188,12 @@ impl Plain {
         };
         self.widths[0] = tick_end as u32;
         self.widths[1] = (time_end - time_start) as u32;
-        let mut row = rows.writer(2);
-        row.long(event_time);
         if &data[value_start..value_end] == b"\\N" {
-            row.null();
+            rows.push(event_time, &[Value::Timestamp(event_time), Value::Null]);
         } else {
-            row.string_in(data, value_start, value_end).ok()?;
+            rows.push_time_and_string(event_time, event_time, data, (value_start, value_end))
+                .ok()?;
         }
-        row.finish(event_time);
         Some(Read {
             tick: row_tick,
             event_time,
@@ -435,7 +433,7 @@ mod tests {
             format!("7,{TS},x"),
             format!("7,{TS},\"x\"\n"),
             format!("7,{TS},x,y\n"),
-            format!("7,\\N,x\n"),
+            "7,\\N,x\n".to_string(),
             format!("x,{TS},x\n"),
             format!("7,{TS}\n"),
             "7,2026-11-23T17:33:00+25:00,a\n".into(),
@@ -455,17 +453,17 @@ mod tests {
             assert_eq!(got[0], got[1], "{:?}", String::from_utf8_lossy(line));
         }
         let mut cells = CellParser::new(Zone::utc());
-        let line = format!("5,{TS},a\n");
+        let one = format!("5,{TS},a\n");
         let mut rows = Rows::default();
         assert!(
-            lane.read(line.as_bytes(), 8, &mut cells, &mut rows, None, None)
+            lane.read(one.as_bytes(), 8, &mut cells, &mut rows, None, None)
                 .is_none()
         );
         assert!(
-            lane.read(line.as_bytes(), 99, &mut cells, &mut rows, None, Some(6))
+            lane.read(one.as_bytes(), 99, &mut cells, &mut rows, None, Some(6))
                 .is_none()
         );
-        assert!(read(&mut lane, &types, line.as_bytes()).is_some());
+        assert!(read(&mut lane, &types, one.as_bytes()).is_some());
     }
 
     #[test]
