@@ -88,29 +88,89 @@ fn add_f64(x: u64, x_set: bool, y: f64) -> u64 {
 /// Adds one row's value of the aggregate's column (`Value::Null` for `count`).
 #[inline]
 pub(crate) fn update(kind: Kind, acc: &mut Acc, value: Value<'_>, strings: &mut Interner) {
+    let at = Slots {
+        at: &[0],
+        stride: 1,
+        k: 0,
+    };
+    update_at(kind, std::slice::from_mut(acc), at, value, strings);
+}
+
+/// Where one aggregate's buffers are in a run of buffers: `accs[i * stride + k]` for each `i`
+/// in `at`.
+#[derive(Clone, Copy)]
+pub(crate) struct Slots<'a> {
+    pub at: &'a [usize],
+    pub stride: usize,
+    pub k: usize,
+}
+
+impl Slots<'_> {
+    #[allow(clippy::inline_always)] // a loop over a buffer or two, in every row's update
+    #[inline(always)]
+    fn each(self, accs: &mut [Acc], mut f: impl FnMut(&mut Acc)) {
+        for &i in self.at {
+            f(&mut accs[i * self.stride + self.k]);
+        }
+    }
+}
+
+/// [`update`] of the buffers `at` of `accs`: the aggregate's kind is looked at once for them
+/// all.
+#[allow(clippy::inline_always)] // every row's update, a call per aggregate otherwise
+#[inline(always)]
+pub(crate) fn update_at(
+    kind: Kind,
+    accs: &mut [Acc],
+    at: Slots<'_>,
+    value: Value<'_>,
+    strings: &mut Interner,
+) {
     match kind {
-        Kind::Count => acc.a += 1,
-        Kind::CountColumn => acc.a += u64::from(!value.is_null()),
+        Kind::Count => at.each(accs, |acc| acc.a += 1),
+        Kind::CountColumn => {
+            let n = u64::from(!value.is_null());
+            at.each(accs, |acc| acc.a += n);
+        }
         Kind::SumLong => {
             if let Value::Long(v) = value {
-                acc.a = (acc.a as i64).wrapping_add(v) as u64;
-                acc.b = 1;
+                at.each(accs, |acc| {
+                    acc.a = (acc.a as i64).wrapping_add(v) as u64;
+                    acc.b = 1;
+                });
             }
         }
         Kind::SumDouble => {
             if let Some(v) = value.as_f64() {
-                acc.a = add_f64(acc.a, acc.b != 0, v);
-                acc.b = 1;
+                at.each(accs, |acc| {
+                    acc.a = add_f64(acc.a, acc.b != 0, v);
+                    acc.b = 1;
+                });
             }
         }
         Kind::Avg => {
             let v = value.as_f64();
-            acc.a = (f64::from_bits(acc.a) + v.unwrap_or(0.0)).to_bits();
-            acc.b += u64::from(v.is_some());
+            at.each(accs, |acc| {
+                acc.a = (f64::from_bits(acc.a) + v.unwrap_or(0.0)).to_bits();
+                acc.b += u64::from(v.is_some());
+            });
         }
+        // Integers inline, the usual case; the rest in `offer`.
+        Kind::Extreme(extreme, Numeric::Long) => match value {
+            Value::Long(v) | Value::Timestamp(v) => at.each(accs, |acc| {
+                if acc.b == 0 || better(extreme, v.cmp(&(acc.a as i64))) {
+                    acc.a = v as u64;
+                    acc.b = 1;
+                }
+            }),
+            Value::Null => {}
+            _ => at.each(accs, |acc| {
+                offer(extreme, Numeric::Long, acc, value, strings)
+            }),
+        },
         Kind::Extreme(extreme, numeric) => {
             if !value.is_null() {
-                offer(extreme, numeric, acc, value, strings);
+                at.each(accs, |acc| offer(extreme, numeric, acc, value, strings));
             }
         }
     }
@@ -148,14 +208,6 @@ fn offer(
         }
         acc.a = u64::from(id);
         acc.b = 1;
-        return;
-    }
-    // Integers are compared as they are; the rest as Spark orders them.
-    if let (Numeric::Long, Value::Long(v) | Value::Timestamp(v)) = (numeric, value) {
-        if acc.b == 0 || better(extreme, v.cmp(&(acc.a as i64))) {
-            acc.a = v as u64;
-            acc.b = 1;
-        }
         return;
     }
     if acc.b != 0 && !better(extreme, compare(value, held(numeric, acc))) {
@@ -285,9 +337,33 @@ pub fn update_all<R: Row + ?Sized>(
     row: &R,
     strings: &mut Interner,
 ) {
+    let mut read = ColumnReader::default();
     for ((acc, kind), agg) in accs.iter_mut().zip(kinds).zip(aggs) {
-        let value = agg.column.map_or(Value::Null, |c| row.get(c));
-        update(*kind, acc, value, strings);
+        update(*kind, acc, read.value(agg, row), strings);
+    }
+}
+
+/// A row's value for each aggregate in turn: aggregates of the same column one after another
+/// (`sum(x), avg(x), max(x)`) decode it once.
+#[derive(Default)]
+struct ColumnReader<'r> {
+    last: Option<(usize, Value<'r>)>,
+}
+
+impl<'r> ColumnReader<'r> {
+    #[inline]
+    fn value<R: Row + ?Sized>(&mut self, agg: &Agg, row: &'r R) -> Value<'r> {
+        let Some(column) = agg.column else {
+            return Value::Null;
+        };
+        match self.last {
+            Some((c, value)) if c == column => value,
+            _ => {
+                let value = row.get(column);
+                self.last = Some((column, value));
+                value
+            }
+        }
     }
 }
 
@@ -302,12 +378,11 @@ pub fn update_all_at<R: Row + ?Sized>(
     row: &R,
     strings: &mut Interner,
 ) {
-    let n = aggs.len();
+    let stride = aggs.len();
+    let mut read = ColumnReader::default();
     for (k, (agg, kind)) in aggs.iter().zip(kinds).enumerate() {
-        let value = agg.column.map_or(Value::Null, |c| row.get(c));
-        for &i in at {
-            update(*kind, &mut accs[i * n + k], value, strings);
-        }
+        let value = read.value(agg, row);
+        update_at(*kind, accs, Slots { at, stride, k }, value, strings);
     }
 }
 
