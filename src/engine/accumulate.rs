@@ -165,7 +165,7 @@ pub(crate) fn update_at(
             }),
             Value::Null => {}
             _ => at.each(accs, |acc| {
-                offer(extreme, Numeric::Long, acc, value, strings)
+                offer(extreme, Numeric::Long, acc, value, strings);
             }),
         },
         Kind::Extreme(extreme, numeric) => {

@@ -10,7 +10,7 @@
 //! bytes at a time.
 
 use super::Binding;
-use crate::engine::{CellParser, DataType, Micros, Rows, Value};
+use crate::engine::{CellParser, DataType, Micros, RowWriter, Rows, Value};
 
 /// The most fields a row may have for the fast path.
 const MAX_FIELDS: usize = 32;
@@ -18,11 +18,11 @@ const MAX_FIELDS: usize = 32;
 /// The fast path for the rows of one binding.
 #[derive(Debug, Clone)]
 pub struct Plain {
-    /// The row's fields in order, the batch tick first.
-    fields: Vec<Cell>,
-    /// Each field's length in the last row read: the guess for the next.
+    /// The row's columns in order (after the batch tick).
+    columns: Vec<Cell>,
+    /// Each field's length in the last row read, the tick's first: the guess for the next.
     widths: [u32; MAX_FIELDS],
-    /// The field holding the event time.
+    /// The column holding the event time.
     event_time: usize,
     /// The fields are the tick, the event time and one string (a `batch,event_time,value`
     /// file without `--schema`): [`Plain::read`] takes them in straight-line code.
@@ -36,8 +36,6 @@ pub struct Plain {
 /// What a field of the row holds, for the fast path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cell {
-    /// The batch tick.
-    Tick,
     /// A column the query does not read: scanned past, NULL in the row.
     Skip,
     String,
@@ -79,13 +77,13 @@ impl Plain {
                 (true, ty) => Cell::Other(ty),
             }
         });
-        let fields: Vec<Cell> = std::iter::once(Cell::Tick).chain(cells).collect();
-        let seed_shape = fields == [Cell::Tick, Cell::Timestamp, Cell::String];
+        let columns: Vec<Cell> = cells.collect();
+        let seed_shape = columns == [Cell::Timestamp, Cell::String];
         Some(Plain {
             seed_shape: seed_shape && binding.event_time == 0,
-            fields,
+            columns,
             widths: [0; MAX_FIELDS],
-            event_time: binding.event_time + 1,
+            event_time: binding.event_time,
             last_tick: (0, 0, 0),
         })
     }
@@ -107,46 +105,31 @@ impl Plain {
         if self.seed_shape {
             return self.read_seed_shape(data, max_len, cells, rows, tick, min_tick);
         }
-        let last = self.fields.len() - 1;
-        let mut row = rows.writer(last);
-        let (mut row_tick, mut event_time, mut start) = (0, None, 0);
-        for (i, &cell) in self.fields.iter().enumerate() {
-            let separator = if i == last { b'\n' } else { b',' };
-            let guess = cell.guessed().then_some(self.widths[i]);
-            let stop = field_stop(data, start, guess, separator, max_len)?;
-            let end = if i == last && stop > start && data[stop - 1] == b'\r' {
-                stop - 1
-            } else {
-                stop
-            };
-            self.widths[i] = (stop - start) as u32;
-            let bytes = &data[start..end];
+        let (row_tick, tick_end) = self.read_tick(data, max_len, tick, min_tick)?;
+        let last = self.columns.len() - 1;
+        let mut row = rows.writer(self.columns.len());
+        let (mut event_time, mut start) = (None, tick_end + 1);
+        for column in 0..last {
+            let stop = self.field_stop(data, start, column, b',', max_len)?;
+            self.take(
+                column,
+                data,
+                (start, stop),
+                cells,
+                &mut row,
+                &mut event_time,
+            )?;
             start = stop + 1;
-            match cell {
-                Cell::Tick => {
-                    row_tick = parse_u64(bytes)?;
-                    if tick.is_some_and(|t| t != row_tick)
-                        || min_tick.is_some_and(|min| row_tick < min)
-                    {
-                        return None;
-                    }
-                }
-                Cell::Skip => row.null(),
-                _ if bytes == b"\\N" => row.null(),
-                Cell::String => row.string(bytes).ok()?,
-                Cell::Timestamp => {
-                    let Some(Value::Timestamp(t)) = cells.parse_bytes(DataType::Timestamp, bytes)
-                    else {
-                        return None;
-                    };
-                    if i == self.event_time {
-                        event_time = Some(t);
-                    }
-                    row.long(t);
-                }
-                Cell::Other(ty) => row.value(cells.parse_bytes(ty, bytes)?),
-            }
         }
+        // The last field ends at the line break, after a carriage return if there is one.
+        let stop = self.field_stop(data, start, last, b'\n', max_len)?;
+        let end = if stop > start && data[stop - 1] == b'\r' {
+            stop - 1
+        } else {
+            stop
+        };
+        self.take(last, data, (start, end), cells, &mut row, &mut event_time)?;
+        start = stop + 1;
         // A NULL event time, or an empty line (which has one field), is the general path's.
         let event_time = event_time?;
         row.finish(event_time);
@@ -155,6 +138,89 @@ impl Plain {
             event_time,
             consumed: start,
         })
+    }
+
+    /// The row's tick and where it ends, when it is `tick` (if given) and not below `min_tick`.
+    /// A tick with the last row's text (the usual case) is not parsed again.
+    #[allow(clippy::inline_always)] // every row's first field
+    #[inline(always)]
+    fn read_tick(
+        &mut self,
+        data: &[u8],
+        max_len: usize,
+        tick: Option<u64>,
+        min_tick: Option<u64>,
+    ) -> Option<(u64, usize)> {
+        let (text, mask, value) = self.last_tick;
+        let word = word_at(data, 0)?;
+        let (row_tick, end) = if mask != 0 && word & mask == text {
+            (value, mask.trailing_ones() as usize / 8 - 1)
+        } else {
+            let end = field_stop(data, 0, Some(self.widths[0]), b',', max_len)?;
+            let row_tick = parse_u64(&data[..end])?;
+            if end < 7 {
+                let mask = (1 << (8 * (end + 1))) - 1;
+                self.last_tick = (word & mask, mask, row_tick);
+            }
+            (row_tick, end)
+        };
+        if tick.is_some_and(|t| t != row_tick) || min_tick.is_some_and(|min| row_tick < min) {
+            return None;
+        }
+        self.widths[0] = end as u32;
+        Some((row_tick, end))
+    }
+
+    /// Where column `column`'s field, starting at `start`, ends ([`field_stop`], guessed from
+    /// the row before when its parser allows); its width is kept for the next row.
+    #[allow(clippy::inline_always)] // every field of every row
+    #[inline(always)]
+    fn field_stop(
+        &mut self,
+        data: &[u8],
+        start: usize,
+        column: usize,
+        separator: u8,
+        max_len: usize,
+    ) -> Option<usize> {
+        let width = &mut self.widths[column + 1];
+        let guess = self.columns[column].guessed().then_some(*width);
+        let stop = field_stop(data, start, guess, separator, max_len)?;
+        *width = (stop - start) as u32;
+        Some(stop)
+    }
+
+    /// Types column `column`'s text, `data[start..end]`, into `row`; `None` when it is not a
+    /// value of its type. The event time's column also sets `event_time`.
+    #[allow(clippy::inline_always)] // every field of every row
+    #[inline(always)]
+    fn take(
+        &self,
+        column: usize,
+        data: &[u8],
+        (start, end): (usize, usize),
+        cells: &mut CellParser,
+        row: &mut RowWriter<'_>,
+        event_time: &mut Option<Micros>,
+    ) -> Option<()> {
+        let bytes = &data[start..end];
+        match self.columns[column] {
+            Cell::Skip => row.null(),
+            _ if bytes == b"\\N" => row.null(),
+            Cell::String => row.string_in(data, (start, end)).ok()?,
+            Cell::Timestamp => {
+                let Some(Value::Timestamp(t)) = cells.parse_bytes(DataType::Timestamp, bytes)
+                else {
+                    return None;
+                };
+                if column == self.event_time {
+                    *event_time = Some(t);
+                }
+                row.long(t);
+            }
+            Cell::Other(ty) => row.value(cells.parse_bytes(ty, bytes)?),
+        }
+        Some(())
     }
 }
 
@@ -172,22 +238,7 @@ impl Plain {
         tick: Option<u64>,
         min_tick: Option<u64>,
     ) -> Option<Read> {
-        let (text, mask, value) = self.last_tick;
-        let word = word_at(data, 0)?;
-        let (row_tick, tick_end) = if mask != 0 && word & mask == text {
-            (value, mask.trailing_ones() as usize / 8 - 1)
-        } else {
-            let end = field_stop(data, 0, Some(self.widths[0]), b',', max_len)?;
-            let row_tick = parse_u64(&data[..end])?;
-            if end < 7 {
-                let mask = (1 << (8 * (end + 1))) - 1;
-                self.last_tick = (word & mask, mask, row_tick);
-            }
-            (row_tick, end)
-        };
-        if tick.is_some_and(|t| t != row_tick) || min_tick.is_some_and(|min| row_tick < min) {
-            return None;
-        }
+        let (row_tick, tick_end) = self.read_tick(data, max_len, tick, min_tick)?;
         let time_start = tick_end + 1;
         let time_end = field_stop(data, time_start, Some(self.widths[1]), b',', max_len)?;
         let Some(Value::Timestamp(event_time)) =
@@ -202,7 +253,6 @@ impl Plain {
         } else {
             stop
         };
-        self.widths[0] = tick_end as u32;
         self.widths[1] = (time_end - time_start) as u32;
         if &data[value_start..value_end] == b"\\N" {
             rows.push(event_time, &[Value::Timestamp(event_time), Value::Null]);
