@@ -9,7 +9,7 @@
 
 use rustc_hash::FxHashSet;
 
-use super::accumulate::{self, Acc, Kind};
+use super::accumulate::{self, Kind};
 use super::batch::{BatchKind, BatchOutput, BatchStats, EventTimeAccumulator};
 use super::emit::Emission;
 use super::interner::{Id, Interner};
@@ -19,9 +19,10 @@ use super::row::Row;
 use super::session::SessionState;
 use super::sliding::{Fold, NEAR_UNITS, Partial, SlidingState};
 use super::time::{MICROS_PER_MILLI, Micros};
-use super::types::{DataType, Datum};
-use super::window::Window;
+use super::types::DataType;
 use super::window::WindowSpec;
+
+mod held;
 
 /// The engine. See the module documentation for the protocol.
 #[derive(Debug)]
@@ -546,69 +547,5 @@ impl Engine {
     /// The latest event time seen so far.
     pub fn max_event_time(&self) -> Option<Micros> {
         self.max_event_time
-    }
-
-    /// State rows held now: (window, key) pairs, or sessions.
-    pub fn state_rows(&self) -> usize {
-        match &self.windows {
-            Windows::Sliding { state, .. } => state.keys(),
-            Windows::Session(sessions) => sessions.len(),
-        }
-    }
-
-    /// Distinct group keys (and string `min`/`max` values) held now.
-    pub fn distinct_keys(&self) -> usize {
-        self.strings.len()
-    }
-
-    /// The state's memory, roughly, in bytes.
-    pub fn memory_bytes(&self) -> usize {
-        let n = self.kinds.len();
-        let windows = match &self.windows {
-            Windows::Sliding { state, .. } => state.heap_bytes(n),
-            Windows::Session(sessions) => sessions.heap_bytes(n),
-        };
-        windows + self.strings.heap_bytes()
-    }
-
-    /// Every open state row as (window, key bytes, aggregate results), windows in start order;
-    /// at most `limit` rows are read, so a huge state costs the caller what it shows.
-    pub fn open_rows(&self, limit: usize, mut each: impl FnMut(Window, &[u8], Vec<Datum>)) {
-        let n = self.kinds.len();
-        let mut left = limit;
-        let results = |accs: &[Acc]| -> Vec<Datum> {
-            accs.iter()
-                .zip(&self.kinds)
-                .zip(self.query.aggs())
-                .map(|((acc, kind), agg)| accumulate::result(*kind, acc, agg.output, &self.strings))
-                .collect()
-        };
-        match &self.windows {
-            Windows::Sliding { state, .. } => {
-                let size = self.query.spec().map_or(0, super::window::WindowSpec::size);
-                for (start, window) in state.windows() {
-                    let at = Window {
-                        start,
-                        end: start + size,
-                    };
-                    for (i, &id) in window.keys.iter().enumerate() {
-                        if left == 0 {
-                            return;
-                        }
-                        left -= 1;
-                        each(at, self.strings.bytes(id), results(window.accs(i, n)));
-                    }
-                }
-            }
-            Windows::Session(sessions) => {
-                for (id, window, accs) in sessions.rows(n) {
-                    if left == 0 {
-                        return;
-                    }
-                    left -= 1;
-                    each(window, self.strings.bytes(id), results(accs));
-                }
-            }
-        }
     }
 }

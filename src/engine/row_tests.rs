@@ -1,0 +1,143 @@
+//! Tests of [`super`]: rows written and read back, NULLs, long and wide rows, raw rows checked.
+
+use super::*;
+
+const TYPES: [DataType; 5] = [
+    DataType::Timestamp,
+    DataType::String,
+    DataType::Long,
+    DataType::Double,
+    DataType::Boolean,
+];
+
+#[test]
+fn rows_keep_every_value_and_null() {
+    let mut rows = Rows::default();
+    rows.push(
+        7,
+        &[
+            Value::Timestamp(-5),
+            Value::Str("日本"),
+            Value::Null,
+            Value::Double(-0.0),
+            Value::Bool(true),
+        ],
+    );
+    let mut short = rows.writer(TYPES.len());
+    for value in [Value::Null, Value::Str(""), Value::Long(i64::MIN)] {
+        short.value(value);
+    }
+    short.finish(8); // the last two columns are NULL
+    let got: Vec<(Micros, Vec<Value>)> = rows
+        .iter(&TYPES)
+        .map(|(t, row)| (t, (0..5).map(|c| row.value(c)).collect()))
+        .collect();
+    assert_eq!(got[0].0, 7);
+    assert_eq!(
+        got[0].1[..3],
+        [Value::Timestamp(-5), Value::Str("日本"), Value::Null]
+    );
+    assert!(matches!(got[0].1[3], Value::Double(z) if z == 0.0 && z.is_sign_negative()));
+    assert_eq!(got[0].1[4], Value::Bool(true));
+    assert_eq!(
+        got[1].1,
+        [
+            Value::Null,
+            Value::Str(""),
+            Value::Long(i64::MIN),
+            Value::Null,
+            Value::Null
+        ]
+    );
+}
+
+#[test]
+fn long_and_wide_rows_keep_every_value() {
+    let long = "x".repeat(600);
+    let wide: Vec<Value> = (0..200).map(Value::Long).collect();
+    let mut rows = Rows::default();
+    rows.push(1, &[Value::Str("a"), Value::Str(&long), Value::Long(7)]);
+    rows.push(2, &wide);
+    {
+        let mut unfinished = rows.writer(3);
+        unfinished.value(Value::Str(&long));
+    }
+    let types = [DataType::String, DataType::String, DataType::Long];
+    let (t, row) = rows.row(0, &types);
+    assert_eq!(
+        (t, row.value(1), row.value(2)),
+        (1, Value::Str(&long), Value::Long(7))
+    );
+    let types = vec![DataType::Long; 200];
+    let (t, row) = rows.row(1, &types);
+    assert_eq!((t, row.value(199)), (2, Value::Long(199)));
+    assert_eq!(rows.len(), 2, "the unfinished row left nothing");
+}
+
+#[test]
+fn an_unfinished_row_leaves_nothing_and_raw_rows_are_checked() {
+    let mut rows = Rows::default();
+    {
+        let mut row = rows.writer(2);
+        row.value(Value::Str("half"));
+    }
+    assert_eq!((rows.len(), rows.bytes()), (0, 0));
+    rows.push(1, &[Value::Str("a"), Value::Long(3)]);
+    let mut copy = Rows::default();
+    let (t, bytes) = rows.raw().next().unwrap();
+    let types = [DataType::String, DataType::Long];
+    copy.push_raw(t, bytes, &types).unwrap();
+    assert_eq!(copy, rows);
+    assert_eq!(
+        copy.push_raw(1, &bytes[..bytes.len() - 1], &types),
+        Err(BadRow)
+    );
+    assert_eq!(copy.push_raw(1, bytes, &[DataType::String]), Err(BadRow));
+    let mut more = Rows::default();
+    more.push(2, &[Value::Null, Value::Long(4)]);
+    copy.append(&mut more);
+    assert!(more.is_empty());
+    let longs: Vec<Value> = copy.iter(&types).map(|(_, r)| r.value(1)).collect();
+    assert_eq!(longs, [Value::Long(3), Value::Long(4)]);
+}
+
+#[test]
+fn a_string_copied_in_blocks_is_the_writers_however_near_the_buffers_end() {
+    let text = "ab,\u{e9}t\u{e9},0123456789abcdefXYZ,z";
+    let data = text.as_bytes();
+    let mut cells = vec![(0, 2), (3, 8), (9, 28), (29, 30), (30, 30)];
+    let ends = (0..=data.len()).filter(|&end| text.is_char_boundary(end));
+    cells.extend(ends.map(|end| (0, end)));
+    for (start, end) in cells {
+        let (mut written, mut pushed) = (Rows::default(), Rows::default());
+        for rows in [&mut written, &mut pushed] {
+            rows.push(1, &[Value::Long(1), Value::Str("before")]);
+        }
+        let mut row = written.writer(2);
+        row.long(-5);
+        row.string(&data[start..end]).unwrap();
+        row.finish(7);
+        pushed
+            .push_time_and_string(7, -5, data, (start, end))
+            .unwrap();
+        assert_eq!(written, pushed, "{start}..{end}");
+        let mut in_buffer = Rows::default();
+        in_buffer.push(1, &[Value::Long(1), Value::Str("before")]);
+        let mut row = in_buffer.writer(2);
+        row.long(-5);
+        row.string_in(data, (start, end)).unwrap();
+        row.finish(7);
+        assert_eq!(written, in_buffer, "{start}..{end}");
+    }
+    let mut rows = Rows::default();
+    let bad = b"a\xffb,cdefghijklmnopq";
+    assert!(rows.push_time_and_string(0, 0, bad, (0, 3)).is_err());
+    assert!(
+        rows.push_time_and_string(0, 0, bad, (0, bad.len()))
+            .is_err()
+    );
+    let mut row = rows.writer(1);
+    assert!(row.string_in(bad, (0, 3)).is_err());
+    drop(row);
+    assert!(rows.is_empty(), "a string that is not UTF-8 leaves nothing");
+}
