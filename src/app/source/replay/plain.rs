@@ -102,10 +102,10 @@ impl Plain {
         tick: Option<u64>,
         min_tick: Option<u64>,
     ) -> Option<Read> {
-        if self.seed_shape {
-            return self.read_seed_shape(data, max_len, cells, rows, tick, min_tick);
-        }
         let (row_tick, tick_end) = self.read_tick(data, max_len, tick, min_tick)?;
+        if self.seed_shape {
+            return self.read_seed_shape(data, (row_tick, tick_end + 1), max_len, cells, rows);
+        }
         let last = self.columns.len() - 1;
         let mut row = rows.writer(self.columns.len());
         let (mut event_time, mut start) = (None, tick_end + 1);
@@ -225,21 +225,19 @@ impl Plain {
 }
 
 impl Plain {
-    /// [`Plain::read`] for the seed's shape, `tick,event_time,value`: the same checks as the
-    /// field loop, in straight-line code (half the instructions a row).
+    /// [`Plain::read`] for the seed's shape, `tick,event_time,value`, after the tick (`row_tick`,
+    /// the event time's field at `time_start`): the same checks as the column loop, in
+    /// straight-line code.
     #[allow(clippy::inline_always)] // the body of replay's hot loop
     #[inline(always)]
     fn read_seed_shape(
         &mut self,
         data: &[u8],
+        (row_tick, time_start): (u64, usize),
         max_len: usize,
         cells: &mut CellParser,
         rows: &mut Rows,
-        tick: Option<u64>,
-        min_tick: Option<u64>,
     ) -> Option<Read> {
-        let (row_tick, tick_end) = self.read_tick(data, max_len, tick, min_tick)?;
-        let time_start = tick_end + 1;
         let time_end = field_stop(data, time_start, Some(self.widths[1]), b',', max_len)?;
         let Some(Value::Timestamp(event_time)) =
             cells.parse_bytes(DataType::Timestamp, &data[time_start..time_end])
