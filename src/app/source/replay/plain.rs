@@ -483,6 +483,48 @@ mod tests {
     }
 
     #[test]
+    fn a_tick_is_its_digits_whatever_the_row_before_held() {
+        for schema in ["ts TIMESTAMP, value STRING", "ts TIMESTAMP, n LONG"] {
+            let (mut p, types) = plain(schema);
+            let ticks = [
+                "7",
+                "7",
+                "12",
+                "12",
+                "1",
+                "123456",
+                "1234567",
+                "1234567",
+                "12345678",
+                "1234567",
+                "1234568",
+                "123456",
+                "0",
+                "00",
+                "0",
+                "9999999999",
+                "9",
+            ];
+            for (i, tick) in ticks.iter().enumerate() {
+                // Every third row fails after its tick (no event time); the next must not
+                // borrow anything from it.
+                let time = if i % 3 == 2 { "\\N" } else { TS };
+                let line = format!("{tick},{time},5\n");
+                let want = (i % 3 != 2).then(|| tick.parse::<u64>().unwrap());
+                // First as a row of another tick (refused after its tick is read), then as any.
+                let mut cells = CellParser::new(Zone::utc());
+                let mut rows = Rows::default();
+                let other = p.read(line.as_bytes(), 99, &mut cells, &mut rows, Some(3), None);
+                assert!(other.is_none() && rows.is_empty(), "{schema}: {line:?}");
+                let got = read(&mut p, &types, line.as_bytes()).map(|(t, _)| t);
+                assert_eq!(got, want, "{schema}: {line:?}");
+            }
+            assert!(read(&mut p, &types, format!("9x,{TS},5\n").as_bytes()).is_none());
+            assert!(read(&mut p, &types, format!(",{TS},5\n").as_bytes()).is_none());
+        }
+    }
+
+    #[test]
     fn the_seed_shape_reads_as_the_field_loop_does() {
         let (lane, types) = plain("ts TIMESTAMP, value STRING");
         assert!(lane.seed_shape);
