@@ -133,10 +133,8 @@ impl Rows {
     }
 
     /// Adds a row of two columns, a TIMESTAMP `time` and the STRING `data[start..end]`, with
-    /// its event time: [`Rows::writer`]'s row, written in a few fixed-size moves. A string of
-    /// up to sixteen bytes followed by enough of `data` is copied sixteen bytes at once and cut
-    /// to length, where a copy of its own length is a `memcpy` call. Not UTF-8, it is an error
-    /// and nothing is added.
+    /// its event time: [`Rows::writer`]'s row, written in a few fixed-size moves. Not UTF-8, it
+    /// is an error and nothing is added.
     #[allow(clippy::inline_always)] // the replay reader's hot loop, for the seed's rows
     #[inline(always)]
     pub fn push_time_and_string(
@@ -146,25 +144,16 @@ impl Rows {
         data: &[u8],
         (start, end): (usize, usize),
     ) -> Result<(), std::str::Utf8Error> {
-        let bytes = &data[start..end];
-        if !bytes.is_ascii() {
-            std::str::from_utf8(bytes)?;
-        }
-        let Some(block) = data.get(start..start + 16).filter(|_| bytes.len() <= 16) else {
-            let mut row = self.writer(2);
-            row.long(time);
-            row.string(bytes)?;
-            row.finish(event_time);
-            return Ok(());
-        };
         // The columns' ends, past the header: the time's 8 bytes, then the string.
-        let ends = 8 | (8 + bytes.len() as u64) << 32;
+        let ends = 8 | (8 + (end - start) as u64) << 32;
         let at = self.data.len();
         self.data.reserve(32);
         self.data.extend_from_slice(&ends.to_le_bytes());
         self.data.extend_from_slice(&time.to_le_bytes());
-        self.data.extend_from_slice(block);
-        self.data.truncate(at + 16 + bytes.len());
+        if let Err(e) = append_str(&mut self.data, data, (start, end)) {
+            self.data.truncate(at);
+            return Err(e);
+        }
         self.times.push(event_time);
         self.ends.push(self.data.len());
         Ok(())
@@ -279,28 +268,18 @@ impl RowWriter<'_> {
         Ok(())
     }
 
-    /// [`RowWriter::string`] of `data[start..end]`: a string of up to sixteen bytes followed by
-    /// enough of `data` is copied sixteen bytes at once and cut to length, where a copy of its
-    /// own length is a `memcpy` call.
+    /// [`RowWriter::string`] of `data[start..end]`, copied as [`append_str`] does.
     #[inline(always)]
     pub fn string_in(
         &mut self,
         data: &[u8],
         (start, end): (usize, usize),
     ) -> Result<(), std::str::Utf8Error> {
-        let bytes = &data[start..end];
-        let Some(block) = data.get(start..start + 16).filter(|_| bytes.len() <= 16) else {
-            return self.string(bytes);
-        };
-        if !bytes.is_ascii() {
-            std::str::from_utf8(bytes)?;
+        if self.column >= self.columns {
+            return self.string(&data[start..end]);
         }
-        if self.column < self.columns {
-            let at = self.rows.data.len();
-            self.rows.data.extend_from_slice(block);
-            self.rows.data.truncate(at + bytes.len());
-            self.end_column(0);
-        }
+        append_str(&mut self.rows.data, data, (start, end))?;
+        self.end_column(0);
         Ok(())
     }
 
@@ -352,6 +331,32 @@ impl Drop for RowWriter<'_> {
             self.rows.data.truncate(self.start);
         }
     }
+}
+
+/// Appends the string `data[start..end]` to `out` after checking it is UTF-8 (`out` is left as
+/// it was otherwise). A string of up to sixteen bytes followed by enough of `data` is copied
+/// sixteen bytes at once and cut to length, where a copy of its own length is a `memcpy` call.
+#[allow(clippy::inline_always)] // a string cell of every replayed row
+#[inline(always)]
+fn append_str(
+    out: &mut Vec<u8>,
+    data: &[u8],
+    (start, end): (usize, usize),
+) -> Result<(), std::str::Utf8Error> {
+    let bytes = &data[start..end];
+    // ASCII, the usual case, is checked inline: `from_utf8` is a call per cell.
+    if !bytes.is_ascii() {
+        std::str::from_utf8(bytes)?;
+    }
+    match data.get(start..start + 16).filter(|_| bytes.len() <= 16) {
+        Some(block) => {
+            let at = out.len();
+            out.extend_from_slice(block);
+            out.truncate(at + bytes.len());
+        }
+        None => out.extend_from_slice(bytes),
+    }
+    Ok(())
 }
 
 /// A row of [`Rows`], read as rows of `types`.

@@ -125,13 +125,8 @@ impl Plain {
             )?;
             start = stop + 1;
         }
-        // The last field ends at the line break, after a carriage return if there is one.
         let stop = self.field_stop(data, start, last, b'\n', max_len)?;
-        let end = if stop > start && data[stop - 1] == b'\r' {
-            stop - 1
-        } else {
-            stop
-        };
+        let end = line_end(data, start, stop);
         self.take(last, data, (start, end), cells, &mut row, &mut event_time)?;
         start = stop + 1;
         // A NULL event time is the general path's.
@@ -213,10 +208,7 @@ impl Plain {
             _ if bytes == b"\\N" => row.null(),
             Cell::String => row.string_in(data, (start, end)).ok()?,
             Cell::Timestamp => {
-                let Some(Value::Timestamp(t)) = cells.parse_bytes(DataType::Timestamp, bytes)
-                else {
-                    return None;
-                };
+                let t = timestamp(cells, bytes)?;
                 if column == self.event_time {
                     *event_time = Some(t);
                 }
@@ -226,9 +218,7 @@ impl Plain {
         }
         Some(())
     }
-}
 
-impl Plain {
     /// [`Plain::read`] for the seed's shape, `tick,event_time,value`, after the tick (`row_tick`,
     /// the event time's field at `time_start`): the same checks as the column loop, in
     /// straight-line code.
@@ -242,20 +232,11 @@ impl Plain {
         cells: &mut CellParser,
         rows: &mut Rows,
     ) -> Option<Read> {
-        let time_end = field_stop(data, time_start, Some(self.widths[1]), b',', max_len)?;
-        let Some(Value::Timestamp(event_time)) =
-            cells.parse_bytes(DataType::Timestamp, &data[time_start..time_end])
-        else {
-            return None;
-        };
+        let time_end = self.field_stop(data, time_start, 0, b',', max_len)?;
+        let event_time = timestamp(cells, &data[time_start..time_end])?;
         let value_start = time_end + 1;
-        let stop = field_stop(data, value_start, None, b'\n', max_len)?;
-        let value_end = if stop > value_start && data[stop - 1] == b'\r' {
-            stop - 1
-        } else {
-            stop
-        };
-        self.widths[1] = (time_end - time_start) as u32;
+        let stop = self.field_stop(data, value_start, 1, b'\n', max_len)?;
+        let value_end = line_end(data, value_start, stop);
         if &data[value_start..value_end] == b"\\N" {
             rows.push(event_time, &[Value::Timestamp(event_time), Value::Null]);
         } else {
@@ -267,6 +248,26 @@ impl Plain {
             event_time,
             consumed: stop + 1,
         })
+    }
+}
+
+/// The end of a row's last field, stopped by a line break at `stop`: before a carriage return
+/// there, if there is one.
+#[inline]
+fn line_end(data: &[u8], start: usize, stop: usize) -> usize {
+    if stop > start && data[stop - 1] == b'\r' {
+        stop - 1
+    } else {
+        stop
+    }
+}
+
+/// A TIMESTAMP cell's value; `None` when it is not one.
+#[inline]
+fn timestamp(cells: &mut CellParser, bytes: &[u8]) -> Option<Micros> {
+    match cells.parse_bytes(DataType::Timestamp, bytes)? {
+        Value::Timestamp(t) => Some(t),
+        _ => None,
     }
 }
 
@@ -341,260 +342,5 @@ fn next_stop(data: &[u8], mut at: usize, limit: usize) -> Option<usize> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::{Schema, Zone};
-
-    /// A fast path for rows `batch,<columns>`, every column read, the event time `ts`.
-    fn plain(schema: &str) -> (Plain, Vec<DataType>) {
-        let schema: Schema = schema.parse().unwrap();
-        let names: Vec<String> = schema.fields().iter().map(|f| f.name.clone()).collect();
-        let event_time = schema.index_of("ts").unwrap();
-        let types = schema.types().to_vec();
-        let binding = Binding::new(&names, schema, event_time, vec![true; names.len()]);
-        (Plain::new(&binding, names.len()).unwrap(), types)
-    }
-
-    /// Reads `line` (no tick condition), giving the row's values after the event time.
-    fn read(p: &mut Plain, types: &[DataType], line: &[u8]) -> Option<(u64, Vec<String>)> {
-        let mut rows = Rows::default();
-        let mut cells = CellParser::new(Zone::utc());
-        let got = p.read(line, 1 << 20, &mut cells, &mut rows, None, None);
-        let Some(got) = got else {
-            assert!(
-                rows.is_empty(),
-                "nothing is left of a row the fast path gave up"
-            );
-            return None;
-        };
-        let (_, row) = rows.row(0, types);
-        let values = (1..types.len()).map(|c| format!("{:?}", row.value(c)));
-        Some((got.tick, values.collect()))
-    }
-
-    const TS: &str = "2026-11-23T17:33:00.000000Z";
-
-    #[test]
-    fn splits_plain_rows_on_commas_at_any_offset() {
-        let (mut p, types) = plain("ts TIMESTAMP, a STRING, b STRING");
-        let got = read(&mut p, &types, format!("7,{TS},x,yz\nnext").as_bytes());
-        assert_eq!(
-            got,
-            Some((7, vec![r#"Str("x")"#.into(), r#"Str("yz")"#.into()]))
-        );
-        let got = read(&mut p, &types, format!("8,{TS},,\r\n").as_bytes());
-        assert_eq!(
-            got,
-            Some((8, vec![r#"Str("")"#.into(), r#"Str("")"#.into()]))
-        );
-        // Every position of the comma and the line break around the eight-byte words.
-        for len in 1..40 {
-            for comma in 0..len {
-                let mut line = format!("0,{TS},").into_bytes();
-                let mut rest = vec![b'x'; len];
-                rest[comma] = b',';
-                line.extend_from_slice(&rest);
-                line.push(b'\n');
-                let (_, values) = read(&mut p, &types, &line).unwrap();
-                let want = [comma, len - comma - 1].map(|n| format!("Str({:?})", "x".repeat(n)));
-                assert_eq!(values, want);
-            }
-        }
-    }
-
-    #[test]
-    fn leaves_what_is_not_plain() {
-        let (mut p, types) = plain("ts TIMESTAMP, a STRING");
-        for line in [
-            format!("0,{TS},\"a,b\"\n"), // a quote
-            format!("0,{TS},a"),         // no line break yet
-            "\n".into(),
-            "\r\n".into(),
-            String::new(),
-            format!("0,{TS},a,b\n"),                  // too many fields
-            format!("0,{TS}\n"),                      // too few
-            "x,2026-11-23T17:33:00Z,a\n".into(),      // not a tick
-            "0,2026-11-23T17:33:00+25:00,a\n".into(), // not a time
-            "0,\\N,a\n".into(),                       // no event time
-        ] {
-            assert_eq!(read(&mut p, &types, line.as_bytes()), None, "{line:?}");
-        }
-        assert!(
-            read(&mut p, &types, b"0,2026-11-23T17:33:00Z,\xff\n").is_none(),
-            "not UTF-8"
-        );
-        let mut rows = Rows::default();
-        let mut cells = CellParser::new(Zone::utc());
-        let line = format!("5,{TS},a\n");
-        assert!(
-            p.read(line.as_bytes(), 8, &mut cells, &mut rows, None, None)
-                .is_none(),
-            "long"
-        );
-        let mut tick = |want, min| {
-            p.clone().read(
-                line.as_bytes(),
-                1 << 20,
-                &mut cells,
-                &mut Rows::default(),
-                want,
-                min,
-            )
-        };
-        assert!(tick(Some(4), None).is_none() && tick(None, Some(6)).is_none());
-        assert_eq!(tick(Some(5), Some(5)).map(|r| r.consumed), Some(line.len()));
-        // Bytes with the high bit set are not taken for commas or line breaks.
-        let got = read(&mut p, &types, format!("0,{TS},日本\u{ac}\n").as_bytes());
-        assert_eq!(got, Some((0, vec![r#"Str("日本¬")"#.into()])));
-    }
-
-    #[test]
-    fn a_guessed_field_ends_where_the_last_one_did_or_is_scanned() {
-        let (mut p, types) = plain("ts TIMESTAMP, n LONG, s STRING");
-        let t = "2026-11-23T17:33:00Z"; // shorter than TS: the guess from TS misses
-        let lines = [
-            format!("0,{TS},12,a\n"),
-            format!("0,{t},13,bb\r\n"),
-            format!("10,{TS},5,c\n"),
-            format!("10,{t},1234,d\n"),
-        ];
-        let want = [
-            (0, "12", "a"),
-            (0, "13", "bb"),
-            (10, "5", "c"),
-            (10, "1234", "d"),
-        ];
-        for (line, (tick, n, s)) in lines.iter().zip(want) {
-            let values = vec![format!("Long({n})"), format!("Str({s:?})")];
-            assert_eq!(read(&mut p, &types, line.as_bytes()), Some((tick, values)));
-        }
-        // The guess (four bytes) lands on a comma after another: `5,67` fails to parse, and
-        // the general path reads the row (and finds a field too many).
-        assert_eq!(
-            read(&mut p, &types, format!("1,{t},5,67,e\n").as_bytes()),
-            None
-        );
-        // A guessed last field may end in `\r\n` where the last row's ended in `\n`.
-        let (mut p, types) = plain("s STRING, ts TIMESTAMP");
-        let got = read(&mut p, &types, format!("1,a,{TS}\n").as_bytes());
-        assert_eq!(got.map(|g| g.0), Some(1));
-        let got = read(&mut p, &types, format!("2,b,{TS}\r\n").as_bytes());
-        assert_eq!(got.map(|g| g.0), Some(2));
-    }
-
-    #[test]
-    fn a_tick_is_its_digits_whatever_the_row_before_held() {
-        for schema in ["ts TIMESTAMP, value STRING", "ts TIMESTAMP, n LONG"] {
-            let (mut p, types) = plain(schema);
-            let ticks = [
-                "7",
-                "7",
-                "12",
-                "12",
-                "1",
-                "123456",
-                "1234567",
-                "1234567",
-                "12345678",
-                "1234567",
-                "1234568",
-                "123456",
-                "0",
-                "00",
-                "0",
-                "9999999999",
-                "9",
-            ];
-            for (i, tick) in ticks.iter().enumerate() {
-                // Every third row fails after its tick (no event time); the next must not
-                // borrow anything from it.
-                let time = if i % 3 == 2 { "\\N" } else { TS };
-                let line = format!("{tick},{time},5\n");
-                let want = (i % 3 != 2).then(|| tick.parse::<u64>().unwrap());
-                // First as a row of another tick (refused after its tick is read), then as any.
-                let mut cells = CellParser::new(Zone::utc());
-                let mut rows = Rows::default();
-                let other = p.read(line.as_bytes(), 99, &mut cells, &mut rows, Some(3), None);
-                assert!(other.is_none() && rows.is_empty(), "{schema}: {line:?}");
-                let got = read(&mut p, &types, line.as_bytes()).map(|(t, _)| t);
-                assert_eq!(got, want, "{schema}: {line:?}");
-            }
-            assert!(read(&mut p, &types, format!("9x,{TS},5\n").as_bytes()).is_none());
-            assert!(read(&mut p, &types, format!(",{TS},5\n").as_bytes()).is_none());
-        }
-    }
-
-    #[test]
-    fn the_seed_shape_reads_as_the_field_loop_does() {
-        let (lane, types) = plain("ts TIMESTAMP, value STRING");
-        assert!(lane.seed_shape);
-        let general = Plain {
-            seed_shape: false,
-            ..lane.clone()
-        };
-        let t = "2026-11-23T17:33:00Z";
-        let lines = [
-            format!("0,{TS},3\n"),
-            format!("7,{TS},3\n"),
-            // A tick read from a row that is not plain is read alike in the next.
-            "12,\\N,x\n".to_string(),
-            format!("12,{TS},x\n"),
-            format!("123456,{TS},x\n"),
-            format!("1234567,{TS},x\n"),
-            format!("1234567,{TS},y\n"),
-            format!("12345678,{TS},x\n"),
-            format!("1234567,{TS},z\n"),
-            format!("1234568,{TS},z\n"),
-            format!("123456,{TS},x\n"),
-            format!("1234560,{TS},x\n"),
-            format!("0,{TS},3\r\n"),
-            format!("12,{t},\n"),
-            format!("12,{t},\\N\n"),
-            format!("7,{TS},a much longer value than sixteen bytes\n"),
-            format!("7,{TS},日本\n"),
-            format!("7,{TS},x"),
-            format!("7,{TS},\"x\"\n"),
-            format!("7,{TS},x,y\n"),
-            "7,\\N,x\n".to_string(),
-            format!("x,{TS},x\n"),
-            format!("7,{TS}\n"),
-            "7,2026-11-23T17:33:00+25:00,a\n".into(),
-            "\n".into(),
-        ];
-        let not_utf8 = [b"7,2026-11-23T17:33:00Z,\xff\n".to_vec()];
-        let lines = lines.map(String::into_bytes);
-        let (mut lane, mut general) = (lane, general);
-        for tick in [None, Some(7)] {
-            for line in lines.iter().chain(&not_utf8) {
-                let mut got = Vec::new();
-                for p in [&mut lane, &mut general] {
-                    let mut rows = Rows::default();
-                    let mut cells = CellParser::new(Zone::utc());
-                    let read = p.read(line, 1 << 20, &mut cells, &mut rows, tick, None);
-                    got.push((read, rows));
-                }
-                assert_eq!(got[0], got[1], "{:?}", String::from_utf8_lossy(line));
-            }
-        }
-        let mut cells = CellParser::new(Zone::utc());
-        let one = format!("5,{TS},a\n");
-        let mut rows = Rows::default();
-        assert!(
-            lane.read(one.as_bytes(), 8, &mut cells, &mut rows, None, None)
-                .is_none()
-        );
-        assert!(
-            lane.read(one.as_bytes(), 99, &mut cells, &mut rows, None, Some(6))
-                .is_none()
-        );
-        assert!(read(&mut lane, &types, one.as_bytes()).is_some());
-    }
-
-    #[test]
-    fn only_a_schema_in_the_files_order_has_a_fast_path() {
-        let schema: Schema = "b STRING, ts TIMESTAMP".parse().unwrap();
-        let names = ["ts".to_string(), "b".to_string()];
-        let binding = Binding::new(&names, schema, 1, vec![true; 2]);
-        assert!(Plain::new(&binding, 2).is_none());
-    }
-}
+#[path = "plain_tests.rs"]
+mod tests;
