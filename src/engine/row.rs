@@ -145,14 +145,21 @@ impl Rows {
         (start, end): (usize, usize),
     ) -> Result<(), std::str::Utf8Error> {
         // The columns' ends, past the header: the time's 8 bytes, then the string.
-        let ends = 8 | (8 + (end - start) as u64) << 32;
+        let len = end - start;
+        let ends = 8 | (8 + len as u64) << 32;
         let at = self.data.len();
-        self.data.reserve(32);
-        self.data.extend_from_slice(&ends.to_le_bytes());
-        self.data.extend_from_slice(&time.to_le_bytes());
-        if let Err(e) = append_str(&mut self.data, data, (start, end)) {
-            self.data.truncate(at);
-            return Err(e);
+        if let Some(block) = short_ascii(data, (start, end)) {
+            let mut row = [0; 32];
+            row[..8].copy_from_slice(&ends.to_le_bytes());
+            row[8..16].copy_from_slice(&time.to_le_bytes());
+            row[16..].copy_from_slice(&block);
+            self.data.extend_from_slice(&row);
+            self.data.truncate(at + 16 + len);
+        } else {
+            std::str::from_utf8(&data[start..end])?;
+            self.data.extend_from_slice(&ends.to_le_bytes());
+            self.data.extend_from_slice(&time.to_le_bytes());
+            self.data.extend_from_slice(&data[start..end]);
         }
         self.times.push(event_time);
         self.ends.push(self.data.len());
@@ -334,8 +341,7 @@ impl Drop for RowWriter<'_> {
 }
 
 /// Appends the string `data[start..end]` to `out` after checking it is UTF-8 (`out` is left as
-/// it was otherwise). A string of up to sixteen bytes followed by enough of `data` is copied
-/// sixteen bytes at once and cut to length, where a copy of its own length is a `memcpy` call.
+/// it was otherwise), a short ASCII string as [`short_ascii`]'s block cut to length.
 #[allow(clippy::inline_always)] // a string cell of every replayed row
 #[inline(always)]
 fn append_str(
@@ -343,21 +349,41 @@ fn append_str(
     data: &[u8],
     (start, end): (usize, usize),
 ) -> Result<(), std::str::Utf8Error> {
-    let bytes = &data[start..end];
-    // ASCII, the usual case, is checked inline: `from_utf8` is a call per cell.
-    if !bytes.is_ascii() {
-        std::str::from_utf8(bytes)?;
-    }
-    match data.get(start..start + 16).filter(|_| bytes.len() <= 16) {
-        Some(block) => {
-            let at = out.len();
-            out.extend_from_slice(block);
-            out.truncate(at + bytes.len());
-        }
-        None => out.extend_from_slice(bytes),
+    if let Some(block) = short_ascii(data, (start, end)) {
+        let at = out.len();
+        out.extend_from_slice(&block);
+        out.truncate(at + (end - start));
+    } else {
+        out.extend_from_slice(std::str::from_utf8(&data[start..end])?.as_bytes());
     }
     Ok(())
 }
+
+/// The sixteen bytes of `data` at `start` when the string `data[start..end]` fits in them and is
+/// ASCII (so UTF-8): such a string is copied as one block and cut to length, where a copy of
+/// its own length is a `memcpy` call, and checked in a few instructions, where `from_utf8` is a
+/// call too.
+#[allow(clippy::inline_always)] // a string cell of every replayed row
+#[inline(always)]
+fn short_ascii(data: &[u8], (start, end): (usize, usize)) -> Option<[u8; 16]> {
+    let len = end.checked_sub(start).filter(|&len| len <= 16)?;
+    let block = *data.get(start..)?.first_chunk::<16>()?;
+    let string = u128::from_le_bytes(block) & HIGH_BITS_OF_FIRST[len];
+    (string == 0).then_some(block)
+}
+
+/// For each length up to sixteen, the top bit of each of the first that many bytes of a
+/// sixteen-byte block (read little-endian): a string of that length in the block is ASCII
+/// when none of these bits is set.
+const HIGH_BITS_OF_FIRST: [u128; 17] = {
+    let mut masks = [0; 17];
+    let mut len = 1;
+    while len <= 16 {
+        masks[len] = masks[len - 1] | 0x80 << (8 * (len - 1));
+        len += 1;
+    }
+    masks
+};
 
 /// A row of [`Rows`], read as rows of `types`.
 #[derive(Debug, Clone, Copy)]

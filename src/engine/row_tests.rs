@@ -141,3 +141,27 @@ fn a_string_copied_in_blocks_is_the_writers_however_near_the_buffers_end() {
     drop(row);
     assert!(rows.is_empty(), "a string that is not UTF-8 leaves nothing");
 }
+
+#[test]
+fn a_short_string_is_one_block_when_ascii_and_checked_to_its_last_byte() {
+    let data = b"0123456789abcdef\xc3\xa9 and more";
+    for len in 0..=16 {
+        assert_eq!(
+            short_ascii(data, (0, len)),
+            data.first_chunk::<16>().copied()
+        );
+    }
+    assert_eq!(short_ascii(data, (0, 17)), None, "longer than the block");
+    assert_eq!(short_ascii(data, (10, 17)), None, "non-ASCII at its end");
+    assert_eq!(short_ascii(data, (20, 22)), None, "no sixteen bytes left");
+    for len in 1..=16 {
+        // Its last byte is not ASCII (nor UTF-8): it is not a block, and no row takes it.
+        let mut bad = vec![b'a'; len - 1];
+        bad.extend_from_slice(b"\xff and the rest of the buffer");
+        assert_eq!(short_ascii(&bad, (0, len)), None, "{len}");
+        let mut rows = Rows::default();
+        assert!(rows.push_time_and_string(0, 0, &bad, (0, len)).is_err());
+        let mut row = rows.writer(1);
+        assert!(row.string_in(&bad, (0, len)).is_err());
+    }
+}

@@ -54,6 +54,17 @@ impl Cell {
     }
 }
 
+/// How far [`Plain::read_run`] may go.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The most bytes a row may take.
+    pub row_len: usize,
+    /// Rows are read while the rows hold fewer than this many rows...
+    pub rows: usize,
+    /// ... and fewer than this many bytes.
+    pub bytes: usize,
+}
+
 /// The row the fast path read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Read {
@@ -108,7 +119,13 @@ impl Plain {
     ) -> Option<Read> {
         let (row_tick, tick_end) = self.read_tick(data, max_len, tick, min_tick)?;
         if self.seed_shape {
-            return self.read_seed_shape(data, (row_tick, tick_end + 1), max_len, cells, rows);
+            let (consumed, event_time) =
+                self.read_seed_shape(data, tick_end + 1, max_len, cells, rows)?;
+            return Some(Read {
+                tick: row_tick,
+                event_time,
+                consumed,
+            });
         }
         let last = self.columns.len() - 1;
         let mut row = rows.writer(self.columns.len());
@@ -137,6 +154,46 @@ impl Plain {
             event_time,
             consumed: start,
         })
+    }
+
+    /// Reads the plain rows of tick `tick` at the start of `data` into `rows`, up to the first
+    /// that is not one or `limits`; returns how many, and the bytes they took. The hot loop of
+    /// a replay: the caller has read the tick's first row, so the tick needs no other check.
+    pub fn read_run(
+        &mut self,
+        data: &[u8],
+        tick: u64,
+        limits: Limits,
+        cells: &mut CellParser,
+        rows: &mut Rows,
+    ) -> (usize, usize) {
+        let (mut read, mut at) = (0, 0);
+        let room = |rows: &Rows| rows.len() < limits.rows && rows.bytes() < limits.bytes;
+        let (text, mask, last) = self.last_tick;
+        if self.seed_shape && mask != 0 && last == tick {
+            // The seed's rows, after the tick's text (which the row before held).
+            let time_start = mask.trailing_ones() as usize / 8;
+            while room(rows) && word_at(data, at).is_some_and(|word| word & mask == text) {
+                let row = &data[at..];
+                let Some((consumed, _)) =
+                    self.read_seed_shape(row, time_start, limits.row_len, cells, rows)
+                else {
+                    break;
+                };
+                at += consumed;
+                read += 1;
+            }
+            return (read, at);
+        }
+        while room(rows) {
+            let Some(row) = self.read(&data[at..], limits.row_len, cells, rows, Some(tick), None)
+            else {
+                break;
+            };
+            at += row.consumed;
+            read += 1;
+        }
+        (read, at)
     }
 
     /// The row's tick and where it ends, when it is `tick` (if given) and not below `min_tick`.
@@ -219,23 +276,24 @@ impl Plain {
         Some(())
     }
 
-    /// [`Plain::read`] for the seed's shape, `tick,event_time,value`, after the tick (`row_tick`,
-    /// the event time's field at `time_start`): the same checks as the column loop, in
-    /// straight-line code.
+    /// [`Plain::read`] for the seed's shape, `tick,event_time,value`, after the tick (the event
+    /// time's field at `time_start`): the same checks as the column loop, in straight-line
+    /// code. Returns the bytes the row took, and its event time.
     #[allow(clippy::inline_always)] // the body of replay's hot loop
     #[inline(always)]
     fn read_seed_shape(
         &mut self,
         data: &[u8],
-        (row_tick, time_start): (u64, usize),
+        time_start: usize,
         max_len: usize,
         cells: &mut CellParser,
         rows: &mut Rows,
-    ) -> Option<Read> {
-        let time_end = self.field_stop(data, time_start, 0, b',', max_len)?;
+    ) -> Option<(usize, Micros)> {
+        let time_end = field_stop(data, time_start, Some(self.widths[1]), b',', max_len)?;
+        self.widths[1] = (time_end - time_start) as u32;
         let event_time = timestamp(cells, &data[time_start..time_end])?;
         let value_start = time_end + 1;
-        let stop = self.field_stop(data, value_start, 1, b'\n', max_len)?;
+        let stop = field_stop(data, value_start, None, b'\n', max_len)?;
         let value_end = line_end(data, value_start, stop);
         if &data[value_start..value_end] == b"\\N" {
             rows.push(event_time, &[Value::Timestamp(event_time), Value::Null]);
@@ -243,11 +301,7 @@ impl Plain {
             rows.push_time_and_string(event_time, event_time, data, (value_start, value_end))
                 .ok()?;
         }
-        Some(Read {
-            tick: row_tick,
-            event_time,
-            consumed: stop + 1,
-        })
+        Some((stop + 1, event_time))
     }
 }
 
@@ -274,7 +328,8 @@ fn timestamp(cells: &mut CellParser, bytes: &[u8]) -> Option<Micros> {
 /// Where the field at `start` ends: at `start + width` when a width is guessed (the same
 /// field's in the row before) and `separator` is there, else at the first comma, quote or
 /// line break, which must be `separator`, no further than `max_len`.
-#[inline]
+#[allow(clippy::inline_always)] // every field of every row
+#[inline(always)]
 fn field_stop(
     data: &[u8],
     start: usize,
@@ -282,12 +337,13 @@ fn field_stop(
     separator: u8,
     max_len: usize,
 ) -> Option<usize> {
-    let guess = width.map(|w| start + w as usize);
-    let stop = match guess.and_then(|g| data.get(g)) {
-        Some(&b) if b == separator => guess?,
-        _ => next_stop(data, start, max_len)?,
-    };
-    (data[stop] == separator && stop <= max_len).then_some(stop)
+    if let Some(guess) = width.map(|w| start + w as usize)
+        && data.get(guess) == Some(&separator)
+    {
+        return (guess <= max_len).then_some(guess);
+    }
+    let (stop, byte) = next_stop(data, start, max_len)?;
+    (byte == separator && stop <= max_len).then_some(stop)
 }
 
 /// The batch tick: digits, at most 19.
@@ -325,14 +381,42 @@ fn word_at(data: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(chunk))
 }
 
-/// The first comma, quote or line break at or after `at`, looking no further than `limit`.
+/// `0x80` in the first byte of `word` below `byte` (the lowest such byte is exact; bytes above
+/// it may be flagged too, but none below `byte` is missed), for `byte` at most `0x80`.
 #[inline]
-fn next_stop(data: &[u8], mut at: usize, limit: usize) -> Option<usize> {
+fn bytes_below(word: u64, byte: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(byte)) & !word & (ONES * 0x80)
+}
+
+/// The bytes that stop a field, a bit each: comma, quote and line break.
+const STOP_BYTES: u64 = 1 << b',' | 1 << b'"' | 1 << b'\n';
+
+/// The first comma, quote or line break at or after `at`, and which it is, looking no further
+/// than `limit`.
+///
+/// The three are below `-` (`0x2D`), as digits, letters and most text are not: a word is first
+/// tested for any byte below `-`, and only a word whose first such byte is another one (a
+/// space, a carriage return) is tested for each of the three.
+#[inline]
+fn next_stop(data: &[u8], mut at: usize, limit: usize) -> Option<(usize, u8)> {
+    let found = |word: u64, flags: u64| {
+        let first = flags.trailing_zeros() / 8;
+        (first as usize, (word >> (8 * first)) as u8)
+    };
     loop {
         let word = word_at(data, at)?;
-        let stops = bytes_equal(word, b',') | bytes_equal(word, b'\n') | bytes_equal(word, b'"');
-        if stops != 0 {
-            return Some(at + stops.trailing_zeros() as usize / 8);
+        let low = bytes_below(word, b',' + 1);
+        if low != 0 {
+            let (first, byte) = found(word, low);
+            if STOP_BYTES >> (byte & 0x3F) & 1 == 1 {
+                return Some((at + first, byte));
+            }
+            let stops =
+                bytes_equal(word, b',') | bytes_equal(word, b'\n') | bytes_equal(word, b'"');
+            if stops != 0 {
+                let (first, byte) = found(word, stops);
+                return Some((at + first, byte));
+            }
         }
         at += 8;
         if at > limit {

@@ -256,3 +256,90 @@ fn only_a_schema_in_the_files_order_has_a_fast_path() {
     let binding = Binding::new(&names, schema, 1, vec![true; 2]);
     assert!(Plain::new(&binding, 2).is_none());
 }
+
+proptest::proptest! {
+    /// The scan for a field's end finds the first comma, quote or line break, whatever bytes
+    /// come before it in its word: other bytes below `-` (which the first test also flags),
+    /// `-` itself, and bytes of non-ASCII text.
+    #[test]
+    fn the_scan_stops_at_the_first_comma_quote_or_line_break(
+        bytes in proptest::collection::vec(
+            proptest::sample::select(vec![
+                b',', b'"', b'\n', b'\r', b' ', b'\t', 0, 1, b'+', b'-', b'.', b'0', b'a', 0x7F,
+                0x80, 0xC3, 0xFF,
+            ]),
+            0..40,
+        ),
+        at in 0usize..40,
+    ) {
+        let naive = bytes
+            .iter()
+            .enumerate()
+            .skip(at)
+            .find(|&(_, b)| matches!(b, b',' | b'"' | b'\n'))
+            .map(|(i, &b)| (i, b));
+        proptest::prop_assert_eq!(next_stop(&bytes, at, usize::MAX), naive);
+    }
+}
+
+#[test]
+fn the_scan_looks_no_further_than_its_limit() {
+    let line = b"0123456789abcdefghij,";
+    assert_eq!(next_stop(line, 0, 20), Some((20, b',')));
+    assert_eq!(
+        next_stop(line, 0, 15),
+        None,
+        "the stop's word starts past 15"
+    );
+    assert_eq!(
+        next_stop(line, 3, 19),
+        Some((20, b',')),
+        "its word starts at 19"
+    );
+    assert_eq!(next_stop(line, 3, 18), None);
+}
+
+#[test]
+fn a_run_reads_the_rows_one_read_would_and_stops_where_it_must() {
+    let (mut p, types) = plain("ts TIMESTAMP, value STRING");
+    let text = format!("4,{TS},a\n4,{TS},b\n4,{TS},c\n4,{TS},\"q\"\n4,{TS},d\n5,{TS},e\n");
+    let data = text.as_bytes();
+    let mut cells = CellParser::new(Zone::utc());
+    let mut rows = Rows::default();
+    let first = p.read(data, 99, &mut cells, &mut rows, None, None).unwrap();
+    let limits = |max_rows| Limits {
+        row_len: 99,
+        rows: max_rows,
+        bytes: usize::MAX,
+    };
+    let rest = &data[first.consumed..];
+    // Two rows more fill three; a quoted value is the general path's, and so is another tick.
+    let (read, at) = p.read_run(rest, 4, limits(3), &mut cells, &mut rows);
+    assert_eq!((read, rows.len()), (2, 3));
+    let (again, more) = p.read_run(&rest[at..], 4, limits(99), &mut cells, &mut rows);
+    assert_eq!((again, more), (0, 0), "the quoted row stops it");
+    let values: Vec<String> = rows
+        .iter(&types)
+        .map(|(_, r)| format!("{:?}", r.value(1)))
+        .collect();
+    assert_eq!(values, ["Str(\"a\")", "Str(\"b\")", "Str(\"c\")"]);
+    let after_quote = text
+        .find("4,")
+        .map(|_| text.match_indices("\n4,").nth(3))
+        .unwrap();
+    let d = after_quote.unwrap().0 + 1;
+    let (read, used) = p.read_run(&data[d..], 4, limits(99), &mut cells, &mut rows);
+    assert_eq!(read, 1, "the next tick's row is not the run's");
+    assert_eq!(&data[d + used..d + used + 2], b"5,");
+    // Without the seed lane, the column loop reads the same runs.
+    let general = Plain {
+        seed_shape: false,
+        ..p.clone()
+    };
+    let (mut general, mut again) = (general, Rows::default());
+    general
+        .read(data, 99, &mut cells, &mut again, None, None)
+        .unwrap();
+    let got = general.read_run(rest, 4, limits(3), &mut cells, &mut again);
+    assert_eq!(got, (2, at));
+}

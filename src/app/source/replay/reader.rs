@@ -10,7 +10,7 @@ use std::path::Path;
 
 use memchr::{memchr, memchr_iter};
 
-use super::plain::{Plain, parse_u64};
+use super::plain::{Limits, Plain, parse_u64};
 use super::{BadRow, Binding, Head, ReadError};
 use crate::engine::{CellParser, Micros, Rows, Value, Zone};
 
@@ -260,13 +260,18 @@ impl<R: Read> ReplayReader<R> {
         max_rows: usize,
         max_bytes: usize,
     ) -> usize {
-        let mut read = 0;
-        while rows.len() < max_rows
-            && rows.bytes() < max_bytes
-            && self.plain_row(rows, Some(tick)).is_some()
-        {
-            read += 1;
-        }
+        let Some(plain) = self.plain.as_mut().filter(|_| !self.skipping) else {
+            return 0;
+        };
+        let data = &self.buf[self.pos..self.end];
+        let limits = Limits {
+            row_len: self.max_row,
+            rows: max_rows,
+            bytes: max_bytes,
+        };
+        let (read, consumed) = plain.read_run(data, tick, limits, &mut self.cells, rows);
+        self.pos += consumed;
+        self.line += read as u64;
         read
     }
 
