@@ -12,12 +12,13 @@ use rustc_hash::FxHashSet;
 use super::accumulate::{self, Kind};
 use super::batch::{BatchKind, BatchOutput, BatchStats, EventTimeAccumulator};
 use super::emit::Emission;
+use super::exact_avg::ExactAvg;
 use super::interner::{Id, Interner};
 use super::late_log::LateLog;
 use super::query::{OutputMode, Query, WindowKind};
 use super::row::Row;
 use super::session::SessionState;
-use super::sliding::{Fold, NEAR_UNITS, Partial, SlidingState};
+use super::sliding::{Fold, Partial, SlidingState};
 use super::time::{MICROS_PER_MILLI, Micros};
 use super::types::DataType;
 use super::window::WindowSpec;
@@ -53,6 +54,8 @@ pub struct Engine {
     pub(crate) changed: Vec<(Micros, Id)>,
     /// `--max-state-rows` (not Spark's): see [`Engine::limit_state_rows`].
     max_state_rows: Option<usize>,
+    /// The averages of integers a batch may add up by pane while they are exact.
+    exact_avg: Option<ExactAvg>,
 }
 
 /// The state of the query's windows.
@@ -109,6 +112,11 @@ struct Running {
     /// The state was at its limit when the batch began: rows of new keys are refused.
     full: bool,
     refused: u64,
+    /// The batch adds up its rows by window (in row order), not by pane: its aggregates depend
+    /// on row order, or its averages of integers are no longer exact by pane.
+    by_window: bool,
+    /// The magnitudes of the batch's values of averages of integers, added up ([`ExactAvg`]).
+    avg_spent: u64,
 }
 
 /// A running batch: rows go in with [`Batch::push`], the output comes out of
@@ -181,7 +189,6 @@ impl Engine {
             WindowKind::Session { gap } => Windows::Session(SessionState::new(gap.micros())),
         };
         Engine {
-            query,
             kinds,
             strings: Interner::default(),
             windows,
@@ -198,6 +205,8 @@ impl Engine {
             late: LateLog::default(),
             changed: Vec::new(),
             max_state_rows: None,
+            exact_avg: ExactAvg::of(&query),
+            query,
         }
     }
 
@@ -242,6 +251,8 @@ impl Engine {
                 .max_state_rows
                 .is_some_and(|limit| self.state_rows() >= limit),
             refused: 0,
+            by_window: self.query.order_sensitive() && self.exact_avg.is_none(),
+            avg_spent: 0,
         };
         self.next_batch_id += 1;
         self.batch_watermark = self.next_watermark;
@@ -321,29 +332,20 @@ impl Engine {
                 let n = self.kinds.len();
                 if self.query.counts_only() {
                     partial.count(pane.index, id);
-                } else if !self.query.order_sensitive() {
+                } else if !self.running.by_window
+                    && (self.exact_avg.as_ref())
+                        .is_none_or(|avg| avg.take(&mut self.running.avg_spent, row))
+                {
                     let (accs, rows) = partial.entry_near(pane.index, id, n);
                     *rows += 1;
                     accumulate::update_all(aggs, kinds, accs, row, strings);
-                } else if spec.candidates_per_event() <= NEAR_UNITS {
-                    // A few windows: their entries first, then each column read once.
-                    let mut at = [0; NEAR_UNITS];
-                    let mut count = 0;
-                    for window in spec.windows_of(event_time) {
-                        at[count] = partial.slot_near(window.start, id, n);
-                        count += 1;
-                    }
-                    let (accs, rows) = partial.accs_and_rows();
-                    for &i in &at[..count] {
-                        rows[i] += 1;
-                    }
-                    accumulate::update_all_at(aggs, kinds, accs, &at[..count], row, strings);
                 } else {
-                    for window in spec.windows_of(event_time) {
-                        let (accs, rows) = partial.entry(window.start, id, n);
-                        *rows += 1;
-                        accumulate::update_all(aggs, kinds, accs, row, strings);
+                    if !self.running.by_window {
+                        // Past what its averages add up exactly by pane: by window from here.
+                        partial.panes_to_windows(spec, kinds, strings);
+                        self.running.by_window = true;
                     }
+                    partial.add_by_window(spec, (event_time, id), (aggs, kinds), row, strings);
                 }
                 // Keep a sample of late pairs for display; they are counted in `finish`.
                 if pane.first_end <= threshold {
@@ -384,6 +386,17 @@ impl Engine {
         self.strings.intern(&self.key)
     }
 
+    /// Moves the next batch's watermark to the latest event time seen (`max_ms`, in
+    /// milliseconds) less the delay, if that is later.
+    fn advance_watermark(&mut self, max_ms: Option<i64>) {
+        if let Some(max_ms) = max_ms {
+            let candidate = max_ms
+                .saturating_sub(self.query.delay().millis())
+                .saturating_mul(MICROS_PER_MILLI);
+            self.next_watermark = self.next_watermark.max(candidate);
+        }
+    }
+
     fn finish(&mut self) -> BatchOutput {
         let running = std::mem::take(&mut self.running);
         let mode = self.query.mode();
@@ -408,9 +421,10 @@ impl Engine {
                     threshold,
                     dropped: &mut self.dropped_keys,
                     changed: &mut self.changed,
+                    whole_windows: self.exact_avg.is_some(),
                 };
-                let by_pane = !self.query.order_sensitive();
-                let (updated, late_pairs) = partial.fold(&spec, by_pane, &mut fold, state);
+                let (updated, late_pairs) =
+                    partial.fold(&spec, !running.by_window, &mut fold, state);
                 super::emit::sliding(
                     state,
                     spec.size(),
@@ -449,12 +463,7 @@ impl Engine {
         for id in self.maybe_unused.drain(..) {
             self.strings.release_if_unused(id);
         }
-        if let Some(max_ms) = running.event_times.max_ms() {
-            let candidate = max_ms
-                .saturating_sub(self.query.delay().millis())
-                .saturating_mul(MICROS_PER_MILLI);
-            self.next_watermark = self.next_watermark.max(candidate);
-        }
+        self.advance_watermark(running.event_times.max_ms());
         let Emission {
             rows,
             cells,

@@ -12,6 +12,7 @@ mod codec;
 mod core;
 mod duration;
 mod emit;
+mod exact_avg;
 mod interner;
 mod key;
 mod late_log;

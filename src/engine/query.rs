@@ -74,6 +74,12 @@ impl Agg {
             AggFn::Count | AggFn::CountColumn => false,
         }
     }
+
+    /// Whether it is an average of integers: Spark sums them as doubles, exact (so in any
+    /// order) while the sums stay within 2^53 (see `exact_avg`).
+    pub fn sums_integers_as_doubles(&self) -> bool {
+        self.func == AggFn::Avg && self.input.is_some_and(|ty| !ty.is_floating())
+    }
 }
 
 /// Parses `--agg`: `count`, `count(c)`, `sum(c)`, `avg(c)` (or `mean(c)`), `min(c)`, `max(c)`,

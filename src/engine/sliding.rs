@@ -13,6 +13,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::accumulate::{self, Acc, Kind};
 use super::interner::{Id, Interner};
+use super::query::Agg;
+use super::row::Row;
 use super::time::Micros;
 use super::window::{Window, WindowSpec};
 
@@ -249,9 +251,9 @@ impl Partial {
         (&mut self.accs[at * n..(at + 1) * n], &mut self.rows[at])
     }
 
-    /// The index of the entry [`Partial::entry_near`] gives, for [`Partial::accs_and_rows`].
+    /// The index of the entry [`Partial::entry_near`] gives.
     #[inline]
-    pub fn slot_near(&mut self, unit: i64, id: Id, n: usize) -> usize {
+    fn slot_near(&mut self, unit: i64, id: Id, n: usize) -> usize {
         if (id as usize) >= DENSE_IDS {
             return self.slot(unit, id, n);
         }
@@ -281,12 +283,6 @@ impl Partial {
             }
             at => at as usize - 1,
         }
-    }
-
-    /// Every entry's buffers (entry `i`'s are `n` from `i * n`) and row counts.
-    #[inline]
-    pub fn accs_and_rows(&mut self) -> (&mut [Acc], &mut [u64]) {
-        (&mut self.accs, &mut self.rows)
     }
 
     /// Counts one row of key `id` in `unit`, for a query whose only aggregate is `count`.
@@ -330,6 +326,67 @@ impl Partial {
         self.dense.ids.clear();
     }
 
+    /// Adds a row of key `id` at `event_time` to the entries of each of its windows, each
+    /// column read once for them all when they are few.
+    #[inline]
+    pub fn add_by_window<R: Row + ?Sized>(
+        &mut self,
+        spec: &WindowSpec,
+        (event_time, id): (Micros, Id),
+        (aggs, kinds): (&[Agg], &[Kind]),
+        row: &R,
+        strings: &mut Interner,
+    ) {
+        let n = kinds.len();
+        if spec.candidates_per_event() > NEAR_UNITS {
+            for window in spec.windows_of(event_time) {
+                let (accs, rows) = self.entry(window.start, id, n);
+                *rows += 1;
+                accumulate::update_all(aggs, kinds, accs, row, strings);
+            }
+            return;
+        }
+        // A few windows: their entries first, then each column read once.
+        let mut at = [0; NEAR_UNITS];
+        let mut count = 0;
+        for window in spec.windows_of(event_time) {
+            at[count] = self.slot_near(window.start, id, n);
+            count += 1;
+        }
+        for &i in &at[..count] {
+            self.rows[i] += 1;
+        }
+        accumulate::update_all_at(aggs, kinds, &mut self.accs, &at[..count], row, strings);
+    }
+
+    /// Turns entries by pane into entries by window: each pane's buffers merged into each of
+    /// its windows' in the order the entries came, its rows added to theirs. Exact for what a
+    /// batch by pane holds (aggregates that do not depend on row order, and averages of
+    /// integers while their sums are).
+    pub fn panes_to_windows(&mut self, spec: &WindowSpec, kinds: &[Kind], strings: &mut Interner) {
+        self.flush_dense();
+        let n = kinds.len();
+        let units = std::mem::take(&mut self.units);
+        let accs = std::mem::take(&mut self.accs);
+        let rows = std::mem::take(&mut self.rows);
+        self.index.clear();
+        self.near.clear();
+        for (at, &(pane, id)) in units.iter().enumerate() {
+            let pane_accs = &accs[at * n..(at + 1) * n];
+            for window in spec.windows_of_pane(pane) {
+                let slot = self.slot(window.start, id, n);
+                let window_accs = &mut self.accs[slot * n..(slot + 1) * n];
+                for ((kind, into), from) in kinds.iter().zip(window_accs).zip(pane_accs) {
+                    accumulate::merge(*kind, into, from, strings);
+                }
+                self.rows[slot] += rows[at];
+            }
+            for (kind, acc) in kinds.iter().zip(pane_accs) {
+                accumulate::release(*kind, acc, strings);
+            }
+        }
+    }
+
     /// Forgets the batch (dropped unfinished), giving back the string references it held.
     pub fn discard(&mut self, kinds: &[Kind], strings: &mut Interner) {
         self.flush_dense();
@@ -352,10 +409,14 @@ impl Partial {
     pub fn fold(
         &mut self,
         spec: &WindowSpec,
-        by_pane: bool,
+        mut by_pane: bool,
         fold: &mut Fold<'_>,
         state: &mut SlidingState,
     ) -> (u64, u64) {
+        if by_pane && fold.whole_windows {
+            self.panes_to_windows(spec, fold.kinds, fold.strings);
+            by_pane = false;
+        }
         self.flush_dense();
         let n = fold.kinds.len();
         let (mut updated, mut late_pairs) = (0, 0);
@@ -412,4 +473,7 @@ pub(crate) struct Fold<'a> {
     pub threshold: Micros,
     pub dropped: &'a mut FxHashSet<(Micros, Id)>,
     pub changed: &'a mut Vec<(Micros, Id)>,
+    /// A window's batch buffers meet the state whole, as Spark's do (an average's double sum
+    /// would round otherwise): entries by pane are added into their windows first.
+    pub whole_windows: bool,
 }
