@@ -17,6 +17,7 @@ use std::fmt;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::flat_json;
 pub use crate::app::config::Format;
 use crate::engine::{CellError, CellParser, DataType, Micros, Rows, Schema, Value, Zone};
 
@@ -123,16 +124,9 @@ impl LineDecoder {
                 self.write(line, arrival, rows, true)
             }
             Format::Json => {
-                self.spans.iter_mut().for_each(|s| *s = None);
-                let mut de = serde_json::Deserializer::from_str(line);
-                let members = Members {
-                    line,
-                    schema: &self.schema,
-                    spans: &mut self.spans,
-                };
-                de.deserialize_map(members)
-                    .map_err(|_| Rejection::BadJson)?;
-                de.end().map_err(|_| Rejection::BadJson)?;
+                if flat_spans(line, &self.schema, &mut self.spans).is_none() {
+                    serde_spans(line, &self.schema, &mut self.spans)?;
+                }
                 self.write(line, arrival, rows, false)
             }
         }
@@ -271,7 +265,10 @@ fn json_typed<'a>(
     if raw == "null" {
         return Ok(Ok(Value::Null));
     }
-    let string = || serde_json::from_str::<JsonStr<'a>>(raw).ok().map(|s| s.0);
+    let string = || match unescaped(raw) {
+        Some(text) => Some(Cow::Borrowed(text)),
+        None => serde_json::from_str::<JsonStr<'a>>(raw).ok().map(|s| s.0),
+    };
     match ty {
         DataType::String => Ok(match string() {
             Some(Cow::Borrowed(s)) => Ok(Value::Str(s)),
@@ -320,6 +317,13 @@ fn json_typed<'a>(
     }
 }
 
+/// The text of `raw`, a JSON value already read as such, when it is a string with no escape:
+/// its quotes off (nothing else in it needs reading again).
+fn unescaped(raw: &str) -> Option<&str> {
+    let text = raw.strip_prefix('"')?.strip_suffix('"')?;
+    (!text.bytes().any(|b| b == b'\\')).then_some(text)
+}
+
 /// A JSON string, borrowed from the line when it holds no escape, unescaped otherwise (serde's
 /// own `Cow<str>` always copies: an allocation per member).
 #[derive(Debug)]
@@ -353,6 +357,44 @@ impl<'de> serde::Deserialize<'de> for JsonStr<'de> {
     }
 }
 
+/// Notes where each column's value is in `line`, a JSON object, when it is a flat one
+/// ([`flat_json`]); `None` leaves the line to [`serde_spans`].
+fn flat_spans(
+    line: &str,
+    schema: &Schema,
+    spans: &mut [Option<(usize, usize, bool)>],
+) -> Option<()> {
+    spans.fill(None);
+    flat_json::members(line, |name, (start, end)| {
+        if let Some(column) = column_of(schema, name) {
+            spans[column] = Some((start, end, false));
+        }
+    })
+}
+
+/// Notes where each column's value is in `line`, a JSON object read by `serde_json`.
+fn serde_spans(
+    line: &str,
+    schema: &Schema,
+    spans: &mut [Option<(usize, usize, bool)>],
+) -> Result<(), Rejection> {
+    spans.fill(None);
+    let mut de = serde_json::Deserializer::from_str(line);
+    let members = Members {
+        line,
+        schema,
+        spans,
+    };
+    de.deserialize_map(members)
+        .map_err(|_| Rejection::BadJson)?;
+    de.end().map_err(|_| Rejection::BadJson)
+}
+
+/// The schema column a JSON member named `name` fills.
+fn column_of(schema: &Schema, name: &str) -> Option<usize> {
+    schema.fields().iter().position(|f| f.name == name)
+}
+
 /// Visits a JSON object's members, noting where each column's value is in the line.
 struct Members<'s> {
     line: &'s str,
@@ -369,7 +411,7 @@ impl<'de> Visitor<'de> for Members<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(JsonStr(key)) = map.next_key()? {
-            let Some(column) = self.schema.fields().iter().position(|f| f.name == *key) else {
+            let Some(column) = column_of(self.schema, &key) else {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };

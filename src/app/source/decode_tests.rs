@@ -1,5 +1,7 @@
 //! Lines of each format decoded into typed rows, and what is rejected.
 
+use std::fmt::Write as _;
+
 use super::*;
 use crate::engine::Row;
 
@@ -147,4 +149,74 @@ fn json_strings_are_borrowed_unless_escaped() {
     let mut d = decoder(Format::Json, "user STRING, n LONG", None);
     let (_, values) = decode(&mut d, r#"{"\u0075ser": "x\u0041", "n": 3}"#).unwrap();
     assert_eq!(values, [r#"Str("xA")"#, "Long(3)"]);
+}
+
+proptest::proptest! {
+    /// A line the flat reader takes, `serde_json` takes too, with every column at the same
+    /// place: objects of members with names and values of every kind, spaced every way, and
+    /// broken (cut short, a byte changed).
+    #[test]
+    fn the_flat_reader_finds_what_serde_finds(
+        members in proptest::collection::vec(
+            (
+                proptest::sample::select(vec!["user", "bytes", "x", "us\\u0065r", "", "é"]),
+                proptest::sample::select(vec![
+                    "\"u1\"", "\"\"", "\"a b\\\"c\"", "\"日本\"", "\"\\n\"", "0", "-0", "42",
+                    "-7.25", "1e3", "1E+3", "2.5e-1", "01", "1.", "-", "true", "false", "null",
+                    "nul", "{}", "[1,2]", "{\"a\":1}", "\"\u{1}\"", "\"x",
+                ]),
+                proptest::sample::select(vec!["", " ", "\t", "\r\n "]),
+            ),
+            0..5,
+        ),
+        trailing_comma in proptest::bool::ANY,
+        cut in proptest::option::of(0usize..80),
+        changed in proptest::option::of((0usize..80, proptest::sample::select(vec![b'{', b'}', b'"', b':', b',', b'\\', b' ', b'a']))),
+    ) {
+        let mut line = String::from("{");
+        for (i, (name, value, space)) in members.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            write!(line, "{space}\"{name}\"{space}:{space}{value}{space}").unwrap();
+        }
+        if trailing_comma {
+            line.push(',');
+        }
+        line.push('}');
+        let mut bytes = line.into_bytes();
+        if let Some((at, byte)) = changed.filter(|(at, _)| *at < bytes.len()) {
+            bytes[at] = byte;
+        }
+        if let Some(cut) = cut {
+            bytes.truncate(cut);
+        }
+        let Ok(line) = std::str::from_utf8(&bytes) else {
+            return Ok(());
+        };
+        let schema: Schema = "user STRING, bytes STRING, x STRING".parse().unwrap();
+        let mut flat = vec![None; 3];
+        let mut serde = vec![None; 3];
+        if flat_spans(line, &schema, &mut flat).is_some() {
+            proptest::prop_assert_eq!(serde_spans(line, &schema, &mut serde), Ok(()), "{}", line);
+            proptest::prop_assert_eq!(flat, serde, "{}", line);
+        }
+    }
+}
+
+#[test]
+fn usual_lines_are_read_flat() {
+    let schema: Schema = "ts TIMESTAMP, user STRING, bytes LONG".parse().unwrap();
+    let mut spans = vec![None; 3];
+    for line in [
+        r#"{"user":"user12","bytes":1337}"#,
+        r#"{"ts":"2026-11-23T17:33:00Z","user":"a","bytes":-5,"other":[1,2]}"#,
+    ] {
+        let flat = flat_spans(line, &schema, &mut spans);
+        assert_eq!(flat.is_some(), !line.contains('['), "{line}");
+    }
+    // A duplicate member: the last one, as serde's reading has it.
+    let line = r#"{"user":"a","user":"b"}"#;
+    flat_spans(line, &schema, &mut spans).unwrap();
+    assert_eq!(spans[1], Some((19, 22, false)));
 }

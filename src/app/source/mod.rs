@@ -3,9 +3,11 @@
 //! drains, and recorded replay files.
 
 pub mod decode;
+mod flat_json;
 pub mod inbox;
 pub mod lines;
 pub mod replay;
 pub mod resolve;
 pub mod server;
 pub mod socket;
+mod swar;

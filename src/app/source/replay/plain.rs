@@ -14,6 +14,7 @@
 //! moves; a test holds it to the loop's answers.
 
 use super::Binding;
+use crate::app::source::swar::{bytes_below, bytes_equal, word_at};
 use crate::engine::{CellParser, DataType, Micros, RowWriter, Rows, Value};
 
 /// The most fields a row may have for the fast path.
@@ -355,37 +356,6 @@ pub fn parse_u64(digits: &[u8]) -> Option<u64> {
         let d = d.wrapping_sub(b'0');
         (d < 10).then(|| n * 10 + u64::from(d))
     })
-}
-
-const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-const ONES: u64 = 0x0101_0101_0101_0101;
-
-/// `0x80` in each byte of `word` that equals `byte`, `0` in the others (exact: no carry runs
-/// from one byte into the next).
-#[inline]
-fn bytes_equal(word: u64, byte: u8) -> u64 {
-    let x = word ^ (ONES * u64::from(byte));
-    !(((x & LOW7) + LOW7) | x | LOW7)
-}
-
-/// The eight bytes of `data` at `at`, zeros past its end (a zero is none of the bytes looked
-/// for); `None` at or past the end.
-#[inline]
-fn word_at(data: &[u8], at: usize) -> Option<u64> {
-    if let Some(chunk) = data.get(at..at + 8).and_then(|s| s.first_chunk::<8>()) {
-        return Some(u64::from_le_bytes(*chunk));
-    }
-    let tail = data.get(at..).filter(|t| !t.is_empty())?;
-    let mut chunk = [0u8; 8];
-    chunk[..tail.len()].copy_from_slice(tail);
-    Some(u64::from_le_bytes(chunk))
-}
-
-/// `0x80` in the first byte of `word` below `byte` (the lowest such byte is exact; bytes above
-/// it may be flagged too, but none below `byte` is missed), for `byte` at most `0x80`.
-#[inline]
-fn bytes_below(word: u64, byte: u8) -> u64 {
-    word.wrapping_sub(ONES * u64::from(byte)) & !word & (ONES * 0x80)
 }
 
 /// The bytes that stop a field, a bit each: comma, quote and line break.
