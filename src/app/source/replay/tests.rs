@@ -290,10 +290,13 @@ fn a_schema_types_the_columns_by_name_and_must_match_the_header() {
     );
 }
 
+/// What [`read_typed`] gives: each row or error, then the end position.
+type ReadAll = (Vec<String>, (u64, u64));
+
 /// Everything a reader gives for `text` (a header, then rows of `schema`, the event time
 /// first), read as replay's read-ahead reads (a tick's first row, then the rest of it): the
 /// rows' values, each error after the rows before it, and the end position.
-fn read_typed(text: &[u8], schema: &str, fast: bool) -> (Vec<String>, (u64, u64)) {
+fn read_typed(text: &[u8], schema: &str, fast: bool) -> ReadAll {
     let mut reader = ReplayReader::new(text, "f.csv".into(), 256, Zone::utc()).unwrap();
     let schema: crate::engine::Schema = schema.parse().unwrap();
     let types = schema.types().to_vec();
@@ -347,6 +350,16 @@ fn read_typed(text: &[u8], schema: &str, fast: bool) -> (Vec<String>, (u64, u64)
     (got, reader.position())
 }
 
+/// [`read_typed`] of `text` (its last line break taken off unless `last_line_break`) with the
+/// fast path and without it.
+fn both_paths(mut text: String, last_line_break: bool, schema: &str) -> (ReadAll, ReadAll) {
+    if !last_line_break && text.ends_with('\n') {
+        text.pop();
+    }
+    let fast = read_typed(text.as_bytes(), schema, true);
+    (fast, read_typed(text.as_bytes(), schema, false))
+}
+
 proptest::proptest! {
     /// The fast path reads what the general path reads, and leaves it every row it cannot
     /// read: the same rows, the same errors in the same places, the same end.
@@ -374,12 +387,8 @@ proptest::proptest! {
         for (tick, ts, n, s, d, end) in &rows {
             write!(text, "{tick},{ts},{n},{d},{s}{end}").unwrap();
         }
-        if !last_line_break && text.ends_with('\n') {
-            text.pop();
-        }
-        let schema = "ts TIMESTAMP, n LONG, d DOUBLE, s STRING";
-        let fast = read_typed(text.as_bytes(), schema, true);
-        let general = read_typed(text.as_bytes(), schema, false);
+        let (fast, general) =
+            both_paths(text, last_line_break, "ts TIMESTAMP, n LONG, d DOUBLE, s STRING");
         proptest::prop_assert_eq!(fast, general);
     }
 
@@ -408,12 +417,8 @@ proptest::proptest! {
         for (tick, ts, value, end) in &rows {
             write!(text, "{tick},{ts},{value}{end}").unwrap();
         }
-        if !last_line_break && text.ends_with('\n') {
-            text.pop();
-        }
-        let schema = "event_time TIMESTAMP, value STRING";
-        let fast = read_typed(text.as_bytes(), schema, true);
-        let general = read_typed(text.as_bytes(), schema, false);
+        let (fast, general) =
+            both_paths(text, last_line_break, "event_time TIMESTAMP, value STRING");
         proptest::prop_assert_eq!(fast, general);
     }
 }
