@@ -12,6 +12,9 @@
 //! The seed's shape (the tick, the event time and one string: a `batch,event_time,value` file
 //! read without `--schema`) skips the column loop, and its row is written in a few fixed-size
 //! moves; a test holds it to the loop's answers.
+//!
+//! After a tick's first row, the rest of the tick is read in one run ([`Plain::read_run`]): the
+//! seed's rows are taken while they start with the tick's text, with no other tick check.
 
 use super::Binding;
 use crate::app::source::swar::{bytes_below, bytes_equal, word_at};
