@@ -9,7 +9,7 @@
 
 use rustc_hash::FxHashSet;
 
-use super::accumulate::{self, Kind};
+use super::accumulate::Kind;
 use super::batch::{BatchKind, BatchOutput, BatchStats, EventTimeAccumulator};
 use super::emit::Emission;
 use super::exact_avg::ExactAvg;
@@ -21,6 +21,7 @@ use super::session::SessionState;
 use super::sliding::{Fold, Partial, SlidingState};
 use super::time::{MICROS_PER_MILLI, Micros};
 use super::types::DataType;
+use super::updater::Updater;
 use super::window::WindowSpec;
 
 mod held;
@@ -30,6 +31,8 @@ mod held;
 pub struct Engine {
     pub(crate) query: Query,
     pub(crate) kinds: Vec<Kind>,
+    /// How a row updates its key's buffers, planned from `kinds`.
+    updater: Updater,
     /// Group keys and string `min`/`max` values.
     pub(crate) strings: Interner,
     pub(crate) windows: Windows,
@@ -175,7 +178,7 @@ impl Drop for Batch<'_> {
 
 impl Engine {
     pub fn new(query: Query) -> Self {
-        let kinds = query.aggs().iter().map(Kind::of).collect();
+        let kinds: Vec<Kind> = query.aggs().iter().map(Kind::of).collect();
         let string_key = match (query.group_by(), query.key_types()) {
             (&[column], &[DataType::String]) => Some(column),
             _ => None,
@@ -189,6 +192,7 @@ impl Engine {
             WindowKind::Session { gap } => Windows::Session(SessionState::new(gap.micros())),
         };
         Engine {
+            updater: Updater::new(query.aggs(), &kinds),
             kinds,
             strings: Interner::default(),
             windows,
@@ -338,7 +342,7 @@ impl Engine {
                 {
                     let (accs, rows) = partial.entry_near(pane.index, id, n);
                     *rows += 1;
-                    accumulate::update_all(aggs, kinds, accs, row, strings);
+                    self.updater.update((aggs, kinds), accs, row, strings);
                 } else {
                     if !self.running.by_window {
                         // Past what its averages add up exactly by pane: by window from here.
@@ -365,7 +369,7 @@ impl Engine {
                         .record(event_time, strings.bytes(id), window, threshold);
                 }
                 let accs = sessions.entry(id, event_time, self.kinds.len());
-                accumulate::update_all(aggs, kinds, accs, row, strings);
+                self.updater.update((aggs, kinds), accs, row, strings);
             }
         }
     }

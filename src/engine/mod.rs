@@ -25,6 +25,7 @@ mod sliding;
 pub mod text;
 mod time;
 mod types;
+mod updater;
 mod window;
 mod zone;
 

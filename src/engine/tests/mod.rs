@@ -4,6 +4,7 @@
 mod exact_avg;
 mod model;
 mod modes;
+mod updater;
 
 use std::collections::BTreeMap;
 
