@@ -144,7 +144,8 @@ impl CellParser {
 }
 
 /// A whole number as `i64::from_str` reads it (an optional sign, then digits); `None` for
-/// anything else and on overflow.
+/// anything else, on overflow, and past 19 digits (which only leading zeros keep in range: the
+/// general path reads those).
 #[inline]
 fn parse_i64(bytes: &[u8]) -> Option<i64> {
     let (negative, digits) = match bytes {
@@ -230,6 +231,15 @@ mod tests {
             millis.parse(DataType::Timestamp, "1795455180000"),
             Ok(Value::Timestamp(1_795_455_180_000_000))
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn whole_numbers_up_to_19_digits_read_as_from_str_reads_them(
+            text in "[+-]?[0-9]{0,19}|[+-]?[0-9]{0,15}[a-z. +-][0-9]{0,3}",
+        ) {
+            proptest::prop_assert_eq!(parse_i64(text.as_bytes()), text.parse::<i64>().ok());
+        }
     }
 
     #[test]
