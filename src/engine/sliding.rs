@@ -359,10 +359,11 @@ impl Partial {
         accumulate::update_all_at(aggs, kinds, &mut self.accs, &at[..count], row, strings);
     }
 
-    /// Turns entries by pane into entries by window: each pane's buffers merged into each of
-    /// its windows' in the order the entries came, its rows added to theirs. Exact for what a
+    /// Turns entries by pane into entries by window, their rows with them. Exact for what a
     /// batch by pane holds (aggregates that do not depend on row order, and averages of
-    /// integers while their sums are).
+    /// integers while their sums are), in any order: a key's windows are swept once, in start
+    /// order, and the windows holding the same of its panes (most of them, where a window spans
+    /// many panes) take one merge of those panes, not a merge of each.
     pub fn panes_to_windows(&mut self, spec: &WindowSpec, kinds: &[Kind], strings: &mut Interner) {
         self.flush_dense();
         let n = kinds.len();
@@ -371,16 +372,45 @@ impl Partial {
         let rows = std::mem::take(&mut self.rows);
         self.index.clear();
         self.near.clear();
-        for (at, &(pane, id)) in units.iter().enumerate() {
-            let pane_accs = &accs[at * n..(at + 1) * n];
-            for window in spec.windows_of_pane(pane) {
-                let slot = self.slot(window.start, id, n);
+        let mut order: Vec<usize> = (0..units.len()).collect();
+        order.sort_unstable_by_key(|&at| (units[at].1, units[at].0));
+        let pane_start = |at: usize| units[at].0 * spec.pane();
+        let first_window = |at: usize| spec.windows_of_pane(units[at].0).next().map(|w| w.start);
+        let mut merged = Panes::new(n);
+        for panes in order.chunk_by(|&a, &b| units[a].1 == units[b].1) {
+            let id = units[panes[0]].1;
+            merged.clear(kinds, strings);
+            // The window at `start` holds `panes[lo..hi]`.
+            let (mut lo, mut hi) = (0, 0);
+            let Some(mut start) = first_window(panes[0]) else {
+                continue;
+            };
+            while lo < panes.len() {
+                while hi < panes.len() && pane_start(panes[hi]) < start + spec.size() {
+                    hi += 1;
+                }
+                while lo < hi && pane_start(panes[lo]) < start {
+                    lo += 1;
+                }
+                if lo == hi {
+                    match panes.get(lo).and_then(|&at| first_window(at)) {
+                        Some(next) => start = next,
+                        None => break,
+                    }
+                    continue;
+                }
+                merged.hold((lo, hi), panes, (&accs, &rows), kinds, strings);
+                let slot = self.slot(start, id, n);
                 let window_accs = &mut self.accs[slot * n..(slot + 1) * n];
-                for ((kind, into), from) in kinds.iter().zip(window_accs).zip(pane_accs) {
+                for ((kind, into), from) in kinds.iter().zip(window_accs).zip(&merged.accs) {
                     accumulate::merge(*kind, into, from, strings);
                 }
-                self.rows[slot] += rows[at];
+                self.rows[slot] += merged.rows;
+                start += spec.slide();
             }
+        }
+        merged.clear(kinds, strings);
+        for pane_accs in accs.chunks(n.max(1)) {
             for (kind, acc) in kinds.iter().zip(pane_accs) {
                 accumulate::release(*kind, acc, strings);
             }
@@ -461,6 +491,60 @@ impl Partial {
         self.accs.clear();
         self.rows.clear();
         (updated, late_pairs)
+    }
+}
+
+/// The merge of a run of one key's panes ([`Partial::panes_to_windows`]), kept while the
+/// windows swept hold that run.
+struct Panes {
+    /// The run merged, as `(lo, hi)` of the key's panes.
+    held: Option<(usize, usize)>,
+    accs: Vec<Acc>,
+    rows: u64,
+}
+
+impl Panes {
+    fn new(n: usize) -> Panes {
+        Panes {
+            held: None,
+            accs: vec![Acc::default(); n],
+            rows: 0,
+        }
+    }
+
+    /// Makes the merge that of `panes[lo..hi]` (entries into `accs` and `rows`), unless it is
+    /// (cleared for each key).
+    fn hold(
+        &mut self,
+        (lo, hi): (usize, usize),
+        panes: &[usize],
+        (accs, rows): (&[Acc], &[u64]),
+        kinds: &[Kind],
+        strings: &mut Interner,
+    ) {
+        if self.held == Some((lo, hi)) {
+            return;
+        }
+        self.clear(kinds, strings);
+        let n = kinds.len();
+        for &at in &panes[lo..hi] {
+            let from = &accs[at * n..(at + 1) * n];
+            for ((kind, into), from) in kinds.iter().zip(&mut self.accs).zip(from) {
+                accumulate::merge(*kind, into, from, strings);
+            }
+            self.rows += rows[at];
+        }
+        self.held = Some((lo, hi));
+    }
+
+    /// Empties the merge, giving back the string references it held.
+    fn clear(&mut self, kinds: &[Kind], strings: &mut Interner) {
+        for (kind, acc) in kinds.iter().zip(&mut self.accs) {
+            accumulate::release(*kind, acc, strings);
+            *acc = Acc::default();
+        }
+        self.rows = 0;
+        self.held = None;
     }
 }
 
