@@ -12,6 +12,26 @@ use super::*;
 
 const S: Micros = MICROS_PER_SECOND;
 
+/// A query of rows `schema` (`t` their event time) grouped by `k`, with a 5 s watermark.
+pub(super) fn keyed_query(
+    schema: &str,
+    aggs: &str,
+    window: WindowRequest,
+    mode: OutputMode,
+) -> Query {
+    Query::new(QueryRequest {
+        schema: schema.parse().unwrap(),
+        event_time: EventTime::Column("t".into()),
+        group_by: vec!["k".into()],
+        aggs: parse_aggs(aggs).unwrap(),
+        window,
+        delay: Duration::from_secs(5),
+        mode,
+        max_windows_per_event: MAX_WINDOWS_PER_EVENT,
+    })
+    .unwrap()
+}
+
 /// Seconds after an arbitrary minute, as event time.
 pub(super) fn at(seconds: f64) -> Micros {
     1_795_455_180 * S + (seconds * 1e6).round() as Micros

@@ -1,21 +1,7 @@
 //! Output modes, session windows and floating-point aggregates, one rule per test.
 
 use super::super::*;
-use super::at;
-
-fn query(schema: &str, aggs: &str, window: WindowRequest, mode: OutputMode) -> Query {
-    Query::new(QueryRequest {
-        schema: schema.parse().unwrap(),
-        event_time: EventTime::Column("t".into()),
-        group_by: vec!["k".into()],
-        aggs: parse_aggs(aggs).unwrap(),
-        window,
-        delay: Duration::from_secs(5),
-        mode,
-        max_windows_per_event: MAX_WINDOWS_PER_EVENT,
-    })
-    .unwrap()
-}
+use super::{at, keyed_query as query};
 
 fn tumbling(mode: OutputMode) -> Query {
     let ten = Duration::from_secs(10);

@@ -7,25 +7,19 @@ use super::super::accumulate::{self, Acc, Kind};
 use super::super::interner::Interner;
 use super::super::updater::Updater;
 use super::super::*;
+use super::keyed_query;
 
 /// Columns: `t TIMESTAMP, k STRING, x BIGINT, y INT, d DOUBLE`.
 fn aggs(list: &str) -> (Vec<Agg>, Vec<Kind>) {
-    let query = Query::new(QueryRequest {
-        schema: "t TIMESTAMP, k STRING, x BIGINT, y INT, d DOUBLE"
-            .parse()
-            .unwrap(),
-        event_time: EventTime::Column("t".into()),
-        group_by: vec!["k".into()],
-        aggs: parse_aggs(list).unwrap(),
-        window: WindowRequest::Sliding {
+    let query = keyed_query(
+        "t TIMESTAMP, k STRING, x BIGINT, y INT, d DOUBLE",
+        list,
+        WindowRequest::Sliding {
             size: Duration::from_secs(30),
             slide: Duration::from_secs(15),
         },
-        delay: Duration::from_secs(15),
-        mode: OutputMode::Append,
-        max_windows_per_event: MAX_WINDOWS_PER_EVENT,
-    })
-    .unwrap();
+        OutputMode::Append,
+    );
     let aggs = query.aggs().to_vec();
     let kinds = aggs.iter().map(Kind::of).collect();
     (aggs, kinds)
