@@ -13,6 +13,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::accumulate::{self, Acc, Kind};
 use super::interner::{Id, Interner};
+use super::panes::{Panes, start_order};
 use super::query::Agg;
 use super::row::Row;
 use super::time::Micros;
@@ -451,7 +452,14 @@ impl Partial {
         let n = fold.kinds.len();
         let (mut updated, mut late_pairs) = (0, 0);
         let mut merged = vec![Acc::default(); n];
-        for (at, &(unit, id)) in self.units.iter().enumerate() {
+        // Entries by window in start order: a window's keys one after another, its table warm.
+        let order = if by_pane {
+            (0..self.units.len()).collect()
+        } else {
+            start_order(&self.units, spec.slide())
+        };
+        for at in order {
+            let (unit, id) = self.units[at];
             let partial = &self.accs[at * n..(at + 1) * n];
             let windows: &mut dyn Iterator<Item = Window> = if by_pane {
                 &mut spec.windows_of_pane(unit)
@@ -491,60 +499,6 @@ impl Partial {
         self.accs.clear();
         self.rows.clear();
         (updated, late_pairs)
-    }
-}
-
-/// The merge of a run of one key's panes ([`Partial::panes_to_windows`]), kept while the
-/// windows swept hold that run.
-struct Panes {
-    /// The run merged, as `(lo, hi)` of the key's panes.
-    held: Option<(usize, usize)>,
-    accs: Vec<Acc>,
-    rows: u64,
-}
-
-impl Panes {
-    fn new(n: usize) -> Panes {
-        Panes {
-            held: None,
-            accs: vec![Acc::default(); n],
-            rows: 0,
-        }
-    }
-
-    /// Makes the merge that of `panes[lo..hi]` (entries into `accs` and `rows`), unless it is
-    /// (cleared for each key).
-    fn hold(
-        &mut self,
-        (lo, hi): (usize, usize),
-        panes: &[usize],
-        (accs, rows): (&[Acc], &[u64]),
-        kinds: &[Kind],
-        strings: &mut Interner,
-    ) {
-        if self.held == Some((lo, hi)) {
-            return;
-        }
-        self.clear(kinds, strings);
-        let n = kinds.len();
-        for &at in &panes[lo..hi] {
-            let from = &accs[at * n..(at + 1) * n];
-            for ((kind, into), from) in kinds.iter().zip(&mut self.accs).zip(from) {
-                accumulate::merge(*kind, into, from, strings);
-            }
-            self.rows += rows[at];
-        }
-        self.held = Some((lo, hi));
-    }
-
-    /// Empties the merge, giving back the string references it held.
-    fn clear(&mut self, kinds: &[Kind], strings: &mut Interner) {
-        for (kind, acc) in kinds.iter().zip(&mut self.accs) {
-            accumulate::release(*kind, acc, strings);
-            *acc = Acc::default();
-        }
-        self.rows = 0;
-        self.held = None;
     }
 }
 
