@@ -274,22 +274,78 @@ pub(crate) fn merge(kind: Kind, into: &mut Acc, from: &Acc, strings: &mut Intern
 }
 
 /// The new state buffer after a batch: `merge(merge(∅, state), merge(∅, batch))`, Spark's
-/// `StateStoreRestore` then merge; `state` is `None` for a key new to the state.
+/// `StateStoreRestore` then merge; `state` is `None` for a key new to the state. Worked out
+/// in one step for each kind but strings (whose text is referenced), the three merges' result
+/// exactly (`spark_merge_into_state` in the tests is the definition).
+#[inline]
 pub(crate) fn merge_into_state(
     kind: Kind,
     state: Option<&Acc>,
     batch: &Acc,
     strings: &mut Interner,
 ) -> Acc {
-    let mut merged = Acc::default();
-    if let Some(state) = state {
-        merge(kind, &mut merged, state, strings);
+    let none = Acc::default();
+    let old = state.unwrap_or(&none);
+    // `merge(∅, x)` of a buffer that may be unset (`b == 0`).
+    let set = |x: &Acc| (x.b != 0).then_some(Acc { a: x.a, b: 1 });
+    match kind {
+        Kind::Count | Kind::CountColumn => Acc {
+            a: old.a + batch.a,
+            b: 0,
+        },
+        Kind::SumLong => match (set(old), set(batch)) {
+            (Some(x), Some(y)) => Acc {
+                a: (x.a as i64).wrapping_add(y.a as i64) as u64,
+                b: 1,
+            },
+            (x, y) => y.or(x).unwrap_or_default(),
+        },
+        Kind::SumDouble => {
+            let zero_plus = |x: Acc| Acc {
+                a: (0.0 + f64::from_bits(x.a)).to_bits(),
+                b: 1,
+            };
+            match (set(old).map(zero_plus), set(batch).map(zero_plus)) {
+                (Some(x), Some(y)) => Acc {
+                    a: (f64::from_bits(x.a) + f64::from_bits(y.a)).to_bits(),
+                    b: 1,
+                },
+                (None, Some(y)) => Acc {
+                    a: (0.0 + f64::from_bits(y.a)).to_bits(),
+                    b: 1,
+                },
+                (x, None) => x.unwrap_or_default(),
+            }
+        }
+        Kind::Avg => {
+            let zero_plus = |x: &Acc| 0.0 + f64::from_bits(x.a);
+            Acc {
+                a: (zero_plus(old) + zero_plus(batch)).to_bits(),
+                b: old.b + batch.b,
+            }
+        }
+        Kind::Extreme(extreme, numeric) if numeric != Numeric::Str => {
+            match (set(old), set(batch)) {
+                (Some(x), Some(y))
+                    if !better(extreme, compare(held(numeric, &y), held(numeric, &x))) =>
+                {
+                    x
+                }
+                (x, y) => y.or(x).unwrap_or_default(),
+            }
+        }
+        Kind::Extreme(..) => {
+            let mut merged = Acc::default();
+            if let Some(state) = state {
+                merge(kind, &mut merged, state, strings);
+            }
+            let mut batch_merged = Acc::default();
+            merge(kind, &mut batch_merged, batch, strings);
+            merge(kind, &mut merged, &batch_merged, strings);
+            release(kind, &batch_merged, strings);
+            merged
+        }
     }
-    let mut batch_merged = Acc::default();
-    merge(kind, &mut batch_merged, batch, strings);
-    merge(kind, &mut merged, &batch_merged, strings);
-    release(kind, &batch_merged, strings);
-    merged
 }
 
 /// Gives back what a buffer holds (a string `min`/`max`'s text) when it is dropped.

@@ -2,6 +2,7 @@
 //! property tests against a naive model are in [`model`].
 
 mod exact_avg;
+mod merge;
 mod model;
 mod modes;
 mod updater;
