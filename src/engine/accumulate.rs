@@ -306,12 +306,8 @@ pub(crate) fn merge_into_state(
                 b: 1,
             };
             match (set(old).map(zero_plus), set(batch).map(zero_plus)) {
-                (Some(x), Some(y)) => Acc {
-                    a: (f64::from_bits(x.a) + f64::from_bits(y.a)).to_bits(),
-                    b: 1,
-                },
-                (None, Some(y)) => Acc {
-                    a: (0.0 + f64::from_bits(y.a)).to_bits(),
+                (x, Some(y)) => Acc {
+                    a: add_f64(x.unwrap_or_default().a, x.is_some(), f64::from_bits(y.a)),
                     b: 1,
                 },
                 (x, None) => x.unwrap_or_default(),

@@ -17,13 +17,15 @@ pub(super) fn start_order(units: &[(Micros, Id)], slide: Micros) -> Vec<usize> {
     ) else {
         return order;
     };
-    let bucket = |start: Micros| ((start - first) / slide) as usize;
-    let buckets = (last.checked_sub(first)).map(|span| span / slide);
-    if buckets.is_none_or(|b| b >= units.len() as i64) {
+    let Some(buckets) = (last.checked_sub(first))
+        .map(|span| span / slide + 1)
+        .filter(|&b| b <= units.len() as i64)
+    else {
         order.sort_by_key(|&at| units[at].0);
         return order;
-    }
-    let mut next = vec![0; bucket(last) + 2];
+    };
+    let bucket = |start: Micros| ((start - first) / slide) as usize;
+    let mut next = vec![0; buckets as usize + 1];
     for &(start, _) in units {
         next[bucket(start) + 1] += 1;
     }
