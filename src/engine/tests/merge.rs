@@ -1,6 +1,10 @@
 //! The new state buffer after a batch, worked out in one step, against its definition: Spark's
 //! `merge(merge(∅, state), merge(∅, batch))`, for every kind of buffer and any bits in it
 //! (NaNs, signed zeros, unset buffers with leftover bits).
+//!
+//! A NaN is any NaN here: the sign and payload of the NaN that `+` returns are not fixed by Rust
+//! (the compiler may swap an addition's operands, and `NaN + -NaN` keeps the first one's sign), and
+//! no output tells them apart (every NaN prints as `NaN`).
 
 use proptest::prelude::*;
 
@@ -18,6 +22,22 @@ fn spark_merge_into_state(kind: Kind, state: Option<&Acc>, batch: &Acc) -> Acc {
     accumulate::merge(kind, &mut batch_merged, batch, &mut strings);
     accumulate::merge(kind, &mut merged, &batch_merged, &mut strings);
     merged
+}
+
+/// The buffer with any NaN in a double's slot made the one NaN.
+fn nan_as_one(kind: Kind, acc: Acc) -> Acc {
+    let double = matches!(
+        kind,
+        Kind::SumDouble | Kind::Avg | Kind::Extreme(_, Numeric::Double)
+    );
+    if double && f64::from_bits(acc.a).is_nan() {
+        Acc {
+            a: f64::NAN.to_bits(),
+            ..acc
+        }
+    } else {
+        acc
+    }
 }
 
 fn kind() -> impl Strategy<Value = Kind> {
@@ -70,6 +90,13 @@ proptest! {
         let (state, batch) = (state.map(small), small(batch));
         let got = accumulate::merge_into_state(kind, state.as_ref(), &batch, &mut Interner::default());
         let want = spark_merge_into_state(kind, state.as_ref(), &batch);
-        prop_assert_eq!(got, want, "{:?} {:?} {:?}", kind, state, batch);
+        prop_assert_eq!(
+            nan_as_one(kind, got),
+            nan_as_one(kind, want),
+            "{:?} {:?} {:?}",
+            kind,
+            state,
+            batch
+        );
     }
 }
