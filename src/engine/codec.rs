@@ -4,12 +4,14 @@
 //! silently different state.
 //!
 //! Layout: the marks, then per state row its window start (and end, for a session), its key's
-//! bytes, the batch that last changed it and its buffers. Numbers are varints (zigzag for
-//! signed ones).
+//! bytes, the batch that last changed it and its buffers. State kept by pane is per key its
+//! bytes and its panes (index and buffers), then the magnitudes of averaged values by pane.
+//! Numbers are varints (zigzag for signed ones).
 
 use super::accumulate::{Acc, Extreme, Kind, Numeric};
 use super::core::{Engine, Marks, Windows};
 use super::interner::Id;
+use super::pane_state::PaneState;
 use super::query::OutputMode;
 use super::session::KeySessions;
 use super::time::Micros;
@@ -22,6 +24,7 @@ pub struct StateError(&'static str);
 
 const SLIDING: u8 = 0;
 const SESSION: u8 = 1;
+const PANES: u8 = 2;
 
 impl Engine {
     /// Every state row with the marks: what a checkpoint snapshot holds.
@@ -39,6 +42,19 @@ impl Engine {
                         self.encode_row(out, id, window.touched[i], window.accs(i, n));
                     }
                 }
+            }
+            Windows::Panes { state, .. } => {
+                out.push(PANES);
+                put_u64(out, state.keys().count() as u64);
+                for (id, panes, accs) in state.keys() {
+                    put_bytes(out, self.strings.bytes(id));
+                    put_u64(out, panes.len() as u64);
+                    for (p, accs) in panes.iter().zip(accs.chunks(self.kinds.len().max(1))) {
+                        put_i64(out, *p);
+                        self.encode_accs(out, accs);
+                    }
+                }
+                encode_spent(out, state);
             }
             Windows::Session(sessions) => {
                 out.push(SESSION);
@@ -71,6 +87,26 @@ impl Engine {
                     put_u64(out, 1);
                     self.encode_row(out, window.keys[i], window.touched[i], window.accs(i, n));
                 }
+            }
+            Windows::Panes { state, .. } => {
+                out.push(PANES);
+                let geometry = state.geometry();
+                let live: Vec<(Id, i64, &[Acc])> = self
+                    .changed
+                    .iter()
+                    .filter_map(|&(start, id)| {
+                        let p = geometry.pane_of_start(start);
+                        Some((id, p, state.pane(id, p)?))
+                    })
+                    .collect();
+                put_u64(out, live.len() as u64);
+                for (id, p, accs) in live {
+                    put_bytes(out, self.strings.bytes(id));
+                    put_u64(out, 1);
+                    put_i64(out, p);
+                    self.encode_accs(out, accs);
+                }
+                encode_spent(out, state);
             }
             Windows::Session(sessions) => {
                 out.push(SESSION);
@@ -151,6 +187,10 @@ impl Engine {
         self.evict_through(marks.batch_watermark);
         let kind = take_byte(at)?;
         let count = take_u64(at)?;
+        if kind == SLIDING {
+            // Written by window (before state by pane, or after a batch left it): so on.
+            self.state_by_window();
+        }
         match (&self.windows, kind) {
             (Windows::Sliding { .. }, SLIDING) => {
                 for _ in 0..count {
@@ -166,6 +206,28 @@ impl Engine {
                         self.strings.release_if_unused(id);
                     }
                 }
+            }
+            (Windows::Panes { .. }, PANES) => {
+                for _ in 0..count {
+                    let id = self.take_key(at)?;
+                    for _ in 0..take_u64(at)? {
+                        let p = take_i64(at)?;
+                        let accs = self.take_accs(at)?;
+                        let Windows::Panes { state, .. } = &mut self.windows else {
+                            unreachable!("matched above")
+                        };
+                        state.set(id, p, &accs, &mut self.strings);
+                    }
+                    self.strings.release_if_unused(id);
+                }
+                let spent = (0..take_u64(at)?)
+                    .map(|_| Ok((take_i64(at)?, take_u64(at)?)))
+                    .collect::<Result<Vec<_>, StateError>>()?;
+                let Windows::Panes { state, .. } = &mut self.windows else {
+                    unreachable!("matched above")
+                };
+                state.set_spent(spent);
+                state.recount();
             }
             (Windows::Session(_), SESSION) => {
                 for _ in 0..count {
@@ -213,6 +275,9 @@ impl Engine {
                 &mut self.strings,
                 &mut out,
             ),
+            Windows::Panes { state, .. } => {
+                state.close(watermark, &self.kinds, &mut self.strings, None);
+            }
             Windows::Session(sessions) => sessions.emit(
                 OutputMode::Append,
                 watermark,
@@ -265,6 +330,15 @@ impl Engine {
             accs.push(acc);
         }
         Ok(accs)
+    }
+}
+
+/// The magnitudes of averaged values held by state kept by pane.
+fn encode_spent(out: &mut Vec<u8>, state: &PaneState) {
+    put_u64(out, state.spent_by_pane().count() as u64);
+    for (p, magnitude) in state.spent_by_pane() {
+        put_i64(out, p);
+        put_u64(out, magnitude);
     }
 }
 

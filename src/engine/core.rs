@@ -15,6 +15,7 @@ use super::emit::Emission;
 use super::exact_avg::ExactAvg;
 use super::interner::{Id, Interner};
 use super::late_log::LateLog;
+use super::pane_state::PaneState;
 use super::query::{OutputMode, Query, WindowKind};
 use super::row::Row;
 use super::session::SessionState;
@@ -24,6 +25,7 @@ use super::types::DataType;
 use super::updater::Updater;
 use super::window::WindowSpec;
 
+mod by_pane;
 mod held;
 
 /// The engine. See the module documentation for the protocol.
@@ -68,6 +70,12 @@ pub(crate) enum Windows {
         /// The query's windows (kept here, where a row's push finds them without a lookup).
         spec: WindowSpec,
         state: SlidingState,
+        partial: Partial,
+    },
+    /// Sliding windows kept by pane ([`PaneState::suits`] says when).
+    Panes {
+        spec: WindowSpec,
+        state: PaneState,
         partial: Partial,
     },
     Session(SessionState),
@@ -183,14 +191,8 @@ impl Engine {
             (&[column], &[DataType::String]) => Some(column),
             _ => None,
         };
-        let windows = match query.window() {
-            WindowKind::Sliding(spec) => Windows::Sliding {
-                spec,
-                state: SlidingState::default(),
-                partial: Partial::default(),
-            },
-            WindowKind::Session { gap } => Windows::Session(SessionState::new(gap.micros())),
-        };
+        let exact_avg = ExactAvg::of(&query);
+        let windows = Windows::of(&query, &kinds, exact_avg.is_some());
         Engine {
             updater: Updater::new(query.aggs(), &kinds),
             kinds,
@@ -209,7 +211,7 @@ impl Engine {
             late: LateLog::default(),
             changed: Vec::new(),
             max_state_rows: None,
-            exact_avg: ExactAvg::of(&query),
+            exact_avg,
             query,
         }
     }
@@ -256,7 +258,10 @@ impl Engine {
                 .is_some_and(|limit| self.state_rows() >= limit),
             refused: 0,
             by_window: self.query.order_sensitive() && self.exact_avg.is_none(),
-            avg_spent: 0,
+            avg_spent: match &self.windows {
+                Windows::Panes { state, .. } => state.spent(),
+                _ => 0,
+            },
         };
         self.next_batch_id += 1;
         self.batch_watermark = self.next_watermark;
@@ -287,7 +292,9 @@ impl Engine {
         self.batch_watermark = running.late_threshold;
         self.max_event_time = running.max_event_time_before;
         match &mut self.windows {
-            Windows::Sliding { partial, .. } => partial.discard(&self.kinds, &mut self.strings),
+            Windows::Sliding { partial, .. } | Windows::Panes { partial, .. } => {
+                partial.discard(&self.kinds, &mut self.strings);
+            }
             Windows::Session(sessions) => sessions.discard(&self.kinds, &mut self.strings),
         }
         self.last_pane = None;
@@ -314,9 +321,16 @@ impl Engine {
             self.maybe_unused.push(id);
         }
         let threshold = self.running.late_threshold;
+        let by_pane = !self.query.counts_only()
+            && !self.running.by_window
+            && (self.exact_avg.as_ref())
+                .is_none_or(|avg| avg.take(&mut self.running.avg_spent, row));
+        if !by_pane && !self.query.counts_only() {
+            self.by_window_from_here();
+        }
         let (aggs, kinds, strings) = (self.query.aggs(), &self.kinds, &mut self.strings);
         match &mut self.windows {
-            Windows::Sliding { spec, partial, .. } => {
+            Windows::Sliding { spec, partial, .. } | Windows::Panes { spec, partial, .. } => {
                 let pane = match self.last_pane {
                     Some(p) if event_time >= p.start && event_time - p.start < spec.pane() => p,
                     _ => {
@@ -336,19 +350,11 @@ impl Engine {
                 let n = self.kinds.len();
                 if self.query.counts_only() {
                     partial.count(pane.index, id);
-                } else if !self.running.by_window
-                    && (self.exact_avg.as_ref())
-                        .is_none_or(|avg| avg.take(&mut self.running.avg_spent, row))
-                {
+                } else if by_pane {
                     let (accs, rows) = partial.entry_near(pane.index, id, n);
                     *rows += 1;
                     self.updater.update((aggs, kinds), accs, row, strings);
                 } else {
-                    if !self.running.by_window {
-                        // Past what its averages add up exactly by pane: by window from here.
-                        partial.panes_to_windows(spec, kinds, strings);
-                        self.running.by_window = true;
-                    }
                     partial.add_by_window(spec, (event_time, id), (aggs, kinds), row, strings);
                 }
                 // Keep a sample of late pairs for display; they are counted in `finish`.
@@ -442,6 +448,7 @@ impl Engine {
                 );
                 (updated, late_pairs)
             }
+            Windows::Panes { .. } => self.finish_by_pane(&running, threshold, &mut out),
             Windows::Session(sessions) => {
                 let (updated, late_pairs, replaced) = sessions.fold(
                     &self.kinds,

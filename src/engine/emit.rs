@@ -5,10 +5,13 @@
 //! - update: the (window, key) rows the batch changed, with their new aggregates; then the
 //!   windows the watermark has passed are evicted without being emitted;
 //! - complete: every row of the result table; nothing is ever evicted.
+//!
+//! State kept by pane is append mode's only ([`panes`]).
 
 use super::accumulate::{self, Acc, Kind};
 use super::batch::EmittedRow;
-use super::interner::Interner;
+use super::interner::{Id, Interner};
+use super::pane_state::PaneState;
 use super::query::{Agg, OutputMode};
 use super::sliding::SlidingState;
 use super::time::Micros;
@@ -77,6 +80,24 @@ pub(crate) fn sliding(
             }
         });
     }
+}
+
+/// Emits and evicts the (window, key) rows of state kept by pane that `watermark` passed, in
+/// window start order (append mode).
+pub(crate) fn panes(
+    state: &mut PaneState,
+    watermark: Micros,
+    (kinds, aggs): (&[Kind], &[Agg]),
+    strings: &mut Interner,
+    out: &mut Emission,
+) {
+    let first = out.rows.len();
+    let mut push = |window, id: Id, accs: &[Acc], strings: &Interner| {
+        out.push(window, strings.bytes(id), accs, kinds, aggs, strings);
+    };
+    let removed = state.close(watermark, kinds, strings, Some(&mut push));
+    out.removed += removed;
+    out.rows[first..].sort_by_key(|row| row.window.start);
 }
 
 /// The rows a batch emits, with their aggregates, and how many state rows it evicted.

@@ -16,6 +16,7 @@ mod exact_avg;
 mod interner;
 mod key;
 mod late_log;
+mod pane_state;
 mod panes;
 mod parse;
 mod query;

@@ -13,6 +13,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::accumulate::{self, Acc, Kind};
 use super::interner::{Id, Interner};
+use super::pane_state::ByKey;
 use super::panes::{Panes, start_order};
 use super::query::Agg;
 use super::row::Row;
@@ -366,15 +367,13 @@ impl Partial {
     /// order, and the windows holding the same of its panes (most of them, where a window spans
     /// many panes) take one merge of those panes, not a merge of each.
     pub fn panes_to_windows(&mut self, spec: &WindowSpec, kinds: &[Kind], strings: &mut Interner) {
-        self.flush_dense();
         let n = kinds.len();
-        let units = std::mem::take(&mut self.units);
-        let accs = std::mem::take(&mut self.accs);
-        let rows = std::mem::take(&mut self.rows);
-        self.index.clear();
-        self.near.clear();
-        let mut order: Vec<usize> = (0..units.len()).collect();
-        order.sort_unstable_by_key(|&at| (units[at].1, units[at].0));
+        let ByKey {
+            units,
+            accs,
+            rows,
+            order,
+        } = self.take_by_key();
         let pane_start = |at: usize| units[at].0 * spec.pane();
         let first_window = |at: usize| spec.windows_of_pane(units[at].0).next().map(|w| w.start);
         let mut merged = Panes::new(n);
@@ -415,6 +414,23 @@ impl Partial {
             for (kind, acc) in kinds.iter().zip(pane_accs) {
                 accumulate::release(*kind, acc, strings);
             }
+        }
+    }
+
+    /// Takes the batch's entries out, in key then unit order; the caller releases their
+    /// buffers.
+    pub fn take_by_key(&mut self) -> ByKey {
+        self.flush_dense();
+        let units = std::mem::take(&mut self.units);
+        self.index.clear();
+        self.near.clear();
+        let mut order: Vec<usize> = (0..units.len()).collect();
+        order.sort_unstable_by_key(|&at| (units[at].1, units[at].0));
+        ByKey {
+            units,
+            accs: std::mem::take(&mut self.accs),
+            rows: std::mem::take(&mut self.rows),
+            order,
         }
     }
 

@@ -4,8 +4,6 @@
 //! that `--flush-at-end` (not Spark's behaviour) emits them; and how many rows the state limit
 //! (`--max-state-rows`, not Spark's either) refused.
 
-use std::collections::BTreeSet;
-
 use crate::engine::{Engine, Micros, OutputMode, WindowKind, Zone, text};
 
 /// The windows (or sessions) and state rows a run still holds at its end.
@@ -22,14 +20,12 @@ impl OpenAtEnd {
     pub fn of(engine: &Engine) -> Self {
         let mode = engine.query().mode();
         // Only an append-mode note names the windows: the others skip reading the state.
-        let mut windows = BTreeSet::new();
-        if mode == OutputMode::Append {
-            engine.open_rows(usize::MAX, |window, _, _| {
-                windows.insert((window.start, window.end));
-            });
-        }
         OpenAtEnd {
-            windows: windows.len(),
+            windows: if mode == OutputMode::Append {
+                engine.open_windows()
+            } else {
+                0
+            },
             rows: engine.state_rows(),
             watermark: engine.watermark(),
             mode: Some(mode),

@@ -11,6 +11,7 @@ impl Engine {
     pub fn state_rows(&self) -> usize {
         match &self.windows {
             Windows::Sliding { state, .. } => state.keys(),
+            Windows::Panes { state, .. } => state.pairs() as usize,
             Windows::Session(sessions) => sessions.len(),
         }
     }
@@ -25,9 +26,24 @@ impl Engine {
         let n = self.kinds.len();
         let windows = match &self.windows {
             Windows::Sliding { state, .. } => state.heap_bytes(n),
+            Windows::Panes { state, .. } => state.heap_bytes(),
             Windows::Session(sessions) => sessions.heap_bytes(n),
         };
         windows + self.strings.heap_bytes()
+    }
+
+    /// How many windows are open: hold a state row.
+    pub fn open_windows(&self) -> usize {
+        match &self.windows {
+            Windows::Sliding { state, .. } => state.windows().count(),
+            Windows::Panes { state, .. } => state.open_windows() as usize,
+            Windows::Session(sessions) => {
+                let n = self.kinds.len();
+                let spans: std::collections::BTreeSet<_> =
+                    sessions.rows(n).map(|(_, w, _)| w).collect();
+                spans.len()
+            }
+        }
     }
 
     /// Every open state row as (window, key bytes, aggregate results), windows in start order;
@@ -59,6 +75,14 @@ impl Engine {
                     }
                 }
             }
+            Windows::Panes { state, .. } => state.open_rows(&self.kinds, |window, id, accs| {
+                if left == 0 {
+                    return false;
+                }
+                left -= 1;
+                each(window, self.strings.bytes(id), results(accs));
+                true
+            }),
             Windows::Session(sessions) => {
                 for (id, window, accs) in sessions.rows(n) {
                     if left == 0 {

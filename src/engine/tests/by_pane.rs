@@ -1,0 +1,161 @@
+//! State kept by pane against state by window, the engine's first and longest-tested way: the
+//! same query and stream through both give the same rows, progress and open state, batch by
+//! batch, with averages of values big enough that a batch must leave panes for windows, and
+//! with either engine's checkpoint restored into a fresh engine (which keeps by pane only what
+//! was written by pane).
+
+use proptest::prelude::*;
+
+use super::super::core::Windows;
+use super::super::*;
+use super::model::{Batches, Input, open, query, report, run, ticks};
+
+fn by_pane(engine: &Engine) -> bool {
+    matches!(engine.windows, Windows::Panes { .. })
+}
+
+fn stream() -> impl Strategy<Value = (WindowRequest, i64, Batches)> {
+    // Values past 2^50 now and then: their averages stop being exact by pane within a few rows.
+    let value = prop_oneof![
+        6 => -5i64..20,
+        1 => (1i64 << 50)..(1i64 << 52),
+        1 => -(1i64 << 52)..-(1i64 << 50),
+    ];
+    let row = (
+        0i64..120_000,
+        prop::sample::select(vec![Some("a"), Some("b"), Some("c"), None]),
+        prop::option::weighted(0.8, value),
+    )
+        .prop_map(|(ms, k, x): (i64, _, _)| -> Input { (ms * 1000 + 7, k, x) });
+    let window =
+        (1i64..=4, 5i64..=12, any::<bool>()).prop_map(|(slide, n, half)| WindowRequest::Sliding {
+            size: Duration::from_secs(slide * n + if half { slide / 2 } else { 0 }),
+            slide: Duration::from_secs(slide),
+        });
+    (
+        window,
+        0i64..=8,
+        prop::collection::vec(prop::collection::vec(row, 0..12), 1..16),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn panes_give_what_windows_give((window, delay, batches) in stream(), cut in 0usize..32) {
+        let q = query(window, delay, OutputMode::Append);
+        let mut panes = Engine::new(q.clone());
+        prop_assert!(by_pane(&panes));
+        let mut windows = Engine::new(q.clone());
+        windows.state_by_window();
+        prop_assert!(!by_pane(&windows));
+        let mut restored: Vec<Engine> = Vec::new();
+        for (i, rows) in ticks(&batches).into_iter().enumerate() {
+            if i == cut {
+                for engine in [&panes, &windows] {
+                    let mut snapshot = Vec::new();
+                    engine.encode_snapshot(&mut snapshot);
+                    let mut fresh = Engine::new(q.clone());
+                    fresh.apply_state(&snapshot).unwrap();
+                    prop_assert_eq!(by_pane(&fresh), by_pane(engine));
+                    restored.push(fresh);
+                }
+            }
+            let tick = windows.tick(!rows.is_empty());
+            prop_assert_eq!(panes.tick(!rows.is_empty()), tick);
+            let Tick::Run(kind) = tick else { continue };
+            let want = report(&run(&mut windows, kind, rows));
+            prop_assert_eq!(&report(&run(&mut panes, kind, rows)), &want);
+            prop_assert_eq!(open(&panes), open(&windows));
+            prop_assert_eq!(panes.state_rows(), windows.state_rows());
+            prop_assert_eq!(panes.open_windows(), windows.open_windows());
+            for engine in &mut restored {
+                prop_assert_eq!(&report(&run(engine, kind, rows)), &want);
+            }
+        }
+    }
+}
+
+#[test]
+fn only_append_mode_with_many_windows_and_order_free_aggregates_goes_by_pane() {
+    let many = WindowRequest::Sliding {
+        size: Duration::from_secs(60),
+        slide: Duration::from_secs(1),
+    };
+    let few = WindowRequest::Sliding {
+        size: Duration::from_secs(30),
+        slide: Duration::from_secs(15),
+    };
+    assert!(by_pane(&Engine::new(query(many, 5, OutputMode::Append))));
+    assert!(!by_pane(&Engine::new(query(few, 5, OutputMode::Append))));
+    assert!(!by_pane(&Engine::new(query(many, 5, OutputMode::Update))));
+    assert!(!by_pane(&Engine::new(query(many, 5, OutputMode::Complete))));
+    let with = |aggs: &str| {
+        Engine::new(
+            Query::new(QueryRequest {
+                schema: "t TIMESTAMP, k STRING, x BIGINT, d DOUBLE".parse().unwrap(),
+                event_time: EventTime::Column("t".into()),
+                group_by: vec!["k".into()],
+                aggs: parse_aggs(aggs).unwrap(),
+                window: many,
+                delay: Duration::from_secs(5),
+                mode: OutputMode::Append,
+                max_windows_per_event: MAX_WINDOWS_PER_EVENT,
+            })
+            .unwrap(),
+        )
+    };
+    assert!(by_pane(&with("count,sum(x),avg(x),min(x),max(x)")));
+    assert!(
+        !by_pane(&with("sum(d)")),
+        "a double sum depends on row order"
+    );
+    assert!(!by_pane(&with("min(k)")), "string extremes hold references");
+}
+
+fn ten_by_one() -> Query {
+    query(
+        WindowRequest::Sliding {
+            size: Duration::from_secs(10),
+            slide: Duration::from_secs(1),
+        },
+        0,
+        OutputMode::Append,
+    )
+}
+
+#[test]
+fn averaged_magnitudes_are_held_only_while_their_panes_are() {
+    // One value of 2^50 every 20 s: 2^56 in all, never more than 2^51 held at once.
+    let mut engine = Engine::new(ten_by_one());
+    for i in 0..64 {
+        run(
+            &mut engine,
+            BatchKind::Data,
+            &[(i * 20 * MICROS_PER_SECOND, Some("a"), Some(1 << 50))],
+        );
+    }
+    assert!(by_pane(&engine), "state by pane left for windows");
+}
+
+#[test]
+fn a_checkpoint_keeps_the_averaged_magnitudes_held() {
+    let big = 1i64 << 52;
+    let mut original = Engine::new(ten_by_one());
+    run(&mut original, BatchKind::Data, &[(0, Some("a"), Some(big))]);
+    let mut snapshot = Vec::new();
+    original.encode_snapshot(&mut snapshot);
+    let mut restored = Engine::new(ten_by_one());
+    restored.apply_state(&snapshot).unwrap();
+    assert!(by_pane(&original) && by_pane(&restored));
+    // Past 2^53 held: both go by window.
+    let rows = [(MICROS_PER_SECOND, Some("a"), Some(big + 2))];
+    let want = report(&run(&mut original, BatchKind::Data, &rows));
+    assert_eq!(report(&run(&mut restored, BatchKind::Data, &rows)), want);
+    assert!(!by_pane(&original));
+    assert!(
+        !by_pane(&restored),
+        "the restored engine forgot what was held"
+    );
+}
