@@ -12,6 +12,7 @@ use super::accumulate::{self, Acc, Kind};
 use super::batch::EmittedRow;
 use super::interner::{Id, Interner};
 use super::pane_state::PaneState;
+use super::panes::start_order;
 use super::query::{Agg, OutputMode};
 use super::sliding::SlidingState;
 use super::time::Micros;
@@ -97,7 +98,12 @@ pub(crate) fn panes(
     };
     let removed = state.close(watermark, kinds, strings, Some(&mut push));
     out.removed += removed;
-    out.rows[first..].sort_by_key(|row| row.window.start);
+    // Closed key by key: put in window order (a counting sort), as state by window emits.
+    let closed = &out.rows[first..];
+    let order = start_order(closed, |row| row.window.start, state.geometry().slide());
+    let sorted: Vec<EmittedRow> = order.iter().map(|&at| closed[at].clone()).collect();
+    out.rows.truncate(first);
+    out.rows.extend(sorted);
 }
 
 /// The rows a batch emits, with their aggregates, and how many state rows it evicted.

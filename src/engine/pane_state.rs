@@ -65,6 +65,10 @@ impl Geometry {
             + 1
     }
 
+    pub fn slide(&self) -> Micros {
+        self.spec.slide()
+    }
+
     pub fn window(&self, j: i64) -> Window {
         self.spec.window_at(j * self.spec.slide())
     }

@@ -3,37 +3,41 @@
 //! window start order for the fold into the state.
 
 use super::accumulate::{self, Acc, Kind};
-use super::interner::{Id, Interner};
+use super::interner::Interner;
 use super::time::Micros;
 
-/// The indices of `units` (window starts, each a multiple of `slide`, and keys) in start order,
+/// The indices of `items` (each with a window start, a multiple of `slide`) in start order,
 /// those of one start in the order they came: counted into one bucket a start when the starts
 /// are close together (a batch's usually are), sorted otherwise.
-pub(super) fn start_order(units: &[(Micros, Id)], slide: Micros) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..units.len()).collect();
+pub(super) fn start_order<T>(
+    items: &[T],
+    start: impl Fn(&T) -> Micros,
+    slide: Micros,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
     let (Some(first), Some(last)) = (
-        units.iter().map(|u| u.0).min(),
-        units.iter().map(|u| u.0).max(),
+        items.iter().map(&start).min(),
+        items.iter().map(&start).max(),
     ) else {
         return order;
     };
     let Some(buckets) = (last.checked_sub(first))
         .map(|span| span / slide + 1)
-        .filter(|&b| b <= units.len() as i64)
+        .filter(|&b| b <= items.len() as i64)
     else {
-        order.sort_by_key(|&at| units[at].0);
+        order.sort_by_key(|&at| start(&items[at]));
         return order;
     };
-    let bucket = |start: Micros| ((start - first) / slide) as usize;
+    let bucket = |item: &T| ((start(item) - first) / slide) as usize;
     let mut next = vec![0; buckets as usize + 1];
-    for &(start, _) in units {
-        next[bucket(start) + 1] += 1;
+    for item in items {
+        next[bucket(item) + 1] += 1;
     }
     for b in 1..next.len() {
         next[b] += next[b - 1];
     }
-    for (at, &(start, _)) in units.iter().enumerate() {
-        let place = &mut next[bucket(start)];
+    for (at, item) in items.iter().enumerate() {
+        let place = &mut next[bucket(item)];
         order[*place] = at;
         *place += 1;
     }
@@ -98,6 +102,7 @@ impl Panes {
 mod tests {
     use proptest::prelude::*;
 
+    use super::super::interner::Id;
     use super::*;
 
     proptest! {
@@ -109,7 +114,7 @@ mod tests {
             ),
         ) {
             let units: Vec<(Micros, Id)> = units.into_iter().map(|(s, id)| (s * 5, id)).collect();
-            let order = start_order(&units, 5);
+            let order = start_order(&units, |u| u.0, 5);
             let mut sorted: Vec<usize> = (0..units.len()).collect();
             sorted.sort_by_key(|&at| units[at].0);
             prop_assert_eq!(order, sorted);

@@ -472,7 +472,7 @@ impl Partial {
         let order = if by_pane {
             (0..self.units.len()).collect()
         } else {
-            start_order(&self.units, spec.slide())
+            start_order(&self.units, |u| u.0, spec.slide())
         };
         for at in order {
             let (unit, id) = self.units[at];
