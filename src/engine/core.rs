@@ -50,6 +50,8 @@ pub struct Engine {
     string_key: Option<usize>,
     /// A row's group key, written out.
     key: Vec<u8>,
+    /// The query's only aggregate is `count` ([`Query::counts_only`]).
+    counts_only: bool,
     /// The pane of the last row, so the next row in it skips the division.
     last_pane: Option<PaneCache>,
     dropped_keys: FxHashSet<(Micros, Id)>,
@@ -205,6 +207,7 @@ impl Engine {
             running: Running::default(),
             string_key,
             key: Vec::new(),
+            counts_only: query.counts_only(),
             last_pane: None,
             dropped_keys: FxHashSet::default(),
             maybe_unused: Vec::new(),
@@ -321,11 +324,12 @@ impl Engine {
             self.maybe_unused.push(id);
         }
         let threshold = self.running.late_threshold;
-        let by_pane = !self.query.counts_only()
+        // A row past what its averages add up exactly by pane sends the batch by window.
+        if let Some(avg) = &self.exact_avg
             && !self.running.by_window
-            && (self.exact_avg.as_ref())
-                .is_none_or(|avg| avg.take(&mut self.running.avg_spent, row));
-        if !by_pane && !self.query.counts_only() {
+            && !matches!(self.windows, Windows::Session(_))
+            && !avg.take(&mut self.running.avg_spent, row)
+        {
             self.by_window_from_here();
         }
         let (aggs, kinds, strings) = (self.query.aggs(), &self.kinds, &mut self.strings);
@@ -348,9 +352,9 @@ impl Engine {
                     }
                 };
                 let n = self.kinds.len();
-                if self.query.counts_only() {
+                if self.counts_only {
                     partial.count(pane.index, id);
-                } else if by_pane {
+                } else if !self.running.by_window {
                     let (accs, rows) = partial.entry_near(pane.index, id, n);
                     *rows += 1;
                     self.updater.update((aggs, kinds), accs, row, strings);
