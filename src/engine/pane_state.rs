@@ -406,26 +406,44 @@ impl PaneState {
     }
 
     /// Every open (window, key) with its buffers, windows in start order, keys in no set order,
-    /// until `each` says stop.
+    /// until `each` says stop. Windows are swept [`OPEN_ROWS_WINDOWS`] at a time, each key's
+    /// panes once a time, so the first rows cost what their windows hold.
     pub fn open_rows(&self, kinds: &[Kind], mut each: impl FnMut(Window, Id, &[Acc]) -> bool) {
         let (n, geometry) = (self.n, self.geometry);
-        let from = geometry.first_after(self.closed);
         let last = self.keys.values().filter_map(|k| k.panes().last()).max();
         let Some(to) = last.map(|&p| geometry.windows_of(p).1) else {
             return;
         };
         // The buffers hold no strings ([`PaneState::suits`]): their merges need no interner.
         let (mut sweep, mut no_strings) = (Sweep::default(), Interner::default());
-        for j in from..=to {
-            let first = geometry.panes_of(j).0;
+        let (mut found, mut accs): (Vec<(i64, Id, usize)>, Vec<Acc>) = (Vec::new(), Vec::new());
+        let mut from = geometry.first_after(self.closed);
+        while from <= to {
+            let until = to.min(from + OPEN_ROWS_WINDOWS - 1);
+            let first = geometry.panes_of(from).0;
+            found.clear();
+            accs.clear();
             for (&id, key) in &self.keys {
                 let at = key.panes().partition_point(|&p| p < first);
                 let panes = (&key.panes()[at..], &key.accs(n)[at * n..]);
-                sweep.run(&geometry, panes, kinds, (j, j), &mut no_strings);
-                if !sweep.starts.is_empty() && !each(geometry.window(j), id, &sweep.accs) {
+                sweep.run(&geometry, panes, kinds, (from, until), &mut no_strings);
+                let base = accs.len() / n.max(1);
+                found.extend(
+                    sweep
+                        .starts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &j)| (j, id, base + i)),
+                );
+                accs.extend_from_slice(&sweep.accs);
+            }
+            found.sort_by_key(|&(j, _, _)| j);
+            for &(j, id, i) in &found {
+                if !each(geometry.window(j), id, &accs[i * n..(i + 1) * n]) {
                     return;
                 }
             }
+            from = until + 1;
         }
     }
 
@@ -446,6 +464,9 @@ impl PaneState {
         )
     }
 }
+
+/// How many windows [`PaneState::open_rows`] sweeps at a time.
+const OPEN_ROWS_WINDOWS: i64 = 16;
 
 /// Where [`PaneState::close`] hands each closed (window, key) and its buffers.
 pub(crate) type Closed<'a> = &'a mut dyn FnMut(Window, Id, &[Acc], &Interner);
