@@ -428,15 +428,12 @@ impl Engine {
                 partial,
             } => {
                 let spec = *spec;
-                let mut fold = Fold {
-                    kinds: &self.kinds,
-                    strings: &mut self.strings,
-                    batch: running.id,
-                    threshold,
-                    dropped: &mut self.dropped_keys,
-                    changed: &mut self.changed,
-                    whole_windows: self.exact_avg.is_some(),
-                };
+                let mut fold = Fold::new(
+                    (&self.kinds, &mut self.strings),
+                    (&mut self.dropped_keys, &mut self.changed),
+                    (running.id, threshold),
+                );
+                fold.whole_windows = self.exact_avg.is_some();
                 let (updated, late_pairs) =
                     partial.fold(&spec, !running.by_window, &mut fold, state);
                 super::emit::sliding(

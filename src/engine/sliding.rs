@@ -518,6 +518,9 @@ impl Partial {
     }
 }
 
+/// The late pairs a batch dropped and the state rows it changed, by (window start, key).
+pub(crate) type Marked<'a> = (&'a mut FxHashSet<(Micros, Id)>, &'a mut Vec<(Micros, Id)>);
+
 /// What folding a batch needs besides the partial and the state.
 pub(crate) struct Fold<'a> {
     pub kinds: &'a [Kind],
@@ -530,4 +533,23 @@ pub(crate) struct Fold<'a> {
     /// A window's batch buffers meet the state whole, as Spark's do (an average's double sum
     /// would round otherwise): entries by pane are added into their windows first.
     pub whole_windows: bool,
+}
+
+impl<'a> Fold<'a> {
+    /// Batch `batch`'s fold with late threshold `threshold`, not by whole windows.
+    pub fn new(
+        (kinds, strings): (&'a [Kind], &'a mut Interner),
+        (dropped, changed): Marked<'a>,
+        (batch, threshold): (u64, Micros),
+    ) -> Self {
+        Fold {
+            kinds,
+            strings,
+            batch,
+            threshold,
+            dropped,
+            changed,
+            whole_windows: false,
+        }
+    }
 }

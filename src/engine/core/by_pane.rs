@@ -61,15 +61,11 @@ impl Engine {
         let spent = running.avg_spent - state.spent();
         // Its buffers hold no strings ([`PaneState::suits`]): nothing to release.
         let batch = partial.take_by_key();
-        let mut fold = Fold {
-            kinds: &self.kinds,
-            strings: &mut self.strings,
-            batch: running.id,
-            threshold,
-            dropped: &mut self.dropped_keys,
-            changed: &mut self.changed,
-            whole_windows: false,
-        };
+        let mut fold = Fold::new(
+            (&self.kinds, &mut self.strings),
+            (&mut self.dropped_keys, &mut self.changed),
+            (running.id, threshold),
+        );
         let folded = state.fold(&batch, spent, &mut fold);
         let aggs = (&self.kinds[..], self.query.aggs());
         super::super::emit::panes(state, running.watermark, aggs, &mut self.strings, out);
