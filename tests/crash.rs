@@ -401,3 +401,31 @@ fn a_session_replay_killed_again_and_again_restarts_exactly() {
         .collect();
     killed_json_replay_is_exact("sessions-complete", &events, &complete);
 }
+
+#[test]
+fn a_replay_kept_by_pane_killed_again_and_again_restarts_exactly() {
+    // Ten windows an event in append mode: the state is kept by pane, and checkpointed so.
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.csv");
+    user_file(&events, 1_500);
+    killed_json_replay_is_exact(
+        "panes",
+        &events,
+        &[
+            "--schema",
+            "event_time TIMESTAMP, user STRING, bytes LONG",
+            "--event-time",
+            "event_time",
+            "--group-by",
+            "user",
+            "--agg",
+            "count,sum(bytes),avg(bytes),min(bytes),max(bytes)",
+            "--window",
+            "10 seconds",
+            "--slide",
+            "1 second",
+            "--watermark",
+            "2 seconds",
+        ],
+    );
+}
