@@ -407,7 +407,8 @@ impl PaneState {
 
     /// Every open (window, key) with its buffers, windows in start order, keys in no set order,
     /// until `each` says stop. Windows are swept [`OPEN_ROWS_WINDOWS`] at a time, each key's
-    /// panes once a time, so the first rows cost what their windows hold.
+    /// panes once a time, so the first rows cost what their windows hold; windows no pane is in
+    /// are skipped.
     pub fn open_rows(&self, kinds: &[Kind], mut each: impl FnMut(Window, Id, &[Acc]) -> bool) {
         let (n, geometry) = (self.n, self.geometry);
         let last = self.keys.values().filter_map(|k| k.panes().last()).max();
@@ -443,7 +444,18 @@ impl PaneState {
                     return;
                 }
             }
-            from = until + 1;
+            from = if found.is_empty() {
+                // Nothing held there: on to the next window a pane is in.
+                let next = self.keys.values().filter_map(|key| {
+                    let panes = key.panes();
+                    panes.get(panes.partition_point(|&p| geometry.windows_of(p).1 <= until))
+                });
+                next.map(|&p| geometry.windows_of(p).0.max(until + 1))
+                    .min()
+                    .unwrap_or(to + 1)
+            } else {
+                until + 1
+            };
         }
     }
 

@@ -15,14 +15,15 @@ fn by_pane(engine: &Engine) -> bool {
 }
 
 fn stream() -> impl Strategy<Value = (WindowRequest, i64, Batches)> {
-    // Values past 2^50 now and then: their averages stop being exact by pane within a few rows.
+    // Values past 2^50 now and then: their averages stop being exact by pane within a few rows;
+    // times before the epoch too.
     let value = prop_oneof![
         6 => -5i64..20,
         1 => (1i64 << 50)..(1i64 << 52),
         1 => -(1i64 << 52)..-(1i64 << 50),
     ];
     let row = (
-        0i64..120_000,
+        -60_000i64..120_000,
         prop::sample::select(vec![Some("a"), Some("b"), Some("c"), None]),
         prop::option::weighted(0.8, value),
     )
@@ -161,4 +162,21 @@ fn a_checkpoint_keeps_the_averaged_magnitudes_held() {
         !by_pane(&restored),
         "the restored engine forgot what was held"
     );
+}
+
+#[test]
+fn open_rows_skip_the_windows_no_pane_is_in() {
+    // Two keys ~8,000 years apart (as many windows of a second): the rows come at once.
+    let mut engine = Engine::new(ten_by_one());
+    let far = 253_000_000_000 * MICROS_PER_SECOND;
+    run(
+        &mut engine,
+        BatchKind::Data,
+        &[(0, Some("a"), Some(1)), (far, Some("b"), Some(2))],
+    );
+    assert!(by_pane(&engine));
+    let rows = open(&engine);
+    assert_eq!(rows.len(), 20);
+    assert_eq!(rows.len(), engine.state_rows());
+    assert_eq!(rows[10].0.start, far - 9 * MICROS_PER_SECOND);
 }
