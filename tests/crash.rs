@@ -374,18 +374,25 @@ fn an_update_mode_replay_killed_again_and_again_restarts_exactly() {
     );
 }
 
-#[test]
-fn a_session_replay_killed_again_and_again_restarts_exactly() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = dir.path().join("events.csv");
-    user_file(&events, 1_500);
-    let query = [
+/// The user file's columns, grouped by user; the rest of a query follows.
+fn by_user<'a>(rest: &[&'a str]) -> Vec<&'a str> {
+    let columns = [
         "--schema",
         "event_time TIMESTAMP, user STRING, bytes LONG",
         "--event-time",
         "event_time",
         "--group-by",
         "user",
+    ];
+    columns.into_iter().chain(rest.iter().copied()).collect()
+}
+
+#[test]
+fn a_session_replay_killed_again_and_again_restarts_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.csv");
+    user_file(&events, 1_500);
+    let rest = [
         "--agg",
         "count,sum(bytes),max(bytes)",
         "--session-gap",
@@ -393,12 +400,8 @@ fn a_session_replay_killed_again_and_again_restarts_exactly() {
         "--watermark",
         "2 seconds",
     ];
-    killed_json_replay_is_exact("sessions", &events, &query);
-    let complete: Vec<&str> = query
-        .iter()
-        .copied()
-        .chain(["--output-mode", "complete"])
-        .collect();
+    killed_json_replay_is_exact("sessions", &events, &by_user(&rest));
+    let complete = by_user(&[&rest[..], &["--output-mode", "complete"]].concat());
     killed_json_replay_is_exact("sessions-complete", &events, &complete);
 }
 
@@ -408,24 +411,15 @@ fn a_replay_kept_by_pane_killed_again_and_again_restarts_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.csv");
     user_file(&events, 1_500);
-    killed_json_replay_is_exact(
-        "panes",
-        &events,
-        &[
-            "--schema",
-            "event_time TIMESTAMP, user STRING, bytes LONG",
-            "--event-time",
-            "event_time",
-            "--group-by",
-            "user",
-            "--agg",
-            "count,sum(bytes),avg(bytes),min(bytes),max(bytes)",
-            "--window",
-            "10 seconds",
-            "--slide",
-            "1 second",
-            "--watermark",
-            "2 seconds",
-        ],
-    );
+    let query = by_user(&[
+        "--agg",
+        "count,sum(bytes),avg(bytes),min(bytes),max(bytes)",
+        "--window",
+        "10 seconds",
+        "--slide",
+        "1 second",
+        "--watermark",
+        "2 seconds",
+    ]);
+    killed_json_replay_is_exact("panes", &events, &query);
 }
