@@ -230,6 +230,13 @@ fn held(numeric: Numeric, acc: &Acc) -> Value<'static> {
     }
 }
 
+/// Merges each buffer of `from` into the same one of `into` ([`merge`]).
+pub(crate) fn merge_all(kinds: &[Kind], into: &mut [Acc], from: &[Acc], strings: &mut Interner) {
+    for ((kind, into), from) in kinds.iter().zip(into).zip(from) {
+        merge(*kind, into, from, strings);
+    }
+}
+
 /// Merges buffer `from` into `into`, as Spark's merge expressions do (`into` first).
 pub(crate) fn merge(kind: Kind, into: &mut Acc, from: &Acc, strings: &mut Interner) {
     match kind {

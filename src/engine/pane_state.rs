@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
-use super::accumulate::{self, Acc, Kind, Numeric};
+use super::accumulate::{Acc, Kind, Numeric, merge_all};
 use super::interner::{Id, Interner};
 use super::query::{OutputMode, Query, WindowKind};
 use super::sliding::{Fold, NEAR_UNITS, SlidingState};
@@ -490,13 +490,6 @@ pub(crate) struct ByKey {
     pub accs: Vec<Acc>,
     pub rows: Vec<u64>,
     pub order: Vec<usize>,
-}
-
-/// Adds `from`'s buffers into `into`'s.
-fn merge_all(kinds: &[Kind], into: &mut [Acc], from: &[Acc], strings: &mut Interner) {
-    for ((kind, into), from) in kinds.iter().zip(into).zip(from) {
-        accumulate::merge(*kind, into, from, strings);
-    }
 }
 
 /// The two-stacks sweep of one key's panes: windows in start order, each the merge of the

@@ -78,10 +78,7 @@ impl Panes {
         self.clear(kinds, strings);
         let n = kinds.len();
         for &at in &panes[lo..hi] {
-            let from = &accs[at * n..(at + 1) * n];
-            for ((kind, into), from) in kinds.iter().zip(&mut self.accs).zip(from) {
-                accumulate::merge(*kind, into, from, strings);
-            }
+            accumulate::merge_all(kinds, &mut self.accs, &accs[at * n..(at + 1) * n], strings);
             self.rows += rows[at];
         }
         self.held = Some((lo, hi));

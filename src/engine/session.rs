@@ -83,9 +83,7 @@ impl SessionState {
                 Some(&first) if self.entries[first] == self.entries[i] => {
                     // `first < i`: arrival order, so `first`'s buffers sit before `i`'s.
                     let (head, tail) = self.accs.split_at_mut(i * n);
-                    for (k, kind) in kinds.iter().enumerate() {
-                        accumulate::merge(*kind, &mut head[first * n + k], &tail[k], strings);
-                    }
+                    accumulate::merge_all(kinds, &mut head[first * n..], &tail[..n], strings);
                     self.rows[first] += self.rows[i];
                 }
                 _ => firsts.push(i),
@@ -351,9 +349,7 @@ fn merge_sessions(
             out.accs.resize(out.accs.len() + n, Acc::default());
         }
         let base = out.accs.len() - n;
-        for (k, kind) in kinds.iter().enumerate() {
-            accumulate::merge(*kind, &mut out.accs[base + k], &accs[k], strings);
-        }
+        accumulate::merge_all(kinds, &mut out.accs[base..], accs, strings);
     }
     out
 }

@@ -402,9 +402,7 @@ impl Partial {
                 merged.hold((lo, hi), panes, (&accs, &rows), kinds, strings);
                 let slot = self.slot(start, id, n);
                 let window_accs = &mut self.accs[slot * n..(slot + 1) * n];
-                for ((kind, into), from) in kinds.iter().zip(window_accs).zip(&merged.accs) {
-                    accumulate::merge(*kind, into, from, strings);
-                }
+                accumulate::merge_all(kinds, window_accs, &merged.accs, strings);
                 self.rows[slot] += merged.rows;
                 start += spec.slide();
             }
