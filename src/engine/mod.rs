@@ -17,6 +17,7 @@ mod interner;
 mod key;
 mod late_log;
 mod pane_state;
+mod pane_sweep;
 mod panes;
 mod parse;
 mod query;

@@ -19,6 +19,7 @@ use rustc_hash::FxHashMap;
 
 use super::accumulate::{Acc, Kind, Numeric, merge_all};
 use super::interner::{Id, Interner};
+use super::pane_sweep::{Stacks, Sweep};
 use super::query::{OutputMode, Query, WindowKind};
 use super::sliding::{Fold, NEAR_UNITS, SlidingState};
 use super::time::Micros;
@@ -53,7 +54,7 @@ impl Geometry {
 
     /// The panes of window `j`: `a..b`.
     #[inline]
-    fn panes_of(&self, j: i64) -> (i64, i64) {
+    pub fn panes_of(&self, j: i64) -> (i64, i64) {
         let a = j * self.per_slide;
         (a, a + self.per_window)
     }
@@ -83,22 +84,43 @@ impl Geometry {
     }
 }
 
-/// How many of the windows from `from` on hold one of `panes` (ascending).
-pub(crate) fn windows_held(
-    geometry: &Geometry,
-    panes: impl IntoIterator<Item = i64>,
-    from: i64,
-) -> u64 {
+/// How many of the windows from `from` on hold one of `panes` (strictly ascending). A run of
+/// consecutive panes holds the windows from its first's first to its last's last, so the count
+/// costs a step a run (one for a key with a pane every slide), not one a pane.
+pub(crate) fn windows_held(geometry: &Geometry, mut panes: &[i64], from: i64) -> u64 {
     let (mut next, mut count) = (from, 0);
-    for p in panes {
-        let (lo, hi) = geometry.windows_of(p);
+    while let Some(&first) = panes.first() {
+        let run = run_len(panes);
+        let (lo, _) = geometry.windows_of(first);
+        let (_, hi) = geometry.windows_of(panes[run - 1]);
         let lo = lo.max(next);
         if hi >= lo {
             count += (hi - lo + 1) as u64;
             next = hi + 1;
         }
+        panes = &panes[run..];
     }
     count
+}
+
+/// How many of `panes` (strictly ascending, not empty) are consecutive from the first: a
+/// binary search, since pane `i` is `first + i` exactly while the run lasts.
+fn run_len(panes: &[i64]) -> usize {
+    let in_run = |i: usize| panes[i] - panes[0] == i as i64;
+    let (mut lo, mut hi) = (0, panes.len() - 1);
+    if in_run(hi) {
+        return panes.len();
+    }
+    // `in_run(lo)` holds, `in_run(hi)` does not.
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if in_run(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo + 1
 }
 
 /// One key's panes, ascending, and their buffers (`n` a pane); those before `head` are gone.
@@ -109,6 +131,8 @@ struct KeyPanes {
     accs: Vec<Acc>,
     /// The (window, key) state rows it stands for.
     pairs: u64,
+    /// The sweep's stacks, kept from one close to the next.
+    stacks: Stacks,
 }
 
 impl KeyPanes {
@@ -128,6 +152,9 @@ impl KeyPanes {
                 Some(&last) if last < p => live.len(),
                 _ => live.partition_point(|&q| q < p),
             };
+        if self.stacks.covers(at - self.head) {
+            self.stacks.forget();
+        }
         let fresh = self.panes.get(at) != Some(&p);
         if fresh {
             self.panes.insert(at, p);
@@ -140,9 +167,11 @@ impl KeyPanes {
 
     /// Forgets the panes all of whose windows are at or before window `j`.
     fn drop_through(&mut self, geometry: &Geometry, j: i64, n: usize) {
-        self.head += self
+        let dropped = self
             .panes()
             .partition_point(|&p| geometry.windows_of(p).1 <= j);
+        self.stacks.drop_front(dropped);
+        self.head += dropped;
         if self.head > 0 && self.head * 2 >= self.panes.len() {
             self.panes.drain(..self.head);
             self.accs.drain(..self.head * n);
@@ -248,7 +277,7 @@ impl PaneState {
         let from = self.geometry.first_after(self.closed);
         self.pairs = 0;
         for key in self.keys.values_mut() {
-            key.pairs = windows_held(&self.geometry, key.panes().iter().copied(), from);
+            key.pairs = windows_held(&self.geometry, key.panes(), from);
             self.pairs += key.pairs;
         }
     }
@@ -257,7 +286,11 @@ impl PaneState {
     pub fn heap_bytes(&self) -> usize {
         self.keys
             .values()
-            .map(|k| k.panes.capacity() * 8 + k.accs.capacity() * size_of::<Acc>())
+            .map(|k| {
+                k.panes.capacity() * 8
+                    + k.accs.capacity() * size_of::<Acc>()
+                    + k.stacks.heap_bytes()
+            })
             .sum::<usize>()
             + self.keys.capacity() * (size_of::<(Id, KeyPanes)>() + 1)
     }
@@ -303,7 +336,7 @@ impl PaneState {
                 }
                 fold.changed.push((geometry.pane_start(p), id));
             }
-            let pairs = windows_held(&geometry, key.panes().iter().copied(), open);
+            let pairs = windows_held(&geometry, key.panes(), open);
             self.pairs = self.pairs - key.pairs + pairs;
             key.pairs = pairs;
             if key.panes().is_empty() {
@@ -346,9 +379,10 @@ impl PaneState {
             {
                 return true;
             }
-            sweep.run(
+            sweep.resume(
+                &mut key.stacks,
                 &geometry,
-                (key.panes(), key.accs(n)),
+                (&key.panes[key.head..], &key.accs[key.head * n..]),
                 kinds,
                 (from, to),
                 strings,
@@ -360,7 +394,7 @@ impl PaneState {
                 }
             }
             key.drop_through(&geometry, to, n);
-            let held = windows_held(&geometry, key.panes().iter().copied(), to + 1);
+            let held = windows_held(&geometry, key.panes(), to + 1);
             *pairs = *pairs - key.pairs + held;
             key.pairs = held;
             let keep = !key.panes().is_empty();
@@ -471,7 +505,7 @@ impl PaneState {
         panes.dedup();
         windows_held(
             &self.geometry,
-            panes,
+            &panes,
             self.geometry.first_after(self.closed),
         )
     }
@@ -490,88 +524,4 @@ pub(crate) struct ByKey {
     pub accs: Vec<Acc>,
     pub rows: Vec<u64>,
     pub order: Vec<usize>,
-}
-
-/// The two-stacks sweep of one key's panes: windows in start order, each the merge of the
-/// panes it holds, from a front stack of suffix merges and a back stack's running merge, so
-/// every pane is merged at most three times.
-#[derive(Debug, Default)]
-struct Sweep {
-    suffix: Vec<Acc>,
-    back: Vec<Acc>,
-    /// The windows found, and their buffers (`n` each).
-    starts: Vec<i64>,
-    accs: Vec<Acc>,
-}
-
-impl Sweep {
-    /// Fills `starts` and `accs` with windows `from..=to` that hold one of `panes` (ascending,
-    /// with their buffers).
-    fn run(
-        &mut self,
-        geometry: &Geometry,
-        (panes, accs): (&[i64], &[Acc]),
-        kinds: &[Kind],
-        (from, to): (i64, i64),
-        strings: &mut Interner,
-    ) {
-        let n = kinds.len();
-        self.starts.clear();
-        self.accs.clear();
-        self.back.clear();
-        self.back.resize(n, Acc::default());
-        let Some(&first) = panes.first() else {
-            return;
-        };
-        // The front stack holds panes `lo..mid` (`suffix` from `base`), the back `mid..hi`.
-        let (mut lo, mut mid, mut hi, mut base) = (0, 0, 0, 0);
-        let mut j = from.max(geometry.windows_of(first).0);
-        while j <= to {
-            let (a, b) = geometry.panes_of(j);
-            while hi < panes.len() && panes[hi] < b {
-                merge_all(kinds, &mut self.back, &accs[hi * n..(hi + 1) * n], strings);
-                hi += 1;
-            }
-            while lo < hi && panes[lo] < a {
-                if lo == mid {
-                    self.flip((mid, hi), accs, kinds, strings);
-                    (base, mid) = (lo, hi);
-                }
-                lo += 1;
-            }
-            if lo == hi {
-                let Some(&next) = panes.get(hi) else { break };
-                j = (j + 1).max(geometry.windows_of(next).0);
-                continue;
-            }
-            self.starts.push(j);
-            if lo < mid {
-                let at = self.accs.len();
-                let front = &self.suffix[(lo - base) * n..(lo - base + 1) * n];
-                self.accs.extend_from_slice(front);
-                merge_all(kinds, &mut self.accs[at..], &self.back, strings);
-            } else {
-                self.accs.extend_from_slice(&self.back);
-            }
-            j += 1;
-        }
-    }
-
-    /// Moves panes `lo..hi` (the back stack) to the front stack: their suffix merges.
-    fn flip(
-        &mut self,
-        (lo, hi): (usize, usize),
-        accs: &[Acc],
-        kinds: &[Kind],
-        strings: &mut Interner,
-    ) {
-        let n = kinds.len();
-        self.suffix.clear();
-        self.suffix.extend_from_slice(&accs[lo * n..hi * n]);
-        for i in (0..hi - lo - 1).rev() {
-            let (head, tail) = self.suffix.split_at_mut((i + 1) * n);
-            merge_all(kinds, &mut head[i * n..], &tail[..n], strings);
-        }
-        self.back.fill(Acc::default());
-    }
 }
