@@ -422,8 +422,7 @@ impl Partial {
         let units = std::mem::take(&mut self.units);
         self.index.clear();
         self.near.clear();
-        let mut order: Vec<usize> = (0..units.len()).collect();
-        order.sort_unstable_by_key(|&at| (units[at].1, units[at].0));
+        let order = key_then_unit_order(&units);
         ByKey {
             units,
             accs: std::mem::take(&mut self.accs),
@@ -550,4 +549,34 @@ impl<'a> Fold<'a> {
             whole_windows: false,
         }
     }
+}
+
+/// The indexes of `units` (each `(unit, key)` once) in key then unit order. Key ids are
+/// interned, so small and dense: a counting sort by key, after which each key's entries are
+/// nearly always in unit order already (a batch meets a key's panes in time order) and only
+/// checked. Sparse ids (few entries, a large id) get a comparison sort.
+fn key_then_unit_order(units: &[(i64, Id)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..units.len()).collect();
+    let top = units.iter().map(|&(_, id)| id as usize).max().unwrap_or(0);
+    if top > 4 * units.len() + 1024 {
+        order.sort_unstable_by_key(|&at| (units[at].1, units[at].0));
+        return order;
+    }
+    let mut next = vec![0; top + 2];
+    for &(_, id) in units {
+        next[id as usize + 1] += 1;
+    }
+    for id in 1..next.len() {
+        next[id] += next[id - 1];
+    }
+    for (at, &(_, id)) in units.iter().enumerate() {
+        order[next[id as usize]] = at;
+        next[id as usize] += 1;
+    }
+    for key in order.chunk_by_mut(|&a, &b| units[a].1 == units[b].1) {
+        if !key.is_sorted_by_key(|&at| units[at].0) {
+            key.sort_unstable_by_key(|&at| units[at].0);
+        }
+    }
+    order
 }

@@ -180,3 +180,27 @@ fn open_rows_skip_the_windows_no_pane_is_in() {
     assert_eq!(rows.len(), engine.state_rows());
     assert_eq!(rows[10].0.start, far - 9 * MICROS_PER_SECOND);
 }
+
+proptest! {
+    /// The count of state rows by runs of consecutive panes is the count pane by pane.
+    #[test]
+    fn windows_held_by_runs_is_the_count_pane_by_pane(
+        (slide, n) in (1i64..=4, 1i64..=12),
+        panes in prop::collection::btree_set(-40i64..40, 0..30),
+        from in -50i64..50,
+    ) {
+        use super::super::pane_state::{Geometry, windows_held};
+        let geometry = Geometry::new(WindowSpec::new(slide * n, slide));
+        let panes: Vec<i64> = panes.into_iter().collect();
+        let (mut next, mut count) = (from, 0);
+        for &p in &panes {
+            let (lo, hi) = geometry.windows_of(p);
+            let lo = lo.max(next);
+            if hi >= lo {
+                count += (hi - lo + 1) as u64;
+                next = hi + 1;
+            }
+        }
+        prop_assert_eq!(windows_held(&geometry, &panes, from), count);
+    }
+}
