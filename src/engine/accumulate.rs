@@ -272,6 +272,14 @@ pub(crate) fn merge(kind: Kind, into: &mut Acc, from: &Acc, strings: &mut Intern
                 *into = *from;
             }
         }
+        // Integers inline, as in `update_at`: panes' and windows' merges are hot.
+        Kind::Extreme(extreme, Numeric::Long) => {
+            let keep = from.b != 0
+                && (into.b == 0 || better(extreme, (from.a as i64).cmp(&(into.a as i64))));
+            if keep {
+                *into = Acc { a: from.a, b: 1 };
+            }
+        }
         Kind::Extreme(extreme, numeric) => {
             if from.b != 0 {
                 offer(extreme, numeric, into, held(numeric, from), strings);

@@ -17,29 +17,30 @@ fn ryu_digits(text: &str, digits: &mut [u8; 24]) -> (usize, i32) {
     let (mantissa, exp) = text
         .split_once('e')
         .map_or((text, 0), |(m, e)| (m, e.parse().unwrap_or(0)));
-    let (mut n, mut e, mut before_point) = (0, exp - 1, true);
-    for b in mantissa.bytes() {
-        match b {
-            b'.' => before_point = false,
-            b'0' if n == 0 => e -= i32::from(!before_point),
-            b'0'..=b'9' if n < digits.len() => {
-                e += i32::from(before_point);
-                digits[n] = b;
-                n += 1;
-            }
-            _ => {}
-        }
-    }
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let (int, frac) = (int.as_bytes(), frac.as_bytes());
+    // The digits without the point, then without leading zeros (`0.00123`).
+    let int_len = int.len().min(digits.len());
+    let frac_len = frac.len().min(digits.len() - int_len);
+    digits[..int_len].copy_from_slice(&int[..int_len]);
+    digits[int_len..int_len + frac_len].copy_from_slice(&frac[..frac_len]);
+    let all = int_len + frac_len;
+    let zeros = digits[..all].iter().take_while(|&&d| d == b'0').count();
+    digits.copy_within(zeros..all, 0);
+    let mut n = all - zeros;
     while n > 1 && digits[n - 1] == b'0' {
         n -= 1;
     }
-    (n, e)
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // at most 24
+    let e = exp + int.len() as i32 - 1 - zeros as i32;
+    (n.max(1), e)
 }
 
 /// Lays out `digits × 10^e` as Java's `FloatingDecimal` does: plain with at least one fractional
 /// digit for `-3 <= e < 7`, else `d.dddE±n` with at least one digit after the point.
 fn push_java_layout(out: &mut String, digits: &[u8], e: i32) {
-    let push = |out: &mut String, d: &[u8]| d.iter().for_each(|&b| out.push(char::from(b)));
+    // ASCII digits: every range of them is a `str`, pushed at once.
+    let push = |out: &mut String, d: &[u8]| out.push_str(std::str::from_utf8(d).unwrap_or("?"));
     match usize::try_from(e) {
         Ok(int_len @ 0..=6) => {
             let int_len = int_len + 1;
@@ -388,6 +389,51 @@ mod tests {
         let mut out = String::new();
         f(&mut out);
         out
+    }
+
+    /// The first `ryu_digits`, byte by byte: the reference the faster one is held to.
+    fn ryu_digits_byte_by_byte(text: &str, digits: &mut [u8; 24]) -> (usize, i32) {
+        let (mantissa, exp) = text
+            .split_once('e')
+            .map_or((text, 0), |(m, e)| (m, e.parse().unwrap_or(0)));
+        let (mut n, mut e, mut before_point) = (0, exp - 1, true);
+        for b in mantissa.bytes() {
+            match b {
+                b'.' => before_point = false,
+                b'0' if n == 0 => e -= i32::from(!before_point),
+                b'0'..=b'9' if n < digits.len() => {
+                    e += i32::from(before_point);
+                    digits[n] = b;
+                    n += 1;
+                }
+                _ => {}
+            }
+        }
+        while n > 1 && digits[n - 1] == b'0' {
+            n -= 1;
+        }
+        (n, e)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn ryu_digits_are_the_byte_by_byte_ones(v in proptest::prop_oneof![
+            proptest::num::f64::POSITIVE | proptest::num::f64::SUBNORMAL,
+            proptest::strategy::Strategy::prop_map(
+                (1u64..10_000_000, -12i32..24),
+                |(m, k)| m as f64 * 10f64.powi(k),
+            ),
+            proptest::strategy::Strategy::prop_map(1u64..1 << 60, |x| x as f64),
+            proptest::strategy::Strategy::prop_map(1i64..100_000_000, |x| x as f64 / 1000.0),
+        ]) {
+            proptest::prop_assume!(v.is_finite() && v > 0.0);
+            let text = ryu::Buffer::new().format_finite(v).to_string();
+            let (mut fast, mut slow) = ([0u8; 24], [0u8; 24]);
+            let (n, e) = ryu_digits(&text, &mut fast);
+            proptest::prop_assert_eq!((n, e), ryu_digits_byte_by_byte(&text, &mut slow), "{}", text);
+            proptest::prop_assert_eq!(&fast[..n], &slow[..n], "{}", text);
+        }
     }
 
     #[test]
