@@ -144,7 +144,8 @@ impl KeyPanes {
         &self.accs[self.head * n..]
     }
 
-    /// Pane `p`'s buffers (added if new) and whether it is new.
+    /// Pane `p`'s buffers (added if new) and whether it is new; the sweep's stacks are
+    /// forgotten if they merged it or a pane after it.
     fn pane(&mut self, p: i64, n: usize) -> (&mut [Acc], bool) {
         let live = &self.panes[self.head..];
         let at = self.head

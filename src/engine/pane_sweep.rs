@@ -1,12 +1,14 @@
 //! The two-stacks sweep over one key's panes: its windows in start order, each the merge of the
 //! panes it holds, from a front stack of suffix merges and a back stack's running merge, so
-//! every pane is merged at most three times however many windows hold it.
+//! a sweep from scratch merges every pane at most three times however many windows hold it.
 //!
 //! A key's stacks ([`Stacks`]) are kept from one close to the next: a batch that closes a few
 //! windows of a long window (10 minutes sliding every second closes about one a second) goes on
 //! where the last close stopped instead of merging the window's hundreds of panes again. They
 //! stay right while no pane they merged changes; a change there forgets them
-//! ([`Stacks::covers`]), and the next close sweeps that key from scratch.
+//! ([`Stacks::covers`]), and the next close sweeps that key from scratch (the work of the last
+//! flip is lost then). The cost is memory: the front stack holds up to a window's suffix
+//! merges, so a key whose windows close in steady state holds up to twice its panes' buffers.
 
 use super::accumulate::{Acc, Kind, merge_all};
 use super::interner::Interner;
@@ -75,10 +77,17 @@ impl Stacks {
 
     /// Moves `lo` past the panes before `first` (a window's first pane), flipping the back
     /// stack to the front when the front runs out.
-    fn pass(&mut self, panes: &[i64], first: i64, accs: &[Acc], kinds: &[Kind], s: &mut Interner) {
+    fn pass(
+        &mut self,
+        panes: &[i64],
+        first: i64,
+        accs: &[Acc],
+        kinds: &[Kind],
+        strings: &mut Interner,
+    ) {
         while self.lo < self.hi && panes[self.lo] < first {
             if self.lo == self.mid {
-                self.flip(accs, kinds, s);
+                self.flip(accs, kinds, strings);
             }
             self.lo += 1;
         }
@@ -128,6 +137,11 @@ impl Sweep {
         stacks.pass(panes.0, first, panes.1, kinds, strings);
     }
 
+    /// Windows `from..=to` from `stacks` on: for each window, the back stack takes the panes
+    /// before its end and `lo` passes the panes before its start (flipping the back to the
+    /// front when the front runs out); the window is the front's suffix merge at `lo` merged
+    /// with the back, or the back alone. A window holding no pane is skipped to the next pane's
+    /// first window.
     fn sweep(
         &mut self,
         stacks: &mut Stacks,

@@ -555,7 +555,7 @@ impl<'a> Fold<'a> {
 /// interned, so small and dense: a counting sort by key, after which each key's entries are
 /// nearly always in unit order already (a batch meets a key's panes in time order) and only
 /// checked. Sparse ids (few entries, a large id) get a comparison sort.
-fn key_then_unit_order(units: &[(i64, Id)]) -> Vec<usize> {
+pub(crate) fn key_then_unit_order(units: &[(i64, Id)]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..units.len()).collect();
     let top = units.iter().map(|&(_, id)| id as usize).max().unwrap_or(0);
     if top > 4 * units.len() + 1024 {

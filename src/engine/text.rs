@@ -31,16 +31,17 @@ fn ryu_digits(text: &str, digits: &mut [u8; 24]) -> (usize, i32) {
     while n > 1 && digits[n - 1] == b'0' {
         n -= 1;
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // at most 24
     let e = exp + int.len() as i32 - 1 - zeros as i32;
-    (n.max(1), e)
+    debug_assert!(n > 0, "a non-zero value has a significant digit");
+    (n, e)
 }
 
 /// Lays out `digits × 10^e` as Java's `FloatingDecimal` does: plain with at least one fractional
 /// digit for `-3 <= e < 7`, else `d.dddE±n` with at least one digit after the point.
 fn push_java_layout(out: &mut String, digits: &[u8], e: i32) {
     // ASCII digits: every range of them is a `str`, pushed at once.
-    let push = |out: &mut String, d: &[u8]| out.push_str(std::str::from_utf8(d).unwrap_or("?"));
+    let push =
+        |out: &mut String, d: &[u8]| out.push_str(std::str::from_utf8(d).expect("ASCII digits"));
     match usize::try_from(e) {
         Ok(int_len @ 0..=6) => {
             let int_len = int_len + 1;
@@ -419,7 +420,7 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
         #[test]
         fn ryu_digits_are_the_byte_by_byte_ones(v in proptest::prop_oneof![
-            proptest::num::f64::POSITIVE | proptest::num::f64::SUBNORMAL,
+            proptest::num::f64::POSITIVE | proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL,
             proptest::strategy::Strategy::prop_map(
                 (1u64..10_000_000, -12i32..24),
                 |(m, k)| m as f64 * 10f64.powi(k),
