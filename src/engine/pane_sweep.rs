@@ -38,18 +38,26 @@ impl Stacks {
         at < self.hi
     }
 
-    /// Forgets every merge: the next sweep starts from the key's first live pane.
+    /// Forgets every merge, and the memory they took: the next sweep starts from the key's
+    /// first live pane.
     pub fn forget(&mut self) {
+        *self = Stacks::default();
+    }
+
+    /// Forgets every merge but keeps the memory, for a sweep from scratch.
+    fn restart(&mut self) {
         (self.lo, self.mid, self.hi, self.base) = (0, 0, 0, 0);
         self.back.clear();
     }
 
-    /// The key's first `dropped` live panes are gone (they are all before `lo`).
+    /// The key's first `dropped` live panes are gone (they are all before `lo`, as
+    /// [`Sweep::resume`] leaves it; were one not, the stacks are forgotten rather than wrong).
     pub fn drop_front(&mut self, dropped: usize) {
-        debug_assert!(
-            dropped <= self.lo,
-            "a pane the sweep still needs was dropped"
-        );
+        if dropped > self.lo {
+            debug_assert!(false, "a pane the sweep still needs was dropped");
+            self.forget();
+            return;
+        }
         self.lo -= dropped;
         self.mid -= dropped;
         self.hi -= dropped;
@@ -115,7 +123,7 @@ impl Sweep {
         strings: &mut Interner,
     ) {
         let mut stacks = std::mem::take(&mut self.scratch);
-        stacks.forget();
+        stacks.restart();
         self.sweep(&mut stacks, geometry, panes, kinds, (from, to), strings);
         self.scratch = stacks;
     }
@@ -155,7 +163,7 @@ impl Sweep {
         self.starts.clear();
         self.accs.clear();
         if stacks.back.len() != n {
-            stacks.forget();
+            stacks.restart();
             stacks.back.resize(n, Acc::default());
         }
         let Some(&first) = panes.get(stacks.lo) else {
