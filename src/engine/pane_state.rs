@@ -144,6 +144,12 @@ impl KeyPanes {
         &self.accs[self.head * n..]
     }
 
+    /// The live panes with their buffers, and the sweep's stacks over them, to sweep on.
+    fn live_and_stacks(&mut self, n: usize) -> ((&[i64], &[Acc]), &mut Stacks) {
+        let live = (&self.panes[self.head..], &self.accs[self.head * n..]);
+        (live, &mut self.stacks)
+    }
+
     /// Pane `p`'s buffers (added if new) and whether it is new; the sweep's stacks are
     /// forgotten if they merged it or a pane after it.
     fn pane(&mut self, p: i64, n: usize) -> (&mut [Acc], bool) {
@@ -380,14 +386,8 @@ impl PaneState {
             {
                 return true;
             }
-            sweep.resume(
-                &mut key.stacks,
-                &geometry,
-                (&key.panes[key.head..], &key.accs[key.head * n..]),
-                kinds,
-                (from, to),
-                strings,
-            );
+            let (live, stacks) = key.live_and_stacks(n);
+            sweep.resume(stacks, &geometry, live, kinds, (from, to), strings);
             removed += sweep.starts.len() as u64;
             if let Some(each) = each.as_deref_mut() {
                 for (&j, accs) in sweep.starts.iter().zip(sweep.accs.chunks(n.max(1))) {
