@@ -43,7 +43,7 @@ pub use query::{
     Agg, AggFn, AggRequest, EventTime, MAX_WINDOWS_PER_EVENT, OutputMode, Query, QueryError,
     QueryRequest, WindowKind, WindowRequest, parse_aggs, parse_group_by,
 };
-pub use row::{BadRow, EncodedRow, Row, RowWriter, Rows};
+pub use row::{BadRow, EncodedRow, Row, RowWriter, Rows, StagedRow};
 pub use schema::{Field, Schema, SchemaError, quote_name};
 pub use time::{
     Fraction, MICROS_PER_MILLI, MICROS_PER_SECOND, Micros, TimestampError, TimestampParser, Utc,

@@ -314,7 +314,7 @@ impl RowWriter<'_> {
         }
         let data = &mut self.rows.data;
         let payload = self.start + 4 * self.columns;
-        let end = u32::try_from(data.len() - payload).unwrap_or(u32::MAX >> 1) | flag;
+        let end = column_end(data.len() - payload, flag);
         let at = self.start + 4 * self.column;
         data[at..at + 4].copy_from_slice(&end.to_le_bytes());
         self.column += 1;
@@ -338,6 +338,14 @@ impl Drop for RowWriter<'_> {
             self.rows.data.truncate(self.start);
         }
     }
+}
+
+/// A column's entry in a row's header: where its payload ends (`len` bytes into the payloads)
+/// and `flag` (`NULL` or 0).
+#[allow(clippy::inline_always)] // per cell
+#[inline(always)]
+fn column_end(len: usize, flag: u32) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX >> 1) | flag
 }
 
 /// Appends the string `data[start..end]` to `out` after checking it is UTF-8 (`out` is left as
@@ -527,6 +535,10 @@ fn check(bytes: &[u8], types: &[DataType]) -> Result<(), BadRow> {
         Err(BadRow)
     }
 }
+
+#[path = "staged_row.rs"]
+mod staged;
+pub use staged::StagedRow;
 
 #[cfg(test)]
 #[path = "row_tests.rs"]

@@ -165,3 +165,52 @@ fn a_short_string_is_one_block_when_ascii_and_checked_to_its_last_byte() {
         assert!(row.string_in(&bad, (0, len)).is_err());
     }
 }
+
+#[test]
+fn a_staged_row_is_the_writers_row_and_one_that_does_not_fit_is_refused() {
+    let text = "ab,\u{e9}t\u{e9},0123456789abcdefXYZ,z";
+    let data = text.as_bytes();
+    let strings = [(0, 2), (3, 8), (9, 28), (29, 30), (30, 30), (0, data.len())];
+    let mut stage = StagedRow::new(TYPES.len()).unwrap();
+    let (mut written, mut staged) = (Rows::default(), Rows::default());
+    for (i, &(start, end)) in strings.iter().enumerate() {
+        let string = std::str::from_utf8(&data[start..end]).unwrap();
+        let values = [
+            Value::Timestamp(-5),
+            Value::Str(string),
+            if i % 2 == 0 {
+                Value::Null
+            } else {
+                Value::Long(i64::MIN)
+            },
+            Value::Double(2.5),
+            Value::Bool(i % 3 == 0),
+        ];
+        written.push(7, &values);
+        stage.start();
+        stage.long(-5).unwrap();
+        stage.string_in(data, (start, end)).unwrap();
+        for value in &values[2..] {
+            stage.value(*value).unwrap();
+        }
+        staged.push_staged(7, &stage).unwrap();
+        assert_eq!(written, staged, "{string:?}");
+    }
+    // A row of the wrong width, or past the stage, adds nothing.
+    let before = staged.clone();
+    stage.start();
+    stage.long(1).unwrap();
+    assert_eq!(staged.push_staged(0, &stage), None, "too few columns");
+    for _ in 0..TYPES.len() {
+        stage.null().unwrap();
+    }
+    assert_eq!(staged.push_staged(0, &stage), None, "too many columns");
+    let long = "x".repeat(300);
+    stage.start();
+    assert_eq!(stage.string_in(long.as_bytes(), (0, long.len())), None);
+    assert_eq!(stage.value(Value::Str(&long)), None);
+    stage.start();
+    assert_eq!(stage.string_in(b"a\xffb", (0, 3)), None, "not UTF-8");
+    assert_eq!(staged, before);
+    assert!(StagedRow::new(64).is_none(), "a header of half the stage");
+}

@@ -168,7 +168,7 @@ fn seconds_micros_z(s: &[u8]) -> Option<Micros> {
 
 /// Eight ASCII digits, the first in the lowest byte, as a number; `None` if any is not a digit.
 #[inline]
-fn parse_8_digits(chunk: u64) -> Option<u64> {
+pub(super) fn parse_8_digits(chunk: u64) -> Option<u64> {
     const ZEROS: u64 = 0x3030_3030_3030_3030;
     let all_digits = (chunk & 0xF0F0_F0F0_F0F0_F0F0) == ZEROS
         && ((chunk.wrapping_add(0x0606_0606_0606_0606)) & 0xF0F0_F0F0_F0F0_F0F0) == ZEROS;

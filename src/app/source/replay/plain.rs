@@ -18,7 +18,10 @@
 
 use super::Binding;
 use crate::app::source::swar::{bytes_below, bytes_equal, word_at};
-use crate::engine::{CellParser, DataType, Micros, RowWriter, Rows, Value};
+use crate::engine::{CellParser, DataType, Micros, Rows, StagedRow, Value};
+
+/// A NULL cell's text.
+const NULL: &[u8] = b"\\N";
 
 /// The most fields a row may have for the fast path.
 const MAX_FIELDS: usize = 32;
@@ -39,6 +42,8 @@ pub struct Plain {
     /// the first byte lowest), the mask of those bytes, and its value. A row that starts with
     /// the same bytes has the same tick, and it is not parsed again.
     last_tick: (u64, u64, u64),
+    /// The row being read, staged before it is added to the rows in one copy.
+    stage: StagedRow,
 }
 
 /// What a field of the row holds, for the fast path.
@@ -48,6 +53,8 @@ enum Cell {
     Skip,
     String,
     Timestamp,
+    /// BYTE, SHORT, INT or LONG.
+    Integer(DataType),
     Other(DataType),
 }
 
@@ -93,10 +100,12 @@ impl Plain {
                 (false, _) => Cell::Skip,
                 (true, DataType::String) => Cell::String,
                 (true, DataType::Timestamp) => Cell::Timestamp,
+                (true, ty) if ty.integer_range().is_some() => Cell::Integer(ty),
                 (true, ty) => Cell::Other(ty),
             }
         });
         let columns: Vec<Cell> = cells.collect();
+        let stage = StagedRow::new(columns.len())?;
         let seed_shape = columns == [Cell::Timestamp, Cell::String];
         Some(Plain {
             seed_shape: seed_shape && binding.event_time == 0,
@@ -104,6 +113,7 @@ impl Plain {
             widths: [0; MAX_FIELDS],
             event_time: binding.event_time,
             last_tick: (0, 0, 0),
+            stage,
         })
     }
 
@@ -132,27 +142,20 @@ impl Plain {
             });
         }
         let last = self.columns.len() - 1;
-        let mut row = rows.writer(self.columns.len());
+        self.stage.start();
         let (mut event_time, mut start) = (None, tick_end + 1);
         for column in 0..last {
             let stop = self.field_stop(data, start, column, b',', max_len)?;
-            self.take(
-                column,
-                data,
-                (start, stop),
-                cells,
-                &mut row,
-                &mut event_time,
-            )?;
+            self.take(column, data, (start, stop), cells, &mut event_time)?;
             start = stop + 1;
         }
         let stop = self.field_stop(data, start, last, b'\n', max_len)?;
         let end = line_end(data, start, stop);
-        self.take(last, data, (start, end), cells, &mut row, &mut event_time)?;
+        self.take(last, data, (start, end), cells, &mut event_time)?;
         start = stop + 1;
         // A NULL event time is the general path's.
         let event_time = event_time?;
-        row.finish(event_time);
+        rows.push_staged(event_time, &self.stage)?;
         Some(Read {
             tick: row_tick,
             event_time,
@@ -250,34 +253,42 @@ impl Plain {
         Some(stop)
     }
 
-    /// Types column `column`'s text, `data[start..end]`, into `row`; `None` when it is not a
-    /// value of its type. The event time's column also sets `event_time`.
+    /// Types column `column`'s text, `data[start..end]`, into the staged row; `None` when it is
+    /// not a value of its type (or the row outgrows the stage). The event time's column also
+    /// sets `event_time`.
     #[allow(clippy::inline_always)] // every field of every row
     #[inline(always)]
     fn take(
-        &self,
+        &mut self,
         column: usize,
         data: &[u8],
         (start, end): (usize, usize),
         cells: &mut CellParser,
-        row: &mut RowWriter<'_>,
         event_time: &mut Option<Micros>,
     ) -> Option<()> {
         let bytes = &data[start..end];
-        match self.columns[column] {
-            Cell::Skip => row.null(),
-            _ if bytes == b"\\N" => row.null(),
-            Cell::String => row.string_in(data, (start, end)).ok()?,
-            Cell::Timestamp => {
-                let t = timestamp(cells, bytes)?;
-                if column == self.event_time {
+        let row = &mut self.stage;
+        let value = match self.columns[column] {
+            Cell::Skip => return row.null(),
+            Cell::String if bytes == NULL => return row.null(),
+            Cell::String => return row.string_in(data, (start, end)),
+            Cell::Timestamp => timestamp(cells, bytes).map(Value::Timestamp),
+            Cell::Integer(ty) => cells.integer_in(ty, data, (start, end)),
+            Cell::Other(ty) => cells.parse_bytes(ty, bytes),
+        };
+        match value {
+            Some(value) => {
+                if let Value::Timestamp(t) = value
+                    && column == self.event_time
+                {
                     *event_time = Some(t);
                 }
-                row.long(t);
+                row.value(value)
             }
-            Cell::Other(ty) => row.value(cells.parse_bytes(ty, bytes)?),
+            // NULL is not a value of any type: it is looked for only once parsing failed.
+            None if bytes == NULL => row.null(),
+            None => None,
         }
-        Some(())
     }
 
     /// [`Plain::read`] for the seed's shape, `tick,event_time,value`, after the tick (the event
@@ -299,7 +310,7 @@ impl Plain {
         let value_start = time_end + 1;
         let stop = field_stop(data, value_start, None, b'\n', max_len)?;
         let value_end = line_end(data, value_start, stop);
-        if &data[value_start..value_end] == b"\\N" {
+        if &data[value_start..value_end] == NULL {
             rows.push(event_time, &[Value::Timestamp(event_time), Value::Null]);
         } else {
             rows.push_time_and_string(event_time, event_time, data, (value_start, value_end))

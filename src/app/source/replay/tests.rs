@@ -297,7 +297,7 @@ type ReadAll = (Vec<String>, (u64, u64));
 /// first), read as replay's read-ahead reads (a tick's first row, then the rest of it): the
 /// rows' values, each error after the rows before it, and the end position.
 fn read_typed(text: &[u8], schema: &str, fast: bool) -> ReadAll {
-    let mut reader = ReplayReader::new(text, "f.csv".into(), 256, Zone::utc()).unwrap();
+    let mut reader = ReplayReader::new(text, "f.csv".into(), 1024, Zone::utc()).unwrap();
     let schema: crate::engine::Schema = schema.parse().unwrap();
     let types = schema.types().to_vec();
     let columns = types.len();
@@ -360,6 +360,14 @@ fn both_paths(mut text: String, last_line_break: bool, schema: &str) -> (ReadAll
     (fast, read_typed(text.as_bytes(), schema, false))
 }
 
+/// A cell longer than the fast path's stage: its row goes to the general path.
+const LONG_CELL: &str = concat!(
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+);
+
 proptest::proptest! {
     /// The fast path reads what the general path reads, and leaves it every row it cannot
     /// read: the same rows, the same errors in the same places, the same end.
@@ -373,9 +381,11 @@ proptest::proptest! {
                     "2026-11-23T17:33:03.5+01:00", "\\N", "bad", "", "2026-11-23T17:33:00Z,1",
                 ]),
                 proptest::sample::select(vec!["12", "-5", "1234", "", "\\N", "x", "1,2",
-                    "99999999999999999999", "+7"]),
+                    "99999999999999999999", "+7", "12345678", "123456789", "00000042", "1x",
+                    "-12345678"]),
                 proptest::sample::select(vec!["a", "", "bb", "\"q,x\"", "\"a\"\"b\"", "日本",
-                    "\\N", "x\"y", "\"multi\nline\""]),
+                    "\\N", "x\"y", "\"multi\nline\"", "a string of more than sixty-four bytes, \
+                    which a row stages whole", LONG_CELL]),
                 proptest::sample::select(vec!["1.5", "NaN", "-0.0", "1e3", "", "z", "\\N"]),
                 proptest::sample::select(vec!["\n", "\r\n", "\n\n", "\r"]),
             ),
