@@ -738,6 +738,46 @@ fn a_closed_stdout_is_not_an_error_json() {
     closed_stdout("json");
 }
 
+/// The json sink writes on a thread of its own: an error there still ends the run, exit 1,
+/// with the error on stderr.
+#[test]
+fn a_json_sink_that_cannot_write_fails_the_replay() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // Many batches (the error is met by a later one), and one batch, the last (the error is
+    // met when the run waits for the sink at its end).
+    let one = write(
+        tmp.path(),
+        "one.csv",
+        "batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n",
+    );
+    for (events, flush) in [
+        (big_events(tmp.path()), None),
+        (one, Some("--flush-at-end")),
+    ] {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut cmd = std::process::Command::new(BIN);
+        let output = hermetic(&mut cmd)
+            .args(["replay"])
+            .arg(&events)
+            .args(["--sink", "json"])
+            .args(flush)
+            .stdin(Stdio::null())
+            .stdout(full)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{}: {err}", events.display());
+        assert!(err.contains("No space left on device"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
 #[test]
 
 fn a_bad_row_opening_a_new_tick_keeps_the_ticks_before_it() {

@@ -168,10 +168,8 @@ pub fn main(config: &ReplayConfig) -> anyhow::Result<()> {
 /// When stderr is a terminal a progress bar there shows how much of the file is read.
 pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     let sinks = |query: &Query, resume| {
-        SinkSet::new(
-            sink::stdout_opener(&args.sinks, query, resume)?,
-            &args.sinks.kinds,
-        )
+        let opener = sink::stdout_opener(&args.sinks, query, resume)?;
+        SinkSet::new(sink::json_in_background(opener), &args.sinks.kinds)
     };
     let mut stepper = open(args, sinks)?;
     if let Some(batch) = stepper.summary().resumed_at {
@@ -187,6 +185,7 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
             break;
         }
     }
+    stepper.pipeline_mut().sinks_mut().sync()?;
     bar.finish();
     if stepper.summary().flushed {
         eprintln!(

@@ -253,7 +253,12 @@ impl Pipeline {
         position: Position,
     ) -> anyhow::Result<BatchOutput> {
         let sinks_started = self.clock.now().mono;
-        if let Err(e) = self.sinks.write_batch(&output) {
+        // A checkpoint commits only what every sink has written.
+        let written = match self.sinks.write_batch(&output) {
+            Ok(()) if self.checkpoint.is_some() => self.sinks.sync(),
+            outcome => outcome,
+        };
+        if let Err(e) = written {
             self.unwritten = Some((output, started, position));
             return Err(e);
         }
@@ -305,7 +310,7 @@ mod tests {
     use crate::app::clock::ManualClock;
     use crate::app::config::SinkKind;
     use crate::app::runtime::checkpoint::QuerySpec;
-    use crate::app::sink::Sink;
+    use crate::app::sink::{Sink, SinkOpener};
     use crate::engine::{Query, Value};
 
     /// A sink that fails a number of times (a full disk), then works.
@@ -346,6 +351,15 @@ mod tests {
         dir: &std::path::Path,
         kind: SinkKind,
     ) -> (Pipeline, Arc<AtomicU32>, Arc<Mutex<Vec<u64>>>) {
+        checkpointed_with(dir, kind, |opener| opener)
+    }
+
+    /// [`checkpointed`], its sinks opened through `wrap`.
+    fn checkpointed_with(
+        dir: &std::path::Path,
+        kind: SinkKind,
+        wrap: impl FnOnce(SinkOpener) -> SinkOpener,
+    ) -> (Pipeline, Arc<AtomicU32>, Arc<Mutex<Vec<u64>>>) {
         let query = Query::seed();
         let spec = QuerySpec::new(&query, "%H%M%S", "UTC", "test".into());
         let (checkpoint, restored) = Checkpoint::open(dir, query, &spec).unwrap();
@@ -362,7 +376,7 @@ mod tests {
         };
         let pipeline = Pipeline::new(
             restored.engine,
-            SinkSet::new(opener, &[kind]).unwrap(),
+            SinkSet::new(wrap(opener), &[kind]).unwrap(),
             None,
             QueryIdentity::new("test".into()),
         )
@@ -507,6 +521,32 @@ mod tests {
             2,
             "no batch ran meanwhile"
         );
+    }
+
+    #[test]
+    fn a_checkpoint_commits_only_what_a_background_sink_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut pipeline, failures, written) = checkpointed_with(
+            dir.path(),
+            SinkKind::Json,
+            crate::app::sink::json_in_background,
+        );
+        let mut rows = Rows::default();
+        rows.push(1_795_455_180_000_000, &[Value::Str("a")]);
+        run(&mut pipeline, 0, &rows).unwrap();
+        assert_eq!(*written.lock().unwrap(), [0], "written before the commit");
+        assert!(dir.path().join("commits/0").exists());
+
+        failures.store(1, Ordering::SeqCst);
+        rows.clear();
+        rows.push(1_795_455_240_000_000, &[Value::Str("b")]);
+        let err = run(&mut pipeline, 1, &rows).unwrap_err();
+        assert!(format!("{err:#}").contains("No space left"), "{err:#}");
+        assert!(
+            pipeline.has_unwritten(),
+            "the batch that failed, not a later one"
+        );
+        assert!(!dir.path().join("commits/1").exists());
     }
 
     #[test]

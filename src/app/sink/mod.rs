@@ -1,6 +1,7 @@
 //! Sinks: where a finished batch goes. Console (Spark's `Batch: N` tables), file (Spark's
 //! partitioned CSV layout with its `_spark_metadata` log) and json (one object per row).
 
+pub mod background;
 pub mod cells;
 pub mod console;
 pub mod file;
@@ -35,6 +36,12 @@ pub trait Sink: Send {
     /// Files written so far (the file sink's part files).
     fn files_written(&self) -> u64 {
         0
+    }
+
+    /// Waits until every batch given is written, for a sink that writes on a thread of its own
+    /// ([`background::Background`]); the error of a batch that was not.
+    fn sync(&mut self) -> anyhow::Result<()> {
+        Ok(())
     }
 }
 
@@ -140,6 +147,20 @@ impl SinkSet {
         Ok(())
     }
 
+    /// Waits until every sink has written every batch given ([`Sink::sync`]).
+    pub fn sync(&mut self) -> anyhow::Result<()> {
+        for slot in &mut self.slots {
+            let Some(sink) = slot.sink.as_mut() else {
+                continue;
+            };
+            if let Err(e) = sink.sync() {
+                slot.error = Some(format!("{e:#}"));
+                return Err(e.context(sink.describe()));
+            }
+        }
+        Ok(())
+    }
+
     /// The sinks that are on, for progress reports.
     pub fn describe(&self) -> String {
         let names: Vec<String> = self
@@ -224,6 +245,19 @@ pub fn opener(
             SinkKind::Json => Box::new(json::JsonSink::new(stdout(), cells.clone())),
         })
     }))
+}
+
+/// `opener`, with the json sink written on a thread of its own ([`background::Background`]):
+/// `replay`'s, where a sink error ends the run (a live run retries a batch whose sink failed,
+/// which needs the sink to fail on that batch).
+pub fn json_in_background(mut opener: SinkOpener) -> SinkOpener {
+    Box::new(move |kind| {
+        let sink = opener(kind)?;
+        Ok(match kind {
+            SinkKind::Json => Box::new(background::Background::new(sink)?),
+            _ => sink,
+        })
+    })
 }
 
 /// [`opener`] with the console sink on stdout.
