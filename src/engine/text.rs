@@ -141,7 +141,18 @@ fn push_java_finite(out: &mut String, shortest: &str) {
 /// powers of two such as `2^-24` (`5.9604644775390625E-8`), `1e23` (`9.999999999999999E22`).
 pub fn push_java_double(out: &mut String, v: f64) {
     if !push_java_special(out, v, v.to_bits() << 1 == 2, "4.9E-324", 53) {
-        push_java_finite(out, ryu::Buffer::new().format_finite(v.abs()));
+        push_java_shortest(out, ryu::Buffer::new().format_finite(v.abs()), v.abs());
+    }
+}
+
+/// Pushes `ryu`'s shortest text of `magnitude` (finite, positive) in Java's layout. In Java's
+/// plain range, `1e-3 <= magnitude < 1e7`, `ryu` writes the same text (`0.00123`, `712.5`,
+/// `1234567.0`), and it is pushed as it is.
+fn push_java_shortest(out: &mut String, shortest: &str, magnitude: f64) {
+    if (1e-3..1e7).contains(&magnitude) {
+        out.push_str(shortest);
+    } else {
+        push_java_finite(out, shortest);
     }
 }
 
@@ -151,7 +162,9 @@ pub fn push_java_double(out: &mut String, v: f64) {
 /// with `1e-7 <= |v| < 2^63`.
 pub fn push_java_float(out: &mut String, v: f32) {
     if !push_java_special(out, f64::from(v), v.to_bits() << 1 == 2, "1.4E-45", 24) {
-        push_java_finite(out, ryu::Buffer::new().format_finite(v.abs()));
+        let magnitude = v.abs();
+        let mut buffer = ryu::Buffer::new();
+        push_java_shortest(out, buffer.format_finite(magnitude), f64::from(magnitude));
     }
 }
 
@@ -434,6 +447,27 @@ mod tests {
             let (n, e) = ryu_digits(&text, &mut fast);
             proptest::prop_assert_eq!((n, e), ryu_digits_byte_by_byte(&text, &mut slow), "{}", text);
             proptest::prop_assert_eq!(&fast[..n], &slow[..n], "{}", text);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// In Java's plain range `ryu`'s text is pushed as it is: it is the text Java's layout
+        /// makes of `ryu`'s digits, for doubles and floats, up to the range's edges.
+        #[test]
+        fn in_the_plain_range_ryus_text_is_javas_layout(v in proptest::prop_oneof![
+            1e-3f64..1e7,
+            proptest::strategy::Strategy::prop_map(1i64..10_000_000_000, |x| x as f64 / 1000.0),
+            proptest::sample::select(vec![1e-3, 0.0010000000000000002, 9_999_999.999_999_998,
+                1_234_567.0, 0.1, 100.0]),
+        ]) {
+            let layout = |shortest: &str| s(|o| push_java_finite(o, shortest));
+            let double = ryu::Buffer::new().format_finite(v).to_string();
+            proptest::prop_assert_eq!(s(|o| push_java_double(o, v)), layout(&double));
+            #[allow(clippy::cast_possible_truncation)]
+            let float = v as f32;
+            let text = ryu::Buffer::new().format_finite(float).to_string();
+            proptest::prop_assert_eq!(s(|o| push_java_float(o, float)), layout(&text));
         }
     }
 
