@@ -11,7 +11,7 @@ use rustc_hash::FxHashSet;
 
 use super::accumulate::Kind;
 use super::batch::{BatchKind, BatchOutput, BatchStats, EventTimeAccumulator};
-use super::emit::Emission;
+use super::emit::{Emission, EmittedSize};
 use super::exact_avg::ExactAvg;
 use super::interner::{Id, Interner};
 use super::late_log::LateLog;
@@ -54,6 +54,9 @@ pub struct Engine {
     counts_only: bool,
     /// The pane of the last row, so the next row in it skips the division.
     last_pane: Option<PaneCache>,
+    /// How much the last batch emitted: the next one's buffers start that large, rather than
+    /// doubling their way there.
+    last_emitted: EmittedSize,
     dropped_keys: FxHashSet<(Micros, Id)>,
     maybe_unused: Vec<Id>,
     late: LateLog,
@@ -209,6 +212,7 @@ impl Engine {
             key: Vec::new(),
             counts_only: query.counts_only(),
             last_pane: None,
+            last_emitted: EmittedSize::default(),
             dropped_keys: FxHashSet::default(),
             maybe_unused: Vec::new(),
             late: LateLog::default(),
@@ -420,7 +424,7 @@ impl Engine {
         } else {
             running.late_threshold
         };
-        let mut out = Emission::new(self.kinds.len());
+        let mut out = Emission::sized(self.kinds.len(), self.last_emitted);
         let (updated, late_pairs) = match &mut self.windows {
             Windows::Sliding {
                 spec,
@@ -476,6 +480,7 @@ impl Engine {
             self.strings.release_if_unused(id);
         }
         self.advance_watermark(running.event_times.max_ms());
+        self.last_emitted = out.size();
         let Emission {
             rows,
             cells,

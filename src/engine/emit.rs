@@ -116,14 +116,36 @@ pub(crate) struct Emission {
     width: usize,
 }
 
+/// The lengths of an [`Emission`]'s buffers.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EmittedSize {
+    rows: usize,
+    cells: usize,
+    keys: usize,
+}
+
 impl Emission {
     pub(crate) fn new(width: usize) -> Self {
+        Emission::sized(width, EmittedSize::default())
+    }
+
+    /// An emission whose buffers start with room for `size`.
+    pub(crate) fn sized(width: usize, size: EmittedSize) -> Self {
         Emission {
-            rows: Vec::new(),
-            cells: Vec::new(),
-            keys: Vec::new(),
+            rows: Vec::with_capacity(size.rows),
+            cells: Vec::with_capacity(size.cells),
+            keys: Vec::with_capacity(size.keys),
             removed: 0,
             width,
+        }
+    }
+
+    /// The lengths of its buffers.
+    pub(crate) fn size(&self) -> EmittedSize {
+        EmittedSize {
+            rows: self.rows.len(),
+            cells: self.cells.len(),
+            keys: self.keys.len(),
         }
     }
 
