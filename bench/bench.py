@@ -7,6 +7,9 @@
                                           wait4's ru_maxrss (the figure /usr/bin/time -f %M
                                           prints, without its 10 ms time resolution).
                                           --fresh paths are removed before each run (untimed).
+  time-pair RUNS -- CMD_A... -- CMD_B...  run CMD_A and CMD_B alternately, RUNS times each;
+                                          print "MEDIAN_A_S MEDIAN_B_S": their ratio does not
+                                          drift with the VM's speed between two series of runs
   median X...                             the median of numbers
   gen-distinct N OUT                      a replay file of N rows, N distinct values, event
                                           times 1 us apart from 17:33:00Z (all in one second)
@@ -69,6 +72,24 @@ def cmd_time(args):
     if wrap:
         os.remove(kb_file)
     print("%.6f %d %s" % (median(times), peak, " ".join("%.4f" % t for t in times)))
+
+
+def cmd_time_pair(args):
+    runs = int(args[0])
+    assert args[1] == "--", args[1]
+    rest = args[2:]
+    split = rest.index("--")
+    pair = (rest[:split], rest[split + 1:])
+    times = ([], [])
+    with open(os.devnull, "wb") as null:
+        for _ in range(runs):
+            for cmd, out in zip(pair, times):
+                t0 = time.perf_counter()
+                code = subprocess.call(cmd, stdout=null)
+                out.append(time.perf_counter() - t0)
+                if code != 0:
+                    sys.exit(f"bench.py time-pair: {' '.join(cmd)} exited {code}")
+    print("%.6f %.6f" % (median(times[0]), median(times[1])))
 
 
 def cmd_gen_distinct(args):
@@ -293,7 +314,7 @@ def cmd_table(args):
 
 def main():
     cmds = {
-        "time": cmd_time, "median": lambda a: print(median([float(x) for x in a])),
+        "time": cmd_time, "time-pair": cmd_time_pair, "median": lambda a: print(median([float(x) for x in a])),
         "gen-distinct": cmd_gen_distinct, "progress-sum": cmd_progress_sum,
         "wait-sum": cmd_wait_sum, "ingest": cmd_ingest, "state": cmd_state,
         "latency": cmd_latency, "dash-rate": cmd_dash_rate, "criterion": cmd_criterion,

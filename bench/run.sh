@@ -323,13 +323,15 @@ if has family; then
     "window-tui replay FILE --group-by user --agg ... --window \"10 minutes\" --slide \"1 second\" --sink json > /dev/null; $rows rows, 1000 users; median of $slow_runs"
   make_events
   cat "$events" > /dev/null
-  read -r a_s _ _ < <(py time "$runs" -- "$bin" replay "$events" --sink json)
   for mode in update complete; do
-    read -r m_s _ _ < <(py time "$runs" -- "$bin" replay "$events" --sink json --output-mode "$mode")
+    # Alternate runs: the VM's speed drifts, and a ratio of two series run one after the
+    # other measured the drift.
+    read -r a_s m_s < <(py time-pair "$runs" -- "$bin" replay "$events" --sink json \
+      -- "$bin" replay "$events" --sink json --output-mode "$mode")
     ratio=$(calc "print $a_s / $m_s")
     row "8$([ "$mode" = update ] && echo c || echo d) seed query in $mode mode vs append" ">= 80 % of append's speed" \
       "$(calc "printf \"%.0f %% (%.3f s vs %.3f s)\", 100 * $ratio, $m_s, $a_s")" "$(yesno "$ratio >= 0.8")" \
-      "replay of the $rows-row seed file --sink json > /dev/null, --output-mode $mode vs append; median of $runs each"
+      "replay of the $rows-row seed file --sink json > /dev/null, --output-mode $mode vs append, runs alternating; median of $runs each"
   done
   log "8e. JSON socket ingest, $sock_lines lines"
   ingest_target=5e6 sender_flags=--json socket_ingest 8e "$runs" "JSON lines, 5 aggregates" --no-checkpoint \

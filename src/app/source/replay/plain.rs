@@ -21,7 +21,7 @@ use crate::app::source::swar::{bytes_below, bytes_equal, word_at};
 use crate::engine::{CellParser, DataType, Micros, Rows, StagedRow, Value};
 
 /// A NULL cell's text.
-const NULL: &[u8] = b"\\N";
+const NULL_TEXT: &[u8] = b"\\N";
 
 /// The most fields a row may have for the fast path.
 const MAX_FIELDS: usize = 32;
@@ -270,7 +270,7 @@ impl Plain {
         let row = &mut self.stage;
         let value = match self.columns[column] {
             Cell::Skip => return row.null(),
-            Cell::String if bytes == NULL => return row.null(),
+            Cell::String if bytes == NULL_TEXT => return row.null(),
             Cell::String => return row.string_in(data, (start, end)),
             Cell::Timestamp => timestamp(cells, bytes).map(Value::Timestamp),
             Cell::Integer(ty) => cells.integer_in(ty, data, (start, end)),
@@ -286,7 +286,7 @@ impl Plain {
                 row.value(value)
             }
             // NULL is not a value of any type: it is looked for only once parsing failed.
-            None if bytes == NULL => row.null(),
+            None if bytes == NULL_TEXT => row.null(),
             None => None,
         }
     }
@@ -310,7 +310,7 @@ impl Plain {
         let value_start = time_end + 1;
         let stop = field_stop(data, value_start, None, b'\n', max_len)?;
         let value_end = line_end(data, value_start, stop);
-        if &data[value_start..value_end] == NULL {
+        if &data[value_start..value_end] == NULL_TEXT {
             rows.push(event_time, &[Value::Timestamp(event_time), Value::Null]);
         } else {
             rows.push_time_and_string(event_time, event_time, data, (value_start, value_end))
