@@ -11,7 +11,6 @@
 
 use super::query::Query;
 use super::row::Row;
-use super::types::Value;
 
 /// The most the magnitudes of a batch's values may add up to: every integer up to it is a
 /// double.
@@ -48,7 +47,7 @@ impl ExactAvg {
     pub fn take<R: Row + ?Sized>(&self, spent: &mut u64, row: &R) -> bool {
         let mut sum = *spent;
         for &column in &self.columns {
-            if let Value::Long(v) = row.get(column) {
+            if let Some(v) = row.long(column) {
                 sum = sum.saturating_add(v.unsigned_abs());
             }
         }
@@ -64,7 +63,7 @@ impl ExactAvg {
 mod tests {
     use super::*;
     use crate::engine::{
-        Duration, EventTime, MAX_WINDOWS_PER_EVENT, OutputMode, QueryRequest, WindowRequest,
+        Duration, EventTime, MAX_WINDOWS_PER_EVENT, OutputMode, QueryRequest, Value, WindowRequest,
         parse_aggs,
     };
 

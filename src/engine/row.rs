@@ -29,11 +29,25 @@ pub trait Row {
             _ => None,
         }
     }
+
+    /// The value of `column`, an integral column, unless it is NULL.
+    #[inline]
+    fn long(&self, column: usize) -> Option<i64> {
+        match self.get(column) {
+            Value::Long(v) => Some(v),
+            _ => None,
+        }
+    }
 }
 
 impl<T: Row + ?Sized> Row for &T {
     fn get(&self, column: usize) -> Value<'_> {
         (**self).get(column)
+    }
+
+    #[inline]
+    fn long(&self, column: usize) -> Option<i64> {
+        (**self).long(column)
     }
 
     #[inline]
@@ -440,6 +454,20 @@ impl Row for EncodedRow<'_> {
             Some(DataType::String) => self.payload(column),
             _ => None,
         }
+    }
+
+    /// An integral column's eight bytes end where its entry says: the entry before it is not
+    /// read.
+    #[inline]
+    fn long(&self, column: usize) -> Option<i64> {
+        self.types.get(column)?.integer_range()?;
+        let end = self.end(column)?;
+        if end & NULL != 0 {
+            return None;
+        }
+        let end = 4 * self.types.len() + end as usize;
+        let bytes = self.bytes.get(end.checked_sub(8)?..end)?;
+        Some(i64::from_le_bytes(*bytes.first_chunk()?))
     }
 }
 

@@ -214,3 +214,39 @@ fn a_staged_row_is_the_writers_row_and_one_that_does_not_fit_is_refused() {
     assert_eq!(staged, before);
     assert!(StagedRow::new(64).is_none(), "a header of half the stage");
 }
+
+#[test]
+fn an_integral_column_is_read_as_every_value_is() {
+    let types = [
+        DataType::Long,
+        DataType::String,
+        DataType::Int,
+        DataType::Timestamp,
+        DataType::Short,
+        DataType::Double,
+    ];
+    let mut rows = Rows::default();
+    rows.push(
+        0,
+        &[
+            Value::Long(i64::MIN),
+            Value::Str("0123456789"),
+            Value::Long(-7),
+            Value::Timestamp(5),
+            Value::Null,
+            Value::Double(1.5),
+        ],
+    );
+    rows.push(1, &[Value::Null, Value::Null, Value::Long(3)]);
+    for (_, row) in rows.iter(&types) {
+        for column in 0..=types.len() {
+            let want = match row.value(column) {
+                Value::Long(v) => Some(v),
+                _ => None,
+            };
+            assert_eq!(row.long(column), want, "column {column}");
+        }
+    }
+    let (_, first) = rows.row(0, &types);
+    assert_eq!((first.long(0), first.long(2)), (Some(i64::MIN), Some(-7)));
+}

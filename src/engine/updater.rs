@@ -10,7 +10,7 @@ use super::accumulate::{self, Acc, Extreme, Kind, Numeric};
 use super::interner::Interner;
 use super::query::Agg;
 use super::row::Row;
-use super::types::{DataType, Value};
+use super::types::DataType;
 
 /// How a row updates a key's buffers.
 #[derive(Debug, Clone, Copy)]
@@ -49,7 +49,7 @@ impl Updater {
         strings: &mut Interner,
     ) {
         if let Updater::Integral(plan) = self
-            && let Value::Long(v) = row.get(plan.column)
+            && let Some(v) = row.long(plan.column)
         {
             plan.add(accs, v);
         } else {
