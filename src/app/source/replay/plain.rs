@@ -272,19 +272,18 @@ impl Plain {
             Cell::Skip => return row.null(),
             Cell::String if bytes == NULL_TEXT => return row.null(),
             Cell::String => return row.string_in(data, (start, end)),
-            Cell::Timestamp => timestamp(cells, bytes).map(Value::Timestamp),
+            Cell::Timestamp => {
+                let t = timestamp(cells, bytes);
+                if column == self.event_time {
+                    *event_time = t;
+                }
+                t.map(Value::Timestamp)
+            }
             Cell::Integer(ty) => cells.integer_in(ty, data, (start, end)),
             Cell::Other(ty) => cells.parse_bytes(ty, bytes),
         };
         match value {
-            Some(value) => {
-                if let Value::Timestamp(t) = value
-                    && column == self.event_time
-                {
-                    *event_time = Some(t);
-                }
-                row.value(value)
-            }
+            Some(value) => row.value(value),
             // NULL is not a value of any type: it is looked for only once parsing failed.
             None if bytes == NULL_TEXT => row.null(),
             None => None,
