@@ -165,7 +165,6 @@ fi
 if has shapes; then
   make_events
   cat "$events" > /dev/null
-  read -r sw_s _ _ < <(py time "$runs" -- wc -l "$events")
   # DuckDB and Polars beside window-tui (bench/olap_bench.py), from a venv made here; skipped,
   # with the reason in the table, when it cannot be made (no network, say) or BENCH_OLAP=0.
   olap_python=
@@ -202,28 +201,28 @@ if has shapes; then
       row "9$label $engine, $what" "(reference)" "failed (see $work/olap.log)" "-" "bench/olap_bench.py"
     fi
   }
-  shape() { # shape LABEL WHAT FILE WC_SECONDS MAX_RATIO MIN_RATE WINDOW_US SLIDE_US [FLAGS...]
-    local label=$1 what=$2 file=$3 wc=$4 max_ratio=$5 min_rate=$6 window_us=$7 slide_us=$8 s rate ratio
-    shift 8
+  shape() { # shape LABEL WHAT FILE MAX_RATIO MIN_RATE WINDOW_US SLIDE_US [FLAGS...]
+    local label=$1 what=$2 file=$3 max_ratio=$4 min_rate=$5 window_us=$6 slide_us=$7 wc s rate ratio
+    shift 7
     log "9$label. $what"
-    read -r s _ _ < <(py time "$runs" -- "$bin" replay "$file" --sink json "$@")
+    # wc -l and the replay alternate: the VM's speed drifts between two series of runs.
+    read -r wc s < <(py time-pair "$runs" -- wc -l "$file" -- "$bin" replay "$file" --sink json "$@")
     rate=$(calc "print $rows / $s")
     ratio=$(calc "print $s / $wc")
     row "9$label $what" "<= ${max_ratio}x wc -l$([ "$min_rate" = 0 ] || echo ", >= $(mps "$min_rate")")" \
       "$(calc "printf \"%.1fx (%.3f s vs %.3f s), \", $ratio, $s, $wc")$(mps "$rate")" \
       "$(yesno "$ratio <= $max_ratio && $rate >= $min_rate")" \
-      "window-tui replay FILE --sink json${*:+ $*} > /dev/null; $rows rows; medians of $runs"
+      "window-tui replay FILE --sink json${*:+ $*} > /dev/null, alternating with wc -l FILE; $rows rows; medians of $runs"
     olap duckdb "$label" "$what" "$file" "$wc" "$s" "$window_us" "$slide_us"
     olap polars "$label" "$what" "$file" "$wc" "$s" "$window_us" "$slide_us"
   }
-  shape a "seed query" "$events" "$sw_s" 2.5 0 30000000 15000000
-  shape b "600 windows an event (10 minutes sliding every second)" "$events" "$sw_s" 20 10e6 \
+  shape a "seed query" "$events" 2.5 0 30000000 15000000
+  shape b "600 windows an event (10 minutes sliding every second)" "$events" 20 10e6 \
     600000000 1000000 --window "10 minutes" --slide "1 second"
   values_file=$work/values-$rows.csv
   [ -s "$values_file" ] || "$gen" "$rows" "$values_file" --values $((rows / 5))
   cat "$values_file" > /dev/null
-  read -r vw_s _ _ < <(py time "$runs" -- wc -l "$values_file")
-  shape c "$((rows / 5)) distinct values, each seen 5 times" "$values_file" "$vw_s" 25 5e6 \
+  shape c "$((rows / 5)) distinct values, each seen 5 times" "$values_file" 25 5e6 \
     30000000 15000000
   rm -f "$values_file"
 fi
