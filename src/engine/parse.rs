@@ -86,9 +86,7 @@ impl CellParser {
                 self.times.parse(bytes).ok().map(Value::Timestamp)
             }
             DataType::Byte | DataType::Short | DataType::Int | DataType::Long => {
-                let v = parse_i64(bytes)?;
-                let (min, max) = ty.integer_range().unwrap_or((i64::MIN, i64::MAX));
-                (min..=max).contains(&v).then_some(Value::Long(v))
+                in_range(ty, parse_i64(bytes)?)
             }
             DataType::String => std::str::from_utf8(bytes).ok().map(Value::Str),
             _ => self.parse(ty, std::str::from_utf8(bytes).ok()?).ok(),
@@ -107,10 +105,7 @@ impl CellParser {
         (start, end): (usize, usize),
     ) -> Option<Value<'a>> {
         match short_digits(data, (start, end)) {
-            Some(v) => {
-                let (min, max) = ty.integer_range().unwrap_or((i64::MIN, i64::MAX));
-                (min..=max).contains(&v).then_some(Value::Long(v))
-            }
+            Some(v) => in_range(ty, v),
             None => self.parse_bytes(ty, &data[start..end]),
         }
     }
@@ -198,6 +193,13 @@ fn parse_i64(bytes: &[u8]) -> Option<i64> {
         n = n.checked_mul(10)?.checked_sub(i64::from(d))?;
     }
     if negative { Some(n) } else { n.checked_neg() }
+}
+
+/// `v` as a value of the integral type `ty`, when in its range.
+#[inline]
+fn in_range(ty: DataType, v: i64) -> Option<Value<'static>> {
+    let (min, max) = ty.integer_range().unwrap_or((i64::MIN, i64::MAX));
+    (min..=max).contains(&v).then_some(Value::Long(v))
 }
 
 /// The digits `data[start..end]` as a number, when there are one to eight of them (no sign)

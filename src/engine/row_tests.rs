@@ -188,7 +188,7 @@ fn a_staged_row_is_the_writers_row_and_one_that_does_not_fit_is_refused() {
         ];
         written.push(7, &values);
         stage.start();
-        stage.long(-5).unwrap();
+        stage.value(Value::Timestamp(-5)).unwrap();
         stage.string_in(data, (start, end)).unwrap();
         for value in &values[2..] {
             stage.value(*value).unwrap();
@@ -199,7 +199,7 @@ fn a_staged_row_is_the_writers_row_and_one_that_does_not_fit_is_refused() {
     // A row of the wrong width, or past the stage, adds nothing.
     let before = staged.clone();
     stage.start();
-    stage.long(1).unwrap();
+    stage.value(Value::Long(1)).unwrap();
     assert_eq!(staged.push_staged(0, &stage), None, "too few columns");
     for _ in 0..TYPES.len() {
         stage.null().unwrap();

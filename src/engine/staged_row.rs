@@ -54,19 +54,15 @@ impl StagedRow {
         self.end_column(NULL)
     }
 
-    /// The next column's value, an integer or a timestamp.
-    #[inline(always)]
-    pub fn long(&mut self, v: i64) -> Option<()> {
-        self.payload(&v.to_le_bytes())
-    }
-
-    /// The next column's value.
+    /// The next column's value. The same payloads as [`super::RowWriter::value`]'s, matched
+    /// here again: sharing the match through a closure cost the replay reader 44 instructions a
+    /// row (callgrind).
     #[inline(always)]
     pub fn value(&mut self, value: Value<'_>) -> Option<()> {
         match value {
             Value::Null => self.null(),
             Value::Bool(v) => self.payload(&[u8::from(v)]),
-            Value::Long(v) | Value::Timestamp(v) => self.long(v),
+            Value::Long(v) | Value::Timestamp(v) => self.payload(&v.to_le_bytes()),
             Value::Float(v) => self.payload(&v.to_le_bytes()),
             Value::Double(v) => self.payload(&v.to_le_bytes()),
             Value::Str(v) => self.payload(v.as_bytes()),

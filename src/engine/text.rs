@@ -141,7 +141,9 @@ fn push_java_finite(out: &mut String, shortest: &str) {
 /// powers of two such as `2^-24` (`5.9604644775390625E-8`), `1e23` (`9.999999999999999E22`).
 pub fn push_java_double(out: &mut String, v: f64) {
     if !push_java_special(out, v, v.to_bits() << 1 == 2, "4.9E-324", 53) {
-        push_java_shortest(out, ryu::Buffer::new().format_finite(v.abs()), v.abs());
+        let magnitude = v.abs();
+        let mut buffer = ryu::Buffer::new();
+        push_java_shortest(out, buffer.format_finite(magnitude), magnitude);
     }
 }
 

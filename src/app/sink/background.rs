@@ -5,8 +5,8 @@
 //!
 //! Batches are written in order, each whole; at most one waits while another is written, so a
 //! slow reader of the output holds the replay back rather than letting batches pile up. An
-//! error is reported by the next call after it ([`Sink::write_batch`] or [`Background::sync`])
-//! and names the batch it happened on; after it no batch is written. [`Background::sync`] waits
+//! error is reported by the next call after it ([`Sink::write_batch`] or [`Sink::sync`])
+//! and names the batch it happened on; after it no batch is written. [`Sink::sync`] waits
 //! until every batch given is written: before a checkpoint commits a batch, and at the end of
 //! a run. Dropped, a background sink still writes every batch it took before it is gone.
 
@@ -56,15 +56,6 @@ impl Background {
             writer: Some(writer),
             description,
         })
-    }
-
-    /// Waits until every batch given so far is written; the first error, if any.
-    pub fn sync(&mut self) -> anyhow::Result<()> {
-        while self.pending > 0 {
-            let outcome = self.written.recv().unwrap_or_else(|_| Err(self.gone()));
-            self.settle(outcome)?;
-        }
-        Ok(())
     }
 
     /// Takes the outcomes already reported, without waiting.
@@ -117,8 +108,13 @@ impl Sink for Background {
         self.description.clone()
     }
 
+    /// Waits until every batch given so far is written; the first error, if any.
     fn sync(&mut self) -> anyhow::Result<()> {
-        Background::sync(self)
+        while self.pending > 0 {
+            let outcome = self.written.recv().unwrap_or_else(|_| Err(self.gone()));
+            self.settle(outcome)?;
+        }
+        Ok(())
     }
 }
 
