@@ -254,7 +254,7 @@ impl RowWriter<'_> {
     /// The next column's value (values past the row's columns are ignored).
     #[inline(always)]
     pub fn value(&mut self, value: Value<'_>) {
-        Payloads::value(self, value);
+        staged::Payloads::value(self, value);
     }
 
     /// The next column's value, a NULL.
@@ -344,45 +344,6 @@ impl Drop for RowWriter<'_> {
         if self.columns != usize::MAX {
             self.rows.data.truncate(self.start);
         }
-    }
-}
-
-/// What takes a row's cells as their payloads: [`RowWriter`] and the staged row. The match of a
-/// value to its payload is written once here, and each writer monomorphizes it (a closure
-/// instead cost the replay reader 44 instructions a row).
-trait Payloads {
-    type Done;
-
-    fn null(&mut self) -> Self::Done;
-
-    fn payload(&mut self, bytes: &[u8]) -> Self::Done;
-
-    #[allow(clippy::inline_always)] // per cell
-    #[inline(always)]
-    fn value(&mut self, value: Value<'_>) -> Self::Done {
-        match value {
-            Value::Null => self.null(),
-            Value::Bool(v) => self.payload(&[u8::from(v)]),
-            Value::Long(v) | Value::Timestamp(v) => self.payload(&v.to_le_bytes()),
-            Value::Float(v) => self.payload(&v.to_le_bytes()),
-            Value::Double(v) => self.payload(&v.to_le_bytes()),
-            Value::Str(v) => self.payload(v.as_bytes()),
-        }
-    }
-}
-
-#[allow(clippy::inline_always)] // per cell
-impl Payloads for RowWriter<'_> {
-    type Done = ();
-
-    #[inline(always)]
-    fn null(&mut self) {
-        RowWriter::null(self);
-    }
-
-    #[inline(always)]
-    fn payload(&mut self, bytes: &[u8]) {
-        RowWriter::payload(self, bytes);
     }
 }
 
