@@ -2,7 +2,7 @@
 //!
 //! Everything here was checked against real `PySpark` 3.5.3 on `OpenJDK` 17.0.15:
 //! - [`push_java_double`] / [`push_java_float`]: `Double.toString` / `Float.toString` (used by
-//!   `show()`, the CSV writer, `CAST(x AS STRING)` and `to_json`), digits from `ryu`.
+//!   `show()`, the CSV writer, `CAST(x AS STRING)` and `to_json`), digits from `zmij`.
 //! - [`push_show_timestamp`]: a TIMESTAMP cell of `Dataset.show()`; [`push_csv_timestamp`]: the CSV
 //!   writer's default `yyyy-MM-dd'T'HH:mm:ss.SSSXXX` (also `to_json`'s default).
 //! - [`push_csv_cell`]: a CSV cell that Python's `csv` module and Spark's `read.csv` (default options)
@@ -10,10 +10,10 @@
 //! - [`push_json_f64`] / [`push_json_f32`]: JSON numbers with Java's digits; NaN and infinities as
 //!   JSON strings, as Spark's `to_json` writes them.
 
-/// Splits a finite, non-zero `ryu` output (`1.5e-7`, `0.00123`, `1200.0`) into its significant
+/// Splits a finite, non-zero shortest text (`zmij`'s: `1.5e-7`, `1e+16`, `0.00123`, `1200.0`) into its significant
 /// digits (no leading or trailing zeros) and the decimal exponent `e` of the first one, so that
 /// `value = d.ddd × 10^e`. Returns the digit count.
-fn ryu_digits(text: &str, digits: &mut [u8; 24]) -> (usize, i32) {
+fn shortest_digits(text: &str, digits: &mut [u8; 24]) -> (usize, i32) {
     let (mantissa, exp) = text
         .split_once('e')
         .map_or((text, 0), |(m, e)| (m, e.parse().unwrap_or(0)));
@@ -100,7 +100,7 @@ fn push_java_big_integer(out: &mut String, v: f64, sig_bits: u32) -> bool {
     true
 }
 
-/// Pushes the sign, then Java's text for what `ryu` cannot give: NaN, infinities, zeros,
+/// Pushes the sign, then Java's text for what the shortest digits cannot give: NaN, infinities, zeros,
 /// `MIN_VALUE` (`is_min`, `min_text`) and big integers. Returns false for the rest.
 fn push_java_special(
     out: &mut String,
@@ -123,10 +123,10 @@ fn push_java_special(
     true
 }
 
-/// Pushes the layout of `ryu`'s shortest text for a finite, positive value.
+/// Pushes the layout of `zmij`'s shortest text for a finite, positive value.
 fn push_java_finite(out: &mut String, shortest: &str) {
     let mut digits = [0u8; 24];
-    let (n, e) = ryu_digits(shortest, &mut digits);
+    let (n, e) = shortest_digits(shortest, &mut digits);
     push_java_layout(out, &digits[..n], e);
 }
 
@@ -134,21 +134,22 @@ fn push_java_finite(out: &mut String, shortest: &str) {
 /// decimals with at least one fractional digit for `1e-3 <= |v| < 1e7` (`0.00123`, `1234567.0`),
 /// else computerized scientific notation (`1.23456785E7`, `2.5E-4`, `1.0E-5`).
 ///
-/// Digits are the shortest that round-trip (`ryu`), plus Java's exact-integer rule for
-/// `2^53 <= |v| < 2^63` and `Double.MIN_VALUE` = `4.9E-324`. Java 17 agrees on every double with
-/// `1e-7 <= |v| < 2^63` sampled (4.3 M values, decimal sums and averages included); outside
-/// that range it sometimes prints one more, non-shortest digit (JDK-4511638, fixed in JDK 19):
-/// powers of two such as `2^-24` (`5.9604644775390625E-8`), `1e23` (`9.999999999999999E22`).
+/// Digits are the shortest that round-trip (`zmij`: `ryu`'s digits in half the time), plus
+/// Java's exact-integer rule for `2^53 <= |v| < 2^63` and `Double.MIN_VALUE` = `4.9E-324`.
+/// Java 17 agrees on every double with `1e-7 <= |v| < 2^63` sampled (4.3 M values, decimal
+/// sums and averages included); outside that range it sometimes prints one more, non-shortest
+/// digit (JDK-4511638, fixed in JDK 19): powers of two such as `2^-24`
+/// (`5.9604644775390625E-8`), `1e23` (`9.999999999999999E22`).
 pub fn push_java_double(out: &mut String, v: f64) {
     if !push_java_special(out, v, v.to_bits() << 1 == 2, "4.9E-324", 53) {
         let magnitude = v.abs();
-        let mut buffer = ryu::Buffer::new();
+        let mut buffer = zmij::Buffer::new();
         push_java_shortest(out, buffer.format_finite(magnitude), magnitude);
     }
 }
 
-/// Pushes `ryu`'s shortest text of `magnitude` (finite, positive) in Java's layout. In Java's
-/// plain range, `1e-3 <= magnitude < 1e7`, `ryu` writes the same text (`0.00123`, `712.5`,
+/// Pushes `zmij`'s shortest text of `magnitude` (finite, positive) in Java's layout. In Java's
+/// plain range, `1e-3 <= magnitude < 1e7`, `zmij` writes the same text (`0.00123`, `712.5`,
 /// `1234567.0`), and it is pushed as it is.
 fn push_java_shortest(out: &mut String, shortest: &str, magnitude: f64) {
     if (1e-3..1e7).contains(&magnitude) {
@@ -165,7 +166,7 @@ fn push_java_shortest(out: &mut String, shortest: &str, magnitude: f64) {
 pub fn push_java_float(out: &mut String, v: f32) {
     if !push_java_special(out, f64::from(v), v.to_bits() << 1 == 2, "1.4E-45", 24) {
         let magnitude = v.abs();
-        let mut buffer = ryu::Buffer::new();
+        let mut buffer = zmij::Buffer::new();
         push_java_shortest(out, buffer.format_finite(magnitude), f64::from(magnitude));
     }
 }
@@ -407,8 +408,8 @@ mod tests {
         out
     }
 
-    /// The first `ryu_digits`, byte by byte: the reference the faster one is held to.
-    fn ryu_digits_byte_by_byte(text: &str, digits: &mut [u8; 24]) -> (usize, i32) {
+    /// The first `shortest_digits`, byte by byte: the reference the faster one is held to.
+    fn shortest_digits_byte_by_byte(text: &str, digits: &mut [u8; 24]) -> (usize, i32) {
         let (mantissa, exp) = text
             .split_once('e')
             .map_or((text, 0), |(m, e)| (m, e.parse().unwrap_or(0)));
@@ -434,7 +435,7 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
         #[test]
-        fn ryu_digits_are_the_byte_by_byte_ones(v in proptest::prop_oneof![
+        fn shortest_digits_are_the_byte_by_byte_ones(v in proptest::prop_oneof![
             proptest::num::f64::POSITIVE | proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL,
             proptest::strategy::Strategy::prop_map(
                 (1u64..10_000_000, -12i32..24),
@@ -444,31 +445,31 @@ mod tests {
             proptest::strategy::Strategy::prop_map(1i64..100_000_000, |x| x as f64 / 1000.0),
         ]) {
             proptest::prop_assume!(v.is_finite() && v > 0.0);
-            let text = ryu::Buffer::new().format_finite(v).to_string();
+            let text = zmij::Buffer::new().format_finite(v).to_string();
             let (mut fast, mut slow) = ([0u8; 24], [0u8; 24]);
-            let (n, e) = ryu_digits(&text, &mut fast);
-            proptest::prop_assert_eq!((n, e), ryu_digits_byte_by_byte(&text, &mut slow), "{}", text);
+            let (n, e) = shortest_digits(&text, &mut fast);
+            proptest::prop_assert_eq!((n, e), shortest_digits_byte_by_byte(&text, &mut slow), "{}", text);
             proptest::prop_assert_eq!(&fast[..n], &slow[..n], "{}", text);
         }
     }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
-        /// In Java's plain range `ryu`'s text is pushed as it is: it is the text Java's layout
-        /// makes of `ryu`'s digits, for doubles and floats, up to the range's edges.
+        /// In Java's plain range `zmij`'s text is pushed as it is: it is the text Java's layout
+        /// makes of its digits, for doubles and floats, up to the range's edges.
         #[test]
-        fn in_the_plain_range_ryus_text_is_javas_layout(v in proptest::prop_oneof![
+        fn in_the_plain_range_the_shortest_text_is_javas_layout(v in proptest::prop_oneof![
             1e-3f64..1e7,
             proptest::strategy::Strategy::prop_map(1i64..10_000_000_000, |x| x as f64 / 1000.0),
             proptest::sample::select(vec![1e-3, 0.0010000000000000002, 9_999_999.999_999_998,
                 1_234_567.0, 0.1, 100.0]),
         ]) {
             let layout = |shortest: &str| s(|o| push_java_finite(o, shortest));
-            let double = ryu::Buffer::new().format_finite(v).to_string();
+            let double = zmij::Buffer::new().format_finite(v).to_string();
             proptest::prop_assert_eq!(s(|o| push_java_double(o, v)), layout(&double));
             #[allow(clippy::cast_possible_truncation)]
             let float = v as f32;
-            let text = ryu::Buffer::new().format_finite(float).to_string();
+            let text = zmij::Buffer::new().format_finite(float).to_string();
             proptest::prop_assert_eq!(s(|o| push_java_float(o, float)), layout(&text));
         }
     }

@@ -176,8 +176,8 @@ impl Recorder {
             }
             Value::Bool(b) => self.text.push_str(if b { "true" } else { "false" }),
             Value::Long(v) => self.text.push_str(itoa::Buffer::new().format(v)),
-            Value::Double(v) => self.text.push_str(ryu::Buffer::new().format(v)),
-            Value::Float(v) => self.text.push_str(ryu::Buffer::new().format(v)),
+            Value::Double(v) => self.text.push_str(zmij::Buffer::new().format(v)),
+            Value::Float(v) => self.text.push_str(zmij::Buffer::new().format(v)),
             Value::Timestamp(t) => {
                 let _ = write!(self.text, "{}", Utc(t, Fraction::Micros));
             }
