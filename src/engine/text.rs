@@ -10,9 +10,9 @@
 //! - [`push_json_f64`] / [`push_json_f32`]: JSON numbers with Java's digits; NaN and infinities as
 //!   JSON strings, as Spark's `to_json` writes them.
 
-/// Splits a finite, non-zero shortest text (`zmij`'s: `1.5e-7`, `1e+16`, `0.00123`, `1200.0`) into its significant
-/// digits (no leading or trailing zeros) and the decimal exponent `e` of the first one, so that
-/// `value = d.ddd × 10^e`. Returns the digit count.
+/// Splits a finite, non-zero shortest text (`zmij`'s: `1.5e-7`, `1e+16`, `0.00123`, `1200.0`)
+/// into its significant digits (no leading or trailing zeros) and the decimal exponent `e` of
+/// the first one, so that `value = d.ddd × 10^e`. Returns the digit count.
 fn shortest_digits(text: &str, digits: &mut [u8; 24]) -> (usize, i32) {
     let (mantissa, exp) = text
         .split_once('e')
@@ -100,8 +100,9 @@ fn push_java_big_integer(out: &mut String, v: f64, sig_bits: u32) -> bool {
     true
 }
 
-/// Pushes the sign, then Java's text for what the shortest digits cannot give: NaN, infinities, zeros,
-/// `MIN_VALUE` (`is_min`, `min_text`) and big integers. Returns false for the rest.
+/// Pushes the sign, then Java's text for what the shortest digits cannot give: NaN,
+/// infinities, zeros, `MIN_VALUE` (`is_min`, `min_text`) and big integers. Returns false for the
+/// rest.
 fn push_java_special(
     out: &mut String,
     v: f64,

@@ -6,6 +6,7 @@ mod exact_avg;
 mod merge;
 mod model;
 mod modes;
+mod shortest;
 mod updater;
 
 use std::collections::BTreeMap;
