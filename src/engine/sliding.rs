@@ -254,7 +254,8 @@ impl Partial {
     }
 
     /// The index of the entry [`Partial::entry_near`] gives.
-    #[inline]
+    #[allow(clippy::inline_always)] // every row's (see `Updater::update`)
+    #[inline(always)]
     fn slot_near(&mut self, unit: i64, id: Id, n: usize) -> usize {
         if (id as usize) >= DENSE_IDS {
             return self.slot(unit, id, n);

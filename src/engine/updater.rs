@@ -40,7 +40,8 @@ impl Updater {
     }
 
     /// Adds `row` to a key's buffers `accs`, as [`accumulate::update_all`] does.
-    #[inline]
+    #[allow(clippy::inline_always)] // every row's (with slot_near's: 37 fewer instructions a row)
+    #[inline(always)]
     pub fn update<R: Row + ?Sized>(
         &self,
         (aggs, kinds): (&[Agg], &[Kind]),
