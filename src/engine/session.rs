@@ -124,13 +124,14 @@ impl SessionState {
         let order = self.combined(kinds, strings);
         let (mut updated, mut late, mut replaced) = (0, 0, 0);
         let mut at = 0;
+        let mut fresh: Vec<(Window, usize)> = Vec::new();
         while at < order.len() {
             let id = self.entries[order[at]].0;
             let end = order[at..]
                 .iter()
                 .position(|&i| self.entries[i].0 != id)
                 .map_or(order.len(), |p| at + p);
-            let mut fresh: Vec<(Window, usize)> = Vec::new();
+            fresh.clear();
             for &i in &order[at..end] {
                 let window = self.window_of(self.entries[i].1);
                 if window.end <= threshold {
@@ -271,9 +272,6 @@ impl SessionState {
     }
 }
 
-/// A key's stored sessions merged with its new ones (`fresh`: a session and where its buffers
-/// are in `batch`), in start order, the stored first of equal starts. The result's buffers hold
-/// their own string references.
 /// `(key, event time, arrival)` of every row, in that order. Rows come mostly in event-time
 /// order, so for key ids no larger than the rows are many, a counting sort by key (which keeps
 /// arrival order) leaves each key's rows sorted already or nearly: a stable sort by time then
@@ -315,6 +313,10 @@ fn arrival_by_key_and_time(entries: &[(Id, Micros)]) -> Vec<(Id, Micros, usize)>
     order
 }
 
+/// A key's stored sessions merged with its new ones (`fresh`: a session and where its buffers
+/// are in `batch`), in start order, the stored first of equal starts. Both come in start order
+/// (the stored as kept, the new as the batch's rows were ordered), so they are merged in one
+/// pass, not sorted. The result's buffers hold their own string references.
 fn merge_sessions(
     old: &KeySessions,
     fresh: &[(Window, usize)],
@@ -323,20 +325,12 @@ fn merge_sessions(
     strings: &mut Interner,
 ) -> KeySessions {
     let n = kinds.len();
-    let mut inputs: Vec<(Window, &[Acc])> = old
-        .spans
-        .iter()
-        .enumerate()
-        .map(|(i, &w)| (w, &old.accs[i * n..(i + 1) * n]))
-        .chain(
-            fresh
-                .iter()
-                .map(|&(w, at)| (w, &batch[at * n..(at + 1) * n])),
-        )
-        .collect();
-    inputs.sort_by_key(|(w, _)| w.start);
+    debug_assert!(old.spans.is_sorted_by_key(|w| w.start));
+    debug_assert!(fresh.is_sorted_by_key(|(w, _)| w.start));
+    let stored = (old.spans.iter().enumerate()).map(|(i, &w)| (w, &old.accs[i * n..(i + 1) * n]));
+    let new = (fresh.iter()).map(|&(w, at)| (w, &batch[at * n..(at + 1) * n]));
     let mut out = KeySessions::default();
-    for (window, accs) in inputs {
+    for (window, accs) in in_start_order(stored, new) {
         let joins = out
             .spans
             .last()
@@ -352,6 +346,20 @@ fn merge_sessions(
         accumulate::merge_all(kinds, &mut out.accs[base..], accs, strings);
     }
     out
+}
+
+/// The items of `a` and `b`, each in start order, in start order: `a`'s first of equal starts
+/// (as a stable sort of `a` then `b` would give them).
+fn in_start_order<'a>(
+    a: impl Iterator<Item = (Window, &'a [Acc])>,
+    b: impl Iterator<Item = (Window, &'a [Acc])>,
+) -> impl Iterator<Item = (Window, &'a [Acc])> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some((x, _)), Some((y, _))) if y.start < x.start => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
 }
 
 #[cfg(test)]
@@ -375,6 +383,30 @@ mod tests {
                 .collect();
             want.sort_unstable();
             proptest::prop_assert_eq!(arrival_by_key_and_time(&entries), want);
+        }
+
+        /// The merge of two runs in start order is their stable sort: the first run's first
+        /// of equal starts.
+        #[test]
+        fn two_runs_merge_as_their_stable_sort(
+            mut a in proptest::collection::vec(0i64..20, 0..30),
+            mut b in proptest::collection::vec(0i64..20, 0..30),
+        ) {
+            a.sort_unstable();
+            b.sort_unstable();
+            // Each item's end tells where it came from.
+            let run = |starts: &[i64], from: i64| -> Vec<(Window, &[Acc])> {
+                (starts.iter().enumerate())
+                    .map(|(i, &start)| (Window { start, end: from + i as i64 }, &[][..]))
+                    .collect()
+            };
+            let (a, b) = (run(&a, 0), run(&b, 1000));
+            let mut want: Vec<Window> = a.iter().chain(&b).map(|(w, _)| *w).collect();
+            want.sort_by_key(|w| w.start);
+            let got: Vec<Window> = in_start_order(a.into_iter(), b.into_iter())
+                .map(|(w, _)| w)
+                .collect();
+            proptest::prop_assert_eq!(got, want);
         }
     }
 }
