@@ -3,8 +3,9 @@
 //! [`accumulate::update_all`] looks at each aggregate's kind and column for every row. The usual
 //! query, `count` and aggregates of one integral column (`count, sum(x), avg(x), min(x),
 //! max(x)`), is planned instead as where each of its buffers is: a row's value is decoded once
-//! and each buffer updated with no dispatch on its kind, exactly as `update_all` would. Any
-//! other query, and a row whose value there is NULL, goes through `update_all`.
+//! and each buffer updated with no dispatch on its kind, exactly as `update_all` would; `count`
+//! alone adds one to its buffer. Any other query, and a row whose value there is NULL, goes
+//! through `update_all`.
 
 use super::accumulate::{self, Acc, Extreme, Kind, Numeric};
 use super::interner::Interner;
@@ -17,6 +18,8 @@ use super::types::DataType;
 pub(crate) enum Updater {
     /// `count` and aggregates of one integral column, each at most once.
     Integral(Integral),
+    /// `count` alone.
+    Count,
     /// Each aggregate in turn ([`accumulate::update_all`]).
     Each,
 }
@@ -36,6 +39,9 @@ pub(crate) struct Integral {
 impl Updater {
     /// The plan for `aggs`, whose kinds are `kinds`.
     pub fn new(aggs: &[Agg], kinds: &[Kind]) -> Updater {
+        if kinds == [Kind::Count] {
+            return Updater::Count;
+        }
         Integral::of(aggs, kinds).map_or(Updater::Each, Updater::Integral)
     }
 
@@ -49,12 +55,13 @@ impl Updater {
         row: &R,
         strings: &mut Interner,
     ) {
-        if let Updater::Integral(plan) = self
-            && let Some(v) = row.long(plan.column)
-        {
-            plan.add(accs, v);
-        } else {
-            accumulate::update_all(aggs, kinds, accs, row, strings);
+        match self {
+            Updater::Count => accs[0].a += 1,
+            Updater::Integral(plan) => match row.long(plan.column) {
+                Some(v) => plan.add(accs, v),
+                None => accumulate::update_all(aggs, kinds, accs, row, strings),
+            },
+            Updater::Each => accumulate::update_all(aggs, kinds, accs, row, strings),
         }
     }
 }

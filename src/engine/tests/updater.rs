@@ -35,6 +35,8 @@ fn one_integral_columns_aggregates_are_planned_and_the_rest_go_one_by_one() {
     assert!(planned("max(y),count(y),count"));
     assert!(planned("avg(x)"));
     assert!(!planned("count"), "no column to read");
+    let (aggs, kinds) = aggs("count");
+    assert!(matches!(Updater::new(&aggs, &kinds), Updater::Count));
     assert!(!planned("sum(x),sum(y)"), "two columns");
     assert!(!planned("sum(d)"), "not integral");
     assert!(!planned("min(k)"), "not integral");
