@@ -274,9 +274,9 @@ impl SessionState {
 
 /// `(key, event time, arrival)` of every row, in that order. Rows come mostly in event-time
 /// order, so for key ids no larger than the rows are many, a counting sort by key (which keeps
-/// arrival order) leaves each key's rows sorted already or nearly: a stable sort by time then
-/// takes one pass. Other batches are sorted whole. The tuples themselves are sorted, not
-/// indices into them: no indirection per comparison.
+/// arrival order) leaves each key's rows sorted already or nearly, for [`sort_by_time`] to
+/// finish. Other batches are sorted whole. The tuples themselves are sorted, not indices into
+/// them: no indirection per comparison.
 fn arrival_by_key_and_time(entries: &[(Id, Micros)]) -> Vec<(Id, Micros, usize)> {
     let max_id = entries
         .iter()
