@@ -359,11 +359,14 @@ pub(crate) fn merge_into_state(
     }
 }
 
+/// Whether a buffer of this kind can hold a string's text (a string `min`/`max`).
+pub(crate) fn holds_strings(kind: Kind) -> bool {
+    matches!(kind, Kind::Extreme(_, Numeric::Str))
+}
+
 /// Gives back what a buffer holds (a string `min`/`max`'s text) when it is dropped.
 pub(crate) fn release(kind: Kind, acc: &Acc, strings: &mut Interner) {
-    if let Kind::Extreme(_, Numeric::Str) = kind
-        && acc.b != 0
-    {
+    if holds_strings(kind) && acc.b != 0 {
         strings.release(acc.a as Id);
     }
 }

@@ -93,9 +93,11 @@ impl SessionState {
     }
 
     fn clear_batch(&mut self, kinds: &[Kind], strings: &mut Interner) {
-        for accs in self.accs.chunks(kinds.len().max(1)) {
-            for (kind, acc) in kinds.iter().zip(accs) {
-                accumulate::release(*kind, acc, strings);
+        if kinds.iter().any(|&kind| accumulate::holds_strings(kind)) {
+            for accs in self.accs.chunks(kinds.len().max(1)) {
+                for (kind, acc) in kinds.iter().zip(accs) {
+                    accumulate::release(*kind, acc, strings);
+                }
             }
         }
         self.entries.clear();
