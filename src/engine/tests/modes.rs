@@ -348,3 +348,35 @@ fn rows_of_one_session_start_add_up_before_they_join_a_stored_session() {
     assert_eq!(out.aggs(&out.rows[0])[0], Datum::Double(want));
     assert_ne!(want, ((1e16 + 1.0) + 1.0) + 1.0, "the orders differ");
 }
+
+#[test]
+fn a_sessions_batch_gives_back_its_rows_strings() {
+    let q = query(
+        "t TIMESTAMP, k STRING, s STRING",
+        "min(s)",
+        WindowRequest::Session {
+            gap: Duration::from_secs(4),
+        },
+        OutputMode::Append,
+    );
+    let mut engine = Engine::new(q);
+    let row = |t: f64, k, s| {
+        (
+            at(t),
+            [Value::Timestamp(at(t)), Value::Str(k), Value::Str(s)],
+        )
+    };
+    let rows = [
+        row(1.0, "a", "x1"),
+        row(2.0, "a", "x0"),
+        row(2.0, "a", "x2"),
+    ];
+    engine.run_batch(BatchKind::Data, rows.iter().map(|(t, r)| (*t, &r[..])));
+    // A later row moves the watermark past key a's session, which is emitted and evicted.
+    let later = [row(100.0, "b", "y")];
+    engine.run_batch(BatchKind::Data, later.iter().map(|(t, r)| (*t, &r[..])));
+    let out = engine.run_batch(BatchKind::NoData, std::iter::empty::<(Micros, &[Value])>());
+    assert_eq!(out.rows.len(), 1, "key a's session");
+    // Left: key b and its min, "y"; none of the batches' "x0", "x1", "x2", "a".
+    assert_eq!(engine.strings.len(), 2);
+}
