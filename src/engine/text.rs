@@ -13,7 +13,7 @@
 /// Splits a finite, non-zero shortest text (`zmij`'s: `1.5e-7`, `1e+16`, `0.00123`, `1200.0`)
 /// into its significant digits (no leading or trailing zeros) and the decimal exponent `e` of
 /// the first one, so that `value = d.ddd × 10^e`. Returns the digit count.
-fn shortest_digits(text: &str, digits: &mut [u8; 24]) -> (usize, i32) {
+pub(crate) fn shortest_digits(text: &str, digits: &mut [u8; 24]) -> (usize, i32) {
     let (mantissa, exp) = text
         .split_once('e')
         .map_or((text, 0), |(m, e)| (m, e.parse().unwrap_or(0)));
