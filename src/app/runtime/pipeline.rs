@@ -6,6 +6,7 @@
 //! kept and [`Pipeline::retry`] writes it again (the dashboard retries each tick; headless runs
 //! stop and a restart re-runs the batch from the checkpoint).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
@@ -27,7 +28,7 @@ pub struct Pipeline {
     clock: Box<dyn Clock>,
     previous_trigger: Option<Instant>,
     /// A finished batch a sink could not take yet.
-    unwritten: Option<(BatchOutput, Started, Position)>,
+    unwritten: Option<(Arc<BatchOutput>, Started, Position)>,
     last_timing: Option<Timing>,
     /// The same stream in the other output modes, for the modes view.
     other_modes: Option<OtherModes>,
@@ -126,7 +127,7 @@ impl Pipeline {
         tick: u64,
         input: Option<&Rows>,
         feed: impl FnOnce(&mut Batch<'_>) -> anyhow::Result<Position>,
-    ) -> anyhow::Result<BatchOutput> {
+    ) -> anyhow::Result<Arc<BatchOutput>> {
         // Batches are neither skipped nor merged: one a sink failed on goes first (`retry`).
         if let Some((unwritten, ..)) = &self.unwritten {
             anyhow::bail!(
@@ -197,7 +198,7 @@ impl Pipeline {
             wal,
         };
         self.refused_rows += output.stats.rows_refused;
-        self.deliver(output, started, position)
+        self.deliver(Arc::new(output), started, position)
     }
 
     /// A tick without rows: a no-data batch if the watermark moved, else nothing.
@@ -205,7 +206,7 @@ impl Pipeline {
         &mut self,
         tick: u64,
         position: Position,
-    ) -> anyhow::Result<Option<BatchOutput>> {
+    ) -> anyhow::Result<Option<Arc<BatchOutput>>> {
         match self.engine.tick(false) {
             Tick::Run(kind) => self.run_batch(kind, tick, None, |_| Ok(position)).map(Some),
             Tick::Idle => {
@@ -239,7 +240,7 @@ impl Pipeline {
     }
 
     /// Writes the batch a sink failed on again; returns it once every sink has it.
-    pub fn retry(&mut self) -> anyhow::Result<Option<BatchOutput>> {
+    pub fn retry(&mut self) -> anyhow::Result<Option<Arc<BatchOutput>>> {
         match self.unwritten.take() {
             Some((output, started, position)) => self.deliver(output, started, position).map(Some),
             None => Ok(None),
@@ -248,10 +249,10 @@ impl Pipeline {
 
     fn deliver(
         &mut self,
-        output: BatchOutput,
+        output: Arc<BatchOutput>,
         started: Started,
         position: Position,
-    ) -> anyhow::Result<BatchOutput> {
+    ) -> anyhow::Result<Arc<BatchOutput>> {
         let sinks_started = self.clock.now().mono;
         // A checkpoint commits only what every sink has written.
         let written = match self.sinks.write_batch(&output) {
@@ -335,7 +336,7 @@ mod tests {
     }
 
     /// Runs `rows` as the data batch of live tick `tick`.
-    fn run(pipeline: &mut Pipeline, tick: u64, rows: &Rows) -> anyhow::Result<BatchOutput> {
+    fn run(pipeline: &mut Pipeline, tick: u64, rows: &Rows) -> anyhow::Result<Arc<BatchOutput>> {
         pipeline.run_batch(BatchKind::Data, tick, Some(rows), |batch| {
             let types = batch.types().to_vec();
             for (t, row) in rows.iter(&types) {

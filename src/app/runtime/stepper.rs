@@ -6,6 +6,8 @@
 //! and a restart continues from there: the replay is deterministic, so a batch that was cut
 //! short runs again exactly as it was.
 
+use std::sync::Arc;
+
 use crate::app::config::OnBadRow;
 use crate::app::error::BadInput;
 use crate::app::runtime::checkpoint::Position;
@@ -134,7 +136,7 @@ impl<S: RowSource> ReplayStepper<S> {
     }
 
     /// Runs up to and including the next batch; `None` once the replay is over.
-    pub fn step(&mut self) -> anyhow::Result<Option<BatchOutput>> {
+    pub fn step(&mut self) -> anyhow::Result<Option<Arc<BatchOutput>>> {
         let result = if self.pipeline.has_unwritten() {
             // A sink failed on the last batch: it gets that batch again before anything new runs.
             self.pipeline.retry()
@@ -147,7 +149,7 @@ impl<S: RowSource> ReplayStepper<S> {
         result
     }
 
-    fn run_next(&mut self) -> anyhow::Result<Option<BatchOutput>> {
+    fn run_next(&mut self) -> anyhow::Result<Option<Arc<BatchOutput>>> {
         loop {
             match std::mem::replace(&mut self.phase, Phase::Reading) {
                 Phase::Done => {
@@ -224,7 +226,7 @@ impl<S: RowSource> ReplayStepper<S> {
 
     /// Runs the batch of the tick `head` opens: its rows up to the next tick, a bad row or the
     /// end of the file.
-    fn run_tick(&mut self, head: Waiting) -> anyhow::Result<BatchOutput> {
+    fn run_tick(&mut self, head: Waiting) -> anyhow::Result<Arc<BatchOutput>> {
         let tick = head.tick();
         let mut first = Some(head);
         let mut next = None;

@@ -153,7 +153,7 @@ impl<O: Observer> TriggerLoop<O> {
                     Ok(batch) => {
                         tracing::info!("the sinks took the batch they had failed on");
                         self.observer
-                            .after_tick(&self.pipeline, batch.as_ref(), info);
+                            .after_tick(&self.pipeline, batch.as_deref(), info);
                     }
                     Err(e) => {
                         tracing::warn!("still failing: {e:#}");
@@ -303,7 +303,7 @@ impl<O: Observer> TriggerLoop<O> {
         summary.rows += rows.len() as u64;
         rows.clear();
         self.observer
-            .after_tick(&self.pipeline, batch.as_ref(), TickInfo { tick, next });
+            .after_tick(&self.pipeline, batch.as_deref(), TickInfo { tick, next });
         Ok(())
     }
 }

@@ -10,6 +10,7 @@
 //! until every batch given is written: before a checkpoint commits a batch, and at the end of
 //! a run. Dropped, a background sink still writes every batch it took before it is gone.
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, channel, sync_channel};
 use std::thread::JoinHandle;
 
@@ -21,7 +22,7 @@ use crate::engine::BatchOutput;
 /// A sink whose batches are written on a thread of its own.
 pub struct Background {
     /// Batches to the writer; `None` once it stopped.
-    batches: Option<SyncSender<BatchOutput>>,
+    batches: Option<SyncSender<Arc<BatchOutput>>>,
     /// Each batch's outcome, in order.
     written: Receiver<anyhow::Result<()>>,
     /// Batches given and not yet reported written.
@@ -34,7 +35,7 @@ impl Background {
     /// `sink`, written from now on by a thread of its own.
     pub fn new(mut sink: Box<dyn Sink>) -> anyhow::Result<Self> {
         let description = sink.describe();
-        let (batches, to_write) = sync_channel::<BatchOutput>(1);
+        let (batches, to_write) = sync_channel::<Arc<BatchOutput>>(1);
         let (report, written) = channel();
         let writer = std::thread::Builder::new()
             .name("sink writer".into())
@@ -88,14 +89,19 @@ impl Background {
 }
 
 impl Sink for Background {
+    /// Hands a copy of the batch to the writer ([`Sink::write_shared`] without the copy).
+    fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
+        self.write_shared(&Arc::new(batch.clone()))
+    }
+
     /// Hands the batch to the writer (waiting while another batch waits to be written); an
     /// error of a batch given before is reported here.
-    fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
+    fn write_shared(&mut self, batch: &Arc<BatchOutput>) -> anyhow::Result<()> {
         self.collect()?;
         let Some(batches) = &self.batches else {
             anyhow::bail!("the sink's writer thread stopped after an error");
         };
-        if batches.send(batch.clone()).is_err() {
+        if batches.send(Arc::clone(batch)).is_err() {
             // The writer stopped: its outcome says why.
             self.pending += 1;
             return self.sync();

@@ -12,6 +12,7 @@ pub mod sink_log;
 pub mod window_text;
 
 use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
 
 use crate::app::config::{SinkConfig, SinkKind};
 use crate::app::error::OrBadInput;
@@ -29,6 +30,12 @@ pub struct Resume {
 pub trait Sink: Send {
     /// Writes a finished batch, whole, before returning.
     fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()>;
+
+    /// [`Sink::write_batch`] of a batch its caller shares: a sink that holds on to a batch after
+    /// returning (one written on a thread of its own) takes a reference rather than a copy.
+    fn write_shared(&mut self, batch: &Arc<BatchOutput>) -> anyhow::Result<()> {
+        self.write_batch(batch)
+    }
 
     /// A one-line description for progress reports (`sink.description`).
     fn describe(&self) -> String;
@@ -127,7 +134,7 @@ impl SinkSet {
     }
 
     /// Writes the batch to every sink that is on, in the order they were first switched on.
-    pub fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
+    pub fn write_batch(&mut self, batch: &Arc<BatchOutput>) -> anyhow::Result<()> {
         for slot in self.slots.iter_mut().filter(|s| s.enabled) {
             let Some(sink) = slot.sink.as_mut() else {
                 continue;
@@ -135,7 +142,7 @@ impl SinkSet {
             if slot.written.is_some_and(|id| id >= batch.id) {
                 continue;
             }
-            if let Err(e) = sink.write_batch(batch) {
+            if let Err(e) = sink.write_shared(batch) {
                 slot.error = Some(format!("{e:#}"));
                 return Err(e.context(format!("batch {}: {}", batch.id, sink.describe())));
             }
