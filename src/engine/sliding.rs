@@ -465,7 +465,6 @@ impl Partial {
         self.flush_dense();
         let n = fold.kinds.len();
         let (mut updated, mut late_pairs) = (0, 0);
-        let mut merged = vec![Acc::default(); n];
         // Entries by window in start order: a window's keys one after another, its table warm.
         let order = if by_pane {
             (0..self.units.len()).collect()
@@ -487,18 +486,22 @@ impl Partial {
                     continue;
                 }
                 let (accs, touched, fresh) = state.slot(window.start, id, n, fold.strings);
-                for (k, kind) in fold.kinds.iter().enumerate() {
-                    let old = (!fresh).then_some(&accs[k]);
-                    merged[k] = accumulate::merge_into_state(*kind, old, &partial[k], fold.strings);
+                // Each buffer in place: no copy of the key's buffers through a scratch (a
+                // `memcpy` call a (window, key)).
+                for ((kind, acc), from) in fold.kinds.iter().zip(accs.iter_mut()).zip(partial) {
+                    let merged = accumulate::merge_into_state(
+                        *kind,
+                        (!fresh).then_some(&*acc),
+                        from,
+                        fold.strings,
+                    );
+                    accumulate::release(*kind, acc, fold.strings);
+                    *acc = merged;
                 }
                 if fresh || *touched != fold.batch {
                     updated += 1;
                     fold.changed.push((window.start, id));
                 }
-                for (kind, acc) in fold.kinds.iter().zip(accs.iter()) {
-                    accumulate::release(*kind, acc, fold.strings);
-                }
-                accs.copy_from_slice(&merged);
                 *touched = fold.batch;
             }
         }
