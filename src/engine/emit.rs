@@ -73,7 +73,7 @@ pub(crate) fn sliding(
                         strings,
                     );
                 }
-                strings.release(id);
+                strings.release_later(id);
                 for (kind, acc) in kinds.iter().zip(accs) {
                     accumulate::release(*kind, acc, strings);
                 }
@@ -81,6 +81,7 @@ pub(crate) fn sliding(
             }
         });
     }
+    strings.flush_releases();
 }
 
 /// Emits and evicts the (window, key) rows of state kept by pane that `watermark` passed, in

@@ -52,6 +52,9 @@ const SHORT: usize = 8;
 const CACHE_SLOTS: usize = 4096;
 /// [`Slot::len`] of a string longer than [`SHORT`]: compared through its entry.
 const LONG: u8 = u8::MAX;
+/// [`Interner::flush_releases`] removes its strings in one pass over the table once they are
+/// at least this share of it (one in eight): below that, finding each is cheaper.
+const ONE_PASS_SHARE: usize = 8;
 
 /// A short string's bytes as a number (with its length, it names the string) and its id: what
 /// the cache and the table hold, so that finding a short string reads no entry.
@@ -77,6 +80,8 @@ pub(crate) struct Interner {
     cache: Box<[Slot]>,
     /// Bytes of the long strings held.
     long_bytes: usize,
+    /// Ids [`Interner::release_later`] let go of, for [`Interner::flush_releases`].
+    released: Vec<Id>,
 }
 
 impl Default for Interner {
@@ -88,6 +93,7 @@ impl Default for Interner {
             hasher: FxBuildHasher,
             cache: vec![EMPTY; CACHE_SLOTS].into_boxed_slice(),
             long_bytes: 0,
+            released: Vec::new(),
         }
     }
 }
@@ -266,6 +272,68 @@ impl Interner {
         }
     }
 
+    /// [`Interner::release`], the removal of an id's last use left to the next
+    /// [`Interner::flush_releases`]: for a window's eviction, which lets go of each of its keys
+    /// at once. Nothing may be interned before that flush.
+    #[inline]
+    pub fn release_later(&mut self, id: Id) {
+        let entry = &mut self.entries[id as usize];
+        entry.refs -= 1;
+        if entry.refs == 0 {
+            self.released.push(id);
+        }
+    }
+
+    /// Removes the strings [`Interner::release_later`] let go of. Many of them (a million
+    /// distinct keys, say, each in a window or two) are removed in one pass over the table and
+    /// one over their entries in id order, where finding each in the table is two cache misses
+    /// in a table tens of MB large.
+    pub fn flush_releases(&mut self) {
+        if self.released.len() * ONE_PASS_SHARE < self.table.len() {
+            let mut released = std::mem::take(&mut self.released);
+            for &id in &released {
+                self.release_if_unused(id);
+            }
+            released.clear();
+            self.released = released;
+            return;
+        }
+        let mut doomed = vec![0u64; self.entries.len().div_ceil(64)];
+        for id in self.released.drain(..) {
+            let entry = &self.entries[id as usize];
+            if entry.refs == 0 && !matches!(entry.stored, Stored::Free) {
+                doomed[id as usize / 64] |= 1 << (id % 64);
+            }
+        }
+        let is_doomed = |id: Id| doomed[id as usize / 64] & 1 << (id % 64) != 0;
+        let cache = &mut self.cache;
+        self.table.retain(|slot| {
+            if !is_doomed(slot.id) {
+                return true;
+            }
+            if slot.len != LONG {
+                let at = cache_slot(slot.bytes, slot.len);
+                if cache[at].id == slot.id && cache[at].len == slot.len {
+                    cache[at] = EMPTY;
+                }
+            }
+            false
+        });
+        for (word, &bits) in doomed.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                let id = (word * 64) as Id + bits.trailing_zeros();
+                bits &= bits - 1;
+                if let Stored::Long(bytes) =
+                    std::mem::replace(&mut self.entries[id as usize].stored, Stored::Free)
+                {
+                    self.long_bytes -= bytes.len();
+                }
+                self.free.push(id);
+            }
+        }
+    }
+
     /// Frees `id` if nothing in state uses it (a key that was only ever late, say).
     pub fn release_if_unused(&mut self, id: Id) {
         let entry = &self.entries[id as usize];
@@ -424,6 +492,68 @@ mod tests {
         interner.acquire(kept);
         interner.release_if_unused(kept);
         assert_eq!(interner.len(), 1);
+    }
+
+    /// Strings a flush removes are gone (interned again, they are new, and the short value
+    /// cache does not answer for them); the rest keep their ids, whether the flush went one by
+    /// one or in one pass over the table.
+    #[test]
+    fn a_flush_removes_what_was_released_later_and_nothing_else() {
+        for (strings, released) in [(1000, 900), (1000, 50), (40, 40), (3, 1)] {
+            let mut interner = Interner::default();
+            let text = |i: usize| -> Vec<u8> {
+                if i.is_multiple_of(3) {
+                    format!("a long string, number {i}").into_bytes()
+                } else {
+                    i.to_string().into_bytes()
+                }
+            };
+            let ids: Vec<Id> = (0..strings)
+                .map(|i| {
+                    let (id, fresh) = interner.intern(&text(i));
+                    assert!(fresh);
+                    interner.acquire(id);
+                    id
+                })
+                .collect();
+            // The first `released` go: some held twice (not gone), one taken back before the
+            // flush (not gone either).
+            for (i, &id) in ids.iter().enumerate().take(released) {
+                if i % 10 == 1 {
+                    interner.acquire(id);
+                }
+                interner.release_later(id);
+            }
+            interner.acquire(ids[0]);
+            interner.flush_releases();
+            let gone = |i: usize| i < released && i != 0 && i % 10 != 1;
+            let kept = (0..strings).filter(|&i| !gone(i)).count();
+            assert_eq!(
+                interner.len(),
+                kept,
+                "{strings} strings, {released} released"
+            );
+            assert_eq!(
+                interner.free.len(),
+                strings - kept,
+                "the removed ids are free"
+            );
+            let long: usize = (0..strings)
+                .filter(|&i| !gone(i) && i % 3 == 0)
+                .map(|i| text(i).len())
+                .sum();
+            assert_eq!(interner.long_bytes, long);
+            assert!(interner.released.is_empty());
+            for (i, &id) in ids.iter().enumerate() {
+                let (found, fresh) = interner.intern(&text(i));
+                if gone(i) {
+                    assert!(fresh, "{i} was removed");
+                } else {
+                    assert_eq!((found, fresh), (id, false), "{i} was kept");
+                }
+                assert_eq!(interner.bytes(found), text(i));
+            }
+        }
     }
 
     #[test]

@@ -400,10 +400,11 @@ impl PaneState {
             key.pairs = held;
             let keep = !key.panes().is_empty();
             if !keep {
-                strings.release(id);
+                strings.release_later(id);
             }
             keep
         });
+        strings.flush_releases();
         while let Some(entry) = self.spent.first_entry() {
             if geometry.windows_of(*entry.key()).1 > to {
                 break;

@@ -220,8 +220,9 @@ impl SessionState {
         }
         for id in emptied {
             self.keys.remove(&id);
-            strings.release(id);
+            strings.release_later(id);
         }
+        strings.flush_releases();
     }
 
     /// A key's sessions (restoring a checkpoint): `spans` with `n` buffers each, which now

@@ -117,6 +117,8 @@ fn same_as_by_window(
         prop_assert_eq!(open(&panes), open(&windows));
         prop_assert_eq!(panes.state_rows(), windows.state_rows());
         prop_assert_eq!(panes.open_windows(), windows.open_windows());
+        // Keys are let go of with their last window, whichever way the state is kept.
+        prop_assert_eq!(panes.distinct_keys(), windows.distinct_keys());
         for engine in &mut restored {
             prop_assert_eq!(&report(&run(engine, kind, rows)), &want);
         }

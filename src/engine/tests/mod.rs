@@ -374,3 +374,26 @@ fn open_windows_show_the_running_counts() {
     engine.open_rows(3, |_, _, _| limited += 1);
     assert_eq!(limited, 3, "at most the limit is read");
 }
+
+#[test]
+fn an_evicted_windows_keys_are_let_go_of_whether_many_or_few() {
+    let mut engine = seed();
+    // Each batch's keys are its own, so a window's eviction lets go of all its keys: in one
+    // pass over the interner's table when they are many of it, one by one when few.
+    for (batch, keys) in [400, 400, 3, 400, 2, 2, 500, 1].into_iter().enumerate() {
+        let t0 = at(batch as f64 * 15.0);
+        let names: Vec<String> = (0..keys).map(|i| format!("{batch}-{i}")).collect();
+        let rows: Vec<(Micros, &str)> = (names.iter().enumerate())
+            .map(|(i, name)| (t0 + i as Micros * 1000, name.as_str()))
+            .collect();
+        let out = run(&mut engine, BatchKind::Data, &rows);
+        let mut open = std::collections::BTreeSet::new();
+        engine.open_rows(usize::MAX, |_, key, _| {
+            open.insert(key.to_vec());
+        });
+        assert_eq!(engine.distinct_keys(), open.len(), "batch {batch}");
+        if batch >= 3 {
+            assert!(!out.rows.is_empty(), "batch {batch} evicts a window");
+        }
+    }
+}
