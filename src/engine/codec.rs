@@ -73,7 +73,7 @@ impl Engine {
             Windows::Sliding { state, .. } => {
                 out.push(SLIDING);
                 let n = self.kinds.len();
-                let live: Vec<(Micros, usize, &super::sliding::WindowState)> = self
+                let live: Vec<(Micros, usize, &super::window_state::WindowState)> = self
                     .changed
                     .iter()
                     .filter_map(|&(start, id)| {

@@ -19,11 +19,12 @@ use super::pane_state::PaneState;
 use super::query::{OutputMode, Query, WindowKind};
 use super::row::Row;
 use super::session::SessionState;
-use super::sliding::{Fold, Partial, SlidingState};
+use super::sliding::{Fold, Partial};
 use super::time::{MICROS_PER_MILLI, Micros};
 use super::types::DataType;
 use super::updater::Updater;
 use super::window::WindowSpec;
+use super::window_state::SlidingState;
 
 mod by_pane;
 mod held;

@@ -14,10 +14,10 @@ use super::interner::{Id, Interner};
 use super::pane_state::PaneState;
 use super::panes::start_order;
 use super::query::{Agg, OutputMode};
-use super::sliding::SlidingState;
 use super::time::Micros;
 use super::types::Datum;
 use super::window::Window;
+use super::window_state::SlidingState;
 
 /// Emits and evicts per `mode` after batch `batch`, whose watermark is `watermark`.
 #[allow(clippy::too_many_arguments)]

@@ -30,6 +30,7 @@ mod time;
 mod types;
 mod updater;
 mod window;
+mod window_state;
 mod zone;
 
 pub use batch::{

@@ -21,9 +21,10 @@ use super::accumulate::{Acc, Kind, Numeric, merge_all};
 use super::interner::{Id, Interner};
 use super::pane_sweep::{Stacks, Sweep};
 use super::query::{OutputMode, Query, WindowKind};
-use super::sliding::{Fold, NEAR_UNITS, SlidingState};
+use super::sliding::{Fold, NEAR_UNITS};
 use super::time::Micros;
 use super::window::{Window, WindowSpec};
+use super::window_state::SlidingState;
 
 /// Windows by index `j` (window `j` starts at `j × slide`) and panes by index `p` (pane `p`
 /// starts at `p × pane`).

@@ -1,13 +1,11 @@
-//! Sliding (and tumbling) windows: the state of every open window, and a batch's partial
-//! aggregates before they are folded into it.
+//! Sliding (and tumbling) windows: a batch's partial aggregates before they are folded into
+//! the state of the open windows ([`super::window_state`]).
 //!
 //! Like Spark's partial aggregation, a batch first aggregates its rows per (unit, key): the unit
 //! is the row's pane (the gcd of window and slide, so one update per row however many windows it
 //! lands in) when the aggregates do not depend on row order, and each of its windows when they
 //! do (floating-point sums round differently in another order). [`Partial::fold`] then merges
 //! the batch into the windows, dropping late pairs.
-
-use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -18,146 +16,8 @@ use super::panes::{Panes, start_order};
 use super::query::Agg;
 use super::row::Row;
 use super::time::Micros;
-use super::window::{Window, WindowSpec};
-
-/// One open window: its keys and their aggregate buffers, `n` per key, in an arena.
-#[derive(Debug, Default)]
-pub(crate) struct WindowState {
-    index: FxHashMap<Id, u32>,
-    pub keys: Vec<Id>,
-    pub accs: Vec<Acc>,
-    /// The batch that last changed each key.
-    pub touched: Vec<u64>,
-}
-
-impl WindowState {
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// Key `i`'s buffers.
-    pub fn accs(&self, i: usize, n: usize) -> &[Acc] {
-        &self.accs[i * n..(i + 1) * n]
-    }
-
-    pub fn find(&self, id: Id) -> Option<usize> {
-        self.index.get(&id).map(|&i| i as usize)
-    }
-
-    fn clear(&mut self) {
-        self.index.clear();
-        self.keys.clear();
-        self.accs.clear();
-        self.touched.clear();
-    }
-}
-
-/// Emptied windows kept for reuse, their memory with them.
-const SPARE_WINDOWS: usize = 64;
-
-/// The open windows, in start order.
-#[derive(Debug, Default)]
-pub(crate) struct SlidingState {
-    windows: BTreeMap<Micros, WindowState>,
-    spare: Vec<WindowState>,
-    keys: usize,
-}
-
-impl SlidingState {
-    /// State keys (window, key) held.
-    pub fn keys(&self) -> usize {
-        self.keys
-    }
-
-    pub fn windows(&self) -> impl Iterator<Item = (Micros, &WindowState)> {
-        self.windows.iter().map(|(&start, w)| (start, w))
-    }
-
-    pub fn window(&self, start: Micros) -> Option<&WindowState> {
-        self.windows.get(&start)
-    }
-
-    /// The earliest open window's start.
-    pub fn first_start(&self) -> Option<Micros> {
-        self.windows.first_key_value().map(|(&s, _)| s)
-    }
-
-    /// Sets key `id` of the window at `start` to `accs` (restoring a checkpoint); the key takes
-    /// a reference to `id`. Returns whether it is new.
-    pub fn set(
-        &mut self,
-        start: Micros,
-        id: Id,
-        accs: &[Acc],
-        touched: u64,
-        strings: &mut Interner,
-        kinds: &[Kind],
-    ) -> bool {
-        let (slot, batch, fresh) = self.slot(start, id, accs.len(), strings);
-        for (kind, acc) in kinds.iter().zip(slot.iter()) {
-            accumulate::release(*kind, acc, strings);
-        }
-        slot.copy_from_slice(accs);
-        *batch = touched;
-        fresh
-    }
-
-    /// Key `id`'s buffers in the window at `start` and the batch that last changed them, found
-    /// with one lookup of each map, and whether the key is new: a key not there is added
-    /// (taking a reference to `id`) with empty buffers, for the caller to fill.
-    pub fn slot(
-        &mut self,
-        start: Micros,
-        id: Id,
-        n: usize,
-        strings: &mut Interner,
-    ) -> (&mut [Acc], &mut u64, bool) {
-        let (windows, spare) = (&mut self.windows, &mut self.spare);
-        let state = windows
-            .entry(start)
-            .or_insert_with(|| spare.pop().unwrap_or_default());
-        let found = state.find(id);
-        let i = found.unwrap_or_else(|| {
-            strings.acquire(id);
-            state.index.insert(id, state.keys.len() as u32);
-            state.keys.push(id);
-            state.accs.resize(state.accs.len() + n, Acc::default());
-            state.touched.push(0);
-            self.keys += 1;
-            state.keys.len() - 1
-        });
-        let fresh = found.is_none();
-        (
-            &mut state.accs[i * n..(i + 1) * n],
-            &mut state.touched[i],
-            fresh,
-        )
-    }
-
-    /// Removes the earliest window, handing it to `take` before its memory is reused.
-    pub fn evict_first(&mut self, take: impl FnOnce(Micros, &WindowState)) {
-        let Some((start, mut state)) = self.windows.pop_first() else {
-            return;
-        };
-        self.keys -= state.len();
-        take(start, &state);
-        state.clear();
-        if self.spare.len() < SPARE_WINDOWS {
-            self.spare.push(state);
-        }
-    }
-
-    /// Bytes held by the maps, roughly.
-    pub fn heap_bytes(&self, n: usize) -> usize {
-        let per_key = size_of::<(Id, u32)>() + 1 + size_of::<Id>() + n * size_of::<Acc>() + 8;
-        self.windows
-            .values()
-            .chain(&self.spare)
-            .map(|w| w.index.capacity() * per_key)
-            .sum::<usize>()
-            + self.windows.len() * (size_of::<WindowState>() + 2 * size_of::<Micros>())
-    }
-}
+use super::window::WindowSpec;
+use super::window_state::{SlidingState, WindowState};
 
 /// Keys below this id are counted densely by count-only queries: no hashing per row.
 const DENSE_IDS: usize = 4096;
@@ -447,6 +307,40 @@ impl Partial {
         self.rows.clear();
     }
 
+    /// The batch's (window start, entry) pairs in window start order, a window's entries in
+    /// its panes' order and then as they came: each entry once for its window, or once for
+    /// each window of its pane.
+    fn window_order(&self, spec: &WindowSpec, by_pane: bool) -> Vec<(Micros, usize)> {
+        if !by_pane {
+            let order = start_order(&self.units, |u| u.0, spec.slide());
+            return order.into_iter().map(|at| (self.units[at].0, at)).collect();
+        }
+        let by_pane = start_order(&self.units, |u| u.0, 1);
+        let (Some(&first), Some(&last)) = (by_pane.first(), by_pane.last()) else {
+            return Vec::new();
+        };
+        let pane_of = |i: usize| self.units[by_pane[i]].0;
+        let panes_a_window = spec.size() / spec.pane();
+        let (Some(from), Some(to)) = (
+            spec.windows_of_pane(self.units[first].0).next(),
+            spec.windows_of_pane(self.units[last].0).last(),
+        ) else {
+            return Vec::new();
+        };
+        let mut pairs = Vec::with_capacity(by_pane.len() * (spec.size() / spec.slide()) as usize);
+        let mut at = 0;
+        for start in (from.start..=to.start).step_by(spec.slide() as usize) {
+            let first_pane = start.div_euclid(spec.pane());
+            while at < by_pane.len() && pane_of(at) < first_pane {
+                at += 1;
+            }
+            let window =
+                (at..by_pane.len()).take_while(|&i| pane_of(i) < first_pane + panes_a_window);
+            pairs.extend(window.map(|i| (start, by_pane[i])));
+        }
+        pairs
+    }
+
     /// Folds the batch into `state`: each entry into every window of its unit (a pane's
     /// windows, or the one window it is), the windows ending at or before `threshold` dropped as
     /// late. Returns `(keys updated, late pairs)`; dropped and changed keys are recorded.
@@ -465,45 +359,42 @@ impl Partial {
         self.flush_dense();
         let n = fold.kinds.len();
         let (mut updated, mut late_pairs) = (0, 0);
-        // Entries by window in start order: a window's keys one after another, its table warm.
-        let order = if by_pane {
-            (0..self.units.len()).collect()
-        } else {
-            start_order(&self.units, |u| u.0, spec.slide())
-        };
-        for at in order {
-            let (unit, id) = self.units[at];
-            let partial = &self.accs[at * n..(at + 1) * n];
-            let windows: &mut dyn Iterator<Item = Window> = if by_pane {
-                &mut spec.windows_of_pane(unit)
-            } else {
-                &mut std::iter::once(spec.window_at(unit))
-            };
-            for window in windows {
-                if window.end <= fold.threshold {
-                    late_pairs += self.rows[at];
-                    fold.dropped.insert((window.start, id));
-                    continue;
-                }
-                let (accs, touched, fresh) = state.slot(window.start, id, n, fold.strings);
-                // Each buffer in place: no copy of the key's buffers through a scratch (a
-                // `memcpy` call a (window, key)).
-                for ((kind, acc), from) in fold.kinds.iter().zip(accs.iter_mut()).zip(partial) {
-                    let merged = accumulate::merge_into_state(
-                        *kind,
-                        (!fresh).then_some(&*acc),
-                        from,
-                        fold.strings,
-                    );
-                    accumulate::release(*kind, acc, fold.strings);
-                    *acc = merged;
-                }
-                if fresh || *touched != fold.batch {
-                    updated += 1;
-                    fold.changed.push((window.start, id));
-                }
-                *touched = fold.batch;
+        // The window folded into now: one window's keys one after another, its table warm.
+        let mut open: Option<(Micros, &mut WindowState, &mut usize)> = None;
+        for (start, at) in self.window_order(spec, by_pane) {
+            let id = self.units[at].1;
+            if start + spec.size() <= fold.threshold {
+                late_pairs += self.rows[at];
+                fold.dropped.insert((start, id));
+                continue;
             }
+            if open.as_ref().is_none_or(|(open, ..)| *open != start) {
+                let (window, keys) = state.window_mut(start);
+                open = Some((start, window, keys));
+            }
+            let Some((_, window, keys)) = open.as_mut() else {
+                continue;
+            };
+            let (accs, touched, fresh) = window.slot(id, n, fold.strings);
+            **keys += usize::from(fresh);
+            // Each buffer in place: no copy of the key's buffers through a scratch (a `memcpy`
+            // call a (window, key)).
+            let partial = &self.accs[at * n..(at + 1) * n];
+            for ((kind, acc), from) in fold.kinds.iter().zip(accs.iter_mut()).zip(partial) {
+                let merged = accumulate::merge_into_state(
+                    *kind,
+                    (!fresh).then_some(&*acc),
+                    from,
+                    fold.strings,
+                );
+                accumulate::release(*kind, acc, fold.strings);
+                *acc = merged;
+            }
+            if fresh || *touched != fold.batch {
+                updated += 1;
+                fold.changed.push((start, id));
+            }
+            *touched = fold.batch;
         }
         for accs in self.accs.chunks(n.max(1)) {
             for (kind, acc) in fold.kinds.iter().zip(accs) {

@@ -6,8 +6,9 @@ use super::super::emit::Emission;
 use super::super::pane_state::PaneState;
 use super::super::query::{Query, WindowKind};
 use super::super::session::SessionState;
-use super::super::sliding::{Fold, Partial, SlidingState};
+use super::super::sliding::{Fold, Partial};
 use super::super::time::Micros;
+use super::super::window_state::SlidingState;
 use super::{Engine, Running, Windows};
 
 impl Windows {
