@@ -7,6 +7,8 @@
 //! do (floating-point sums round differently in another order). [`Partial::fold`] then merges
 //! the batch into the windows, dropping late pairs.
 
+use std::ops::Range;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::accumulate::{self, Acc, Kind};
@@ -17,7 +19,7 @@ use super::query::Agg;
 use super::row::Row;
 use super::time::Micros;
 use super::window::WindowSpec;
-use super::window_state::{SlidingState, WindowState};
+use super::window_state::SlidingState;
 
 /// Keys below this id are counted densely by count-only queries: no hashing per row.
 const DENSE_IDS: usize = 4096;
@@ -307,38 +309,48 @@ impl Partial {
         self.rows.clear();
     }
 
-    /// The batch's (window start, entry) pairs in window start order, a window's entries in
-    /// its panes' order and then as they came: each entry once for its window, or once for
-    /// each window of its pane.
-    fn window_order(&self, spec: &WindowSpec, by_pane: bool) -> Vec<(Micros, usize)> {
-        if !by_pane {
-            let order = start_order(&self.units, |u| u.0, spec.slide());
-            return order.into_iter().map(|at| (self.units[at].0, at)).collect();
-        }
-        let by_pane = start_order(&self.units, |u| u.0, 1);
-        let (Some(&first), Some(&last)) = (by_pane.first(), by_pane.last()) else {
-            return Vec::new();
+    /// The batch's entries in window start order, and for each window the batch reaches its
+    /// start and its entries (a run of that order): by window, the entries of one window; by
+    /// pane, those of the panes it holds, in pane order, each entry in every window of its pane.
+    /// A run's entries are in the order they came.
+    fn window_runs(
+        &self,
+        spec: &WindowSpec,
+        by_pane: bool,
+    ) -> (Vec<usize>, Vec<(Micros, Range<usize>)>) {
+        let unit_of = |at: usize| self.units[at].0;
+        let (step, panes) = if by_pane {
+            (1, spec.size() / spec.pane())
+        } else {
+            (spec.slide(), 1)
         };
-        let pane_of = |i: usize| self.units[by_pane[i]].0;
-        let panes_a_window = spec.size() / spec.pane();
-        let (Some(from), Some(to)) = (
-            spec.windows_of_pane(self.units[first].0).next(),
-            spec.windows_of_pane(self.units[last].0).last(),
-        ) else {
-            return Vec::new();
+        let order = start_order(&self.units, |u| u.0, step);
+        let (Some(&first), Some(&last)) = (order.first(), order.last()) else {
+            return (order, Vec::new());
         };
-        let mut pairs = Vec::with_capacity(by_pane.len() * (spec.size() / spec.slide()) as usize);
-        let mut at = 0;
-        for start in (from.start..=to.start).step_by(spec.slide() as usize) {
-            let first_pane = start.div_euclid(spec.pane());
-            while at < by_pane.len() && pane_of(at) < first_pane {
-                at += 1;
+        let mut runs = Vec::new();
+        if by_pane {
+            let (Some(from), Some(to)) = (
+                spec.windows_of_pane(unit_of(first)).next(),
+                spec.windows_of_pane(unit_of(last)).last(),
+            ) else {
+                return (order, runs);
+            };
+            let mut at = 0;
+            for start in (from.start..=to.start).step_by(spec.slide() as usize) {
+                let first_pane = start.div_euclid(spec.pane());
+                at += order[at..].partition_point(|&i| unit_of(i) < first_pane);
+                let len = order[at..].partition_point(|&i| unit_of(i) < first_pane + panes);
+                runs.push((start, at..at + len));
             }
-            let window =
-                (at..by_pane.len()).take_while(|&i| pane_of(i) < first_pane + panes_a_window);
-            pairs.extend(window.map(|i| (start, by_pane[i])));
+        } else {
+            let mut at = 0;
+            for run in order.chunk_by(|&a, &b| unit_of(a) == unit_of(b)) {
+                runs.push((unit_of(run[0]), at..at + run.len()));
+                at += run.len();
+            }
         }
-        pairs
+        (order, runs)
     }
 
     /// Folds the batch into `state`: each entry into every window of its unit (a pane's
@@ -359,42 +371,45 @@ impl Partial {
         self.flush_dense();
         let n = fold.kinds.len();
         let (mut updated, mut late_pairs) = (0, 0);
-        // The window folded into now: one window's keys one after another, its table warm.
-        let mut open: Option<(Micros, &mut WindowState, &mut usize)> = None;
-        for (start, at) in self.window_order(spec, by_pane) {
-            let id = self.units[at].1;
+        // One window at a time: its keys one after another, its table warm.
+        let (order, runs) = self.window_runs(spec, by_pane);
+        for (start, run) in runs {
+            let entries = &order[run];
+            if entries.is_empty() {
+                // None of the batch's panes is in this window: it is not opened.
+                continue;
+            }
             if start + spec.size() <= fold.threshold {
-                late_pairs += self.rows[at];
-                fold.dropped.insert((start, id));
+                for &at in entries {
+                    late_pairs += self.rows[at];
+                    fold.dropped.insert((start, self.units[at].1));
+                }
                 continue;
             }
-            if open.as_ref().is_none_or(|(open, ..)| *open != start) {
-                let (window, keys) = state.window_mut(start);
-                open = Some((start, window, keys));
+            let (window, keys) = state.window_mut(start);
+            for &at in entries {
+                let id = self.units[at].1;
+                let (accs, touched, fresh) = window.slot(id, n, fold.strings);
+                *keys += usize::from(fresh);
+                // Each buffer in place: no copy of the key's buffers through a scratch (a
+                // `memcpy` call a (window, key)).
+                let partial = &self.accs[at * n..(at + 1) * n];
+                for ((kind, acc), from) in fold.kinds.iter().zip(accs.iter_mut()).zip(partial) {
+                    let merged = accumulate::merge_into_state(
+                        *kind,
+                        (!fresh).then_some(&*acc),
+                        from,
+                        fold.strings,
+                    );
+                    accumulate::release(*kind, acc, fold.strings);
+                    *acc = merged;
+                }
+                if fresh || *touched != fold.batch {
+                    updated += 1;
+                    fold.changed.push((start, id));
+                }
+                *touched = fold.batch;
             }
-            let Some((_, window, keys)) = open.as_mut() else {
-                continue;
-            };
-            let (accs, touched, fresh) = window.slot(id, n, fold.strings);
-            **keys += usize::from(fresh);
-            // Each buffer in place: no copy of the key's buffers through a scratch (a `memcpy`
-            // call a (window, key)).
-            let partial = &self.accs[at * n..(at + 1) * n];
-            for ((kind, acc), from) in fold.kinds.iter().zip(accs.iter_mut()).zip(partial) {
-                let merged = accumulate::merge_into_state(
-                    *kind,
-                    (!fresh).then_some(&*acc),
-                    from,
-                    fold.strings,
-                );
-                accumulate::release(*kind, acc, fold.strings);
-                *acc = merged;
-            }
-            if fresh || *touched != fold.batch {
-                updated += 1;
-                fold.changed.push((start, id));
-            }
-            *touched = fold.batch;
         }
         for accs in self.accs.chunks(n.max(1)) {
             for (kind, acc) in fold.kinds.iter().zip(accs) {
