@@ -2,8 +2,9 @@
 //! named by a small id, so state keys are `(window, id)` and the hot path hashes a key once per
 //! event instead of once per window.
 //!
-//! Ids are reference counted by the state that uses them and freed with the last reference, so
-//! the interner holds only what open state holds, never the stream's history.
+//! Ids are reference counted by the state that uses them and freed with the last reference (a
+//! window's eviction frees its keys together, at its end), so the interner holds only what
+//! open state holds, never the stream's history.
 
 use std::hash::BuildHasher;
 
