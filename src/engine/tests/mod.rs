@@ -402,11 +402,8 @@ fn an_evicted_windows_keys_are_let_go_of_whether_many_or_few() {
 fn a_batch_opens_only_the_windows_its_rows_are_in() {
     let mut engine = seed();
     // Panes 0 s and 90 s: windows starting at -15, 0, 75 and 90 s; none of those in between.
-    run(
-        &mut engine,
-        BatchKind::Data,
-        &[(at(1.0), "a"), (at(91.0), "a")],
-    );
+    let rows = [(at(1.0), "a"), (at(91.0), "a")];
+    run(&mut engine, BatchKind::Data, &rows);
     assert_eq!(engine.open_windows(), 4);
     assert_eq!(engine.state_rows(), 4);
 }
