@@ -309,10 +309,11 @@ impl Partial {
         self.rows.clear();
     }
 
-    /// The batch's entries in window start order, and for each window the batch reaches its
+    /// The batch's entries in window start order, and for each window the batch has rows in its
     /// start and its entries (a run of that order): by window, the entries of one window; by
     /// pane, those of the panes it holds, in pane order, each entry in every window of its pane.
-    /// A run's entries are in the order they came.
+    /// A run's entries are in the order they came. Windows between the batch's panes are
+    /// skipped, not visited: the work is the pairs', however far apart the panes are.
     fn window_runs(
         &self,
         spec: &WindowSpec,
@@ -330,18 +331,24 @@ impl Partial {
         };
         let mut runs = Vec::new();
         if by_pane {
-            let (Some(from), Some(to)) = (
-                spec.windows_of_pane(unit_of(first)).next(),
-                spec.windows_of_pane(unit_of(last)).last(),
-            ) else {
+            // The first window holding pane `p`.
+            let first_window = |p| spec.windows_of_pane(p).next().map(|w| w.start);
+            let Some(last) = spec.windows_of_pane(unit_of(last)).last() else {
                 return (order, runs);
             };
-            let mut at = 0;
-            for start in (from.start..=to.start).step_by(spec.slide() as usize) {
-                let first_pane = start.div_euclid(spec.pane());
+            let (mut at, mut start) = (0, first_window(unit_of(first)));
+            while let Some(from) = start.filter(|&s| s <= last.start && at < order.len()) {
+                let first_pane = from.div_euclid(spec.pane());
                 at += order[at..].partition_point(|&i| unit_of(i) < first_pane);
                 let len = order[at..].partition_point(|&i| unit_of(i) < first_pane + panes);
-                runs.push((start, at..at + len));
+                if len > 0 {
+                    runs.push((from, at..at + len));
+                    start = Some(from + spec.slide());
+                } else {
+                    // None of the batch's panes is in this window: on to the first window of
+                    // the next pane it has, however far (a row years late, say).
+                    start = order.get(at).and_then(|&i| first_window(unit_of(i)));
+                }
             }
         } else {
             let mut at = 0;
@@ -375,10 +382,6 @@ impl Partial {
         let (order, runs) = self.window_runs(spec, by_pane);
         for (start, run) in runs {
             let entries = &order[run];
-            if entries.is_empty() {
-                // None of the batch's panes is in this window: it is not opened.
-                continue;
-            }
             if start + spec.size() <= fold.threshold {
                 for &at in entries {
                     late_pairs += self.rows[at];
@@ -489,4 +492,29 @@ pub(crate) fn key_then_unit_order(units: &[(i64, Id)]) -> Vec<usize> {
         }
     }
     order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Panes a day apart under 10-second windows sliding every second: the runs are the ten
+    /// windows of each pane, not the 86,400 windows between them.
+    #[test]
+    fn window_runs_skip_the_windows_between_a_batchs_panes() {
+        const SECOND: Micros = 1_000_000;
+        let spec = WindowSpec::new(10 * SECOND, SECOND);
+        let mut partial = Partial::default();
+        for (pane, id) in [(86_400, 1), (0, 2), (0, 3)] {
+            partial.entry(pane, id, 1);
+        }
+        let (order, runs) = partial.window_runs(&spec, true);
+        let starts: Vec<Micros> = runs.iter().map(|(start, _)| start / SECOND).collect();
+        let want: Vec<Micros> = (-9..=0).chain(86_391..=86_400).collect();
+        assert_eq!(starts, want);
+        for (start, run) in runs {
+            let ids: Vec<Id> = order[run].iter().map(|&at| partial.units[at].1).collect();
+            assert_eq!(ids, if start <= 0 { vec![2, 3] } else { vec![1] });
+        }
+    }
 }
