@@ -384,6 +384,11 @@ impl Interner {
         self.free.push(id);
     }
 
+    /// One past the largest id given out so far: every id is below it.
+    pub fn id_bound(&self) -> usize {
+        self.entries.len()
+    }
+
     /// Byte strings held now.
     pub fn len(&self) -> usize {
         self.table.len()

@@ -14,11 +14,79 @@ use super::time::Micros;
 /// One open window: its keys and their aggregate buffers, `n` per key, in an arena.
 #[derive(Debug, Default)]
 pub(crate) struct WindowState {
-    index: FxHashMap<Id, u32>,
+    index: Index,
     pub keys: Vec<Id>,
     pub accs: Vec<Acc>,
     /// The batch that last changed each key.
     pub touched: Vec<u64>,
+}
+
+/// Where each of a window's keys is in its arena, by key id: a hash map, or, once the window
+/// holds a good share of every id the interner gave out (a window of a million keys, say), an
+/// array by id, whose lookup is one load and no hash, and which takes no more memory then.
+#[derive(Debug)]
+enum Index {
+    Map(FxHashMap<Id, u32>),
+    /// Each id's place in the arena, [`ABSENT`] for an id the window does not hold.
+    Dense(Vec<u32>),
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index::Map(FxHashMap::default())
+    }
+}
+
+/// [`Index::Dense`]'s mark of an id not in the window.
+const ABSENT: u32 = u32::MAX;
+/// A window's index turns dense once it holds this many keys...
+const DENSE_MIN_KEYS: usize = 1 << 14;
+/// ... and at least one in this many of the ids given out: four bytes an id is then at most
+/// what the map takes a key (about eighteen, at its load and growth).
+const DENSE_SHARE: usize = 4;
+
+impl Index {
+    #[inline]
+    fn get(&self, id: Id) -> Option<u32> {
+        match self {
+            Index::Map(map) => map.get(&id).copied(),
+            Index::Dense(at) => at.get(id as usize).copied().filter(|&i| i != ABSENT),
+        }
+    }
+
+    /// Adds key `id` at place `i`, making the index dense when the window now holds `i + 1`
+    /// of the `id_bound` ids given out and that pays.
+    #[inline]
+    fn insert(&mut self, id: Id, i: u32, id_bound: usize) {
+        match self {
+            Index::Map(map) => {
+                map.insert(id, i);
+                let held = i as usize + 1;
+                if held >= DENSE_MIN_KEYS && held * DENSE_SHARE >= id_bound {
+                    let mut at = vec![ABSENT; id_bound];
+                    for (&id, &i) in map.iter() {
+                        at[id as usize] = i;
+                    }
+                    *self = Index::Dense(at);
+                }
+            }
+            Index::Dense(at) => {
+                let id = id as usize;
+                if id >= at.len() {
+                    at.resize(id_bound.max(id + 1), ABSENT);
+                }
+                at[id] = i;
+            }
+        }
+    }
+
+    /// Bytes held.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Index::Map(map) => map.capacity() * (size_of::<(Id, u32)>() + 1),
+            Index::Dense(at) => at.capacity() * size_of::<u32>(),
+        }
+    }
 }
 
 impl WindowState {
@@ -32,7 +100,7 @@ impl WindowState {
     }
 
     pub fn find(&self, id: Id) -> Option<usize> {
-        self.index.get(&id).map(|&i| i as usize)
+        self.index.get(id).map(|i| i as usize)
     }
 
     /// Key `id`'s buffers and the batch that last changed them, and whether the key is new: a
@@ -48,7 +116,8 @@ impl WindowState {
         let found = self.find(id);
         let i = found.unwrap_or_else(|| {
             strings.acquire(id);
-            self.index.insert(id, self.keys.len() as u32);
+            self.index
+                .insert(id, self.keys.len() as u32, strings.id_bound());
             self.keys.push(id);
             self.accs.resize(self.accs.len() + n, Acc::default());
             self.touched.push(0);
@@ -62,7 +131,10 @@ impl WindowState {
     }
 
     fn clear(&mut self) {
-        self.index.clear();
+        match &mut self.index {
+            Index::Map(map) => map.clear(),
+            Index::Dense(_) => self.index = Index::default(),
+        }
         self.keys.clear();
         self.accs.clear();
         self.touched.clear();
@@ -156,14 +228,79 @@ impl SlidingState {
         }
     }
 
-    /// Bytes held by the maps, roughly.
-    pub fn heap_bytes(&self, n: usize) -> usize {
-        let per_key = size_of::<(Id, u32)>() + 1 + size_of::<Id>() + n * size_of::<Acc>() + 8;
+    /// Bytes held by the windows, roughly.
+    pub fn heap_bytes(&self) -> usize {
         self.windows
             .values()
             .chain(&self.spare)
-            .map(|w| w.index.capacity() * per_key)
+            .map(|w| {
+                w.index.heap_bytes()
+                    + w.keys.capacity() * size_of::<Id>()
+                    + w.accs.capacity() * size_of::<Acc>()
+                    + w.touched.capacity() * size_of::<u64>()
+            })
             .sum::<usize>()
             + self.windows.len() * (size_of::<WindowState>() + 2 * size_of::<Micros>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `count` fresh ids from `strings`, of keys named `name` and a number.
+    fn ids(strings: &mut Interner, name: &str, count: usize) -> Vec<Id> {
+        (0..count)
+            .map(|i| strings.intern(format!("{name} {i}").as_bytes()).0)
+            .collect()
+    }
+
+    #[test]
+    fn a_window_holding_most_ids_finds_its_keys_by_array_and_no_others() {
+        let mut strings = Interner::default();
+        let all = ids(&mut strings, "early", 3 * DENSE_MIN_KEYS);
+        let (held, not_held) = all.split_at(2 * DENSE_MIN_KEYS);
+        let mut window = WindowState::default();
+        for (i, &id) in held.iter().enumerate() {
+            let (accs, _, fresh) = window.slot(id, 1, &mut strings);
+            assert!(fresh);
+            accs[0].a = i as u64;
+        }
+        assert!(matches!(window.index, Index::Dense(_)));
+        // Ids given out after the index turned dense are past its end until one is added.
+        let late = *ids(&mut strings, "late", DENSE_MIN_KEYS).last().unwrap();
+        assert_eq!(window.find(late), None);
+        window.slot(late, 1, &mut strings).0[0].a = u64::MAX;
+        for (i, &id) in held.iter().enumerate() {
+            let at = window.find(id).expect("a held key is found");
+            assert_eq!(window.accs(at, 1)[0].a, i as u64);
+            assert!(!window.slot(id, 1, &mut strings).2);
+        }
+        assert!(not_held.iter().all(|&id| window.find(id).is_none()));
+        assert_eq!(window.accs(window.find(late).unwrap(), 1)[0].a, u64::MAX);
+        assert_eq!(window.len(), held.len() + 1);
+    }
+
+    #[test]
+    fn a_window_turns_dense_with_enough_keys_that_are_a_quarter_of_the_ids() {
+        let mut strings = Interner::default();
+        let few = ids(&mut strings, "few", DENSE_MIN_KEYS - 1);
+        let mut window = WindowState::default();
+        for &id in &few {
+            window.slot(id, 1, &mut strings);
+        }
+        // Every id, but too few keys to be worth an array.
+        assert!(matches!(window.index, Index::Map(_)));
+        let many = ids(&mut strings, "many", 4 * DENSE_MIN_KEYS + 1);
+        let quarter = (few.len() + many.len()) / DENSE_SHARE;
+        for &id in &many[..quarter - few.len() - 1] {
+            window.slot(id, 1, &mut strings);
+        }
+        assert!(matches!(window.index, Index::Map(_)));
+        window.slot(many[quarter], 1, &mut strings);
+        assert!(matches!(window.index, Index::Dense(_)));
+        window.clear();
+        assert!(matches!(window.index, Index::Map(_)));
+        assert_eq!(window.find(few[0]), None);
     }
 }

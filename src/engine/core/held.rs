@@ -25,7 +25,7 @@ impl Engine {
     pub fn memory_bytes(&self) -> usize {
         let n = self.kinds.len();
         let windows = match &self.windows {
-            Windows::Sliding { state, .. } => state.heap_bytes(n),
+            Windows::Sliding { state, .. } => state.heap_bytes(),
             Windows::Panes { state, .. } => state.heap_bytes(),
             Windows::Session(sessions) => sessions.heap_bytes(n),
         };
