@@ -272,6 +272,12 @@ impl Interner {
         self.entries[id as usize].bytes(&self.longs)
     }
 
+    /// Starts loading `id`'s entry into the cache, for an [`Interner::acquire`] a little later.
+    #[inline]
+    pub fn prefetch(&self, id: Id) {
+        prefetch_index::prefetch_index(&self.entries, id as usize);
+    }
+
     /// Something in state now uses `id`.
     #[inline]
     pub fn acquire(&mut self, id: Id) {

@@ -390,7 +390,14 @@ impl Partial {
                 continue;
             }
             let (window, keys) = state.window_mut(start);
-            for &at in entries {
+            for (k, &at) in entries.iter().enumerate() {
+                // A key's place and entry are likely cache misses in a large state: asked
+                // for some keys ahead, they load while the keys before are folded.
+                if let Some(&ahead) = entries.get(k + FOLD_AHEAD) {
+                    let id = self.units[ahead].1;
+                    window.prefetch(id);
+                    fold.strings.prefetch(id);
+                }
                 let id = self.units[at].1;
                 let (accs, touched, fresh) = window.slot(id, n, fold.strings);
                 *keys += usize::from(fresh);
@@ -427,6 +434,9 @@ impl Partial {
         (updated, late_pairs)
     }
 }
+
+/// How many keys ahead the fold asks for a key's place in the window and its interner entry.
+const FOLD_AHEAD: usize = 16;
 
 /// The late pairs a batch dropped and the state rows it changed, by (window start, key).
 pub(crate) type Marked<'a> = (&'a mut FxHashSet<(Micros, Id)>, &'a mut Vec<(Micros, Id)>);

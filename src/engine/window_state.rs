@@ -80,6 +80,15 @@ impl Index {
         }
     }
 
+    /// Starts loading where `id` is, when that place is known before the lookup (a dense
+    /// index).
+    #[inline]
+    fn prefetch(&self, id: Id) {
+        if let Index::Dense(at) = self {
+            prefetch_index::prefetch_index(at, id as usize);
+        }
+    }
+
     /// Bytes held.
     fn heap_bytes(&self) -> usize {
         match self {
@@ -97,6 +106,12 @@ impl WindowState {
     /// Key `i`'s buffers.
     pub fn accs(&self, i: usize, n: usize) -> &[Acc] {
         &self.accs[i * n..(i + 1) * n]
+    }
+
+    /// Starts loading what [`WindowState::slot`] of `id` reads first, a few keys ahead of it.
+    #[inline]
+    pub fn prefetch(&self, id: Id) {
+        self.index.prefetch(id);
     }
 
     pub fn find(&self, id: Id) -> Option<usize> {
