@@ -7,6 +7,7 @@
 //! do (floating-point sums round differently in another order). [`Partial::fold`] then merges
 //! the batch into the windows, dropping late pairs.
 
+use std::collections::hash_map::Entry;
 use std::ops::Range;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -95,11 +96,12 @@ impl Partial {
     /// The index of (`unit`, `id`)'s entry, added if new.
     #[inline]
     fn slot(&mut self, unit: i64, id: Id, n: usize) -> usize {
-        if let Some(&at) = self.index.get(&(unit, id)) {
-            return at as usize;
-        }
+        // One probe whether the entry is there or not (most are new with many keys).
         let at = self.units.len();
-        self.index.insert((unit, id), at as u32);
+        match self.index.entry((unit, id)) {
+            Entry::Occupied(found) => return *found.get() as usize,
+            Entry::Vacant(place) => place.insert(at as u32),
+        };
         self.units.push((unit, id));
         self.accs.resize(self.accs.len() + n, Acc::default());
         self.rows.push(0);
