@@ -28,6 +28,7 @@ use super::window_state::SlidingState;
 
 mod by_pane;
 mod held;
+pub(super) mod keys;
 
 /// The engine. See the module documentation for the protocol.
 #[derive(Debug)]
@@ -167,6 +168,19 @@ impl Batch<'_> {
         for follower in &mut self.followers {
             follower.push(event_time, row);
         }
+    }
+
+    /// How many rows ahead of [`Batch::push`] the caller should hand rows to
+    /// [`Batch::prefetch`]: none while the state is small enough to stay in the cache.
+    pub fn lookahead(&self) -> usize {
+        self.engine.lookahead()
+    }
+
+    /// Starts loading what pushing `row` will read first (its key's place in the interner),
+    /// some rows before it is pushed, so that the cache misses of many rows overlap.
+    #[inline]
+    pub fn prefetch<R: Row + ?Sized>(&self, row: &R) {
+        self.engine.prefetch(row);
     }
 
     /// Ends the batch: folds its rows into the state, emits what the output mode emits, evicts
@@ -387,22 +401,6 @@ impl Engine {
                 self.updater.update((aggs, kinds), accs, row, strings);
             }
         }
-    }
-
-    /// The interned group key of `row`: a short key of one string column straight from the
-    /// row's bytes, any other written out first.
-    #[inline]
-    fn key_of<R: Row + ?Sized>(&mut self, row: &R) -> (Id, bool) {
-        if let Some(column) = self.string_key
-            && let Some(found) = row
-                .string_bytes(column)
-                .and_then(|bytes| self.strings.intern_string_key(bytes))
-        {
-            return found;
-        }
-        self.key.clear();
-        row.encode_key(self.query.key_types(), self.query.group_by(), &mut self.key);
-        self.strings.intern(&self.key)
     }
 
     /// Moves the next batch's watermark to the latest event time seen (`max_ms`, in

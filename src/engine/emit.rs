@@ -19,6 +19,9 @@ use super::types::Datum;
 use super::window::Window;
 use super::window_state::SlidingState;
 
+/// How many keys ahead of its eviction a key's interner entry is asked for.
+const EVICT_AHEAD: usize = 8;
+
 /// Emits and evicts per `mode` after batch `batch`, whose watermark is `watermark`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sliding(
@@ -62,6 +65,11 @@ pub(crate) fn sliding(
         }
         state.evict_first(|start, window| {
             for (i, &id) in window.keys.iter().enumerate() {
+                // A key's entry (its bytes, its uses) is likely a cache miss in a large state:
+                // asked for some keys ahead, the misses overlap.
+                if let Some(&ahead) = window.keys.get(i + EVICT_AHEAD) {
+                    strings.prefetch(ahead);
+                }
                 let accs = window.accs(i, n);
                 if mode == OutputMode::Append {
                     out.push(

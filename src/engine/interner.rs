@@ -6,10 +6,13 @@
 //! window's eviction frees its keys together, at its end), so the interner holds only what
 //! open state holds, never the stream's history.
 
+mod slots;
+
 use std::hash::BuildHasher;
 
-use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
+
+use slots::SlotTable;
 
 /// Names one interned byte string.
 pub(crate) type Id = u32;
@@ -54,14 +57,15 @@ const SHORT: usize = 8;
 const CACHE_SLOTS: usize = 4096;
 /// [`Slot::len`] of a string longer than [`SHORT`]: compared through its entry.
 const LONG: u8 = u8::MAX;
-/// [`Interner::flush_releases`] removes its strings in one pass over the table once they are
-/// at least this share of it (one in eight): below that, finding each is cheaper.
-const ONE_PASS_SHARE: usize = 8;
+/// How many strings ahead of its removal [`Interner::flush_releases`] asks for a string's
+/// place in the table (and for its entry, twice as far ahead).
+const RELEASE_AHEAD: usize = 8;
 
 /// A short string's bytes as a number (with its length, it names the string) and its id: what
 /// the cache and the table hold, so that finding a short string reads no entry.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
+    /// A short string's bytes; in the table, a long string's hash.
     bytes: u64,
     /// The length, or [`LONG`]; in the cache, `LONG` marks an empty slot.
     len: u8,
@@ -75,7 +79,7 @@ const EMPTY: Slot = Slot {
 };
 
 pub(crate) struct Interner {
-    table: HashTable<Slot>,
+    table: SlotTable,
     entries: Vec<Entry>,
     free: Vec<Id>,
     hasher: FxBuildHasher,
@@ -92,7 +96,7 @@ pub(crate) struct Interner {
 impl Default for Interner {
     fn default() -> Self {
         Interner {
-            table: HashTable::default(),
+            table: SlotTable::default(),
             entries: Vec::new(),
             free: Vec::new(),
             hasher: FxBuildHasher,
@@ -155,17 +159,13 @@ fn short_hash(hasher: FxBuildHasher, packed: u64, len: u8) -> u64 {
     hasher.hash_one((packed, len))
 }
 
-/// The hash a table slot was inserted with: of the number for a short string, of the bytes for
-/// a long one.
-fn slot_hash(
-    hasher: FxBuildHasher,
-    (entries, longs): (&[Entry], &[Box<[u8]>]),
-    slot: &Slot,
-) -> u64 {
+/// The hash a table slot was inserted with: of the number for a short string; a long one's
+/// slot holds its hash.
+fn slot_hash(slot: &Slot) -> u64 {
     if slot.len == LONG {
-        hasher.hash_one(entries[slot.id as usize].bytes(longs))
+        slot.bytes
     } else {
-        short_hash(hasher, slot.bytes, slot.len)
+        short_hash(FxBuildHasher, slot.bytes, slot.len)
     }
 }
 
@@ -201,6 +201,18 @@ impl Interner {
         Some(self.intern_packed(packed, len, cache_slot(packed, len)))
     }
 
+    /// Starts loading the places [`Interner::intern_string_key`] of `bytes` reads: its cache
+    /// slot and its home in the table.
+    #[inline]
+    pub fn prefetch_string_key(&self, bytes: &[u8]) {
+        if bytes.len() < SHORT {
+            let packed = pack_loaded(bytes) << 8 | u64::from(super::key::VALUE);
+            let len = bytes.len() as u8 + 1;
+            prefetch_index::prefetch_index(&self.cache, cache_slot(packed, len));
+            self.table.prefetch(short_hash(self.hasher, packed, len));
+        }
+    }
+
     #[inline]
     fn intern_packed(&mut self, packed: u64, len: u8, at: usize) -> (Id, bool) {
         let cached = self.cache[at];
@@ -231,7 +243,7 @@ impl Interner {
         let hash = self.hasher.hash_one(bytes);
         let (entries, longs) = (&self.entries, &self.longs);
         if let Some(slot) = self.table.find(hash, |s| {
-            s.len == LONG && entries[s.id as usize].bytes(longs) == bytes
+            s.len == LONG && s.bytes == hash && entries[s.id as usize].bytes(longs) == bytes
         }) {
             return (slot.id, false);
         }
@@ -244,7 +256,7 @@ impl Interner {
         };
         self.long_bytes += bytes.len();
         let id = self.add((at as u64).to_le_bytes(), LONG);
-        self.insert(hash, 0, LONG, id);
+        self.insert(hash, hash, LONG, id);
         (id, true)
     }
 
@@ -260,11 +272,7 @@ impl Interner {
     }
 
     fn insert(&mut self, hash: u64, bytes: u64, len: u8, id: Id) {
-        let (held, hasher) = ((&self.entries[..], &self.longs[..]), &self.hasher);
-        self.table
-            .insert_unique(hash, Slot { bytes, len, id }, |s| {
-                slot_hash(*hasher, held, s)
-            });
+        self.table.insert(hash, Slot { bytes, len, id }, slot_hash);
     }
 
     #[inline]
@@ -305,49 +313,28 @@ impl Interner {
         }
     }
 
-    /// Removes the strings [`Interner::release_later`] let go of. Many of them (a million
-    /// distinct keys, say, each in a window or two) are removed in one pass over the table and
-    /// one over their entries in id order, where finding each in the table is two cache misses
-    /// in a table tens of MB large.
+    /// Removes the strings [`Interner::release_later`] let go of (a million distinct keys,
+    /// say, each in a window or two): each string's entry, then its place in the table, asked
+    /// for some strings ahead of its removal, so that their cache misses overlap.
     pub fn flush_releases(&mut self) {
-        if self.released.len() * ONE_PASS_SHARE < self.table.len() {
-            let mut released = std::mem::take(&mut self.released);
-            for &id in &released {
-                self.release_if_unused(id);
+        let released = std::mem::take(&mut self.released);
+        for (k, &id) in released.iter().enumerate() {
+            if let Some(&far) = released.get(k + 2 * RELEASE_AHEAD) {
+                prefetch_index::prefetch_index(&self.entries, far as usize);
             }
-            released.clear();
-            self.released = released;
-            return;
-        }
-        let mut doomed = vec![0u64; self.entries.len().div_ceil(64)];
-        for id in self.released.drain(..) {
-            let entry = &self.entries[id as usize];
-            if entry.refs == 0 && entry.len != FREE {
-                doomed[id as usize / 64] |= 1 << (id % 64);
-            }
-        }
-        let is_doomed = |id: Id| doomed[id as usize / 64] & 1 << (id % 64) != 0;
-        let cache = &mut self.cache;
-        self.table.retain(|slot| {
-            if !is_doomed(slot.id) {
-                return true;
-            }
-            if slot.len != LONG {
-                let at = cache_slot(slot.bytes, slot.len);
-                if cache[at].id == slot.id && cache[at].len == slot.len {
-                    cache[at] = EMPTY;
+            if let Some(&near) = released.get(k + RELEASE_AHEAD) {
+                let entry = &self.entries[near as usize];
+                if entry.len < FREE {
+                    let packed = u64::from_le_bytes(entry.word);
+                    prefetch_index::prefetch_index(&self.cache, cache_slot(packed, entry.len));
+                    self.table
+                        .prefetch(short_hash(self.hasher, packed, entry.len));
                 }
             }
-            false
-        });
-        for (word, &bits) in doomed.iter().enumerate() {
-            let mut bits = bits;
-            while bits != 0 {
-                let id = (word * 64) as Id + bits.trailing_zeros();
-                bits &= bits - 1;
-                self.free_entry(id);
-            }
+            self.release_if_unused(id);
         }
+        self.released = released;
+        self.released.clear();
     }
 
     /// Frees `id` if nothing in state uses it (a key that was only ever late, say).
@@ -372,9 +359,7 @@ impl Interner {
                 short_hash(self.hasher, packed, len)
             }
         };
-        if let Ok(found) = self.table.find_entry(hash, |s| s.id == id) {
-            found.remove();
-        }
+        self.table.remove(hash, id, slot_hash);
         self.free_entry(id);
     }
 
@@ -404,7 +389,7 @@ impl Interner {
     pub fn heap_bytes(&self) -> usize {
         std::mem::size_of::<[Slot; CACHE_SLOTS]>()
             + self.entries.capacity() * std::mem::size_of::<Entry>()
-            + self.table.capacity() * (std::mem::size_of::<Slot>() + 1)
+            + self.table.capacity() * std::mem::size_of::<Slot>()
             + self.free.capacity() * std::mem::size_of::<Id>()
             + self.longs.capacity() * std::mem::size_of::<Box<[u8]>>()
             + self.free_longs.capacity() * std::mem::size_of::<usize>()

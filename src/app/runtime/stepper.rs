@@ -274,14 +274,26 @@ struct Feed<'a, S> {
 }
 
 impl<S: RowSource> Feed<'_, S> {
+    /// Pushes the rows of `tick` the reader holds into `batch`, each with the row
+    /// [`Batch::lookahead`] rows later to prefetch for; returns how many.
+    fn rest_of_tick(&mut self, tick: u64, batch: &mut Batch<'_>) -> u64 {
+        self.reader
+            .rows_of_tick(tick, batch.lookahead(), |t, row, later| {
+                if let Some(later) = later {
+                    batch.prefetch(later);
+                }
+                batch.push(t, row);
+            })
+    }
+
     /// Pushes the rows of `head`'s tick into `batch`: `head`, then every row up to the next
     /// tick. Returns what comes after them, and where it starts in the file.
-    fn tick(self, head: &Waiting, batch: &mut Batch<'_>) -> anyhow::Result<(Phase, u64, u64)> {
+    fn tick(mut self, head: &Waiting, batch: &mut Batch<'_>) -> anyhow::Result<(Phase, u64, u64)> {
         let tick = head.tick();
         for (t, row) in head.row.iter(self.types) {
             batch.push(t, &row);
         }
-        self.summary.rows += 1 + self.reader.rows_of_tick(tick, |t, row| batch.push(t, row));
+        self.summary.rows += 1 + self.rest_of_tick(tick, batch);
         loop {
             let row = match self.reader.next_row() {
                 Ok(Some(row)) => row,
@@ -311,7 +323,7 @@ impl<S: RowSource> Feed<'_, S> {
                 return Ok((Phase::NewTick(next), offset, line));
             }
             batch.push(row.event_time, &row.row);
-            self.summary.rows += 1 + self.reader.rows_of_tick(tick, |t, row| batch.push(t, row));
+            self.summary.rows += 1 + self.rest_of_tick(tick, batch);
         }
     }
 }

@@ -120,8 +120,7 @@ fn unused_values_are_freed_once() {
 }
 
 /// Strings a flush removes are gone (interned again, they are new, and the short value
-/// cache does not answer for them); the rest keep their ids, whether the flush went one by
-/// one or in one pass over the table.
+/// cache does not answer for them); the rest keep their ids, however many were released.
 #[test]
 fn a_flush_removes_what_was_released_later_and_nothing_else() {
     for (strings, released) in [(1000, 900), (1000, 50), (40, 40), (3, 1)] {

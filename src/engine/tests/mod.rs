@@ -378,8 +378,8 @@ fn open_windows_show_the_running_counts() {
 #[test]
 fn an_evicted_windows_keys_are_let_go_of_whether_many_or_few() {
     let mut engine = seed();
-    // Each batch's keys are its own, so a window's eviction lets go of all its keys: in one
-    // pass over the interner's table when they are many of it, one by one when few.
+    // Each batch's keys are its own, so a window's eviction lets go of all its keys, many of
+    // the interner's or few.
     for (batch, keys) in [400, 400, 3, 400, 2, 2, 500, 1].into_iter().enumerate() {
         let t0 = at(batch as f64 * 15.0);
         let names: Vec<String> = (0..keys).map(|i| format!("{batch}-{i}")).collect();
@@ -406,4 +406,34 @@ fn a_batch_opens_only_the_windows_its_rows_are_in() {
     run(&mut engine, BatchKind::Data, &rows);
     assert_eq!(engine.open_windows(), 4);
     assert_eq!(engine.state_rows(), 4);
+}
+
+#[test]
+fn rows_are_prefetched_for_once_a_string_key_outgrows_the_cache() {
+    use crate::engine::core::keys::PREFETCH_MIN_KEYS;
+    let mut engine = seed();
+    assert_eq!(engine.begin(BatchKind::Data).lookahead(), 0);
+    // One window's worth of keys past the threshold, none evicted.
+    let names: Vec<String> = (0..=PREFETCH_MIN_KEYS).map(|i| i.to_string()).collect();
+    let rows: Vec<(Micros, &str)> = names.iter().map(|n| (at(1.0), n.as_str())).collect();
+    run(&mut engine, BatchKind::Data, &rows);
+    assert!(engine.distinct_keys() > PREFETCH_MIN_KEYS);
+    assert!(engine.begin(BatchKind::Data).lookahead() > 0);
+    // A key that is not one string column is written out before it is interned: no prefetch.
+    let query = keyed_query(
+        "t TIMESTAMP, k LONG",
+        "count",
+        WindowRequest::Sliding {
+            size: Duration::from_secs(10),
+            slide: Duration::from_secs(10),
+        },
+        OutputMode::Append,
+    );
+    let mut numbers = Engine::new(query);
+    let keys: Vec<[Value; 2]> = (0..=PREFETCH_MIN_KEYS as i64)
+        .map(|k| [Value::Timestamp(at(1.0)), Value::Long(k)])
+        .collect();
+    numbers.run_batch(BatchKind::Data, keys.iter().map(|row| (at(1.0), &row[..])));
+    assert!(numbers.distinct_keys() > PREFETCH_MIN_KEYS);
+    assert_eq!(numbers.begin(BatchKind::Data).lookahead(), 0);
 }

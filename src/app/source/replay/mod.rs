@@ -65,8 +65,15 @@ pub trait RowSource {
     fn next_row(&mut self) -> Result<Option<RowRef<'_>>, ReadError>;
 
     /// Hands the rows of `tick` that come next to `each`, up to the first that needs
-    /// [`RowSource::next_row`]; returns how many. May hand none.
-    fn rows_of_tick(&mut self, tick: u64, each: impl FnMut(Micros, &EncodedRow<'_>)) -> u64;
+    /// [`RowSource::next_row`]; returns how many. May hand none. With `ahead` above zero, a row
+    /// comes with the one `ahead` rows after it when the source holds that one already, for
+    /// `each` to start loading what it will need for it.
+    fn rows_of_tick(
+        &mut self,
+        tick: u64,
+        ahead: usize,
+        each: impl FnMut(Micros, &EncodedRow<'_>, Option<&EncodedRow<'_>>),
+    ) -> u64;
 
     /// Where the row after the last one read starts, `(offset, line)`; at the end of the file,
     /// its end.

@@ -215,7 +215,12 @@ impl RowSource for ReadAhead {
     }
 
     #[inline]
-    fn rows_of_tick(&mut self, _tick: u64, mut each: impl FnMut(Micros, &EncodedRow<'_>)) -> u64 {
+    fn rows_of_tick(
+        &mut self,
+        _tick: u64,
+        ahead: usize,
+        mut each: impl FnMut(Micros, &EncodedRow<'_>, Option<&EncodedRow<'_>>),
+    ) -> u64 {
         let mut rows = 0;
         loop {
             let chunk = &self.current;
@@ -223,8 +228,17 @@ impl RowSource for ReadAhead {
                 .marks
                 .get(self.next_mark)
                 .map_or(chunk.rows.len(), |m| m.0);
-            for (t, row) in chunk.rows.iter_from(self.next, stop, &self.types) {
-                each(t, &row);
+            if ahead == 0 {
+                for (t, row) in chunk.rows.iter_from(self.next, stop, &self.types) {
+                    each(t, &row, None);
+                }
+            } else {
+                for at in self.next..stop {
+                    let (t, row) = chunk.rows.row(at, &self.types);
+                    let later =
+                        (at + ahead < stop).then(|| chunk.rows.row(at + ahead, &self.types));
+                    each(t, &row, later.as_ref().map(|(_, row)| row));
+                }
             }
             rows += (stop - self.next) as u64;
             self.next = stop;

@@ -1,0 +1,46 @@
+//! A row's group key: interned (a short key of one string column straight from the row's
+//! bytes), and, once the keys outgrow the cache, prefetched some rows before the row is pushed.
+
+use super::super::interner::Id;
+use super::super::row::Row;
+use super::Engine;
+
+/// Keys interned before rows are prefetched for ([`super::Batch::lookahead`]): below that the
+/// interner's table stays in the cache, and prefetching would only cost.
+pub(crate) const PREFETCH_MIN_KEYS: usize = 1 << 16;
+/// How many rows ahead of a push its key is prefetched for.
+const PUSH_AHEAD: usize = 8;
+
+impl Engine {
+    pub(super) fn lookahead(&self) -> usize {
+        let large = self.strings.len() >= PREFETCH_MIN_KEYS;
+        if large && self.string_key.is_some() {
+            PUSH_AHEAD
+        } else {
+            0
+        }
+    }
+
+    #[inline]
+    pub(super) fn prefetch<R: Row + ?Sized>(&self, row: &R) {
+        if let Some(bytes) = self.string_key.and_then(|column| row.string_bytes(column)) {
+            self.strings.prefetch_string_key(bytes);
+        }
+    }
+
+    /// The interned group key of `row`: a short key of one string column straight from the
+    /// row's bytes, any other written out first.
+    #[inline]
+    pub(super) fn key_of<R: Row + ?Sized>(&mut self, row: &R) -> (Id, bool) {
+        if let Some(column) = self.string_key
+            && let Some(found) = row
+                .string_bytes(column)
+                .and_then(|bytes| self.strings.intern_string_key(bytes))
+        {
+            return found;
+        }
+        self.key.clear();
+        row.encode_key(self.query.key_types(), self.query.group_by(), &mut self.key);
+        self.strings.intern(&self.key)
+    }
+}
