@@ -66,8 +66,8 @@ pub trait RowSource {
 
     /// Hands the rows of `tick` that come next to `each`, up to the first that needs
     /// [`RowSource::next_row`]; returns how many. May hand none. With `ahead` above zero, a row
-    /// comes with the one `ahead` rows after it when the source holds that one already, for
-    /// `each` to start loading what it will need for it.
+    /// comes with the one `ahead` rows after it when the source holds that one already and it
+    /// is of the same tick, for `each` to start loading what it will need for it.
     fn rows_of_tick(
         &mut self,
         tick: u64,
