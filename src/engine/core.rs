@@ -7,6 +7,8 @@
 //! misuse: no row outside a batch, no second finish, and a batch dropped unfinished leaves no
 //! trace (its id and rows are given back). Rows themselves are never buffered.
 
+use std::ops::Range;
+
 use rustc_hash::FxHashSet;
 
 use super::accumulate::Kind;
@@ -17,7 +19,7 @@ use super::interner::{Id, Interner};
 use super::late_log::LateLog;
 use super::pane_state::PaneState;
 use super::query::{OutputMode, Query, WindowKind};
-use super::row::Row;
+use super::row::{Row, Rows};
 use super::session::SessionState;
 use super::sliding::{Fold, Partial};
 use super::time::{MICROS_PER_MILLI, Micros};
@@ -170,17 +172,25 @@ impl Batch<'_> {
         }
     }
 
-    /// How many rows ahead of [`Batch::push`] the caller should hand rows to
-    /// [`Batch::prefetch`]: none while the state is small enough to stay in the cache.
-    pub fn lookahead(&self) -> usize {
-        self.engine.lookahead()
-    }
-
-    /// Starts loading what pushing `row` will read first (its key's place in the interner),
-    /// some rows before it is pushed, so that the cache misses of many rows overlap.
-    #[inline]
-    pub fn prefetch<R: Row + ?Sized>(&self, row: &R) {
-        self.engine.prefetch(row);
+    /// [`Batch::push`] of rows `range` of `rows`, read as rows of `types`, in order. Once the
+    /// keys outgrow the cache, what a row's key will read first (its place in the interner) is
+    /// asked for some rows before the row is pushed, so that the cache misses of many rows
+    /// overlap.
+    pub fn push_rows(&mut self, rows: &Rows, range: Range<usize>, types: &[DataType]) {
+        let ahead = self.engine.lookahead();
+        if ahead == 0 {
+            for (t, row) in rows.iter_from(range.start, range.end, types) {
+                self.push(t, &row);
+            }
+            return;
+        }
+        for at in range.clone() {
+            if at + ahead < range.end {
+                self.engine.prefetch(&rows.row(at + ahead, types).1);
+            }
+            let (t, row) = rows.row(at, types);
+            self.push(t, &row);
+        }
     }
 
     /// Ends the batch: folds its rows into the state, emits what the output mode emits, evicts

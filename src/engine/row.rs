@@ -213,6 +213,7 @@ impl Rows {
     }
 
     /// Row `at` (which must exist), read as a row of `types`.
+    #[inline]
     pub fn row<'a>(&'a self, at: usize, types: &'a [DataType]) -> (Micros, EncodedRow<'a>) {
         let start = if at == 0 { 0 } else { self.ends[at - 1] };
         let bytes = &self.data[start..self.ends[at]];

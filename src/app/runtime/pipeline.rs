@@ -339,9 +339,7 @@ mod tests {
     fn run(pipeline: &mut Pipeline, tick: u64, rows: &Rows) -> anyhow::Result<Arc<BatchOutput>> {
         pipeline.run_batch(BatchKind::Data, tick, Some(rows), |batch| {
             let types = batch.types().to_vec();
-            for (t, row) in rows.iter(&types) {
-                batch.push(t, &row);
-            }
+            batch.push_rows(rows, 0..rows.len(), &types);
             Ok(Position::Live { tick })
         })
     }

@@ -274,16 +274,11 @@ struct Feed<'a, S> {
 }
 
 impl<S: RowSource> Feed<'_, S> {
-    /// Pushes the rows of `tick` the reader holds into `batch`, each with the row
-    /// [`Batch::lookahead`] rows later to prefetch for; returns how many.
+    /// Pushes the rows of `tick` the reader holds into `batch`; returns how many.
     fn rest_of_tick(&mut self, tick: u64, batch: &mut Batch<'_>) -> u64 {
-        self.reader
-            .rows_of_tick(tick, batch.lookahead(), |t, row, later| {
-                if let Some(later) = later {
-                    batch.prefetch(later);
-                }
-                batch.push(t, row);
-            })
+        self.reader.rows_of_tick(tick, |rows, range, types| {
+            batch.push_rows(rows, range, types);
+        })
     }
 
     /// Pushes the rows of `head`'s tick into `batch`: `head`, then every row up to the next

@@ -343,9 +343,7 @@ fn feed(
         recorder.write_tick(tick, rows)?;
     }
     let types = batch.types().to_vec();
-    for (t, row) in rows.iter(&types) {
-        batch.push(t, &row);
-    }
+    batch.push_rows(rows, 0..rows.len(), &types);
     Ok(Position::Live { tick })
 }
 

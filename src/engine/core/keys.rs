@@ -12,7 +12,9 @@ pub(crate) const PREFETCH_MIN_KEYS: usize = 1 << 16;
 const PUSH_AHEAD: usize = 8;
 
 impl Engine {
-    pub(super) fn lookahead(&self) -> usize {
+    /// How many rows ahead of a push its key is asked for ([`Engine::prefetch`]): none while
+    /// the state is small enough to stay in the cache, or the key is not one string column.
+    pub(in crate::engine) fn lookahead(&self) -> usize {
         let large = self.strings.len() >= PREFETCH_MIN_KEYS;
         if large && self.string_key.is_some() {
             PUSH_AHEAD
@@ -21,6 +23,7 @@ impl Engine {
         }
     }
 
+    /// Starts loading what [`Engine::key_of`] of `row` will read first.
     #[inline]
     pub(super) fn prefetch<R: Row + ?Sized>(&self, row: &R) {
         if let Some(bytes) = self.string_key.and_then(|column| row.string_bytes(column)) {

@@ -412,13 +412,13 @@ fn a_batch_opens_only_the_windows_its_rows_are_in() {
 fn rows_are_prefetched_for_once_a_string_key_outgrows_the_cache() {
     use crate::engine::core::keys::PREFETCH_MIN_KEYS;
     let mut engine = seed();
-    assert_eq!(engine.begin(BatchKind::Data).lookahead(), 0);
+    assert_eq!(engine.lookahead(), 0);
     // One window's worth of keys past the threshold, none evicted.
     let names: Vec<String> = (0..=PREFETCH_MIN_KEYS).map(|i| i.to_string()).collect();
     let rows: Vec<(Micros, &str)> = names.iter().map(|n| (at(1.0), n.as_str())).collect();
     run(&mut engine, BatchKind::Data, &rows);
     assert!(engine.distinct_keys() > PREFETCH_MIN_KEYS);
-    assert!(engine.begin(BatchKind::Data).lookahead() > 0);
+    assert!(engine.lookahead() > 0);
     // A key that is not one string column is written out before it is interned: no prefetch.
     let query = keyed_query(
         "t TIMESTAMP, k LONG",
@@ -435,5 +435,48 @@ fn rows_are_prefetched_for_once_a_string_key_outgrows_the_cache() {
         .collect();
     numbers.run_batch(BatchKind::Data, keys.iter().map(|row| (at(1.0), &row[..])));
     assert!(numbers.distinct_keys() > PREFETCH_MIN_KEYS);
-    assert_eq!(numbers.begin(BatchKind::Data).lookahead(), 0);
+    assert_eq!(numbers.lookahead(), 0);
+}
+
+#[test]
+fn rows_pushed_as_a_run_count_as_rows_pushed_one_by_one() {
+    use crate::engine::core::keys::PREFETCH_MIN_KEYS;
+    let names: Vec<String> = (0..PREFETCH_MIN_KEYS + 100)
+        .map(|i| format!("k{i}"))
+        .collect();
+    // The first batch makes the keys many enough that the next runs are pushed with their
+    // keys asked for ahead; the second moves the watermark past the first's windows, which
+    // the third emits.
+    let batches: Vec<Rows> = [0.0, 40.0, 80.0]
+        .into_iter()
+        .map(|start| {
+            let mut rows = Rows::default();
+            for (i, name) in names.iter().enumerate().rev() {
+                let t = at(start + (i % 1000) as f64 / 100.0);
+                rows.push(t, &[Value::Str(name)]);
+            }
+            rows
+        })
+        .collect();
+    let (mut by_run, mut by_row) = (seed(), seed());
+    for (b, rows) in batches.iter().enumerate() {
+        // Not quite all: a run is a range of what a source holds.
+        let range = 2..rows.len() - 3;
+        let mut run = by_run.begin(BatchKind::Data);
+        let types = run.types().to_vec();
+        run.push_rows(rows, range.clone(), &types);
+        let mut row_by_row = by_row.begin(BatchKind::Data);
+        for (t, row) in rows.iter_from(range.start, range.end, &types) {
+            row_by_row.push(t, &row);
+        }
+        let (run, row_by_row) = (run.finish(), row_by_row.finish());
+        assert_eq!(run, row_by_row, "batch {b}");
+        assert!(by_run.lookahead() > 0, "the next run asks ahead");
+        if b == 2 {
+            assert!(
+                !run.rows.is_empty(),
+                "the third batch emits the first's windows"
+            );
+        }
+    }
 }

@@ -10,11 +10,12 @@ mod read_ahead;
 mod reader;
 
 use std::io;
+use std::ops::Range;
 
 pub use read_ahead::ReadAhead;
 pub use reader::ReplayReader;
 
-use crate::engine::{DataType, EncodedRow, Micros, Schema};
+use crate::engine::{DataType, EncodedRow, Micros, Rows, Schema};
 
 /// The header of the seed's replay files.
 pub const SEED_HEADER: &str = "batch,event_time,value";
@@ -65,14 +66,12 @@ pub trait RowSource {
     fn next_row(&mut self) -> Result<Option<RowRef<'_>>, ReadError>;
 
     /// Hands the rows of `tick` that come next to `each`, up to the first that needs
-    /// [`RowSource::next_row`]; returns how many. May hand none. With `ahead` above zero, a row
-    /// comes with the one `ahead` rows after it when the source holds that one already and it
-    /// is of the same tick, for `each` to start loading what it will need for it.
+    /// [`RowSource::next_row`], as runs of rows it holds (rows `range` of `rows`, of
+    /// types `types`); returns how many. May hand none.
     fn rows_of_tick(
         &mut self,
         tick: u64,
-        ahead: usize,
-        each: impl FnMut(Micros, &EncodedRow<'_>, Option<&EncodedRow<'_>>),
+        each: impl FnMut(&Rows, Range<usize>, &[DataType]),
     ) -> u64;
 
     /// Where the row after the last one read starts, `(offset, line)`; at the end of the file,

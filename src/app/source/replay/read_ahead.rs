@@ -2,11 +2,12 @@
 //! while the engine folds the previous ones, so replay uses both cores. Chunks are recycled,
 //! and at most a few are in flight, so memory stays small however large the file.
 
+use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use super::{BadRow, Head, ReadError, ReplayReader, RowRef, RowSource};
-use crate::engine::{DataType, EncodedRow, Micros, Rows};
+use crate::engine::{DataType, Rows};
 
 /// Rows per chunk, at most.
 const CHUNK_ROWS: usize = 16 * 1024;
@@ -218,8 +219,7 @@ impl RowSource for ReadAhead {
     fn rows_of_tick(
         &mut self,
         _tick: u64,
-        ahead: usize,
-        mut each: impl FnMut(Micros, &EncodedRow<'_>, Option<&EncodedRow<'_>>),
+        mut each: impl FnMut(&Rows, Range<usize>, &[DataType]),
     ) -> u64 {
         let mut rows = 0;
         loop {
@@ -228,18 +228,7 @@ impl RowSource for ReadAhead {
                 .marks
                 .get(self.next_mark)
                 .map_or(chunk.rows.len(), |m| m.0);
-            if ahead == 0 {
-                for (t, row) in chunk.rows.iter_from(self.next, stop, &self.types) {
-                    each(t, &row, None);
-                }
-            } else {
-                for at in self.next..stop {
-                    let (t, row) = chunk.rows.row(at, &self.types);
-                    let later =
-                        (at + ahead < stop).then(|| chunk.rows.row(at + ahead, &self.types));
-                    each(t, &row, later.as_ref().map(|(_, row)| row));
-                }
-            }
+            each(&chunk.rows, self.next..stop, &self.types);
             rows += (stop - self.next) as u64;
             self.next = stop;
             // A tick's rows may run on into the next chunk, unless a mark comes first.

@@ -42,7 +42,11 @@ fn rows(mut source: impl RowSource) -> Vec<Got> {
             Ok(Some(row)) => {
                 let (tick, line) = (row.head.tick, row.head.line);
                 out.push(Ok((tick, row.event_time, value(&row.row), line)));
-                source.rows_of_tick(tick, 0, |t, r, _| out.push(Ok((tick, t, value(r), 0))));
+                source.rows_of_tick(tick, |rows, range, types| {
+                    for (t, r) in rows.iter_from(range.start, range.end, types) {
+                        out.push(Ok((tick, t, value(&r), 0)));
+                    }
+                });
             }
             Ok(None) => return out,
             Err(e) => out.push(Err(e.to_string())),
@@ -431,36 +435,4 @@ proptest::proptest! {
             both_paths(text, last_line_break, "event_time TIMESTAMP, value STRING");
         proptest::prop_assert_eq!(fast, general);
     }
-}
-
-#[test]
-fn rows_of_a_tick_come_with_the_row_so_many_ahead_in_the_same_tick() {
-    let mut text = String::from("batch,event_time,value\n");
-    for (tick, count) in [(0, 8), (1, 4)] {
-        for i in 0..count {
-            writeln!(text, "{tick},2026-11-23T17:33:0{i}Z,v{tick}-{i}").unwrap();
-        }
-    }
-    let mut source = ReadAhead::start(reader(io::Cursor::new(text), 1024).unwrap(), TYPES.to_vec());
-    let mut pairs = Vec::new();
-    while let Some(row) = source.next_row().unwrap() {
-        let tick = row.head.tick;
-        pairs.push((value(&row.row), None));
-        source.rows_of_tick(tick, 3, |_, row, later| {
-            pairs.push((value(row), later.map(value)));
-        });
-    }
-    let later = |tick, i, count| (i + 3 < count).then(|| format!("v{tick}-{}", i + 3));
-    let expected: Vec<(String, Option<String>)> = [(0, 8), (1, 4)]
-        .into_iter()
-        .flat_map(|(tick, count)| {
-            (0..count).map(move |i| {
-                (
-                    format!("v{tick}-{i}"),
-                    if i == 0 { None } else { later(tick, i, count) },
-                )
-            })
-        })
-        .collect();
-    assert_eq!(pairs, expected);
 }
