@@ -184,6 +184,9 @@ impl Batch<'_> {
             }
             return;
         }
+        for at in range.clone().take(ahead) {
+            self.engine.prefetch(&rows.row(at, types).1);
+        }
         for at in range.clone() {
             if at + ahead < range.end {
                 self.engine.prefetch(&rows.row(at + ahead, types).1);

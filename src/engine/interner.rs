@@ -161,11 +161,11 @@ fn short_hash(hasher: FxBuildHasher, packed: u64, len: u8) -> u64 {
 
 /// The hash a table slot was inserted with: of the number for a short string; a long one's
 /// slot holds its hash.
-fn slot_hash(slot: &Slot) -> u64 {
+fn slot_hash(hasher: FxBuildHasher, slot: &Slot) -> u64 {
     if slot.len == LONG {
         slot.bytes
     } else {
-        short_hash(FxBuildHasher, slot.bytes, slot.len)
+        short_hash(hasher, slot.bytes, slot.len)
     }
 }
 
@@ -272,7 +272,9 @@ impl Interner {
     }
 
     fn insert(&mut self, hash: u64, bytes: u64, len: u8, id: Id) {
-        self.table.insert(hash, Slot { bytes, len, id }, slot_hash);
+        let hasher = self.hasher;
+        self.table
+            .insert(hash, Slot { bytes, len, id }, |s| slot_hash(hasher, s));
     }
 
     #[inline]
@@ -359,7 +361,8 @@ impl Interner {
                 short_hash(self.hasher, packed, len)
             }
         };
-        self.table.remove(hash, id, slot_hash);
+        let hasher = self.hasher;
+        self.table.remove(hash, id, |s| slot_hash(hasher, s));
         self.free_entry(id);
     }
 

@@ -21,9 +21,9 @@ pub(crate) struct WindowState {
     pub touched: Vec<u64>,
 }
 
-/// Where each of a window's keys is in its arena, by key id: a hash map, or, once the window
-/// holds a good share of every id the interner gave out (a window of a million keys, say), an
-/// array by id, whose lookup is one load and no hash, and which takes no more memory then.
+/// Where each of a window's keys is in its arena, by key id: a hash map, or, while the window
+/// holds a good share of the ids up to its largest (a window of a million keys, say), an array
+/// by id, whose lookup is one load and no hash, and which then takes no more memory.
 #[derive(Debug)]
 enum Index {
     Map(FxHashMap<Id, u32>),
@@ -73,7 +73,19 @@ impl Index {
             Index::Dense(at) => {
                 let id = id as usize;
                 if id >= at.len() {
-                    at.resize(id_bound.max(id + 1), ABSENT);
+                    // An array grown to a later id is kept only while the window holds a
+                    // quarter of it (a window that stayed open while others took new ids may
+                    // not): otherwise the map again.
+                    if (i as usize + 1) * DENSE_SHARE < id + 1 {
+                        let mut map: FxHashMap<Id, u32> = (at.iter().enumerate())
+                            .filter(|&(_, &i)| i != ABSENT)
+                            .map(|(id, &i)| (id as Id, i))
+                            .collect();
+                        map.insert(id as Id, i);
+                        *self = Index::Map(map);
+                        return;
+                    }
+                    at.resize(id + 1, ABSENT);
                 }
                 at[id] = i;
             }
@@ -294,6 +306,20 @@ mod tests {
         assert!(not_held.iter().all(|&id| window.find(id).is_none()));
         assert_eq!(window.accs(window.find(late).unwrap(), 1)[0].a, u64::MAX);
         assert_eq!(window.len(), held.len() + 1);
+        assert!(matches!(window.index, Index::Dense(_)));
+        // An id so much later that the window holds under a quarter of the ids up to it: the
+        // array would outgrow the map, so the map it is again, every key still found.
+        let much_later = *ids(&mut strings, "much later", 8 * DENSE_MIN_KEYS)
+            .last()
+            .unwrap();
+        window.slot(much_later, 1, &mut strings).0[0].a = 7;
+        assert!(matches!(window.index, Index::Map(_)));
+        for (i, &id) in held.iter().enumerate() {
+            assert_eq!(window.accs(window.find(id).unwrap(), 1)[0].a, i as u64);
+        }
+        assert_eq!(window.accs(window.find(much_later).unwrap(), 1)[0].a, 7);
+        assert_eq!(window.accs(window.find(late).unwrap(), 1)[0].a, u64::MAX);
+        assert!(not_held.iter().all(|&id| window.find(id).is_none()));
     }
 
     #[test]

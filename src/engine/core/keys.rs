@@ -5,7 +5,7 @@ use super::super::interner::Id;
 use super::super::row::Row;
 use super::Engine;
 
-/// Keys interned before rows are prefetched for ([`super::Batch::lookahead`]): below that the
+/// Keys interned before rows are prefetched for ([`Engine::lookahead`]): below that the
 /// interner's table stays in the cache, and prefetching would only cost.
 pub(crate) const PREFETCH_MIN_KEYS: usize = 1 << 16;
 /// How many rows ahead of a push its key is prefetched for.

@@ -51,10 +51,11 @@ impl SlotTable {
         self.places.len() - 1
     }
 
-    /// Where a slot of hash `hash` is looked for first.
+    /// Where a slot of hash `hash` is looked for first: its low bits, the high half folded in
+    /// (a table of more than 2^26 places would otherwise use bits the hasher mixes little).
     #[inline]
     fn home(&self, hash: u64) -> usize {
-        hash as usize & self.mask()
+        (hash ^ hash >> 32) as usize & self.mask()
     }
 
     /// Starts loading the place a lookup of `hash` reads first.
@@ -152,10 +153,14 @@ mod tests {
 
     use super::*;
 
-    /// Hashes that collide a lot: 23 of them, whose homes are the last eleven places and the
-    /// first twelve of any table, so runs form and wrap past the end.
+    /// Hashes that collide a lot: 23 of them, whose homes are among the last places or the
+    /// first of a table of 32 places or more, so runs form, wrap past the end and run into each
+    /// other.
     fn hash_of(slot: &Slot) -> u64 {
-        (slot.bytes % 23).wrapping_sub(11)
+        match slot.bytes % 23 {
+            r if r % 2 == 0 => u64::from(u32::MAX) - r,
+            r => r,
+        }
     }
 
     fn slot(key: u64) -> Slot {
