@@ -147,6 +147,16 @@ fn pack_loaded(b: &[u8]) -> u64 {
     }
 }
 
+/// The group key of one string column of `bytes` (its tag, then its bytes) as a short
+/// string's number and length; none when it is too long to be one.
+#[inline]
+fn string_key(bytes: &[u8]) -> Option<(u64, u8)> {
+    (bytes.len() < SHORT).then(|| {
+        let packed = pack_loaded(bytes) << 8 | u64::from(super::key::VALUE);
+        (packed, bytes.len() as u8 + 1)
+    })
+}
+
 /// The cache slot of a short string.
 #[inline]
 fn cache_slot(packed: u64, len: u8) -> usize {
@@ -193,24 +203,24 @@ impl Interner {
     /// when the key is too long to be held in place.
     #[inline]
     pub fn intern_string_key(&mut self, bytes: &[u8]) -> Option<(Id, bool)> {
-        if bytes.len() >= SHORT {
-            return None;
-        }
-        let packed = pack_loaded(bytes) << 8 | u64::from(super::key::VALUE);
-        let len = bytes.len() as u8 + 1;
+        let (packed, len) = string_key(bytes)?;
         Some(self.intern_packed(packed, len, cache_slot(packed, len)))
     }
 
-    /// Starts loading the places [`Interner::intern_string_key`] of `bytes` reads: its cache
-    /// slot and its home in the table.
+    /// Starts loading the places [`Interner::intern_string_key`] of `bytes` reads.
     #[inline]
     pub fn prefetch_string_key(&self, bytes: &[u8]) {
-        if bytes.len() < SHORT {
-            let packed = pack_loaded(bytes) << 8 | u64::from(super::key::VALUE);
-            let len = bytes.len() as u8 + 1;
-            prefetch_index::prefetch_index(&self.cache, cache_slot(packed, len));
-            self.table.prefetch(short_hash(self.hasher, packed, len));
+        if let Some((packed, len)) = string_key(bytes) {
+            self.prefetch_short(packed, len);
         }
+    }
+
+    /// Starts loading the places finding a short string reads: its cache slot and its home in
+    /// the table.
+    #[inline]
+    fn prefetch_short(&self, packed: u64, len: u8) {
+        prefetch_index::prefetch_index(&self.cache, cache_slot(packed, len));
+        self.table.prefetch(short_hash(self.hasher, packed, len));
     }
 
     #[inline]
@@ -327,10 +337,7 @@ impl Interner {
             if let Some(&near) = released.get(k + RELEASE_AHEAD) {
                 let entry = &self.entries[near as usize];
                 if entry.len < FREE {
-                    let packed = u64::from_le_bytes(entry.word);
-                    prefetch_index::prefetch_index(&self.cache, cache_slot(packed, entry.len));
-                    self.table
-                        .prefetch(short_hash(self.hasher, packed, entry.len));
+                    self.prefetch_short(u64::from_le_bytes(entry.word), entry.len);
                 }
             }
             self.release_if_unused(id);

@@ -54,8 +54,9 @@ impl Index {
         }
     }
 
-    /// Adds key `id` at place `i`, making the index dense when the window now holds `i + 1`
-    /// of the `id_bound` ids given out and that pays.
+    /// Adds key `id` at place `i`: the index turns dense when the window now holds `i + 1`
+    /// of the `id_bound` ids given out and that pays, and back into a map when `id` is so far
+    /// past a dense index's end that it no longer would.
     #[inline]
     fn insert(&mut self, id: Id, i: u32, id_bound: usize) {
         match self {
