@@ -28,9 +28,12 @@ use super::updater::Updater;
 use super::window::WindowSpec;
 use super::window_state::SlidingState;
 
+mod absorb;
 mod by_pane;
 mod held;
 pub(super) mod keys;
+
+pub use absorb::NotAbsorbed;
 
 /// The engine. See the module documentation for the protocol.
 #[derive(Debug)]

@@ -26,6 +26,7 @@ mod schema;
 mod session;
 mod sliding;
 pub mod text;
+mod tick_partial;
 mod time;
 mod types;
 mod updater;
@@ -37,7 +38,7 @@ pub use batch::{
     BatchKind, BatchOutput, BatchStats, EmittedRow, EventTimeStats, LATE_SAMPLE, LateRow,
 };
 pub use codec::StateError;
-pub use core::{Batch, Engine, Marks, Tick};
+pub use core::{Batch, Engine, Marks, NotAbsorbed, Tick};
 pub use duration::{Duration, DurationError, Interval, Use};
 pub use parse::{CellError, CellParser};
 pub use query::{
@@ -46,6 +47,7 @@ pub use query::{
 };
 pub use row::{BadRow, EncodedRow, Row, RowWriter, Rows, StagedRow};
 pub use schema::{Field, Schema, SchemaError, quote_name};
+pub use tick_partial::TickPartial;
 pub use time::{
     Fraction, MICROS_PER_MILLI, MICROS_PER_SECOND, Micros, TimestampError, TimestampParser, Utc,
     parse_rfc3339,

@@ -1,8 +1,9 @@
 //! A row's group key: interned (a short key of one string column straight from the row's
 //! bytes), and, once the keys outgrow the cache, prefetched some rows before the row is pushed.
 
-use super::super::interner::Id;
+use super::super::interner::{Id, Interner};
 use super::super::row::Row;
+use super::super::types::DataType;
 use super::Engine;
 
 /// Keys interned before rows are prefetched for ([`Engine::lookahead`]): below that the
@@ -35,15 +36,33 @@ impl Engine {
     /// row's bytes, any other written out first.
     #[inline]
     pub(super) fn key_of<R: Row + ?Sized>(&mut self, row: &R) -> (Id, bool) {
-        if let Some(column) = self.string_key
-            && let Some(found) = row
-                .string_bytes(column)
-                .and_then(|bytes| self.strings.intern_string_key(bytes))
-        {
-            return found;
-        }
-        self.key.clear();
-        row.encode_key(self.query.key_types(), self.query.group_by(), &mut self.key);
-        self.strings.intern(&self.key)
+        let key = (
+            self.string_key,
+            self.query.key_types(),
+            self.query.group_by(),
+        );
+        intern_key(&mut self.strings, key, &mut self.key, row)
     }
+}
+
+/// The id in `strings` of `row`'s group key (`true` when it is new there), the key being
+/// columns `group_by` of types `key_types`: a key of one STRING column (`string_key`) is found
+/// without being written out, any other is written to `scratch` first.
+#[inline]
+pub(crate) fn intern_key<R: Row + ?Sized>(
+    strings: &mut Interner,
+    (string_key, key_types, group_by): (Option<usize>, &[DataType], &[usize]),
+    scratch: &mut Vec<u8>,
+    row: &R,
+) -> (Id, bool) {
+    if let Some(column) = string_key
+        && let Some(found) = row
+            .string_bytes(column)
+            .and_then(|bytes| strings.intern_string_key(bytes))
+    {
+        return found;
+    }
+    scratch.clear();
+    row.encode_key(key_types, group_by, scratch);
+    strings.intern(scratch)
 }

@@ -1,6 +1,7 @@
 //! Behaviour of the engine against the contract (`semantics.md`), one rule per test; the
 //! property tests against a naive model are in [`model`].
 
+mod absorb;
 mod by_pane;
 mod exact_avg;
 mod merge;

@@ -1,0 +1,190 @@
+//! A whole tick's rows aggregated away from the engine: what a reader thread builds while it
+//! parses, so that parsing and aggregating a tick both run beside the engine's thread, which
+//! then takes the tick in one step ([`super::Batch::absorb`]).
+//!
+//! Like the batch's own partial aggregates, the rows are counted per (pane, key), with keys by
+//! ids of the tick's own, in the order they first came. What the engine decides from its state
+//! (which keys are new to it, which panes are late) it decides when it absorbs the tick, and
+//! what that needs of the rows is kept: for each pane, its runs of rows in order, and its last
+//! [`LATE_SAMPLE`] rows, from which the batch's sample of late rows is taken should the pane be
+//! late. The event-time statistics are Spark's running ones, added row by row in file order,
+//! which is why a tick is aggregated whole by one thread.
+//!
+//! Only count-only queries over sliding (or tumbling) windows are taken this way: their
+//! answers do not depend on how the rows are grouped before they are added.
+
+use super::batch::{EventTimeAccumulator, LATE_SAMPLE};
+use super::core::keys::intern_key;
+use super::interner::{Id, Interner};
+use super::query::Query;
+use super::row::{Row, Rows};
+use super::time::Micros;
+use super::types::DataType;
+use super::window::WindowSpec;
+
+/// A tick's rows, counted per (pane, key); see the module documentation.
+#[derive(Debug)]
+pub struct TickPartial {
+    pub(crate) spec: WindowSpec,
+    /// The group-by column when the key is that one STRING column.
+    string_key: Option<usize>,
+    key_types: Vec<DataType>,
+    group_by: Vec<usize>,
+    /// The tick's keys; ids in the order the keys first came.
+    pub(crate) keys: Interner,
+    key: Vec<u8>,
+    pub(crate) event_times: EventTimeAccumulator,
+    pub(crate) max_event_time: Option<Micros>,
+    /// Runs of consecutive rows in one pane: the pane and where its counts start in `counts`.
+    pub(crate) runs: Vec<(i64, usize)>,
+    /// Rows by key in each run, keys in the order they first came in the run.
+    pub(crate) counts: Vec<(Id, u64)>,
+    /// Where each key's count is in the current run, plus one (0: not in it yet).
+    in_run: Vec<u32>,
+    /// The current run's pane and the range of event times it holds.
+    pane: Option<(i64, Micros, Micros)>,
+    /// Each pane's last rows, for the late sample; the current pane's last.
+    pub(crate) late: Vec<LastRows>,
+}
+
+/// A pane's last [`LATE_SAMPLE`] rows, in a ring: (row number in the tick, event time, key).
+#[derive(Debug, Clone)]
+pub(crate) struct LastRows {
+    pub(crate) pane: i64,
+    rows: [(u64, Micros, Id); LATE_SAMPLE],
+    next: usize,
+    len: usize,
+}
+
+impl LastRows {
+    fn new(pane: i64) -> Self {
+        LastRows {
+            pane,
+            rows: [(0, 0, 0); LATE_SAMPLE],
+            next: 0,
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, row: (u64, Micros, Id)) {
+        self.rows[self.next] = row;
+        self.next = (self.next + 1) % LATE_SAMPLE;
+        self.len = (self.len + 1).min(LATE_SAMPLE);
+    }
+
+    /// The rows kept, in no particular order.
+    pub(crate) fn rows(&self) -> &[(u64, Micros, Id)] {
+        &self.rows[..self.len]
+    }
+}
+
+impl TickPartial {
+    /// An empty tick of `query`'s rows; none when its answers could depend on how rows are
+    /// grouped (aggregates other than `count`, session windows).
+    pub fn new(query: &Query) -> Option<Self> {
+        let spec = *query.spec()?;
+        if !query.counts_only() {
+            return None;
+        }
+        let string_key = match (query.group_by(), query.key_types()) {
+            (&[column], &[DataType::String]) => Some(column),
+            _ => None,
+        };
+        Some(TickPartial {
+            spec,
+            string_key,
+            key_types: query.key_types().to_vec(),
+            group_by: query.group_by().to_vec(),
+            keys: Interner::default(),
+            key: Vec::new(),
+            event_times: EventTimeAccumulator::default(),
+            max_event_time: None,
+            runs: Vec::new(),
+            counts: Vec::new(),
+            in_run: Vec::new(),
+            pane: None,
+            late: Vec::new(),
+        })
+    }
+
+    /// How many rows the tick holds.
+    pub fn rows(&self) -> u64 {
+        self.event_times.count()
+    }
+
+    /// Adds the tick's next row.
+    #[inline]
+    pub fn push<R: Row + ?Sized>(&mut self, event_time: Micros, row: &R) {
+        let number = self.event_times.count();
+        self.event_times.add(event_time);
+        if self.max_event_time.is_none_or(|max| event_time > max) {
+            self.max_event_time = Some(event_time);
+        }
+        let (id, _) = intern_key(
+            &mut self.keys,
+            (self.string_key, &self.key_types, &self.group_by),
+            &mut self.key,
+            row,
+        );
+        let in_pane = self
+            .pane
+            .is_some_and(|(_, start, end)| event_time >= start && event_time < end);
+        if !in_pane {
+            self.start_run(event_time);
+        }
+        let at = id as usize;
+        if at >= self.in_run.len() {
+            self.in_run.resize((at + 1).next_power_of_two().max(64), 0);
+        }
+        match self.in_run[at] {
+            0 => {
+                self.counts.push((id, 1));
+                self.in_run[at] = self.counts.len() as u32;
+            }
+            slot => self.counts[slot as usize - 1].1 += 1,
+        }
+        if let Some(last) = self.late.last_mut() {
+            last.add((number, event_time, id));
+        }
+    }
+
+    /// Rows `range` of `rows` (of `types`), in order.
+    pub fn push_rows(&mut self, rows: &Rows, range: std::ops::Range<usize>, types: &[DataType]) {
+        for (t, row) in rows.iter_from(range.start, range.end, types) {
+            self.push(t, &row);
+        }
+    }
+
+    /// Ends the current run of rows and starts one in the pane of `event_time`.
+    #[cold]
+    fn start_run(&mut self, event_time: Micros) {
+        let from = self.runs.last().map_or(0, |&(_, at)| at);
+        for &(id, _) in &self.counts[from..] {
+            self.in_run[id as usize] = 0;
+        }
+        let pane = self.spec.pane_of(event_time);
+        let start = pane * self.spec.pane();
+        self.pane = Some((pane, start, start + self.spec.pane()));
+        self.runs.push((pane, self.counts.len()));
+        // The pane's ring of last rows goes last, where rows find it.
+        match self.late.iter().position(|last| last.pane == pane) {
+            Some(at) => {
+                let last = self.late.remove(at);
+                self.late.push(last);
+            }
+            None => self.late.push(LastRows::new(pane)),
+        }
+    }
+
+    /// The counts of each run, with its pane, in order.
+    pub(crate) fn runs(&self) -> impl Iterator<Item = (i64, &[(Id, u64)])> {
+        self.runs.iter().enumerate().map(|(r, &(pane, from))| {
+            let to = self
+                .runs
+                .get(r + 1)
+                .map_or(self.counts.len(), |&(_, at)| at);
+            (pane, &self.counts[from..to])
+        })
+    }
+}
