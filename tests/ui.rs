@@ -21,7 +21,7 @@ use window_tui::app::sink::cells::Cells;
 use window_tui::app::sink::console::ConsoleSink;
 use window_tui::app::sink::window_text::DEFAULT_PATTERN;
 use window_tui::app::sink::{Sink, SinkOpener, SinkSet};
-use window_tui::app::source::replay::ReadAhead;
+use window_tui::app::source::replay::ReplaySource;
 use window_tui::engine::{BatchOutput, MICROS_PER_SECOND, Window, Zone};
 use window_tui::ui::keymap::Action;
 use window_tui::ui::model::{Link, Mode, Resumed, Snapshot, Status};
@@ -53,7 +53,7 @@ fn open_replay(
     mode: Mode,
     console: SharedBuffer,
     sinks: impl FnOnce(&Cells) -> SinkSet,
-) -> (ReplayStepper<ReadAhead>, SnapshotBuilder) {
+) -> (ReplayStepper<ReplaySource>, SnapshotBuilder) {
     let config = replay_config(events, query_args);
     dashboard::open_replay(
         &config,
@@ -491,7 +491,7 @@ fn first_batch(
     events: &Path,
     opener: impl FnOnce(&Cells) -> SinkOpener,
     kind: SinkKind,
-) -> (ReplayStepper<ReadAhead>, SnapshotBuilder) {
+) -> (ReplayStepper<ReplaySource>, SnapshotBuilder) {
     let (mut stepper, mut builder) = open_replay(
         events,
         &[],

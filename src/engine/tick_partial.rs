@@ -16,6 +16,7 @@
 use super::batch::{EventTimeAccumulator, LATE_SAMPLE};
 use super::core::keys::intern_key;
 use super::interner::{Id, Interner};
+use super::key;
 use super::query::Query;
 use super::row::{Row, Rows};
 use super::time::Micros;
@@ -116,17 +117,50 @@ impl TickPartial {
     /// Adds the tick's next row.
     #[inline]
     pub fn push<R: Row + ?Sized>(&mut self, event_time: Micros, row: &R) {
-        let number = self.event_times.count();
-        self.event_times.add(event_time);
-        if self.max_event_time.is_none_or(|max| event_time > max) {
-            self.max_event_time = Some(event_time);
-        }
+        let number = self.observe(event_time);
         let (id, _) = intern_key(
             &mut self.keys,
             (self.string_key, &self.key_types, &self.group_by),
             &mut self.key,
             row,
         );
+        self.count(number, event_time, id);
+    }
+
+    /// [`TickPartial::push`] of a row whose key, one STRING column ([`TickPartial::string_key`]),
+    /// is the text `key`, given without the rest of the row.
+    #[inline]
+    pub fn push_string_key(&mut self, event_time: Micros, key: &[u8]) {
+        let number = self.observe(event_time);
+        let (id, _) = self.keys.intern_string_key(key).unwrap_or_else(|| {
+            self.key.clear();
+            key::encode_string(key, true, &mut self.key);
+            self.keys.intern(&self.key)
+        });
+        self.count(number, event_time, id);
+    }
+
+    /// The group-by column, when the key is that one STRING column.
+    pub fn string_key(&self) -> Option<usize> {
+        self.string_key
+    }
+
+    /// Takes the next row's event time into the statistics; the row's number in the tick.
+    #[allow(clippy::inline_always)] // every row's
+    #[inline(always)]
+    fn observe(&mut self, event_time: Micros) -> u64 {
+        let number = self.event_times.count();
+        self.event_times.add(event_time);
+        if self.max_event_time.is_none_or(|max| event_time > max) {
+            self.max_event_time = Some(event_time);
+        }
+        number
+    }
+
+    /// Counts row `number`, at `event_time`, of key `id`.
+    #[allow(clippy::inline_always)] // every row's
+    #[inline(always)]
+    fn count(&mut self, number: u64, event_time: Micros, id: Id) {
         let in_pane = self
             .pane
             .is_some_and(|(_, start, end)| event_time >= start && event_time < end);

@@ -15,7 +15,7 @@ use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
 pub use crate::app::runtime::stepper::{ReplayStepper, ReplaySummary};
 use crate::app::sink::{self, SinkSet};
-use crate::app::source::replay::{Binding, ReadAhead, ReplayReader};
+use crate::app::source::replay::{Binding, Counting, ReplayReader, ReplaySource};
 use crate::engine::{DataType, Engine, EventTime, Field, Query, Schema};
 
 /// The replay's query over a file with `columns`, and how the file maps onto it. A query
@@ -75,7 +75,7 @@ fn replay_input(path: &Path) -> anyhow::Result<String> {
 pub fn open(
     args: &ReplayConfig,
     sinks: impl FnOnce(&Query, Option<sink::Resume>) -> anyhow::Result<SinkSet>,
-) -> anyhow::Result<ReplayStepper<ReadAhead>> {
+) -> anyhow::Result<ReplayStepper<ReplaySource>> {
     let mut reader = ReplayReader::open(&args.events, args.max_line_bytes, args.sinks.zone.clone())
         .map_err(|e| BadInput(e.to_string()))?;
     let (query, binding) = query_of(&args.query, reader.columns())?;
@@ -130,10 +130,22 @@ pub fn open(
     if let Some(checkpoint) = checkpoint {
         pipeline = pipeline.with_checkpoint(checkpoint);
     }
-    let types = query.schema().types().to_vec();
+    // Rows of new keys are refused one by one once the state is full: whole ticks are
+    // counted only without that limit.
+    let source = if args.max_state_rows.is_none() {
+        let counting = Counting {
+            path: args.events.clone(),
+            max_row: args.max_line_bytes,
+            zone: args.sinks.zone.clone(),
+            query: query.clone(),
+            last_tick: resume.and_then(|(last_tick, _)| last_tick),
+        };
+        ReplaySource::counted(reader, counting)
+    } else {
+        ReplaySource::rows(reader, query.schema().types().to_vec())
+    };
     let mut stepper =
-        ReplayStepper::new(ReadAhead::start(reader, types), pipeline, args.on_bad_row)
-            .flush_at_end(args.flush_at_end);
+        ReplayStepper::new(source, pipeline, args.on_bad_row).flush_at_end(args.flush_at_end);
     if let Some((last_tick, next_batch)) = resume {
         stepper.resume(last_tick, next_batch);
     }
@@ -211,6 +223,7 @@ mod tests {
     use super::*;
     use crate::app::config::{OnBadRow, SinkKind};
     use crate::app::sink::Sink;
+    use crate::app::source::replay::ReadAhead;
     use crate::engine::{BatchOutput, Zone};
 
     /// A sink that fails each batch id listed, once per listing, and records what it wrote.

@@ -12,8 +12,8 @@ use crate::app::config::OnBadRow;
 use crate::app::error::BadInput;
 use crate::app::runtime::checkpoint::Position;
 use crate::app::runtime::pipeline::Pipeline;
-use crate::app::source::replay::{BadRow, Head, ReadError, RowRef, RowSource};
-use crate::engine::{Batch, BatchKind, BatchOutput, DataType, Row, Rows};
+use crate::app::source::replay::{BadRow, CountedTick, Head, ReadError, RowRef, RowSource};
+use crate::engine::{Batch, BatchKind, BatchOutput, DataType, Row, Rows, TickPartial};
 
 /// What a replay did, for its closing line.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -28,12 +28,19 @@ pub struct ReplaySummary {
     pub flushed: bool,
 }
 
-/// A row that opened a new tick, read but not yet in a batch.
+/// A row that opened a new tick, read but not yet in a batch, or a whole tick counted.
 #[derive(Debug)]
 struct Waiting {
     head: Head,
+    first: First,
+}
+
+#[derive(Debug)]
+enum First {
     /// The row alone.
-    row: Rows,
+    Row(Rows),
+    /// The whole tick, counted; where the row after it starts.
+    Counted(Box<TickPartial>, (u64, u64)),
 }
 
 impl Waiting {
@@ -197,6 +204,9 @@ impl<S: RowSource> ReplayStepper<S> {
 
     /// Reads the row that opens the next tick: what comes next.
     fn read_head(&mut self) -> anyhow::Result<Phase> {
+        if let Some(counted) = self.reader.counted_tick() {
+            return Ok(Phase::NewTick(Waiting::from(counted)));
+        }
         loop {
             return match self.reader.next_row() {
                 Ok(Some(row)) => Ok(Phase::NewTick(Waiting::from(&row))),
@@ -228,6 +238,9 @@ impl<S: RowSource> ReplayStepper<S> {
     /// end of the file.
     fn run_tick(&mut self, head: Waiting) -> anyhow::Result<Arc<BatchOutput>> {
         let tick = head.tick();
+        if let First::Counted(..) = head.first {
+            return self.run_counted(head);
+        }
         let mut first = Some(head);
         let mut next = None;
         let (reader, summary, on_bad_row) = (&mut self.reader, &mut self.summary, self.on_bad_row);
@@ -265,6 +278,40 @@ impl<S: RowSource> ReplayStepper<S> {
     }
 }
 
+impl<S: RowSource> ReplayStepper<S> {
+    /// Runs the batch of a tick counted whole: the batch takes it in one step.
+    fn run_counted(&mut self, head: Waiting) -> anyhow::Result<Arc<BatchOutput>> {
+        let tick = head.tick();
+        let mut waiting = Some(head);
+        let mut rows = None;
+        let result = self
+            .pipeline
+            .run_batch(BatchKind::Data, tick, None, |batch| {
+                let head = waiting.take().expect("fed once");
+                let First::Counted(partial, (offset, line)) = head.first else {
+                    anyhow::bail!("tick {tick} was not counted");
+                };
+                batch.absorb(&partial)?;
+                rows = Some(partial.rows());
+                Ok(Position::Replay {
+                    last_tick: Some(tick),
+                    offset,
+                    line,
+                })
+            });
+        if let Some(rows) = rows {
+            self.summary.rows += rows;
+        }
+        self.phase = if let Some(head) = waiting {
+            Phase::NewTick(head)
+        } else {
+            self.last = Some(tick);
+            Phase::Reading
+        };
+        result
+    }
+}
+
 /// What feeding a tick's rows into a batch reads and counts.
 struct Feed<'a, S> {
     reader: &'a mut S,
@@ -285,8 +332,10 @@ impl<S: RowSource> Feed<'_, S> {
     /// tick. Returns what comes after them, and where it starts in the file.
     fn tick(mut self, head: &Waiting, batch: &mut Batch<'_>) -> anyhow::Result<(Phase, u64, u64)> {
         let tick = head.tick();
-        for (t, row) in head.row.iter(self.types) {
-            batch.push(t, &row);
+        if let First::Row(row) = &head.first {
+            for (t, row) in row.iter(self.types) {
+                batch.push(t, &row);
+            }
         }
         self.summary.rows += 1 + self.rest_of_tick(tick, batch);
         loop {
@@ -323,6 +372,15 @@ impl<S: RowSource> Feed<'_, S> {
     }
 }
 
+impl From<CountedTick> for Waiting {
+    fn from(counted: CountedTick) -> Self {
+        Waiting {
+            head: counted.head,
+            first: First::Counted(counted.partial, counted.end),
+        }
+    }
+}
+
 impl From<&RowRef<'_>> for Waiting {
     fn from(row: &RowRef<'_>) -> Self {
         let mut rows = Rows::default();
@@ -334,7 +392,7 @@ impl From<&RowRef<'_>> for Waiting {
         writer.finish(row.event_time);
         Waiting {
             head: row.head,
-            row: rows,
+            first: First::Row(rows),
         }
     }
 }

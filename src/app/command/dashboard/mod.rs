@@ -32,7 +32,7 @@ use crate::app::logging;
 use crate::app::runtime::live::{self, Live, Watcher};
 use crate::app::sink::cells::Cells;
 use crate::app::sink::{Resume, SinkSet};
-use crate::app::source::replay::ReadAhead;
+use crate::app::source::replay::ReplaySource;
 use crate::engine::{Duration, Query};
 use crate::ui::model::{Mode, Resumed};
 
@@ -128,7 +128,7 @@ pub fn open_replay(
     trigger: Option<std::time::Duration>,
     console: SharedBuffer,
     sinks: impl FnOnce(&Query, Option<Resume>) -> anyhow::Result<SinkSet>,
-) -> anyhow::Result<(ReplayStepper<ReadAhead>, SnapshotBuilder)> {
+) -> anyhow::Result<(ReplayStepper<ReplaySource>, SnapshotBuilder)> {
     let mut stepper = replay::open(config, sinks)?;
     stepper.pipeline_mut().run_other_modes();
     let cells = Cells::new(

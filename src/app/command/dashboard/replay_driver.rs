@@ -18,7 +18,7 @@ use crate::app::clock::now_micros;
 use crate::app::command::replay::ReplayStepper;
 use crate::app::config::SinkKind;
 use crate::app::sink::file_sink_refusal;
-use crate::app::source::replay::ReadAhead;
+use crate::app::source::replay::ReplaySource;
 use crate::ui::keymap::Action;
 use crate::ui::model::{Link, Mode, Snapshot, Status};
 
@@ -61,7 +61,7 @@ struct Update {
 
 /// Runs the replay on the worker thread.
 struct Worker {
-    stepper: ReplayStepper<ReadAhead>,
+    stepper: ReplayStepper<ReplaySource>,
     builder: SnapshotBuilder,
     file: String,
     updates: mpsc::UnboundedSender<Update>,
@@ -222,7 +222,7 @@ pub struct ReplayDriver {
 impl ReplayDriver {
     /// Starts the worker on `stepper`; `first` is the snapshot before any batch.
     pub fn start(
-        stepper: ReplayStepper<ReadAhead>,
+        stepper: ReplayStepper<ReplaySource>,
         mut builder: SnapshotBuilder,
         file: String,
         file_output: String,
@@ -443,7 +443,7 @@ impl Driver for ReplayDriver {
 }
 
 /// Whether the console sink and the file sink are on.
-fn sinks_on(stepper: &ReplayStepper<ReadAhead>) -> [bool; 2] {
+fn sinks_on(stepper: &ReplayStepper<ReplaySource>) -> [bool; 2] {
     let sinks = stepper.pipeline().sinks();
     [
         sinks.is_enabled(SinkKind::Console),

@@ -5,15 +5,18 @@
 //! names the columns, which [`Binding`] maps onto the schema. [`ReadAhead`] runs it on a second
 //! thread and hands typed rows to the replay, a tick at a time ([`RowSource`]).
 
+mod counted;
 mod plain;
 mod read_ahead;
 mod reader;
+mod source;
 
 use std::io;
 use std::ops::Range;
 
 pub use read_ahead::ReadAhead;
 pub use reader::ReplayReader;
+pub use source::{CountedTick, Counting, ReplaySource};
 
 use crate::engine::{DataType, EncodedRow, Micros, Rows, Schema};
 
@@ -77,6 +80,12 @@ pub trait RowSource {
     /// Where the row after the last one read starts, `(offset, line)`; at the end of the file,
     /// its end.
     fn position(&self) -> (u64, u64);
+
+    /// The next tick whole, counted ahead ([`CountedTick`]), when the source reads so (its
+    /// rows are then not handed out); none when the next rows are to be read one by one.
+    fn counted_tick(&mut self) -> Option<CountedTick> {
+        None
+    }
 }
 
 /// How the file's columns map onto the query's schema.

@@ -18,13 +18,16 @@
 
 use super::Binding;
 use crate::app::source::swar::{bytes_below, bytes_equal, word_at};
-use crate::engine::{CellParser, DataType, Micros, Rows, StagedRow, Value};
+use crate::engine::{CellParser, DataType, Micros, Rows, StagedRow, TickPartial, Value};
 
 /// A NULL cell's text.
 const NULL_TEXT: &[u8] = b"\\N";
 
 /// The most fields a row may have for the fast path.
 const MAX_FIELDS: usize = 32;
+
+/// The schema column of the seed's value, in the seed's shape.
+const SEED_VALUE: usize = 1;
 
 /// The fast path for the rows of one binding.
 #[derive(Debug, Clone)]
@@ -174,24 +177,20 @@ impl Plain {
         cells: &mut CellParser,
         rows: &mut Rows,
     ) -> (usize, usize) {
-        let (mut read, mut at) = (0, 0);
         let room = |rows: &Rows| rows.len() < limits.rows && rows.bytes() < limits.bytes;
-        let (text, mask, last) = self.last_tick;
-        if self.seed_shape && mask != 0 && last == tick {
-            // The seed's rows, after the tick's text (which the row before held).
-            let time_start = mask.trailing_ones() as usize / 8;
-            while room(rows) && word_at(data, at).is_some_and(|word| word & mask == text) {
-                let row = &data[at..];
-                let Some((consumed, _)) =
-                    self.read_seed_shape(row, time_start, limits.row_len, cells, rows)
-                else {
-                    break;
-                };
-                at += consumed;
-                read += 1;
+        if let Some(run) = self.seed_run(data, tick, limits.row_len, cells, |t, data, value| {
+            if !room(rows) {
+                return None;
             }
-            return (read, at);
+            if &data[value.0..value.1] == NULL_TEXT {
+                rows.push(t, &[Value::Timestamp(t), Value::Null]);
+                return Some(());
+            }
+            rows.push_time_and_string(t, t, data, value).ok()
+        }) {
+            return run;
         }
+        let (mut read, mut at) = (0, 0);
         while room(rows) {
             let Some(row) = self.read(&data[at..], limits.row_len, cells, rows, Some(tick), None)
             else {
@@ -201,6 +200,73 @@ impl Plain {
             read += 1;
         }
         (read, at)
+    }
+
+    /// [`Plain::read_run`] of the seed's rows straight into `partial`, whose key must be their
+    /// value: at most `max_rows` rows, and none unless the rows are the seed's shape (the caller
+    /// reads them otherwise). A NULL value ends the run.
+    pub fn count_run(
+        &mut self,
+        data: &[u8],
+        (tick, max_len, max_rows): (u64, usize, usize),
+        cells: &mut CellParser,
+        partial: &mut TickPartial,
+    ) -> (usize, usize) {
+        if partial.string_key() != Some(SEED_VALUE) {
+            return (0, 0);
+        }
+        let mut room = max_rows;
+        let counted = self.seed_run(data, tick, max_len, cells, |t, data, (start, end)| {
+            let value = &data[start..end];
+            if room == 0 || value == NULL_TEXT {
+                return None;
+            }
+            // Text, as the general path requires of a STRING (ASCII without a call).
+            if !value.is_ascii() {
+                std::str::from_utf8(value).ok()?;
+            }
+            room -= 1;
+            partial.push_string_key(t, value);
+            Some(())
+        });
+        counted.unwrap_or((0, 0))
+    }
+
+    /// The seed's rows of tick `tick` at the start of `data`, when the row before was that
+    /// tick's and the rows are the seed's shape: each parsed and handed to `each` (its event
+    /// time, `data` and its value's range) until one is not a seed row of the tick or `each`
+    /// refuses it. Returns how many rows were taken and the bytes they took.
+    #[allow(clippy::inline_always)] // the hot loop of replay, on rows and on counts
+    #[inline(always)]
+    fn seed_run(
+        &mut self,
+        data: &[u8],
+        tick: u64,
+        max_len: usize,
+        cells: &mut CellParser,
+        mut each: impl FnMut(Micros, &[u8], (usize, usize)) -> Option<()>,
+    ) -> Option<(usize, usize)> {
+        let (text, mask, last) = self.last_tick;
+        if !self.seed_shape || mask == 0 || last != tick {
+            return None;
+        }
+        // The seed's rows, after the tick's text (which the row before held).
+        let time_start = mask.trailing_ones() as usize / 8;
+        let (mut read, mut at) = (0, 0);
+        while word_at(data, at).is_some_and(|word| word & mask == text) {
+            let row = &data[at..];
+            let Some((consumed, event_time, value)) =
+                self.parse_seed_shape(row, time_start, max_len, cells)
+            else {
+                break;
+            };
+            if each(event_time, &data[at..], value).is_none() {
+                break;
+            }
+            at += consumed;
+            read += 1;
+        }
+        Some((read, at))
     }
 
     /// The row's tick and where it ends, when it is `tick` (if given) and not below `min_tick`.
@@ -303,19 +369,35 @@ impl Plain {
         cells: &mut CellParser,
         rows: &mut Rows,
     ) -> Option<(usize, Micros)> {
+        let (consumed, event_time, (start, end)) =
+            self.parse_seed_shape(data, time_start, max_len, cells)?;
+        if &data[start..end] == NULL_TEXT {
+            rows.push(event_time, &[Value::Timestamp(event_time), Value::Null]);
+        } else {
+            rows.push_time_and_string(event_time, event_time, data, (start, end))
+                .ok()?;
+        }
+        Some((consumed, event_time))
+    }
+
+    /// The seed's row at the start of `data` after its tick (the event time's field at
+    /// `time_start`): the bytes it takes, its event time and its value's range.
+    #[allow(clippy::inline_always)] // the body of replay's hot loop
+    #[inline(always)]
+    fn parse_seed_shape(
+        &mut self,
+        data: &[u8],
+        time_start: usize,
+        max_len: usize,
+        cells: &mut CellParser,
+    ) -> Option<(usize, Micros, (usize, usize))> {
         let time_end = field_stop(data, time_start, Some(self.widths[1]), b',', max_len)?;
         self.widths[1] = (time_end - time_start) as u32;
         let event_time = timestamp(cells, &data[time_start..time_end])?;
         let value_start = time_end + 1;
         let stop = field_stop(data, value_start, None, b'\n', max_len)?;
         let value_end = line_end(data, value_start, stop);
-        if &data[value_start..value_end] == NULL_TEXT {
-            rows.push(event_time, &[Value::Timestamp(event_time), Value::Null]);
-        } else {
-            rows.push_time_and_string(event_time, event_time, data, (value_start, value_end))
-                .ok()?;
-        }
-        Some((stop + 1, event_time))
+        Some((stop + 1, event_time, (value_start, value_end)))
     }
 }
 

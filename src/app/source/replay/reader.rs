@@ -12,7 +12,7 @@ use memchr::{memchr, memchr_iter};
 
 use super::plain::{Limits, Plain, parse_u64};
 use super::{BadRow, Binding, Head, ReadError};
-use crate::engine::{CellParser, Micros, Rows, Value, Zone};
+use crate::engine::{CellParser, Micros, Rows, TickPartial, Value, Zone};
 
 /// Streams typed rows out of a replay file.
 pub struct ReplayReader<R> {
@@ -135,6 +135,11 @@ impl<R: Read> ReplayReader<R> {
     #[cfg(test)]
     pub(super) fn without_fast_path(&mut self) {
         self.plain = None;
+    }
+
+    /// How the columns are bound to the schema, once they are.
+    pub fn binding(&self) -> Option<&Binding> {
+        self.binding.as_ref()
     }
 
     /// The file's name, as errors give it.
@@ -270,6 +275,21 @@ impl<R: Read> ReplayReader<R> {
             bytes: max_bytes,
         };
         let (read, consumed) = plain.read_run(data, tick, limits, &mut self.cells, rows);
+        self.pos += consumed;
+        self.line += read as u64;
+        read
+    }
+
+    /// [`Self::plain_rows`] of the seed's rows counted straight into `partial` (at most
+    /// `max_rows`); none unless the rows are the seed's shape and `partial` is keyed by the
+    /// seed's value.
+    pub fn count_rows(&mut self, tick: u64, partial: &mut TickPartial, max_rows: usize) -> usize {
+        let Some(plain) = self.plain.as_mut().filter(|_| !self.skipping) else {
+            return 0;
+        };
+        let data = &self.buf[self.pos..self.end];
+        let limits = (tick, self.max_row, max_rows);
+        let (read, consumed) = plain.count_run(data, limits, &mut self.cells, partial);
         self.pos += consumed;
         self.line += read as u64;
         read

@@ -1,0 +1,289 @@
+//! Whole ticks read and counted on threads of their own: each thread takes the ranges of the
+//! file it is given, parses the ticks that start in each (the last one to its end, past the
+//! range) and counts their rows ([`TickPartial`]), so that both cores parse and aggregate and
+//! the engine only absorbs whole ticks.
+//!
+//! A range's first tick is found without reading the range: ticks ascend through the file,
+//! so a binary search over its line starts finds where the tick of the row before the range
+//! changes. What is found is not trusted: [`super::source`] takes a tick only where the one
+//! before it ended, as the thread that read that one found, and reads the file row by row from
+//! there otherwise (a quoted value holding a line break can make a line start look like a row
+//! start). A thread that cannot read a tick whole (a bad row, a read error) says so and stops;
+//! the row-by-row reader then reads from there and words the error.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+
+use memchr::{memchr, memrchr};
+
+use super::plain::parse_u64;
+use super::{Binding, ReplayReader};
+use crate::engine::{DataType, Query, Rows, TickPartial, Zone};
+
+/// Rows parsed at a time before they are counted.
+const RUN_ROWS: usize = 4096;
+/// Bytes of rows parsed at a time, at most.
+const RUN_BYTES: usize = 1 << 20;
+/// Bytes read at a time while looking for a line start.
+const PROBE: usize = 4096;
+
+/// What a thread found in one of its ranges, sent in file order.
+#[derive(Debug)]
+pub(super) enum Found {
+    /// A tick read whole: its rows start at `start` and end at `end`, `lines` lines on.
+    Tick {
+        tick: u64,
+        start: u64,
+        end: u64,
+        lines: u64,
+        partial: Box<TickPartial>,
+    },
+    /// Every tick starting in the range was sent, by this thread.
+    RangeDone { thread: usize },
+    /// A tick could not be read whole; the thread stopped.
+    Stopped,
+}
+
+/// How the file is read: what each thread needs to read its ranges.
+#[derive(Debug)]
+pub(super) struct Plan {
+    pub path: PathBuf,
+    pub max_row: usize,
+    pub zone: Zone,
+    pub binding: Binding,
+    pub query: Query,
+    /// Where the rows to read start (a row start: after the header, or where a checkpoint
+    /// resumes).
+    pub origin: u64,
+    /// The file's length when the replay began.
+    pub len: u64,
+    /// Bytes a range.
+    pub range: u64,
+}
+
+impl Plan {
+    /// How many ranges the rows are cut into.
+    pub fn ranges(&self) -> usize {
+        usize::try_from(self.len.saturating_sub(self.origin).div_ceil(self.range))
+            .unwrap_or(usize::MAX)
+            .max(1)
+    }
+
+    fn bounds(&self, range: usize) -> (u64, u64) {
+        let start = self.origin + range as u64 * self.range;
+        (start, (start + self.range).min(self.len))
+    }
+
+    fn types(&self) -> &[DataType] {
+        self.query.schema().types()
+    }
+}
+
+/// Where a thread sends what it found: the range, and what.
+pub(super) type Out = Sender<(usize, Found)>;
+
+/// Thread `which`'s work: the ranges it is given, in order, until there are no more, it
+/// stops, or the replay no longer wants them (`quit`, or `out` closed).
+pub(super) fn read_ranges(
+    plan: &Plan,
+    which: usize,
+    (given, out): (&Receiver<usize>, &Out),
+    quit: &AtomicBool,
+) {
+    let opened = ReplayReader::open(&plan.path, plan.max_row, plan.zone.clone())
+        .ok()
+        .zip(File::open(&plan.path).ok());
+    let Some((mut reader, mut file)) = opened else {
+        if let Ok(range) = given.recv() {
+            let _ = out.send((range, Found::Stopped));
+        }
+        return;
+    };
+    reader.bind(plan.binding.clone());
+    let mut rows = Rows::default();
+    for range in given {
+        let (start, end) = plan.bounds(range);
+        let first = if range == 0 {
+            Some(plan.origin)
+        } else {
+            first_tick_start(&mut file, (start, end), plan)
+        };
+        if let Some(first) = first {
+            let to = (range, out, quit);
+            if read_ticks(plan, &mut reader, (first, end), &mut rows, to).is_none() {
+                return;
+            }
+        }
+        if out
+            .send((range, Found::RangeDone { thread: which }))
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Reads and sends the ticks starting in `[first, end)`, `first` a tick's start; none when
+/// the thread is to stop.
+fn read_ticks(
+    plan: &Plan,
+    reader: &mut ReplayReader<File>,
+    (first, end): (u64, u64),
+    rows: &mut Rows,
+    (range, out, quit): (usize, &Out, &AtomicBool),
+) -> Option<()> {
+    let stop = || {
+        let _ = out.send((range, Found::Stopped));
+    };
+    reader.seek(first, 0, None).map_err(|_| stop()).ok()?;
+    rows.clear();
+    let mut head = reader
+        .read_row(rows)
+        .map_err(|_| stop())
+        .ok()?
+        .map(|(h, _)| h);
+    while let Some(opening) = head {
+        if quit.load(Ordering::Relaxed) {
+            return None;
+        }
+        let Some(mut partial) = TickPartial::new(&plan.query).map(Box::new) else {
+            stop();
+            return None;
+        };
+        partial.push_rows(rows, 0..rows.len(), plan.types());
+        rows.clear();
+        // The tick's rows, up to the next tick: runs of the seed's counted as they are read,
+        // runs of other plain ones, and any other one by one.
+        head = loop {
+            if reader.count_rows(opening.tick, &mut partial, RUN_ROWS) > 0 {
+                continue;
+            }
+            let n = reader.plain_rows(opening.tick, rows, RUN_ROWS, RUN_BYTES);
+            if n == 0 {
+                match reader.read_row(rows).map_err(|_| stop()).ok()? {
+                    Some((row, _)) if row.tick != opening.tick => break Some(row),
+                    Some(_) => {}
+                    None => break None,
+                }
+            }
+            partial.push_rows(rows, 0..rows.len(), plan.types());
+            rows.clear();
+        };
+        let (next, next_line) = head.map_or(reader.position(), |h| (h.offset, h.line));
+        let tick = Found::Tick {
+            tick: opening.tick,
+            start: opening.offset,
+            end: next,
+            lines: next_line - opening.line,
+            partial,
+        };
+        if out.send((range, tick)).is_err() || quit.load(Ordering::Relaxed) {
+            return None;
+        }
+        if next >= end {
+            return Some(());
+        }
+    }
+    Some(())
+}
+
+/// The first row start in `[start, end)` whose tick is not the row before's; none when the
+/// ticks found do not change there (or the file cannot be read).
+fn first_tick_start(file: &mut File, (start, end): (u64, u64), plan: &Plan) -> Option<u64> {
+    let mut probe = Probe {
+        file,
+        buf: vec![0; PROBE],
+        max_row: plan.max_row as u64,
+    };
+    let line = probe.line_start_from(start)?;
+    if line >= end {
+        return None;
+    }
+    let line_before = probe.line_start_before(line, plan.origin)?;
+    let before = probe.tick_at(line_before);
+    if probe.tick_at(line) != before {
+        return Some(line);
+    }
+    // Ticks ascend: the first line start from `p` has another tick for every `p` past some
+    // point, which the search finds.
+    let (mut same, mut other) = (line, end);
+    while other - same > 1 {
+        let mid = same + (other - same) / 2;
+        match probe.line_start_from(mid) {
+            Some(at) if at < end && probe.tick_at(at) == before => same = mid,
+            _ => other = mid,
+        }
+    }
+    probe.line_start_from(other).filter(|&at| at < end)
+}
+
+/// Small reads of the file, to find line starts and the ticks there.
+struct Probe<'a> {
+    file: &'a mut File,
+    buf: Vec<u8>,
+    max_row: u64,
+}
+
+impl Probe<'_> {
+    /// Reads at `at` into the buffer; how many bytes came.
+    fn read_at(&mut self, at: u64, len: usize) -> io::Result<usize> {
+        self.file.seek(SeekFrom::Start(at))?;
+        let mut got = 0;
+        while got < len {
+            match self.file.read(&mut self.buf[got..len]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(got)
+    }
+
+    /// The first line start at or after `at` (`at` > 0): just past the first line break from
+    /// `at - 1`; none past the end, or further than a row may be long.
+    fn line_start_from(&mut self, at: u64) -> Option<u64> {
+        let mut from = at - 1;
+        while from - (at - 1) <= self.max_row {
+            let got = self.read_at(from, PROBE).ok()?;
+            if let Some(i) = memchr(b'\n', &self.buf[..got]) {
+                return Some(from + i as u64 + 1);
+            }
+            if got < PROBE {
+                return None;
+            }
+            from += got as u64;
+        }
+        None
+    }
+
+    /// The start of the line before the one starting at `line` (> `floor`): just past the last
+    /// line break before `line - 1`, or `floor`.
+    fn line_start_before(&mut self, line: u64, floor: u64) -> Option<u64> {
+        let mut to = line - 1;
+        while line - to <= self.max_row {
+            let from = to.saturating_sub(PROBE as u64).max(floor);
+            let len = usize::try_from(to - from).ok()?;
+            let got = self.read_at(from, len).ok()?;
+            if let Some(i) = memrchr(b'\n', &self.buf[..got]) {
+                return Some(from + i as u64 + 1);
+            }
+            if from == floor {
+                return Some(floor);
+            }
+            to = from;
+        }
+        None
+    }
+
+    /// The tick of the row starting at `at`, when it reads as one.
+    fn tick_at(&mut self, at: u64) -> Option<u64> {
+        let got = self.read_at(at, 24).ok()?;
+        let field = &self.buf[..got];
+        let comma = memchr(b',', field)?;
+        parse_u64(&field[..comma])
+    }
+}
