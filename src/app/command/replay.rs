@@ -216,6 +216,9 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
 }
 
 #[cfg(test)]
+mod counted_tests;
+
+#[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
     use std::sync::{Arc, Mutex};

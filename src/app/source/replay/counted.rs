@@ -56,8 +56,9 @@ pub(super) struct Plan {
     pub binding: Binding,
     pub query: Query,
     /// Where the rows to read start (a row start: after the header, or where a checkpoint
-    /// resumes).
+    /// resumes), and the tick of the rows before.
     pub origin: u64,
+    pub last_tick: Option<u64>,
     /// The file's length when the replay began.
     pub len: u64,
     /// Bytes a range.
@@ -106,14 +107,15 @@ pub(super) fn read_ranges(
     let mut rows = Rows::default();
     for range in given {
         let (start, end) = plan.bounds(range);
-        let first = if range == 0 {
-            Some(plan.origin)
+        let (first, before) = if range == 0 {
+            (Some(plan.origin), plan.last_tick)
         } else {
-            first_tick_start(&mut file, (start, end), plan)
+            (first_tick_start(&mut file, (start, end), plan), None)
         };
         if let Some(first) = first {
             let to = (range, out, quit);
-            if read_ticks(plan, &mut reader, (first, end), &mut rows, to).is_none() {
+            let at = (first, before, end);
+            if read_ticks(plan, &mut reader, at, &mut rows, to).is_none() {
                 return;
             }
         }
@@ -126,19 +128,19 @@ pub(super) fn read_ranges(
     }
 }
 
-/// Reads and sends the ticks starting in `[first, end)`, `first` a tick's start; none when
-/// the thread is to stop.
+/// Reads and sends the ticks starting in `[first, end)`, `first` a tick's start after tick
+/// `before` (when known); none when the thread is to stop.
 fn read_ticks(
     plan: &Plan,
     reader: &mut ReplayReader<File>,
-    (first, end): (u64, u64),
+    (first, before, end): (u64, Option<u64>, u64),
     rows: &mut Rows,
     (range, out, quit): (usize, &Out, &AtomicBool),
 ) -> Option<()> {
     let stop = || {
         let _ = out.send((range, Found::Stopped));
     };
-    reader.seek(first, 0, None).map_err(|_| stop()).ok()?;
+    reader.seek(first, 0, before).map_err(|_| stop()).ok()?;
     rows.clear();
     let mut head = reader
         .read_row(rows)

@@ -168,4 +168,6 @@ impl Binding {
 }
 
 #[cfg(test)]
+mod source_tests;
+#[cfg(test)]
 mod tests;

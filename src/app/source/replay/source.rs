@@ -126,7 +126,7 @@ impl ReplaySource {
     }
 
     /// [`ReplaySource::counted`] by `threads` threads, in ranges of `range` bytes.
-    pub(super) fn counted_in(
+    pub fn counted_in(
         reader: ReplayReader<File>,
         counting: Counting,
         range: u64,
@@ -146,6 +146,7 @@ impl ReplaySource {
             binding,
             query: counting.query,
             origin,
+            last_tick: counting.last_tick,
             range: range.max(1),
         });
         let quit = Arc::new(AtomicBool::new(false));
@@ -253,7 +254,9 @@ impl Counted {
                     lines,
                     partial,
                 } => {
-                    if start != self.expected.0 || self.last_tick.is_some_and(|last| tick <= last) {
+                    // Its tick is above the one before: the thread that read that one read
+                    // this one's first row too, and would have stopped at a lower tick.
+                    if start != self.expected.0 {
                         return Next::Rows;
                     }
                     let head = Head {

@@ -1,0 +1,225 @@
+//! A replay read by whole ticks counted on threads gives what rows read one by one give: each
+//! batch's output, the position it commits, the summary and any error, whatever the file holds
+//! (gaps, late rows, NULLs, long values, CRLF, quoted line breaks, bad rows) and however it is
+//! cut into ranges.
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::app::config::{OnBadRow, SinkKind};
+use crate::app::sink::Sink;
+use crate::engine::{AggFn, AggRequest, BatchOutput, Zone};
+
+/// Keeps every batch it is given.
+struct Keep(Arc<Mutex<Vec<BatchOutput>>>);
+
+impl Sink for Keep {
+    fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
+        self.0.lock().unwrap().push(batch.clone());
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "Keep".into()
+    }
+}
+
+/// What a replay did: every batch, the position after each, the summary, and how it ended.
+#[derive(Debug, PartialEq)]
+struct Run {
+    batches: Vec<BatchOutput>,
+    positions: Vec<Position>,
+    summary: ReplaySummary,
+    ended: Result<(), String>,
+}
+
+/// How the replay reads: rows one by one, or whole ticks by `threads` threads in ranges of
+/// `range` bytes.
+#[derive(Debug, Clone, Copy)]
+enum Read {
+    Rows,
+    Counted { range: u64, threads: usize },
+}
+
+fn replay(path: &Path, config: &QueryConfig, read: Read, on_bad_row: OnBadRow) -> Run {
+    let mut reader = ReplayReader::open(path, 1 << 16, Zone::utc()).unwrap();
+    let (query, binding) = query_of(config, reader.columns()).unwrap();
+    reader.bind(binding);
+    let source = match read {
+        Read::Rows => ReplaySource::rows(reader, query.schema().types().to_vec()),
+        Read::Counted { range, threads } => {
+            let counting = Counting {
+                path: path.to_path_buf(),
+                max_row: 1 << 16,
+                zone: Zone::utc(),
+                query: query.clone(),
+                last_tick: None,
+            };
+            ReplaySource::counted_in(reader, counting, range, threads)
+        }
+    };
+    let kept = Arc::new(Mutex::new(Vec::new()));
+    let opener: sink::SinkOpener = {
+        let kept = kept.clone();
+        Box::new(move |_| Ok(Box::new(Keep(kept.clone())) as Box<dyn Sink>))
+    };
+    let pipeline = Pipeline::new(
+        Engine::new(query),
+        SinkSet::new(opener, &[SinkKind::File]).unwrap(),
+        None,
+        QueryIdentity::new("test".into()),
+    );
+    let mut stepper = ReplayStepper::new(source, pipeline, on_bad_row).flush_at_end(true);
+    let mut positions = Vec::new();
+    let ended = loop {
+        match stepper.step() {
+            Ok(Some(_)) => positions.push(stepper.position()),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(format!("{e:#}")),
+        }
+    };
+    let batches = kept.lock().unwrap().clone();
+    Run {
+        batches,
+        positions,
+        summary: stepper.summary().clone(),
+        ended,
+    }
+}
+
+/// Holds every way of reading `text` to give what rows read one by one give.
+fn same_runs(text: &str, config: &QueryConfig, on_bad_row: OnBadRow) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.csv");
+    std::fs::write(&path, text).unwrap();
+    let by_rows = replay(&path, config, Read::Rows, on_bad_row);
+    let len = text.len() as u64;
+    for (range, threads) in [(1, 2), (37, 2), (200, 3), (len / 3 + 1, 2), (1 << 20, 2)] {
+        let read = Read::Counted { range, threads };
+        let counted = replay(&path, config, read, on_bad_row);
+        assert_eq!(counted, by_rows, "{read:?} of\n{text}");
+    }
+}
+
+/// A row of the file, as the generator makes it.
+#[derive(Debug, Clone)]
+enum Line {
+    /// A tick's row: seconds after the start, and a value (`None`: NULL).
+    Row(u32, Option<String>),
+    /// A quoted value with a comma and a line break.
+    Quoted(u32),
+    /// A quoted value whose lines read as rows of later ticks.
+    LikeRows(u32),
+    /// The tick quoted.
+    QuotedTick(u32),
+    /// A row whose event time is not one.
+    Bad,
+}
+
+fn line() -> impl Strategy<Value = Line> {
+    let value = prop_oneof![
+        8 => (0..12u32).prop_map(|v| Some(v.to_string())),
+        1 => Just(None),
+        1 => (0..3u32).prop_map(|v| Some(format!("a-value-longer-than-eight-{v}"))),
+    ];
+    prop_oneof![
+        30 => (0..200u32, value).prop_map(|(t, v)| Line::Row(t, v)),
+        1 => (0..200u32).prop_map(Line::Quoted),
+        1 => (0..200u32).prop_map(Line::LikeRows),
+        1 => (0..200u32).prop_map(Line::QuotedTick),
+        1 => Just(Line::Bad),
+    ]
+}
+
+/// A file: ticks (a gap where a tick has no rows) of rows around a time that moves on, some
+/// lines ending CRLF.
+fn file() -> impl Strategy<Value = String> {
+    let tick = (
+        0..3u64,
+        prop::collection::vec((line(), any::<bool>()), 0..12),
+    );
+    prop::collection::vec(tick, 1..10).prop_map(|ticks| {
+        let mut text = String::from("batch,event_time,value\n");
+        let mut tick = 0;
+        for (n, (gap, lines)) in ticks.into_iter().enumerate() {
+            tick += gap + 1;
+            for (line, crlf) in lines {
+                let at = |s: u32| {
+                    let s = u64::from(s) + 10 * n as u64;
+                    format!("2026-11-23T17:{:02}:{:02}.000000Z", 33 + s / 60, s % 60)
+                };
+                let row = match line {
+                    Line::Row(t, Some(v)) => format!("{tick},{},{v}", at(t)),
+                    Line::Row(t, None) => format!("{tick},{},\\N", at(t)),
+                    Line::Quoted(t) => format!("{tick},{},\"a, b\nc\"", at(t)),
+                    Line::LikeRows(t) => format!(
+                        "{tick},{0},\"x\n{1},{0},y\n{2},{0},z\n\"",
+                        at(t),
+                        tick + 4,
+                        tick + 5
+                    ),
+                    Line::QuotedTick(t) => format!("\"{tick}\",{},q", at(t)),
+                    Line::Bad => format!("{tick},yesterday,1"),
+                };
+                text.push_str(&row);
+                text.push_str(if crlf { "\r\n" } else { "\n" });
+            }
+        }
+        text
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn counted_ticks_replay_as_rows_do(text in file(), skip in any::<bool>()) {
+        let on_bad_row = if skip { OnBadRow::Skip } else { OnBadRow::Error };
+        same_runs(&text, &QueryConfig::seed(), on_bad_row);
+    }
+}
+
+/// Columns typed by `--schema` are counted from rows parsed as usual, grouped by two of them
+/// (no string key); a sum is not counted at all.
+#[test]
+fn typed_rows_and_other_aggregates_replay_as_rows_do() {
+    let mut text = String::from("batch,ts,user,bytes\n");
+    for i in 0..400u32 {
+        let (tick, s) = (i / 37, i / 3 % 60);
+        let user = i * 7 % 13;
+        writeln!(text, "{tick},2026-11-23T17:34:{s:02}Z,u{user},{}", i % 5).unwrap();
+    }
+    let mut config = QueryConfig::seed();
+    config.schema = Some("ts TIMESTAMP, user STRING, bytes LONG".parse().unwrap());
+    config.event_time = EventTime::Column("ts".into());
+    config.group_by = vec!["user".into(), "bytes".into()];
+    same_runs(&text, &config, OnBadRow::Error);
+    config.aggs = vec![AggRequest {
+        func: AggFn::Sum,
+        column: Some("bytes".into()),
+    }];
+    same_runs(&text, &config, OnBadRow::Error);
+}
+
+/// What the threads find is checked against what the rows are: a quoted value whose lines read
+/// as rows of later ticks is not taken for them, and a tick whose start was not found (its
+/// tick quoted, as the one before) is read even when it is the last.
+#[test]
+fn line_starts_that_are_not_row_starts_are_not_taken_for_them() {
+    let config = QueryConfig::seed();
+    let rows_within = "batch,event_time,value\n\
+        1,2026-11-23T17:33:00Z,a\n\
+        1,2026-11-23T17:33:01Z,\"x\n5,2026-11-23T17:33:02Z,y\n6,2026-11-23T17:33:03Z,z\n\"\n\
+        2,2026-11-23T17:33:04Z,b\n\
+        3,2026-11-23T17:33:20Z,c\n";
+    same_runs(rows_within, &config, OnBadRow::Error);
+    let quoted_last = "batch,event_time,value\n\
+        1,2026-11-23T17:33:00Z,a\n\
+        \"2\",2026-11-23T17:33:04Z,b\n\
+        \"3\",2026-11-23T17:33:20Z,c\n\
+        \"3\",2026-11-23T17:33:21Z,d\n";
+    same_runs(quoted_last, &config, OnBadRow::Error);
+}

@@ -1,0 +1,96 @@
+//! The replay's source counts whole ticks on threads while it can, and turns to rows one by
+//! one, from where the counted ticks end, at the first tick it cannot count.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::*;
+use crate::engine::{Query, Zone};
+
+/// `ticks` ticks of `rows` seed rows each, a bad event time in tick `bad` if given.
+fn seed_file(ticks: u64, rows: u64, bad: Option<u64>) -> String {
+    let mut text = String::from("batch,event_time,value\n");
+    for tick in 0..ticks {
+        for row in 0..rows {
+            let s = tick * 10 + row % 10;
+            let time = if bad == Some(tick) && row == rows / 2 {
+                "yesterday".to_string()
+            } else {
+                format!("2026-11-23T17:{:02}:{:02}Z", 33 + s / 60, s % 60)
+            };
+            writeln!(text, "{tick},{time},{}", row % 7).unwrap();
+        }
+    }
+    text
+}
+
+/// What the source gives, in order: `Ok((tick, line, offset, rows))` for each counted tick,
+/// then `Err((tick, line))` for the first row read one by one, if any.
+fn read(
+    path: &Path,
+    threads: usize,
+) -> (Vec<Result<(u64, u64, u64, u64), (u64, u64)>>, ReplaySource) {
+    let mut reader = ReplayReader::open(path, 1 << 16, Zone::utc()).unwrap();
+    let query = Query::seed();
+    let schema = Binding::schema_of(reader.columns(), None, "event_time").unwrap();
+    let read = vec![true; schema.len()];
+    reader.bind(Binding::new(reader.columns(), schema, 0, read));
+    let counting = Counting {
+        path: path.to_path_buf(),
+        max_row: 1 << 16,
+        zone: Zone::utc(),
+        query,
+        last_tick: None,
+    };
+    let mut source = ReplaySource::counted_in(reader, counting, 300, threads);
+    let mut got = Vec::new();
+    while let Some(tick) = source.counted_tick() {
+        let head = tick.head;
+        got.push(Ok((head.tick, head.line, head.offset, tick.partial.rows())));
+        assert_eq!(source.position(), tick.end, "the source is past the tick");
+    }
+    if let Ok(Some(row)) = source.next_row() {
+        got.push(Err((row.head.tick, row.head.line)));
+    }
+    (got, source)
+}
+
+#[test]
+fn whole_ticks_are_counted_in_file_order_where_they_are() {
+    let text = seed_file(12, 40, None);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.csv");
+    std::fs::write(&path, &text).unwrap();
+    let header = "batch,event_time,value\n".len() as u64;
+    let first_row = |tick: u64| {
+        let before = text.lines().skip(1).take((tick * 40) as usize);
+        header + before.map(|line| line.len() as u64 + 1).sum::<u64>()
+    };
+    for threads in [2, 3] {
+        let (got, mut source) = read(&path, threads);
+        let want: Vec<_> = (0..12)
+            .map(|tick| Ok((tick, 2 + tick * 40, first_row(tick), 40)))
+            .collect();
+        assert_eq!(got, want, "{threads} threads");
+        assert!(matches!(source.next_row(), Ok(None)), "the end of the file");
+        assert_eq!(source.position(), (text.len() as u64, 2 + 12 * 40));
+    }
+}
+
+#[test]
+fn a_tick_that_cannot_be_counted_turns_the_rest_to_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.csv");
+    std::fs::write(&path, seed_file(12, 40, Some(7))).unwrap();
+    let (got, _) = read(&path, 2);
+    let mut want: Vec<_> = (0..7).map(|tick| Ok((tick, 2 + tick * 40))).collect();
+    want.push(Err((7, 2 + 7 * 40)));
+    let got: Vec<_> = got
+        .into_iter()
+        .map(|g| g.map(|(tick, line, ..)| (tick, line)))
+        .collect();
+    assert_eq!(
+        got, want,
+        "ticks 0 to 6 counted, tick 7 read from its first row"
+    );
+}
