@@ -24,12 +24,12 @@ fn seed_file(ticks: u64, rows: u64, bad: Option<u64>) -> String {
     text
 }
 
-/// What the source gives, in order: `Ok((tick, line, offset, rows))` for each counted tick,
-/// then `Err((tick, line))` for the first row read one by one, if any.
-fn read(
-    path: &Path,
-    threads: usize,
-) -> (Vec<Result<(u64, u64, u64, u64), (u64, u64)>>, ReplaySource) {
+/// A counted tick as `Ok((tick, line, offset, rows))`, or the first row read one by one as
+/// `Err((tick, line))`.
+type Given = Result<(u64, u64, u64, u64), (u64, u64)>;
+
+/// What the source gives, in order: each counted tick, then the first row read one by one.
+fn read(path: &Path, threads: usize) -> (Vec<Given>, ReplaySource) {
     let mut reader = ReplayReader::open(path, 1 << 16, Zone::utc()).unwrap();
     let query = Query::seed();
     let schema = Binding::schema_of(reader.columns(), None, "event_time").unwrap();
