@@ -69,10 +69,12 @@ pub struct EventTimeStats {
 
 /// Accumulates [`EventTimeStats`] as Spark's `EventTimeStats` does: in milliseconds, the mean
 /// a running double (`avg += (t - avg) / count`), truncated to the millisecond when reported.
+/// The least and greatest times are kept in microseconds (their milliseconds are theirs
+/// truncated, which keeps order).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EventTimeAccumulator {
-    min_ms: i64,
-    max_ms: i64,
+    min: Micros,
+    max: Micros,
     avg_ms: f64,
     count: u64,
 }
@@ -80,8 +82,8 @@ pub(crate) struct EventTimeAccumulator {
 impl Default for EventTimeAccumulator {
     fn default() -> Self {
         EventTimeAccumulator {
-            min_ms: i64::MAX,
-            max_ms: i64::MIN,
+            min: Micros::MAX,
+            max: Micros::MIN,
             avg_ms: 0.0,
             count: 0,
         }
@@ -93,8 +95,8 @@ impl EventTimeAccumulator {
     #[inline]
     pub fn add(&mut self, t: Micros) {
         let ms = t / MICROS_PER_MILLI;
-        self.min_ms = self.min_ms.min(ms);
-        self.max_ms = self.max_ms.max(ms);
+        self.min = self.min.min(t);
+        self.max = self.max.max(t);
         self.count += 1;
         // Through i64, whose conversion is one instruction (u64's is six); a count never
         // reaches 2^63.
@@ -109,13 +111,18 @@ impl EventTimeAccumulator {
 
     /// The largest event time in milliseconds, if any row was added.
     pub fn max_ms(&self) -> Option<i64> {
-        (self.count > 0).then_some(self.max_ms)
+        self.max_micros().map(|max| max / MICROS_PER_MILLI)
+    }
+
+    /// The largest event time, if any row was added.
+    pub fn max_micros(&self) -> Option<Micros> {
+        (self.count > 0).then_some(self.max)
     }
 
     pub fn stats(&self) -> Option<EventTimeStats> {
         (self.count > 0).then(|| EventTimeStats {
-            min: self.min_ms * MICROS_PER_MILLI,
-            max: self.max_ms * MICROS_PER_MILLI,
+            min: self.min / MICROS_PER_MILLI * MICROS_PER_MILLI,
+            max: self.max / MICROS_PER_MILLI * MICROS_PER_MILLI,
             avg: (self.avg_ms as i64) * MICROS_PER_MILLI,
         })
     }

@@ -201,7 +201,8 @@ impl Interner {
     /// [`Interner::intern`] of the group key of one string column (`key::encode_string` of
     /// `bytes` as the last column: its tag, then its bytes), without writing the key out; none
     /// when the key is too long to be held in place.
-    #[inline]
+    #[allow(clippy::inline_always)] // every row's, mostly found in the cache
+    #[inline(always)]
     pub fn intern_string_key(&mut self, bytes: &[u8]) -> Option<(Id, bool)> {
         let (packed, len) = string_key(bytes)?;
         Some(self.intern_packed(packed, len, cache_slot(packed, len)))
@@ -223,12 +224,19 @@ impl Interner {
         self.table.prefetch(short_hash(self.hasher, packed, len));
     }
 
-    #[inline]
+    #[allow(clippy::inline_always)] // see `intern_string_key`
+    #[inline(always)]
     fn intern_packed(&mut self, packed: u64, len: u8, at: usize) -> (Id, bool) {
         let cached = self.cache[at];
         if cached.bytes == packed && cached.len == len {
             return (cached.id, false);
         }
+        self.intern_missed(packed, len, at)
+    }
+
+    /// [`Interner::intern_packed`] of a string not in its cache slot.
+    #[inline(never)]
+    fn intern_missed(&mut self, packed: u64, len: u8, at: usize) -> (Id, bool) {
         let (id, fresh) = self.intern_short(packed, len);
         self.cache[at] = Slot {
             bytes: packed,

@@ -35,7 +35,6 @@ pub struct TickPartial {
     pub(crate) keys: Interner,
     key: Vec<u8>,
     pub(crate) event_times: EventTimeAccumulator,
-    pub(crate) max_event_time: Option<Micros>,
     /// Runs of consecutive rows in one pane: the pane and where its counts start in `counts`.
     pub(crate) runs: Vec<(i64, usize)>,
     /// Rows by key in each run, keys in the order they first came in the run.
@@ -53,8 +52,8 @@ pub struct TickPartial {
 pub(crate) struct LastRows {
     pub(crate) pane: i64,
     rows: [(u64, Micros, Id); LATE_SAMPLE],
-    next: usize,
-    len: usize,
+    /// Rows added: the next goes at this modulo [`LATE_SAMPLE`].
+    added: usize,
 }
 
 impl LastRows {
@@ -62,21 +61,19 @@ impl LastRows {
         LastRows {
             pane,
             rows: [(0, 0, 0); LATE_SAMPLE],
-            next: 0,
-            len: 0,
+            added: 0,
         }
     }
 
     #[inline]
     fn add(&mut self, row: (u64, Micros, Id)) {
-        self.rows[self.next] = row;
-        self.next = (self.next + 1) % LATE_SAMPLE;
-        self.len = (self.len + 1).min(LATE_SAMPLE);
+        self.rows[self.added % LATE_SAMPLE] = row;
+        self.added += 1;
     }
 
     /// The rows kept, in no particular order.
     pub(crate) fn rows(&self) -> &[(u64, Micros, Id)] {
-        &self.rows[..self.len]
+        &self.rows[..self.added.min(LATE_SAMPLE)]
     }
 }
 
@@ -100,7 +97,6 @@ impl TickPartial {
             keys: Interner::default(),
             key: Vec::new(),
             event_times: EventTimeAccumulator::default(),
-            max_event_time: None,
             runs: Vec::new(),
             counts: Vec::new(),
             in_run: Vec::new(),
@@ -151,9 +147,6 @@ impl TickPartial {
     fn observe(&mut self, event_time: Micros) -> u64 {
         let number = self.event_times.count();
         self.event_times.add(event_time);
-        if self.max_event_time.is_none_or(|max| event_time > max) {
-            self.max_event_time = Some(event_time);
-        }
         number
     }
 

@@ -55,7 +55,7 @@ impl Engine {
     /// order they came in it, so the batch's entries (and its output's order) are the same.
     fn absorb(&mut self, tick: &TickPartial) {
         self.running.event_times = tick.event_times;
-        if let Some(max) = tick.max_event_time
+        if let Some(max) = tick.event_times.max_micros()
             && self.max_event_time.is_none_or(|before| max > before)
         {
             self.max_event_time = Some(max);
