@@ -110,6 +110,11 @@ impl TickPartial {
         self.event_times.count()
     }
 
+    /// How many distinct keys they have.
+    pub fn keys(&self) -> usize {
+        self.keys.id_bound()
+    }
+
     /// Adds the tick's next row.
     #[inline]
     pub fn push<R: Row + ?Sized>(&mut self, event_time: Micros, row: &R) {

@@ -29,6 +29,10 @@ const GIVEN: usize = 2;
 /// Ranges, a thread's worth, that may be given past the one whose ticks come next: how far
 /// the threads read ahead of the replay.
 const AHEAD: usize = 4;
+/// Keys a counted tick may have without turning the replay to rows, when they are more than
+/// a quarter of its rows: the engine finds each key of a tick again when it takes it, so a
+/// stream of ever-new keys gains nothing counted ahead, and the counts in flight take memory.
+const MANY_KEYS: usize = 1 << 16;
 /// The fewest and most bytes of a range of the file.
 const RANGE_BYTES: (u64, u64) = (2 << 20, 64 << 20);
 /// Ranges a thread's share of the file is cut into: ranges smaller than ticks leave the
@@ -92,6 +96,8 @@ struct Counted {
     expected: (u64, u64),
     last_tick: Option<u64>,
     len: u64,
+    /// A tick had many keys ([`MANY_KEYS`]): the rest is read row by row.
+    many_keys: bool,
     /// The reader to go on with, row by row, should a tick not be taken.
     reader: Option<ReplayReader<File>>,
 }
@@ -177,6 +183,7 @@ impl ReplaySource {
             expected: (origin, line),
             last_tick: counting.last_tick,
             len: plan.len,
+            many_keys: false,
             reader: Some(reader),
         };
         counted.give_ranges();
@@ -219,6 +226,9 @@ impl Counted {
     }
 
     fn next(&mut self) -> Next {
+        if self.many_keys {
+            return Next::Rows;
+        }
         while self.range < self.ranges {
             let Some(found) = self.waiting[self.range].pop_front() else {
                 let (range, found) = match self.found.recv_timeout(WAKE) {
@@ -266,6 +276,8 @@ impl Counted {
                     };
                     self.expected = (end, self.expected.1 + lines);
                     self.last_tick = Some(tick);
+                    let keys = partial.keys();
+                    self.many_keys = keys >= MANY_KEYS && keys as u64 * 4 >= partial.rows();
                     return Next::Tick(CountedTick {
                         head,
                         end: self.expected,

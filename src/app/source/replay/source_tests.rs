@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::*;
-use crate::engine::{Query, Zone};
+use crate::app::config::QueryConfig;
+use crate::engine::{EventTime, Zone};
 
 /// `ticks` ticks of `rows` seed rows each, a bad event time in tick `bad` if given.
 fn seed_file(ticks: u64, rows: u64, bad: Option<u64>) -> String {
@@ -31,10 +32,12 @@ type Given = Result<(u64, u64, u64, u64), (u64, u64)>;
 /// What the source gives, in order: each counted tick, then the first row read one by one.
 fn read(path: &Path, threads: usize) -> (Vec<Given>, ReplaySource) {
     let mut reader = ReplayReader::open(path, 1 << 16, Zone::utc()).unwrap();
-    let query = Query::seed();
+    // The seed's query over the file's columns, as the replay makes it.
     let schema = Binding::schema_of(reader.columns(), None, "event_time").unwrap();
-    let read = vec![true; schema.len()];
-    reader.bind(Binding::new(reader.columns(), schema, 0, read));
+    let mut config = QueryConfig::seed();
+    config.event_time = EventTime::Column("event_time".into());
+    let query = config.resolve(schema.clone()).unwrap();
+    reader.bind(Binding::new(reader.columns(), schema, 0, vec![true; 2]));
     let counting = Counting {
         path: path.to_path_buf(),
         max_row: 1 << 16,
@@ -93,4 +96,28 @@ fn a_tick_that_cannot_be_counted_turns_the_rest_to_rows() {
         got, want,
         "ticks 0 to 6 counted, tick 7 read from its first row"
     );
+}
+
+#[test]
+fn a_tick_of_mostly_new_keys_turns_the_rest_to_rows() {
+    let mut text = String::from("batch,event_time,value\n");
+    for tick in 0..3 {
+        for key in 0..70_000 {
+            writeln!(
+                text,
+                "{tick},2026-11-23T17:33:{:02}Z,k{tick}-{key}",
+                key % 60
+            )
+            .unwrap();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.csv");
+    std::fs::write(&path, text).unwrap();
+    let (got, _) = read(&path, 2);
+    let got: Vec<_> = got
+        .into_iter()
+        .map(|g| g.map(|(tick, line, ..)| (tick, line)))
+        .collect();
+    assert_eq!(got, [Ok((0, 2)), Err((1, 70_002))]);
 }
