@@ -13,6 +13,8 @@
 //! Only count-only queries over sliding (or tumbling) windows are taken this way: their
 //! answers do not depend on how the rows are grouped before they are added.
 
+use rustc_hash::FxHashMap;
+
 use super::batch::{EventTimeAccumulator, LATE_SAMPLE};
 use super::core::keys::intern_key;
 use super::interner::{Id, Interner};
@@ -36,15 +38,18 @@ pub struct TickPartial {
     key: Vec<u8>,
     pub(crate) event_times: EventTimeAccumulator,
     /// Runs of consecutive rows in one pane: the pane and where its counts start in `counts`.
-    pub(crate) runs: Vec<(i64, usize)>,
+    runs: Vec<(i64, usize)>,
     /// Rows by key in each run, keys in the order they first came in the run.
-    pub(crate) counts: Vec<(Id, u64)>,
+    counts: Vec<(Id, u64)>,
     /// Where each key's count is in the current run, plus one (0: not in it yet).
     in_run: Vec<u32>,
     /// The current run's pane and the range of event times it holds.
     pane: Option<(i64, Micros, Micros)>,
-    /// Each pane's last rows, for the late sample; the current pane's last.
+    /// Each pane's last rows, for the late sample.
     pub(crate) late: Vec<LastRows>,
+    /// Where each pane's last rows are in `late`, and the current pane's.
+    late_at: FxHashMap<i64, usize>,
+    current: usize,
 }
 
 /// A pane's last [`LATE_SAMPLE`] rows, in a ring: (row number in the tick, event time, key).
@@ -102,6 +107,8 @@ impl TickPartial {
             in_run: Vec::new(),
             pane: None,
             late: Vec::new(),
+            late_at: FxHashMap::default(),
+            current: 0,
         })
     }
 
@@ -176,7 +183,7 @@ impl TickPartial {
             }
             slot => self.counts[slot as usize - 1].1 += 1,
         }
-        if let Some(last) = self.late.last_mut() {
+        if let Some(last) = self.late.get_mut(self.current) {
             last.add((number, event_time, id));
         }
     }
@@ -199,14 +206,16 @@ impl TickPartial {
         let start = pane * self.spec.pane();
         self.pane = Some((pane, start, start + self.spec.pane()));
         self.runs.push((pane, self.counts.len()));
-        // The pane's ring of last rows goes last, where rows find it.
-        match self.late.iter().position(|last| last.pane == pane) {
-            Some(at) => {
-                let last = self.late.remove(at);
-                self.late.push(last);
-            }
-            None => self.late.push(LastRows::new(pane)),
+        let next = self.late.len();
+        self.current = *self.late_at.entry(pane).or_insert(next);
+        if self.current == next {
+            self.late.push(LastRows::new(pane));
         }
+    }
+
+    /// How many runs of rows in one pane the tick came in.
+    pub fn run_count(&self) -> usize {
+        self.runs.len()
     }
 
     /// The counts of each run, with its pane, in order.

@@ -107,6 +107,11 @@ impl<S: RowSource> ReplayStepper<S> {
         self.summary.resumed_at = Some(next_batch);
     }
 
+    /// Where the rows come from.
+    pub fn source(&self) -> &S {
+        &self.reader
+    }
+
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
     }
@@ -238,9 +243,10 @@ impl<S: RowSource> ReplayStepper<S> {
     /// end of the file.
     fn run_tick(&mut self, head: Waiting) -> anyhow::Result<Arc<BatchOutput>> {
         let tick = head.tick();
-        if let First::Counted(..) = head.first {
-            return self.run_counted(head);
-        }
+        let head = match head.first {
+            First::Counted(partial, end) => return self.run_counted(head.head, partial, end),
+            First::Row(_) => head,
+        };
         let mut first = Some(head);
         let mut next = None;
         let (reader, summary, on_bad_row) = (&mut self.reader, &mut self.summary, self.on_bad_row);
@@ -279,34 +285,40 @@ impl<S: RowSource> ReplayStepper<S> {
 }
 
 impl<S: RowSource> ReplayStepper<S> {
-    /// Runs the batch of a tick counted whole: the batch takes it in one step.
-    fn run_counted(&mut self, head: Waiting) -> anyhow::Result<Arc<BatchOutput>> {
-        let tick = head.tick();
-        let mut waiting = Some(head);
-        let mut rows = None;
+    /// Runs the batch of a tick counted whole (`head`, rows up to `end`): the batch takes it
+    /// in one step.
+    fn run_counted(
+        &mut self,
+        head: Head,
+        partial: Box<TickPartial>,
+        end: (u64, u64),
+    ) -> anyhow::Result<Arc<BatchOutput>> {
+        let tick = head.tick;
+        // Whether the batch took the tick: not asked (the batch did not run), yes or no.
+        let mut absorbed = None;
         let result = self
             .pipeline
             .run_batch(BatchKind::Data, tick, None, |batch| {
-                let head = waiting.take().expect("fed once");
-                let First::Counted(partial, (offset, line)) = head.first else {
-                    anyhow::bail!("tick {tick} was not counted");
-                };
-                batch.absorb(&partial)?;
-                rows = Some(partial.rows());
+                let taken = batch.absorb(&partial);
+                absorbed = Some(taken.is_ok());
+                taken?;
                 Ok(Position::Replay {
                     last_tick: Some(tick),
-                    offset,
-                    line,
+                    offset: end.0,
+                    line: end.1,
                 })
             });
-        if let Some(rows) = rows {
-            self.summary.rows += rows;
-        }
-        self.phase = if let Some(head) = waiting {
-            Phase::NewTick(head)
-        } else {
-            self.last = Some(tick);
-            Phase::Reading
+        self.phase = match absorbed {
+            None => Phase::NewTick(Waiting {
+                head,
+                first: First::Counted(partial, end),
+            }),
+            Some(true) => {
+                self.last = Some(tick);
+                self.summary.rows += partial.rows();
+                Phase::Reading
+            }
+            Some(false) => Phase::Done,
         };
         result
     }

@@ -16,6 +16,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
+use std::time::SystemTime;
 
 use memchr::{memchr, memrchr};
 
@@ -25,6 +26,13 @@ use crate::engine::{DataType, Query, Rows, TickPartial, Zone};
 
 /// Rows parsed at a time before they are counted.
 const RUN_ROWS: usize = 4096;
+/// Keys a tick may have when they are more than a quarter of its rows: the engine finds each
+/// key of a tick again when it takes it, so a stream of ever-new keys gains nothing counted
+/// ahead, and the counts in flight take memory.
+const MANY_KEYS: u64 = 1 << 16;
+/// Runs of rows in one pane a tick may come in, when they are more than a sixteenth of its
+/// rows: its counts would grow with its rows (event times out of order).
+const MANY_RUNS: u64 = 1 << 12;
 /// Bytes of rows parsed at a time, at most.
 const RUN_BYTES: usize = 1 << 20;
 /// Bytes read at a time while looking for a line start.
@@ -43,8 +51,29 @@ pub(super) enum Found {
     },
     /// Every tick starting in the range was sent, by this thread.
     RangeDone { thread: usize },
-    /// A tick could not be read whole; the thread stopped.
+    /// A tick could not be read whole, or counting ahead does not pay; the thread stopped.
     Stopped,
+}
+
+/// How the file is split between the threads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Split {
+    /// Bytes a range.
+    pub range: u64,
+    pub threads: usize,
+    /// The fewest rows a tick may have for counting ahead to go on: below, what it saves
+    /// is less than what a tick costs (the threads stop at the first smaller one).
+    pub min_tick_rows: u64,
+}
+
+impl Default for Split {
+    fn default() -> Self {
+        Split {
+            range: 4 << 20,
+            threads: 2,
+            min_tick_rows: 1024,
+        }
+    }
 }
 
 /// How the file is read: what each thread needs to read its ranges.
@@ -59,23 +88,26 @@ pub(super) struct Plan {
     /// resumes), and the tick of the rows before.
     pub origin: u64,
     pub last_tick: Option<u64>,
-    /// The file's length when the replay began.
+    /// The file's length and time of change when the replay began: a thread reads on only
+    /// if the file it opens has the same.
     pub len: u64,
-    /// Bytes a range.
-    pub range: u64,
+    pub modified: Option<SystemTime>,
+    pub split: Split,
 }
 
 impl Plan {
     /// How many ranges the rows are cut into.
     pub fn ranges(&self) -> usize {
-        usize::try_from(self.len.saturating_sub(self.origin).div_ceil(self.range))
+        let range = self.split.range.max(1);
+        usize::try_from(self.len.saturating_sub(self.origin).div_ceil(range))
             .unwrap_or(usize::MAX)
             .max(1)
     }
 
     fn bounds(&self, range: usize) -> (u64, u64) {
-        let start = self.origin + range as u64 * self.range;
-        (start, (start + self.range).min(self.len))
+        let size = self.split.range.max(1);
+        let start = self.origin + range as u64 * size;
+        (start, (start + size).min(self.len))
     }
 
     fn types(&self) -> &[DataType] {
@@ -96,7 +128,12 @@ pub(super) fn read_ranges(
 ) {
     let opened = ReplayReader::open(&plan.path, plan.max_row, plan.zone.clone())
         .ok()
-        .zip(File::open(&plan.path).ok());
+        .zip(File::open(&plan.path).ok())
+        .filter(|(reader, _)| {
+            // The file the replay began with, not one put in its place since.
+            let metadata = reader.file_metadata().ok();
+            metadata.is_some_and(|m| m.len() == plan.len && m.modified().ok() == plan.modified)
+        });
     let Some((mut reader, mut file)) = opened else {
         if let Ok(range) = given.recv() {
             let _ = out.send((range, Found::Stopped));
@@ -160,6 +197,13 @@ fn read_ticks(
         // The tick's rows, up to the next tick: runs of the seed's counted as they are read,
         // runs of other plain ones, and any other one by one.
         head = loop {
+            if quit.load(Ordering::Relaxed) {
+                return None;
+            }
+            if scattered(&partial) {
+                stop();
+                return None;
+            }
             if reader.count_rows(opening.tick, &mut partial, RUN_ROWS) > 0 {
                 continue;
             }
@@ -174,6 +218,7 @@ fn read_ticks(
             partial.push_rows(rows, 0..rows.len(), plan.types());
             rows.clear();
         };
+        let pays = pays(&partial, plan.split.min_tick_rows);
         let (next, next_line) = head.map_or(reader.position(), |h| (h.offset, h.line));
         let tick = Found::Tick {
             tick: opening.tick,
@@ -185,11 +230,29 @@ fn read_ticks(
         if out.send((range, tick)).is_err() || quit.load(Ordering::Relaxed) {
             return None;
         }
+        if !pays {
+            stop();
+            return None;
+        }
         if next >= end {
             return Some(());
         }
     }
     Some(())
+}
+
+/// Whether counting ticks ahead pays, judged by a tick just counted: it had rows enough, and
+/// not mostly keys new to it.
+fn pays(partial: &TickPartial, min_rows: u64) -> bool {
+    let (rows, keys) = (partial.rows(), partial.keys() as u64);
+    rows >= min_rows && !(keys >= MANY_KEYS && keys * 4 >= rows)
+}
+
+/// Whether a tick being counted came in so many runs of rows of one pane that its counts grow
+/// with its rows.
+fn scattered(partial: &TickPartial) -> bool {
+    let runs = partial.run_count() as u64;
+    runs >= MANY_RUNS && runs * 16 >= partial.rows()
 }
 
 /// The first row start in `[start, end)` whose tick is not the row before's; none when the

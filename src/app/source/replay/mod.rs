@@ -2,8 +2,10 @@
 //! rows typed by the query's schema, read ahead on a thread of its own.
 //!
 //! [`ReplayReader`] parses the file from a fixed buffer (streamed, never loaded); its header
-//! names the columns, which [`Binding`] maps onto the schema. [`ReadAhead`] runs it on a second
-//! thread and hands typed rows to the replay, a tick at a time ([`RowSource`]).
+//! names the columns, which [`Binding`] maps onto the schema. [`ReplaySource`] is what a
+//! replay reads ([`RowSource`]): whole ticks read and counted on threads of their own while
+//! that pays (`counted`), else typed rows read ahead on a second thread ([`ReadAhead`]), a
+//! tick at a time.
 
 mod counted;
 mod plain;
@@ -14,6 +16,8 @@ mod source;
 use std::io;
 use std::ops::Range;
 
+#[cfg(test)]
+pub(crate) use counted::Split;
 pub use read_ahead::ReadAhead;
 pub use reader::ReplayReader;
 pub use source::{CountedTick, Counting, ReplaySource};

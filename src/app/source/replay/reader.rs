@@ -60,6 +60,11 @@ impl ReplayReader<File> {
         Self::new(src, file, max_row, zone)
     }
 
+    /// The metadata of the file being read.
+    pub fn file_metadata(&self) -> io::Result<std::fs::Metadata> {
+        self.src.metadata()
+    }
+
     /// Goes to a row start a checkpoint recorded (`offset` bytes in, at `line`); rows before it
     /// are not read again. `last_tick` is the tick of the rows before it.
     pub fn seek(
@@ -265,16 +270,24 @@ impl<R: Read> ReplayReader<R> {
         max_rows: usize,
         max_bytes: usize,
     ) -> usize {
-        let Some(plain) = self.plain.as_mut().filter(|_| !self.skipping) else {
-            return 0;
-        };
-        let data = &self.buf[self.pos..self.end];
         let limits = Limits {
             row_len: self.max_row,
             rows: max_rows,
             bytes: max_bytes,
         };
-        let (read, consumed) = plain.read_run(data, tick, limits, &mut self.cells, rows);
+        self.fast_run(|plain, data, cells| plain.read_run(data, tick, limits, cells, rows))
+    }
+
+    /// Runs `read` (a run of [`Plain`] rows) on the unread bytes, past what it took: how many
+    /// rows; none without the fast path.
+    fn fast_run(
+        &mut self,
+        read: impl FnOnce(&mut Plain, &[u8], &mut CellParser) -> (usize, usize),
+    ) -> usize {
+        let Some(plain) = self.plain.as_mut().filter(|_| !self.skipping) else {
+            return 0;
+        };
+        let (read, consumed) = read(plain, &self.buf[self.pos..self.end], &mut self.cells);
         self.pos += consumed;
         self.line += read as u64;
         read
@@ -284,15 +297,8 @@ impl<R: Read> ReplayReader<R> {
     /// `max_rows`); none unless the rows are the seed's shape and `partial` is keyed by the
     /// seed's value.
     pub fn count_rows(&mut self, tick: u64, partial: &mut TickPartial, max_rows: usize) -> usize {
-        let Some(plain) = self.plain.as_mut().filter(|_| !self.skipping) else {
-            return 0;
-        };
-        let data = &self.buf[self.pos..self.end];
         let limits = (tick, self.max_row, max_rows);
-        let (read, consumed) = plain.count_run(data, limits, &mut self.cells, partial);
-        self.pos += consumed;
-        self.line += read as u64;
-        read
+        self.fast_run(|plain, data, cells| plain.count_run(data, limits, cells, partial))
     }
 
     /// The fast path ([`Plain`]): a plain row is typed into `rows` and passed. Anything else

@@ -2,58 +2,58 @@
 //! while the query and the file allow, rows read ahead one by one ([`ReadAhead`]) otherwise,
 //! from where the counted ticks ended.
 //!
-//! Counted ticks come in file order, each taken only where the one before ended and with a
-//! later tick; the first that is not (or a thread that stopped) turns the rest of the replay
-//! to rows read one by one, from the end of the last tick taken. So the replay reads every
-//! row once, in order, whichever way it goes.
+//! Counted ticks come in file order, each taken only where the one before ended; the first
+//! that is not (or a thread that stopped: a bad row, a read error, a tick whose counting did
+//! not pay) turns the rest of the replay to rows read one by one, from the end of the last tick
+//! taken. So the replay reads every row once, in order, whichever way it goes. The threads read
+//! at most a few ranges ahead of the replay, and stop at the first tick that would make the
+//! counts in flight large (many keys new to it, or rows out of order) or many (small ticks).
 
 use std::collections::VecDeque;
 use std::fs::File;
 use std::num::NonZero;
 use std::ops::Range;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
-use super::counted::{Found, Plan, read_ranges};
+use super::counted::{Found, Plan, Split, read_ranges};
 use super::{Head, ReadAhead, ReadError, ReplayReader, RowRef, RowSource};
 use crate::engine::{DataType, Query, Rows, TickPartial, Zone};
 
-/// How often a replay waiting for a range checks that the threads are alive.
-const WAKE: Duration = Duration::from_millis(100);
 /// Ranges a thread is given at a time: the next waits while it reads one.
 const GIVEN: usize = 2;
 /// Ranges, a thread's worth, that may be given past the one whose ticks come next: how far
 /// the threads read ahead of the replay.
 const AHEAD: usize = 4;
-/// Keys a counted tick may have without turning the replay to rows, when they are more than
-/// a quarter of its rows: the engine finds each key of a tick again when it takes it, so a
-/// stream of ever-new keys gains nothing counted ahead, and the counts in flight take memory.
-const MANY_KEYS: usize = 1 << 16;
 /// The fewest and most bytes of a range of the file.
 const RANGE_BYTES: (u64, u64) = (2 << 20, 64 << 20);
 /// Ranges a thread's share of the file is cut into: ranges smaller than ticks leave the
 /// threads a tick each at a time, whatever the ticks' sizes.
 const RANGES_A_THREAD: u64 = 32;
 
-/// A whole tick, counted ([`TickPartial`]), and where it is in the file.
+/// A whole tick, counted, and where it is in the file.
 #[derive(Debug)]
 pub struct CountedTick {
     /// The tick and its first row's place.
     pub head: Head,
     /// Where the row after the tick starts: `(offset, line)`.
     pub end: (u64, u64),
+    /// The tick's rows, counted.
     pub partial: Box<TickPartial>,
 }
 
 /// What counting whole ticks needs besides the reader.
 #[derive(Debug, Clone)]
 pub struct Counting {
+    /// The file the reader reads (each thread opens it again).
     pub path: PathBuf,
+    /// The most bytes a row may take (`--max-line-bytes`).
     pub max_row: usize,
+    /// The zone of times without an offset.
     pub zone: Zone,
     pub query: Query,
     /// The tick of the rows before the reader's position (a checkpoint's).
@@ -64,6 +64,8 @@ pub struct Counting {
 pub struct ReplaySource {
     state: State,
     types: Vec<DataType>,
+    /// Ticks counted on threads and taken whole.
+    counted: u64,
 }
 
 enum State {
@@ -84,7 +86,8 @@ struct Counted {
     waiting: Vec<VecDeque<Found>>,
     /// Where each thread is given ranges.
     give: Vec<Sender<usize>>,
-    /// Threads with fewer than [`GIVEN`] ranges, as the replay is too far behind.
+    /// A thread for each range it may still be given (up to [`GIVEN`] each): ranges are
+    /// given while the replay is not too far behind.
     idle: Vec<usize>,
     threads: Vec<JoinHandle<()>>,
     quit: Arc<AtomicBool>,
@@ -96,8 +99,6 @@ struct Counted {
     expected: (u64, u64),
     last_tick: Option<u64>,
     len: u64,
-    /// A tick had many keys ([`MANY_KEYS`]): the rest is read row by row.
-    many_keys: bool,
     /// The reader to go on with, row by row, should a tick not be taken.
     reader: Option<ReplayReader<File>>,
 }
@@ -116,36 +117,42 @@ impl ReplaySource {
         ReplaySource {
             state: State::Rows(ReadAhead::start(reader, types.clone())),
             types,
+            counted: 0,
         }
     }
 
     /// Whole ticks of `reader` (bound, at a row start) counted on threads when the query
     /// allows ([`TickPartial::new`]), else [`ReplaySource::rows`].
     pub fn counted(reader: ReplayReader<File>, counting: Counting) -> Self {
-        let len = std::fs::metadata(&counting.path).map_or(0, |m| m.len());
         let threads = std::thread::available_parallelism()
             .map_or(2, NonZero::get)
             .clamp(2, 4);
-        let rows = len.saturating_sub(reader.position().0);
-        let range = (rows / (threads as u64 * RANGES_A_THREAD)).clamp(RANGE_BYTES.0, RANGE_BYTES.1);
-        Self::counted_in(reader, counting, range, threads)
+        let len = reader.file_metadata().map_or(0, |m| m.len());
+        let bytes = len.saturating_sub(reader.position().0);
+        let range = bytes / (threads as u64 * RANGES_A_THREAD);
+        let split = Split {
+            range: range.clamp(RANGE_BYTES.0, RANGE_BYTES.1),
+            threads,
+            ..Split::default()
+        };
+        Self::counted_in(reader, counting, split)
     }
 
-    /// [`ReplaySource::counted`] by `threads` threads, in ranges of `range` bytes.
-    pub fn counted_in(
-        reader: ReplayReader<File>,
-        counting: Counting,
-        range: u64,
-        threads: usize,
-    ) -> Self {
+    /// [`ReplaySource::counted`], the file split as `split` says.
+    pub(crate) fn counted_in(reader: ReplayReader<File>, counting: Counting, split: Split) -> Self {
         let types = counting.query.schema().types().to_vec();
         let binding = reader.binding().cloned();
-        let (Some(binding), Some(_)) = (binding, TickPartial::new(&counting.query)) else {
+        let metadata = reader.file_metadata().ok();
+        let (Some(binding), Some(_), Some(metadata)) =
+            (binding, TickPartial::new(&counting.query), metadata)
+        else {
             return Self::rows(reader, types);
         };
         let (origin, line) = reader.position();
+        let threads = split.threads;
         let plan = Arc::new(Plan {
-            len: std::fs::metadata(&counting.path).map_or(0, |m| m.len()),
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
             path: counting.path,
             max_row: counting.max_row,
             zone: counting.zone,
@@ -153,7 +160,7 @@ impl ReplaySource {
             query: counting.query,
             origin,
             last_tick: counting.last_tick,
-            range: range.max(1),
+            split,
         });
         let quit = Arc::new(AtomicBool::new(false));
         let (out, found) = channel();
@@ -163,7 +170,13 @@ impl ReplaySource {
             let (plan, quit, out) = (plan.clone(), quit.clone(), out.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("tick-reader-{which}"))
-                .spawn(move || read_ranges(&plan, which, (&given, &out), &quit));
+                .spawn(move || {
+                    let read = || read_ranges(&plan, which, (&given, &out), &quit);
+                    // A thread that panicked says so (its ranges would never be done).
+                    if std::panic::catch_unwind(AssertUnwindSafe(read)).is_err() {
+                        let _ = out.send((usize::MAX, Found::Stopped));
+                    }
+                });
             let Ok(handle) = spawned else {
                 return Self::rows(reader, types);
             };
@@ -183,13 +196,13 @@ impl ReplaySource {
             expected: (origin, line),
             last_tick: counting.last_tick,
             len: plan.len,
-            many_keys: false,
             reader: Some(reader),
         };
         counted.give_ranges();
         ReplaySource {
             state: State::Counted(Box::new(counted)),
             types,
+            counted: 0,
         }
     }
 
@@ -226,29 +239,20 @@ impl Counted {
     }
 
     fn next(&mut self) -> Next {
-        if self.many_keys {
-            return Next::Rows;
-        }
         while self.range < self.ranges {
             let Some(found) = self.waiting[self.range].pop_front() else {
-                let (range, found) = match self.found.recv_timeout(WAKE) {
-                    Ok(found) => found,
-                    // A thread that ended without saying so (it panicked) leaves its ranges
-                    // unread.
-                    Err(RecvTimeoutError::Timeout)
-                        if !self.threads.iter().any(JoinHandle::is_finished) =>
-                    {
-                        continue;
-                    }
-                    Err(_) => return Next::Rows,
+                let Ok((range, found)) = self.found.recv() else {
+                    return Next::Rows;
                 };
                 if let Found::RangeDone { thread } = found {
                     self.idle.push(thread);
                     self.give_ranges();
                 }
-                if let Some(waiting) = self.waiting.get_mut(range) {
-                    waiting.push_back(found);
-                }
+                // A range past the last: a thread that panicked.
+                let Some(waiting) = self.waiting.get_mut(range) else {
+                    return Next::Rows;
+                };
+                waiting.push_back(found);
                 continue;
             };
             match found {
@@ -276,8 +280,6 @@ impl Counted {
                     };
                     self.expected = (end, self.expected.1 + lines);
                     self.last_tick = Some(tick);
-                    let keys = partial.keys();
-                    self.many_keys = keys >= MANY_KEYS && keys as u64 * 4 >= partial.rows();
                     return Next::Tick(CountedTick {
                         head,
                         end: self.expected,
@@ -306,13 +308,23 @@ impl Drop for Counted {
     }
 }
 
+impl ReplaySource {
+    /// How many ticks were counted on threads and taken whole.
+    pub fn ticks_counted(&self) -> u64 {
+        self.counted
+    }
+}
+
 impl RowSource for ReplaySource {
     fn counted_tick(&mut self) -> Option<CountedTick> {
         let State::Counted(counted) = &mut self.state else {
             return None;
         };
         match counted.next() {
-            Next::Tick(tick) => Some(tick),
+            Next::Tick(tick) => {
+                self.counted += 1;
+                Some(tick)
+            }
             Next::End => {
                 let (offset, line) = counted.expected;
                 self.state = State::Ended(offset, line);

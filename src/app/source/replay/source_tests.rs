@@ -31,7 +31,28 @@ type Given = Result<(u64, u64, u64, u64), (u64, u64)>;
 
 /// What the source gives, in order: each counted tick, then the first row read one by one.
 fn read(path: &Path, threads: usize) -> (Vec<Given>, ReplaySource) {
+    read_then(path, threads, || {})
+}
+
+/// [`read`], `between` run once the file is open, before the threads open it again.
+fn read_then(path: &Path, threads: usize, between: impl FnOnce()) -> (Vec<Given>, ReplaySource) {
+    let split = Split {
+        range: 300,
+        threads,
+        min_tick_rows: 0,
+    };
+    read_split(path, split, None, between)
+}
+
+/// [`read_then`], the file split as `split` says, after tick `last_tick`.
+fn read_split(
+    path: &Path,
+    split: Split,
+    last_tick: Option<u64>,
+    between: impl FnOnce(),
+) -> (Vec<Given>, ReplaySource) {
     let mut reader = ReplayReader::open(path, 1 << 16, Zone::utc()).unwrap();
+    between();
     // The seed's query over the file's columns, as the replay makes it.
     let schema = Binding::schema_of(reader.columns(), None, "event_time").unwrap();
     let mut config = QueryConfig::seed();
@@ -43,9 +64,9 @@ fn read(path: &Path, threads: usize) -> (Vec<Given>, ReplaySource) {
         max_row: 1 << 16,
         zone: Zone::utc(),
         query,
-        last_tick: None,
+        last_tick,
     };
-    let mut source = ReplaySource::counted_in(reader, counting, 300, threads);
+    let mut source = ReplaySource::counted_in(reader, counting, split);
     let mut got = Vec::new();
     while let Some(tick) = source.counted_tick() {
         let head = tick.head;
@@ -106,7 +127,7 @@ fn a_tick_of_mostly_new_keys_turns_the_rest_to_rows() {
             writeln!(
                 text,
                 "{tick},2026-11-23T17:33:{:02}Z,k{tick}-{key}",
-                key % 60
+                key / 1200
             )
             .unwrap();
         }
@@ -120,4 +141,74 @@ fn a_tick_of_mostly_new_keys_turns_the_rest_to_rows() {
         .map(|g| g.map(|(tick, line, ..)| (tick, line)))
         .collect();
     assert_eq!(got, [Ok((0, 2)), Err((1, 70_002))]);
+}
+
+/// Counting ahead stops, and rows are read one by one from there, at a tick of fewer rows than
+/// pays, and at one whose rows come in many runs of one pane (its counts would grow with its
+/// rows).
+#[test]
+fn counting_stops_where_it_would_not_pay() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.csv");
+    std::fs::write(&path, seed_file(12, 40, None)).unwrap();
+    let split = Split {
+        range: 300,
+        threads: 2,
+        min_tick_rows: 41,
+    };
+    let (got, _) = read_split(&path, split, None, || {});
+    let got: Vec<_> = got.into_iter().map(|g| g.map(|(tick, ..)| tick)).collect();
+    assert_eq!(got, [Ok(0), Err((1, 42))], "tick 0 taken, the rest as rows");
+
+    let mut text = String::from("batch,event_time,value\n");
+    for tick in 0..2 {
+        for row in 0..10_000 {
+            // Rows of two panes in turn.
+            let s = 15 * (row % 2) + tick * 30;
+            writeln!(text, "{tick},2026-11-23T17:33:{s:02}Z,{}", row % 5).unwrap();
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    let (got, _) = read(&path, 2);
+    assert_eq!(got, [Err((0, 2))], "every tick as rows");
+}
+
+/// A replay resumed after tick 5 refuses a row of tick 3, counted or not.
+#[test]
+fn a_resumed_replay_refuses_an_earlier_tick() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.csv");
+    std::fs::write(&path, seed_file(4, 40, None)).unwrap();
+    let split = Split {
+        range: 300,
+        threads: 2,
+        min_tick_rows: 0,
+    };
+    let (got, mut source) = read_split(&path, split, Some(5), || {});
+    assert_eq!(got, []);
+    let error = source.next_row().err().map(|e| e.to_string());
+    assert!(
+        error
+            .as_ref()
+            .is_some_and(|e| e.contains("comes after batch 5")),
+        "{error:?}"
+    );
+}
+
+/// A file put in the replay's file's place once the replay opened it is not read: the replay
+/// reads the one it opened, row by row.
+#[test]
+fn a_file_put_in_the_files_place_is_not_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.csv");
+    std::fs::write(&path, seed_file(12, 40, None)).unwrap();
+    let other = dir.path().join("other.csv");
+    std::fs::write(&other, seed_file(6, 40, None)).unwrap();
+    let (got, mut source) = read_then(&path, 2, || std::fs::rename(&other, &path).unwrap());
+    assert_eq!(got, [Err((0, 2))], "no tick counted");
+    let mut rows = 1;
+    while let Ok(Some(tick)) = source.next_row().map(|row| row.map(|r| r.head.tick)) {
+        rows += 1 + source.rows_of_tick(tick, |_, _, _| {});
+    }
+    assert_eq!(rows, 12 * 40, "the file opened first, whole");
 }
