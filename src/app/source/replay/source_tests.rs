@@ -36,12 +36,16 @@ fn read(path: &Path, threads: usize) -> (Vec<Given>, ReplaySource) {
 
 /// [`read`], `between` run once the file is open, before the threads open it again.
 fn read_then(path: &Path, threads: usize, between: impl FnOnce()) -> (Vec<Given>, ReplaySource) {
-    let split = Split {
+    read_split(path, split(threads, 0), None, between)
+}
+
+/// Ranges of 300 bytes for `threads` threads, ticks of `min_tick_rows` rows paying.
+fn split(threads: usize, min_tick_rows: u64) -> Split {
+    Split {
         range: 300,
         threads,
-        min_tick_rows: 0,
-    };
-    read_split(path, split, None, between)
+        min_tick_rows,
+    }
 }
 
 /// [`read_then`], the file split as `split` says, after tick `last_tick`.
@@ -151,12 +155,7 @@ fn counting_stops_where_it_would_not_pay() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.csv");
     std::fs::write(&path, seed_file(12, 40, None)).unwrap();
-    let split = Split {
-        range: 300,
-        threads: 2,
-        min_tick_rows: 41,
-    };
-    let (got, _) = read_split(&path, split, None, || {});
+    let (got, _) = read_split(&path, split(2, 41), None, || {});
     let got: Vec<_> = got.into_iter().map(|g| g.map(|(tick, ..)| tick)).collect();
     assert_eq!(got, [Ok(0), Err((1, 42))], "tick 0 taken, the rest as rows");
 
@@ -179,12 +178,7 @@ fn a_resumed_replay_refuses_an_earlier_tick() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.csv");
     std::fs::write(&path, seed_file(4, 40, None)).unwrap();
-    let split = Split {
-        range: 300,
-        threads: 2,
-        min_tick_rows: 0,
-    };
-    let (got, mut source) = read_split(&path, split, Some(5), || {});
+    let (got, mut source) = read_split(&path, split(2, 0), Some(5), || {});
     assert_eq!(got, []);
     let error = source.next_row().err().map(|e| e.to_string());
     assert!(
