@@ -8,8 +8,9 @@
 //! changes. What is found is not trusted: [`super::source`] takes a tick only where the one
 //! before it ended, as the thread that read that one found, and reads the file row by row from
 //! there otherwise (a quoted value holding a line break can make a line start look like a row
-//! start). A thread that cannot read a tick whole (a bad row, a read error) says so and stops;
-//! the row-by-row reader then reads from there and words the error.
+//! start). A thread that cannot read a tick whole (a bad row, a read error), or finds that
+//! counting ahead does not pay (a small tick, mostly new keys, rows out of order), says so and
+//! stops; the row-by-row reader then reads from there, and words any error.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -38,7 +39,8 @@ const RUN_BYTES: usize = 1 << 20;
 /// Bytes read at a time while looking for a line start.
 const PROBE: usize = 4096;
 
-/// What a thread found in one of its ranges, sent in file order.
+/// What a thread found in one of its ranges, sent with the range, in file order for each
+/// thread.
 #[derive(Debug)]
 pub(super) enum Found {
     /// A tick read whole: its rows start at `start` and end at `end`, `lines` lines on.
