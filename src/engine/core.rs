@@ -223,10 +223,7 @@ impl Drop for Batch<'_> {
 impl Engine {
     pub fn new(query: Query) -> Self {
         let kinds: Vec<Kind> = query.aggs().iter().map(Kind::of).collect();
-        let string_key = match (query.group_by(), query.key_types()) {
-            (&[column], &[DataType::String]) => Some(column),
-            _ => None,
-        };
+        let string_key = query.string_key();
         let exact_avg = ExactAvg::of(&query);
         let windows = Windows::of(&query, &kinds, exact_avg.is_some());
         Engine {

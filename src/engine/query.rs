@@ -495,6 +495,15 @@ impl Query {
         self.aggs.iter().any(Agg::order_sensitive)
     }
 
+    /// The group-by column when the key is that one STRING column (its keys can be found
+    /// without being written out).
+    pub(crate) fn string_key(&self) -> Option<usize> {
+        match (self.group_by(), self.key_types()) {
+            (&[column], &[DataType::String]) => Some(column),
+            _ => None,
+        }
+    }
+
     /// Whether the query is the seed's shape: one `count` and nothing else to add up.
     pub fn counts_only(&self) -> bool {
         self.aggs.len() == 1 && self.aggs[0].func == AggFn::Count

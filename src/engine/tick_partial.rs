@@ -16,9 +16,8 @@
 use rustc_hash::FxHashMap;
 
 use super::batch::{EventTimeAccumulator, LATE_SAMPLE};
-use super::core::keys::intern_key;
+use super::core::keys::{intern_key, intern_string};
 use super::interner::{Id, Interner};
-use super::key;
 use super::query::Query;
 use super::row::{Row, Rows};
 use super::time::Micros;
@@ -90,13 +89,9 @@ impl TickPartial {
         if !query.counts_only() {
             return None;
         }
-        let string_key = match (query.group_by(), query.key_types()) {
-            (&[column], &[DataType::String]) => Some(column),
-            _ => None,
-        };
         Some(TickPartial {
             spec,
-            string_key,
+            string_key: query.string_key(),
             key_types: query.key_types().to_vec(),
             group_by: query.group_by().to_vec(),
             keys: Interner::default(),
@@ -140,11 +135,7 @@ impl TickPartial {
     #[inline]
     pub fn push_string_key(&mut self, event_time: Micros, key: &[u8]) {
         let number = self.observe(event_time);
-        let (id, _) = self.keys.intern_string_key(key).unwrap_or_else(|| {
-            self.key.clear();
-            key::encode_string(key, true, &mut self.key);
-            self.keys.intern(&self.key)
-        });
+        let (id, _) = intern_string(&mut self.keys, key, &mut self.key);
         self.count(number, event_time, id);
     }
 

@@ -92,11 +92,11 @@ impl Engine {
             .collect();
         late.sort_unstable_by_key(|&((number, ..), _)| number);
         for ((_, event_time, local), pane) in late {
+            let key = tick.keys.bytes(local);
             for window in spec
                 .windows_of_pane(pane)
                 .take_while(|w| w.end <= threshold)
             {
-                let key = tick.keys.bytes(local);
                 self.late.record(event_time, key, window, threshold);
             }
         }

@@ -2,6 +2,7 @@
 //! bytes), and, once the keys outgrow the cache, prefetched some rows before the row is pushed.
 
 use super::super::interner::{Id, Interner};
+use super::super::key;
 use super::super::row::Row;
 use super::super::types::DataType;
 use super::Engine;
@@ -55,14 +56,27 @@ pub(crate) fn intern_key<R: Row + ?Sized>(
     scratch: &mut Vec<u8>,
     row: &R,
 ) -> (Id, bool) {
-    if let Some(column) = string_key
-        && let Some(found) = row
-            .string_bytes(column)
-            .and_then(|bytes| strings.intern_string_key(bytes))
-    {
-        return found;
+    if let Some(bytes) = string_key.and_then(|column| row.string_bytes(column)) {
+        return intern_string(strings, bytes, scratch);
     }
     scratch.clear();
     row.encode_key(key_types, group_by, scratch);
+    strings.intern(scratch)
+}
+
+/// The id in `strings` of the group key of one STRING column of text `bytes` (`true` when it
+/// is new there): a short one found in place, a longer one written to `scratch` first.
+#[allow(clippy::inline_always)] // every row's, and mostly found in the interner's cache
+#[inline(always)]
+pub(crate) fn intern_string(
+    strings: &mut Interner,
+    bytes: &[u8],
+    scratch: &mut Vec<u8>,
+) -> (Id, bool) {
+    if let Some(found) = strings.intern_string_key(bytes) {
+        return found;
+    }
+    scratch.clear();
+    key::encode_string(bytes, true, scratch);
     strings.intern(scratch)
 }

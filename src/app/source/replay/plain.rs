@@ -179,14 +179,7 @@ impl Plain {
     ) -> (usize, usize) {
         let room = |rows: &Rows| rows.len() < limits.rows && rows.bytes() < limits.bytes;
         if let Some(run) = self.seed_run(data, tick, limits.row_len, cells, |t, data, value| {
-            if !room(rows) {
-                return None;
-            }
-            if &data[value.0..value.1] == NULL_TEXT {
-                rows.push(t, &[Value::Timestamp(t), Value::Null]);
-                return Some(());
-            }
-            rows.push_time_and_string(t, t, data, value).ok()
+            room(rows).then(|| push_seed_row(rows, t, data, value))?
         }) {
             return run;
         }
@@ -369,14 +362,9 @@ impl Plain {
         cells: &mut CellParser,
         rows: &mut Rows,
     ) -> Option<(usize, Micros)> {
-        let (consumed, event_time, (start, end)) =
+        let (consumed, event_time, value) =
             self.parse_seed_shape(data, time_start, max_len, cells)?;
-        if &data[start..end] == NULL_TEXT {
-            rows.push(event_time, &[Value::Timestamp(event_time), Value::Null]);
-        } else {
-            rows.push_time_and_string(event_time, event_time, data, (start, end))
-                .ok()?;
-        }
+        push_seed_row(rows, event_time, data, value)?;
         Some((consumed, event_time))
     }
 
@@ -399,6 +387,23 @@ impl Plain {
         let value_end = line_end(data, value_start, stop);
         Some((stop + 1, event_time, (value_start, value_end)))
     }
+}
+
+/// Adds the seed's row at `event_time` whose value is `data[start..end]` (`\N`: NULL); none
+/// when the value is not text.
+#[inline]
+fn push_seed_row(
+    rows: &mut Rows,
+    event_time: Micros,
+    data: &[u8],
+    (start, end): (usize, usize),
+) -> Option<()> {
+    if &data[start..end] == NULL_TEXT {
+        rows.push(event_time, &[Value::Timestamp(event_time), Value::Null]);
+        return Some(());
+    }
+    rows.push_time_and_string(event_time, event_time, data, (start, end))
+        .ok()
 }
 
 /// The end of a row's last field, stopped by a line break at `stop`: before a carriage return
