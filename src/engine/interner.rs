@@ -151,10 +151,13 @@ fn pack_loaded(b: &[u8]) -> u64 {
 /// string's number and length; none when it is too long to be one.
 #[inline]
 fn string_key(bytes: &[u8]) -> Option<(u64, u8)> {
-    (bytes.len() < SHORT).then(|| {
-        let packed = pack_loaded(bytes) << 8 | u64::from(super::key::VALUE);
-        (packed, bytes.len() as u8 + 1)
-    })
+    (bytes.len() < SHORT).then(|| short_string_key(pack_loaded(bytes), bytes.len()))
+}
+
+/// [`string_key`] of the string of `len` bytes (under [`SHORT`]) packed in `word`.
+#[inline]
+fn short_string_key(word: u64, len: usize) -> (u64, u8) {
+    (word << 8 | u64::from(super::key::VALUE), len as u8 + 1)
 }
 
 /// The cache slot of a short string.
@@ -206,6 +209,16 @@ impl Interner {
     pub fn intern_string_key(&mut self, bytes: &[u8]) -> Option<(Id, bool)> {
         let (packed, len) = string_key(bytes)?;
         Some(self.intern_packed(packed, len, cache_slot(packed, len)))
+    }
+
+    /// [`Interner::intern_string_key`] of a string of `len` bytes, under eight, given as
+    /// `word`: its bytes as loaded (the first lowest), zeros after them.
+    #[allow(clippy::inline_always)] // see `intern_string_key`
+    #[inline(always)]
+    pub fn intern_short_string_key(&mut self, word: u64, len: usize) -> (Id, bool) {
+        debug_assert!(len < SHORT && word >> (8 * len) == 0);
+        let (packed, len) = short_string_key(word, len);
+        self.intern_packed(packed, len, cache_slot(packed, len))
     }
 
     /// Starts loading the places [`Interner::intern_string_key`] of `bytes` reads.

@@ -44,11 +44,14 @@ pub struct TickPartial {
     in_run: Vec<u32>,
     /// The current run's pane and the range of event times it holds.
     pane: Option<(i64, Micros, Micros)>,
-    /// Each pane's last rows, for the late sample.
-    pub(crate) late: Vec<LastRows>,
+    /// Each pane's last rows, for the late sample; the current pane's are in `ring` while its
+    /// run lasts, and its place here is stale.
+    late: Vec<LastRows>,
     /// Where each pane's last rows are in `late`, and the current pane's.
     late_at: FxHashMap<i64, usize>,
     current: usize,
+    /// The current pane's last rows.
+    ring: LastRows,
 }
 
 /// A pane's last [`LATE_SAMPLE`] rows, in a ring: (row number in the tick, event time, key).
@@ -104,6 +107,7 @@ impl TickPartial {
             late: Vec::new(),
             late_at: FxHashMap::default(),
             current: 0,
+            ring: LastRows::new(0),
         })
     }
 
@@ -136,6 +140,15 @@ impl TickPartial {
     pub fn push_string_key(&mut self, event_time: Micros, key: &[u8]) {
         let number = self.observe(event_time);
         let (id, _) = intern_string(&mut self.keys, key, &mut self.key);
+        self.count(number, event_time, id);
+    }
+
+    /// [`TickPartial::push_string_key`] of a key of `len` bytes, under eight, given as `word`:
+    /// its bytes as loaded (the first lowest), zeros after them.
+    #[inline]
+    pub fn push_short_string_key(&mut self, event_time: Micros, word: u64, len: usize) {
+        let number = self.observe(event_time);
+        let (id, _) = self.keys.intern_short_string_key(word, len);
         self.count(number, event_time, id);
     }
 
@@ -174,9 +187,7 @@ impl TickPartial {
             }
             slot => self.counts[slot as usize - 1].1 += 1,
         }
-        if let Some(last) = self.late.get_mut(self.current) {
-            last.add((number, event_time, id));
-        }
+        self.ring.add((number, event_time, id));
     }
 
     /// Rows `range` of `rows` (of `types`), in order.
@@ -198,10 +209,24 @@ impl TickPartial {
         self.pane = Some((pane, start, start + self.spec.pane()));
         self.runs.push((pane, self.counts.len()));
         let next = self.late.len();
-        self.current = *self.late_at.entry(pane).or_insert(next);
-        if self.current == next {
+        let at = *self.late_at.entry(pane).or_insert(next);
+        if at == next {
             self.late.push(LastRows::new(pane));
         }
+        if self.runs.len() > 1 {
+            // The last pane's rows back in their place, and this pane's out of theirs.
+            std::mem::swap(&mut self.late[self.current], &mut self.ring);
+        }
+        std::mem::swap(&mut self.late[at], &mut self.ring);
+        self.current = at;
+    }
+
+    /// Each pane's last rows.
+    pub(crate) fn last_rows(&self) -> impl Iterator<Item = &LastRows> {
+        let current = self.pane.map(|_| self.current);
+        let stale = move |at| Some(at) == current;
+        (self.late.iter().enumerate())
+            .map(move |(at, last)| if stale(at) { &self.ring } else { last })
     }
 
     /// How many runs of rows in one pane the tick came in.

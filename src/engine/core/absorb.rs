@@ -86,7 +86,8 @@ impl Engine {
                 .next()
                 .is_some_and(|w| w.end <= threshold)
         };
-        let mut late: Vec<_> = (tick.late.iter())
+        let mut late: Vec<_> = tick
+            .last_rows()
             .filter(|last| late_pane(last.pane))
             .flat_map(|last| last.rows().iter().map(|&row| (row, last.pane)))
             .collect();

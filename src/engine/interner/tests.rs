@@ -102,6 +102,14 @@ fn a_string_key_interned_in_place_is_the_key_written_out() {
             assert!(!written.1, "{text:?} was interned already");
             assert_eq!(interner.bytes(id), key, "{text:?}");
         }
+        // The same string given as the word it loads as.
+        if text.len() < SHORT {
+            let mut word = [0; SHORT];
+            word[..text.len()].copy_from_slice(text.as_bytes());
+            let word = u64::from_le_bytes(word);
+            let as_word = interner.intern_short_string_key(word, text.len());
+            assert_eq!(as_word, (written.0, false), "{text:?}");
+        }
     }
 }
 

@@ -114,9 +114,10 @@ fn replay(path: &Path, config: &QueryConfig, read: Read, on_bad_row: OnBadRow) -
 
 /// Holds every way of reading `text` to give what rows read one by one give; the fewest
 /// ticks any counted whole.
-fn same_runs(text: &str, config: &QueryConfig, on_bad_row: OnBadRow) -> u64 {
+fn same_runs(text: impl AsRef<[u8]>, config: &QueryConfig, on_bad_row: OnBadRow) -> u64 {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.csv");
+    let text = text.as_ref();
     std::fs::write(&path, text).unwrap();
     let by_rows = replay(&path, config, Read::Rows, on_bad_row);
     assert_eq!(by_rows.counted, 0);
@@ -125,7 +126,8 @@ fn same_runs(text: &str, config: &QueryConfig, on_bad_row: OnBadRow) -> u64 {
     for (range, threads) in [(1, 2), (37, 2), (200, 3), (len / 3 + 1, 2), (1 << 20, 2)] {
         let read = Read::Counted { range, threads };
         let run = replay(&path, config, read, on_bad_row);
-        assert_eq!(run, by_rows, "{read:?} of\n{text}");
+        let shown = String::from_utf8_lossy(text);
+        assert_eq!(run, by_rows, "{read:?} of\n{shown}");
         counted = counted.min(run.counted);
     }
     counted
@@ -144,6 +146,8 @@ enum Line {
     QuotedTick(u32),
     /// A row whose event time is not one.
     Bad,
+    /// A row whose value is not text (not UTF-8).
+    NotText(u32),
 }
 
 fn line() -> impl Strategy<Value = Line> {
@@ -151,6 +155,10 @@ fn line() -> impl Strategy<Value = Line> {
         8 => (0..12u32).prop_map(|v| Some(v.to_string())),
         1 => Just(None),
         1 => (0..3u32).prop_map(|v| Some(format!("a-value-longer-than-eight-{v}"))),
+        // Around what is read in one word: seven bytes and eight, none, ones below a comma or
+        // above ASCII, a comma (a row of too many columns).
+        2 => prop::sample::select(&["", "1234567", "12345678", "a b", "é", "日本", "x\u{7f}", "x,y"][..])
+            .prop_map(|v| Some(v.to_string())),
     ];
     prop_oneof![
         30 => (0..200u32, value).prop_map(|(t, v)| Line::Row(t, v)),
@@ -158,18 +166,19 @@ fn line() -> impl Strategy<Value = Line> {
         1 => (0..200u32).prop_map(Line::LikeRows),
         1 => (0..200u32).prop_map(Line::QuotedTick),
         1 => Just(Line::Bad),
+        1 => (0..200u32).prop_map(Line::NotText),
     ]
 }
 
 /// A file: ticks (a gap where a tick has no rows) of rows around a time that moves on, some
 /// lines ending CRLF.
-fn file() -> impl Strategy<Value = String> {
+fn file() -> impl Strategy<Value = Vec<u8>> {
     let tick = (
         0..3u64,
         prop::collection::vec((line(), any::<bool>()), 0..12),
     );
     prop::collection::vec(tick, 1..10).prop_map(|ticks| {
-        let mut text = String::from("batch,event_time,value\n");
+        let mut text = b"batch,event_time,value\n".to_vec();
         let mut tick = 0;
         for (n, (gap, lines)) in ticks.into_iter().enumerate() {
             tick += gap + 1;
@@ -178,6 +187,7 @@ fn file() -> impl Strategy<Value = String> {
                     let s = u64::from(s) + 10 * n as u64;
                     format!("2026-11-23T17:{:02}:{:02}.000000Z", 33 + s / 60, s % 60)
                 };
+                let not_text = matches!(line, Line::NotText(_));
                 let row = match line {
                     Line::Row(t, Some(v)) => format!("{tick},{},{v}", at(t)),
                     Line::Row(t, None) => format!("{tick},{},\\N", at(t)),
@@ -190,9 +200,13 @@ fn file() -> impl Strategy<Value = String> {
                     ),
                     Line::QuotedTick(t) => format!("\"{tick}\",{},q", at(t)),
                     Line::Bad => format!("{tick},yesterday,1"),
+                    Line::NotText(t) => format!("{tick},{},", at(t)),
                 };
-                text.push_str(&row);
-                text.push_str(if crlf { "\r\n" } else { "\n" });
+                text.extend_from_slice(row.as_bytes());
+                if not_text {
+                    text.push(0xFF);
+                }
+                text.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
             }
         }
         text

@@ -23,6 +23,9 @@ use crate::engine::{CellParser, DataType, Micros, Rows, StagedRow, TickPartial, 
 /// A NULL cell's text.
 const NULL_TEXT: &[u8] = b"\\N";
 
+/// [`NULL_TEXT`] as loaded in a word (the first byte lowest).
+const NULL_WORD: u64 = 0x4E5C;
+
 /// The most fields a row may have for the fast path.
 const MAX_FIELDS: usize = 32;
 
@@ -77,6 +80,15 @@ pub struct Limits {
     pub rows: usize,
     /// ... and fewer than this many bytes.
     pub bytes: usize,
+}
+
+/// A seed row's value: where it is in the row's data, and its bytes in a word (as loaded: the
+/// first lowest, zeros after them) when they are fewer than eight and plain ASCII text that
+/// needs no scan ([`short_line_end`]).
+#[derive(Debug, Clone, Copy)]
+struct SeedValue {
+    range: (usize, usize),
+    short: Option<u64>,
 }
 
 /// The row the fast path read.
@@ -179,7 +191,7 @@ impl Plain {
     ) -> (usize, usize) {
         let room = |rows: &Rows| rows.len() < limits.rows && rows.bytes() < limits.bytes;
         if let Some(run) = self.seed_run(data, tick, limits.row_len, cells, |t, data, value| {
-            room(rows).then(|| push_seed_row(rows, t, data, value))?
+            room(rows).then(|| push_seed_row(rows, t, data, value.range))?
         }) {
             return run;
         }
@@ -209,17 +221,28 @@ impl Plain {
             return (0, 0);
         }
         let mut room = max_rows;
-        let counted = self.seed_run(data, tick, max_len, cells, |t, data, (start, end)| {
-            let value = &data[start..end];
-            if room == 0 || value == NULL_TEXT {
+        let counted = self.seed_run(data, tick, max_len, cells, |t, data, value| {
+            let (start, end) = value.range;
+            if room == 0 {
                 return None;
             }
-            // Text, as the general path requires of a STRING (ASCII without a call).
-            if !value.is_ascii() {
-                std::str::from_utf8(value).ok()?;
+            if let Some(word) = value.short {
+                if end - start == NULL_TEXT.len() && word == NULL_WORD {
+                    return None;
+                }
+                partial.push_short_string_key(t, word, end - start);
+            } else {
+                let value = &data[start..end];
+                if value == NULL_TEXT {
+                    return None;
+                }
+                // Text, as the general path requires of a STRING (ASCII without a call).
+                if !value.is_ascii() {
+                    std::str::from_utf8(value).ok()?;
+                }
+                partial.push_string_key(t, value);
             }
             room -= 1;
-            partial.push_string_key(t, value);
             Some(())
         });
         counted.unwrap_or((0, 0))
@@ -237,7 +260,7 @@ impl Plain {
         tick: u64,
         max_len: usize,
         cells: &mut CellParser,
-        mut each: impl FnMut(Micros, &[u8], (usize, usize)) -> Option<()>,
+        mut each: impl FnMut(Micros, &[u8], SeedValue) -> Option<()>,
     ) -> Option<(usize, usize)> {
         let (text, mask, last) = self.last_tick;
         if !self.seed_shape || mask == 0 || last != tick {
@@ -364,12 +387,12 @@ impl Plain {
     ) -> Option<(usize, Micros)> {
         let (consumed, event_time, value) =
             self.parse_seed_shape(data, time_start, max_len, cells)?;
-        push_seed_row(rows, event_time, data, value)?;
+        push_seed_row(rows, event_time, data, value.range)?;
         Some((consumed, event_time))
     }
 
     /// The seed's row at the start of `data` after its tick (the event time's field at
-    /// `time_start`): the bytes it takes, its event time and its value's range.
+    /// `time_start`): the bytes it takes, its event time and its value.
     #[allow(clippy::inline_always)] // the body of replay's hot loop
     #[inline(always)]
     fn parse_seed_shape(
@@ -378,14 +401,20 @@ impl Plain {
         time_start: usize,
         max_len: usize,
         cells: &mut CellParser,
-    ) -> Option<(usize, Micros, (usize, usize))> {
+    ) -> Option<(usize, Micros, SeedValue)> {
         let time_end = field_stop(data, time_start, Some(self.widths[1]), b',', max_len)?;
         self.widths[1] = (time_end - time_start) as u32;
         let event_time = timestamp(cells, &data[time_start..time_end])?;
-        let value_start = time_end + 1;
-        let stop = field_stop(data, value_start, None, b'\n', max_len)?;
-        let value_end = line_end(data, value_start, stop);
-        Some((stop + 1, event_time, (value_start, value_end)))
+        let start = time_end + 1;
+        if let Some((len, word)) = short_line_end(data, start)
+            && start + len <= max_len
+        {
+            let (range, short) = ((start, start + len), Some(word));
+            return Some((start + len + 1, event_time, SeedValue { range, short }));
+        }
+        let stop = field_stop(data, start, None, b'\n', max_len)?;
+        let range = (start, line_end(data, start, stop));
+        Some((stop + 1, event_time, SeedValue { range, short: None }))
     }
 }
 
@@ -404,6 +433,22 @@ fn push_seed_row(
     }
     rows.push_time_and_string(event_time, event_time, data, (start, end))
         .ok()
+}
+
+/// The last field of a row at `start`, when it is under eight bytes, each ASCII and above `,`
+/// (none a comma, quote, carriage return or space), and a line break follows: its length, and
+/// its bytes as loaded (the first lowest, zeros after them). One word, no scan: the usual
+/// value of a seed row.
+#[allow(clippy::inline_always)] // every seed row's
+#[inline(always)]
+fn short_line_end(data: &[u8], start: usize) -> Option<(usize, u64)> {
+    let word = word_at(data, start)?;
+    let len = (bytes_below(word, b',' + 1).trailing_zeros() / 8) as usize;
+    if len == 8 || (word >> (8 * len)) as u8 != b'\n' {
+        return None;
+    }
+    let bytes = word & ((1 << (8 * len)) - 1);
+    (bytes & 0x8080_8080_8080_8080 == 0).then_some((len, bytes))
 }
 
 /// The end of a row's last field, stopped by a line break at `stop`: before a carriage return
