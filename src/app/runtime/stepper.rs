@@ -245,7 +245,12 @@ impl<S: RowSource> ReplayStepper<S> {
         let tick = head.tick();
         let head = match head.first {
             First::Counted(partial, end) => return self.run_counted(head.head, partial, end),
-            First::Row(_) => head,
+            First::Row(_) => match self.reader.counted_tick_at(&head.head) {
+                Some(counted) => {
+                    return self.run_counted(counted.head, counted.partial, counted.end);
+                }
+                None => head,
+            },
         };
         let mut first = Some(head);
         let mut next = None;

@@ -8,9 +8,11 @@
 //! changes. What is found is not trusted: [`super::source`] takes a tick only where the one
 //! before it ended, as the thread that read that one found, and reads the file row by row from
 //! there otherwise (a quoted value holding a line break can make a line start look like a row
-//! start). A thread that cannot read a tick whole (a bad row, a read error), or finds that
-//! counting ahead does not pay (a small tick, mostly new keys, rows out of order), says so and
-//! stops; the row-by-row reader then reads from there, and words any error.
+//! start), until a tick those rows open was counted. A tick with a bad row is not sent: the
+//! thread reads on to the next tick's first row, and the row-by-row reader reads the bad
+//! tick (and words the error). A thread that cannot read the file, or finds that counting
+//! ahead does not pay (a small tick, mostly new keys, rows out of order), says so and stops;
+//! the row-by-row reader then reads the rest.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -22,7 +24,7 @@ use std::time::SystemTime;
 use memchr::{memchr, memrchr};
 
 use super::plain::parse_u64;
-use super::{Binding, ReplayReader};
+use super::{Binding, Head, ReadError, ReplayReader};
 use crate::engine::{DataType, Query, Rows, TickPartial, Zone};
 
 /// Rows parsed at a time before they are counted.
@@ -53,7 +55,7 @@ pub(super) enum Found {
     },
     /// Every tick starting in the range was sent, by this thread.
     RangeDone { thread: usize },
-    /// A tick could not be read whole, or counting ahead does not pay; the thread stopped.
+    /// The file could not be read, or counting ahead does not pay; the thread stopped.
     Stopped,
 }
 
@@ -115,6 +117,18 @@ impl Plan {
     fn types(&self) -> &[DataType] {
         self.query.schema().types()
     }
+
+    /// A reader of the file, bound; none unless it is the file the replay began with (the
+    /// same length and time of change), not one put in its place since.
+    pub fn open(&self) -> Option<ReplayReader<File>> {
+        let mut reader = ReplayReader::open(&self.path, self.max_row, self.zone.clone()).ok()?;
+        let metadata = reader.file_metadata().ok()?;
+        if metadata.len() != self.len || metadata.modified().ok() != self.modified {
+            return None;
+        }
+        reader.bind(self.binding.clone());
+        Some(reader)
+    }
 }
 
 /// Where a thread sends what it found: the range, and what.
@@ -128,21 +142,12 @@ pub(super) fn read_ranges(
     (given, out): (&Receiver<usize>, &Out),
     quit: &AtomicBool,
 ) {
-    let opened = ReplayReader::open(&plan.path, plan.max_row, plan.zone.clone())
-        .ok()
-        .zip(File::open(&plan.path).ok())
-        .filter(|(reader, _)| {
-            // The file the replay began with, not one put in its place since.
-            let metadata = reader.file_metadata().ok();
-            metadata.is_some_and(|m| m.len() == plan.len && m.modified().ok() == plan.modified)
-        });
-    let Some((mut reader, mut file)) = opened else {
+    let Some((mut reader, mut file)) = plan.open().zip(File::open(&plan.path).ok()) else {
         if let Ok(range) = given.recv() {
             let _ = out.send((range, Found::Stopped));
         }
         return;
     };
-    reader.bind(plan.binding.clone());
     let mut rows = Rows::default();
     for range in given {
         let (start, end) = plan.bounds(range);
@@ -168,7 +173,8 @@ pub(super) fn read_ranges(
 }
 
 /// Reads and sends the ticks starting in `[first, end)`, `first` a tick's start after tick
-/// `before` (when known); none when the thread is to stop.
+/// `before` (when known); none when the thread is to stop. A tick with a bad row is not sent:
+/// the thread reads on to the next tick, and the replay reads that one's rows one by one.
 fn read_ticks(
     plan: &Plan,
     reader: &mut ReplayReader<File>,
@@ -181,12 +187,15 @@ fn read_ticks(
     };
     reader.seek(first, 0, before).map_err(|_| stop()).ok()?;
     rows.clear();
-    let mut head = reader
-        .read_row(rows)
-        .map_err(|_| stop())
-        .ok()?
-        .map(|(h, _)| h);
-    while let Some(opening) = head {
+    let mut head = match reader.read_row(rows) {
+        Ok(row) => row.map(|(h, _)| h),
+        Err(ReadError::Bad(_)) => next_tick(reader, rows, None).map_err(|()| stop()).ok()?,
+        Err(ReadError::Io { .. }) => {
+            stop();
+            return None;
+        }
+    };
+    while let Some(opening) = head.filter(|h| h.offset < end) {
         if quit.load(Ordering::Relaxed) {
             return None;
         }
@@ -196,29 +205,19 @@ fn read_ticks(
         };
         partial.push_rows(rows, 0..rows.len(), plan.types());
         rows.clear();
-        // The tick's rows, up to the next tick: runs of the seed's counted as they are read,
-        // runs of other plain ones, and any other one by one.
-        head = loop {
-            if quit.load(Ordering::Relaxed) {
-                return None;
+        head = match count_tick(plan, reader, opening.tick, &mut partial, rows, quit) {
+            TickEnd::Next(next) => next,
+            TickEnd::BadRow => {
+                head = next_tick(reader, rows, Some(opening.tick))
+                    .map_err(|()| stop())
+                    .ok()?;
+                continue;
             }
-            if scattered(&partial) {
+            TickEnd::Quit => return None,
+            TickEnd::Stop => {
                 stop();
                 return None;
             }
-            if reader.count_rows(opening.tick, &mut partial, RUN_ROWS) > 0 {
-                continue;
-            }
-            let n = reader.plain_rows(opening.tick, rows, RUN_ROWS, RUN_BYTES);
-            if n == 0 {
-                match reader.read_row(rows).map_err(|_| stop()).ok()? {
-                    Some((row, _)) if row.tick != opening.tick => break Some(row),
-                    Some(_) => {}
-                    None => break None,
-                }
-            }
-            partial.push_rows(rows, 0..rows.len(), plan.types());
-            rows.clear();
         };
         let pays = pays(&partial, plan.split.min_tick_rows);
         let (next, next_line) = head.map_or(reader.position(), |h| (h.offset, h.line));
@@ -236,11 +235,75 @@ fn read_ticks(
             stop();
             return None;
         }
-        if next >= end {
-            return Some(());
-        }
     }
     Some(())
+}
+
+/// How counting a tick's rows ended.
+enum TickEnd {
+    /// At the next tick's first row (in the rows), or the end of the file.
+    Next(Option<Head>),
+    /// At a bad row: the tick is not counted.
+    BadRow,
+    /// Counting ahead does not pay (rows out of order), or the file cannot be read.
+    Stop,
+    /// The replay no longer wants the ticks.
+    Quit,
+}
+
+/// Counts the rows of tick `tick` after its first (counted already) into `partial`: runs of
+/// the seed's counted as they are read, runs of other plain ones, and any other one by one.
+fn count_tick(
+    plan: &Plan,
+    reader: &mut ReplayReader<File>,
+    tick: u64,
+    partial: &mut TickPartial,
+    rows: &mut Rows,
+    quit: &AtomicBool,
+) -> TickEnd {
+    loop {
+        if quit.load(Ordering::Relaxed) {
+            return TickEnd::Quit;
+        }
+        if scattered(partial) {
+            return TickEnd::Stop;
+        }
+        if reader.count_rows(tick, partial, RUN_ROWS) > 0 {
+            continue;
+        }
+        if reader.plain_rows(tick, rows, RUN_ROWS, RUN_BYTES) == 0 {
+            match reader.read_row(rows) {
+                Ok(Some((row, _))) if row.tick != tick => return TickEnd::Next(Some(row)),
+                Ok(Some(_)) => {}
+                Ok(None) => return TickEnd::Next(None),
+                Err(ReadError::Bad(_)) => return TickEnd::BadRow,
+                Err(ReadError::Io { .. }) => return TickEnd::Stop,
+            }
+        }
+        partial.push_rows(rows, 0..rows.len(), plan.types());
+        rows.clear();
+    }
+}
+
+/// Reads on past a tick with a bad row to the next tick's first row, which `rows` then holds
+/// alone: the first row read well whose tick is not `tick` (when `tick` is not known, nor
+/// that of the first row read well, which may be of the tick before, another thread's).
+/// None at the end of the file; an error when the file cannot be read.
+fn next_tick(
+    reader: &mut ReplayReader<File>,
+    rows: &mut Rows,
+    mut tick: Option<u64>,
+) -> Result<Option<Head>, ()> {
+    loop {
+        rows.clear();
+        match reader.read_row(rows) {
+            Ok(Some((row, _))) if tick.is_some_and(|t| t != row.tick) => return Ok(Some(row)),
+            Ok(Some((row, _))) => tick = Some(row.tick),
+            Ok(None) => return Ok(None),
+            Err(ReadError::Bad(_)) => {}
+            Err(ReadError::Io { .. }) => return Err(()),
+        }
+    }
 }
 
 /// Whether counting ticks ahead pays, judged by a tick just counted: it had rows enough, and

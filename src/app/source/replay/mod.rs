@@ -90,6 +90,12 @@ pub trait RowSource {
     fn counted_tick(&mut self) -> Option<CountedTick> {
         None
     }
+
+    /// The tick `head` opens (a row [`RowSource::next_row`] handed out), counted ahead, when
+    /// it was: the source then reads on from its end, and hands out none of its rows.
+    fn counted_tick_at(&mut self, _head: &Head) -> Option<CountedTick> {
+        None
+    }
 }
 
 /// How the file's columns map onto the query's schema.

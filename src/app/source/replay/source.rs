@@ -2,12 +2,15 @@
 //! while the query and the file allow, rows read ahead one by one ([`ReadAhead`]) otherwise,
 //! from where the counted ticks ended.
 //!
-//! Counted ticks come in file order, each taken only where the one before ended; the first
-//! that is not (or a thread that stopped: a bad row, a read error, a tick whose counting did
-//! not pay) turns the rest of the replay to rows read one by one, from the end of the last tick
-//! taken. So the replay reads every row once, in order, whichever way it goes. The threads read
-//! at most a few ranges ahead of the replay, and stop at the first tick that would make the
-//! counts in flight large (many keys new to it, or rows out of order) or many (small ticks).
+//! Counted ticks come in file order, each taken only where the one before ended. Where the
+//! next is not (a tick with a bad row, which the threads do not count, or blank lines before
+//! a tick), rows are read one by one from the end of the last tick taken (a detour) until a
+//! tick they open was counted, whose count is taken in its rows' place. A thread that stopped
+//! (a read error, a tick whose counting did not pay), or more than [`MAX_DETOURS`] detours,
+//! turn the rest of the replay to rows. So the replay reads every row once, in order,
+//! whichever way it goes. The threads read at most a few ranges ahead of the replay, and stop
+//! at the first tick that would make the counts in flight large (many keys new to it, or rows
+//! out of order) or many (small ticks).
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -34,6 +37,9 @@ const RANGE_BYTES: (u64, u64) = (2 << 20, 64 << 20);
 /// Ranges a thread's share of the file is cut into: ranges smaller than ticks leave the
 /// threads a tick each at a time, whatever the ticks' sizes.
 const RANGES_A_THREAD: u64 = 32;
+/// Detours (rows read one by one between counted ticks) a replay may take: each starts a
+/// reader and reads a little ahead, so a file of many bad ticks reads the rest as rows.
+pub(super) const MAX_DETOURS: usize = 16;
 
 /// A whole tick, counted, and where it is in the file.
 #[derive(Debug)]
@@ -70,6 +76,9 @@ pub struct ReplaySource {
 
 enum State {
     Counted(Box<Counted>),
+    /// Rows read one by one from where the counted ticks stopped meeting, until a tick they
+    /// open was counted.
+    Detour(ReadAhead, Box<Counted>),
     Rows(ReadAhead),
     /// The counted ticks reached the end of the file, here.
     Ended(u64, u64),
@@ -101,14 +110,28 @@ struct Counted {
     len: u64,
     /// The reader to go on with, row by row, should a tick not be taken.
     reader: Option<ReplayReader<File>>,
+    /// What the threads read by, for a detour's reader.
+    plan: Arc<Plan>,
+    detours: usize,
 }
 
 /// What the counting threads have next.
 enum Next {
     Tick(CountedTick),
     End,
+    /// The next tick was not counted where it starts: a detour.
+    Detour,
     /// The rest is to be read row by row.
     Rows,
+}
+
+/// What the counting threads have for a tick a detour's rows open.
+enum AtHead {
+    Counted(CountedTick),
+    /// Not that tick: the detour goes on.
+    NotYet,
+    /// No more: the rest is to be read row by row.
+    Never,
 }
 
 impl ReplaySource {
@@ -197,6 +220,8 @@ impl ReplaySource {
             last_tick: counting.last_tick,
             len: plan.len,
             reader: Some(reader),
+            plan,
+            detours: 0,
         };
         counted.give_ranges();
         ReplaySource {
@@ -204,6 +229,36 @@ impl ReplaySource {
             types,
             counted: 0,
         }
+    }
+
+    /// Turns to reading rows one by one from the end of the last counted tick, until a tick
+    /// they open was counted (rows to the end after [`MAX_DETOURS`], or when the file
+    /// cannot be opened again as it was).
+    fn detour(&mut self) {
+        let State::Counted(counted) = &mut self.state else {
+            return;
+        };
+        counted.detours += 1;
+        let (expected, last_tick) = (counted.expected, counted.last_tick);
+        let reader = (counted.detours <= MAX_DETOURS)
+            .then(|| counted.plan.open())
+            .flatten()
+            .and_then(|mut reader| {
+                let at = reader.seek(expected.0, expected.1, last_tick);
+                at.is_ok().then_some(reader)
+            });
+        let Some(reader) = reader else {
+            self.read_rows();
+            return;
+        };
+        if let State::Counted(counted) = self.take_state() {
+            self.state = State::Detour(ReadAhead::start(reader, self.types.clone()), counted);
+        }
+    }
+
+    /// The state, leaving a placeholder for the caller to replace.
+    fn take_state(&mut self) -> State {
+        std::mem::replace(&mut self.state, State::Failed(None, (0, 0)))
     }
 
     /// Turns to reading rows one by one from the end of the last counted tick.
@@ -238,60 +293,99 @@ impl Counted {
         }
     }
 
-    fn next(&mut self) -> Next {
+    /// What the threads found next, in file order: a range's in the order found, the next
+    /// range's once the range is done; none when no more will come.
+    fn next_found(&mut self) -> Option<Found> {
         while self.range < self.ranges {
             let Some(found) = self.waiting[self.range].pop_front() else {
-                let Ok((range, found)) = self.found.recv() else {
-                    return Next::Rows;
-                };
+                let (range, found) = self.found.recv().ok()?;
                 if let Found::RangeDone { thread } = found {
                     self.idle.push(thread);
                     self.give_ranges();
                 }
                 // A range past the last: a thread that panicked.
-                let Some(waiting) = self.waiting.get_mut(range) else {
-                    return Next::Rows;
-                };
-                waiting.push_back(found);
+                self.waiting.get_mut(range)?.push_back(found);
                 continue;
             };
-            match found {
-                Found::RangeDone { .. } => {
-                    self.range += 1;
-                    self.give_ranges();
-                }
-                Found::Stopped => return Next::Rows,
-                Found::Tick {
+            if let Found::RangeDone { .. } = found {
+                self.range += 1;
+                self.give_ranges();
+                continue;
+            }
+            return Some(found);
+        }
+        None
+    }
+
+    /// Puts back what [`Counted::next_found`] gave, to come next again.
+    fn put_back(&mut self, found: Found) {
+        self.waiting[self.range].push_front(found);
+    }
+
+    /// Takes tick `tick` counted, opened by `head`: the next must start where it ends.
+    fn take(
+        &mut self,
+        head: Head,
+        (end, lines): (u64, u64),
+        partial: Box<TickPartial>,
+    ) -> CountedTick {
+        self.expected = (end, head.line + lines);
+        self.last_tick = Some(head.tick);
+        CountedTick {
+            head,
+            end: self.expected,
+            partial,
+        }
+    }
+
+    fn next(&mut self) -> Next {
+        match self.next_found() {
+            Some(Found::Tick {
+                tick,
+                start,
+                end,
+                lines,
+                partial,
+            }) if start == self.expected.0 => {
+                // Its tick is above the one before: the thread that read that one read this
+                // one's first row too, and would have stopped at a lower tick.
+                let head = Head {
+                    tick,
+                    line: self.expected.1,
+                    offset: start,
+                };
+                Next::Tick(self.take(head, (end, lines), partial))
+            }
+            Some(found @ Found::Tick { .. }) => {
+                self.put_back(found);
+                Next::Detour
+            }
+            None if self.expected.0 == self.len => Next::End,
+            Some(_) | None => Next::Rows,
+        }
+    }
+
+    /// The tick `head` opens, a detour's row, when it was counted; ticks counted that start
+    /// before it are passed (their rows were read one by one).
+    fn at_head(&mut self, head: &Head) -> AtHead {
+        loop {
+            match self.next_found() {
+                Some(Found::Tick { start, .. }) if start < head.offset => {}
+                Some(Found::Tick {
                     tick,
                     start,
                     end,
                     lines,
                     partial,
-                } => {
-                    // Its tick is above the one before: the thread that read that one read
-                    // this one's first row too, and would have stopped at a lower tick.
-                    if start != self.expected.0 {
-                        return Next::Rows;
-                    }
-                    let head = Head {
-                        tick,
-                        line: self.expected.1,
-                        offset: start,
-                    };
-                    self.expected = (end, self.expected.1 + lines);
-                    self.last_tick = Some(tick);
-                    return Next::Tick(CountedTick {
-                        head,
-                        end: self.expected,
-                        partial,
-                    });
+                }) if start == head.offset && tick == head.tick => {
+                    return AtHead::Counted(self.take(*head, (end, lines), partial));
                 }
+                Some(found @ Found::Tick { .. }) => {
+                    self.put_back(found);
+                    return AtHead::NotYet;
+                }
+                Some(_) | None => return AtHead::Never,
             }
-        }
-        if self.expected.0 == self.len {
-            Next::End
-        } else {
-            Next::Rows
         }
     }
 }
@@ -330,8 +424,34 @@ impl RowSource for ReplaySource {
                 self.state = State::Ended(offset, line);
                 None
             }
+            Next::Detour => {
+                self.detour();
+                None
+            }
             Next::Rows => {
                 self.read_rows();
+                None
+            }
+        }
+    }
+
+    fn counted_tick_at(&mut self, head: &Head) -> Option<CountedTick> {
+        let State::Detour(_, counted) = &mut self.state else {
+            return None;
+        };
+        match counted.at_head(head) {
+            AtHead::Counted(tick) => {
+                if let State::Detour(_, counted) = self.take_state() {
+                    self.state = State::Counted(counted);
+                }
+                self.counted += 1;
+                Some(tick)
+            }
+            AtHead::NotYet => None,
+            AtHead::Never => {
+                if let State::Detour(rows, _) = self.take_state() {
+                    self.state = State::Rows(rows);
+                }
                 None
             }
         }
@@ -340,7 +460,7 @@ impl RowSource for ReplaySource {
     fn next_row(&mut self) -> Result<Option<RowRef<'_>>, ReadError> {
         self.read_rows();
         match &mut self.state {
-            State::Rows(rows) => rows.next_row(),
+            State::Rows(rows) | State::Detour(rows, _) => rows.next_row(),
             State::Failed(failure, _) => failure.take().map_or(Ok(None), Err),
             State::Counted(_) | State::Ended(..) => Ok(None),
         }
@@ -352,7 +472,7 @@ impl RowSource for ReplaySource {
         each: impl FnMut(&Rows, Range<usize>, &[DataType]),
     ) -> u64 {
         match &mut self.state {
-            State::Rows(rows) => rows.rows_of_tick(tick, each),
+            State::Rows(rows) | State::Detour(rows, _) => rows.rows_of_tick(tick, each),
             _ => 0,
         }
     }
@@ -360,7 +480,7 @@ impl RowSource for ReplaySource {
     fn position(&self) -> (u64, u64) {
         match &self.state {
             State::Counted(counted) => counted.expected,
-            State::Rows(rows) => rows.position(),
+            State::Rows(rows) | State::Detour(rows, _) => rows.position(),
             State::Ended(offset, line) => (*offset, *line),
             State::Failed(_, at) => *at,
         }

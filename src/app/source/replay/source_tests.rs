@@ -1,5 +1,6 @@
-//! The replay's source counts whole ticks on threads while it can, and turns to rows one by
-//! one, from where the counted ticks end, at the first tick it cannot count.
+//! The replay's source counts whole ticks on threads while it can, reads a tick it could not
+//! count row by row, from where the counted ticks end, and turns to rows one by one for the
+//! rest where counting does not pay.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -10,11 +11,16 @@ use crate::engine::{EventTime, Zone};
 
 /// `ticks` ticks of `rows` seed rows each, a bad event time in tick `bad` if given.
 fn seed_file(ticks: u64, rows: u64, bad: Option<u64>) -> String {
+    seed_file_bad(ticks, rows, |tick| bad == Some(tick))
+}
+
+/// [`seed_file`], a bad event time in each tick `bad` says.
+fn seed_file_bad(ticks: u64, rows: u64, bad: impl Fn(u64) -> bool) -> String {
     let mut text = String::from("batch,event_time,value\n");
     for tick in 0..ticks {
         for row in 0..rows {
             let s = tick * 10 + row % 10;
-            let time = if bad == Some(tick) && row == rows / 2 {
+            let time = if bad(tick) && row == rows / 2 {
                 "yesterday".to_string()
             } else {
                 format!("2026-11-23T17:{:02}:{:02}Z", 33 + s / 60, s % 60)
@@ -55,6 +61,27 @@ fn read_split(
     last_tick: Option<u64>,
     between: impl FnOnce(),
 ) -> (Vec<Given>, ReplaySource) {
+    let mut source = source_at(path, split, last_tick, between);
+    let mut got = Vec::new();
+    while let Some(tick) = source.counted_tick() {
+        let head = tick.head;
+        got.push(Ok((head.tick, head.line, head.offset, tick.partial.rows())));
+        assert_eq!(source.position(), tick.end, "the source is past the tick");
+    }
+    if let Ok(Some(row)) = source.next_row() {
+        got.push(Err((row.head.tick, row.head.line)));
+    }
+    (got, source)
+}
+
+/// The source of the seed's query over the file at `path`, split as `split` says, after tick
+/// `last_tick`; `between` run once the file is open, before the threads open it again.
+fn source_at(
+    path: &Path,
+    split: Split,
+    last_tick: Option<u64>,
+    between: impl FnOnce(),
+) -> ReplaySource {
     let mut reader = ReplayReader::open(path, 1 << 16, Zone::utc()).unwrap();
     between();
     // The seed's query over the file's columns, as the replay makes it.
@@ -70,17 +97,7 @@ fn read_split(
         query,
         last_tick,
     };
-    let mut source = ReplaySource::counted_in(reader, counting, split);
-    let mut got = Vec::new();
-    while let Some(tick) = source.counted_tick() {
-        let head = tick.head;
-        got.push(Ok((head.tick, head.line, head.offset, tick.partial.rows())));
-        assert_eq!(source.position(), tick.end, "the source is past the tick");
-    }
-    if let Ok(Some(row)) = source.next_row() {
-        got.push(Err((row.head.tick, row.head.line)));
-    }
-    (got, source)
+    ReplaySource::counted_in(reader, counting, split)
 }
 
 #[test]
@@ -105,22 +122,113 @@ fn whole_ticks_are_counted_in_file_order_where_they_are() {
     }
 }
 
-#[test]
-fn a_tick_that_cannot_be_counted_turns_the_rest_to_rows() {
+/// How each tick of `source` comes as the replay's stepper takes them, bad rows skipped:
+/// `(tick, first line, counted)`.
+fn ticks_of(source: &mut ReplaySource) -> Vec<(u64, u64, bool)> {
+    let mut got = Vec::new();
+    let mut next = None;
+    loop {
+        let head = if let Some(head) = next.take() {
+            head
+        } else {
+            if let Some(tick) = source.counted_tick() {
+                got.push((tick.head.tick, tick.head.line, true));
+                continue;
+            }
+            let Some(head) = next_head(source, None) else {
+                return got;
+            };
+            head
+        };
+        if let Some(tick) = source.counted_tick_at(&head) {
+            assert_eq!(tick.head, head);
+            got.push((head.tick, head.line, true));
+            continue;
+        }
+        got.push((head.tick, head.line, false));
+        let Some(head) = next_head(source, Some(head.tick)) else {
+            return got;
+        };
+        next = Some(head);
+    }
+}
+
+/// Reads rows of `tick` (bad ones skipped) up to the first of another tick.
+fn next_head(source: &mut ReplaySource, tick: Option<u64>) -> Option<Head> {
+    loop {
+        if let Some(tick) = tick {
+            source.rows_of_tick(tick, |_, _, _| {});
+        }
+        match source.next_row() {
+            Ok(Some(row)) if Some(row.head.tick) != tick => return Some(row.head),
+            Ok(Some(_)) | Err(ReadError::Bad(_)) => {}
+            Ok(None) => return None,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// The source for `text` as a file (in the folder given with it), read by `threads` threads
+/// in ranges of 300 bytes.
+fn source_of(text: &str, threads: usize) -> (tempfile::TempDir, ReplaySource) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.csv");
-    std::fs::write(&path, seed_file(12, 40, Some(7))).unwrap();
-    let (got, _) = read(&path, 2);
-    let mut want: Vec<_> = (0..7).map(|tick| Ok((tick, 2 + tick * 40))).collect();
-    want.push(Err((7, 2 + 7 * 40)));
-    let got: Vec<_> = got
-        .into_iter()
-        .map(|g| g.map(|(tick, line, ..)| (tick, line)))
+    std::fs::write(&path, text).unwrap();
+    let source = source_at(&path, split(threads, 0), None, || {});
+    (dir, source)
+}
+
+/// A tick with a bad row is read row by row, and the ticks after it are counted again.
+#[test]
+fn a_tick_with_a_bad_row_is_read_as_rows_and_the_next_counted() {
+    for threads in [2, 3] {
+        let (_dir, mut source) = source_of(&seed_file(12, 40, Some(7)), threads);
+        let want: Vec<_> = (0..12)
+            .map(|tick| (tick, 2 + tick * 40, tick != 7))
+            .collect();
+        assert_eq!(ticks_of(&mut source), want, "{threads} threads");
+        assert_eq!(source.ticks_counted(), 11);
+    }
+    // A bad row first in a range, and in the last tick.
+    let (_dir, mut source) = source_of(&seed_file(4, 40, Some(3)), 2);
+    let want: Vec<_> = (0..4)
+        .map(|tick| (tick, 2 + tick * 40, tick != 3))
         .collect();
-    assert_eq!(
-        got, want,
-        "ticks 0 to 6 counted, tick 7 read from its first row"
-    );
+    assert_eq!(ticks_of(&mut source), want);
+}
+
+/// Blank lines after the header or between ticks are read past, as rows, and the ticks after
+/// them counted.
+#[test]
+fn blank_lines_before_a_tick_are_read_past() {
+    let text = seed_file(6, 40, None);
+    let lines: Vec<_> = text.lines().collect();
+    let blank = [
+        lines[..1].join("\n"),
+        String::new(),
+        lines[1..121].join("\n"),
+    ]
+    .join("\n");
+    let text = [blank, String::new(), lines[121..].join("\n")].join("\n") + "\n";
+    let (_dir, mut source) = source_of(&text, 2);
+    let line = |tick: u64| 3 + tick * 40 + u64::from(tick >= 3);
+    let want: Vec<_> = (0..6).map(|tick| (tick, line(tick), true)).collect();
+    assert_eq!(ticks_of(&mut source), want);
+}
+
+/// After [`source::MAX_DETOURS`] ticks read as rows between counted ones, the rest is read as rows.
+#[test]
+fn many_ticks_with_bad_rows_turn_the_rest_to_rows() {
+    let text = seed_file_bad(40, 40, |tick| tick >= 2 && tick % 2 == 0);
+    let (_dir, mut source) = source_of(&text, 2);
+    let last_counted = 2 * source::MAX_DETOURS as u64 + 1;
+    let want: Vec<_> = (0..40)
+        .map(|tick| {
+            let counted = tick < 2 || (tick % 2 == 1 && tick <= last_counted);
+            (tick, 2 + tick * 40, counted)
+        })
+        .collect();
+    assert_eq!(ticks_of(&mut source), want);
 }
 
 #[test]
