@@ -83,7 +83,7 @@ pub(crate) struct Interner {
     entries: Vec<Entry>,
     free: Vec<Id>,
     hasher: FxBuildHasher,
-    cache: Box<[Slot]>,
+    cache: Box<[Slot; CACHE_SLOTS]>,
     /// The long strings' bytes; an empty one is free, its place on `free_longs`.
     longs: Vec<Box<[u8]>>,
     free_longs: Vec<usize>,
@@ -100,7 +100,7 @@ impl Default for Interner {
             entries: Vec::new(),
             free: Vec::new(),
             hasher: FxBuildHasher,
-            cache: vec![EMPTY; CACHE_SLOTS].into_boxed_slice(),
+            cache: Box::new([EMPTY; CACHE_SLOTS]),
             longs: Vec::new(),
             free_longs: Vec::new(),
             long_bytes: 0,
@@ -233,7 +233,7 @@ impl Interner {
     /// the table.
     #[inline]
     fn prefetch_short(&self, packed: u64, len: u8) {
-        prefetch_index::prefetch_index(&self.cache, cache_slot(packed, len));
+        prefetch_index::prefetch_index(&self.cache[..], cache_slot(packed, len));
         self.table.prefetch(short_hash(self.hasher, packed, len));
     }
 
