@@ -100,7 +100,10 @@ impl Default for Interner {
             entries: Vec::new(),
             free: Vec::new(),
             hasher: FxBuildHasher,
-            cache: Box::new([EMPTY; CACHE_SLOTS]),
+            cache: vec![EMPTY; CACHE_SLOTS]
+                .into_boxed_slice()
+                .try_into()
+                .expect("CACHE_SLOTS slots"),
             longs: Vec::new(),
             free_longs: Vec::new(),
             long_bytes: 0,

@@ -240,7 +240,7 @@ impl<S: RowSource> ReplayStepper<S> {
     }
 
     /// Runs the batch of the tick `head` opens: its rows up to the next tick, a bad row or the
-    /// end of the file.
+    /// end of the file; or, when the source counted the tick a row of `head` opens, the count.
     fn run_tick(&mut self, head: Waiting) -> anyhow::Result<Arc<BatchOutput>> {
         let tick = head.tick();
         let head = match head.first {

@@ -148,17 +148,24 @@ enum Line {
     Bad,
     /// A row whose value is not text (not UTF-8).
     NotText(u32),
+    /// A row of the tick before (after tick 1, a row whose tick goes back).
+    Earlier(u32),
+    /// An empty line.
+    Blank,
 }
+
+/// Values around what is read in one word: seven bytes and eight, none, bytes below a comma
+/// or above ASCII, a comma (a row of too many columns).
+const WORD_VALUES: &[&str] = &[
+    "", "1234567", "12345678", "a b", "é", "日本", "x\u{7f}", "x,y",
+];
 
 fn line() -> impl Strategy<Value = Line> {
     let value = prop_oneof![
         8 => (0..12u32).prop_map(|v| Some(v.to_string())),
         1 => Just(None),
         1 => (0..3u32).prop_map(|v| Some(format!("a-value-longer-than-eight-{v}"))),
-        // Around what is read in one word: seven bytes and eight, none, ones below a comma or
-        // above ASCII, a comma (a row of too many columns).
-        2 => prop::sample::select(&["", "1234567", "12345678", "a b", "é", "日本", "x\u{7f}", "x,y"][..])
-            .prop_map(|v| Some(v.to_string())),
+        2 => prop::sample::select(WORD_VALUES).prop_map(|v| Some(v.to_string())),
     ];
     prop_oneof![
         30 => (0..200u32, value).prop_map(|(t, v)| Line::Row(t, v)),
@@ -167,6 +174,8 @@ fn line() -> impl Strategy<Value = Line> {
         1 => (0..200u32).prop_map(Line::QuotedTick),
         1 => Just(Line::Bad),
         1 => (0..200u32).prop_map(Line::NotText),
+        1 => (0..200u32).prop_map(Line::Earlier),
+        1 => Just(Line::Blank),
     ]
 }
 
@@ -201,6 +210,8 @@ fn file() -> impl Strategy<Value = Vec<u8>> {
                     Line::QuotedTick(t) => format!("\"{tick}\",{},q", at(t)),
                     Line::Bad => format!("{tick},yesterday,1"),
                     Line::NotText(t) => format!("{tick},{},", at(t)),
+                    Line::Earlier(t) => format!("{},{},e", tick - 1, at(t)),
+                    Line::Blank => String::new(),
                 };
                 text.extend_from_slice(row.as_bytes());
                 if not_text {
@@ -271,4 +282,24 @@ fn line_starts_that_are_not_row_starts_are_not_taken_for_them() {
         \"3\",2026-11-23T17:33:20Z,c\n\
         \"3\",2026-11-23T17:33:21Z,d\n";
     assert!(same_runs(quoted_last, &config, OnBadRow::Error) >= 1);
+}
+
+/// A bad row in every other tick, more of them than the detours a replay takes: the ticks
+/// between are counted until the rest is read as rows, with the answers of rows all along.
+#[test]
+fn many_ticks_with_bad_rows_replay_as_rows_do() {
+    let mut text = String::from("batch,event_time,value\n");
+    for tick in 0..40u32 {
+        for row in 0..30 {
+            let s = tick * 5 + row % 5;
+            let time = if tick % 2 == 0 && tick > 0 && row == 12 {
+                "yesterday".to_string()
+            } else {
+                format!("2026-11-23T17:{:02}:{:02}Z", 33 + s / 60, s % 60)
+            };
+            writeln!(text, "{tick},{time},{}", row % 3).unwrap();
+        }
+    }
+    let counted = same_runs(&text, &QueryConfig::seed(), OnBadRow::Skip);
+    assert!(counted >= 2, "{counted} ticks counted");
 }

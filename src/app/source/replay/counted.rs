@@ -108,7 +108,8 @@ impl Plan {
             .max(1)
     }
 
-    fn bounds(&self, range: usize) -> (u64, u64) {
+    /// Where range `range` starts and ends: every tick found in it starts in it.
+    pub fn bounds(&self, range: usize) -> (u64, u64) {
         let size = self.split.range.max(1);
         let start = self.origin + range as u64 * size;
         (start, (start + size).min(self.len))
@@ -174,7 +175,7 @@ pub(super) fn read_ranges(
 
 /// Reads and sends the ticks starting in `[first, end)`, `first` a tick's start after tick
 /// `before` (when known); none when the thread is to stop. A tick with a bad row is not sent:
-/// the thread reads on to the next tick, and the replay reads that one's rows one by one.
+/// the thread reads on to the next tick, and the replay reads the bad tick's rows one by one.
 fn read_ticks(
     plan: &Plan,
     reader: &mut ReplayReader<File>,
@@ -185,16 +186,23 @@ fn read_ticks(
     let stop = || {
         let _ = out.send((range, Found::Stopped));
     };
-    reader.seek(first, 0, before).map_err(|_| stop()).ok()?;
-    rows.clear();
-    let mut head = match reader.read_row(rows) {
-        Ok(row) => row.map(|(h, _)| h),
-        Err(ReadError::Bad(_)) => next_tick(reader, rows, None).map_err(|()| stop()).ok()?,
-        Err(ReadError::Io { .. }) => {
+    // What a reading that ended at a tick's first row (or the end) found; none to stop.
+    let settle = |ended: TickEnd| match ended {
+        TickEnd::Next(head) => Some(head),
+        TickEnd::Quit => None,
+        TickEnd::BadRow | TickEnd::Stop => {
             stop();
-            return None;
+            None
         }
     };
+    reader.seek(first, 0, before).map_err(|_| stop()).ok()?;
+    rows.clear();
+    let first = match reader.read_row(rows) {
+        Ok(row) => TickEnd::Next(row.map(|(h, _)| h)),
+        Err(ReadError::Bad(_)) => next_tick(reader, rows, None, (end, quit)),
+        Err(ReadError::Io { .. }) => TickEnd::Stop,
+    };
+    let mut head = settle(first)?;
     while let Some(opening) = head.filter(|h| h.offset < end) {
         if quit.load(Ordering::Relaxed) {
             return None;
@@ -206,18 +214,11 @@ fn read_ticks(
         partial.push_rows(rows, 0..rows.len(), plan.types());
         rows.clear();
         head = match count_tick(plan, reader, opening.tick, &mut partial, rows, quit) {
-            TickEnd::Next(next) => next,
             TickEnd::BadRow => {
-                head = next_tick(reader, rows, Some(opening.tick))
-                    .map_err(|()| stop())
-                    .ok()?;
+                head = settle(next_tick(reader, rows, Some(opening.tick), (end, quit)))?;
                 continue;
             }
-            TickEnd::Quit => return None,
-            TickEnd::Stop => {
-                stop();
-                return None;
-            }
+            ended => settle(ended)?,
         };
         let pays = pays(&partial, plan.split.min_tick_rows);
         let (next, next_line) = head.map_or(reader.position(), |h| (h.offset, h.line));
@@ -286,22 +287,30 @@ fn count_tick(
 }
 
 /// Reads on past a tick with a bad row to the next tick's first row, which `rows` then holds
-/// alone: the first row read well whose tick is not `tick` (when `tick` is not known, nor
-/// that of the first row read well, which may be of the tick before, another thread's).
-/// None at the end of the file; an error when the file cannot be read.
+/// alone: the first row read well whose tick is not `tick`, or the first at all when `tick`
+/// is not known (a range's first row was bad: the row after it may go on a tick begun before
+/// the range, and whether it starts one, only the replay's rows tell). [`TickEnd::Next`] of
+/// none at the end of the file, or once past `end` (a tick starting there is another
+/// range's).
 fn next_tick(
     reader: &mut ReplayReader<File>,
     rows: &mut Rows,
-    mut tick: Option<u64>,
-) -> Result<Option<Head>, ()> {
+    tick: Option<u64>,
+    (end, quit): (u64, &AtomicBool),
+) -> TickEnd {
     loop {
+        if quit.load(Ordering::Relaxed) {
+            return TickEnd::Quit;
+        }
+        if reader.position().0 >= end {
+            return TickEnd::Next(None);
+        }
         rows.clear();
         match reader.read_row(rows) {
-            Ok(Some((row, _))) if tick.is_some_and(|t| t != row.tick) => return Ok(Some(row)),
-            Ok(Some((row, _))) => tick = Some(row.tick),
-            Ok(None) => return Ok(None),
-            Err(ReadError::Bad(_)) => {}
-            Err(ReadError::Io { .. }) => return Err(()),
+            Ok(Some((row, _))) if tick != Some(row.tick) => return TickEnd::Next(Some(row)),
+            Ok(Some(_)) | Err(ReadError::Bad(_)) => {}
+            Ok(None) => return TickEnd::Next(None),
+            Err(ReadError::Io { .. }) => return TickEnd::Stop,
         }
     }
 }

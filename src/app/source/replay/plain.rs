@@ -23,8 +23,9 @@ use crate::engine::{CellParser, DataType, Micros, Rows, StagedRow, TickPartial, 
 /// A NULL cell's text.
 const NULL_TEXT: &[u8] = b"\\N";
 
-/// [`NULL_TEXT`] as loaded in a word (the first byte lowest).
-const NULL_WORD: u64 = 0x4E5C;
+/// [`NULL_TEXT`] as loaded (the first byte lowest): a short value's word is this only when
+/// the value is `\N` (zeros follow a short value's bytes, and none is among them).
+const NULL_WORD: u16 = u16::from_le_bytes([NULL_TEXT[0], NULL_TEXT[1]]);
 
 /// The most fields a row may have for the fast path.
 const MAX_FIELDS: usize = 32;
@@ -227,7 +228,7 @@ impl Plain {
                 return None;
             }
             if let Some(word) = value.short {
-                if end - start == NULL_TEXT.len() && word == NULL_WORD {
+                if word == u64::from(NULL_WORD) {
                     return None;
                 }
                 partial.push_short_string_key(t, word, end - start);
@@ -250,7 +251,7 @@ impl Plain {
 
     /// The seed's rows of tick `tick` at the start of `data`, when the row before was that
     /// tick's and the rows are the seed's shape: each parsed and handed to `each` (its event
-    /// time, `data` and its value's range) until one is not a seed row of the tick or `each`
+    /// time, `data` and its value) until one is not a seed row of the tick or `each`
     /// refuses it. Returns how many rows were taken and the bytes they took.
     #[allow(clippy::inline_always)] // the hot loop of replay, on rows and on counts
     #[inline(always)]

@@ -3,8 +3,8 @@
 //! from where the counted ticks ended.
 //!
 //! Counted ticks come in file order, each taken only where the one before ended. Where the
-//! next is not (a tick with a bad row, which the threads do not count, or blank lines before
-//! a tick), rows are read one by one from the end of the last tick taken (a detour) until a
+//! next is not (a tick with a bad row, which the threads do not count, or blank lines where
+//! the rows begin), rows are read one by one from the end of the last tick taken (a detour) until a
 //! tick they open was counted, whose count is taken in its rows' place. A thread that stopped
 //! (a read error, a tick whose counting did not pay), or more than [`MAX_DETOURS`] detours,
 //! turn the rest of the replay to rows. So the replay reads every row once, in order,
@@ -369,6 +369,13 @@ impl Counted {
     /// before it are passed (their rows were read one by one).
     fn at_head(&mut self, head: &Head) -> AtHead {
         loop {
+            // Before the next range, with nothing come from it yet: not a tick counted.
+            if self.range < self.ranges
+                && self.waiting[self.range].is_empty()
+                && head.offset < self.plan.bounds(self.range).0
+            {
+                return AtHead::NotYet;
+            }
             match self.next_found() {
                 Some(Found::Tick { start, .. }) if start < head.offset => {}
                 Some(Found::Tick {

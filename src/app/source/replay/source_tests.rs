@@ -11,16 +11,18 @@ use crate::engine::{EventTime, Zone};
 
 /// `ticks` ticks of `rows` seed rows each, a bad event time in tick `bad` if given.
 fn seed_file(ticks: u64, rows: u64, bad: Option<u64>) -> String {
-    seed_file_bad(ticks, rows, |tick| bad == Some(tick))
+    seed_file_bad(ticks, rows, |tick, row| {
+        bad == Some(tick) && row == rows / 2
+    })
 }
 
-/// [`seed_file`], a bad event time in each tick `bad` says.
-fn seed_file_bad(ticks: u64, rows: u64, bad: impl Fn(u64) -> bool) -> String {
+/// [`seed_file`], a bad event time in each row (tick, row in it) `bad` says.
+fn seed_file_bad(ticks: u64, rows: u64, bad: impl Fn(u64, u64) -> bool) -> String {
     let mut text = String::from("batch,event_time,value\n");
     for tick in 0..ticks {
         for row in 0..rows {
             let s = tick * 10 + row % 10;
-            let time = if bad(tick) && row == rows / 2 {
+            let time = if bad(tick, row) {
                 "yesterday".to_string()
             } else {
                 format!("2026-11-23T17:{:02}:{:02}Z", 33 + s / 60, s % 60)
@@ -123,8 +125,8 @@ fn whole_ticks_are_counted_in_file_order_where_they_are() {
 }
 
 /// How each tick of `source` comes as the replay's stepper takes them, bad rows skipped:
-/// `(tick, first line, counted)`.
-fn ticks_of(source: &mut ReplaySource) -> Vec<(u64, u64, bool)> {
+/// `(tick, first line, rows counted)`, none when its rows were read one by one.
+fn ticks_of(source: &mut ReplaySource) -> Vec<(u64, u64, Option<u64>)> {
     let mut got = Vec::new();
     let mut next = None;
     loop {
@@ -132,7 +134,8 @@ fn ticks_of(source: &mut ReplaySource) -> Vec<(u64, u64, bool)> {
             head
         } else {
             if let Some(tick) = source.counted_tick() {
-                got.push((tick.head.tick, tick.head.line, true));
+                let rows = tick.partial.rows();
+                got.push((tick.head.tick, tick.head.line, Some(rows)));
                 continue;
             }
             let Some(head) = next_head(source, None) else {
@@ -141,11 +144,11 @@ fn ticks_of(source: &mut ReplaySource) -> Vec<(u64, u64, bool)> {
             head
         };
         if let Some(tick) = source.counted_tick_at(&head) {
-            assert_eq!(tick.head, head);
-            got.push((head.tick, head.line, true));
+            assert_eq!(source.position(), tick.end, "the source is past the tick");
+            got.push((head.tick, head.line, Some(tick.partial.rows())));
             continue;
         }
-        got.push((head.tick, head.line, false));
+        got.push((head.tick, head.line, None));
         let Some(head) = next_head(source, Some(head.tick)) else {
             return got;
         };
@@ -184,15 +187,28 @@ fn a_tick_with_a_bad_row_is_read_as_rows_and_the_next_counted() {
     for threads in [2, 3] {
         let (_dir, mut source) = source_of(&seed_file(12, 40, Some(7)), threads);
         let want: Vec<_> = (0..12)
-            .map(|tick| (tick, 2 + tick * 40, tick != 7))
+            .map(|tick| (tick, 2 + tick * 40, (tick != 7).then_some(40)))
             .collect();
         assert_eq!(ticks_of(&mut source), want, "{threads} threads");
         assert_eq!(source.ticks_counted(), 11);
     }
-    // A bad row first in a range, and in the last tick.
+    // A bad row in the last tick.
     let (_dir, mut source) = source_of(&seed_file(4, 40, Some(3)), 2);
     let want: Vec<_> = (0..4)
-        .map(|tick| (tick, 2 + tick * 40, tick != 3))
+        .map(|tick| (tick, 2 + tick * 40, (tick != 3).then_some(40)))
+        .collect();
+    assert_eq!(ticks_of(&mut source), want);
+    // A bad row first in tick 3, where a thread's range begins: the tick before cannot be
+    // counted (its thread cannot tell which tick the row is of); tick 3 is, from its second
+    // row, where the replay's rows find it begins.
+    let text = seed_file_bad(6, 40, |tick, row| tick == 3 && row == 0);
+    let (_dir, mut source) = source_of(&text, 2);
+    let want: Vec<_> = (0..6)
+        .map(|tick| match tick {
+            2 => (2, 82, None),
+            3 => (3, 123, Some(39)),
+            _ => (tick, 2 + tick * 40, Some(40)),
+        })
         .collect();
     assert_eq!(ticks_of(&mut source), want);
 }
@@ -212,20 +228,20 @@ fn blank_lines_before_a_tick_are_read_past() {
     let text = [blank, String::new(), lines[121..].join("\n")].join("\n") + "\n";
     let (_dir, mut source) = source_of(&text, 2);
     let line = |tick: u64| 3 + tick * 40 + u64::from(tick >= 3);
-    let want: Vec<_> = (0..6).map(|tick| (tick, line(tick), true)).collect();
+    let want: Vec<_> = (0..6).map(|tick| (tick, line(tick), Some(40))).collect();
     assert_eq!(ticks_of(&mut source), want);
 }
 
 /// After [`source::MAX_DETOURS`] ticks read as rows between counted ones, the rest is read as rows.
 #[test]
 fn many_ticks_with_bad_rows_turn_the_rest_to_rows() {
-    let text = seed_file_bad(40, 40, |tick| tick >= 2 && tick % 2 == 0);
+    let text = seed_file_bad(40, 40, |tick, row| tick >= 2 && tick % 2 == 0 && row == 20);
     let (_dir, mut source) = source_of(&text, 2);
     let last_counted = 2 * source::MAX_DETOURS as u64 + 1;
     let want: Vec<_> = (0..40)
         .map(|tick| {
             let counted = tick < 2 || (tick % 2 == 1 && tick <= last_counted);
-            (tick, 2 + tick * 40, counted)
+            (tick, 2 + tick * 40, counted.then_some(40))
         })
         .collect();
     assert_eq!(ticks_of(&mut source), want);
