@@ -53,6 +53,9 @@ pub(super) enum Found {
         lines: u64,
         partial: Box<TickPartial>,
     },
+    /// The tick whose rows start at `start` has a bad row: it is not counted, and the thread
+    /// reads on to the next (said at once, so that the replay need not wait for that).
+    Skipping { start: u64 },
     /// Every tick starting in the range was sent, by this thread.
     RangeDone { thread: usize },
     /// The file could not be read, or counting ahead does not pay; the thread stopped.
@@ -197,9 +200,12 @@ fn read_ticks(
     };
     reader.seek(first, 0, before).map_err(|_| stop()).ok()?;
     rows.clear();
+    // A tick with a bad row is said at once; the thread reads on to the next.
+    let skip = |start| out.send((range, Found::Skipping { start })).is_ok();
     let first = match reader.read_row(rows) {
         Ok(row) => TickEnd::Next(row.map(|(h, _)| h)),
-        Err(ReadError::Bad(_)) => next_tick(reader, rows, None, (end, quit)),
+        Err(ReadError::Bad(_)) if skip(first) => next_tick(reader, rows, None, (end, quit)),
+        Err(ReadError::Bad(_)) => TickEnd::Quit,
         Err(ReadError::Io { .. }) => TickEnd::Stop,
     };
     let mut head = settle(first)?;
@@ -214,10 +220,11 @@ fn read_ticks(
         partial.push_rows(rows, 0..rows.len(), plan.types());
         rows.clear();
         head = match count_tick(plan, reader, opening.tick, &mut partial, rows, quit) {
-            TickEnd::BadRow => {
+            TickEnd::BadRow if skip(opening.offset) => {
                 head = settle(next_tick(reader, rows, Some(opening.tick), (end, quit)))?;
                 continue;
             }
+            TickEnd::BadRow => return None,
             ended => settle(ended)?,
         };
         let pays = pays(&partial, plan.split.min_tick_rows);
@@ -306,6 +313,10 @@ fn next_tick(
             return TickEnd::Next(None);
         }
         rows.clear();
+        // The tick's plain rows in runs, the rest one by one.
+        if tick.is_some_and(|t| reader.plain_rows(t, rows, RUN_ROWS, RUN_BYTES) > 0) {
+            continue;
+        }
         match reader.read_row(rows) {
             Ok(Some((row, _))) if tick != Some(row.tick) => return TickEnd::Next(Some(row)),
             Ok(Some(_)) | Err(ReadError::Bad(_)) => {}

@@ -3,14 +3,15 @@
 //! from where the counted ticks ended.
 //!
 //! Counted ticks come in file order, each taken only where the one before ended. Where the
-//! next is not (a tick with a bad row, which the threads do not count, or blank lines where
-//! the rows begin), rows are read one by one from the end of the last tick taken (a detour) until a
-//! tick they open was counted, whose count is taken in its rows' place. A thread that stopped
-//! (a read error, a tick whose counting did not pay), or more than [`MAX_DETOURS`] detours,
-//! turn the rest of the replay to rows. So the replay reads every row once, in order,
-//! whichever way it goes. The threads read at most a few ranges ahead of the replay, and stop
-//! at the first tick that would make the counts in flight large (many keys new to it, or rows
-//! out of order) or many (small ticks).
+//! next is not (a tick with a bad row, which the threads say at once and do not count, or
+//! blank lines where the rows begin), rows are read one by one from the end of the last tick
+//! taken (a detour) until a tick they open was counted, whose count is then taken in its
+//! rows' place. A thread that stopped (a read error, a tick whose counting did not pay), more
+//! than [`MAX_DETOURS`] detours, or one through more than [`MAX_DETOUR_TICKS`] ticks turn the
+//! rest of the replay to rows. So the replay reads every row once, in order, whichever way it
+//! goes. The threads read at most a few ranges ahead of the replay, and stop at the first
+//! tick that would make the counts in flight large (many keys new to it, or rows out of
+//! order) or many (small ticks).
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -40,6 +41,9 @@ const RANGES_A_THREAD: u64 = 32;
 /// Detours (rows read one by one between counted ticks) a replay may take: each starts a
 /// reader and reads a little ahead, so a file of many bad ticks reads the rest as rows.
 pub(super) const MAX_DETOURS: usize = 16;
+/// Ticks one detour may read before the rest is read as rows: where every tick has a bad row,
+/// the threads' counting is all lost, and takes a core from the rows.
+pub(super) const MAX_DETOUR_TICKS: usize = 4;
 
 /// A whole tick, counted, and where it is in the file.
 #[derive(Debug)]
@@ -113,6 +117,8 @@ struct Counted {
     /// What the threads read by, for a detour's reader.
     plan: Arc<Plan>,
     detours: usize,
+    /// Ticks the current detour has read.
+    detour_ticks: usize,
 }
 
 /// What the counting threads have next.
@@ -222,6 +228,7 @@ impl ReplaySource {
             reader: Some(reader),
             plan,
             detours: 0,
+            detour_ticks: 0,
         };
         counted.give_ranges();
         ReplaySource {
@@ -239,6 +246,7 @@ impl ReplaySource {
             return;
         };
         counted.detours += 1;
+        counted.detour_ticks = 0;
         let (expected, last_tick) = (counted.expected, counted.last_tick);
         let reader = (counted.detours <= MAX_DETOURS)
             .then(|| counted.plan.open())
@@ -298,13 +306,8 @@ impl Counted {
     fn next_found(&mut self) -> Option<Found> {
         while self.range < self.ranges {
             let Some(found) = self.waiting[self.range].pop_front() else {
-                let (range, found) = self.found.recv().ok()?;
-                if let Found::RangeDone { thread } = found {
-                    self.idle.push(thread);
-                    self.give_ranges();
-                }
-                // A range past the last: a thread that panicked.
-                self.waiting.get_mut(range)?.push_back(found);
+                let sent = self.found.recv().ok()?;
+                self.receive(sent)?;
                 continue;
             };
             if let Found::RangeDone { .. } = found {
@@ -315,6 +318,17 @@ impl Counted {
             return Some(found);
         }
         None
+    }
+
+    /// Keeps what a thread sent for its range's turn; none when the range is past the last
+    /// (a thread that panicked).
+    fn receive(&mut self, (range, found): (usize, Found)) -> Option<()> {
+        if let Found::RangeDone { thread } = found {
+            self.idle.push(thread);
+            self.give_ranges();
+        }
+        self.waiting.get_mut(range)?.push_back(found);
+        Some(())
     }
 
     /// Puts back what [`Counted::next_found`] gave, to come next again.
@@ -356,7 +370,7 @@ impl Counted {
                 };
                 Next::Tick(self.take(head, (end, lines), partial))
             }
-            Some(found @ Found::Tick { .. }) => {
+            Some(found @ (Found::Tick { .. } | Found::Skipping { .. })) => {
                 self.put_back(found);
                 Next::Detour
             }
@@ -365,19 +379,23 @@ impl Counted {
         }
     }
 
-    /// The tick `head` opens, a detour's row, when it was counted; ticks counted that start
-    /// before it are passed (their rows were read one by one).
+    /// The tick `head` opens, a detour's row, when it was counted; what the threads found
+    /// that starts before it is passed (those rows were read one by one). What they found for
+    /// the tick is waited for (a tick with a bad row is said as soon as the row is met), so
+    /// which ticks are counted does not depend on the threads' pace.
     fn at_head(&mut self, head: &Head) -> AtHead {
         loop {
-            // Before the next range, with nothing come from it yet: not a tick counted.
+            // Before the next range, with nothing come from it yet: every tick found there
+            // starts in it, after the head.
             if self.range < self.ranges
                 && self.waiting[self.range].is_empty()
                 && head.offset < self.plan.bounds(self.range).0
             {
-                return AtHead::NotYet;
+                return self.not_yet();
             }
             match self.next_found() {
-                Some(Found::Tick { start, .. }) if start < head.offset => {}
+                Some(Found::Tick { start, .. } | Found::Skipping { start })
+                    if start < head.offset => {}
                 Some(Found::Tick {
                     tick,
                     start,
@@ -387,12 +405,23 @@ impl Counted {
                 }) if start == head.offset && tick == head.tick => {
                     return AtHead::Counted(self.take(*head, (end, lines), partial));
                 }
-                Some(found @ Found::Tick { .. }) => {
+                Some(found @ (Found::Tick { .. } | Found::Skipping { .. })) => {
                     self.put_back(found);
-                    return AtHead::NotYet;
+                    return self.not_yet();
                 }
                 Some(_) | None => return AtHead::Never,
             }
+        }
+    }
+
+    /// A tick the detour reads as rows: [`AtHead::NotYet`], or [`AtHead::Never`] past
+    /// [`MAX_DETOUR_TICKS`].
+    fn not_yet(&mut self) -> AtHead {
+        self.detour_ticks += 1;
+        if self.detour_ticks > MAX_DETOUR_TICKS {
+            AtHead::Never
+        } else {
+            AtHead::NotYet
         }
     }
 }

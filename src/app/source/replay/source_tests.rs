@@ -330,3 +330,27 @@ fn a_file_put_in_the_files_place_is_not_counted() {
     }
     assert_eq!(rows, 12 * 40, "the file opened first, whole");
 }
+
+/// A detour through more than [`source::MAX_DETOUR_TICKS`] ticks with bad rows reads the rest
+/// as rows; one through fewer goes back to counting.
+#[test]
+fn a_long_run_of_bad_ticks_turns_the_rest_to_rows() {
+    let most = source::MAX_DETOUR_TICKS as u64;
+    for bad_ticks in [most - 1, most + 3] {
+        let bad = |tick| (3..3 + bad_ticks).contains(&tick);
+        let text = seed_file_bad(12, 40, |tick, row| bad(tick) && row == 20);
+        let (_dir, mut source) = source_of(&text, 2);
+        let back = bad_ticks <= most;
+        let want: Vec<_> = (0..12)
+            .map(|tick| {
+                let counted = tick < 3 || (back && !bad(tick));
+                (tick, 2 + tick * 40, counted.then_some(40))
+            })
+            .collect();
+        assert_eq!(
+            ticks_of(&mut source),
+            want,
+            "{bad_ticks} ticks with bad rows"
+        );
+    }
+}
