@@ -45,21 +45,28 @@ const PROBE: usize = 4096;
 /// thread.
 #[derive(Debug)]
 pub(super) enum Found {
-    /// A tick read whole: its rows start at `start` and end at `end`, `lines` lines on.
-    Tick {
-        tick: u64,
-        start: u64,
-        end: u64,
-        lines: u64,
-        partial: Box<TickPartial>,
-    },
+    Tick(WholeTick),
     /// The tick whose rows start at `start` has a bad row: it is not counted, and the thread
     /// reads on to the next (said at once, so that the replay need not wait for that).
-    Skipping { start: u64 },
+    Skipping {
+        start: u64,
+    },
     /// Every tick starting in the range was sent, by this thread.
-    RangeDone { thread: usize },
+    RangeDone {
+        thread: usize,
+    },
     /// The file could not be read, or counting ahead does not pay; the thread stopped.
     Stopped,
+}
+
+/// A tick read whole: its rows start at `start` and end at `end`, `lines` lines on.
+#[derive(Debug)]
+pub(super) struct WholeTick {
+    pub tick: u64,
+    pub start: u64,
+    pub end: u64,
+    pub lines: u64,
+    pub partial: Box<TickPartial>,
 }
 
 /// How the file is split between the threads.
@@ -229,13 +236,13 @@ fn read_ticks(
         };
         let pays = pays(&partial, plan.split.min_tick_rows);
         let (next, next_line) = head.map_or(reader.position(), |h| (h.offset, h.line));
-        let tick = Found::Tick {
+        let tick = Found::Tick(WholeTick {
             tick: opening.tick,
             start: opening.offset,
             end: next,
             lines: next_line - opening.line,
             partial,
-        };
+        });
         if out.send((range, tick)).is_err() || quit.load(Ordering::Relaxed) {
             return None;
         }

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use super::counted::{Found, Plan, Split, read_ranges};
+use super::counted::{Found, Plan, Split, WholeTick, read_ranges};
 use super::{Head, ReadAhead, ReadError, ReplayReader, RowRef, RowSource};
 use crate::engine::{DataType, Query, Rows, TickPartial, Zone};
 
@@ -336,41 +336,30 @@ impl Counted {
         self.waiting[self.range].push_front(found);
     }
 
-    /// Takes tick `tick` counted, opened by `head`: the next must start where it ends.
-    fn take(
-        &mut self,
-        head: Head,
-        (end, lines): (u64, u64),
-        partial: Box<TickPartial>,
-    ) -> CountedTick {
-        self.expected = (end, head.line + lines);
+    /// Takes `tick`, opened by `head`: the next must start where it ends.
+    fn take(&mut self, head: Head, tick: WholeTick) -> CountedTick {
+        self.expected = (tick.end, head.line + tick.lines);
         self.last_tick = Some(head.tick);
         CountedTick {
             head,
             end: self.expected,
-            partial,
+            partial: tick.partial,
         }
     }
 
     fn next(&mut self) -> Next {
         match self.next_found() {
-            Some(Found::Tick {
-                tick,
-                start,
-                end,
-                lines,
-                partial,
-            }) if start == self.expected.0 => {
+            Some(Found::Tick(tick)) if tick.start == self.expected.0 => {
                 // Its tick is above the one before: the thread that read that one read this
                 // one's first row too, and would have stopped at a lower tick.
                 let head = Head {
-                    tick,
+                    tick: tick.tick,
                     line: self.expected.1,
-                    offset: start,
+                    offset: tick.start,
                 };
-                Next::Tick(self.take(head, (end, lines), partial))
+                Next::Tick(self.take(head, tick))
             }
-            Some(found @ (Found::Tick { .. } | Found::Skipping { .. })) => {
+            Some(found @ (Found::Tick(_) | Found::Skipping { .. })) => {
                 self.put_back(found);
                 Next::Detour
             }
@@ -394,18 +383,12 @@ impl Counted {
                 return self.not_yet();
             }
             match self.next_found() {
-                Some(Found::Tick { start, .. } | Found::Skipping { start })
+                Some(Found::Tick(WholeTick { start, .. }) | Found::Skipping { start })
                     if start < head.offset => {}
-                Some(Found::Tick {
-                    tick,
-                    start,
-                    end,
-                    lines,
-                    partial,
-                }) if start == head.offset && tick == head.tick => {
-                    return AtHead::Counted(self.take(*head, (end, lines), partial));
+                Some(Found::Tick(tick)) if tick.start == head.offset && tick.tick == head.tick => {
+                    return AtHead::Counted(self.take(*head, tick));
                 }
-                Some(found @ (Found::Tick { .. } | Found::Skipping { .. })) => {
+                Some(found @ (Found::Tick(_) | Found::Skipping { .. })) => {
                     self.put_back(found);
                     return self.not_yet();
                 }
