@@ -45,16 +45,13 @@ const PROBE: usize = 4096;
 /// thread.
 #[derive(Debug)]
 pub(super) enum Found {
+    /// A tick read whole, counted.
     Tick(WholeTick),
     /// The tick whose rows start at `start` has a bad row: it is not counted, and the thread
     /// reads on to the next (said at once, so that the replay need not wait for that).
-    Skipping {
-        start: u64,
-    },
+    Skipping { start: u64 },
     /// Every tick starting in the range was sent, by this thread.
-    RangeDone {
-        thread: usize,
-    },
+    RangeDone { thread: usize },
     /// The file could not be read, or counting ahead does not pay; the thread stopped.
     Stopped,
 }
@@ -209,13 +206,13 @@ fn read_ticks(
     rows.clear();
     // A tick with a bad row is said at once; the thread reads on to the next.
     let skip = |start| out.send((range, Found::Skipping { start })).is_ok();
-    let first = match reader.read_row(rows) {
+    let opened = match reader.read_row(rows) {
         Ok(row) => TickEnd::Next(row.map(|(h, _)| h)),
         Err(ReadError::Bad(_)) if skip(first) => next_tick(reader, rows, None, (end, quit)),
         Err(ReadError::Bad(_)) => TickEnd::Quit,
         Err(ReadError::Io { .. }) => TickEnd::Stop,
     };
-    let mut head = settle(first)?;
+    let mut head = settle(opened)?;
     while let Some(opening) = head.filter(|h| h.offset < end) {
         if quit.load(Ordering::Relaxed) {
             return None;
