@@ -42,8 +42,8 @@ pub struct TickPartial {
     counts: Vec<(Id, u64)>,
     /// Where each key's count is in the current run, plus one (0: not in it yet).
     in_run: Vec<u32>,
-    /// The current run's pane and the range of event times it holds.
-    pane: Option<(i64, Micros, Micros)>,
+    /// The event times the current run's pane holds, `[start, end)` (none before a run).
+    pane: (Micros, Micros),
     /// Each pane's last rows, for the late sample; the current pane's are in `ring` while its
     /// run lasts, and its place here is stale.
     late: Vec<LastRows>,
@@ -103,7 +103,7 @@ impl TickPartial {
             runs: Vec::new(),
             counts: Vec::new(),
             in_run: Vec::new(),
-            pane: None,
+            pane: (0, 0),
             late: Vec::new(),
             late_at: FxHashMap::default(),
             current: 0,
@@ -170,9 +170,8 @@ impl TickPartial {
     #[allow(clippy::inline_always)] // every row's
     #[inline(always)]
     fn count(&mut self, number: u64, event_time: Micros, id: Id) {
-        let in_pane = self
-            .pane
-            .is_some_and(|(_, start, end)| event_time >= start && event_time < end);
+        let (start, end) = self.pane;
+        let in_pane = event_time >= start && event_time < end;
         if !in_pane {
             self.start_run(event_time);
         }
@@ -206,7 +205,7 @@ impl TickPartial {
         }
         let pane = self.spec.pane_of(event_time);
         let start = pane * self.spec.pane();
-        self.pane = Some((pane, start, start + self.spec.pane()));
+        self.pane = (start, start + self.spec.pane());
         self.runs.push((pane, self.counts.len()));
         let next = self.late.len();
         let at = *self.late_at.entry(pane).or_insert(next);
@@ -223,7 +222,7 @@ impl TickPartial {
 
     /// Each pane's last rows.
     pub(crate) fn last_rows(&self) -> impl Iterator<Item = &LastRows> {
-        let current = self.pane.map(|_| self.current);
+        let current = (!self.runs.is_empty()).then_some(self.current);
         let stale = move |at| Some(at) == current;
         (self.late.iter().enumerate())
             .map(move |(at, last)| if stale(at) { &self.ring } else { last })
