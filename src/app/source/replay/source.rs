@@ -111,10 +111,9 @@ struct Counted {
     /// Where the next tick must start, `(offset, line)`, and the tick before it.
     expected: (u64, u64),
     last_tick: Option<u64>,
-    len: u64,
     /// The reader to go on with, row by row, should a tick not be taken.
     reader: Option<ReplayReader<File>>,
-    /// What the threads read by, for a detour's reader.
+    /// What the threads read by (the file's length among it), for a detour's reader too.
     plan: Arc<Plan>,
     detours: usize,
     /// Ticks the current detour has read.
@@ -224,7 +223,6 @@ impl ReplaySource {
             ranges: plan.ranges(),
             expected: (origin, line),
             last_tick: counting.last_tick,
-            len: plan.len,
             reader: Some(reader),
             plan,
             detours: 0,
@@ -363,7 +361,7 @@ impl Counted {
                 self.put_back(found);
                 Next::Detour
             }
-            None if self.expected.0 == self.len => Next::End,
+            None if self.expected.0 == self.plan.len => Next::End,
             Some(_) | None => Next::Rows,
         }
     }
