@@ -19,6 +19,18 @@ use super::types::Datum;
 use super::window::Window;
 use super::window_state::SlidingState;
 
+/// Room for `more` items in `buffer`: an empty one too small is replaced, not grown (a growth
+/// copies the whole of its old room).
+fn make_room<T>(buffer: &mut Vec<T>, more: usize) {
+    if buffer.is_empty() && buffer.capacity() < more {
+        *buffer = Vec::with_capacity(more);
+    } else {
+        buffer.reserve(more);
+    }
+}
+
+/// The bytes [`Emission::reserve`] allows a key when nothing says otherwise.
+const SHORT_KEY: usize = 8;
 /// How many keys ahead of its eviction a key's interner entry is asked for.
 const EVICT_AHEAD: usize = 8;
 
@@ -40,6 +52,7 @@ pub(crate) fn sliding(
         start,
         end: start + size,
     };
+    out.reserve(rows_to_emit(state, size, mode, watermark, batch));
     if mode != OutputMode::Append {
         for (start, window) in state.windows() {
             for (i, &id) in window.keys.iter().enumerate() {
@@ -90,6 +103,29 @@ pub(crate) fn sliding(
         });
     }
     strings.flush_releases();
+}
+
+/// How many rows [`sliding`] emits: a batch's emission is that many rows, hundreds of
+/// thousands with many keys, and its buffers are sized once rather than grown (each growth a
+/// copy, into memory the system must first clear).
+fn rows_to_emit(
+    state: &SlidingState,
+    size: Micros,
+    mode: OutputMode,
+    watermark: Micros,
+    batch: u64,
+) -> usize {
+    let windows = state.windows();
+    match mode {
+        OutputMode::Complete => state.keys(),
+        OutputMode::Update => windows
+            .map(|(_, w)| w.touched.iter().filter(|&&t| t == batch).count())
+            .sum(),
+        OutputMode::Append => windows
+            .take_while(|&(start, _)| start + size <= watermark)
+            .map(|(_, w)| w.len())
+            .sum(),
+    }
 }
 
 /// Emits and evicts the (window, key) rows of state kept by pane that `watermark` passed, in
@@ -158,6 +194,18 @@ impl Emission {
         }
     }
 
+    /// Room for `rows` more rows, their keys taking as many bytes each as the keys so far (or
+    /// as the emission it was sized by).
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        let key_bytes = match self.rows.len() {
+            0 => self.keys.capacity().checked_div(self.rows.capacity()),
+            held => Some(self.keys.len() / held),
+        };
+        make_room(&mut self.rows, rows);
+        make_room(&mut self.cells, rows * self.width);
+        make_room(&mut self.keys, rows * key_bytes.unwrap_or(SHORT_KEY).max(1));
+    }
+
     /// Adds a row: `key`'s bytes and its buffers' results.
     pub fn push(
         &mut self,
@@ -180,5 +228,82 @@ impl Emission {
         self.keys.extend_from_slice(key);
         self.rows
             .push(EmittedRow::new(window, at..self.keys.len(), first));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::query::AggFn;
+    use crate::engine::types::DataType;
+
+    /// Three windows of 20 (starts 0, 10 and 20) holding 5, 3 and 2 keys; batch 7 changed
+    /// two keys of the first and one of the last.
+    fn state(strings: &mut Interner) -> SlidingState {
+        let mut state = SlidingState::default();
+        for (start, keys) in [(0, 5), (10, 3), (20, 2)] {
+            for key in 0..keys {
+                let id = strings.intern(format!("key {key}").as_bytes()).0;
+                let (accs, touched, _) = state.slot(start, id, 1, strings);
+                accs[0].a = 1;
+                *touched = if (start, key) == (20, 0) || (start == 0 && key < 2) {
+                    7
+                } else {
+                    6
+                };
+            }
+        }
+        state
+    }
+
+    /// For each mode, the rows counted before emitting are the rows emitted, and the buffers
+    /// sized for them are not grown (a growth from none would double past 5 or 10).
+    #[test]
+    fn an_emission_is_sized_for_the_rows_it_gets() {
+        let count = Agg {
+            func: AggFn::Count,
+            column: None,
+            input: None,
+            output: DataType::Long,
+            name: "count".into(),
+        };
+        let kinds = [Kind::Count];
+        // Watermark 25: the first window (0..20) has closed, the others not.
+        for (mode, rows) in [
+            (OutputMode::Append, 5),
+            (OutputMode::Update, 3),
+            (OutputMode::Complete, 10),
+        ] {
+            let mut strings = Interner::default();
+            let mut state = state(&mut strings);
+            assert_eq!(rows_to_emit(&state, 20, mode, 25, 7), rows, "{mode:?}");
+            let mut out = Emission::new(1);
+            let aggs = std::slice::from_ref(&count);
+            sliding(
+                &mut state,
+                20,
+                mode,
+                25,
+                7,
+                &kinds,
+                aggs,
+                &mut strings,
+                &mut out,
+            );
+            assert_eq!(out.rows.len(), rows, "{mode:?}");
+            assert_eq!(out.rows.capacity(), rows, "{mode:?}");
+            assert_eq!(out.cells.capacity(), rows, "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_buffer_too_small_is_replaced_and_a_held_one_grown() {
+        let mut empty: Vec<u8> = Vec::with_capacity(4);
+        make_room(&mut empty, 100);
+        assert_eq!(empty.capacity(), 100);
+        let mut held = vec![1u8, 2];
+        make_room(&mut held, 100);
+        assert!(held.capacity() >= 102);
+        assert_eq!(held, [1, 2]);
     }
 }
