@@ -158,10 +158,16 @@ impl WindowState {
         )
     }
 
+    /// Empties the window for reuse; an index by array stays one (the windows that follow a
+    /// window of many keys mostly hold as many), with no id in it.
     fn clear(&mut self) {
         match &mut self.index {
             Index::Map(map) => map.clear(),
-            Index::Dense(_) => self.index = Index::default(),
+            Index::Dense(at) => {
+                for &id in &self.keys {
+                    at[id as usize] = ABSENT;
+                }
+            }
         }
         self.keys.clear();
         self.accs.clear();
@@ -341,8 +347,16 @@ mod tests {
         assert!(matches!(window.index, Index::Map(_)));
         window.slot(many[quarter], 1, &mut strings);
         assert!(matches!(window.index, Index::Dense(_)));
+        // Emptied (evicted, to be reused for a later window), it holds no key but keeps its
+        // array: the next window of as many keys finds them by array from its first.
         window.clear();
-        assert!(matches!(window.index, Index::Map(_)));
+        assert!(matches!(window.index, Index::Dense(_)));
+        assert!(few.iter().chain(&many).all(|&id| window.find(id).is_none()));
+        let (accs, _, fresh) = window.slot(many[1], 1, &mut strings);
+        assert!(fresh);
+        accs[0].a = 9;
+        assert!(matches!(window.index, Index::Dense(_)));
+        assert_eq!(window.find(many[1]), Some(0));
         assert_eq!(window.find(few[0]), None);
     }
 }
