@@ -384,7 +384,9 @@ impl Engine {
                     }
                 };
                 let n = self.kinds.len();
-                if self.counts_only {
+                if self.counts_only && fresh {
+                    partial.count_new(pane.index, id);
+                } else if self.counts_only {
                     partial.count(pane.index, id);
                 } else if !self.running.by_window {
                     let (accs, rows) = partial.entry_near(pane.index, id, n);

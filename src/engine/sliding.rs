@@ -7,10 +7,11 @@
 //! do (floating-point sums round differently in another order). [`Partial::fold`] then merges
 //! the batch into the windows, dropping late pairs.
 
-use std::collections::hash_map::Entry;
+mod entry_index;
+
 use std::ops::Range;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use super::accumulate::{self, Acc, Kind};
 use super::interner::{Id, Interner};
@@ -21,6 +22,7 @@ use super::row::Row;
 use super::time::Micros;
 use super::window::WindowSpec;
 use super::window_state::SlidingState;
+use entry_index::EntryIndex;
 
 /// Keys below this id are counted densely by count-only queries: no hashing per row.
 const DENSE_IDS: usize = 4096;
@@ -28,7 +30,7 @@ const DENSE_IDS: usize = 4096;
 /// A batch's rows, aggregated per (unit, key) before they are folded into the windows.
 #[derive(Debug, Default)]
 pub(crate) struct Partial {
-    index: FxHashMap<(i64, Id), u32>,
+    index: EntryIndex,
     units: Vec<(i64, Id)>,
     accs: Vec<Acc>,
     /// Rows per entry (the late pairs a dropped entry stands for).
@@ -96,12 +98,16 @@ impl Partial {
     /// The index of (`unit`, `id`)'s entry, added if new.
     #[inline]
     fn slot(&mut self, unit: i64, id: Id, n: usize) -> usize {
-        // One probe whether the entry is there or not (most are new with many keys).
+        match self.index.find_or_add(unit, id, &self.units) {
+            Some(at) => at,
+            None => self.push_entry(unit, id, n),
+        }
+    }
+
+    /// Adds an entry of (`unit`, `id`) with empty buffers; the caller has indexed it.
+    #[inline]
+    fn push_entry(&mut self, unit: i64, id: Id, n: usize) -> usize {
         let at = self.units.len();
-        match self.index.entry((unit, id)) {
-            Entry::Occupied(found) => return *found.get() as usize,
-            Entry::Vacant(place) => place.insert(at as u32),
-        };
         self.units.push((unit, id));
         self.accs.resize(self.accs.len() + n, Acc::default());
         self.rows.push(0);
@@ -156,6 +162,20 @@ impl Partial {
     #[inline]
     pub fn count(&mut self, unit: i64, id: Id) {
         self.count_rows(unit, id, 1);
+    }
+
+    /// [`Partial::count`] of a key the batch holds no entry of (one new to the interner, with
+    /// many keys most of them): its entry is added without being looked for.
+    #[inline]
+    pub fn count_new(&mut self, unit: i64, id: Id) {
+        if (id as usize) < DENSE_IDS {
+            return self.count_rows(unit, id, 1);
+        }
+        let at = self.units.len();
+        self.index.add_new(id, at);
+        self.push_entry(unit, id, 1);
+        self.accs[at].a = 1;
+        self.rows[at] = 1;
     }
 
     /// [`Partial::count`] of `n` rows at once: the same entries, made in the same order, as
@@ -516,6 +536,20 @@ pub(crate) fn key_then_unit_order(units: &[(i64, Id)]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A key counted new takes one entry, which its next rows in the pane find.
+    #[test]
+    fn a_key_counted_new_has_one_entry_its_next_rows_find() {
+        let mut partial = Partial::default();
+        let id = DENSE_IDS as Id + 5;
+        partial.count_new(3, id);
+        partial.count(3, id);
+        partial.count_rows(3, id, 2);
+        partial.count(4, id);
+        assert_eq!(partial.units, [(3, id), (4, id)]);
+        assert_eq!(partial.rows, [4, 1]);
+        assert_eq!(partial.accs[0].a, 4);
+    }
 
     /// Panes a day apart under 10-second windows sliding every second: the runs are the ten
     /// windows of each pane, not the 86,400 windows between them.

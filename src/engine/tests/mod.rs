@@ -4,6 +4,7 @@
 mod absorb;
 mod by_pane;
 mod exact_avg;
+mod many_keys;
 mod merge;
 mod model;
 mod modes;

@@ -1,0 +1,156 @@
+//! Where a batch's (unit, key) entries are ([`super::Partial`]): by key id in an array for a
+//! key the batch holds in one unit, and in a map for a key it holds in more (its rows in two
+//! panes, say). With many keys most keys are of the first kind, and finding or adding one's
+//! entry reads one place known from its id, not a hash table's control bytes and then its
+//! bucket.
+//!
+//! The array is not emptied between batches: each place is stamped with the batch it was set
+//! in, and a place of an earlier stamp is empty.
+
+use std::collections::hash_map::Entry;
+
+use rustc_hash::FxHashMap;
+
+use crate::engine::interner::Id;
+
+/// See the module documentation.
+#[derive(Debug)]
+pub(super) struct EntryIndex {
+    /// By key id: the stamp of the batch that set it, and one of the key's entries.
+    by_id: Vec<(u32, u32)>,
+    /// The running batch's stamp; never 0, which no place is set with.
+    stamp: u32,
+    /// Every entry of each key the batch holds in more than one unit.
+    spread: FxHashMap<(i64, Id), u32>,
+}
+
+impl Default for EntryIndex {
+    fn default() -> Self {
+        EntryIndex {
+            by_id: Vec::new(),
+            stamp: 1,
+            spread: FxHashMap::default(),
+        }
+    }
+}
+
+impl EntryIndex {
+    /// The entry of (`unit`, `id`) among `units` (each entry's unit and key, in entry order);
+    /// none when there is none, the entry about to be added at `units.len()` then taken to be
+    /// it.
+    #[inline]
+    pub fn find_or_add(&mut self, unit: i64, id: Id, units: &[(i64, Id)]) -> Option<usize> {
+        let (new, stamp) = (units.len() as u32, self.stamp);
+        let place = self.place(id);
+        let (set_in, at) = *place;
+        if set_in != stamp {
+            *place = (stamp, new);
+            return None;
+        }
+        let held = units[at as usize].0;
+        if held == unit {
+            return Some(at as usize);
+        }
+        // The key is in another unit too: each of its entries is in the map from now on.
+        self.spread.insert((held, id), at);
+        let (found, at) = match self.spread.entry((unit, id)) {
+            Entry::Occupied(entry) => (true, *entry.get()),
+            Entry::Vacant(entry) => (false, *entry.insert(new)),
+        };
+        self.by_id[id as usize].1 = at;
+        found.then_some(at as usize)
+    }
+
+    /// Takes the entry about to be added at `at` to be key `id`'s, a key the batch does not
+    /// hold yet.
+    #[inline]
+    pub fn add_new(&mut self, id: Id, at: usize) {
+        let stamp = self.stamp;
+        *self.place(id) = (stamp, at as u32);
+    }
+
+    #[inline]
+    fn place(&mut self, id: Id) -> &mut (u32, u32) {
+        let id = id as usize;
+        if id >= self.by_id.len() {
+            self.by_id.resize(id + 1, (0, 0));
+        }
+        &mut self.by_id[id]
+    }
+
+    /// Forgets every entry (the batch's entries are gone).
+    pub fn clear(&mut self) {
+        self.spread.clear();
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.by_id.fill((0, 0));
+            self.stamp = 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Over batches of (unit, key) lookups, each batch's entries are found as a map
+        /// finds them: one entry per pair, the first lookup of a pair adding it.
+        #[test]
+        fn entries_are_found_as_a_map_finds_them(
+            batches in proptest::collection::vec(
+                proptest::collection::vec((0i64..4, 0 as Id..40), 0..200), 1..5),
+        ) {
+            let mut index = EntryIndex::default();
+            for batch in batches {
+                let mut units = Vec::new();
+                let mut model = HashMap::new();
+                for (unit, id) in batch {
+                    let want = model.get(&(unit, id)).copied();
+                    let found = index.find_or_add(unit, id, &units);
+                    prop_assert_eq!(found, want);
+                    if found.is_none() {
+                        model.insert((unit, id), units.len());
+                        units.push((unit, id));
+                    }
+                }
+                index.clear();
+            }
+        }
+    }
+
+    /// A key new to the batch added without a lookup is found by the next.
+    #[test]
+    fn a_key_added_new_is_found_then_spread() {
+        let mut index = EntryIndex::default();
+        let mut units = vec![(0, 3)];
+        index.find_or_add(0, 3, &[]);
+        index.add_new(9, units.len());
+        units.push((5, 9));
+        assert_eq!(index.find_or_add(5, 9, &units), Some(1));
+        assert_eq!(index.find_or_add(6, 9, &units), None);
+        units.push((6, 9));
+        assert_eq!(index.find_or_add(5, 9, &units), Some(1));
+        assert_eq!(index.find_or_add(6, 9, &units), Some(2));
+        assert_eq!(index.find_or_add(0, 3, &units), Some(0));
+    }
+
+    /// When the stamp wraps, places set long ago are emptied rather than taken for the
+    /// batch's.
+    #[test]
+    fn a_wrapped_stamp_leaves_no_old_entry() {
+        let mut index = EntryIndex::default();
+        index.find_or_add(0, 2, &[]);
+        index.stamp = u32::MAX;
+        index.find_or_add(0, 1, &[]);
+        index.clear();
+        assert_eq!(index.stamp, 1);
+        // Set at stamp 1 before the wrap; empty now.
+        assert_eq!(index.find_or_add(0, 2, &[(0, 5)]), None);
+        assert_eq!(index.find_or_add(0, 1, &[(0, 5)]), None);
+    }
+}
