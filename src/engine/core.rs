@@ -7,8 +7,6 @@
 //! misuse: no row outside a batch, no second finish, and a batch dropped unfinished leaves no
 //! trace (its id and rows are given back). Rows themselves are never buffered.
 
-use std::ops::Range;
-
 use rustc_hash::FxHashSet;
 
 use super::accumulate::Kind;
@@ -19,7 +17,7 @@ use super::interner::{Id, Interner};
 use super::late_log::LateLog;
 use super::pane_state::PaneState;
 use super::query::{OutputMode, Query, WindowKind};
-use super::row::{Row, Rows};
+use super::row::Row;
 use super::session::SessionState;
 use super::sliding::{Fold, Partial};
 use super::time::{MICROS_PER_MILLI, Micros};
@@ -175,30 +173,6 @@ impl Batch<'_> {
         }
     }
 
-    /// [`Batch::push`] of rows `range` of `rows`, read as rows of `types`, in order. Once the
-    /// keys outgrow the cache, what a row's key will read first (its place in the interner) is
-    /// asked for some rows before the row is pushed, so that the cache misses of many rows
-    /// overlap.
-    pub fn push_rows(&mut self, rows: &Rows, range: Range<usize>, types: &[DataType]) {
-        let ahead = self.engine.lookahead();
-        if ahead == 0 {
-            for (t, row) in rows.iter_from(range.start, range.end, types) {
-                self.push(t, &row);
-            }
-            return;
-        }
-        for at in range.clone().take(ahead) {
-            self.engine.prefetch(&rows.row(at, types).1);
-        }
-        for at in range.clone() {
-            if at + ahead < range.end {
-                self.engine.prefetch(&rows.row(at + ahead, types).1);
-            }
-            let (t, row) = rows.row(at, types);
-            self.push(t, &row);
-        }
-    }
-
     /// Ends the batch: folds its rows into the state, emits what the output mode emits, evicts
     /// what the watermark closed, and advances the watermark.
     pub fn finish(self) -> BatchOutput {
@@ -335,6 +309,7 @@ impl Engine {
         self.last_pane = None;
         self.dropped_keys.clear();
         self.late.take();
+        self.strings.flush_releases();
         for id in self.maybe_unused.drain(..) {
             self.strings.release_if_unused(id);
         }
@@ -342,11 +317,23 @@ impl Engine {
 
     #[inline]
     fn push<R: Row + ?Sized>(&mut self, event_time: Micros, row: &R) {
+        let key = self.key_of(row);
+        self.push_keyed(event_time, row, key);
+    }
+
+    /// [`Engine::push`] of a row whose key is interned already: its id, and whether it was
+    /// new to the interner.
+    #[inline]
+    fn push_keyed<R: Row + ?Sized>(
+        &mut self,
+        event_time: Micros,
+        row: &R,
+        (id, fresh): (Id, bool),
+    ) {
         self.running.event_times.add(event_time);
         if self.max_event_time.is_none_or(|max| event_time > max) {
             self.max_event_time = Some(event_time);
         }
-        let (id, fresh) = self.key_of(row);
         if fresh && self.running.full {
             self.strings.release_if_unused(id);
             self.running.refused += 1;
@@ -490,6 +477,7 @@ impl Engine {
         };
         let dropped = self.dropped_keys.len() as u64;
         self.dropped_keys.clear();
+        self.strings.flush_releases();
         for id in self.maybe_unused.drain(..) {
             self.strings.release_if_unused(id);
         }

@@ -339,7 +339,9 @@ impl Interner {
 
     /// [`Interner::release`], the removal of an id's last use left to the next
     /// [`Interner::flush_releases`]: for a window's eviction, which lets go of each of its keys
-    /// at once. Nothing may be interned before that flush.
+    /// at once, and for a string `min`/`max` letting go of a value while a batch runs (the
+    /// value's bytes may be a key the batch holds at no uses, which must stay interned until
+    /// the batch has added it to its windows). The flush comes at a batch's end.
     #[inline]
     pub fn release_later(&mut self, id: Id) {
         let entry = &mut self.entries[id as usize];

@@ -164,6 +164,12 @@ impl Partial {
         self.count_rows(unit, id, 1);
     }
 
+    /// Starts loading where key `id`'s entry is looked for.
+    #[inline]
+    pub fn prefetch(&self, id: Id) {
+        self.index.prefetch(id);
+    }
+
     /// [`Partial::count`] of a key the batch holds no entry of (one new to the interner, with
     /// many keys most of them): its entry is added without being looked for.
     #[inline]

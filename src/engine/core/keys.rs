@@ -1,17 +1,52 @@
 //! A row's group key: interned (a short key of one string column straight from the row's
 //! bytes), and, once the keys outgrow the cache, prefetched some rows before the row is pushed.
 
+use std::ops::Range;
+
 use super::super::interner::{Id, Interner};
 use super::super::key;
-use super::super::row::Row;
+use super::super::row::{Row, Rows};
 use super::super::types::DataType;
-use super::Engine;
+use super::{Batch, Engine, Windows};
 
 /// Keys interned before rows are prefetched for ([`Engine::lookahead`]): below that the
 /// interner's table stays in the cache, and prefetching would only cost.
 pub(crate) const PREFETCH_MIN_KEYS: usize = 1 << 16;
 /// How many rows ahead of a push its key is prefetched for.
 const PUSH_AHEAD: usize = 8;
+/// How many rows ahead of a push a count's key is interned, and its entry in the batch asked
+/// for ([`Batch::push_rows`]); fewer than [`PUSH_AHEAD`], whose prefetch it reads.
+const KEY_AHEAD: usize = 4;
+
+impl Batch<'_> {
+    /// [`Batch::push`] of rows `range` of `rows`, read as rows of `types`, in order. Once the
+    /// keys outgrow the cache, what a row's key will read first (its place in the interner) is
+    /// asked for some rows before the row is pushed, so that the cache misses of many rows
+    /// overlap; a count's key is then interned a few rows ahead too, and its entry in the
+    /// batch asked for.
+    pub fn push_rows(&mut self, rows: &Rows, range: Range<usize>, types: &[DataType]) {
+        let ahead = self.engine.lookahead();
+        if ahead == 0 {
+            for (t, row) in rows.iter_from(range.start, range.end, types) {
+                self.push(t, &row);
+            }
+            return;
+        }
+        for at in range.clone().take(ahead) {
+            self.engine.prefetch(&rows.row(at, types).1);
+        }
+        if self.followers.is_empty() && self.engine.keys_ahead() {
+            return self.engine.push_keyed_ahead(rows, range, types);
+        }
+        for at in range.clone() {
+            if at + ahead < range.end {
+                self.engine.prefetch(&rows.row(at + ahead, types).1);
+            }
+            let (t, row) = rows.row(at, types);
+            self.push(t, &row);
+        }
+    }
+}
 
 impl Engine {
     /// How many rows ahead of a push its key is asked for ([`Engine::prefetch`]): none while
@@ -22,6 +57,53 @@ impl Engine {
             PUSH_AHEAD
         } else {
             0
+        }
+    }
+
+    /// Whether a row's key may be interned before the rows ahead of it are pushed: the
+    /// query only counts (a row's push then interns nothing but its key, and lets go of
+    /// nothing) and the batch refuses no new key (a refused row's key is let go of at once,
+    /// which a key interned ahead would not survive).
+    fn keys_ahead(&self) -> bool {
+        self.counts_only
+            && !self.running.full
+            && matches!(
+                self.windows,
+                Windows::Sliding { .. } | Windows::Panes { .. }
+            )
+    }
+
+    /// [`Batch::push_rows`] once its first rows are asked for, with [`KEY_AHEAD`] keys
+    /// interned ahead, in row order.
+    fn push_keyed_ahead(&mut self, rows: &Rows, range: Range<usize>, types: &[DataType]) {
+        let ahead = self.lookahead();
+        let key_ahead = |engine: &mut Engine, at: usize| {
+            let key = engine.key_of(&rows.row(at, types).1);
+            engine.prefetch_entry(key.0);
+            key
+        };
+        let mut keys = [(0, false); KEY_AHEAD];
+        for at in range.clone().take(KEY_AHEAD) {
+            keys[at % KEY_AHEAD] = key_ahead(self, at);
+        }
+        for at in range.clone() {
+            if at + ahead < range.end {
+                self.prefetch(&rows.row(at + ahead, types).1);
+            }
+            let key = keys[at % KEY_AHEAD];
+            if at + KEY_AHEAD < range.end {
+                keys[at % KEY_AHEAD] = key_ahead(self, at + KEY_AHEAD);
+            }
+            let (t, row) = rows.row(at, types);
+            self.push_keyed(t, &row, key);
+        }
+    }
+
+    /// Starts loading where the running batch's entry of key `id` is looked for.
+    #[inline]
+    fn prefetch_entry(&self, id: Id) {
+        if let Windows::Sliding { partial, .. } | Windows::Panes { partial, .. } = &self.windows {
+            partial.prefetch(id);
         }
     }
 

@@ -69,6 +69,14 @@ impl EntryIndex {
         *self.place(id) = (stamp, at as u32);
     }
 
+    /// Starts loading key `id`'s place.
+    #[inline]
+    pub fn prefetch(&self, id: Id) {
+        if (id as usize) < self.by_id.len() {
+            prefetch_index::prefetch_index(&self.by_id, id as usize);
+        }
+    }
+
     #[inline]
     fn place(&mut self, id: Id) -> &mut (u32, u32) {
         let id = id as usize;

@@ -56,3 +56,83 @@ fn counts_over_many_keys_are_each_pairs_rows() {
         .collect();
     assert_eq!(super::rows(&out), want);
 }
+
+/// Runs each of `batches` as one run of rows in an engine from `make` and row by row in
+/// another: the outputs are the same.
+fn same_by_run_and_by_row(make: impl Fn() -> Engine, batches: &[Rows]) {
+    let (mut by_run, mut by_row) = (make(), make());
+    for (b, rows) in batches.iter().enumerate() {
+        let mut run = by_run.begin(BatchKind::Data);
+        let types = run.types().to_vec();
+        run.push_rows(rows, 0..rows.len(), &types);
+        let mut one_by_one = by_row.begin(BatchKind::Data);
+        for (t, row) in rows.iter_from(0, rows.len(), &types) {
+            one_by_one.push(t, &row);
+        }
+        assert_eq!(run.finish(), one_by_one.finish(), "batch {b}");
+    }
+}
+
+/// With the state at `--max-state-rows`, each row of a new key is refused, a key repeated in
+/// the next rows too: a key interned ahead of a refused row would not be new any more.
+#[test]
+fn rows_of_new_keys_are_refused_each_when_the_state_is_full() {
+    use crate::engine::core::keys::PREFETCH_MIN_KEYS;
+    // Enough keys for the next batch's rows to be asked for ahead.
+    let mut warm_up = Rows::default();
+    for i in 0..=PREFETCH_MIN_KEYS {
+        warm_up.push(at(1.0), &[Value::Str(&format!("w{i}"))]);
+    }
+    let mut repeated = Rows::default();
+    for i in 0..50 {
+        let name = format!("new{i}");
+        for _ in 0..3 {
+            repeated.push(at(2.0), &[Value::Str(&name)]);
+        }
+    }
+    let make = || {
+        let mut engine = seed();
+        engine.limit_state_rows(Some(1000));
+        engine
+    };
+    same_by_run_and_by_row(make, &[warm_up, repeated]);
+}
+
+/// A string `min` lets go of the text it held when a smaller one comes. A text may be the
+/// bytes of a group key (a tag byte, then the key's): a key the batch holds (at no uses yet)
+/// stays interned however its bytes are let go of as a text, and is not given to the next new
+/// string.
+#[test]
+fn a_key_stays_itself_when_a_min_lets_go_of_a_text_of_its_bytes() {
+    let mut engine = Engine::new(keyed_query(
+        "t TIMESTAMP, k STRING, v STRING",
+        "min(v),count",
+        WindowRequest::Sliding {
+            size: Duration::from_secs(10),
+            slide: Duration::from_secs(10),
+        },
+        OutputMode::Update,
+    ));
+    // `\u{1}x1` is the bytes of key `x1`; `a`'s min lets go of it for `\u{1}x0`, and `n` is
+    // interned next.
+    let rows = [("x1", "m"), ("a", "\u{1}x1"), ("a", "\u{1}x0"), ("b", "n")];
+    let rows: Vec<[Value; 3]> = rows
+        .iter()
+        .map(|(k, v)| [Value::Timestamp(at(2.0)), Value::Str(k), Value::Str(v)])
+        .collect();
+    let out = engine.run_batch(BatchKind::Data, rows.iter().map(|r| (at(2.0), &r[..])));
+    let mut got: Vec<_> = (out.rows.iter())
+        .map(|r| (value(out.key(r)), out.aggs(r).to_vec()))
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    let row = |k: &str, min: &str, count| {
+        (
+            k.to_string(),
+            vec![Datum::Str(min.into()), Datum::Long(count)],
+        )
+    };
+    assert_eq!(
+        got,
+        [row("a", "\u{1}x0", 2), row("b", "n", 1), row("x1", "m", 1)]
+    );
+}
