@@ -63,7 +63,10 @@ pub struct Engine {
     /// doubling their way there.
     last_emitted: EmittedSize,
     dropped_keys: FxHashSet<(Micros, Id)>,
-    maybe_unused: Vec<Id>,
+    /// Keys new to the interner in the running batch, each holding a use until the batch
+    /// ends: it holds them at no other use until they reach its windows, and a string
+    /// `min`/`max` letting go of a text with a key's bytes (the same id) must not free them.
+    new_keys: Vec<Id>,
     late: LateLog,
     /// State rows the last batch wrote, by (window start, key), for checkpoint deltas.
     pub(crate) changed: Vec<(Micros, Id)>,
@@ -216,7 +219,7 @@ impl Engine {
             last_pane: None,
             last_emitted: EmittedSize::default(),
             dropped_keys: FxHashSet::default(),
-            maybe_unused: Vec::new(),
+            new_keys: Vec::new(),
             late: LateLog::default(),
             changed: Vec::new(),
             max_state_rows: None,
@@ -309,9 +312,8 @@ impl Engine {
         self.last_pane = None;
         self.dropped_keys.clear();
         self.late.take();
-        self.strings.flush_releases();
-        for id in self.maybe_unused.drain(..) {
-            self.strings.release_if_unused(id);
+        for id in self.new_keys.drain(..) {
+            self.strings.release(id);
         }
     }
 
@@ -340,7 +342,8 @@ impl Engine {
             return;
         }
         if fresh {
-            self.maybe_unused.push(id);
+            self.strings.acquire(id);
+            self.new_keys.push(id);
         }
         let threshold = self.running.late_threshold;
         // A row past what its averages add up exactly by pane sends the batch by window.
@@ -477,9 +480,8 @@ impl Engine {
         };
         let dropped = self.dropped_keys.len() as u64;
         self.dropped_keys.clear();
-        self.strings.flush_releases();
-        for id in self.maybe_unused.drain(..) {
-            self.strings.release_if_unused(id);
+        for id in self.new_keys.drain(..) {
+            self.strings.release(id);
         }
         self.advance_watermark(running.event_times.max_ms());
         self.last_emitted = out.size();

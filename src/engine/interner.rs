@@ -339,9 +339,7 @@ impl Interner {
 
     /// [`Interner::release`], the removal of an id's last use left to the next
     /// [`Interner::flush_releases`]: for a window's eviction, which lets go of each of its keys
-    /// at once, and for a string `min`/`max` letting go of a value while a batch runs (the
-    /// value's bytes may be a key the batch holds at no uses, which must stay interned until
-    /// the batch has added it to its windows). The flush comes at a batch's end.
+    /// at once. Nothing may be interned before that flush.
     #[inline]
     pub fn release_later(&mut self, id: Id) {
         let entry = &mut self.entries[id as usize];
@@ -372,7 +370,7 @@ impl Interner {
         self.released.clear();
     }
 
-    /// Frees `id` if nothing in state uses it (a key that was only ever late, say).
+    /// Frees `id` if nothing uses it (a refused row's key, say).
     pub fn release_if_unused(&mut self, id: Id) {
         let entry = &self.entries[id as usize];
         if entry.len != FREE && entry.refs == 0 {

@@ -329,6 +329,15 @@ impl Partial {
         }
     }
 
+    /// Empties the batch's entries and their indexes (their buffers given back already).
+    fn forget_entries(&mut self) {
+        self.near.clear();
+        self.index.clear();
+        self.units.clear();
+        self.accs.clear();
+        self.rows.clear();
+    }
+
     /// Forgets the batch (dropped unfinished), giving back the string references it held.
     pub fn discard(&mut self, kinds: &[Kind], strings: &mut Interner) {
         self.flush_dense();
@@ -337,11 +346,7 @@ impl Partial {
                 accumulate::release(*kind, acc, strings);
             }
         }
-        self.near.clear();
-        self.index.clear();
-        self.units.clear();
-        self.accs.clear();
-        self.rows.clear();
+        self.forget_entries();
     }
 
     /// The batch's entries in window start order, and for each window the batch has rows in its
@@ -461,11 +466,7 @@ impl Partial {
                 accumulate::release(*kind, acc, fold.strings);
             }
         }
-        self.near.clear();
-        self.index.clear();
-        self.units.clear();
-        self.accs.clear();
-        self.rows.clear();
+        self.forget_entries();
         (updated, late_pairs)
     }
 }

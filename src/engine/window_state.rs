@@ -45,6 +45,12 @@ const DENSE_MIN_KEYS: usize = 1 << 14;
 /// what the map takes a key (about eighteen, at its load and growth).
 const DENSE_SHARE: usize = 4;
 
+/// Whether an array of `ids` places pays for `keys` keys: enough of them, and at least one in
+/// [`DENSE_SHARE`] of its places.
+fn pays(keys: usize, ids: usize) -> bool {
+    keys >= DENSE_MIN_KEYS && keys * DENSE_SHARE >= ids
+}
+
 impl Index {
     #[inline]
     fn get(&self, id: Id) -> Option<u32> {
@@ -62,8 +68,7 @@ impl Index {
         match self {
             Index::Map(map) => {
                 map.insert(id, i);
-                let held = i as usize + 1;
-                if held >= DENSE_MIN_KEYS && held * DENSE_SHARE >= id_bound {
+                if pays(i as usize + 1, id_bound) {
                     let mut at = vec![ABSENT; id_bound];
                     for (&id, &i) in map.iter() {
                         at[id as usize] = i;
@@ -158,16 +163,18 @@ impl WindowState {
         )
     }
 
-    /// Empties the window for reuse; an index by array stays one (the windows that follow a
-    /// window of many keys mostly hold as many), with no id in it.
+    /// Empties the window for reuse. An index by array that the window's keys still paid for
+    /// stays one, with no id in it (the windows that follow a window of many keys mostly hold
+    /// as many); any other becomes an empty map.
     fn clear(&mut self) {
         match &mut self.index {
             Index::Map(map) => map.clear(),
-            Index::Dense(at) => {
+            Index::Dense(at) if pays(self.keys.len(), at.len()) => {
                 for &id in &self.keys {
                     at[id as usize] = ABSENT;
                 }
             }
+            Index::Dense(_) => self.index = Index::default(),
         }
         self.keys.clear();
         self.accs.clear();
@@ -358,5 +365,9 @@ mod tests {
         assert!(matches!(window.index, Index::Dense(_)));
         assert_eq!(window.find(many[1]), Some(0));
         assert_eq!(window.find(few[0]), None);
+        // Emptied again after holding that one key, its array no longer pays: a map.
+        window.clear();
+        assert!(matches!(window.index, Index::Map(_)));
+        assert_eq!(window.find(many[1]), None);
     }
 }

@@ -64,7 +64,8 @@ impl Engine {
             .map(|local| {
                 let (id, fresh) = self.strings.intern(tick.keys.bytes(local as u32));
                 if fresh {
-                    self.maybe_unused.push(id);
+                    self.strings.acquire(id);
+                    self.new_keys.push(id);
                 }
                 id
             })

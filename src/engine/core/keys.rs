@@ -1,5 +1,7 @@
 //! A row's group key: interned (a short key of one string column straight from the row's
-//! bytes), and, once the keys outgrow the cache, prefetched some rows before the row is pushed.
+//! bytes), and, once the keys outgrow the cache, prefetched some rows before the row is pushed
+//! ([`Batch::push_rows`]); a count's key is then interned a few rows ahead too, and its entry
+//! in the batch asked for.
 
 use std::ops::Range;
 

@@ -1,6 +1,6 @@
 //! Where a batch's (unit, key) entries are ([`super::Partial`]): by key id in an array for a
 //! key the batch holds in one unit, and in a map for a key it holds in more (its rows in two
-//! panes, say). With many keys most keys are of the first kind, and finding or adding one's
+//! panes, or in each of its windows), marked so in the array. With many keys most keys are of the first kind, and finding or adding one's
 //! entry reads one place known from its id, not a hash table's control bytes and then its
 //! bucket.
 //!
@@ -13,10 +13,13 @@ use rustc_hash::FxHashMap;
 
 use crate::engine::interner::Id;
 
+/// A place's entry for a key whose entries are all in the map.
+const SPREAD: u32 = u32::MAX;
+
 /// See the module documentation.
 #[derive(Debug)]
 pub(super) struct EntryIndex {
-    /// By key id: the stamp of the batch that set it, and one of the key's entries.
+    /// By key id: the stamp of the batch that set it, and the key's entry, or [`SPREAD`].
     by_id: Vec<(u32, u32)>,
     /// The running batch's stamp; never 0, which no place is set with.
     stamp: u32,
@@ -47,18 +50,23 @@ impl EntryIndex {
             *place = (stamp, new);
             return None;
         }
-        let held = units[at as usize].0;
-        if held == unit {
-            return Some(at as usize);
+        if at != SPREAD {
+            debug_assert!((at as usize) < units.len());
+            let held = units[at as usize].0;
+            if held == unit {
+                return Some(at as usize);
+            }
+            // The key is in another unit too: its entries are in the map from now on.
+            *place = (stamp, SPREAD);
+            self.spread.insert((held, id), at);
         }
-        // The key is in another unit too: each of its entries is in the map from now on.
-        self.spread.insert((held, id), at);
-        let (found, at) = match self.spread.entry((unit, id)) {
-            Entry::Occupied(entry) => (true, *entry.get()),
-            Entry::Vacant(entry) => (false, *entry.insert(new)),
-        };
-        self.by_id[id as usize].1 = at;
-        found.then_some(at as usize)
+        match self.spread.entry((unit, id)) {
+            Entry::Occupied(entry) => Some(*entry.get() as usize),
+            Entry::Vacant(entry) => {
+                entry.insert(new);
+                None
+            }
+        }
     }
 
     /// Takes the entry about to be added at `at` to be key `id`'s, a key the batch does not

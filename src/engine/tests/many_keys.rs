@@ -73,16 +73,35 @@ fn same_by_run_and_by_row(make: impl Fn() -> Engine, batches: &[Rows]) {
     }
 }
 
+/// A batch of the seed's rows with enough keys for the next batches' keys to be asked for
+/// (and, counted, interned) ahead of their rows.
+fn warm_up() -> Rows {
+    use crate::engine::core::keys::PREFETCH_MIN_KEYS;
+    let mut rows = Rows::default();
+    for i in 0..=PREFETCH_MIN_KEYS {
+        rows.push(at(1.0), &[Value::Str(&format!("w{i}"))]);
+    }
+    rows
+}
+
+/// Keys interned ahead of their rows: new keys, each repeated within the next four rows and
+/// in two panes, and keys held from the batch before, count as pushed one by one.
+#[test]
+fn keys_interned_ahead_count_as_rows_pushed_one_by_one() {
+    let mut mixed = Rows::default();
+    for i in 0..2_000 {
+        let (new, held) = (format!("new{}", i / 3), format!("w{}", i * 7 % 5_000));
+        let second = if i % 5 < 2 { 2.0 } else { 17.0 };
+        mixed.push(at(second), &[Value::Str(&new)]);
+        mixed.push(at(second), &[Value::Str(&held)]);
+    }
+    same_by_run_and_by_row(seed, &[warm_up(), mixed]);
+}
+
 /// With the state at `--max-state-rows`, each row of a new key is refused, a key repeated in
 /// the next rows too: a key interned ahead of a refused row would not be new any more.
 #[test]
 fn rows_of_new_keys_are_refused_each_when_the_state_is_full() {
-    use crate::engine::core::keys::PREFETCH_MIN_KEYS;
-    // Enough keys for the next batch's rows to be asked for ahead.
-    let mut warm_up = Rows::default();
-    for i in 0..=PREFETCH_MIN_KEYS {
-        warm_up.push(at(1.0), &[Value::Str(&format!("w{i}"))]);
-    }
     let mut repeated = Rows::default();
     for i in 0..50 {
         let name = format!("new{i}");
@@ -95,7 +114,7 @@ fn rows_of_new_keys_are_refused_each_when_the_state_is_full() {
         engine.limit_state_rows(Some(1000));
         engine
     };
-    same_by_run_and_by_row(make, &[warm_up, repeated]);
+    same_by_run_and_by_row(make, &[warm_up(), repeated]);
 }
 
 /// A string `min` lets go of the text it held when a smaller one comes. A text may be the
@@ -104,35 +123,41 @@ fn rows_of_new_keys_are_refused_each_when_the_state_is_full() {
 /// string.
 #[test]
 fn a_key_stays_itself_when_a_min_lets_go_of_a_text_of_its_bytes() {
-    let mut engine = Engine::new(keyed_query(
-        "t TIMESTAMP, k STRING, v STRING",
-        "min(v),count",
-        WindowRequest::Sliding {
-            size: Duration::from_secs(10),
-            slide: Duration::from_secs(10),
-        },
-        OutputMode::Update,
-    ));
-    // `\u{1}x1` is the bytes of key `x1`; `a`'s min lets go of it for `\u{1}x0`, and `n` is
-    // interned next.
-    let rows = [("x1", "m"), ("a", "\u{1}x1"), ("a", "\u{1}x0"), ("b", "n")];
-    let rows: Vec<[Value; 3]> = rows
-        .iter()
-        .map(|(k, v)| [Value::Timestamp(at(2.0)), Value::Str(k), Value::Str(v)])
-        .collect();
-    let out = engine.run_batch(BatchKind::Data, rows.iter().map(|r| (at(2.0), &r[..])));
-    let mut got: Vec<_> = (out.rows.iter())
-        .map(|r| (value(out.key(r)), out.aggs(r).to_vec()))
-        .collect();
-    got.sort_by(|a, b| a.0.cmp(&b.0));
-    let row = |k: &str, min: &str, count| {
-        (
-            k.to_string(),
-            vec![Datum::Str(min.into()), Datum::Long(count)],
-        )
+    let tumbling = WindowRequest::Sliding {
+        size: Duration::from_secs(10),
+        slide: Duration::from_secs(10),
     };
-    assert_eq!(
-        got,
-        [row("a", "\u{1}x0", 2), row("b", "n", 1), row("x1", "m", 1)]
-    );
+    let sessions = WindowRequest::Session {
+        gap: Duration::from_secs(4),
+    };
+    for (window, mode) in [
+        (tumbling, OutputMode::Update),
+        (sessions, OutputMode::Complete),
+    ] {
+        let schema = "t TIMESTAMP, k STRING, v STRING";
+        let mut engine = Engine::new(keyed_query(schema, "min(v),count", window, mode));
+        // `\u{1}x1` is the bytes of key `x1`; `a`'s min lets go of it for `\u{1}x0`, and `n`
+        // is interned next.
+        let rows = [("x1", "m"), ("a", "\u{1}x1"), ("a", "\u{1}x0"), ("b", "n")];
+        let rows: Vec<[Value; 3]> = rows
+            .iter()
+            .map(|(k, v)| [Value::Timestamp(at(2.0)), Value::Str(k), Value::Str(v)])
+            .collect();
+        let out = engine.run_batch(BatchKind::Data, rows.iter().map(|r| (at(2.0), &r[..])));
+        let mut got: Vec<_> = (out.rows.iter())
+            .map(|r| (value(out.key(r)), out.aggs(r).to_vec()))
+            .collect();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        let row = |k: &str, min: &str, count| {
+            (
+                k.to_string(),
+                vec![Datum::Str(min.into()), Datum::Long(count)],
+            )
+        };
+        assert_eq!(
+            got,
+            [row("a", "\u{1}x0", 2), row("b", "n", 1), row("x1", "m", 1)],
+            "{window:?}"
+        );
+    }
 }
