@@ -238,6 +238,7 @@ impl Partial {
         strings: &mut Interner,
     ) {
         let n = kinds.len();
+        self.index.by_window();
         if spec.candidates_per_event() > NEAR_UNITS {
             for window in spec.windows_of(event_time) {
                 let (accs, rows) = self.entry(window.start, id, n);
@@ -272,6 +273,7 @@ impl Partial {
             rows,
             order,
         } = self.take_by_key();
+        self.index.by_window();
         let pane_start = |at: usize| units[at].0 * spec.pane();
         let first_window = |at: usize| spec.windows_of_pane(units[at].0).next().map(|w| w.start);
         let mut merged = Panes::new(n);

@@ -23,8 +23,11 @@ pub(super) struct EntryIndex {
     by_id: Vec<(u32, u32)>,
     /// The running batch's stamp; never 0, which no place is set with.
     stamp: u32,
-    /// Every entry of each key the batch holds in more than one unit.
+    /// Every entry of each key the batch holds in more than one unit; of every key while
+    /// `by_window`.
     spread: FxHashMap<(i64, Id), u32>,
+    /// The batch's units are windows ([`EntryIndex::by_window`]).
+    by_window: bool,
 }
 
 impl Default for EntryIndex {
@@ -33,6 +36,7 @@ impl Default for EntryIndex {
             by_id: Vec::new(),
             stamp: 1,
             spread: FxHashMap::default(),
+            by_window: false,
         }
     }
 }
@@ -44,6 +48,9 @@ impl EntryIndex {
     #[inline]
     pub fn find_or_add(&mut self, unit: i64, id: Id, units: &[(i64, Id)]) -> Option<usize> {
         let (new, stamp) = (units.len() as u32, self.stamp);
+        if self.by_window {
+            return self.find_or_add_spread(unit, id, new);
+        }
         let place = self.place(id);
         let (set_in, at) = *place;
         if set_in != stamp {
@@ -60,6 +67,14 @@ impl EntryIndex {
             *place = (stamp, SPREAD);
             self.spread.insert((held, id), at);
         }
+        self.find_or_add_spread(unit, id, new)
+    }
+
+    /// [`EntryIndex::find_or_add`] of a key whose entries are in the map, `new` the entry
+    /// about to be added.
+    #[allow(clippy::inline_always)] // a by-window batch's every row's
+    #[inline(always)]
+    fn find_or_add_spread(&mut self, unit: i64, id: Id, new: u32) -> Option<usize> {
         match self.spread.entry((unit, id)) {
             Entry::Occupied(entry) => Some(*entry.get() as usize),
             Entry::Vacant(entry) => {
@@ -67,6 +82,14 @@ impl EntryIndex {
                 None
             }
         }
+    }
+
+    /// The batch's entries are by window from now on (it had none before, or has been
+    /// emptied): each key is in as many units as it has windows, so every entry goes to the map
+    /// at once, not through the array.
+    #[inline]
+    pub fn by_window(&mut self) {
+        self.by_window = true;
     }
 
     /// Takes the entry about to be added at `at` to be key `id`'s, a key the batch does not
@@ -97,6 +120,7 @@ impl EntryIndex {
     /// Forgets every entry (the batch's entries are gone).
     pub fn clear(&mut self) {
         self.spread.clear();
+        self.by_window = false;
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
             self.by_id.fill((0, 0));
@@ -119,10 +143,14 @@ mod tests {
         #[test]
         fn entries_are_found_as_a_map_finds_them(
             batches in proptest::collection::vec(
-                proptest::collection::vec((0i64..4, 0 as Id..40), 0..200), 1..5),
+                (any::<bool>(), proptest::collection::vec((0i64..4, 0 as Id..40), 0..200)),
+                1..5),
         ) {
             let mut index = EntryIndex::default();
-            for batch in batches {
+            for (by_window, batch) in batches {
+                if by_window {
+                    index.by_window();
+                }
                 let mut units = Vec::new();
                 let mut model = HashMap::new();
                 for (unit, id) in batch {
