@@ -325,7 +325,8 @@ impl Engine {
 
     /// [`Engine::push`] of a row whose key is interned already: its id, and whether it was
     /// new to the interner.
-    #[inline]
+    #[allow(clippy::inline_always)] // every row's, as it was before the key was taken out
+    #[inline(always)]
     fn push_keyed<R: Row + ?Sized>(
         &mut self,
         event_time: Micros,
