@@ -1,8 +1,8 @@
 //! Where a batch's (unit, key) entries are ([`super::Partial`]): by key id in an array for a
 //! key the batch holds in one unit, and in a map for a key it holds in more (its rows in two
-//! panes, or in each of its windows), marked so in the array. With many keys most keys are of the first kind, and finding or adding one's
-//! entry reads one place known from its id, not a hash table's control bytes and then its
-//! bucket.
+//! panes, or in each of its windows), marked so in the array. With many keys most keys are of
+//! the first kind, and finding or adding one's entry reads one place known from its id, not a
+//! hash table's control bytes and then its bucket.
 //!
 //! The array is not emptied between batches: each place is stamped with the batch it was set
 //! in, and a place of an earlier stamp is empty.

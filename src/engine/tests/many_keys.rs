@@ -1,6 +1,7 @@
-//! Counts over more keys than are counted densely (ids from 4096): each row's entry in the
-//! batch is found by key id, or added unlooked-for when its key is new, and a key in two panes
-//! of a batch is found in either.
+//! Many keys: counts over more keys than are counted densely (ids from 4096), each row's entry
+//! in the batch found by key id or added unlooked-for when its key is new, a key in two panes
+//! of a batch found in either; keys interned ahead of their rows; and a key the batch holds
+//! that a string `min`/`max` must not free.
 
 use std::collections::BTreeMap;
 
