@@ -357,7 +357,7 @@ fn killed_json_replay_is_exact(name: &str, events: &Path, query: &[&str]) {
 fn an_update_mode_replay_killed_again_and_again_restarts_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.csv");
-    replay_file(&events, 1_500);
+    replay_file(&events, 4_000);
     killed_json_replay_is_exact(
         "update",
         &events,
@@ -391,7 +391,7 @@ fn by_user<'a>(rest: &[&'a str]) -> Vec<&'a str> {
 fn a_session_replay_killed_again_and_again_restarts_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.csv");
-    user_file(&events, 1_500);
+    user_file(&events, 4_000);
     let rest = [
         "--agg",
         "count,sum(bytes),max(bytes)",
@@ -410,7 +410,7 @@ fn a_replay_kept_by_pane_killed_again_and_again_restarts_exactly() {
     // Ten windows an event in append mode: the state is kept by pane, and checkpointed so.
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.csv");
-    user_file(&events, 1_500);
+    user_file(&events, 4_000);
     let query = by_user(&[
         "--agg",
         "count,sum(bytes),avg(bytes),min(bytes),max(bytes)",

@@ -88,7 +88,7 @@ pub fn now_micros() -> Micros {
     micros_since_epoch(SystemTime::now())
 }
 
-fn micros_since_epoch(t: SystemTime) -> Micros {
+pub fn micros_since_epoch(t: SystemTime) -> Micros {
     t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| {
         Micros::try_from(d.as_micros()).unwrap_or(Micros::MAX)
     })

@@ -18,8 +18,9 @@ use anyhow::Context;
 use crate::app::error::{BadInput, escape_controls};
 use crate::app::lock;
 
-/// The checkpoint's subfolders, each holding batch files (`N`, `N.delta`, `N.snapshot`).
-const CHECKPOINT_FOLDERS: [&str; 4] = ["input", "offsets", "state", "commits"];
+/// The checkpoint's subfolders, each holding batch files (`N`, `N.delta`, `N.snapshot`): its
+/// logs, and those of the format before (a file per batch and step).
+const CHECKPOINT_FOLDERS: [&str; 5] = ["log", "input", "offsets", "state", "commits"];
 /// The header every checkpoint `metadata` file starts with, whatever its format version.
 const METADATA_MAGIC: &str = "window-tui-checkpoint v";
 /// The file sink's log folder.

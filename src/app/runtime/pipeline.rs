@@ -104,6 +104,18 @@ impl Pipeline {
         &self.engine
     }
 
+    #[cfg(test)]
+    pub fn checkpoint(&self) -> Option<&Checkpoint> {
+        self.checkpoint.as_ref()
+    }
+
+    /// Whether batch `id` is the last the checkpoint committed.
+    #[cfg(test)]
+    pub fn committed(&self, id: u64) -> bool {
+        self.checkpoint()
+            .is_some_and(|c| c.committed_at(id).is_some())
+    }
+
     /// What the clock said about the last batch.
     pub fn last_timing(&self) -> Option<&Timing> {
         self.last_timing.as_ref()
@@ -494,7 +506,7 @@ mod tests {
                 .contains("No space left")
         );
         assert!(
-            !dir.path().join("commits/1").exists(),
+            !pipeline.committed(1),
             "not committed while a sink lacks it"
         );
 
@@ -508,7 +520,7 @@ mod tests {
         let batch = pipeline.retry().unwrap().expect("written at last");
         assert_eq!(batch.id, 1);
         assert!(!pipeline.has_unwritten());
-        assert!(dir.path().join("commits/1").exists());
+        assert!(pipeline.committed(1));
         assert_eq!(
             *written.lock().unwrap(),
             vec![0, 1],
@@ -534,7 +546,7 @@ mod tests {
         rows.push(1_795_455_180_000_000, &[Value::Str("a")]);
         run(&mut pipeline, 0, &rows).unwrap();
         assert_eq!(*written.lock().unwrap(), [0], "written before the commit");
-        assert!(dir.path().join("commits/0").exists());
+        assert!(pipeline.committed(0));
 
         failures.store(1, Ordering::SeqCst);
         rows.clear();
@@ -545,7 +557,7 @@ mod tests {
             pipeline.has_unwritten(),
             "the batch that failed, not a later one"
         );
-        assert!(!dir.path().join("commits/1").exists());
+        assert!(!pipeline.committed(1));
     }
 
     #[test]
@@ -566,15 +578,14 @@ mod tests {
         let (_, again) = Checkpoint::open(dir.path(), query, &spec).unwrap();
         let pending = again.pending.expect("batch 0 is logged");
         assert_eq!(pending.input.as_ref(), Some(&rows));
-        let logged = std::fs::metadata(dir.path().join("input/0")).unwrap().len();
+        let logged = std::fs::metadata(dir.path().join("log/0")).unwrap().len();
         assert!(logged < 3 * LOG_ASIDE_ROWS as u64 + 200, "{logged} bytes");
         pipeline.retry().unwrap();
         assert!(pipeline.last_timing().unwrap().wal_commit.is_some());
         let state_rows = pipeline.engine().state_rows();
 
         // The log cannot be written: the batch fails, and the engine is as it was.
-        std::fs::remove_dir_all(dir.path().join("input")).unwrap();
-        std::fs::write(dir.path().join("input"), "not a folder").unwrap();
+        pipeline.checkpoint().unwrap().fail_after(Some(0));
         let err = run(&mut pipeline, 1, &rows).unwrap_err();
         assert!(format!("{err:#}").contains("cannot log batch 1"), "{err:#}");
         let engine = pipeline.engine();

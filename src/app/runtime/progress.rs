@@ -474,8 +474,7 @@ mod tests {
         )
         .with_checkpoint(checkpoint);
         // The commit cannot be written: the batch is not committed, but its line is there.
-        std::fs::remove_dir(ckpt.join("commits")).unwrap();
-        std::fs::write(ckpt.join("commits"), "in the way").unwrap();
+        pipeline.checkpoint().unwrap().fail_after(Some(1));
         let failed = pipeline.run_batch(BatchKind::Data, 0, None, |batch| {
             batch.push(1_795_455_180_000_000, "a");
             Ok(Position::Live { tick: 0 })
@@ -483,8 +482,7 @@ mod tests {
         assert!(failed.is_err());
         assert_eq!(batch_ids(&path).len(), 1, "the line precedes the commit");
         // Retried once the commit can be written: the line is not written twice.
-        std::fs::remove_file(ckpt.join("commits")).unwrap();
-        std::fs::create_dir(ckpt.join("commits")).unwrap();
+        pipeline.checkpoint().unwrap().fail_after(None);
         assert_eq!(pipeline.retry().unwrap().unwrap().id, 0);
         assert_eq!(batch_ids(&path).len(), 1);
     }

@@ -7,10 +7,11 @@ use std::path::Path;
 use crate::app::durable;
 
 const MAGIC: &str = "window-tui-checkpoint";
-/// The format this build writes. Version 3 logs a live batch's rows cell by cell
-/// (`input_log`); version 2 logged each row's image, and is still read; version 1 logged them as
-/// CSV, and is refused.
-pub const VERSION: u32 = 3;
+/// The format this build writes. Version 4 appends each batch to a log ([`super::segment`]);
+/// versions 3 and 2 wrote a file per batch and step ([`super::legacy`]), and are still read (3
+/// logs a live batch's rows cell by cell, `input_log`; 2 logged each row's image); version 1
+/// logged them as CSV, and is refused.
+pub const VERSION: u32 = 4;
 /// The oldest format this build reads.
 const OLDEST: u32 = 2;
 
@@ -54,46 +55,10 @@ pub fn read(path: &Path, kind: &str) -> Result<Vec<u8>, FrameError> {
 /// [`read`], with the format version the file was written in.
 pub fn read_versioned(path: &Path, kind: &str) -> Result<(u32, Vec<u8>), FrameError> {
     let file = path.display().to_string();
-    let data = std::fs::read(path).map_err(|source| FrameError::Io {
-        file: file.clone(),
-        source,
-    })?;
-    let corrupt = |why: &str| FrameError::Corrupt {
-        file: file.clone(),
-        why: why.to_string(),
-    };
-    let Some(newline) = data.iter().position(|&b| b == b'\n') else {
-        // A file cut short inside its header still begins like one.
-        let ours = data.starts_with(MAGIC.as_bytes()) || MAGIC.as_bytes().starts_with(&data);
-        return Err(if ours && !data.is_empty() {
-            corrupt("the header is cut short")
-        } else {
-            FrameError::Foreign { file }
-        });
-    };
-    let header = String::from_utf8_lossy(&data[..newline]);
-    let fields: Vec<&str> = header.split(' ').collect();
-    if fields.first() != Some(&MAGIC) {
-        return Err(FrameError::Foreign { file });
-    }
-    let version: u32 = fields
-        .get(1)
-        .and_then(|v| v.strip_prefix('v'))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| corrupt("the header has no version"))?;
-    if version > VERSION {
-        return Err(FrameError::Newer {
-            file,
-            found: version,
-        });
-    }
-    if version < OLDEST {
-        return Err(FrameError::Older {
-            file,
-            found: version,
-        });
-    }
-    let [_, _, found_kind, len, crc] = fields[..] else {
+    let data = read_file(path)?;
+    let corrupt = |why: &str| corrupt(&file, why);
+    let header = header(&file, &data)?;
+    let [found_kind, len, crc] = header.fields[..] else {
         return Err(corrupt("the header is malformed"));
     };
     if found_kind != kind {
@@ -103,7 +68,7 @@ pub fn read_versioned(path: &Path, kind: &str) -> Result<(u32, Vec<u8>), FrameEr
         .parse()
         .map_err(|_| corrupt("the length is malformed"))?;
     let crc = u32::from_str_radix(crc, 16).map_err(|_| corrupt("the checksum is malformed"))?;
-    let body = &data[newline + 1..];
+    let body = &data[header.end..];
     if body.len() != len {
         return Err(corrupt(&format!(
             "{} bytes where {len} were written",
@@ -113,7 +78,81 @@ pub fn read_versioned(path: &Path, kind: &str) -> Result<(u32, Vec<u8>), FrameEr
     if crc32fast::hash(body) != crc {
         return Err(corrupt("the checksum does not match"));
     }
-    Ok((version, body.to_vec()))
+    Ok((header.version, body.to_vec()))
+}
+
+/// The whole of a checkpoint file, its path named in the error.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, FrameError> {
+    std::fs::read(path).map_err(|source| FrameError::Io {
+        file: path.display().to_string(),
+        source,
+    })
+}
+
+/// The error for a file that does not read back as written.
+pub fn corrupt(file: &str, why: &str) -> FrameError {
+    FrameError::Corrupt {
+        file: file.to_string(),
+        why: why.to_string(),
+    }
+}
+
+/// The header line of a log file ([`super::segment`]): it has no length or checksum of its own,
+/// each record has.
+pub fn log_header() -> String {
+    format!("{MAGIC} v{VERSION} log\n")
+}
+
+/// A file's header line, checked: ours, and of a format this build reads.
+pub struct Header<'a> {
+    pub version: u32,
+    /// The fields after the version.
+    pub fields: Vec<&'a str>,
+    /// Where the body begins, after the header's newline.
+    pub end: usize,
+}
+
+/// Reads and checks the header line at the start of `data`, the contents of `file`.
+pub fn header<'a>(file: &str, data: &'a [u8]) -> Result<Header<'a>, FrameError> {
+    let foreign = || FrameError::Foreign {
+        file: file.to_string(),
+    };
+    let Some(newline) = data.iter().position(|&b| b == b'\n') else {
+        // A file cut short inside its header still begins like one.
+        let ours = data.starts_with(MAGIC.as_bytes()) || MAGIC.as_bytes().starts_with(data);
+        return Err(if ours && !data.is_empty() {
+            corrupt(file, "the header is cut short")
+        } else {
+            foreign()
+        });
+    };
+    let line = std::str::from_utf8(&data[..newline]).map_err(|_| foreign())?;
+    let mut fields = line.split(' ');
+    if fields.next() != Some(MAGIC) {
+        return Err(foreign());
+    }
+    let version: u32 = fields
+        .next()
+        .and_then(|v| v.strip_prefix('v'))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| corrupt(file, "the header has no version"))?;
+    if version > VERSION {
+        return Err(FrameError::Newer {
+            file: file.to_string(),
+            found: version,
+        });
+    }
+    if version < OLDEST {
+        return Err(FrameError::Older {
+            file: file.to_string(),
+            found: version,
+        });
+    }
+    Ok(Header {
+        version,
+        fields: fields.collect(),
+        end: newline + 1,
+    })
 }
 
 #[cfg(test)]

@@ -2,25 +2,28 @@
 //! nothing happened, whatever moment the last run was killed at.
 //!
 //! ```text
-//! DIR/metadata          the query, so that another query cannot reuse the folder
-//! DIR/input/N           batch N's rows (live runs; [`input_log`]), durable before the batch
-//!                       runs, removed once it commits
-//! DIR/offsets/N         batch N's id, kind, tick and watermark, durable before it runs
-//! DIR/state/N.delta     the keys batch N changed, with the engine's marks after it
-//! DIR/state/N.snapshot  every key after batch N (every tenth batch)
-//! DIR/commits/N         written once the sinks have batch N: where to resume after it
+//! DIR/metadata  the query, so that another query cannot reuse the folder
+//! DIR/log/N     the batches from N on ([`segment`]): each one's offsets (id, kind, tick,
+//!               watermark) and a live batch's rows, durable before it runs; then its commit,
+//!               once the sinks have it, with the keys it changed
 //! ```
 //!
-//! Every file is framed with a checksum ([`framed`]) and written aside, fsynced and renamed.
-//! After a snapshot, the files of earlier batches are removed, so the folder holds the open state,
-//! not the run's history.
+//! Every tenth batch's commit starts a new log holding the whole state, and the older logs are
+//! removed, so the folder holds the open state, not the run's history. The metadata and each new
+//! log are framed with a checksum ([`framed`]), written aside, fsynced and renamed; records are
+//! appended and fdatasynced, one per step of a batch. A checkpoint of the format before, a file
+//! per batch and step, is read once and carried over ([`legacy`]).
 
 pub mod framed;
 mod input_log;
+mod legacy;
+mod segment;
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -29,9 +32,13 @@ use crate::app::durable;
 use crate::app::error::BadInput;
 use crate::app::source::inbox::Rows;
 use crate::engine::{BatchKind, DataType, Engine, Micros, Query, QueryRequest};
+use segment::Appender;
 
-/// A full snapshot of the state every this many batches; deltas in between.
+/// A new log, starting with the whole state, every this many batches; deltas in between.
 pub const SNAPSHOT_EVERY: u64 = 10;
+/// ... or as soon as a log has grown past this many bytes (large live batches' rows), so that a
+/// committed batch's rows do not stay on disk for long.
+const LOG_BYTES: u64 = 64 << 20;
 
 /// What a checkpoint belongs to. A checkpoint made for one query is refused by another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,20 +140,24 @@ pub struct Checkpoint {
     dir: PathBuf,
     /// The query's column types: how a live batch's rows are logged.
     types: Vec<DataType>,
+    /// The log batches are appended to. A large live batch's rows are logged on a thread of
+    /// their own, hence the lock.
+    log: Mutex<Log>,
 }
 
-const FOLDERS: [&str; 4] = ["input", "offsets", "state", "commits"];
+#[derive(Debug)]
+struct Log {
+    appender: Appender,
+    /// The last commit's batch id and time.
+    last_commit: Option<(u64, SystemTime)>,
+}
 
 impl Checkpoint {
     /// Opens (creating) the checkpoint in `dir` for `spec`, and restores what it holds.
     pub fn open(dir: &Path, query: Query, spec: &QuerySpec) -> anyhow::Result<(Self, Restored)> {
-        for folder in FOLDERS {
-            durable::create_dir(&dir.join(folder))?;
-        }
-        let checkpoint = Checkpoint {
-            dir: dir.to_path_buf(),
-            types: query.schema().types().to_vec(),
-        };
+        durable::create_dir(&dir.join(LOGS))?;
+        let types = query.schema().types().to_vec();
+        let legacy = legacy::Files::new(dir);
         let metadata_path = dir.join("metadata");
         let query_id = if metadata_path.exists() {
             let metadata: Metadata = read_json(&metadata_path, "metadata")?;
@@ -163,9 +174,7 @@ impl Checkpoint {
             metadata.id
         } else {
             // Batches without the query they belong to: damaged, or not a checkpoint of ours.
-            if checkpoint.ids("commits", "")?.first().is_some()
-                || checkpoint.ids("offsets", "")?.first().is_some()
-            {
+            if !log_ids(dir)?.is_empty() || legacy.any()? {
                 return Err(BadInput(format!(
                     "the checkpoint {} holds batches but no metadata (the query they belong \
                      to): it is damaged or not window-tui's. Use another --checkpoint, or \
@@ -178,10 +187,40 @@ impl Checkpoint {
                 id: uuid::Uuid::new_v4().to_string(),
                 spec: spec.clone(),
             };
-            framed::write(&metadata_path, "metadata", &serde_json::to_vec(&metadata)?)?;
+            write_metadata(&metadata_path, &metadata)?;
             metadata.id
         };
-        let restored = checkpoint.restore(query, query_id)?;
+        let (log, restored) = match log_ids(dir)?.last() {
+            Some(&first) => restore(dir, first, query, &types, query_id)?,
+            None if legacy.any()? => {
+                let old = legacy.restore(query, &types)?;
+                let (log, restored) = start_log(dir, old, query_id, &types)?;
+                // The log holds all the old files did; the metadata is rewritten in this
+                // format, so that an older build refuses the folder rather than start afresh.
+                let metadata: Metadata = read_json(&metadata_path, "metadata")?;
+                write_metadata(&metadata_path, &metadata)?;
+                legacy.remove()?;
+                tracing::info!(
+                    "{}: checkpoint moved to format {}",
+                    dir.display(),
+                    framed::VERSION
+                );
+                (log, restored)
+            }
+            None => {
+                let fresh = legacy::Legacy {
+                    engine: Engine::new(query),
+                    last: None,
+                    pending: None,
+                };
+                start_log(dir, fresh, query_id, &types)?
+            }
+        };
+        let checkpoint = Checkpoint {
+            dir: dir.to_path_buf(),
+            types,
+            log: Mutex::new(log),
+        };
         Ok((checkpoint, restored))
     }
 
@@ -189,183 +228,233 @@ impl Checkpoint {
         &self.dir
     }
 
-    /// When batch `id` was committed (its commit file's time), if it was and the file says.
-    pub fn committed_at(&self, id: u64) -> Option<std::time::SystemTime> {
-        std::fs::metadata(self.path("commits", id, ""))
-            .and_then(|m| m.modified())
-            .ok()
+    /// When batch `id` was committed, if it was the last commit this checkpoint knows of.
+    pub fn committed_at(&self, id: u64) -> Option<SystemTime> {
+        let log = self.log.lock().ok()?;
+        log.last_commit
+            .filter(|(last, _)| *last == id)
+            .map(|(_, at)| at)
     }
 
-    fn path(&self, folder: &str, id: u64, suffix: &str) -> PathBuf {
-        self.dir.join(folder).join(format!("{id}{suffix}"))
+    fn lock(&self) -> anyhow::Result<std::sync::MutexGuard<'_, Log>> {
+        self.log
+            .lock()
+            .map_err(|_| anyhow::anyhow!("checkpoint: a log writer panicked"))
     }
 
-    /// Batch ids with a file in `folder` ending with `suffix`.
-    fn ids(&self, folder: &str, suffix: &str) -> anyhow::Result<BTreeSet<u64>> {
-        let path = self.dir.join(folder);
-        let mut ids = BTreeSet::new();
-        for entry in
-            std::fs::read_dir(&path).with_context(|| format!("cannot list {}", path.display()))?
-        {
-            let name = entry?.file_name();
-            let name = name.to_string_lossy();
-            if let Some(id) = name.strip_suffix(suffix).and_then(durable::batch_id) {
-                ids.insert(id);
-            }
-        }
-        Ok(ids)
+    /// Makes logging fail as a full disk would after `after` more records, or never (`None`).
+    #[cfg(test)]
+    pub fn fail_after(&self, after: Option<u32>) {
+        self.log.lock().unwrap().appender.fail_after(after);
     }
 
-    fn restore(&self, query: Query, query_id: String) -> anyhow::Result<Restored> {
-        let last_id = self.ids("commits", "")?.last().copied();
-        let last: Option<Commit> = last_id
-            .map(|id| read_json(&self.path("commits", id, ""), "commit"))
-            .transpose()?;
-        let engine = match last_id {
-            None => Engine::new(query),
-            Some(last_id) => {
-                let snapshot_id = self
-                    .ids("state", ".snapshot")?
-                    .range(..=last_id)
-                    .last()
-                    .copied();
-                let snapshot = snapshot_id
-                    .map(|id| self.path("state", id, ".snapshot"))
-                    .map(|path| framed::read(&path, "snapshot").map(|body| (path, body)))
-                    .transpose()?;
-                let first_delta = snapshot_id.map_or(0, |id| id + 1);
-                let mut deltas = Vec::new();
-                for id in first_delta..=last_id {
-                    let path = self.path("state", id, ".delta");
-                    let body = framed::read(&path, "delta")?;
-                    deltas.push((path, body));
-                }
-                let damaged = |path: &Path| {
-                    format!(
-                        "{}: torn or corrupt (its state does not decode)",
-                        path.display()
-                    )
-                };
-                // One file at a time, so that damage names the file it is in.
-                let mut engine = Engine::new(query);
-                for (path, body) in snapshot.iter().chain(&deltas) {
-                    engine.apply_state(body).with_context(|| damaged(path))?;
-                }
-                if engine.next_batch_id() != last_id + 1 {
-                    anyhow::bail!(
-                        "{}: the state says batch {} is next after commit {last_id}; the checkpoint cannot be trusted",
-                        self.dir.display(),
-                        engine.next_batch_id()
-                    );
-                }
-                engine
-            }
-        };
-        let next = last_id.map_or(0, |id| id + 1);
-        let offsets_path = self.path("offsets", next, "");
-        let pending = if offsets_path.exists() {
-            let offsets: Offsets = read_json(&offsets_path, "offsets")?;
-            let input_path = self.path("input", next, "");
-            let input = input_path
-                .exists()
-                .then(|| read_input(&input_path, &self.types))
-                .transpose()?;
-            Some(Pending { offsets, input })
+    /// Logs a batch before it runs: its offsets, and a live batch's rows.
+    pub fn begin(&self, offsets: &Offsets, input: Option<&Rows>) -> anyhow::Result<()> {
+        let types = &self.types;
+        let input = input.map(|rows| move |out: &mut Vec<u8>| input_log::encode(rows, types, out));
+        self.lock()?
+            .appender
+            .append(|out| segment::begin(out, offsets, input))
+    }
+
+    /// Records a batch the sinks have, with the state it changed. Every tenth batch, or once the
+    /// log has passed [`LOG_BYTES`], starts a new log instead, holding the whole state, and the
+    /// older logs go.
+    pub fn commit(&self, engine: &Engine, commit: &Commit) -> anyhow::Result<()> {
+        let now = SystemTime::now();
+        let at = crate::app::clock::micros_since_epoch(now);
+        let id = commit.batch_id;
+        let mut log = self.lock()?;
+        if id > 0 && (id.is_multiple_of(SNAPSHOT_EVERY) || log.appender.len() > LOG_BYTES) {
+            let mut records = Vec::new();
+            segment::commit(&mut records, commit, at, |out| engine.encode_snapshot(out));
+            log.appender = Appender::create(&log_path(&self.dir, id + 1), &records)?;
+            remove_logs_before(&self.dir, id + 1);
         } else {
-            None
-        };
-        self.remove_after(next)?;
-        Ok(Restored {
-            engine,
-            query_id,
-            last,
-            pending,
-        })
-    }
-
-    /// Removes what batches after `next` left (a crash may leave a delta of an uncommitted batch).
-    fn remove_after(&self, next: u64) -> anyhow::Result<()> {
-        for (folder, suffix, keep_next) in [
-            ("input", "", true),
-            ("offsets", "", true),
-            ("state", ".delta", false),
-            ("state", ".snapshot", false),
-            ("commits", "", false),
-        ] {
-            for id in self.ids(folder, suffix)? {
-                if id > next || (id == next && !keep_next) {
-                    let path = self.path(folder, id, suffix);
-                    std::fs::remove_file(&path)
-                        .with_context(|| format!("cannot remove {}", path.display()))?;
-                }
-            }
+            log.appender
+                .append(|out| segment::commit(out, commit, at, |out| engine.encode_delta(out)))?;
         }
+        log.last_commit = Some((id, now));
         Ok(())
     }
+}
 
-    /// Logs a batch before it runs: its rows (live) then its offsets.
-    pub fn begin(&self, offsets: &Offsets, input: Option<&Rows>) -> anyhow::Result<()> {
-        if let Some(rows) = input {
-            let mut body = Vec::new();
-            input_log::encode(rows, &self.types, &mut body);
-            framed::write(&self.path("input", offsets.batch_id, ""), "input", &body)?;
+/// The folder of logs.
+const LOGS: &str = "log";
+
+fn log_path(dir: &Path, first: u64) -> PathBuf {
+    dir.join(LOGS).join(first.to_string())
+}
+
+/// The first batch ids of the logs in `dir` (files named otherwise are not ours to read).
+fn log_ids(dir: &Path) -> anyhow::Result<BTreeSet<u64>> {
+    let path = dir.join(LOGS);
+    let mut ids = BTreeSet::new();
+    let entries = match std::fs::read_dir(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+        entries => entries.with_context(|| format!("cannot list {}", path.display()))?,
+    };
+    for entry in entries {
+        if let Some(id) = durable::batch_id(&entry?.file_name().to_string_lossy()) {
+            ids.insert(id);
         }
-        framed::write(
-            &self.path("offsets", offsets.batch_id, ""),
-            "offsets",
-            &serde_json::to_vec(offsets)?,
-        )
     }
+    Ok(ids)
+}
 
-    /// Records a batch the sinks have: its state (a delta, or a snapshot every tenth batch), then
-    /// the commit. After a snapshot, earlier batches' files go.
-    pub fn commit(&self, engine: &Engine, commit: &Commit) -> anyhow::Result<()> {
-        let id = commit.batch_id;
-        let snapshot = id > 0 && id.is_multiple_of(SNAPSHOT_EVERY);
-        let mut body = Vec::new();
-        if snapshot {
-            engine.encode_snapshot(&mut body);
-            framed::write(&self.path("state", id, ".snapshot"), "snapshot", &body)?;
-        } else {
-            engine.encode_delta(&mut body);
-            framed::write(&self.path("state", id, ".delta"), "delta", &body)?;
-        }
-        framed::write(
-            &self.path("commits", id, ""),
-            "commit",
-            &serde_json::to_vec(commit)?,
-        )?;
-        // The batch's rows were kept only to run it again if it did not commit. The batch is
-        // committed now, so a file that will not go is only left for the next snapshot to remove.
-        let input = self.path("input", id, "");
-        if let Err(e) = std::fs::remove_file(&input)
+/// Removes the logs before `first`, which the log at `first` supersedes, and any a crash left
+/// aside. One that will not go is named on stderr; a restart tries again.
+fn remove_logs_before(dir: &Path, first: u64) {
+    let Ok(ids) = log_ids(dir) else { return };
+    let stale = ids.range(..first).map(|&id| log_path(dir, id));
+    let aside = std::iter::once(durable::aside(&log_path(dir, first)));
+    for path in stale.chain(aside) {
+        if let Err(e) = std::fs::remove_file(&path)
             && e.kind() != std::io::ErrorKind::NotFound
         {
-            tracing::warn!("cannot remove {}: {e}", input.display());
+            tracing::warn!("cannot remove {}: {e}", path.display());
         }
-        if snapshot {
-            self.remove_before(id)?;
-        }
-        Ok(())
     }
+}
 
-    /// Removes every file of batches before `id` (a snapshot at `id` holds all they did).
-    fn remove_before(&self, id: u64) -> anyhow::Result<()> {
-        for (folder, suffix) in [
-            ("input", ""),
-            ("offsets", ""),
-            ("state", ".delta"),
-            ("state", ".snapshot"),
-            ("commits", ""),
-        ] {
-            for old in self.ids(folder, suffix)?.range(..id) {
-                let path = self.path(folder, *old, suffix);
-                std::fs::remove_file(&path)
-                    .with_context(|| format!("cannot remove {}", path.display()))?;
+fn write_metadata(path: &Path, metadata: &Metadata) -> anyhow::Result<()> {
+    framed::write(path, "metadata", &serde_json::to_vec(metadata)?)
+}
+
+/// Starts the checkpoint's log with what `old` held (nothing, for a new checkpoint).
+fn start_log(
+    dir: &Path,
+    old: legacy::Legacy,
+    query_id: String,
+    types: &[DataType],
+) -> anyhow::Result<(Log, Restored)> {
+    let mut records = Vec::new();
+    let last_commit = match &old.last {
+        Some((commit, at)) => {
+            let at = at.unwrap_or_else(SystemTime::now);
+            let micros = crate::app::clock::micros_since_epoch(at);
+            segment::commit(&mut records, commit, micros, |out| {
+                old.engine.encode_snapshot(out);
+            });
+            Some((commit.batch_id, at))
+        }
+        None => None,
+    };
+    if let Some(pending) = &old.pending {
+        let input = pending
+            .input
+            .as_ref()
+            .map(|rows| move |out: &mut Vec<u8>| input_log::encode(rows, types, out));
+        segment::begin(&mut records, &pending.offsets, input);
+    }
+    let first = old.engine.next_batch_id();
+    let appender = Appender::create(&log_path(dir, first), &records)?;
+    let restored = Restored {
+        engine: old.engine,
+        query_id,
+        last: old.last.map(|(commit, _)| commit),
+        pending: old.pending,
+    };
+    Ok((
+        Log {
+            appender,
+            last_commit,
+        },
+        restored,
+    ))
+}
+
+/// Restores the state the log `log/first` ends with (the newest log holds all there is).
+fn restore(
+    dir: &Path,
+    first: u64,
+    query: Query,
+    types: &[DataType],
+    query_id: String,
+) -> anyhow::Result<(Log, Restored)> {
+    let path = log_path(dir, first);
+    let file = path.display().to_string();
+    let data = framed::read_file(&path)?;
+    let parsed = segment::parse(&file, &data)?;
+    let mut engine = Engine::new(query);
+    let mut last: Option<(Commit, Micros)> = None;
+    let mut pending: Option<Pending> = None;
+    for (offset, record) in parsed.records {
+        let damaged =
+            |why: String| framed::corrupt(&file, &format!("the record at byte {offset}: {why}"));
+        match record {
+            segment::Record::Begin { offsets, input } => {
+                // A pending batch logs again when a restart runs it: the later record holds.
+                let next = engine.next_batch_id();
+                if offsets.batch_id != next || (first > 0 && last.is_none()) {
+                    return Err(damaged(format!(
+                        "batch {} begins where batch {next} is next",
+                        offsets.batch_id
+                    ))
+                    .into());
+                }
+                let input = input
+                    .map(|body| input_log::decode(body, types, framed::VERSION))
+                    .map(|rows| rows.ok_or_else(|| damaged("its rows do not parse".into())))
+                    .transpose()?;
+                pending = Some(Pending { offsets, input });
+            }
+            segment::Record::Commit { commit, at, state } => {
+                let expected = match &pending {
+                    Some(p) => p.offsets.batch_id,
+                    None if first > 0 && last.is_none() => first - 1,
+                    None => {
+                        return Err(damaged(format!(
+                            "batch {} commits without beginning",
+                            commit.batch_id
+                        ))
+                        .into());
+                    }
+                };
+                engine
+                    .apply_state(state)
+                    .map_err(|e| damaged(format!("its state does not decode ({e})")))?;
+                if commit.batch_id != expected || engine.next_batch_id() != expected + 1 {
+                    return Err(damaged(format!(
+                        "batch {} commits where batch {expected} ran",
+                        commit.batch_id
+                    ))
+                    .into());
+                }
+                last = Some((commit, at));
+                pending = None;
             }
         }
-        Ok(())
     }
+    if first > 0 && last.is_none() {
+        return Err(framed::corrupt(&file, "it does not start with the state before it").into());
+    }
+    if parsed.whole < data.len() {
+        tracing::warn!(
+            "{file}: its last {} bytes are a record a crash cut short; left out",
+            data.len() - parsed.whole
+        );
+    }
+    let appender = Appender::open(&path, parsed.whole as u64)?;
+    remove_logs_before(dir, first);
+    let last_commit = last.as_ref().map(|(commit, at)| {
+        let at = std::time::UNIX_EPOCH
+            + std::time::Duration::from_micros(u64::try_from(*at).unwrap_or(0));
+        (commit.batch_id, at)
+    });
+    let restored = Restored {
+        engine,
+        query_id,
+        last: last.map(|(commit, _)| commit),
+        pending,
+    };
+    Ok((
+        Log {
+            appender,
+            last_commit,
+        },
+        restored,
+    ))
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, kind: &str) -> anyhow::Result<T> {
@@ -373,16 +462,6 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, kind: &str) -> anyhow::R
     serde_json::from_slice(&body).with_context(|| {
         format!(
             "{}: torn or corrupt (not the JSON it should be)",
-            path.display()
-        )
-    })
-}
-
-fn read_input(path: &Path, types: &[DataType]) -> anyhow::Result<Rows> {
-    let (version, body) = framed::read_versioned(path, "input")?;
-    input_log::decode(&body, types, version).with_context(|| {
-        format!(
-            "{}: torn or corrupt (its rows do not parse)",
             path.display()
         )
     })

@@ -78,8 +78,6 @@ fn a_restart_restores_the_state_after_the_last_commit() {
     assert_eq!(keys(&restored.engine), keys(&engine));
     assert_eq!(restored.last.unwrap().batch_id, 22);
     assert!(restored.pending.is_none());
-    let inputs = std::fs::read_dir(dir.path().join("input")).unwrap().count();
-    assert_eq!(inputs, 0, "a committed batch's rows are not kept");
 }
 
 #[test]
@@ -88,11 +86,22 @@ fn a_file_not_named_as_a_batch_is_no_batch() {
     let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
     let mut engine = restored.engine;
     run(&checkpoint, &mut engine, 3);
-    let commits = dir.path().join("commits");
-    std::fs::copy(commits.join("2"), commits.join("07")).unwrap();
-    std::fs::copy(commits.join("2"), commits.join("+5")).unwrap();
+    let logs = dir.path().join("log");
+    std::fs::write(logs.join("07"), "not ours").unwrap();
+    std::fs::write(logs.join("+5"), "not ours").unwrap();
     let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
     assert_eq!(restored.last.unwrap().batch_id, 2);
+    assert!(logs.join("07").exists() && logs.join("+5").exists());
+}
+
+/// The one log file in `dir`.
+fn the_log(dir: &Path) -> PathBuf {
+    let logs: Vec<PathBuf> = std::fs::read_dir(dir.join("log"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    logs.into_iter().next().unwrap()
 }
 
 #[test]
@@ -109,20 +118,37 @@ fn a_batch_logged_but_not_committed_is_pending_with_its_rows() {
         watermark: engine.next_watermark(),
     };
     checkpoint.begin(&offsets, Some(&rows)).unwrap();
-    // The batch ran and its delta was written, but the commit was not: it does not count.
+    let log = the_log(dir.path());
+    let logged = std::fs::read(&log).unwrap();
+    // The batch ran, and a crash cut its commit short: it does not count.
     run_rows(&mut engine, &rows);
-    let mut delta = Vec::new();
-    engine.encode_delta(&mut delta);
-    framed::write(&checkpoint.path("state", 3, ".delta"), "delta", &delta).unwrap();
+    let commit = Commit {
+        batch_id: 3,
+        position: Position::Live { tick: 9 },
+    };
+    let mut record = Vec::new();
+    segment::commit(&mut record, &commit, 0, |out| engine.encode_delta(out));
+    for cut in [1, 9, record.len() - 1] {
+        std::fs::write(&log, [&logged[..], &record[..cut]].concat()).unwrap();
+        let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+        assert_eq!(restored.engine.next_batch_id(), 3);
+        let pending = restored.pending.unwrap();
+        assert_eq!(pending.offsets, offsets);
+        assert_eq!(pending.input.unwrap(), rows);
+        assert_eq!(
+            std::fs::read(&log).unwrap(),
+            logged,
+            "the torn record is gone"
+        );
+    }
+    // A restart that runs the batch logs it again: the later record holds.
+    let again = Offsets {
+        tick: 10,
+        ..offsets
+    };
+    checkpoint.begin(&again, Some(&rows)).unwrap();
     let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
-    assert_eq!(restored.engine.next_batch_id(), 3);
-    let pending = restored.pending.unwrap();
-    assert_eq!(pending.offsets, offsets);
-    assert_eq!(pending.input.unwrap(), rows);
-    assert!(
-        !dir.path().join("state/3.delta").exists(),
-        "the uncommitted delta is gone"
-    );
+    assert_eq!(restored.pending.unwrap().offsets, again);
 }
 
 #[test]
@@ -131,14 +157,27 @@ fn the_folder_holds_the_open_state_not_the_history() {
     let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
     let mut engine = restored.engine;
     run(&checkpoint, &mut engine, 105);
-    let files: usize = FOLDERS
-        .iter()
-        .map(|f| std::fs::read_dir(dir.path().join(f)).unwrap().count())
-        .sum();
-    // The snapshot of batch 100, then batches 100..=104: a few files each, not 105 × 4.
-    assert!(files <= 4 * SNAPSHOT_EVERY as usize, "{files} files");
+    // The log begun after batch 100 (with the state after it), and the metadata.
+    assert_eq!(the_log(dir.path()), dir.path().join("log/101"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
     assert_eq!(keys(&restored.engine), keys(&engine));
+    assert_eq!(restored.last.unwrap().batch_id, 104);
+}
+
+#[test]
+fn the_time_of_the_last_commit_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let mut engine = restored.engine;
+    let before = std::time::SystemTime::now();
+    run(&checkpoint, &mut engine, 12);
+    let (checkpoint, _) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let at = checkpoint.committed_at(11).expect("batch 11's time");
+    assert!(
+        at >= before - std::time::Duration::from_micros(1) && at <= std::time::SystemTime::now()
+    );
+    assert_eq!(checkpoint.committed_at(10), None, "only the last commit's");
 }
 
 #[test]
@@ -189,34 +228,253 @@ fn batches_without_metadata_are_refused() {
     assert!(err.is::<BadInput>());
 }
 
+/// Why the checkpoint in `dir` is refused once `damage` has changed its one log.
+fn refusal_after(dir: &Path, damage: impl FnOnce(&mut Vec<u8>)) -> String {
+    let log = the_log(dir);
+    let whole = std::fs::read(&log).unwrap();
+    let mut damaged = whole.clone();
+    damage(&mut damaged);
+    std::fs::write(&log, &damaged).unwrap();
+    let err = refusal(dir);
+    assert_eq!(
+        std::fs::read(&log).unwrap(),
+        damaged,
+        "a refused log is left as it is"
+    );
+    std::fs::write(&log, &whole).unwrap();
+    err
+}
+
 #[test]
-fn damaged_files_are_named_never_misread() {
+fn damaged_logs_are_named_never_misread() {
     let dir = tempfile::tempdir().unwrap();
     let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
     let mut engine = restored.engine;
-    run(&checkpoint, &mut engine, 4);
-    let delta = dir.path().join("state/2.delta");
-    let whole = std::fs::read(&delta).unwrap();
-    std::fs::write(&delta, &whole[..whole.len() / 2]).unwrap();
-    let err = refusal(dir.path());
+    run(&checkpoint, &mut engine, 14);
+    let log = the_log(dir.path());
+    let name = log.display().to_string();
+    let header = framed::log_header().len();
+    let len = std::fs::metadata(&log).unwrap().len() as usize;
+    // A flipped byte anywhere in the records: the first (the state after batch 10), or the last.
+    for at in [header + 20, len / 2, len - 1] {
+        let err = refusal_after(dir.path(), |data| data[at] ^= 1);
+        assert!(
+            err.contains(&name) && err.contains("torn or corrupt"),
+            "{err}"
+        );
+    }
+    let err = refusal_after(dir.path(), |data| {
+        *data = String::from_utf8_lossy(data)
+            .replacen(&format!(" v{} ", framed::VERSION), " v99 ", 1)
+            .into_bytes();
+    });
     assert!(
-        err.contains("state/2.delta") && err.contains("torn or corrupt"),
+        err.contains(&name) && err.contains("newer window-tui"),
         "{err}"
     );
-    std::fs::remove_file(&delta).unwrap();
-    let err = refusal(dir.path());
-    assert!(err.contains("state/2.delta"), "{err}");
-    std::fs::write(&delta, &whole).unwrap();
-    let commit = dir.path().join("commits/3");
-    let text = std::fs::read_to_string(&commit).unwrap().replacen(
-        &format!(" v{} ", framed::VERSION),
-        " v99 ",
-        1,
-    );
-    std::fs::write(&commit, text).unwrap();
-    let err = refusal(dir.path());
+    // A log without the state before it, or a batch missing from it, is refused.
+    let err = refusal_after(dir.path(), |data| {
+        let parsed = segment::parse("", data).unwrap();
+        data.drain(header..parsed.records[1].0);
+    });
+    assert!(err.contains("begins where"), "{err}");
+    let err = refusal_after(dir.path(), |data| {
+        let parsed = segment::parse("", data).unwrap();
+        data.drain(parsed.records[1].0..parsed.records[3].0);
+    });
     assert!(
-        err.contains("commits/3") && err.contains("newer window-tui"),
+        err.contains("batch 12 begins where batch 11 is next"),
         "{err}"
     );
+    // Renamed, it no longer starts where the state it holds ends.
+    std::fs::rename(&log, dir.path().join("log/3")).unwrap();
+    let err = refusal(dir.path());
+    assert!(
+        err.contains("log/3") && err.contains("commits where"),
+        "{err}"
+    );
+}
+
+/// Writes a file of the format before this one (3) at `dir/rel`.
+fn write_format_3(dir: &Path, rel: &str, kind: &str, body: &[u8]) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    framed::write(&path, kind, body).unwrap();
+    let data = std::fs::read(&path).unwrap();
+    let newline = data.iter().position(|&b| b == b'\n').unwrap();
+    let header = String::from_utf8(data[..newline].to_vec()).unwrap();
+    let header = header.replacen(&format!(" v{} ", framed::VERSION), " v3 ", 1);
+    std::fs::write(&path, [header.as_bytes(), &data[newline..]].concat()).unwrap();
+}
+
+#[test]
+fn a_checkpoint_of_the_format_before_is_carried_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let metadata = Metadata {
+        id: "the-old-id".into(),
+        spec: spec(),
+    };
+    write_format_3(
+        path,
+        "metadata",
+        "metadata",
+        &serde_json::to_vec(&metadata).unwrap(),
+    );
+    // Batches 0 to 12 as format 3 wrote them (a snapshot at 10), and batch 13 logged.
+    let mut engine = Engine::new(query());
+    let batch_rows = |id: u64| {
+        let t = 1_795_455_180 * S + id as i64 * 7 * S;
+        rows(&[(t, "a"), (t + S, &format!("v{}", id % 3))])
+    };
+    for id in 0..14 {
+        let offsets = Offsets {
+            batch_id: id,
+            kind: BatchKind::Data,
+            tick: id,
+            watermark: engine.next_watermark(),
+        };
+        write_format_3(
+            path,
+            &format!("offsets/{id}"),
+            "offsets",
+            &serde_json::to_vec(&offsets).unwrap(),
+        );
+        let mut input = Vec::new();
+        input_log::encode(
+            &batch_rows(id),
+            engine.query().schema().types(),
+            &mut input,
+        );
+        write_format_3(path, &format!("input/{id}"), "input", &input);
+        if id == 13 {
+            break;
+        }
+        run_rows(&mut engine, &batch_rows(id));
+        let mut state = Vec::new();
+        if id == 10 {
+            engine.encode_snapshot(&mut state);
+            write_format_3(path, "state/10.snapshot", "snapshot", &state);
+        } else {
+            engine.encode_delta(&mut state);
+            write_format_3(path, &format!("state/{id}.delta"), "delta", &state);
+        }
+        let commit = Commit {
+            batch_id: id,
+            position: Position::Live { tick: id },
+        };
+        write_format_3(
+            path,
+            &format!("commits/{id}"),
+            "commit",
+            &serde_json::to_vec(&commit).unwrap(),
+        );
+    }
+    for _ in 0..2 {
+        let (checkpoint, restored) = Checkpoint::open(path, query(), &spec()).unwrap();
+        assert_eq!(restored.query_id, "the-old-id");
+        assert_eq!(restored.last.unwrap().batch_id, 12);
+        assert_eq!(keys(&restored.engine), keys(&engine));
+        assert_eq!(restored.engine.marks(), engine.marks());
+        let pending = restored.pending.unwrap();
+        assert_eq!(pending.offsets.batch_id, 13);
+        assert_eq!(pending.input.unwrap(), batch_rows(13));
+        // The log holds it all now; the old files are gone, and an older build would refuse
+        // the metadata rather than start afresh.
+        assert_eq!(the_log(path), path.join("log/13"));
+        let names: BTreeSet<String> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, BTreeSet::from(["log".into(), "metadata".into()]));
+        assert_eq!(
+            framed::header("", &std::fs::read(path.join("metadata")).unwrap())
+                .unwrap()
+                .version,
+            framed::VERSION
+        );
+        drop(checkpoint);
+    }
+    // The run goes on from there.
+    let (checkpoint, restored) = Checkpoint::open(path, query(), &spec()).unwrap();
+    let mut engine = restored.engine;
+    run_rows(&mut engine, &batch_rows(13));
+    let commit = Commit {
+        batch_id: 13,
+        position: Position::Live { tick: 13 },
+    };
+    checkpoint.commit(&engine, &commit).unwrap();
+    let (_, restored) = Checkpoint::open(path, query(), &spec()).unwrap();
+    assert_eq!(restored.last.unwrap().batch_id, 13);
+    assert!(restored.pending.is_none());
+    assert_eq!(keys(&restored.engine), keys(&engine));
+}
+
+#[test]
+fn a_damaged_file_of_the_format_before_is_named_and_nothing_is_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let metadata = Metadata {
+        id: "the-old-id".into(),
+        spec: spec(),
+    };
+    write_format_3(
+        path,
+        "metadata",
+        "metadata",
+        &serde_json::to_vec(&metadata).unwrap(),
+    );
+    let commit = Commit {
+        batch_id: 0,
+        position: Position::Live { tick: 0 },
+    };
+    write_format_3(
+        path,
+        "commits/0",
+        "commit",
+        &serde_json::to_vec(&commit).unwrap(),
+    );
+    write_format_3(path, "state/0.delta", "delta", b"not a state");
+    let err = refusal(path);
+    assert!(
+        err.contains("state/0.delta") && err.contains("torn or corrupt"),
+        "{err}"
+    );
+    assert!(path.join("commits/0").exists() && path.join("state/0.delta").exists());
+    assert_eq!(std::fs::read_dir(path.join("log")).unwrap().count(), 0);
+}
+
+#[test]
+fn a_log_grown_past_its_bound_starts_anew_at_the_next_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let mut engine = restored.engine;
+    run(&checkpoint, &mut engine, 2);
+    // A live batch of 70 rows of 1 MiB each (one value, so the state stays small).
+    let value = "x".repeat(1 << 20);
+    let t = 1_795_455_180 * S + 20 * S;
+    let rows = rows(&vec![(t, value.as_str()); 70]);
+    let offsets = Offsets {
+        batch_id: 2,
+        kind: BatchKind::Data,
+        tick: 2,
+        watermark: engine.next_watermark(),
+    };
+    checkpoint.begin(&offsets, Some(&rows)).unwrap();
+    assert!(std::fs::metadata(the_log(dir.path())).unwrap().len() > LOG_BYTES);
+    run_rows(&mut engine, &rows);
+    let commit = Commit {
+        batch_id: 2,
+        position: Position::Live { tick: 2 },
+    };
+    checkpoint.commit(&engine, &commit).unwrap();
+    let log = the_log(dir.path());
+    assert_eq!(log, dir.path().join("log/3"), "not at a tenth batch");
+    assert!(
+        std::fs::metadata(&log).unwrap().len() < 4 << 20,
+        "the rows are gone"
+    );
+    let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    assert_eq!(keys(&restored.engine), keys(&engine));
+    assert_eq!(restored.last.unwrap().batch_id, 2);
 }
