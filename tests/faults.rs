@@ -196,23 +196,16 @@ fn a_full_disk_stops_the_run_uncommitted_and_the_same_command_finishes_once_ther
     assert!(stderr.contains("No space left on device"), "{stderr}");
     // What is visible is whole: every listed file exists, nothing is left aside.
     let (logged, _) = check_file_sink(&out);
-    // Committed batches are in the checkpoint's log, past its header line.
-    let committed: u64 = std::fs::read_dir(checkpoint.join("log"))
-        .unwrap()
-        .map(|e| e.unwrap().metadata().unwrap().len())
-        .sum();
-    assert!(
-        committed > 100 && !logged.is_empty(),
-        "some batches got through first"
-    );
+    assert!(!logged.is_empty(), "some batches got through first");
 
     // Room again: the same command continues and the output is exactly the reference's.
     std::fs::remove_file(&filler).unwrap();
     let output = replay(dir.path(), &file, &out, &checkpoint);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
     assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        stderr.contains("resuming the replay at batch"),
+        "the batches before the disk filled were committed: {stderr}"
     );
     let (_, got) = check_file_sink(&out);
     if let Err(e) = common::diff("rows after the disk was full", &want, &got) {

@@ -17,10 +17,8 @@ use anyhow::Context;
 
 use crate::app::error::{BadInput, escape_controls};
 use crate::app::lock;
+use crate::app::runtime::checkpoint;
 
-/// The checkpoint's subfolders, each holding batch files (`N`, `N.delta`, `N.snapshot`): its
-/// logs, and those of the format before (a file per batch and step).
-const CHECKPOINT_FOLDERS: [&str; 5] = ["log", "input", "offsets", "state", "commits"];
 /// The header every checkpoint `metadata` file starts with, whatever its format version.
 const METADATA_MAGIC: &str = "window-tui-checkpoint v";
 /// The file sink's log folder.
@@ -205,10 +203,10 @@ fn remove_checkpoint(dir: &Path) -> anyhow::Result<Removed> {
     };
     for name in names {
         let path = dir.join(&name);
-        if CHECKPOINT_FOLDERS.contains(&name.as_str()) && path.is_dir() {
-            removed.sweep(&path, &format!("{name}/"), |n| {
-                is_batch_file(n, &[".delta", ".snapshot"])
-            })?;
+        if let Some(suffixes) = checkpoint::batch_file_suffixes(&name)
+            && path.is_dir()
+        {
+            removed.sweep(&path, &format!("{name}/"), |n| is_batch_file(n, suffixes))?;
         } else if matches!(unaside(&name), "metadata") && path.is_file() {
             fs::remove_file(&path)
                 .with_context(|| format!("--clean: cannot remove {}", path.display()))?;
@@ -282,6 +280,16 @@ mod tests {
         for not in ["", "notes", "1.txt", ".tmp", "thesis.tex", ".hidden"] {
             assert!(!is_batch_file(not, &[".delta", ".snapshot"]), "{not}");
         }
+    }
+
+    #[test]
+    fn each_checkpoint_folder_has_its_own_names() {
+        let log = checkpoint::batch_file_suffixes("log").unwrap();
+        assert!(is_batch_file("17", log) && is_batch_file(".18.tmp", log));
+        assert!(!is_batch_file("9.delta", log), "a log is never named so");
+        let state = checkpoint::batch_file_suffixes("state").unwrap();
+        assert!(is_batch_file("9.delta", state) && is_batch_file("10.snapshot", state));
+        assert_eq!(checkpoint::batch_file_suffixes("notes"), None);
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! Checkpoint files: a header line with the format version, the body's length and its CRC-32,
-//! then the body; written aside, fsynced and renamed. A torn or corrupted file is detected when
-//! read, and a file from a newer format is refused, each with the file named.
+//! Checkpoint files written whole (the metadata, and a format-3 checkpoint's files): a header
+//! line with the format version, the body's length and its CRC-32, then the body; written aside,
+//! fsynced and renamed. A torn or corrupted file is detected when read, and a file from a newer
+//! format is refused, each with the file named. Logs ([`super::segment`]) start with such a
+//! header line too, without length or checksum: each of their records has its own.
 
 use std::path::Path;
 
@@ -97,10 +99,9 @@ pub fn corrupt(file: &str, why: &str) -> FrameError {
     }
 }
 
-/// The header line of a log file ([`super::segment`]): it has no length or checksum of its own,
-/// each record has.
-pub fn log_header() -> String {
-    format!("{MAGIC} v{VERSION} log\n")
+/// The header line of a log file of the query `query_id` ([`super::segment`]).
+pub fn log_header(query_id: &str) -> String {
+    format!("{MAGIC} v{VERSION} log {query_id}\n")
 }
 
 /// A file's header line, checked: ours, and of a format this build reads.

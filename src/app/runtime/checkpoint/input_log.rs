@@ -1,4 +1,5 @@
-//! A live batch's rows as the checkpoint logs them before the batch runs (`input/N`).
+//! A live batch's rows as the checkpoint logs them before the batch runs (in its begin record;
+//! format 3 wrote them to `input/N`).
 //!
 //! The log is written for every live batch, so it must be cheap to write and small: a row is its
 //! event time as the difference from the row before (a zigzag varint, one byte when lines arrive

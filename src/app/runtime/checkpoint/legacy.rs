@@ -16,13 +16,25 @@ use std::time::SystemTime;
 use anyhow::Context;
 use serde::Deserialize;
 
-use super::{Commit, Offsets, Pending, framed, input_log};
+use super::{Commit, Offsets, Pending, batch_ids, framed, from_json, input_log};
 use crate::app::durable;
 use crate::app::source::inbox::Rows;
 use crate::engine::{DataType, Engine, Query};
 
-/// The folders of a checkpoint of formats 2 and 3.
-pub const FOLDERS: [&str; 4] = ["input", "offsets", "state", "commits"];
+/// The files of a checkpoint of formats 2 and 3: folder, and the endings of their names after
+/// the batch id.
+const FILES: [(&str, &[&str]); 4] = [
+    ("input", &[""]),
+    ("offsets", &[""]),
+    ("state", &[".delta", ".snapshot"]),
+    ("commits", &[""]),
+];
+
+/// When `folder` is one of a format-3 checkpoint's, the endings of its files' names after the
+/// batch id.
+pub fn batch_file_suffixes(folder: &str) -> Option<&'static [&'static str]> {
+    FILES.iter().find(|(f, _)| *f == folder).map(|(_, s)| *s)
+}
 
 /// What such a checkpoint held.
 pub struct Legacy {
@@ -46,22 +58,8 @@ impl<'a> Files<'a> {
         self.dir.join(folder).join(format!("{id}{suffix}"))
     }
 
-    /// Batch ids with a file in `folder` ending with `suffix` (none when there is no folder).
     fn ids(&self, folder: &str, suffix: &str) -> anyhow::Result<BTreeSet<u64>> {
-        let path = self.dir.join(folder);
-        let mut ids = BTreeSet::new();
-        let entries = match std::fs::read_dir(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
-            entries => entries.with_context(|| format!("cannot list {}", path.display()))?,
-        };
-        for entry in entries {
-            let name = entry?.file_name();
-            let name = name.to_string_lossy();
-            if let Some(id) = name.strip_suffix(suffix).and_then(durable::batch_id) {
-                ids.insert(id);
-            }
-        }
-        Ok(ids)
+        batch_ids(&self.dir.join(folder), suffix)
     }
 
     /// Whether any batch was logged.
@@ -137,35 +135,28 @@ impl<'a> Files<'a> {
 
     /// Removes every batch file, and each folder left empty.
     pub fn remove(&self) -> anyhow::Result<()> {
-        for (folder, suffix) in [
-            ("input", ""),
-            ("offsets", ""),
-            ("state", ".delta"),
-            ("state", ".snapshot"),
-            ("commits", ""),
-        ] {
-            for id in self.ids(folder, suffix)? {
-                let path = self.path(folder, id, suffix);
-                std::fs::remove_file(&path)
-                    .with_context(|| format!("cannot remove {}", path.display()))?;
+        let mut removed = false;
+        for (folder, suffixes) in FILES {
+            for suffix in suffixes {
+                for id in self.ids(folder, suffix)? {
+                    let path = self.path(folder, id, suffix);
+                    std::fs::remove_file(&path)
+                        .with_context(|| format!("cannot remove {}", path.display()))?;
+                    removed = true;
+                }
             }
-        }
-        for folder in FOLDERS {
             // A folder that holds anything else stays.
-            let _ = std::fs::remove_dir(self.dir.join(folder));
+            removed |= std::fs::remove_dir(self.dir.join(folder)).is_ok();
         }
-        durable::sync_dir(self.dir)
+        if removed {
+            durable::sync_dir(self.dir)?;
+        }
+        Ok(())
     }
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, kind: &str) -> anyhow::Result<T> {
-    let body = framed::read(path, kind)?;
-    serde_json::from_slice(&body).with_context(|| {
-        format!(
-            "{}: torn or corrupt (not the JSON it should be)",
-            path.display()
-        )
-    })
+    from_json(path, &framed::read(path, kind)?)
 }
 
 fn read_input(path: &Path, types: &[DataType]) -> anyhow::Result<Rows> {

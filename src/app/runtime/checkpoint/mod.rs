@@ -8,8 +8,9 @@
 //!               once the sinks have it, with the keys it changed
 //! ```
 //!
-//! Every tenth batch's commit starts a new log holding the whole state, and the older logs are
-//! removed, so the folder holds the open state, not the run's history. The metadata and each new
+//! Every tenth batch's commit (or the first once a log has passed 64 MiB of large live batches'
+//! rows) starts a new log holding the whole state, and the older logs are removed, so the folder
+//! holds the open state, not the run's history. The metadata and each new
 //! log are framed with a checksum ([`framed`]), written aside, fsynced and renamed; records are
 //! appended and fdatasynced, one per step of a batch. A checkpoint of the format before, a file
 //! per batch and step, is read once and carried over ([`legacy`]).
@@ -148,6 +149,8 @@ pub struct Checkpoint {
 #[derive(Debug)]
 struct Log {
     appender: Appender,
+    /// The query's id, in each log's header.
+    query_id: String,
     /// The last commit's batch id and time.
     last_commit: Option<(u64, SystemTime)>,
 }
@@ -160,7 +163,7 @@ impl Checkpoint {
         let legacy = legacy::Files::new(dir);
         let metadata_path = dir.join("metadata");
         let query_id = if metadata_path.exists() {
-            let metadata: Metadata = read_json(&metadata_path, "metadata")?;
+            let (version, metadata) = read_metadata(&metadata_path)?;
             if metadata.spec != *spec {
                 return Err(BadInput(format!(
                     "the checkpoint {} belongs to another query: it has {}; this run has {}. \
@@ -171,10 +174,15 @@ impl Checkpoint {
                 ))
                 .into());
             }
+            // Written in this format before anything else, so that an older build refuses the
+            // folder rather than start afresh beside its log.
+            if version < framed::VERSION {
+                write_metadata(&metadata_path, &metadata)?;
+            }
             metadata.id
         } else {
             // Batches without the query they belong to: damaged, or not a checkpoint of ours.
-            if !log_ids(dir)?.is_empty() || legacy.any()? {
+            if !batch_ids(&dir.join(LOGS), "")?.is_empty() || legacy.any()? {
                 return Err(BadInput(format!(
                     "the checkpoint {} holds batches but no metadata (the query they belong \
                      to): it is damaged or not window-tui's. Use another --checkpoint, or \
@@ -190,22 +198,16 @@ impl Checkpoint {
             write_metadata(&metadata_path, &metadata)?;
             metadata.id
         };
-        let (log, restored) = match log_ids(dir)?.last() {
+        let (log, restored) = match batch_ids(&dir.join(LOGS), "")?.last() {
             Some(&first) => restore(dir, first, query, &types, query_id)?,
             None if legacy.any()? => {
                 let old = legacy.restore(query, &types)?;
-                let (log, restored) = start_log(dir, old, query_id, &types)?;
-                // The log holds all the old files did; the metadata is rewritten in this
-                // format, so that an older build refuses the folder rather than start afresh.
-                let metadata: Metadata = read_json(&metadata_path, "metadata")?;
-                write_metadata(&metadata_path, &metadata)?;
-                legacy.remove()?;
                 tracing::info!(
-                    "{}: checkpoint moved to format {}",
+                    "{}: checkpoint carried over to format {}",
                     dir.display(),
                     framed::VERSION
                 );
-                (log, restored)
+                start_log(dir, old, query_id, &types)?
             }
             None => {
                 let fresh = legacy::Legacy {
@@ -216,6 +218,9 @@ impl Checkpoint {
                 start_log(dir, fresh, query_id, &types)?
             }
         };
+        // The log holds all a format-3 checkpoint's files did (also when a kill stopped their
+        // removal last time).
+        legacy.remove()?;
         let checkpoint = Checkpoint {
             dir: dir.to_path_buf(),
             types,
@@ -250,8 +255,7 @@ impl Checkpoint {
 
     /// Logs a batch before it runs: its offsets, and a live batch's rows.
     pub fn begin(&self, offsets: &Offsets, input: Option<&Rows>) -> anyhow::Result<()> {
-        let types = &self.types;
-        let input = input.map(|rows| move |out: &mut Vec<u8>| input_log::encode(rows, types, out));
+        let input = input.map(|rows| input_writer(rows, &self.types));
         self.lock()?
             .appender
             .append(|out| segment::begin(out, offsets, input))
@@ -262,13 +266,14 @@ impl Checkpoint {
     /// older logs go.
     pub fn commit(&self, engine: &Engine, commit: &Commit) -> anyhow::Result<()> {
         let now = SystemTime::now();
-        let at = crate::app::clock::micros_since_epoch(now);
+        let at = micros_since_epoch(now);
         let id = commit.batch_id;
         let mut log = self.lock()?;
-        if id > 0 && (id.is_multiple_of(SNAPSHOT_EVERY) || log.appender.len() > LOG_BYTES) {
+        if (id > 0 && id.is_multiple_of(SNAPSHOT_EVERY)) || log.appender.len() > LOG_BYTES {
             let mut records = Vec::new();
             segment::commit(&mut records, commit, at, |out| engine.encode_snapshot(out));
-            log.appender = Appender::create(&log_path(&self.dir, id + 1), &records)?;
+            let query_id = log.query_id.clone();
+            log.appender = Appender::create(&log_path(&self.dir, id + 1), &query_id, &records)?;
             remove_logs_before(&self.dir, id + 1);
         } else {
             log.appender
@@ -282,32 +287,50 @@ impl Checkpoint {
 /// The folder of logs.
 const LOGS: &str = "log";
 
+/// When `folder` is one of a checkpoint's, the endings of its batch files' names after the
+/// batch id (`--clean` removes those, and leaves anything else).
+pub fn batch_file_suffixes(folder: &str) -> Option<&'static [&'static str]> {
+    match folder {
+        LOGS => Some(&[]),
+        _ => legacy::batch_file_suffixes(folder),
+    }
+}
+
 fn log_path(dir: &Path, first: u64) -> PathBuf {
     dir.join(LOGS).join(first.to_string())
 }
 
-/// The first batch ids of the logs in `dir` (files named otherwise are not ours to read).
-fn log_ids(dir: &Path) -> anyhow::Result<BTreeSet<u64>> {
-    let path = dir.join(LOGS);
+/// The ids of the batch files in `folder` named `ID` then `suffix` (none when there is no
+/// folder). Files named otherwise are not ours to read.
+fn batch_ids(folder: &Path, suffix: &str) -> anyhow::Result<BTreeSet<u64>> {
     let mut ids = BTreeSet::new();
-    let entries = match std::fs::read_dir(&path) {
+    let entries = match std::fs::read_dir(folder) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
-        entries => entries.with_context(|| format!("cannot list {}", path.display()))?,
+        entries => entries.with_context(|| format!("cannot list {}", folder.display()))?,
     };
     for entry in entries {
-        if let Some(id) = durable::batch_id(&entry?.file_name().to_string_lossy()) {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if let Some(id) = name.strip_suffix(suffix).and_then(durable::batch_id) {
             ids.insert(id);
         }
     }
     Ok(ids)
 }
 
-/// Removes the logs before `first`, which the log at `first` supersedes, and any a crash left
-/// aside. One that will not go is named on stderr; a restart tries again.
+/// Removes the logs before `first`, which the log at `first` supersedes, and any log a kill
+/// left aside. One that will not go is named on stderr; a restart tries again.
 fn remove_logs_before(dir: &Path, first: u64) {
-    let Ok(ids) = log_ids(dir) else { return };
+    let logs = dir.join(LOGS);
+    let (Ok(ids), Ok(entries)) = (batch_ids(&logs, ""), std::fs::read_dir(&logs)) else {
+        return;
+    };
     let stale = ids.range(..first).map(|&id| log_path(dir, id));
-    let aside = std::iter::once(durable::aside(&log_path(dir, first)));
+    let aside = entries.filter_map(|entry| {
+        let name = entry.ok()?.file_name();
+        let id = name.to_str()?.strip_prefix('.')?.strip_suffix(".tmp")?;
+        durable::batch_id(id).map(|_| logs.join(&name))
+    });
     for path in stale.chain(aside) {
         if let Err(e) = std::fs::remove_file(&path)
             && e.kind() != std::io::ErrorKind::NotFound
@@ -317,8 +340,22 @@ fn remove_logs_before(dir: &Path, first: u64) {
     }
 }
 
+fn read_metadata(path: &Path) -> anyhow::Result<(u32, Metadata)> {
+    let (version, body) = framed::read_versioned(path, "metadata")?;
+    Ok((version, from_json(path, &body)?))
+}
+
 fn write_metadata(path: &Path, metadata: &Metadata) -> anyhow::Result<()> {
     framed::write(path, "metadata", &serde_json::to_vec(metadata)?)
+}
+
+/// What writes `rows`, of `types`, into a begin record.
+fn input_writer<'a>(rows: &'a Rows, types: &'a [DataType]) -> impl FnOnce(&mut Vec<u8>) + 'a {
+    move |out| input_log::encode(rows, types, out)
+}
+
+fn micros_since_epoch(at: SystemTime) -> Micros {
+    crate::app::clock::micros_since_epoch(at)
 }
 
 /// Starts the checkpoint's log with what `old` held (nothing, for a new checkpoint).
@@ -332,8 +369,7 @@ fn start_log(
     let last_commit = match &old.last {
         Some((commit, at)) => {
             let at = at.unwrap_or_else(SystemTime::now);
-            let micros = crate::app::clock::micros_since_epoch(at);
-            segment::commit(&mut records, commit, micros, |out| {
+            segment::commit(&mut records, commit, micros_since_epoch(at), |out| {
                 old.engine.encode_snapshot(out);
             });
             Some((commit.batch_id, at))
@@ -341,23 +377,21 @@ fn start_log(
         None => None,
     };
     if let Some(pending) = &old.pending {
-        let input = pending
-            .input
-            .as_ref()
-            .map(|rows| move |out: &mut Vec<u8>| input_log::encode(rows, types, out));
+        let input = pending.input.as_ref().map(|rows| input_writer(rows, types));
         segment::begin(&mut records, &pending.offsets, input);
     }
     let first = old.engine.next_batch_id();
-    let appender = Appender::create(&log_path(dir, first), &records)?;
+    let appender = Appender::create(&log_path(dir, first), &query_id, &records)?;
     let restored = Restored {
         engine: old.engine,
-        query_id,
+        query_id: query_id.clone(),
         last: old.last.map(|(commit, _)| commit),
         pending: old.pending,
     };
     Ok((
         Log {
             appender,
+            query_id,
             last_commit,
         },
         restored,
@@ -375,13 +409,14 @@ fn restore(
     let path = log_path(dir, first);
     let file = path.display().to_string();
     let data = framed::read_file(&path)?;
-    let parsed = segment::parse(&file, &data)?;
+    let parsed = segment::parse(&file, &data, &query_id)?;
     let mut engine = Engine::new(query);
     let mut last: Option<(Commit, Micros)> = None;
     let mut pending: Option<Pending> = None;
+    let mut last_record = 0;
     for (offset, record) in parsed.records {
-        let damaged =
-            |why: String| framed::corrupt(&file, &format!("the record at byte {offset}: {why}"));
+        let damaged = |why: String| segment::damaged(&file, offset, &why);
+        last_record = offset;
         match record {
             segment::Record::Begin { offsets, input } => {
                 // A pending batch logs again when a restart runs it: the later record holds.
@@ -431,35 +466,41 @@ fn restore(
     }
     if parsed.whole < data.len() {
         tracing::warn!(
-            "{file}: its last {} bytes are a record a crash cut short; left out",
+            "{file}: its last {} bytes are a record a kill cut short; left out",
             data.len() - parsed.whole
         );
     }
-    let appender = Appender::open(&path, parsed.whole as u64)?;
+    // A restart that runs the pending batch logs the same begin: it is not appended twice.
+    let repeatable = if pending.is_some() {
+        data[last_record..parsed.whole].to_vec()
+    } else {
+        Vec::new()
+    };
+    let appender = Appender::open(&path, parsed.whole as u64, repeatable)?;
     remove_logs_before(dir, first);
     let last_commit = last.as_ref().map(|(commit, at)| {
-        let at = std::time::UNIX_EPOCH
-            + std::time::Duration::from_micros(u64::try_from(*at).unwrap_or(0));
+        let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_micros(at.unsigned_abs());
         (commit.batch_id, at)
     });
     let restored = Restored {
         engine,
-        query_id,
+        query_id: query_id.clone(),
         last: last.map(|(commit, _)| commit),
         pending,
     };
     Ok((
         Log {
             appender,
+            query_id,
             last_commit,
         },
         restored,
     ))
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, kind: &str) -> anyhow::Result<T> {
-    let body = framed::read(path, kind)?;
-    serde_json::from_slice(&body).with_context(|| {
+/// `body`, the JSON of the file `path`.
+fn from_json<T: for<'de> Deserialize<'de>>(path: &Path, body: &[u8]) -> anyhow::Result<T> {
+    serde_json::from_slice(body).with_context(|| {
         format!(
             "{}: torn or corrupt (not the JSON it should be)",
             path.display()

@@ -3,14 +3,17 @@
 //! the state it changed). A log after the first starts with the commit of batch N − 1 carrying the
 //! whole state after it, so the newest log is all a restart reads.
 //!
-//! The file is the header line `window-tui-checkpoint v4 log`, then records: a kind byte (`B`
-//! begin, `C` commit), the body's length (u32, little-endian), the CRC-32 of kind and body, then
-//! the body. A record is appended and `fdatasync`ed in one go: one journal commit, where a new
-//! file costs its own `fsync` and its folder's.
+//! The file is the header line `window-tui-checkpoint v4 log QUERY-ID`, then records: a kind
+//! byte (`B` begin, `C` commit), the body's length (u64, little-endian), the CRC-32 of those nine
+//! bytes, the CRC-32 of the body, then the body. A record is appended and `fdatasync`ed in one go:
+//! one journal commit, where a new file costs its own `fsync` and its folder's.
 //!
-//! A crash while a record is appended leaves it cut short: it was never acknowledged, so a restart
-//! drops it (its batch runs again). Anything else that does not read back (a bad checksum, an
-//! unknown kind) is damage, named with the file and the record's offset.
+//! A kill while a record is appended leaves it cut short (whole records, then part of one): it
+//! was never acknowledged, so a restart drops it and its batch runs again. A record whose header
+//! does not check, or whose body does not match its checksum, is damage, named with the file and
+//! the record's offset, even at the end of the file: a header checked by its own CRC cannot make
+//! a record look cut short when it is not. (A power cut can leave zeros where a record's data had
+//! not reached the disk yet; that, too, is refused, never read as a shorter log.)
 
 use std::fs::File;
 use std::io::Write;
@@ -25,8 +28,8 @@ use crate::engine::Micros;
 
 const BEGIN: u8 = b'B';
 const COMMIT: u8 = b'C';
-/// Kind, length and checksum.
-const RECORD_HEADER: usize = 9;
+/// Kind, length, the CRC-32 of both, and the body's CRC-32.
+const RECORD_HEADER: usize = 17;
 
 /// One record of a log, borrowing its bytes from the file's.
 #[derive(Debug)]
@@ -51,8 +54,8 @@ pub enum Record<'a> {
 pub struct Parsed<'a> {
     /// Each record, with its offset in the file.
     pub records: Vec<(usize, Record<'a>)>,
-    /// The length of the file up to the end of the last whole record: a crash may have cut the
-    /// rest short.
+    /// The length of the file up to the end of the last whole record: a kill may have cut the
+    /// one after short.
     pub whole: usize,
 }
 
@@ -80,44 +83,56 @@ fn json(out: &mut Vec<u8>, value: &impl serde::Serialize) {
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
     serde_json::to_writer(&mut *out, value).expect("offsets and commits serialize");
-    let len = u32::try_from(out.len() - start - 4).expect("a short JSON");
+    let len = u32::try_from(out.len() - start - 4).expect("offsets and commits are short");
     out[start..start + 4].copy_from_slice(&len.to_le_bytes());
 }
 
 fn frame(out: &mut Vec<u8>, kind: u8, body: impl FnOnce(&mut Vec<u8>)) {
     let start = out.len();
     out.push(kind);
-    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&[0; RECORD_HEADER - 1]);
     body(out);
-    let len = u32::try_from(out.len() - start - RECORD_HEADER).expect("a record under 4 GiB");
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(&[kind]);
-    crc.update(&out[start + RECORD_HEADER..]);
-    out[start + 1..start + 5].copy_from_slice(&len.to_le_bytes());
-    out[start + 5..start + 9].copy_from_slice(&crc.finalize().to_le_bytes());
+    let len = (out.len() - start - RECORD_HEADER) as u64;
+    out[start + 1..start + 9].copy_from_slice(&len.to_le_bytes());
+    let head_crc = crc32fast::hash(&out[start..start + 9]);
+    let body_crc = crc32fast::hash(&out[start + RECORD_HEADER..]);
+    out[start + 9..start + 13].copy_from_slice(&head_crc.to_le_bytes());
+    out[start + 13..start + 17].copy_from_slice(&body_crc.to_le_bytes());
 }
 
-/// Reads the log `data`, the contents of `file`.
-pub fn parse<'a>(file: &str, data: &'a [u8]) -> Result<Parsed<'a>, FrameError> {
+/// The error for the record at byte `at` of `file`.
+pub fn damaged(file: &str, at: usize, why: &str) -> FrameError {
+    framed::corrupt(file, &format!("the record at byte {at}: {why}"))
+}
+
+/// Reads the log `data`, the contents of `file`, a log of the query `query_id`.
+pub fn parse<'a>(file: &str, data: &'a [u8], query_id: &str) -> Result<Parsed<'a>, FrameError> {
     let header = framed::header(file, data)?;
-    if header.fields != ["log"] {
-        return Err(framed::corrupt(file, "it is not a log"));
+    match header.fields[..] {
+        ["log", id] if id == query_id => {}
+        ["log", id] => {
+            return Err(framed::corrupt(
+                file,
+                &format!("it is a log of another query ({id}, not {query_id})"),
+            ));
+        }
+        _ => return Err(framed::corrupt(file, "it is not a log")),
     }
     let mut records = Vec::new();
     let mut at = header.end;
     while let Some(head) = data.get(at..at + RECORD_HEADER) {
-        let len = u32::from_le_bytes(head[1..5].try_into().expect("4 bytes")) as usize;
-        let Some(body) = data
-            .get(at + RECORD_HEADER..)
-            .and_then(|rest| rest.get(..len))
+        let damaged = |why: &str| damaged(file, at, why);
+        if crc32fast::hash(&head[..9]).to_le_bytes() != head[9..13] {
+            return Err(damaged("its header's checksum does not match"));
+        }
+        let len = u64::from_le_bytes(head[1..9].try_into().expect("8 bytes"));
+        let Some(body) = usize::try_from(len)
+            .ok()
+            .and_then(|len| data[at + RECORD_HEADER..].get(..len))
         else {
-            break;
+            break; // Cut short by a kill while it was appended.
         };
-        let damaged = |why: &str| framed::corrupt(file, &format!("the record at byte {at}: {why}"));
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&head[..1]);
-        crc.update(body);
-        if crc.finalize().to_le_bytes() != head[5..9] {
+        if crc32fast::hash(body).to_le_bytes() != head[13..17] {
             return Err(damaged("its checksum does not match"));
         }
         let record = match head[0] {
@@ -142,7 +157,7 @@ pub fn parse<'a>(file: &str, data: &'a [u8]) -> Result<Parsed<'a>, FrameError> {
             kind => return Err(damaged(&format!("unknown kind {kind:#04x}"))),
         };
         records.push((at, record));
-        at += RECORD_HEADER + len;
+        at += RECORD_HEADER + body.len();
     }
     Ok(Parsed { records, whole: at })
 }
@@ -162,27 +177,31 @@ pub struct Appender {
     path: PathBuf,
     /// The length of what is durable: a failed append is cut back to it.
     len: u64,
-    /// The record being written, kept for the next.
-    buf: Vec<u8>,
+    /// Whether a failed append may have left part of a record after `len`, not cut back yet.
+    torn: bool,
+    /// The record being written.
+    next: Vec<u8>,
+    /// The last record appended, when it was: a record that repeats it is not appended again.
+    last: Vec<u8>,
     #[cfg(test)]
     fail_after: Option<u32>,
 }
 
 impl Appender {
-    /// Creates the log `path` holding `records` (whole records), atomically: a restart finds the
-    /// whole file or none.
-    pub fn create(path: &Path, records: &[u8]) -> anyhow::Result<Self> {
+    /// Creates the log `path` of the query `query_id`, holding `records` (whole records),
+    /// atomically: a restart finds the whole file or none.
+    pub fn create(path: &Path, query_id: &str, records: &[u8]) -> anyhow::Result<Self> {
+        let header = framed::log_header(query_id);
         durable::write_atomically(path, |out| {
-            out.write_all(framed::log_header().as_bytes())?;
+            out.write_all(header.as_bytes())?;
             out.write_all(records)
         })?;
-        let len = (framed::log_header().len() + records.len()) as u64;
-        Self::open(path, len)
+        Self::open(path, (header.len() + records.len()) as u64, Vec::new())
     }
 
     /// Opens the log `path` to append after its first `len` bytes, cutting off what follows
-    /// (a record a crash left cut short).
-    pub fn open(path: &Path, len: u64) -> anyhow::Result<Self> {
+    /// (a record a kill left cut short); `last` is its last record, when a restart may repeat it.
+    pub fn open(path: &Path, len: u64, last: Vec<u8>) -> anyhow::Result<Self> {
         let cannot = || format!("cannot open the checkpoint log {}", path.display());
         let file = File::options()
             .append(true)
@@ -199,7 +218,9 @@ impl Appender {
             file,
             path: path.to_path_buf(),
             len,
-            buf: Vec::new(),
+            torn: false,
+            next: Vec::new(),
+            last,
             #[cfg(test)]
             fail_after: None,
         })
@@ -210,36 +231,51 @@ impl Appender {
         self.len
     }
 
-    /// Makes appends fail as a full disk would after `after` more of them, or never (`None`).
+    /// Makes appends fail after `after` more of them (each failure writing half its record and
+    /// leaving it, as a full disk whose cut-back failed too), or never (`None`).
     #[cfg(test)]
     pub fn fail_after(&mut self, after: Option<u32>) {
         self.fail_after = after;
     }
 
-    /// Appends the record `write` makes and makes it durable. A failed append leaves nothing.
+    /// Appends the record `write` makes and makes it durable, unless it repeats the last record
+    /// appended byte for byte (a restart running its pending batch again logs the same begin).
+    /// A failed append leaves nothing: what it wrote is cut off, now or before the next append.
     pub fn append(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> anyhow::Result<()> {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        write(&mut buf);
+        let cannot = || format!("cannot append to {}", self.path.display());
+        self.next.clear();
+        write(&mut self.next);
+        if self.next == self.last {
+            return Ok(());
+        }
+        if self.torn {
+            self.file
+                .set_len(self.len)
+                .with_context(|| format!("{}: cannot cut off a failed append", cannot()))?;
+            self.torn = false;
+        }
+        self.torn = true;
         #[cfg(test)]
         if let Some(left) = &mut self.fail_after {
             if *left == 0 {
-                self.buf = buf;
-                return Err(std::io::Error::from_raw_os_error(28))
-                    .with_context(|| format!("cannot append to {}", self.path.display()));
+                let half = &self.next[..self.next.len() / 2];
+                (&self.file).write_all(half).expect("half a record");
+                return Err(std::io::Error::from_raw_os_error(28)).with_context(cannot);
             }
             *left -= 1;
         }
         let written = (&self.file)
-            .write_all(&buf)
+            .write_all(&self.next)
             .and_then(|()| self.file.sync_data());
         if let Err(e) = written {
-            let _ = self.file.set_len(self.len);
-            self.buf = buf;
-            return Err(e).with_context(|| format!("cannot append to {}", self.path.display()));
+            if self.file.set_len(self.len).is_ok() {
+                self.torn = false;
+            }
+            return Err(e).with_context(cannot);
         }
-        self.len += buf.len() as u64;
-        self.buf = buf;
+        self.torn = false;
+        self.len += self.next.len() as u64;
+        std::mem::swap(&mut self.next, &mut self.last);
         Ok(())
     }
 }
@@ -249,6 +285,8 @@ mod tests {
     use super::*;
     use crate::app::runtime::checkpoint::Position;
     use crate::engine::BatchKind;
+
+    const QUERY: &str = "q-1";
 
     fn offsets(batch_id: u64) -> Offsets {
         Offsets {
@@ -267,9 +305,13 @@ mod tests {
     }
 
     fn log(records: &[u8]) -> Vec<u8> {
-        let mut data = framed::log_header().into_bytes();
+        let mut data = framed::log_header(QUERY).into_bytes();
         data.extend_from_slice(records);
         data
+    }
+
+    fn read(data: &[u8]) -> Result<Parsed<'_>, FrameError> {
+        parse("log/7", data, QUERY)
     }
 
     fn two_records() -> Vec<u8> {
@@ -285,10 +327,14 @@ mod tests {
         records
     }
 
+    fn replay_begin(batch_id: u64) -> impl FnOnce(&mut Vec<u8>) {
+        move |out| begin(out, &offsets(batch_id), None::<fn(&mut Vec<u8>)>)
+    }
+
     #[test]
     fn records_read_back_as_written() {
         let data = log(&two_records());
-        let parsed = parse("log/7", &data).unwrap();
+        let parsed = read(&data).unwrap();
         assert_eq!(parsed.whole, data.len());
         let [
             (first, Record::Begin { offsets: o, input }),
@@ -304,93 +350,116 @@ mod tests {
         else {
             panic!("{parsed:?}");
         };
-        assert_eq!(*first, framed::log_header().len());
+        assert_eq!(*first, framed::log_header(QUERY).len());
         assert_eq!((o, *input), (&offsets(7), Some(&b"rows"[..])));
         assert_eq!((c, *at, *state), (&commit_of(7), 1234, &b"state"[..]));
         let mut replay = Vec::new();
-        begin(&mut replay, &offsets(8), None::<fn(&mut Vec<u8>)>);
+        replay_begin(8)(&mut replay);
         let data = log(&replay);
-        let parsed = parse("log/8", &data).unwrap();
         assert!(matches!(
-            parsed.records[..],
+            read(&data).unwrap().records[..],
             [(_, Record::Begin { input: None, .. })]
         ));
     }
 
     #[test]
-    fn a_record_cut_short_is_left_out_and_damage_is_named() {
+    fn a_record_cut_short_is_left_out_and_any_flipped_byte_is_damage() {
         let data = log(&two_records());
-        let second = parse("log/7", &data).unwrap().records[1].0;
+        let second = read(&data).unwrap().records[1].0;
         for cut in second..data.len() {
-            let parsed = parse("log/7", &data[..cut]).unwrap();
+            let parsed = read(&data[..cut]).unwrap();
             assert_eq!(
                 (parsed.records.len(), parsed.whole),
                 (1, second),
                 "cut at {cut}"
             );
         }
-        // A flipped byte is damage, except in a length, which may instead make the record seem
-        // to run past the end (cut short).
-        let first = framed::log_header().len();
-        let lengths = [first + 1..first + 5, second + 1..second + 5];
-        for at in first..data.len() {
-            let mut flipped = data.clone();
-            flipped[at] ^= 0x40;
-            match parse("log/7", &flipped) {
-                Err(err) => {
-                    let err = err.to_string();
-                    assert!(
-                        err.contains("log/7") && err.contains("torn or corrupt"),
-                        "{err}"
-                    );
-                }
-                Ok(parsed) => assert!(
-                    lengths.iter().any(|r| r.contains(&at)) && parsed.records.len() < 2,
-                    "byte {at}: {parsed:?}"
-                ),
+        // Lengths included: a record's header has a checksum of its own.
+        for at in framed::log_header(QUERY).len()..data.len() {
+            for bit in [0x01, 0x40, 0x80] {
+                let mut flipped = data.clone();
+                flipped[at] ^= bit;
+                let err = read(&flipped).expect_err("damage").to_string();
+                assert!(
+                    err.contains("log/7") && err.contains("torn or corrupt"),
+                    "{err}"
+                );
+                let of = if at < second {
+                    29 + QUERY.len() + 1
+                } else {
+                    second
+                };
+                assert!(
+                    err.contains(&format!("record at byte {of}")),
+                    "byte {at}: {err}"
+                );
             }
         }
     }
 
     #[test]
     fn another_files_header_is_refused() {
-        let mut data = framed::log_header()
-            .replace(" log", " commit 3 0")
-            .into_bytes();
-        data.extend_from_slice(b"{}\n");
+        let refused = |header: String| {
+            let mut data = header.into_bytes();
+            data.extend_from_slice(&two_records());
+            read(&data).unwrap_err().to_string()
+        };
+        let another = refused(framed::log_header("q-2"));
         assert!(
-            parse("log/0", &data)
-                .unwrap_err()
-                .to_string()
-                .contains("not a log")
+            another.contains("another query (q-2, not q-1)"),
+            "{another}"
         );
-        assert!(matches!(
-            parse("log/0", b"hello\n"),
-            Err(FrameError::Foreign { .. })
-        ));
+        let commit = refused(framed::log_header(QUERY).replace(" log", " commit"));
+        assert!(commit.contains("not a log"), "{commit}");
+        assert!(matches!(read(b"hello\n"), Err(FrameError::Foreign { .. })));
     }
 
     #[test]
-    fn appends_are_durable_and_a_failed_one_leaves_nothing() {
+    fn appends_are_durable_a_repeated_one_is_not_appended_twice() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("0");
-        let mut appender = Appender::create(&path, &[]).unwrap();
-        appender
-            .append(|out| begin(out, &offsets(0), None::<fn(&mut Vec<u8>)>))
-            .unwrap();
+        let mut appender = Appender::create(&path, QUERY, &[]).unwrap();
+        appender.append(replay_begin(0)).unwrap();
+        appender.append(replay_begin(0)).unwrap();
         let data = std::fs::read(&path).unwrap();
-        assert_eq!(parse("0", &data).unwrap().records.len(), 1);
-        // A torn record at the end is cut off when the log is opened again.
+        assert_eq!(read(&data).unwrap().records.len(), 1);
+        assert_eq!(appender.len(), data.len() as u64);
+        // A record cut short at the end is cut off when the log is opened again.
         let whole = data.len() as u64;
         let mut torn = data.clone();
-        torn.extend_from_slice(&two_records()[..12]);
+        torn.extend_from_slice(&two_records()[..30]);
         std::fs::write(&path, &torn).unwrap();
-        let mut appender = Appender::open(&path, whole).unwrap();
+        let mut appender = Appender::open(&path, whole, Vec::new()).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), whole);
         appender
             .append(|out| commit(out, &commit_of(0), 1, |_| {}))
             .unwrap();
         let data = std::fs::read(&path).unwrap();
-        assert_eq!(parse("0", &data).unwrap().records.len(), 2);
+        assert_eq!(read(&data).unwrap().records.len(), 2);
+    }
+
+    #[test]
+    fn a_failed_append_is_cut_off_before_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0");
+        let mut appender = Appender::create(&path, QUERY, &[]).unwrap();
+        appender.append(replay_begin(0)).unwrap();
+        let whole = std::fs::read(&path).unwrap();
+        // Half the commit is written, and not cut back (as when that fails too).
+        appender.fail_after(Some(0));
+        let commit_0 = |out: &mut Vec<u8>| commit(out, &commit_of(0), 1, |_| {});
+        assert!(appender.append(commit_0).is_err());
+        assert!(std::fs::metadata(&path).unwrap().len() > whole.len() as u64);
+        assert_eq!(
+            read(&std::fs::read(&path).unwrap()).unwrap().whole,
+            whole.len()
+        );
+        // The same record again, or another, lands right after the last whole one.
+        appender.fail_after(None);
+        appender.append(commit_0).unwrap();
+        appender.append(replay_begin(1)).unwrap();
+        let data = std::fs::read(&path).unwrap();
+        let parsed = read(&data).unwrap();
+        assert_eq!((parsed.records.len(), parsed.whole), (3, data.len()));
     }
 }

@@ -249,11 +249,12 @@ fn refusal_after(dir: &Path, damage: impl FnOnce(&mut Vec<u8>)) -> String {
 fn damaged_logs_are_named_never_misread() {
     let dir = tempfile::tempdir().unwrap();
     let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let id = restored.query_id;
     let mut engine = restored.engine;
     run(&checkpoint, &mut engine, 14);
     let log = the_log(dir.path());
     let name = log.display().to_string();
-    let header = framed::log_header().len();
+    let header = framed::log_header(&id).len();
     let len = std::fs::metadata(&log).unwrap().len() as usize;
     // A flipped byte anywhere in the records: the first (the state after batch 10), or the last.
     for at in [header + 20, len / 2, len - 1] {
@@ -274,12 +275,12 @@ fn damaged_logs_are_named_never_misread() {
     );
     // A log without the state before it, or a batch missing from it, is refused.
     let err = refusal_after(dir.path(), |data| {
-        let parsed = segment::parse("", data).unwrap();
+        let parsed = segment::parse("", data, &id).unwrap();
         data.drain(header..parsed.records[1].0);
     });
     assert!(err.contains("begins where"), "{err}");
     let err = refusal_after(dir.path(), |data| {
-        let parsed = segment::parse("", data).unwrap();
+        let parsed = segment::parse("", data, &id).unwrap();
         data.drain(parsed.records[1].0..parsed.records[3].0);
     });
     assert!(
@@ -307,10 +308,15 @@ fn write_format_3(dir: &Path, rel: &str, kind: &str, body: &[u8]) {
     std::fs::write(&path, [header.as_bytes(), &data[newline..]].concat()).unwrap();
 }
 
-#[test]
-fn a_checkpoint_of_the_format_before_is_carried_over() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path();
+/// Batch `id`'s rows in [`write_format_3_batches`].
+fn format_3_rows(id: u64) -> Rows {
+    let t = 1_795_455_180 * S + id as i64 * 7 * S;
+    rows(&[(t, "a"), (t + S, &format!("v{}", id % 3))])
+}
+
+/// Writes in `path` a checkpoint as format 3 did: its metadata, batches 0 to 12 committed (a
+/// snapshot at 10) and batch 13 logged. Returns the engine after batch 12.
+fn write_format_3_batches(path: &Path) -> Engine {
     let metadata = Metadata {
         id: "the-old-id".into(),
         spec: spec(),
@@ -321,12 +327,7 @@ fn a_checkpoint_of_the_format_before_is_carried_over() {
         "metadata",
         &serde_json::to_vec(&metadata).unwrap(),
     );
-    // Batches 0 to 12 as format 3 wrote them (a snapshot at 10), and batch 13 logged.
     let mut engine = Engine::new(query());
-    let batch_rows = |id: u64| {
-        let t = 1_795_455_180 * S + id as i64 * 7 * S;
-        rows(&[(t, "a"), (t + S, &format!("v{}", id % 3))])
-    };
     for id in 0..14 {
         let offsets = Offsets {
             batch_id: id,
@@ -342,7 +343,7 @@ fn a_checkpoint_of_the_format_before_is_carried_over() {
         );
         let mut input = Vec::new();
         input_log::encode(
-            &batch_rows(id),
+            &format_3_rows(id),
             engine.query().schema().types(),
             &mut input,
         );
@@ -350,7 +351,7 @@ fn a_checkpoint_of_the_format_before_is_carried_over() {
         if id == 13 {
             break;
         }
-        run_rows(&mut engine, &batch_rows(id));
+        run_rows(&mut engine, &format_3_rows(id));
         let mut state = Vec::new();
         if id == 10 {
             engine.encode_snapshot(&mut state);
@@ -370,6 +371,14 @@ fn a_checkpoint_of_the_format_before_is_carried_over() {
             &serde_json::to_vec(&commit).unwrap(),
         );
     }
+    engine
+}
+
+#[test]
+fn a_checkpoint_of_the_format_before_is_carried_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let engine = write_format_3_batches(path);
     for _ in 0..2 {
         let (checkpoint, restored) = Checkpoint::open(path, query(), &spec()).unwrap();
         assert_eq!(restored.query_id, "the-old-id");
@@ -378,7 +387,7 @@ fn a_checkpoint_of_the_format_before_is_carried_over() {
         assert_eq!(restored.engine.marks(), engine.marks());
         let pending = restored.pending.unwrap();
         assert_eq!(pending.offsets.batch_id, 13);
-        assert_eq!(pending.input.unwrap(), batch_rows(13));
+        assert_eq!(pending.input.unwrap(), format_3_rows(13));
         // The log holds it all now; the old files are gone, and an older build would refuse
         // the metadata rather than start afresh.
         assert_eq!(the_log(path), path.join("log/13"));
@@ -394,11 +403,23 @@ fn a_checkpoint_of_the_format_before_is_carried_over() {
             framed::VERSION
         );
         drop(checkpoint);
+        // A kill before the old files were all removed leaves some: the next open removes them.
+        let commit = Commit {
+            batch_id: 12,
+            position: Position::Live { tick: 12 },
+        };
+        write_format_3(
+            path,
+            "commits/12",
+            "commit",
+            &serde_json::to_vec(&commit).unwrap(),
+        );
+        write_format_3(path, "state/12.delta", "delta", b"a delta");
     }
     // The run goes on from there.
     let (checkpoint, restored) = Checkpoint::open(path, query(), &spec()).unwrap();
     let mut engine = restored.engine;
-    run_rows(&mut engine, &batch_rows(13));
+    run_rows(&mut engine, &format_3_rows(13));
     let commit = Commit {
         batch_id: 13,
         position: Position::Live { tick: 13 },
@@ -477,4 +498,60 @@ fn a_log_grown_past_its_bound_starts_anew_at_the_next_commit() {
     let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
     assert_eq!(keys(&restored.engine), keys(&engine));
     assert_eq!(restored.last.unwrap().batch_id, 2);
+}
+
+#[test]
+fn what_a_kill_leaves_beside_the_newest_log_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let mut engine = restored.engine;
+    run(&checkpoint, &mut engine, 5);
+    let first = std::fs::read(dir.path().join("log/0")).unwrap();
+    run(&checkpoint, &mut engine, 10);
+    // A kill after the new log was renamed into place, before the old one went; and one while
+    // the next was written aside.
+    std::fs::write(dir.path().join("log/0"), &first).unwrap();
+    std::fs::write(dir.path().join("log/.21.tmp"), &first[..40]).unwrap();
+    let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    assert_eq!(restored.last.unwrap().batch_id, 14);
+    assert_eq!(keys(&restored.engine), keys(&engine));
+    assert_eq!(the_log(dir.path()), dir.path().join("log/11"));
+}
+
+#[test]
+fn a_log_of_another_checkpoint_is_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    for path in [dir.path(), other.path()] {
+        let (checkpoint, restored) = Checkpoint::open(path, query(), &spec()).unwrap();
+        let mut engine = restored.engine;
+        run(&checkpoint, &mut engine, 3);
+    }
+    std::fs::copy(other.path().join("log/0"), dir.path().join("log/5")).unwrap();
+    let err = refusal(dir.path());
+    assert!(
+        err.contains("log/5") && err.contains("a log of another query"),
+        "{err}"
+    );
+    assert!(dir.path().join("log/0").exists(), "nothing removed");
+}
+
+#[test]
+fn a_format_3_checkpoint_without_batches_is_rewritten_in_this_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let metadata = Metadata {
+        id: "the-old-id".into(),
+        spec: spec(),
+    };
+    let path = dir.path().join("metadata");
+    write_format_3(
+        dir.path(),
+        "metadata",
+        "metadata",
+        &serde_json::to_vec(&metadata).unwrap(),
+    );
+    let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    assert_eq!(restored.query_id, "the-old-id");
+    let data = std::fs::read(path).unwrap();
+    assert_eq!(framed::header("", &data).unwrap().version, framed::VERSION);
 }
