@@ -366,36 +366,44 @@ fn start_log(
     types: &[DataType],
 ) -> anyhow::Result<(Log, Restored)> {
     let mut records = Vec::new();
-    let last_commit = match &old.last {
-        Some((commit, at)) => {
-            let at = at.unwrap_or_else(SystemTime::now);
-            segment::commit(&mut records, commit, micros_since_epoch(at), |out| {
-                old.engine.encode_snapshot(out);
-            });
-            Some((commit.batch_id, at))
-        }
-        None => None,
-    };
+    let last = old
+        .last
+        .map(|(commit, at)| (commit, at.unwrap_or_else(SystemTime::now)));
+    if let Some((commit, at)) = &last {
+        segment::commit(&mut records, commit, micros_since_epoch(*at), |out| {
+            old.engine.encode_snapshot(out);
+        });
+    }
     if let Some(pending) = &old.pending {
         let input = pending.input.as_ref().map(|rows| input_writer(rows, types));
         segment::begin(&mut records, &pending.offsets, input);
     }
     let first = old.engine.next_batch_id();
     let appender = Appender::create(&log_path(dir, first), &query_id, &records)?;
-    let restored = Restored {
-        engine: old.engine,
+    Ok(opened(appender, query_id, old.engine, last, old.pending))
+}
+
+/// The log `appender` writes to, and what a restart restores: `engine`, the last commit and its
+/// time, and the pending batch.
+fn opened(
+    appender: Appender,
+    query_id: String,
+    engine: Engine,
+    last: Option<(Commit, SystemTime)>,
+    pending: Option<Pending>,
+) -> (Log, Restored) {
+    let log = Log {
+        appender,
         query_id: query_id.clone(),
-        last: old.last.map(|(commit, _)| commit),
-        pending: old.pending,
+        last_commit: last.as_ref().map(|(commit, at)| (commit.batch_id, *at)),
     };
-    Ok((
-        Log {
-            appender,
-            query_id,
-            last_commit,
-        },
-        restored,
-    ))
+    let restored = Restored {
+        engine,
+        query_id,
+        last: last.map(|(commit, _)| commit),
+        pending,
+    };
+    (log, restored)
 }
 
 /// Restores the state the log `log/first` ends with (the newest log holds all there is).
@@ -478,24 +486,11 @@ fn restore(
     };
     let appender = Appender::open(&path, parsed.whole as u64, repeatable)?;
     remove_logs_before(dir, first);
-    let last_commit = last.as_ref().map(|(commit, at)| {
+    let last = last.map(|(commit, at)| {
         let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_micros(at.unsigned_abs());
-        (commit.batch_id, at)
+        (commit, at)
     });
-    let restored = Restored {
-        engine,
-        query_id: query_id.clone(),
-        last: last.map(|(commit, _)| commit),
-        pending,
-    };
-    Ok((
-        Log {
-            appender,
-            query_id,
-            last_commit,
-        },
-        restored,
-    ))
+    Ok(opened(appender, query_id, engine, last, pending))
 }
 
 /// `body`, the JSON of the file `path`.

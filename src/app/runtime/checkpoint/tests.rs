@@ -308,15 +308,8 @@ fn write_format_3(dir: &Path, rel: &str, kind: &str, body: &[u8]) {
     std::fs::write(&path, [header.as_bytes(), &data[newline..]].concat()).unwrap();
 }
 
-/// Batch `id`'s rows in [`write_format_3_batches`].
-fn format_3_rows(id: u64) -> Rows {
-    let t = 1_795_455_180 * S + id as i64 * 7 * S;
-    rows(&[(t, "a"), (t + S, &format!("v{}", id % 3))])
-}
-
-/// Writes in `path` a checkpoint as format 3 did: its metadata, batches 0 to 12 committed (a
-/// snapshot at 10) and batch 13 logged. Returns the engine after batch 12.
-fn write_format_3_batches(path: &Path) -> Engine {
+/// Writes a format-3 checkpoint's metadata for the test query, with the id `the-old-id`.
+fn write_format_3_metadata(path: &Path) {
     let metadata = Metadata {
         id: "the-old-id".into(),
         spec: spec(),
@@ -327,6 +320,32 @@ fn write_format_3_batches(path: &Path) -> Engine {
         "metadata",
         &serde_json::to_vec(&metadata).unwrap(),
     );
+}
+
+/// Writes a format-3 checkpoint's commit of batch `id`.
+fn write_format_3_commit(path: &Path, id: u64) {
+    let commit = Commit {
+        batch_id: id,
+        position: Position::Live { tick: id },
+    };
+    write_format_3(
+        path,
+        &format!("commits/{id}"),
+        "commit",
+        &serde_json::to_vec(&commit).unwrap(),
+    );
+}
+
+/// Batch `id`'s rows in [`write_format_3_batches`].
+fn format_3_rows(id: u64) -> Rows {
+    let t = 1_795_455_180 * S + id as i64 * 7 * S;
+    rows(&[(t, "a"), (t + S, &format!("v{}", id % 3))])
+}
+
+/// Writes in `path` a checkpoint as format 3 did: its metadata, batches 0 to 12 committed (a
+/// snapshot at 10) and batch 13 logged. Returns the engine after batch 12.
+fn write_format_3_batches(path: &Path) -> Engine {
+    write_format_3_metadata(path);
     let mut engine = Engine::new(query());
     for id in 0..14 {
         let offsets = Offsets {
@@ -360,16 +379,7 @@ fn write_format_3_batches(path: &Path) -> Engine {
             engine.encode_delta(&mut state);
             write_format_3(path, &format!("state/{id}.delta"), "delta", &state);
         }
-        let commit = Commit {
-            batch_id: id,
-            position: Position::Live { tick: id },
-        };
-        write_format_3(
-            path,
-            &format!("commits/{id}"),
-            "commit",
-            &serde_json::to_vec(&commit).unwrap(),
-        );
+        write_format_3_commit(path, id);
     }
     engine
 }
@@ -404,16 +414,7 @@ fn a_checkpoint_of_the_format_before_is_carried_over() {
         );
         drop(checkpoint);
         // A kill before the old files were all removed leaves some: the next open removes them.
-        let commit = Commit {
-            batch_id: 12,
-            position: Position::Live { tick: 12 },
-        };
-        write_format_3(
-            path,
-            "commits/12",
-            "commit",
-            &serde_json::to_vec(&commit).unwrap(),
-        );
+        write_format_3_commit(path, 12);
         write_format_3(path, "state/12.delta", "delta", b"a delta");
     }
     // The run goes on from there.
@@ -435,26 +436,8 @@ fn a_checkpoint_of_the_format_before_is_carried_over() {
 fn a_damaged_file_of_the_format_before_is_named_and_nothing_is_moved() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
-    let metadata = Metadata {
-        id: "the-old-id".into(),
-        spec: spec(),
-    };
-    write_format_3(
-        path,
-        "metadata",
-        "metadata",
-        &serde_json::to_vec(&metadata).unwrap(),
-    );
-    let commit = Commit {
-        batch_id: 0,
-        position: Position::Live { tick: 0 },
-    };
-    write_format_3(
-        path,
-        "commits/0",
-        "commit",
-        &serde_json::to_vec(&commit).unwrap(),
-    );
+    write_format_3_metadata(path);
+    write_format_3_commit(path, 0);
     write_format_3(path, "state/0.delta", "delta", b"not a state");
     let err = refusal(path);
     assert!(
@@ -539,17 +522,8 @@ fn a_log_of_another_checkpoint_is_refused_not_read() {
 #[test]
 fn a_format_3_checkpoint_without_batches_is_rewritten_in_this_format() {
     let dir = tempfile::tempdir().unwrap();
-    let metadata = Metadata {
-        id: "the-old-id".into(),
-        spec: spec(),
-    };
+    write_format_3_metadata(dir.path());
     let path = dir.path().join("metadata");
-    write_format_3(
-        dir.path(),
-        "metadata",
-        "metadata",
-        &serde_json::to_vec(&metadata).unwrap(),
-    );
     let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
     assert_eq!(restored.query_id, "the-old-id");
     let data = std::fs::read(path).unwrap();
