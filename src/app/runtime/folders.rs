@@ -15,6 +15,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::app::durable;
 use crate::app::error::{BadInput, escape_controls};
 use crate::app::lock;
 use crate::app::runtime::checkpoint;
@@ -152,14 +153,14 @@ fn unaside(name: &str) -> &str {
         .unwrap_or(name)
 }
 
-/// Whether `name` is a batch file: `N` and `N` + one of `suffixes`, or either written aside.
+/// Whether `name` is a batch file: a batch id as window-tui writes it (`7`, not `07`) then one
+/// of `suffixes` (`""` for none), or such a name written aside.
 fn is_batch_file(name: &str, suffixes: &[&str]) -> bool {
     let name = unaside(name);
-    let stem = suffixes
-        .iter()
-        .find_map(|s| name.strip_suffix(s))
-        .unwrap_or(name);
-    !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit())
+    suffixes.iter().any(|s| {
+        name.strip_suffix(s)
+            .is_some_and(|stem| durable::batch_id(stem).is_some())
+    })
 }
 
 /// Files removed, and names left that window-tui did not write.
@@ -227,7 +228,7 @@ fn remove_output(dir: &Path) -> anyhow::Result<Removed> {
         let path = dir.join(&name);
         if name == SINK_LOG && path.is_dir() {
             removed.sweep(&path, &format!("{name}/"), |n| {
-                is_batch_file(n, &[".compact"])
+                is_batch_file(n, &["", ".compact"])
             })?;
         } else if name.starts_with("window=") && path.is_dir() {
             removed.sweep(&path, &format!("{name}/"), |n| {
@@ -274,11 +275,21 @@ mod tests {
 
     #[test]
     fn only_window_tui_names_count_as_its_files() {
+        let names = ["", ".delta", ".snapshot"];
         for ours in ["0", "17", ".17.tmp", "9.delta", ".10.snapshot.tmp"] {
-            assert!(is_batch_file(ours, &[".delta", ".snapshot"]), "{ours}");
+            assert!(is_batch_file(ours, &names), "{ours}");
         }
-        for not in ["", "notes", "1.txt", ".tmp", "thesis.tex", ".hidden"] {
-            assert!(!is_batch_file(not, &[".delta", ".snapshot"]), "{not}");
+        for not in [
+            "",
+            "notes",
+            "1.txt",
+            ".tmp",
+            "thesis.tex",
+            ".hidden",
+            "07",
+            "+5",
+        ] {
+            assert!(!is_batch_file(not, &names), "{not}");
         }
     }
 
@@ -289,6 +300,7 @@ mod tests {
         assert!(!is_batch_file("9.delta", log), "a log is never named so");
         let state = checkpoint::batch_file_suffixes("state").unwrap();
         assert!(is_batch_file("9.delta", state) && is_batch_file("10.snapshot", state));
+        assert!(!is_batch_file("9", state), "format 3 never wrote it");
         assert_eq!(checkpoint::batch_file_suffixes("notes"), None);
     }
 

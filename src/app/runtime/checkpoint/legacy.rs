@@ -67,6 +67,24 @@ impl<'a> Files<'a> {
         Ok(!self.ids("offsets", "")?.is_empty() || !self.ids("commits", "")?.is_empty())
     }
 
+    /// Refuses files holding commits past `last`, the log's last commit: a build of the format
+    /// before ran here after this one, and what it committed is not in the log.
+    pub fn superseded_by(&self, last: Option<u64>) -> anyhow::Result<()> {
+        if let Some(&newest) = self.ids("commits", "")?.last()
+            && last.is_none_or(|last| newest > last)
+        {
+            anyhow::bail!(
+                "{}: {} is past the checkpoint's log (its last commit: {}): a window-tui of \
+                 checkpoint format 3 ran in this folder after this one. Go on with that build, \
+                 or start over with --clean",
+                self.dir.display(),
+                self.path("commits", newest, "").display(),
+                last.map_or_else(|| "none".to_string(), |id| format!("batch {id}"))
+            );
+        }
+        Ok(())
+    }
+
     /// Restores the state after the last commit, and the batch logged after it.
     pub fn restore(&self, query: Query, types: &[DataType]) -> anyhow::Result<Legacy> {
         let last_id = self.ids("commits", "")?.last().copied();

@@ -10,10 +10,11 @@
 //!
 //! Every tenth batch's commit (or the first once a log has passed 64 MiB of large live batches'
 //! rows) starts a new log holding the whole state, and the older logs are removed, so the folder
-//! holds the open state, not the run's history. The metadata and each new
-//! log are framed with a checksum ([`framed`]), written aside, fsynced and renamed; records are
-//! appended and fdatasynced, one per step of a batch. A checkpoint of the format before, a file
-//! per batch and step, is read once and carried over ([`legacy`]).
+//! holds the open state, not the run's history. The metadata is framed with a checksum
+//! ([`framed`]); it and each new log are written aside, fsynced and renamed. Records are appended
+//! and fdatasynced, one per step of a batch, each with checksums of its own ([`segment`]). A
+//! checkpoint of the format before, a file per batch and step, is read once and carried over
+//! ([`legacy`]).
 
 pub mod framed;
 mod input_log;
@@ -37,8 +38,8 @@ use segment::Appender;
 
 /// A new log, starting with the whole state, every this many batches; deltas in between.
 pub const SNAPSHOT_EVERY: u64 = 10;
-/// ... or as soon as a log has grown past this many bytes (large live batches' rows), so that a
-/// committed batch's rows do not stay on disk for long.
+/// ... or as soon as a log's records after the state it starts with have passed this many bytes
+/// (large live batches' rows), so that a committed batch's rows do not stay on disk for long.
 const LOG_BYTES: u64 = 64 << 20;
 
 /// What a checkpoint belongs to. A checkpoint made for one query is refused by another.
@@ -162,7 +163,7 @@ impl Checkpoint {
         let types = query.schema().types().to_vec();
         let legacy = legacy::Files::new(dir);
         let metadata_path = dir.join("metadata");
-        let query_id = if metadata_path.exists() {
+        let (query_id, version) = if metadata_path.exists() {
             let (version, metadata) = read_metadata(&metadata_path)?;
             if metadata.spec != *spec {
                 return Err(BadInput(format!(
@@ -174,12 +175,7 @@ impl Checkpoint {
                 ))
                 .into());
             }
-            // Written in this format before anything else, so that an older build refuses the
-            // folder rather than start afresh beside its log.
-            if version < framed::VERSION {
-                write_metadata(&metadata_path, &metadata)?;
-            }
-            metadata.id
+            (metadata.id, version)
         } else {
             // Batches without the query they belong to: damaged, or not a checkpoint of ours.
             if !batch_ids(&dir.join(LOGS), "")?.is_empty() || legacy.any()? {
@@ -196,31 +192,46 @@ impl Checkpoint {
                 spec: spec.clone(),
             };
             write_metadata(&metadata_path, &metadata)?;
-            metadata.id
+            (metadata.id, framed::VERSION)
         };
-        let (log, restored) = match batch_ids(&dir.join(LOGS), "")?.last() {
-            Some(&first) => restore(dir, first, query, &types, query_id)?,
-            None if legacy.any()? => {
-                let old = legacy.restore(query, &types)?;
+        // Once what the folder holds has been read and checked, and before a log is made, the
+        // metadata is written in this format, so that an older build refuses the folder rather
+        // than start afresh beside the log.
+        let rewrite = || -> anyhow::Result<()> {
+            if version < framed::VERSION {
+                let (_, metadata) = read_metadata(&metadata_path)?;
+                write_metadata(&metadata_path, &metadata)?;
+            }
+            Ok(())
+        };
+        let (log, restored) = if let Some(&first) = batch_ids(&dir.join(LOGS), "")?.last() {
+            let opened = restore(dir, first, query, &types, query_id)?;
+            legacy.superseded_by(opened.1.last.as_ref().map(|c| c.batch_id))?;
+            rewrite()?;
+            opened
+        } else {
+            let old = if legacy.any()? {
                 tracing::info!(
                     "{}: checkpoint carried over to format {}",
                     dir.display(),
                     framed::VERSION
                 );
-                start_log(dir, old, query_id, &types)?
-            }
-            None => {
-                let fresh = legacy::Legacy {
+                legacy.restore(query, &types)?
+            } else {
+                legacy::Legacy {
                     engine: Engine::new(query),
                     last: None,
                     pending: None,
-                };
-                start_log(dir, fresh, query_id, &types)?
-            }
+                }
+            };
+            rewrite()?;
+            start_log(dir, old, query_id, &types)?
         };
         // The log holds all a format-3 checkpoint's files did (also when a kill stopped their
-        // removal last time).
-        legacy.remove()?;
+        // removal last time): they go, or are named on stderr and go next time.
+        if let Err(e) = legacy.remove() {
+            tracing::warn!("{e:#}");
+        }
         let checkpoint = Checkpoint {
             dir: dir.to_path_buf(),
             types,
@@ -253,6 +264,12 @@ impl Checkpoint {
         self.log.lock().unwrap().appender.fail_after(after);
     }
 
+    /// How many bytes the log's records after its first take.
+    #[cfg(test)]
+    pub fn log_grown(&self) -> u64 {
+        self.log.lock().unwrap().appender.grown()
+    }
+
     /// Logs a batch before it runs: its offsets, and a live batch's rows.
     pub fn begin(&self, offsets: &Offsets, input: Option<&Rows>) -> anyhow::Result<()> {
         let input = input.map(|rows| input_writer(rows, &self.types));
@@ -262,18 +279,23 @@ impl Checkpoint {
     }
 
     /// Records a batch the sinks have, with the state it changed. Every tenth batch, or once the
-    /// log has passed [`LOG_BYTES`], starts a new log instead, holding the whole state, and the
-    /// older logs go.
+    /// log's records after its first have passed [`LOG_BYTES`], starts a new log instead, holding
+    /// the whole state, and the older logs go.
     pub fn commit(&self, engine: &Engine, commit: &Commit) -> anyhow::Result<()> {
         let now = SystemTime::now();
         let at = micros_since_epoch(now);
         let id = commit.batch_id;
         let mut log = self.lock()?;
-        if (id > 0 && id.is_multiple_of(SNAPSHOT_EVERY)) || log.appender.len() > LOG_BYTES {
+        if (id > 0 && id.is_multiple_of(SNAPSHOT_EVERY)) || log.appender.grown() > LOG_BYTES {
             let mut records = Vec::new();
             segment::commit(&mut records, commit, at, |out| engine.encode_snapshot(out));
             let query_id = log.query_id.clone();
-            log.appender = Appender::create(&log_path(&self.dir, id + 1), &query_id, &records)?;
+            log.appender = Appender::create(
+                &log_path(&self.dir, id + 1),
+                &query_id,
+                &records,
+                Vec::new(),
+            )?;
             remove_logs_before(&self.dir, id + 1);
         } else {
             log.appender
@@ -291,7 +313,7 @@ const LOGS: &str = "log";
 /// batch id (`--clean` removes those, and leaves anything else).
 pub fn batch_file_suffixes(folder: &str) -> Option<&'static [&'static str]> {
     match folder {
-        LOGS => Some(&[]),
+        LOGS => Some(&[""]),
         _ => legacy::batch_file_suffixes(folder),
     }
 }
@@ -374,12 +396,15 @@ fn start_log(
             old.engine.encode_snapshot(out);
         });
     }
+    // A restart that runs the pending batch logs the same begin: it is not appended twice.
+    let mut repeatable = Vec::new();
     if let Some(pending) = &old.pending {
         let input = pending.input.as_ref().map(|rows| input_writer(rows, types));
-        segment::begin(&mut records, &pending.offsets, input);
+        segment::begin(&mut repeatable, &pending.offsets, input);
+        records.extend_from_slice(&repeatable);
     }
     let first = old.engine.next_batch_id();
-    let appender = Appender::create(&log_path(dir, first), &query_id, &records)?;
+    let appender = Appender::create(&log_path(dir, first), &query_id, &records, repeatable)?;
     Ok(opened(appender, query_id, old.engine, last, old.pending))
 }
 
@@ -422,7 +447,12 @@ fn restore(
     let mut last: Option<(Commit, Micros)> = None;
     let mut pending: Option<Pending> = None;
     let mut last_record = 0;
-    for (offset, record) in parsed.records {
+    // Where the records after the state the log starts with begin (its second record's offset).
+    let mut grown_from = parsed.whole;
+    for (i, (offset, record)) in parsed.records.into_iter().enumerate() {
+        if i == usize::from(first > 0) {
+            grown_from = grown_from.min(offset);
+        }
         let damaged = |why: String| segment::damaged(&file, offset, &why);
         last_record = offset;
         match record {
@@ -484,10 +514,11 @@ fn restore(
     } else {
         Vec::new()
     };
-    let appender = Appender::open(&path, parsed.whole as u64, repeatable)?;
+    let appender = Appender::open(&path, parsed.whole as u64, grown_from as u64, repeatable)?;
     remove_logs_before(dir, first);
     let last = last.map(|(commit, at)| {
-        let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_micros(at.unsigned_abs());
+        let micros = u64::try_from(at).unwrap_or(0);
+        let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_micros(micros);
         (commit, at)
     });
     Ok(opened(appender, query_id, engine, last, pending))

@@ -9,11 +9,11 @@
 //! one journal commit, where a new file costs its own `fsync` and its folder's.
 //!
 //! A kill while a record is appended leaves it cut short (whole records, then part of one): it
-//! was never acknowledged, so a restart drops it and its batch runs again. A record whose header
-//! does not check, or whose body does not match its checksum, is damage, named with the file and
-//! the record's offset, even at the end of the file: a header checked by its own CRC cannot make
-//! a record look cut short when it is not. (A power cut can leave zeros where a record's data had
-//! not reached the disk yet; that, too, is refused, never read as a shorter log.)
+//! was never acknowledged, so a restart drops it and its batch runs again. So does a power cut
+//! that leaves zeros where an unacknowledged record's data had not reached the disk (no record
+//! starts with a zero byte). A record whose header does not check, or whose body does not match
+//! its checksum, is damage, named with the file and the record's offset, even at the end of the
+//! file: a header checked by its own CRC cannot make a record look cut short when it is not.
 
 use std::fs::File;
 use std::io::Write;
@@ -121,6 +121,9 @@ pub fn parse<'a>(file: &str, data: &'a [u8], query_id: &str) -> Result<Parsed<'a
     let mut records = Vec::new();
     let mut at = header.end;
     while let Some(head) = data.get(at..at + RECORD_HEADER) {
+        if data[at..].iter().all(|&b| b == 0) {
+            break; // Space a power cut left unwritten: no record starts with a zero byte.
+        }
         let damaged = |why: &str| damaged(file, at, why);
         if crc32fast::hash(&head[..9]).to_le_bytes() != head[9..13] {
             return Err(damaged("its header's checksum does not match"));
@@ -177,6 +180,8 @@ pub struct Appender {
     path: PathBuf,
     /// The length of what is durable: a failed append is cut back to it.
     len: u64,
+    /// Where its records after the state it starts with begin.
+    start: u64,
     /// Whether a failed append may have left part of a record after `len`, not cut back yet.
     torn: bool,
     /// The record being written.
@@ -189,19 +194,27 @@ pub struct Appender {
 
 impl Appender {
     /// Creates the log `path` of the query `query_id`, holding `records` (whole records),
-    /// atomically: a restart finds the whole file or none.
-    pub fn create(path: &Path, query_id: &str, records: &[u8]) -> anyhow::Result<Self> {
+    /// atomically: a restart finds the whole file or none. `last` is its last record, when a
+    /// restart may repeat it.
+    pub fn create(
+        path: &Path,
+        query_id: &str,
+        records: &[u8],
+        last: Vec<u8>,
+    ) -> anyhow::Result<Self> {
         let header = framed::log_header(query_id);
         durable::write_atomically(path, |out| {
             out.write_all(header.as_bytes())?;
             out.write_all(records)
         })?;
-        Self::open(path, (header.len() + records.len()) as u64, Vec::new())
+        let len = (header.len() + records.len()) as u64;
+        Self::open(path, len, len, last)
     }
 
     /// Opens the log `path` to append after its first `len` bytes, cutting off what follows
-    /// (a record a kill left cut short); `last` is its last record, when a restart may repeat it.
-    pub fn open(path: &Path, len: u64, last: Vec<u8>) -> anyhow::Result<Self> {
+    /// (a record a kill left cut short). Its records after `start` count as grown; `last` is its
+    /// last record, when a restart may repeat it.
+    pub fn open(path: &Path, len: u64, start: u64, last: Vec<u8>) -> anyhow::Result<Self> {
         let cannot = || format!("cannot open the checkpoint log {}", path.display());
         let file = File::options()
             .append(true)
@@ -218,6 +231,7 @@ impl Appender {
             file,
             path: path.to_path_buf(),
             len,
+            start,
             torn: false,
             next: Vec::new(),
             last,
@@ -226,9 +240,9 @@ impl Appender {
         })
     }
 
-    /// The log's length, in bytes.
-    pub fn len(&self) -> u64 {
-        self.len
+    /// How many bytes its records after the state it starts with take.
+    pub fn grown(&self) -> u64 {
+        self.len - self.start
     }
 
     /// Makes appends fail after `after` more of them (each failure writing half its record and
@@ -418,18 +432,21 @@ mod tests {
     fn appends_are_durable_a_repeated_one_is_not_appended_twice() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("0");
-        let mut appender = Appender::create(&path, QUERY, &[]).unwrap();
+        let mut appender = Appender::create(&path, QUERY, &[], Vec::new()).unwrap();
         appender.append(replay_begin(0)).unwrap();
         appender.append(replay_begin(0)).unwrap();
         let data = std::fs::read(&path).unwrap();
         assert_eq!(read(&data).unwrap().records.len(), 1);
-        assert_eq!(appender.len(), data.len() as u64);
+        assert_eq!(
+            appender.grown(),
+            (data.len() - framed::log_header(QUERY).len()) as u64
+        );
         // A record cut short at the end is cut off when the log is opened again.
         let whole = data.len() as u64;
         let mut torn = data.clone();
         torn.extend_from_slice(&two_records()[..30]);
         std::fs::write(&path, &torn).unwrap();
-        let mut appender = Appender::open(&path, whole, Vec::new()).unwrap();
+        let mut appender = Appender::open(&path, whole, whole, Vec::new()).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), whole);
         appender
             .append(|out| commit(out, &commit_of(0), 1, |_| {}))
@@ -439,10 +456,35 @@ mod tests {
     }
 
     #[test]
+    fn a_log_grows_by_the_records_after_the_state_it_starts_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("8");
+        let appender = Appender::create(&path, QUERY, &two_records(), Vec::new()).unwrap();
+        assert_eq!(appender.grown(), 0);
+        let mut appender = Appender::open(&path, appender.len, 100, Vec::new()).unwrap();
+        let before = appender.grown();
+        appender.append(replay_begin(8)).unwrap();
+        let mut record = Vec::new();
+        replay_begin(8)(&mut record);
+        assert_eq!(appender.grown(), before + record.len() as u64);
+    }
+
+    #[test]
+    fn zeros_where_a_record_was_being_written_are_no_record() {
+        let mut data = log(&two_records());
+        let whole = data.len();
+        data.resize(whole + 40, 0);
+        let parsed = read(&data).unwrap();
+        assert_eq!((parsed.records.len(), parsed.whole), (2, whole));
+        data[whole + 39] = 1;
+        assert!(read(&data).is_err(), "not all zeros: damage");
+    }
+
+    #[test]
     fn a_failed_append_is_cut_off_before_the_next() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("0");
-        let mut appender = Appender::create(&path, QUERY, &[]).unwrap();
+        let mut appender = Appender::create(&path, QUERY, &[], Vec::new()).unwrap();
         appender.append(replay_begin(0)).unwrap();
         let whole = std::fs::read(&path).unwrap();
         // Half the commit is written, and not cut back (as when that fails too).

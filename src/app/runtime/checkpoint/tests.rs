@@ -141,14 +141,20 @@ fn a_batch_logged_but_not_committed_is_pending_with_its_rows() {
             "the torn record is gone"
         );
     }
-    // A restart that runs the batch logs it again: the later record holds.
+    // A restart that runs the batch logs the same begin: it is not appended twice.
+    let (checkpoint, _) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    checkpoint.begin(&offsets, Some(&rows)).unwrap();
+    assert_eq!(std::fs::read(&log).unwrap(), logged);
+    // Another begin of the batch (other rows, another tick) is, and the later record holds.
     let again = Offsets {
         tick: 10,
         ..offsets
     };
-    checkpoint.begin(&again, Some(&rows)).unwrap();
+    let other = self::rows(&[(5, "x")]);
+    checkpoint.begin(&again, Some(&other)).unwrap();
     let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
-    assert_eq!(restored.pending.unwrap().offsets, again);
+    let pending = restored.pending.unwrap();
+    assert_eq!((pending.offsets, pending.input.unwrap()), (again, other));
 }
 
 #[test]
@@ -417,8 +423,14 @@ fn a_checkpoint_of_the_format_before_is_carried_over() {
         write_format_3_commit(path, 12);
         write_format_3(path, "state/12.delta", "delta", b"a delta");
     }
-    // The run goes on from there.
+    // The run goes on from there: batch 13 again, logged as it was.
     let (checkpoint, restored) = Checkpoint::open(path, query(), &spec()).unwrap();
+    let log = std::fs::read(path.join("log/13")).unwrap();
+    let pending = restored.pending.unwrap();
+    checkpoint
+        .begin(&pending.offsets, pending.input.as_ref())
+        .unwrap();
+    assert_eq!(std::fs::read(path.join("log/13")).unwrap(), log);
     let mut engine = restored.engine;
     run_rows(&mut engine, &format_3_rows(13));
     let commit = Commit {
@@ -446,6 +458,31 @@ fn a_damaged_file_of_the_format_before_is_named_and_nothing_is_moved() {
     );
     assert!(path.join("commits/0").exists() && path.join("state/0.delta").exists());
     assert_eq!(std::fs::read_dir(path.join("log")).unwrap().count(), 0);
+    let metadata = std::fs::read(path.join("metadata")).unwrap();
+    assert_eq!(
+        framed::header("", &metadata).unwrap().version,
+        3,
+        "not rewritten"
+    );
+}
+
+#[test]
+fn commits_of_the_format_before_past_the_log_are_refused_not_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    write_format_3_batches(path);
+    let (checkpoint, restored) = Checkpoint::open(path, query(), &spec()).unwrap();
+    assert_eq!(restored.last.unwrap().batch_id, 12);
+    drop(checkpoint);
+    // A build of format 3 ran here after this one (say, from a backup's metadata) and committed
+    // batch 13.
+    write_format_3_commit(path, 13);
+    let err = refusal(path);
+    assert!(
+        err.contains("commits/13") && err.contains("past the checkpoint's log"),
+        "{err}"
+    );
+    assert!(path.join("commits/13").exists());
 }
 
 #[test]
@@ -453,34 +490,41 @@ fn a_log_grown_past_its_bound_starts_anew_at_the_next_commit() {
     let dir = tempfile::tempdir().unwrap();
     let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
     let mut engine = restored.engine;
-    run(&checkpoint, &mut engine, 2);
-    // A live batch of 70 rows of 1 MiB each (one value, so the state stays small).
+    // A first live batch of 70 rows of 1 MiB each (one value, so the state stays small).
     let value = "x".repeat(1 << 20);
-    let t = 1_795_455_180 * S + 20 * S;
+    let t = 1_795_455_180 * S;
     let rows = rows(&vec![(t, value.as_str()); 70]);
     let offsets = Offsets {
-        batch_id: 2,
+        batch_id: 0,
         kind: BatchKind::Data,
-        tick: 2,
+        tick: 0,
         watermark: engine.next_watermark(),
     };
     checkpoint.begin(&offsets, Some(&rows)).unwrap();
     assert!(std::fs::metadata(the_log(dir.path())).unwrap().len() > LOG_BYTES);
     run_rows(&mut engine, &rows);
     let commit = Commit {
-        batch_id: 2,
-        position: Position::Live { tick: 2 },
+        batch_id: 0,
+        position: Position::Live { tick: 0 },
     };
     checkpoint.commit(&engine, &commit).unwrap();
     let log = the_log(dir.path());
-    assert_eq!(log, dir.path().join("log/3"), "not at a tenth batch");
+    assert_eq!(log, dir.path().join("log/1"), "not at a tenth batch");
     assert!(
         std::fs::metadata(&log).unwrap().len() < 4 << 20,
         "the rows are gone"
     );
-    let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    // The state the new log starts with does not count: the next batches append deltas.
+    run(&checkpoint, &mut engine, 3);
+    assert_eq!(the_log(dir.path()), log);
+    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
     assert_eq!(keys(&restored.engine), keys(&engine));
-    assert_eq!(restored.last.unwrap().batch_id, 2);
+    assert_eq!(restored.last.unwrap().batch_id, 3);
+    // Nor after a restart: what counts is the records after the first.
+    let data = std::fs::read(&log).unwrap();
+    let parsed = segment::parse("", &data, &restored.query_id).unwrap();
+    let after_first = (data.len() - parsed.records[1].0) as u64;
+    assert_eq!(checkpoint.log_grown(), after_first);
 }
 
 #[test]
