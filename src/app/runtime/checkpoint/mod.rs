@@ -205,8 +205,8 @@ impl Checkpoint {
             Ok(())
         };
         let (log, restored) = if let Some(&first) = batch_ids(&dir.join(LOGS), "")?.last() {
-            let opened = restore(dir, first, query, &types, query_id)?;
-            legacy.superseded_by(opened.1.last.as_ref().map(|c| c.batch_id))?;
+            let check = |last| legacy.superseded_by(last);
+            let opened = restore(dir, first, query, &types, query_id, check)?;
             rewrite()?;
             opened
         } else {
@@ -431,13 +431,15 @@ fn opened(
     (log, restored)
 }
 
-/// Restores the state the log `log/first` ends with (the newest log holds all there is).
+/// Restores the state the log `log/first` ends with (the newest log holds all there is), once
+/// `check` accepts its last commit's batch id; nothing is changed before.
 fn restore(
     dir: &Path,
     first: u64,
     query: Query,
     types: &[DataType],
     query_id: String,
+    check: impl FnOnce(Option<u64>) -> anyhow::Result<()>,
 ) -> anyhow::Result<(Log, Restored)> {
     let path = log_path(dir, first);
     let file = path.display().to_string();
@@ -502,6 +504,7 @@ fn restore(
     if first > 0 && last.is_none() {
         return Err(framed::corrupt(&file, "it does not start with the state before it").into());
     }
+    check(last.as_ref().map(|(commit, _)| commit.batch_id))?;
     if parsed.whole < data.len() {
         tracing::warn!(
             "{file}: its last {} bytes are a record a kill cut short; left out",

@@ -477,7 +477,11 @@ fn commits_of_the_format_before_past_the_log_are_refused_not_removed() {
     // A build of format 3 ran here after this one (say, from a backup's metadata) and committed
     // batch 13.
     write_format_3_commit(path, 13);
+    // What a kill would leave beside the log stays too.
+    let stale = path.join("log/.20.tmp");
+    std::fs::write(&stale, "aside").unwrap();
     let err = refusal(path);
+    assert!(stale.exists(), "nothing changed");
     assert!(
         err.contains("commits/13") && err.contains("past the checkpoint's log"),
         "{err}"
