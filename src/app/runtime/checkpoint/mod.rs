@@ -30,6 +30,7 @@ use std::time::SystemTime;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::app::clock::micros_since_epoch;
 use crate::app::durable;
 use crate::app::error::BadInput;
 use crate::app::source::inbox::Rows;
@@ -163,7 +164,7 @@ impl Checkpoint {
         let types = query.schema().types().to_vec();
         let legacy = legacy::Files::new(dir);
         let metadata_path = dir.join("metadata");
-        let (query_id, version) = if metadata_path.exists() {
+        let (metadata, version) = if metadata_path.exists() {
             let (version, metadata) = read_metadata(&metadata_path)?;
             if metadata.spec != *spec {
                 return Err(BadInput(format!(
@@ -175,7 +176,7 @@ impl Checkpoint {
                 ))
                 .into());
             }
-            (metadata.id, version)
+            (metadata, version)
         } else {
             // Batches without the query they belong to: damaged, or not a checkpoint of ours.
             if !batch_ids(&dir.join(LOGS), "")?.is_empty() || legacy.any()? {
@@ -192,14 +193,14 @@ impl Checkpoint {
                 spec: spec.clone(),
             };
             write_metadata(&metadata_path, &metadata)?;
-            (metadata.id, framed::VERSION)
+            (metadata, framed::VERSION)
         };
+        let query_id = metadata.id.clone();
         // Once what the folder holds has been read and checked, and before a log is made, the
         // metadata is written in this format, so that an older build refuses the folder rather
         // than start afresh beside the log.
         let rewrite = || -> anyhow::Result<()> {
             if version < framed::VERSION {
-                let (_, metadata) = read_metadata(&metadata_path)?;
                 write_metadata(&metadata_path, &metadata)?;
             }
             Ok(())
@@ -344,20 +345,23 @@ fn batch_ids(folder: &Path, suffix: &str) -> anyhow::Result<BTreeSet<u64>> {
 /// left aside. One that will not go is named on stderr; a restart tries again.
 fn remove_logs_before(dir: &Path, first: u64) {
     let logs = dir.join(LOGS);
-    let (Ok(ids), Ok(entries)) = (batch_ids(&logs, ""), std::fs::read_dir(&logs)) else {
+    let Ok(entries) = std::fs::read_dir(&logs) else {
         return;
     };
-    let stale = ids.range(..first).map(|&id| log_path(dir, id));
-    let aside = entries.filter_map(|entry| {
-        let name = entry.ok()?.file_name();
-        let id = name.to_str()?.strip_prefix('.')?.strip_suffix(".tmp")?;
-        durable::batch_id(id).map(|_| logs.join(&name))
-    });
-    for path in stale.chain(aside) {
-        if let Err(e) = std::fs::remove_file(&path)
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let stale = durable::batch_id(name).is_some_and(|id| id < first);
+        let aside = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(durable::batch_id)
+            .is_some();
+        if (stale || aside)
+            && let Err(e) = std::fs::remove_file(logs.join(name))
             && e.kind() != std::io::ErrorKind::NotFound
         {
-            tracing::warn!("cannot remove {}: {e}", path.display());
+            tracing::warn!("cannot remove {}: {e}", logs.join(name).display());
         }
     }
 }
@@ -374,10 +378,6 @@ fn write_metadata(path: &Path, metadata: &Metadata) -> anyhow::Result<()> {
 /// What writes `rows`, of `types`, into a begin record.
 fn input_writer<'a>(rows: &'a Rows, types: &'a [DataType]) -> impl FnOnce(&mut Vec<u8>) + 'a {
     move |out| input_log::encode(rows, types, out)
-}
-
-fn micros_since_epoch(at: SystemTime) -> Micros {
-    crate::app::clock::micros_since_epoch(at)
 }
 
 /// Starts the checkpoint's log with what `old` held (nothing, for a new checkpoint).
@@ -449,11 +449,12 @@ fn restore(
     let mut last: Option<(Commit, Micros)> = None;
     let mut pending: Option<Pending> = None;
     let mut last_record = 0;
-    // Where the records after the state the log starts with begin (its second record's offset).
+    // Where the records after the state the log starts with begin: `log/0`'s first record, a
+    // later log's second.
     let mut grown_from = parsed.whole;
     for (i, (offset, record)) in parsed.records.into_iter().enumerate() {
         if i == usize::from(first > 0) {
-            grown_from = grown_from.min(offset);
+            grown_from = offset;
         }
         let damaged = |why: String| segment::damaged(&file, offset, &why);
         last_record = offset;

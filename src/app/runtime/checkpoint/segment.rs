@@ -266,8 +266,8 @@ impl Appender {
             self.file
                 .set_len(self.len)
                 .with_context(|| format!("{}: cannot cut off a failed append", cannot()))?;
-            self.torn = false;
         }
+        // Until the record is durable, part of it may be left after `len`.
         self.torn = true;
         #[cfg(test)]
         if let Some(left) = &mut self.fail_after {
