@@ -5,8 +5,8 @@
 # row saying how it was measured. The table is also written as Markdown to
 # target/bench/results.md.
 #
-# Usage: bench/run.sh [SECTION...]     SECTION: replay overhead socket family long dashboard latency
-#                                      spark
+# Usage: bench/run.sh [SECTION...]     SECTION: replay shapes overhead socket family long dashboard
+#                                      latency spark
 #                                      (default: all, in that order)
 # Environment:
 #   BENCH_QUICK=1      sizes ~10x smaller, 3 runs, 1 Spark run: a smoke run of ~1.5 minutes
@@ -48,6 +48,7 @@ work=$(cd "${BENCH_DIR:-target/bench}" && pwd)
 export BENCH_WORK=$work
 bin=$root/target/release/window-tui
 gen=$root/target/release/examples/gen_events
+floor=$root/target/release/examples/values_floor
 results=$work/results.tsv
 : > "$results"
 log() { printf '[%4ds] %s\n' "$(($(date +%s) - started))" "$*" >&2; }
@@ -207,6 +208,7 @@ if has shapes; then
     log "9$label. $what"
     # wc -l and the replay alternate: the VM's speed drifts between two series of runs.
     read -r wc s < <(py time-pair "$runs" -- wc -l "$file" -- "$bin" replay "$file" --sink json "$@")
+    shape_s=$s
     rate=$(calc "print $rows / $s")
     ratio=$(calc "print $s / $wc")
     row "9$label $what" "<= ${max_ratio}x wc -l$([ "$min_rate" = 0 ] || echo ", >= $(mps "$min_rate")")" \
@@ -224,6 +226,17 @@ if has shapes; then
   cat "$values_file" > /dev/null
   shape c "$((rows / 5)) distinct values, each seen 5 times" "$values_file" 25 5e6 \
     30000000 15000000
+  # The least work 9c's query takes (examples/values_floor.rs: its counts and json lines alone),
+  # on one core and split over both, for how far 9c's targets are from it in this sitting.
+  floor_row() { # floor_row THREADS HOW
+    log "9c. floor: the query's arithmetic alone, $1 thread(s)"
+    read -r wc s < <(py time-pair "$runs" -- wc -l "$values_file" -- "$floor" "$values_file" "$1")
+    row "9c floor, the query's counts and json lines alone, $1 thread(s)" "(reference)" \
+      "$(calc "printf \"%.3f s: %.1fx wc -l, %.1f M/s; window-tui takes %.1fx its time\", $s, $s / $wc, $rows / $s / 1e6, $shape_s / $s")" "-" \
+      "examples/values_floor.rs FILE $1 > /dev/null ($2; no batches, late rows or progress; the same rows as window-tui's), alternating with wc -l FILE; medians of $runs"
+  }
+  floor_row 1 "half its time is the least two cores could take for its work"
+  floor_row 2 "values split by hash, each thread reading the whole file"
   rm -f "$values_file"
 fi
 
