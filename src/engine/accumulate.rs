@@ -210,16 +210,26 @@ fn offer(
         acc.b = 1;
         return;
     }
-    if acc.b != 0 && !better(extreme, compare(value, held(numeric, acc))) {
+    // Compared as the buffer holds it (a BOOLEAN as 0 or 1, a FLOAT as the double it widens
+    // to exactly): a value of the column's own type would order by type against the buffer's.
+    let offered = Acc {
+        a: match (numeric, value) {
+            (Numeric::Long, Value::Bool(v)) => u64::from(v),
+            (Numeric::Long, Value::Long(v) | Value::Timestamp(v)) => v as u64,
+            (Numeric::Double, v) => v.as_f64().unwrap_or(f64::NAN).to_bits(),
+            _ => return,
+        },
+        b: 1,
+    };
+    if acc.b != 0
+        && !better(
+            extreme,
+            compare(held(numeric, &offered), held(numeric, acc)),
+        )
+    {
         return;
     }
-    acc.a = match (numeric, value) {
-        (Numeric::Long, Value::Bool(v)) => u64::from(v),
-        (Numeric::Long, Value::Long(v) | Value::Timestamp(v)) => v as u64,
-        (Numeric::Double, v) => v.as_f64().unwrap_or(f64::NAN).to_bits(),
-        _ => return,
-    };
-    acc.b = 1;
+    *acc = offered;
 }
 
 /// The number a numeric `min`/`max` buffer holds, as a comparable value.
@@ -566,5 +576,70 @@ mod tests {
             result(max_ts, &acc, DataType::Timestamp, &s),
             Datum::Timestamp(9)
         );
+    }
+
+    proptest::proptest! {
+        /// `min` and `max` of a column of each type, its rows cut into batches anyhow: the
+        /// first least or greatest value, as Spark keeps it (equal values included, `-0.0`
+        /// and `0.0` among them).
+        #[test]
+        fn min_and_max_are_the_first_extreme_of_each_type(
+            rows in proptest::collection::vec(proptest::prelude::any::<i16>(), 1..24),
+            cuts in proptest::collection::vec(proptest::prelude::any::<bool>(), 24),
+            type_at in 0usize..5,
+        ) {
+            let (data_type, numeric, value): (_, _, fn(i16) -> Value<'static>) = [
+                (DataType::Boolean, Numeric::Long, (|v| Value::Bool(v % 2 == 0)) as fn(_) -> _),
+                (DataType::Float, Numeric::Double, |v| Value::Float(f32::from(v % 9) / 4.0)),
+                (DataType::Double, Numeric::Double, |v| Value::Double(f64::from(v % 9) * -0.5)),
+                (DataType::Long, Numeric::Long, |v| Value::Long(i64::from(v % 50))),
+                (DataType::Timestamp, Numeric::Long, |v| Value::Timestamp(i64::from(v))),
+            ][type_at];
+            let values: Vec<Value> = rows.iter().map(|&v| value(v)).collect();
+            let mut batches: Vec<&[Value]> = Vec::new();
+            let mut from = 0;
+            for at in 1..=values.len() {
+                if at == values.len() || cuts[at] {
+                    batches.push(&values[from..at]);
+                    from = at;
+                }
+            }
+            for extreme in [Extreme::Min, Extreme::Max] {
+                let first = values.iter().copied().reduce(|kept, v| {
+                    if better(extreme, compare(v, kept)) { v } else { kept }
+                });
+                let kind = Kind::Extreme(extreme, numeric);
+                let (acc, s) = run(kind, &batches);
+                proptest::prop_assert_eq!(
+                    result(kind, &acc, data_type, &s),
+                    first.map_or(Datum::Null, |v| v.to_datum()),
+                    "{:?} of {:?} in {:?}", extreme, values, batches
+                );
+            }
+        }
+    }
+
+    /// FLOAT and BOOLEAN values are held in a buffer of another type (a double, an integer):
+    /// rows of one batch are compared with what it holds by value, not by type.
+    #[test]
+    fn min_and_max_of_floats_and_booleans_in_one_batch() {
+        let floats = [Value::Float(1.0), Value::Float(3.0), Value::Float(2.0)];
+        let bools = [Value::Bool(true), Value::Bool(false), Value::Bool(true)];
+        for (extreme, float, boolean) in [(Extreme::Min, 1.0, false), (Extreme::Max, 3.0, true)] {
+            let kind = Kind::Extreme(extreme, Numeric::Double);
+            let (acc, s) = run(kind, &[&floats]);
+            assert_eq!(
+                result(kind, &acc, DataType::Float, &s),
+                Datum::Float(float),
+                "{extreme:?}"
+            );
+            let kind = Kind::Extreme(extreme, Numeric::Long);
+            let (acc, s) = run(kind, &[&bools]);
+            assert_eq!(
+                result(kind, &acc, DataType::Boolean, &s),
+                Datum::Bool(boolean),
+                "{extreme:?}"
+            );
+        }
     }
 }
