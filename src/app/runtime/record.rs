@@ -163,13 +163,18 @@ impl Recorder {
             .with_context(|| format!("cannot write the record file {}", self.path))
     }
 
-    /// One value as the replay reader reads it back: NULL `\N`, strings RFC 4180, times
-    /// RFC 3339 with microseconds, floating point with its shortest exact digits.
+    /// One value as the replay reader reads it back: NULL `\N`, strings RFC 4180 (the text
+    /// `\N` quoted, not to read back as NULL), times RFC 3339 with microseconds, floating point
+    /// with its shortest exact digits.
     fn cell(&mut self, value: Value<'_>) {
         use std::fmt::Write as _;
         self.text.clear();
         match value {
             Value::Null => self.text.push_str("\\N"),
+            Value::Str("\\N") => {
+                self.line.extend_from_slice(b"\"\\N\"");
+                return;
+            }
             Value::Str(s) => {
                 push_csv_cell(&mut self.line, Some(s));
                 return;
@@ -248,16 +253,20 @@ mod tests {
         recorder.write_tick(0, &rows).unwrap();
         rows.clear();
         rows.push(1_795_455_190_000_000, &[Value::Str("  spaced  ")]);
+        rows.push(1_795_455_191_000_000, &[Value::Str("\\N")]);
+        rows.push(1_795_455_192_000_000, &[Value::Null]);
         recorder.write_tick(3, &rows).unwrap();
         let got = read_back(&path, "event_time", None);
         let value = |v: &str| vec![format!("Timestamp({})", 0), format!("Str({v:?})")];
-        assert_eq!(got.len(), 3);
+        assert_eq!(got.len(), 5);
         assert_eq!(
             (got[0].0, got[0].1, &got[0].2[1]),
             (0, 1_795_455_180_000_001, &value("a,b")[1])
         );
         assert_eq!((got[1].0, &got[1].2[1]), (0, &value("say \"hi\"")[1]));
         assert_eq!((got[2].0, &got[2].2[1]), (3, &value("  spaced  ")[1]));
+        assert_eq!(got[3].2[1], value("\\N")[1], "the text \\N stays text");
+        assert_eq!(got[4].2[1], "Null");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Recorded streams: a CSV file `batch,<columns>` (RFC 4180, LF or CRLF, `\N` for NULL), its
-//! rows typed by the query's schema, read ahead on a thread of its own.
+//! Recorded streams: a CSV file `batch,<columns>` (RFC 4180, LF or CRLF, `\N` for NULL, a
+//! quoted `"\N"` for that text), its rows typed by the query's schema, read ahead on a thread
+//! of its own.
 //!
 //! [`ReplayReader`] parses the file from a fixed buffer (streamed, never loaded); its header
 //! names the columns, which [`Binding`] maps onto the schema. [`ReplaySource`] is what a
@@ -9,6 +10,7 @@
 
 mod counted;
 mod plain;
+mod quoting;
 mod read_ahead;
 mod reader;
 mod source;

@@ -11,6 +11,7 @@ use std::path::Path;
 use memchr::{memchr, memchr_iter};
 
 use super::plain::{Limits, Plain, parse_u64};
+use super::quoting::quoted_fields;
 use super::{BadRow, Binding, Head, ReadError};
 use crate::engine::{CellParser, Micros, Rows, TickPartial, Value, Zone};
 
@@ -34,6 +35,8 @@ pub struct ReplayReader<R> {
     binding: Option<Binding>,
     /// The fields of the record being read: ranges in `buf` (plain) or in `scratch` (quoted).
     fields: Vec<Range<usize>>,
+    /// Whether each field opened with a quote (none in a record without one).
+    quoted: Vec<bool>,
     in_scratch: bool,
     scratch: Vec<u8>,
     ends: Vec<usize>,
@@ -120,6 +123,7 @@ impl<R: Read> ReplayReader<R> {
             columns: Vec::new(),
             binding: None,
             fields: Vec::new(),
+            quoted: Vec::new(),
             in_scratch: false,
             scratch: Vec::new(),
             ends: Vec::new(),
@@ -389,7 +393,7 @@ impl<R: Read> ReplayReader<R> {
                     return Err(self.bad(record, Some(tick), problem(why)));
                 }
             };
-            let value = if text == "\\N" {
+            let value = if text == "\\N" && !self.quoted.get(at).copied().unwrap_or(false) {
                 Value::Null
             } else {
                 match self.cells.parse(field.ty, text) {
@@ -508,6 +512,7 @@ impl<R: Read> ReplayReader<R> {
         }
         let base = self.pos;
         self.fields.clear();
+        self.quoted.clear();
         self.in_scratch = false;
         let mut start = 0;
         for comma in memchr_iter(b',', line) {
@@ -569,6 +574,7 @@ impl<R: Read> ReplayReader<R> {
             self.line += newlines + u64::from(!raw.ends_with(b"\n"));
             return Split::Malformed("a quoted field is never closed".into());
         }
+        quoted_fields(raw, &mut self.quoted);
         self.fields.clear();
         self.in_scratch = true;
         let mut start = 0;

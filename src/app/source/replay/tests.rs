@@ -72,7 +72,7 @@ fn plain_rows_lf_and_crlf() {
 #[test]
 fn quoted_values_with_commas_quotes_and_line_breaks() {
     let rows = all(
-        b"\xEF\xBB\xBFbatch,event_time,value\r\n0,2026-11-23T17:33:00Z,\"a,b\"\r\n1,2026-11-23T17:33:00Z,\"say \"\"hi\"\"\"\r\n2,2026-11-23T17:33:00Z,\"two\nlines\"\n\"3\",\"2026-11-23T17:33:00Z\",plain\n4,2026-11-23T17:33:00Z,\\N\n",
+        b"\xEF\xBB\xBFbatch,event_time,value\r\n0,2026-11-23T17:33:00Z,\"a,b\"\r\n1,2026-11-23T17:33:00Z,\"say \"\"hi\"\"\"\r\n2,2026-11-23T17:33:00Z,\"two\nlines\"\n\"3\",\"2026-11-23T17:33:00Z\",plain\n4,2026-11-23T17:33:00Z,\\N\n5,2026-11-23T17:33:00Z,\"\\N\"\n",
     );
     assert_eq!(
         rows,
@@ -82,6 +82,7 @@ fn quoted_values_with_commas_quotes_and_line_breaks() {
             Ok((2, T0, "two\nlines".into(), 4)),
             Ok((3, T0, "plain".into(), 6)),
             Ok((4, T0, "Null".into(), 7)),
+            Ok((5, T0, "\\N".into(), 8)),
         ]
     );
 }
