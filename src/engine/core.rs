@@ -133,8 +133,9 @@ struct Running {
     event_times: EventTimeAccumulator,
     /// The latest event time before the batch, to give back if it is dropped unfinished.
     max_event_time_before: Option<Micros>,
-    /// The state was at its limit when the batch began: rows of new keys are refused.
-    full: bool,
+    /// The keys new to the state the batch may take (`--max-state-rows` less the state's rows
+    /// as it began); none without a limit. Rows of new keys past it are refused.
+    room: Option<usize>,
     refused: u64,
     /// The batch adds up its rows by window (in row order), not by pane: its aggregates depend
     /// on row order, or its averages of integers are no longer exact by pane.
@@ -228,10 +229,11 @@ impl Engine {
         }
     }
 
-    /// Not Spark's behaviour (`--max-state-rows`): a batch that begins with at least `limit`
-    /// state rows refuses the rows of keys not in state yet, and counts them
-    /// ([`BatchStats::rows_refused`]); keys already held go on as before. Bounds a stream of
-    /// ever-new keys, which Spark would let grow until memory runs out.
+    /// Not Spark's behaviour (`--max-state-rows`): once the state's rows as a batch began, plus
+    /// the keys new to the state the batch took, reach `limit`, the batch refuses the rows of
+    /// keys not in state yet, and counts them ([`BatchStats::rows_refused`]); keys already held
+    /// go on as before. Bounds a stream of ever-new keys, which Spark would let grow until
+    /// memory runs out, within a batch too.
     pub fn limit_state_rows(&mut self, limit: Option<usize>) {
         self.max_state_rows = limit;
     }
@@ -265,9 +267,9 @@ impl Engine {
             late_threshold: self.batch_watermark,
             event_times: EventTimeAccumulator::default(),
             max_event_time_before: self.max_event_time,
-            full: self
+            room: self
                 .max_state_rows
-                .is_some_and(|limit| self.state_rows() >= limit),
+                .map(|limit| limit.saturating_sub(self.state_rows())),
             refused: 0,
             by_window: self.query.order_sensitive() && self.exact_avg.is_none(),
             avg_spent: match &self.windows {
@@ -337,7 +339,7 @@ impl Engine {
         if self.max_event_time.is_none_or(|max| event_time > max) {
             self.max_event_time = Some(event_time);
         }
-        if fresh && self.running.full {
+        if fresh && self.full() {
             self.strings.release_if_unused(id);
             self.running.refused += 1;
             return;

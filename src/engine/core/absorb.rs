@@ -10,7 +10,7 @@ use super::{Batch, Engine, Windows};
 pub enum NotAbsorbed {
     #[error("the batch already has rows")]
     HasRows,
-    #[error("the state is at --max-state-rows: rows of new keys are refused one by one")]
+    #[error("the state may reach --max-state-rows: rows of new keys are refused one by one")]
     StateFull,
     #[error("the tick was aggregated for another query")]
     OtherQuery,
@@ -37,7 +37,7 @@ impl Engine {
         if self.running.event_times.count() > 0 {
             return Err(NotAbsorbed::HasRows);
         }
-        if self.running.full {
+        if !self.has_room(tick.keys.id_bound()) {
             return Err(NotAbsorbed::StateFull);
         }
         match &self.windows {

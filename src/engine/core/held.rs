@@ -1,5 +1,6 @@
-//! What the engine holds now, for progress and the dashboard: its state's size and its open
-//! rows with their aggregates' results.
+//! What the engine holds now, for progress and the dashboard: its state's size (and the room
+//! `--max-state-rows` leaves the running batch) and its open rows with their aggregates'
+//! results.
 
 use super::super::accumulate::{self, Acc};
 use super::super::types::Datum;
@@ -14,6 +15,18 @@ impl Engine {
             Windows::Panes { state, .. } => state.pairs() as usize,
             Windows::Session(sessions) => sessions.len(),
         }
+    }
+
+    /// Whether the running batch takes no more keys new to the state (`--max-state-rows`).
+    pub(super) fn full(&self) -> bool {
+        !self.has_room(1)
+    }
+
+    /// Whether the running batch may take `keys` more keys new to the state.
+    pub(super) fn has_room(&self, keys: usize) -> bool {
+        self.running
+            .room
+            .is_none_or(|room| self.new_keys.len() + keys <= room)
     }
 
     /// Distinct group keys (and string `min`/`max` values) held now.

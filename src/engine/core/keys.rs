@@ -37,7 +37,7 @@ impl Batch<'_> {
         for at in range.clone().take(ahead) {
             self.engine.prefetch(&rows.row(at, types).1);
         }
-        if self.followers.is_empty() && self.engine.keys_ahead() {
+        if self.followers.is_empty() && self.engine.keys_ahead(range.len()) {
             return self.engine.push_keyed_ahead(rows, range, types);
         }
         for at in range.clone() {
@@ -64,11 +64,11 @@ impl Engine {
 
     /// Whether a row's key may be interned before the rows ahead of it are pushed: the
     /// query only counts (a row's push then interns nothing but its key, and lets go of
-    /// nothing) and the batch refuses no new key (a refused row's key is let go of at once,
-    /// which a key interned ahead would not survive).
-    fn keys_ahead(&self) -> bool {
+    /// nothing) and the batch refuses no new key in the next `rows` rows (a refused row's key
+    /// is let go of at once, which a key interned ahead would not survive).
+    fn keys_ahead(&self, rows: usize) -> bool {
         self.counts_only
-            && !self.running.full
+            && self.has_room(rows)
             && matches!(
                 self.windows,
                 Windows::Sliding { .. } | Windows::Panes { .. }

@@ -59,9 +59,10 @@ fn counts_over_many_keys_are_each_pairs_rows() {
 }
 
 /// Runs each of `batches` as one run of rows in an engine from `make` and row by row in
-/// another: the outputs are the same.
-fn same_by_run_and_by_row(make: impl Fn() -> Engine, batches: &[Rows]) {
+/// another: the outputs are the same. Returns them.
+fn same_by_run_and_by_row(make: impl Fn() -> Engine, batches: &[Rows]) -> Vec<BatchOutput> {
     let (mut by_run, mut by_row) = (make(), make());
+    let mut outputs = Vec::new();
     for (b, rows) in batches.iter().enumerate() {
         let mut run = by_run.begin(BatchKind::Data);
         let types = run.types().to_vec();
@@ -70,8 +71,11 @@ fn same_by_run_and_by_row(make: impl Fn() -> Engine, batches: &[Rows]) {
         for (t, row) in rows.iter_from(0, rows.len(), &types) {
             one_by_one.push(t, &row);
         }
-        assert_eq!(run.finish(), one_by_one.finish(), "batch {b}");
+        let output = run.finish();
+        assert_eq!(output, one_by_one.finish(), "batch {b}");
+        outputs.push(output);
     }
+    outputs
 }
 
 /// A batch of the seed's rows with enough keys for the next batches' keys to be asked for
@@ -99,10 +103,12 @@ fn keys_interned_ahead_count_as_rows_pushed_one_by_one() {
     same_by_run_and_by_row(seed, &[warm_up(), mixed]);
 }
 
-/// With the state at `--max-state-rows`, each row of a new key is refused, a key repeated in
-/// the next rows too: a key interned ahead of a refused row would not be new any more.
+/// With the state at `--max-state-rows` as the batch begins, or reaching it within the
+/// batch, each row of a new key past the limit is refused, a key repeated in the next rows
+/// too: a key interned ahead of a refused row would not be new any more.
 #[test]
 fn rows_of_new_keys_are_refused_each_when_the_state_is_full() {
+    use crate::engine::core::keys::PREFETCH_MIN_KEYS;
     let mut repeated = Rows::default();
     for i in 0..50 {
         let name = format!("new{i}");
@@ -110,12 +116,21 @@ fn rows_of_new_keys_are_refused_each_when_the_state_is_full() {
             repeated.push(at(2.0), &[Value::Str(&name)]);
         }
     }
-    let make = || {
-        let mut engine = seed();
-        engine.limit_state_rows(Some(1000));
-        engine
-    };
-    same_by_run_and_by_row(make, &[warm_up(), repeated]);
+    // The warm-up's keys, each in two windows, then room for `room` new keys.
+    for room in [0, 40] {
+        let make = || {
+            let mut engine = seed();
+            engine.limit_state_rows(Some(2 * (PREFETCH_MIN_KEYS + 1) + room));
+            engine
+        };
+        let outputs = same_by_run_and_by_row(make, &[warm_up(), repeated.clone()]);
+        assert_eq!(outputs[0].stats.rows_refused, 0);
+        assert_eq!(
+            outputs[1].stats.rows_refused,
+            3 * (50 - room) as u64,
+            "room for {room} keys"
+        );
+    }
 }
 
 /// A string `min` lets go of the text it held when a smaller one comes. A text may be the

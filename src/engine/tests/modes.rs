@@ -295,10 +295,10 @@ fn a_full_state_refuses_new_keys_and_counts_them_while_known_keys_go_on() {
         &[(1.0, "a"), (1.5, "b"), (2.0, "c")],
     );
     assert_eq!(
-        out.stats.rows_refused, 0,
-        "the limit is checked as a batch begins"
+        out.stats.rows_refused, 1,
+        "the limit holds within a batch: c came once a and b had filled it"
     );
-    assert_eq!(engine.state_rows(), 3);
+    assert_eq!(engine.state_rows(), 2);
     let out = run(
         &mut engine,
         BatchKind::Data,
@@ -306,7 +306,7 @@ fn a_full_state_refuses_new_keys_and_counts_them_while_known_keys_go_on() {
     );
     assert_eq!(out.stats.rows_refused, 3, "d and e are new");
     assert_eq!(out.stats.input_rows, 4, "refused rows still arrived");
-    assert_eq!(engine.state_rows(), 3, "a's session grew; no new key");
+    assert_eq!(engine.state_rows(), 2, "a's session grew; no new key");
     // Once the watermark evicts sessions, new keys are taken again.
     run(&mut engine, BatchKind::Data, &[(30.0, "a")]);
     run(&mut engine, BatchKind::NoData, &[]);
