@@ -24,7 +24,7 @@ pub use read_ahead::ReadAhead;
 pub use reader::ReplayReader;
 pub use source::{CountedTick, Counting, ReplaySource};
 
-use crate::engine::{DataType, EncodedRow, Micros, Rows, Schema};
+use crate::engine::{DataType, EncodedRow, Micros, Rows, Schema, SchemaError};
 
 /// The header of the seed's replay files.
 pub const SEED_HEADER: &str = "batch,event_time,value";
@@ -133,7 +133,12 @@ impl Binding {
                     },
                 })
                 .collect();
-            return Schema::new(fields).map_err(|e| e.to_string());
+            return Schema::new(fields).map_err(|e| match e {
+                SchemaError::Duplicate(name) => format!(
+                    "the header names the column {name:?} twice (names ignore case, as Spark's do)"
+                ),
+                other => other.to_string(),
+            });
         };
         for name in columns {
             if schema.index_of(name).is_none() {

@@ -293,6 +293,12 @@ fn a_schema_types_the_columns_by_name_and_must_match_the_header() {
         default.to_string(),
         "ts TIMESTAMP, user STRING, bytes STRING"
     );
+    let twice = ["ts", "user", "User"].map(String::from);
+    assert_eq!(
+        Binding::schema_of(&twice, None, "ts").unwrap_err(),
+        "the header names the column \"User\" twice (names ignore case, as Spark's do)",
+        "no --schema was given"
+    );
 }
 
 /// What [`read_typed`] gives: each row or error, then the end position.
