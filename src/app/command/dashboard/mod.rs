@@ -200,7 +200,8 @@ fn replay_driver(config: &ReplayConfig) -> anyhow::Result<ReplayDriver> {
     Ok(driver)
 }
 
-/// The dashboard over a recorded stream.
+/// The dashboard over a recorded stream. Once it closes, the run ends with the error the replay
+/// stopped on, if it stopped on one (`file:line: what is wrong`, exit status 2 for a bad row).
 pub fn run_replay(config: &ReplayConfig) -> anyhow::Result<()> {
     let mut driver = replay_driver(config)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -217,7 +218,8 @@ pub fn run_replay(config: &ReplayConfig) -> anyhow::Result<()> {
         .await;
         drop(guard);
         result
-    })
+    })?;
+    driver.outcome()
 }
 
 #[cfg(test)]
