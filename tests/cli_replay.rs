@@ -352,6 +352,75 @@ fn bad_rows_can_be_skipped() {
     assert_error_at(&output, &dirty, 4, "default --on-bad-row");
 }
 
+/// `--max-line-bytes`: a row one byte over it is a bad row, however short, and a row exactly
+/// at it is read, on every read path (ticks counted ahead on threads; rows one by one, as
+/// with `--max-state-rows`).
+#[test]
+fn a_row_over_max_line_bytes_is_a_bad_row_and_one_at_it_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Four ticks of 1,500 rows (enough to be counted ahead); tick 1 holds a row of exactly
+    // 100 bytes, tick 2 one of 101.
+    let mut text = String::from("batch,event_time,value\n");
+    let (mut line, mut long_line) = (1, 0);
+    for tick in 0..4u64 {
+        for row in 0..1500u64 {
+            line += 1;
+            let head = format!("{tick},2026-11-23T17:{}:{:02}Z,", 33 + tick, row % 60);
+            let len = match (tick, row) {
+                (1, 700) => 100,
+                (2, 700) => {
+                    long_line = line;
+                    101
+                }
+                _ => 0,
+            };
+            if len == 0 {
+                writeln!(text, "{head}{}", row % 7).unwrap();
+            } else {
+                writeln!(text, "{head}{}", "x".repeat(len - head.len())).unwrap();
+            }
+        }
+    }
+    let events = write(tmp.path(), "events.csv", &text);
+    let too_long = format!(
+        "{}:{long_line}: row is longer than 100 bytes (--max-line-bytes)",
+        events.display()
+    );
+    for path in [&[][..], &["--max-state-rows", "1000000"][..]] {
+        let replay = |policy: &str| {
+            window_tui()
+                .arg("replay")
+                .arg(&events)
+                .args([
+                    "--sink",
+                    "json",
+                    "--max-line-bytes",
+                    "100",
+                    "--on-bad-row",
+                    policy,
+                ])
+                .args(path)
+                .output()
+                .unwrap()
+        };
+        let output = replay("error");
+        assert_error_at(&output, &events, long_line, "a row over --max-line-bytes");
+        assert!(
+            stderr(&output).contains(&too_long),
+            "{path:?}: {}",
+            stderr(&output)
+        );
+        let output = replay("skip");
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(0), "{path:?}: {err}");
+        assert!(
+            err.contains("batches, 5999 rows; bad rows skipped: 1\n"),
+            "{path:?}: the row at the limit counts: {err}"
+        );
+        assert!(err.contains(&too_long), "{path:?}: {err}");
+    }
+}
+
 #[test]
 fn bad_durations_are_refused_before_anything_runs() {
     let events = corpus_case("tumbling").join("events.csv");

@@ -459,6 +459,72 @@ fn a_source_whose_name_does_not_resolve_says_so() {
     assert!(err.contains("nosuchhost.invalid does not resolve"), "{err}");
 }
 
+/// Every file under `dir` and its bytes.
+fn files_under(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.insert(path.clone(), std::fs::read(&path).unwrap());
+        }
+    }
+    files
+}
+
+/// A run refused at the start for its input (a `--source` that does not resolve, a `--file`
+/// that cannot be read, an output folder that is a file) creates no checkpoint, and leaves one
+/// already there as it was.
+#[test]
+fn a_run_refused_at_the_start_leaves_no_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "afile", "");
+    let refused: [(&[&str], &str); 3] = [
+        (
+            &["--sink", "json", "--source", "nosuchhost.invalid:9999"],
+            "nosuchhost.invalid does not resolve",
+        ),
+        (
+            &[
+                "--sink",
+                "json",
+                "--generator",
+                "file",
+                "--file",
+                "nosuch.txt",
+            ],
+            "cannot read --file nosuch.txt",
+        ),
+        (
+            &["--sink", "file", "--output", "afile"],
+            "the output folder afile is not a folder",
+        ),
+    ];
+    let run =
+        |args: &[&str]| window_tui(dir, &[&["--headless", "--trigger", "100ms"], args].concat());
+    for (args, said) in refused {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(said), "{args:?}: {}", stderr(&out));
+        assert!(
+            !dir.join("checkpoint").exists(),
+            "{args:?} left a checkpoint: {:?}",
+            files_under(&dir.join("checkpoint")).keys()
+        );
+    }
+    // A run that works leaves its checkpoint; the refused ones change nothing in it.
+    let out = run(&["--sink", "json", "--count", "1", "--delay", "10ms"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = files_under(&dir.join("checkpoint"));
+    for (args, _) in refused {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(files_under(&dir.join("checkpoint")), before, "{args:?}");
+    }
+}
+
 #[test]
 fn a_replay_shows_a_progress_bar_on_a_terminal_and_closes_with_a_summary() {
     let tmp = tempfile::tempdir().unwrap();

@@ -253,3 +253,41 @@ fn the_modes_view_fills_its_three_columns_and_closes() {
     let end = tmux.wait_for("the exit status", long, |s| s.contains("EXIT="));
     assert!(end.contains("EXIT=0"), "{end}");
 }
+
+#[test]
+fn a_replay_stopped_by_a_bad_row_ends_with_its_error_and_status_2_once_quit() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad_mid.csv"),
+        "batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n1,2026-11-23T17:33:10Z,b\n2,notatime,b\n",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_window-tui");
+    let command = format!(
+        "TZ=UTC NO_COLOR=1 {bin} replay bad_mid.csv --play --speed 8 2>err.txt; \
+         echo EXIT=$?; sleep 600"
+    );
+    let tmux = Tmux::start("badrow", dir.path(), &command, 100, 30);
+    let long = Duration::from_secs(30);
+    // The dashboard shows the error (in its footer) and stays until the user quits.
+    tmux.wait_for("the bad row in the footer", long, |s| {
+        s.contains("bad_mid.csv:4")
+    });
+    tmux.keys(&["q"]);
+    let end = tmux.wait_for("the exit status", long, |s| s.contains("EXIT="));
+    assert!(end.contains("EXIT=2"), "{end}");
+    assert!(
+        !end.contains("Output batches"),
+        "the dashboard is still on screen:\n{end}"
+    );
+    let err = std::fs::read_to_string(dir.path().join("err.txt")).unwrap();
+    assert_eq!(
+        err,
+        "window-tui: error: bad_mid.csv:4: event_time: expected an RFC 3339 time like \
+         2026-11-23T17:33:14.999999Z, got \"notatime\"\n",
+        "the headless replay's line"
+    );
+}

@@ -7,7 +7,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::app::config::{LiveConfig, SinkKind};
 use crate::app::logging;
 use crate::app::runtime::end_of_run::refused_note;
-use crate::app::runtime::live::{self, Live, Watcher};
+use crate::app::runtime::live::{self, Live, Source, Watcher};
 use crate::app::runtime::trigger::Unobserved;
 use crate::app::sink::{SinkSet, stdout_opener};
 
@@ -19,14 +19,22 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
     } else {
         config.sinks.kinds.clone()
     };
+    let runtime = crate::app::async_runtime()?;
+    let source = runtime.block_on(Source::open(&config.source))?;
     let prepared = live::prepare(config)?;
     let opener = stdout_opener(&config.sinks, &config.query, prepared.resume_batch())?;
     let sinks = SinkSet::new(opener, &kinds)?;
-    let runtime = crate::app::async_runtime()?;
     runtime.block_on(async {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
-        let mut live = Live::start(config, prepared, sinks, Watcher::Headless, Unobserved).await?;
+        let mut live = Live::start(
+            config,
+            source,
+            prepared,
+            sinks,
+            Watcher::Headless,
+            Unobserved,
+        )?;
         tracing::info!("reading {}; {}", live.address, config.query);
         let summary = tokio::select! {
             summary = live.finished() => summary?,

@@ -29,6 +29,23 @@ const SINK_LOG: &str = "_spark_metadata";
 /// is among `--sink`). A folder another run holds is refused; with `clean`, each is first
 /// checked to be window-tui's, then locked, then emptied of what window-tui wrote.
 pub fn claim(checkpoint: Option<&Path>, output: Option<&Path>, clean: bool) -> anyhow::Result<()> {
+    // A path that is not a folder is refused before either folder is created or locked.
+    let folders = [
+        (checkpoint, "the checkpoint", "--checkpoint"),
+        (output, "the output folder", "--output"),
+    ];
+    for (dir, what, flag) in folders {
+        if let Some(dir) = dir
+            && dir.exists()
+            && !dir.is_dir()
+        {
+            return Err(BadInput(format!(
+                "{what} {} is not a folder; use another {flag}",
+                dir.display()
+            ))
+            .into());
+        }
+    }
     if clean {
         if let Some(dir) = checkpoint {
             check_checkpoint(dir)?;
@@ -87,9 +104,6 @@ fn refuse(dir: &Path, what: &str, why: &str, flag: &str) -> anyhow::Error {
 /// is window-tui's.
 fn check_checkpoint(dir: &Path) -> anyhow::Result<()> {
     let what = "a window-tui checkpoint";
-    if dir.exists() && !dir.is_dir() {
-        return Err(refuse(dir, what, "it is not a folder", "--checkpoint"));
-    }
     match entries(dir)? {
         None => Ok(()),
         Some(names) if names.is_empty() => Ok(()),
@@ -130,9 +144,6 @@ fn is_checkpoint_metadata(path: &Path) -> bool {
 /// `_spark_metadata` log.
 fn check_output(dir: &Path) -> anyhow::Result<()> {
     let what = "an output folder window-tui wrote";
-    if dir.exists() && !dir.is_dir() {
-        return Err(refuse(dir, what, "it is not a folder", "--output"));
-    }
     match entries(dir)? {
         None => Ok(()),
         Some(names) if names.is_empty() => Ok(()),

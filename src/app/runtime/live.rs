@@ -146,11 +146,12 @@ pub struct Live {
 }
 
 impl Live {
-    /// Starts the server (if embedded), the reader and the trigger thread running `prepared`
-    /// into `sinks`, for `watcher` (the dashboard keeps and retries a batch a sink failed on,
-    /// rather than ending the run). Call it within a tokio runtime.
-    pub async fn start<O: Observer + 'static>(
+    /// Starts the reader on `source` and the trigger thread running `prepared` into `sinks`,
+    /// for `watcher` (the dashboard keeps and retries a batch a sink failed on, rather than
+    /// ending the run). Call it within a tokio runtime.
+    pub fn start<O: Observer + 'static>(
         config: &LiveConfig,
+        source: Source,
         prepared: Prepared,
         sinks: SinkSet,
         watcher: Watcher,
@@ -169,7 +170,7 @@ impl Live {
             sent,
             reconnect,
             tasks,
-        } = Source::open(&config.source).await?;
+        } = source;
         let reader_config = ReaderConfig {
             host,
             port,
@@ -290,8 +291,10 @@ impl Live {
     }
 }
 
-/// Where the reader connects: the embedded server (started here) or an external one.
-struct Source {
+/// Where the reader connects: the embedded server (started here) or an external one. It is
+/// opened before the checkpoint ([`prepare`]), so that a run refused for its source (a
+/// `--source` that does not resolve, a `--file` that cannot be read) leaves no checkpoint.
+pub struct Source {
     host: String,
     port: u16,
     pace: Option<watch::Sender<Pace>>,
@@ -301,7 +304,9 @@ struct Source {
 }
 
 impl Source {
-    async fn open(source: &SourceConfig) -> anyhow::Result<Source> {
+    /// Starts the embedded server (reading its `--file`), or checks that `--source` resolves.
+    /// Call it within a tokio runtime.
+    pub async fn open(source: &SourceConfig) -> anyhow::Result<Source> {
         match source {
             SourceConfig::Embedded(generator) => {
                 let program = Program::new(generator)?;

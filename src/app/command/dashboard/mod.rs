@@ -29,7 +29,7 @@ use crate::app::command::replay::{self, ReplayStepper};
 use crate::app::config::{ExportSource, Format, LiveConfig, ReplayConfig};
 use crate::app::error::OrBadInput;
 use crate::app::logging;
-use crate::app::runtime::live::{self, Live, Watcher};
+use crate::app::runtime::live::{self, Live, Source, Watcher};
 use crate::app::sink::cells::Cells;
 use crate::app::sink::{Resume, SinkSet};
 use crate::app::source::replay::ReplaySource;
@@ -38,6 +38,8 @@ use crate::ui::model::{Mode, Resumed};
 
 /// The dashboard over the live pipeline.
 pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
+    let runtime = crate::app::async_runtime()?;
+    let source = runtime.block_on(Source::open(&config.source))?;
     let prepared = live::prepare(config)?;
     let console = SharedBuffer::default();
     let sinks = dashboard_sinks(
@@ -53,7 +55,6 @@ pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
     )
     .or_bad_input()?;
     let _log = logging::init(&config.log, logging::Default::StateFile)?;
-    let runtime = crate::app::async_runtime()?;
     runtime.block_on(async {
         let (tx, snapshots) = watch::channel(None);
         let mode = Mode::Live {
@@ -64,7 +65,14 @@ pub fn run_live(config: &LiveConfig) -> anyhow::Result<()> {
             builder.set_resumed(resumed);
         }
         let publisher = SnapshotPublisher { builder, tx };
-        let live = Live::start(config, prepared, sinks, Watcher::Dashboard, publisher).await?;
+        let live = Live::start(
+            config,
+            source,
+            prepared,
+            sinks,
+            Watcher::Dashboard,
+            publisher,
+        )?;
         let export = job_spec(
             config.query.clone(),
             config.format,
@@ -200,7 +208,8 @@ fn replay_driver(config: &ReplayConfig) -> anyhow::Result<ReplayDriver> {
     Ok(driver)
 }
 
-/// The dashboard over a recorded stream.
+/// The dashboard over a recorded stream. Once it closes, the run ends with the error the replay
+/// stopped on, if it stopped on one (`file:line: what is wrong`, exit status 2 for a bad row).
 pub fn run_replay(config: &ReplayConfig) -> anyhow::Result<()> {
     let mut driver = replay_driver(config)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -217,7 +226,8 @@ pub fn run_replay(config: &ReplayConfig) -> anyhow::Result<()> {
         .await;
         drop(guard);
         result
-    })
+    })?;
+    driver.outcome()
 }
 
 #[cfg(test)]

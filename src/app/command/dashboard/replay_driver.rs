@@ -52,6 +52,9 @@ struct Update {
     notice: Option<String>,
     /// The step failed: playback stops and the error shows until a step works.
     error: Option<String>,
+    /// The error the replay stopped on (a bad row, the file unreadable): no step works again,
+    /// and the run ends with it once the dashboard closes, as a headless replay does.
+    stopped: Option<anyhow::Error>,
     rows: u64,
     skipped: u64,
     done: bool,
@@ -90,6 +93,7 @@ impl Worker {
             answers: 1,
             notice: None,
             error: None,
+            stopped: None,
             rows: self.stepper.summary().rows,
             skipped: self.stepper.summary().skipped,
             done: self.stepper.is_done(),
@@ -154,6 +158,9 @@ impl Worker {
                 update.error = Some(format!("{e:#}"));
                 update.snapshot = Some(self.refreshed());
                 update.replaces_last = true;
+                if self.stepper.is_done() {
+                    update.stopped = Some(e);
+                }
             }
         }
         update.done = self.stepper.is_done();
@@ -214,6 +221,8 @@ pub struct ReplayDriver {
     file_output: String,
     /// The last step failed with this; it shows until a step works.
     error: Option<String>,
+    /// The error the replay stopped on, if it did: the run's outcome.
+    stopped: Option<anyhow::Error>,
     /// What the worker last said (a sink switched, the end).
     notice: Option<String>,
     export: Export,
@@ -259,6 +268,7 @@ impl ReplayDriver {
             on,
             file_output,
             error: None,
+            stopped: None,
             notice: None,
             export,
         })
@@ -287,6 +297,12 @@ impl ReplayDriver {
         None
     }
 
+    /// How the replay went: the error it stopped on (a bad row under `--on-bad-row error`, the
+    /// file unreadable), or fine when it finished or the user quit before the end.
+    pub fn outcome(self) -> anyhow::Result<()> {
+        self.stopped.map_or(Ok(()), Err)
+    }
+
     fn apply(&mut self, update: Update) {
         self.owed = self.owed.saturating_sub(update.answers);
         if update.stepped {
@@ -313,6 +329,9 @@ impl ReplayDriver {
         }
         if update.error.is_some() {
             self.playing = false;
+        }
+        if update.stopped.is_some() {
+            self.stopped = update.stopped;
         }
         if let Some(notice) = update.notice {
             if update.stepped {

@@ -17,7 +17,12 @@ fn replay_driver_with(case: &str, options: &[&str]) -> ReplayDriver {
         "{}/tests/conformance/{case}/events.csv",
         env!("CARGO_MANIFEST_DIR")
     );
-    let command_line = ["window-tui", "replay", events.as_str()];
+    replay_driver_of(&events, options)
+}
+
+/// The driver of a replay of the file `events`, with `options`.
+fn replay_driver_of(events: &str, options: &[&str]) -> ReplayDriver {
+    let command_line = ["window-tui", "replay", events];
     let command_line = command_line.iter().chain(options);
     let Command::Replay(config) = Cli::try_parse_from(command_line)
         .unwrap()
@@ -86,6 +91,49 @@ fn stepping_forward_and_back_through_a_replay() {
         act(&mut driver, Action::StepNext).as_deref(),
         Some("the replay is over")
     );
+}
+
+#[test]
+fn a_bad_row_shows_and_ends_the_run_with_its_error_once_the_dashboard_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("bad_mid.csv");
+    std::fs::write(
+        &events,
+        "batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n1,2026-11-23T17:33:10Z,b\n2,notatime,b\n",
+    )
+    .unwrap();
+    let events = events.to_str().unwrap();
+    let mut driver = replay_driver_of(events, &[]);
+    act(&mut driver, Action::StepNext);
+    assert_eq!(shown_batch(&driver), Some(0));
+    act(&mut driver, Action::StepNext);
+    assert_eq!(
+        shown_batch(&driver),
+        Some(1),
+        "the batch before the bad row"
+    );
+    let said = act(&mut driver, Action::StepNext).expect("the error is said");
+    let expected = format!("{events}:4: event_time:");
+    assert!(said.starts_with(&expected), "{said}");
+    assert_eq!(shown_batch(&driver), Some(1), "still shown");
+    assert_eq!(
+        act(&mut driver, Action::StepNext).as_deref(),
+        Some("the replay is over")
+    );
+    let err = driver.outcome().expect_err("the run ends with the bad row");
+    assert_eq!(
+        format!("{err:#}"),
+        said,
+        "the message headless replay gives"
+    );
+    assert_eq!(crate::app::error::exit_status(&err), 2);
+}
+
+#[test]
+fn a_replay_quit_before_its_end_ends_well() {
+    let mut driver = replay_driver("boundaries");
+    act(&mut driver, Action::StepNext);
+    assert!(driver.outcome().is_ok());
 }
 
 #[test]

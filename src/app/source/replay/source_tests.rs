@@ -63,7 +63,7 @@ fn read_split(
     last_tick: Option<u64>,
     between: impl FnOnce(),
 ) -> (Vec<Given>, ReplaySource) {
-    let mut source = source_at(path, split, last_tick, between);
+    let mut source = source_at(path, (split, 1 << 16), last_tick, between);
     let mut got = Vec::new();
     while let Some(tick) = source.counted_tick() {
         let head = tick.head;
@@ -76,15 +76,16 @@ fn read_split(
     (got, source)
 }
 
-/// The source of the seed's query over the file at `path`, split as `split` says, after tick
-/// `last_tick`; `between` run once the file is open, before the threads open it again.
+/// The source of the seed's query over the file at `path`, split as `split` says, rows of at
+/// most `max_row` bytes, after tick `last_tick`; `between` run once the file is open, before
+/// the threads open it again.
 fn source_at(
     path: &Path,
-    split: Split,
+    (split, max_row): (Split, usize),
     last_tick: Option<u64>,
     between: impl FnOnce(),
 ) -> ReplaySource {
-    let mut reader = ReplayReader::open(path, 1 << 16, Zone::utc()).unwrap();
+    let mut reader = ReplayReader::open(path, max_row, Zone::utc()).unwrap();
     between();
     // The seed's query over the file's columns, as the replay makes it.
     let schema = Binding::schema_of(reader.columns(), None, "event_time").unwrap();
@@ -94,7 +95,7 @@ fn source_at(
     reader.bind(Binding::new(reader.columns(), schema, 0, vec![true; 2]));
     let counting = Counting {
         path: path.to_path_buf(),
-        max_row: 1 << 16,
+        max_row,
         zone: Zone::utc(),
         query,
         last_tick,
@@ -174,11 +175,37 @@ fn next_head(source: &mut ReplaySource, tick: Option<u64>) -> Option<Head> {
 /// The source for `text` as a file (in the folder given with it), read by `threads` threads
 /// in ranges of 300 bytes.
 fn source_of(text: &str, threads: usize) -> (tempfile::TempDir, ReplaySource) {
+    source_limited(text, threads, 1 << 16)
+}
+
+/// [`source_of`], rows of at most `max_row` bytes.
+fn source_limited(text: &str, threads: usize, max_row: usize) -> (tempfile::TempDir, ReplaySource) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.csv");
     std::fs::write(&path, text).unwrap();
-    let source = source_at(&path, split(threads, 0), None, || {});
+    let source = source_at(&path, (split(threads, 0), max_row), None, || {});
     (dir, source)
+}
+
+/// A tick with a row one byte over `--max-line-bytes` is not counted (the replay reads it row
+/// by row, and the row is a bad one); a row exactly at the limit is counted.
+#[test]
+fn a_row_over_the_limit_is_not_counted_and_one_at_it_is() {
+    const MAX: usize = 64;
+    let text = seed_file(3, 40, None);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for (line, tick, len) in [(60, 1, MAX + 1), (100, 2, MAX)] {
+        let head = format!("{tick},2026-11-23T17:33:00Z,");
+        lines[line] = format!("{head}{}", "x".repeat(len - head.len()));
+    }
+    for end in ["\n", "\r\n"] {
+        let text = lines.join(end) + end;
+        for threads in [2, 3] {
+            let (_dir, mut source) = source_limited(&text, threads, MAX);
+            let want = vec![(0, 2, Some(40)), (1, 42, None), (2, 82, Some(40))];
+            assert_eq!(ticks_of(&mut source), want, "{end:?}, {threads} threads");
+        }
+    }
 }
 
 /// A tick with a bad row is read row by row, and the ticks after it are counted again.

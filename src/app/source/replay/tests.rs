@@ -164,6 +164,66 @@ fn rows_longer_than_the_limit_are_refused_and_skipped() {
     assert_eq!(rows[1], Ok((1, T0, "after".into(), 3)));
 }
 
+/// The rows a reader of the seed's files gives for `text`, rows of at most `max_row` bytes,
+/// as the replay reads them (a tick's first row, then its plain rows in a run): each row's
+/// tick, or its error; on the fast path or not.
+fn read_limited(text: &[u8], max_row: usize, fast: bool) -> Vec<Result<u64, String>> {
+    let mut reader = reader(text, max_row).unwrap();
+    if !fast {
+        reader.without_fast_path();
+    }
+    let (mut rows, mut got) = (Rows::default(), Vec::new());
+    loop {
+        match reader.read_row(&mut rows) {
+            Ok(Some((head, _))) => {
+                let run = reader.plain_rows(head.tick, &mut rows, usize::MAX, usize::MAX);
+                got.extend(std::iter::repeat_n(Ok(head.tick), 1 + run));
+            }
+            Ok(None) => return got,
+            Err(e) => got.push(Err(e.to_string())),
+        }
+    }
+}
+
+/// A row one byte over `--max-line-bytes` (its line break aside) is a bad row, however short,
+/// and one exactly at it is read: plain or quoted, LF or CRLF, row by row, in a run, and read
+/// ahead.
+#[test]
+fn a_row_over_the_limit_is_a_bad_row_and_one_at_it_is_read() {
+    const MAX: usize = 64;
+    let row = |tick: u64, len: usize, quoted: bool| {
+        let head = format!("{tick},2026-11-23T17:33:00Z,");
+        if quoted {
+            format!("{head}\"{}\"", "x".repeat(len - head.len() - 2))
+        } else {
+            format!("{head}{}", "x".repeat(len - head.len()))
+        }
+    };
+    let too_long = "events.csv:4: row is longer than 64 bytes (--max-line-bytes)".to_string();
+    for end in ["\n", "\r\n"] {
+        for quoted in [false, true] {
+            let lines = [
+                row(0, MAX, quoted),
+                row(0, MAX, quoted),
+                row(0, MAX + 1, quoted),
+                row(1, MAX, quoted),
+            ];
+            let text = format!("batch,event_time,value{end}{}{end}", lines.join(end));
+            let case = format!("{end:?}, quoted: {quoted}");
+            for fast in [true, false] {
+                let want = [Ok(0), Ok(0), Err(too_long.clone()), Ok(1)];
+                assert_eq!(read_limited(text.as_bytes(), MAX, fast), want, "{case}");
+            }
+            let ahead = reader(io::Cursor::new(text.into_bytes()), MAX).unwrap();
+            let got: Vec<_> = rows(ReadAhead::start(ahead, TYPES.to_vec()))
+                .into_iter()
+                .map(|row| row.map(|(tick, ..)| tick))
+                .collect();
+            assert_eq!(got, [Ok(0), Ok(0), Err(too_long.clone()), Ok(1)], "{case}");
+        }
+    }
+}
+
 #[test]
 fn reads_across_buffer_refills() {
     // A reader that hands out 7 bytes at a time splits every row across reads.
