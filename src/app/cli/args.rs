@@ -1,5 +1,6 @@
 //! The command line as clap sees it: Spark's option names and duration syntax, every flag also
-//! read from a `WINDOW_TUI_*` environment variable. [`super`] turns these into the config.
+//! read from a `WINDOW_TUI_*` environment variable (where, [`super::env`] says). [`super`]
+//! turns these into the config.
 
 use std::path::PathBuf;
 

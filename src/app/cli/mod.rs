@@ -4,6 +4,7 @@
 //! is one clear error here, before anything runs.
 
 mod args;
+mod env;
 mod errors;
 mod help;
 
