@@ -185,7 +185,10 @@ fn a_variable_yields_to_the_command_line_and_to_other_commands() {
     let out = window_tui(
         tmp.path(),
         &["replay", "e.csv", "--sink", "json"],
-        &[("WINDOW_TUI_WINDOW", "1m"), ("WINDOW_TUI_SESSION_GAP", "10s")],
+        &[
+            ("WINDOW_TUI_WINDOW", "1m"),
+            ("WINDOW_TUI_SESSION_GAP", "10s"),
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
