@@ -34,7 +34,7 @@ use crate::app::clock::micros_since_epoch;
 use crate::app::durable;
 use crate::app::error::BadInput;
 use crate::app::source::inbox::Rows;
-use crate::engine::{BatchKind, DataType, Engine, Micros, Query, QueryRequest};
+use crate::engine::{BatchKind, DataType, Engine, Micros, Query, QueryRequest, Zone};
 use segment::Appender;
 
 /// A new log, starting with the whole state, every this many batches; deltas in between.
@@ -68,6 +68,23 @@ impl QuerySpec {
             time_zone: time_zone.to_string(),
             input,
         }
+    }
+}
+
+impl QuerySpec {
+    /// Whether a checkpoint made for `self` is one for `other`: every field the same, but the
+    /// time zones only need to be one zone (`UTC`, `Etc/UTC` and `GMT` are: the same offset at
+    /// every instant), however `TZ` named it for each run.
+    fn same_query(&self, other: &QuerySpec) -> bool {
+        let same_zone = self.time_zone == other.time_zone
+            || Zone::by_id(&self.time_zone)
+                .zip(Zone::by_id(&other.time_zone))
+                .is_some_and(|(a, b)| a.same_offsets(&b));
+        let zone_aside = QuerySpec {
+            time_zone: other.time_zone.clone(),
+            ..self.clone()
+        };
+        same_zone && zone_aside == *other
     }
 }
 
@@ -166,7 +183,7 @@ impl Checkpoint {
         let metadata_path = dir.join("metadata");
         let (metadata, version) = if metadata_path.exists() {
             let (version, metadata) = read_metadata(&metadata_path)?;
-            if metadata.spec != *spec {
+            if !metadata.spec.same_query(spec) {
                 return Err(BadInput(format!(
                     "the checkpoint {} belongs to another query: it has {}; this run has {}. \
                      Use another --checkpoint, or --clean to start over",

@@ -1,5 +1,8 @@
 //! The checkpoint store on its own: restore after commits, pending batches, retention, and the
-//! files it refuses.
+//! files it refuses ([`identity`]: the folders of another query, or with batches but no
+//! metadata).
+
+mod identity;
 
 use super::*;
 use crate::engine::{BatchKind, Duration, Value};
@@ -184,54 +187,6 @@ fn the_time_of_the_last_commit_is_kept() {
         at >= before - std::time::Duration::from_micros(1) && at <= std::time::SystemTime::now()
     );
     assert_eq!(checkpoint.committed_at(10), None, "only the last commit's");
-}
-
-#[test]
-fn another_query_is_refused_naming_both() {
-    let dir = tempfile::tempdir().unwrap();
-    Checkpoint::open(dir.path(), query(), &spec()).unwrap();
-    let other = Query::sliding_count(
-        Duration::from_secs(60),
-        Duration::from_secs(15),
-        Duration::from_secs(15),
-    )
-    .unwrap();
-    let other_spec = QuerySpec::new(&other, "%H%M%S", "UTC", "socket, arrival time".into());
-    let err = Checkpoint::open(dir.path(), other, &other_spec)
-        .err()
-        .unwrap();
-    let text = format!("{err:#}");
-    assert!(
-        text.contains(r#"window("timestamp", "30 seconds""#)
-            && text.contains(r#"window("timestamp", "1 minute""#),
-        "{text}"
-    );
-    assert!(err.is::<BadInput>(), "exit status 2");
-    let format = QuerySpec::new(&query(), "%H:%M", "UTC", "socket, arrival time".into());
-    assert!(Checkpoint::open(dir.path(), query(), &format).is_err());
-    let zone = QuerySpec {
-        time_zone: "Pacific/Kiritimati".into(),
-        ..spec()
-    };
-    let err = format!(
-        "{:#}",
-        Checkpoint::open(dir.path(), query(), &zone).err().unwrap()
-    );
-    assert!(err.contains("in Pacific/Kiritimati"), "{err}");
-}
-
-#[test]
-fn batches_without_metadata_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
-    let mut engine = restored.engine;
-    run(&checkpoint, &mut engine, 1);
-    std::fs::remove_file(dir.path().join("metadata")).unwrap();
-    let err = Checkpoint::open(dir.path(), query(), &spec())
-        .err()
-        .unwrap();
-    assert!(err.to_string().contains("no metadata"), "{err:#}");
-    assert!(err.is::<BadInput>());
 }
 
 /// Why the checkpoint in `dir` is refused once `damage` has changed its one log.
