@@ -741,3 +741,60 @@ fn a_checkpoint_is_the_same_querys_whatever_the_name_of_its_time_zone() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_damaged_checkpoint_is_an_error_naming_what_is_missing_and_clean_starts_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    events(dir, 4);
+    let args = [
+        "replay",
+        "events.csv",
+        "--sink",
+        "json",
+        "--checkpoint",
+        "ck",
+    ];
+    let clean = [&args[..], &["--clean"]].concat();
+    let first = window_tui(dir, &args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(!first.stdout.is_empty());
+    // Its log gone: an error (exit status 1, a failure: nothing typed is wrong), not a restart.
+    fs::remove_dir_all(dir.join("ck/log")).unwrap();
+    let out = window_tui(dir, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ck/log holds no log"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty(), "nothing emitted again");
+    let again = window_tui(dir, &clean);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(again.stdout, first.stdout, "--clean starts over");
+    // Its metadata gone: an error, and the advice to use --clean works.
+    fs::remove_file(dir.join("ck/metadata")).unwrap();
+    let out = window_tui(dir, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no metadata") && err.contains("--clean"),
+        "{err}"
+    );
+    let again = window_tui(dir, &clean);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("removed the checkpoint"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(again.stdout, first.stdout, "--clean starts over");
+    // Its metadata corrupt: the same class of error, naming the file.
+    let metadata = dir.join("ck/metadata");
+    let mut bytes = fs::read(&metadata).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    fs::write(&metadata, bytes).unwrap();
+    let out = window_tui(dir, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ck/metadata"), "{}", stderr(&out));
+}

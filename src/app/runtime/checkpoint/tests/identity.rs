@@ -1,5 +1,6 @@
 //! What a checkpoint is for and must hold: another query's is refused, one zone by another
-//! name is the same, and batches without their metadata are refused.
+//! name is the same, and batches without their metadata, or metadata whose batches are gone,
+//! are a damaged checkpoint, told from what a kill leaves.
 
 use super::*;
 
@@ -69,5 +70,52 @@ fn batches_without_metadata_are_refused() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("no metadata"), "{err:#}");
-    assert!(err.is::<BadInput>());
+    assert!(!err.is::<BadInput>(), "a damaged checkpoint: exit status 1");
+}
+
+#[test]
+fn a_checkpoint_whose_log_is_gone_is_refused_and_left_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let mut engine = restored.engine;
+    run(&checkpoint, &mut engine, 3);
+    drop(checkpoint);
+    std::fs::remove_dir_all(dir.path().join(LOGS)).unwrap();
+    let err = refusal(dir.path());
+    assert!(
+        err.contains("damaged") && err.contains("holds no log"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join(LOGS).exists(),
+        "the refusal changed nothing"
+    );
+    std::fs::create_dir(dir.path().join(LOGS)).unwrap();
+    assert!(
+        refusal(dir.path()).contains("holds no log"),
+        "nor with log/ empty"
+    );
+}
+
+#[test]
+fn metadata_alone_is_a_new_checkpoint_when_no_log_was_written_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metadata");
+    // What a kill leaves between the metadata and the first log: this build's, and an earlier
+    // build's (without `logged`), whose log may have been written or not.
+    for logged in [Some(false), None] {
+        let mut json = serde_json::json!({ "id": "q-1", "spec": spec() });
+        if let Some(logged) = logged {
+            json["logged"] = logged.into();
+        }
+        framed::write(&path, "metadata", &serde_json::to_vec(&json).unwrap()).unwrap();
+        let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+        assert!(restored.last.is_none() && restored.query_id == "q-1");
+        let mut engine = restored.engine;
+        run(&checkpoint, &mut engine, 1);
+        drop(checkpoint);
+        let (_, metadata) = read_metadata(&path).unwrap();
+        assert!(metadata.logged, "set once the log is there");
+        std::fs::remove_dir_all(dir.path().join(LOGS)).unwrap();
+    }
 }
