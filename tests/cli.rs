@@ -209,3 +209,49 @@ fn a_variable_yields_to_the_command_line_and_to_other_commands() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_help_and_the_manual_page_say_what_the_tool_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = |args: &[&str]| {
+        let out = window_tui(tmp.path(), args, &[("COLUMNS", "80")]);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let page = text(&["man"]);
+    let name = page
+        .lines()
+        .skip_while(|l| *l != ".SH NAME")
+        .nth(1)
+        .unwrap();
+    for what in ["session", "sum", "avg", "update", "complete"] {
+        assert!(name.contains(what), "{what}: {name}");
+    }
+    assert!(!name.contains("count()"), "{name}");
+    let replay = text(&["replay", "--help"]);
+    assert!(replay.contains("at most GAP apart"), "{replay}");
+    let export = text(&["export-spark", "--help"]);
+    assert!(export.contains("`batch,<columns>`"), "{export}");
+    // On an 80-column terminal no example is wrapped: in the examples, a line is a command or
+    // continues one that ends in `\`.
+    for help in [
+        text(&["--help"]),
+        replay,
+        export,
+        text(&["serve", "--help"]),
+    ] {
+        let examples = help.lines().skip_while(|l| !l.starts_with("Example"));
+        let examples = examples
+            .skip(1)
+            .take_while(|l| l.is_empty() || l.starts_with(' '));
+        let mut continued = false;
+        for line in examples.filter(|l| !l.is_empty()) {
+            let command = line.starts_with("  window-tui");
+            assert!(
+                command || (continued && line.starts_with("    ")),
+                "a wrapped example: {line:?}\n{help}"
+            );
+            continued = line.ends_with('\\');
+        }
+    }
+}
