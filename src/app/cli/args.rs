@@ -122,8 +122,7 @@ pub struct QueryArgs {
     pub slide: Option<Duration>,
 
     /// Session windows instead of sliding ones (`session_window(timestamp, GAP)`): a key's
-    /// events at most GAP apart make one session (an event GAP after the last one still joins
-    /// it, as in Spark).
+    /// events at most GAP apart make one session, as in Spark.
     #[arg(
         long,
         env = "WINDOW_TUI_SESSION_GAP",

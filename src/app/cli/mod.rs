@@ -420,18 +420,18 @@ mod tests {
     /// `&&` or a redirection, split as a shell would.
     fn examples(help: &str) -> Vec<Vec<String>> {
         let mut commands: Vec<String> = Vec::new();
-        let mut continued = false;
+        let mut open = false;
         for line in help.lines().map(str::trim) {
-            let (text, continues) = match line.strip_suffix('\\') {
+            let (text, goes_on) = match line.strip_suffix('\\') {
                 Some(text) => (text, true),
                 None => (line, false),
             };
             match commands.last_mut() {
-                Some(command) if continued => command.push_str(text),
+                Some(command) if open => command.push_str(text),
                 _ if text.starts_with("window-tui") => commands.push(text.to_owned()),
                 _ => {}
             }
-            continued = continues;
+            open = goes_on;
         }
         commands
             .iter()
