@@ -151,3 +151,107 @@ fn an_unknown_option_is_an_error_without_a_misleading_tip() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_variable_yields_to_the_command_line_and_to_other_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("e.csv"),
+        "batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n1,2026-11-23T17:34:00Z,b\n",
+    )
+    .unwrap();
+    let replay = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec!["replay", "e.csv", "--sink", "json", "--flush-at-end"];
+        all.extend_from_slice(args);
+        let out = window_tui(tmp.path(), &all, env);
+        assert!(out.status.success(), "{args:?} {env:?}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The command line's --window is taken; the variable's value is not even parsed.
+    let rows = replay(&["--window", "10s"], &[("WINDOW_TUI_WINDOW", "abc")]);
+    assert!(rows.contains("\"end\":\"2026-11-23T17:33:10Z\""), "{rows}");
+    // The live pipeline's options are not replay's.
+    replay(&[], &[("WINDOW_TUI_TRIGGER", "abc")]);
+    replay(&[], &[("WINDOW_TUI_NO_CHECKPOINT", "maybe")]);
+    // A variable of the other of an exclusive pair yields to the command line's choice.
+    let rows = replay(&["--window", "5s"], &[("WINDOW_TUI_SESSION_GAP", "10s")]);
+    assert!(rows.contains("\"end\":\"2026-11-23T17:33:05Z\""), "{rows}");
+    let rows = replay(
+        &["--session-gap", "10s"],
+        &[("WINDOW_TUI_WINDOW", "1m"), ("WINDOW_TUI_SLIDE", "abc")],
+    );
+    assert!(rows.contains("\"end\":\"2026-11-23T17:33:10Z\""), "{rows}");
+    // Two variables that conflict name themselves.
+    let out = window_tui(
+        tmp.path(),
+        &["replay", "e.csv", "--sink", "json"],
+        &[
+            ("WINDOW_TUI_WINDOW", "1m"),
+            ("WINDOW_TUI_SESSION_GAP", "10s"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("WINDOW_TUI_WINDOW=\"1m\"") && err.contains("WINDOW_TUI_SESSION_GAP=\"10s\""),
+        "{err}"
+    );
+    // A subcommand's bad value names the subcommand's variable.
+    let out = window_tui(
+        tmp.path(),
+        &["export-spark"],
+        &[("WINDOW_TUI_EXPORT_SINK", "printer")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("WINDOW_TUI_EXPORT_SINK=\"printer\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_help_and_the_manual_page_say_what_the_tool_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = |args: &[&str]| {
+        let out = window_tui(tmp.path(), args, &[("COLUMNS", "80")]);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let page = text(&["man"]);
+    let name = page
+        .lines()
+        .skip_while(|l| *l != ".SH NAME")
+        .nth(1)
+        .unwrap();
+    for what in ["session", "sum", "avg", "update", "complete"] {
+        assert!(name.contains(what), "{what}: {name}");
+    }
+    assert!(!name.contains("count()"), "{name}");
+    let replay = text(&["replay", "--help"]);
+    assert!(replay.contains("at most GAP apart"), "{replay}");
+    let export = text(&["export-spark", "--help"]);
+    assert!(export.contains("`batch,<columns>`"), "{export}");
+    // On an 80-column terminal no example is wrapped: in the examples, a line is a command or
+    // continues one that ends in `\`.
+    for help in [
+        text(&["--help"]),
+        replay,
+        export,
+        text(&["serve", "--help"]),
+    ] {
+        let examples = help.lines().skip_while(|l| !l.starts_with("Example"));
+        let examples = examples
+            .skip(1)
+            .take_while(|l| l.is_empty() || l.starts_with(' '));
+        let mut continued = false;
+        for line in examples.filter(|l| !l.is_empty()) {
+            let command = line.starts_with("  window-tui");
+            assert!(
+                command || (continued && line.starts_with("    ")),
+                "a wrapped example: {line:?}\n{help}"
+            );
+            continued = line.ends_with('\\');
+        }
+    }
+}

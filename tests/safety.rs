@@ -756,3 +756,111 @@ fn a_checkpoint_of_the_format_before_is_continued_as_that_build_would() {
         assert!(stderr(&again).contains(&next), "{}", stderr(&again));
     }
 }
+
+#[test]
+fn a_checkpoint_is_the_same_querys_whatever_the_name_of_its_time_zone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    events(dir, 3);
+    let in_zone = |tz: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        hermetic(&mut cmd);
+        match tz {
+            Some(tz) => cmd.env("TZ", tz),
+            None => cmd.env_remove("TZ"),
+        };
+        cmd.current_dir(dir)
+            .args([
+                "replay",
+                "events.csv",
+                "--sink",
+                "json",
+                "--checkpoint",
+                "ck",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .expect("cannot run window-tui")
+    };
+    let first = in_zone(Some("UTC"));
+    assert!(first.status.success(), "{}", stderr(&first));
+    // `TZ` unset is the system's zone (`Etc/UTC` here, or whatever it is: then refused below).
+    let system_is_utc = fs::read_to_string("/etc/timezone").is_ok_and(|z| z.trim() == "Etc/UTC");
+    let mut same = vec![Some("Etc/UTC"), Some("Zulu"), Some("UTC0"), Some(":UTC")];
+    if system_is_utc {
+        same.push(None);
+    }
+    for tz in same {
+        let out = in_zone(tz);
+        assert!(out.status.success(), "TZ={tz:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("resuming"),
+            "TZ={tz:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = in_zone(Some("Europe/Paris"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("in UTC") && stderr(&out).contains("in Europe/Paris"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_damaged_checkpoint_is_an_error_naming_what_is_missing_and_clean_starts_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    events(dir, 4);
+    let args = [
+        "replay",
+        "events.csv",
+        "--sink",
+        "json",
+        "--checkpoint",
+        "ck",
+    ];
+    let clean = [&args[..], &["--clean"]].concat();
+    let first = window_tui(dir, &args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(!first.stdout.is_empty());
+    // Its log gone: an error (exit status 1, a failure: nothing typed is wrong), not a restart.
+    fs::remove_dir_all(dir.join("ck/log")).unwrap();
+    let out = window_tui(dir, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ck/log holds no log"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty(), "nothing emitted again");
+    let again = window_tui(dir, &clean);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(again.stdout, first.stdout, "--clean starts over");
+    // Its metadata gone: an error, and the advice to use --clean works.
+    fs::remove_file(dir.join("ck/metadata")).unwrap();
+    let out = window_tui(dir, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no metadata") && err.contains("--clean"),
+        "{err}"
+    );
+    let again = window_tui(dir, &clean);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("removed the checkpoint"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(again.stdout, first.stdout, "--clean starts over");
+    // Its metadata corrupt: the same class of error, naming the file.
+    let metadata = dir.join("ck/metadata");
+    let mut bytes = fs::read(&metadata).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    fs::write(&metadata, bytes).unwrap();
+    let out = window_tui(dir, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ck/metadata"), "{}", stderr(&out));
+}

@@ -198,6 +198,15 @@ impl Zone {
         &self.rules.id
     }
 
+    /// Whether this zone and `other` are one zone, whatever their names: the same offset at
+    /// every instant (`UTC`, `Etc/UTC`, `Zulu` and `GMT` are; `Europe/London` and `UTC` are
+    /// not), so every time is written the same in both.
+    #[must_use]
+    pub fn same_offsets(&self, other: &Zone) -> bool {
+        let (a, b) = (&*self.rules, &*other.rules);
+        a.bounds == b.bounds && a.offsets == b.offsets && a.periodic == b.periodic
+    }
+
     /// Seconds east of UTC at the instant `utc_micros` (microseconds since the epoch).
     ///
     /// Total over all of `i64`. Consecutive calls within one offset range cost two
@@ -431,6 +440,34 @@ mod tests {
                     987_654_321
                 }; // 11 days, 31 years
             }
+        }
+    }
+
+    #[test]
+    fn one_zone_under_several_names() {
+        let utc = Zone::utc();
+        for name in [
+            "UTC",
+            "Etc/UTC",
+            "Etc/UCT",
+            "UCT",
+            "Zulu",
+            "Universal",
+            "GMT",
+            "Etc/GMT",
+        ] {
+            assert!(zone(name).same_offsets(&utc), "{name}");
+        }
+        assert!(Zone::fixed(0).same_offsets(&utc));
+        assert!(zone("US/Pacific").same_offsets(&zone("America/Los_Angeles")));
+        assert!(zone("EST").same_offsets(&zone("Etc/GMT+5")));
+        for (a, b) in [
+            ("Europe/London", "UTC"),
+            ("Europe/Paris", "Europe/Madrid"),
+            ("EST", "America/New_York"),
+            ("GMT+01:00", "Europe/Paris"),
+        ] {
+            assert!(!zone(a).same_offsets(&zone(b)), "{a} {b}");
         }
     }
 

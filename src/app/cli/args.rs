@@ -1,5 +1,6 @@
 //! The command line as clap sees it: Spark's option names and duration syntax, every flag also
-//! read from a `WINDOW_TUI_*` environment variable. [`super`] turns these into the config.
+//! read from a `WINDOW_TUI_*` environment variable (where, [`super::env`] says). [`super`]
+//! turns these into the config.
 
 use std::path::PathBuf;
 
@@ -13,7 +14,8 @@ use super::{ByteSize, playback_speed};
 use crate::engine::{Duration, Use};
 
 /// A terminal dashboard for event-time windowed stream aggregation, with Apache Spark 3.5's
-/// answers: `withWatermark(DELAY).groupBy(value, window(WINDOW, SLIDE)).count()` in append mode.
+/// answers: sliding, tumbling or session windows grouped by columns, with count, sum, avg, min
+/// and max, in append, update or complete mode.
 #[derive(Debug, Parser)]
 #[command(
     name = "window-tui",
@@ -120,7 +122,7 @@ pub struct QueryArgs {
     pub slide: Option<Duration>,
 
     /// Session windows instead of sliding ones (`session_window(timestamp, GAP)`): a key's
-    /// events less than GAP apart make one session.
+    /// events at most GAP apart make one session, as in Spark.
     #[arg(
         long,
         env = "WINDOW_TUI_SESSION_GAP",
@@ -554,8 +556,9 @@ pub struct ExportArgs {
     )]
     pub source: String,
 
-    /// Read staged CSV files of `event_time,value` from DIR, one per trigger tick, instead of
-    /// a socket.
+    /// Read staged CSV files from DIR, one per trigger tick, instead of a socket: each with the
+    /// header `batch,<columns>` (the query's columns, as --record writes them;
+    /// `batch,event_time,value` for the default query).
     #[arg(
         long,
         env = "WINDOW_TUI_REPLAY_DIR",

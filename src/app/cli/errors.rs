@@ -5,29 +5,34 @@
 
 use std::ffi::OsString;
 
+use clap::FromArgMatches;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{CommandFactory, FromArgMatches};
 
 use super::Cli;
+use super::env::scoped;
 
 /// The most edits a suggestion may be from what was typed.
 const TYPO_EDITS: usize = 2;
 
 /// Parses the command line (`args` with the program name first) and the environment, as
-/// [`Cli::try_parse_from`] does, with clearer errors.
+/// [`Cli::try_parse_from`] does but with the variables [`scoped`] to the command that runs and
+/// yielding to the command line, and with clearer errors.
 pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let mut command = Cli::command();
+    let (mut command, running) = scoped(&args);
     let result = command
         .try_get_matches_from_mut(&args)
         .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
     result.map_err(|mut err| {
         prune_tips(&mut err);
-        name_the_variable(err, &command, &args)
+        let running = running
+            .and_then(|name| command.find_subcommand(name))
+            .unwrap_or(&command);
+        name_the_variable(err, running, &args)
     })
 }
 
@@ -77,67 +82,93 @@ fn edits(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// When the bad value came from the environment (its option is not on the command line but its
-/// variable is set), an error that says so, naming the variable; else `err` as it is.
+/// When the bad value came from the environment (its option is not on the command line but the
+/// running command's variable for it is set), an error that says so, naming the variable; a
+/// conflict with an option set from the environment names its variable too; else `err` as it
+/// is.
 fn name_the_variable(err: clap::Error, command: &clap::Command, args: &[OsString]) -> clap::Error {
-    if !matches!(
-        err.kind(),
-        ErrorKind::ValueValidation | ErrorKind::InvalidValue
-    ) {
-        return err;
-    }
-    let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else {
-        return err;
+    let from_env = |kind| match err.get(kind) {
+        Some(ContextValue::String(arg)) => from_the_environment(command, args, arg),
+        _ => None,
     };
-    let Some(long) = arg
+    match err.kind() {
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
+            let Some(setting) = from_env(ContextKind::InvalidArg) else {
+                return err;
+            };
+            let rendered = err.render().to_string();
+            let why = rendered
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ");
+            let possible = rendered
+                .lines()
+                .find(|l| l.trim_start().starts_with("[possible values"))
+                .map(|l| format!(" {}", l.trim()))
+                .unwrap_or_default();
+            clap::Error::raw(
+                ErrorKind::ValueValidation,
+                format!("{setting} in the environment: {why}{possible}\n"),
+            )
+        }
+        ErrorKind::ArgumentConflict => {
+            let (Some(ContextValue::String(arg)), Some(ContextValue::String(prior))) = (
+                err.get(ContextKind::InvalidArg),
+                err.get(ContextKind::PriorArg),
+            ) else {
+                return err;
+            };
+            let (arg_env, prior_env) = (
+                from_env(ContextKind::InvalidArg),
+                from_env(ContextKind::PriorArg),
+            );
+            if arg_env.is_none() && prior_env.is_none() {
+                return err;
+            }
+            let source = |setting: Option<String>| {
+                setting.map_or_else(String::new, |s| format!(" (set by {s})"))
+            };
+            clap::Error::raw(
+                ErrorKind::ArgumentConflict,
+                format!(
+                    "the argument '{arg}'{} cannot be used with '{prior}'{}\n",
+                    source(arg_env),
+                    source(prior_env)
+                ),
+            )
+        }
+        _ => err,
+    }
+}
+
+/// `VARIABLE="value"` when the option `arg` (as clap names it, `--long <VALUE>`) is not on the
+/// command line but the running command's variable for it is set.
+fn from_the_environment(command: &clap::Command, args: &[OsString], arg: &str) -> Option<String> {
+    let long = arg
         .split_whitespace()
         .next()
-        .and_then(|flag| flag.strip_prefix("--"))
-    else {
-        return err;
-    };
+        .and_then(|flag| flag.strip_prefix("--"))?;
     let given = args.iter().skip(1).any(|a| {
         let a = a.to_string_lossy();
         a.strip_prefix("--")
             .is_some_and(|rest| rest == long || rest.starts_with(&format!("{long}=")))
     });
     if given {
-        return err;
+        return None;
     }
-    let Some(variable) = env_of(command, long) else {
-        return err;
-    };
-    let Some(value) = std::env::var_os(&variable) else {
-        return err;
-    };
-    let rendered = err.render().to_string();
-    let why = rendered
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("error: ");
-    let possible = rendered
-        .lines()
-        .find(|l| l.trim_start().starts_with("[possible values"))
-        .map(|l| format!(" {}", l.trim()))
-        .unwrap_or_default();
-    clap::Error::raw(
-        ErrorKind::ValueValidation,
-        format!(
-            "{variable}={:?} in the environment: {why}{possible}\n",
-            value.to_string_lossy()
-        ),
-    )
+    let variable = env_of(command, long)?;
+    let value = std::env::var_os(&variable)?;
+    Some(format!("{variable}={:?}", value.to_string_lossy()))
 }
 
-/// The variable of the option `--long`, in the command or any of its subcommands.
+/// The variable of the option `--long` of the command that runs.
 fn env_of(command: &clap::Command, long: &str) -> Option<String> {
     command
         .get_arguments()
         .find(|a| a.get_long() == Some(long))
         .and_then(|a| a.get_env())
         .map(|e| e.to_string_lossy().into_owned())
-        .or_else(|| command.get_subcommands().find_map(|c| env_of(c, long)))
 }
 
 #[cfg(test)]

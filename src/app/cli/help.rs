@@ -1,17 +1,22 @@
 //! The examples `--help` prints after the options, per command. Each line that starts with
-//! `window-tui` is run by a test, so every example works as written.
+//! `window-tui` (with the lines it continues onto, ending in `\`) is run by a test, so every
+//! example works as written; and every line fits 80 columns, so that a terminal that wide does
+//! not wrap a command where a paste would break it.
 
 pub(super) const MAIN_EXAMPLES: &str = "\
 Examples:
-  window-tui                                   the dashboard over an embedded stream server
-  window-tui --headless --sink console         Spark's `Batch: N` tables on stdout
+  window-tui                                   the dashboard, embedded server
+  window-tui --headless --sink console         Spark's `Batch: N` tables
   window-tui --headless --sink file --output out --trigger 10s
-  window-tui --source localhost:9999           read an external server (the seed's, or `nc -lk 9999`)
-  window-tui --record run.csv                  record what arrived, to replay it later
-  window-tui --format json --schema 'ts TIMESTAMP, user STRING, bytes LONG' --event-time ts --group-by user --agg 'count,sum(bytes),avg(bytes)' --source localhost:9999
-  window-tui --session-gap '10 seconds' --output-mode complete --headless --sink console
+  window-tui --source localhost:9999           another server: `nc -lk 9999`
+  window-tui --record run.csv                  record it, to replay it later
+  window-tui --format json --source localhost:9999 \\
+    --schema 'ts TIMESTAMP, user STRING, bytes LONG' --event-time ts \\
+    --group-by user --agg 'count,sum(bytes),avg(bytes)'
+  window-tui --session-gap '10 seconds' --output-mode complete \\
+    --headless --sink console
   window-tui serve --port 9999                 the stream server alone
-  window-tui replay run.csv --sink json        a recorded stream, deterministically
+  window-tui replay run.csv --sink json        a recorded stream
   window-tui export-spark -o job.py            the same query as a PySpark job
 
 Durations are written as Spark writes them: `30 seconds`, `1 minute`, `500 milliseconds`, or
@@ -25,12 +30,16 @@ Exit status: 0 on success, 2 on bad usage or input, 1 on any other failure.";
 pub(super) const REPLAY_EXAMPLES: &str = "\
 Examples:
   window-tui replay events.csv --sink console
-  window-tui replay events.csv --window '25 seconds' --slide '10 seconds' --watermark 5s --sink json
-  window-tui replay events.csv --sink file --output out --progress progress.jsonl
+  window-tui replay events.csv --window '25 seconds' --slide '10 seconds' \\
+    --watermark 5s --sink json
+  window-tui replay events.csv --sink file --output out \\
+    --progress progress.jsonl
   window-tui replay events.csv --sink json --on-bad-row skip | jq .
   window-tui replay events.csv                 step through it in the dashboard
 
-  window-tui replay run.csv --schema 'ts TIMESTAMP, user STRING, bytes LONG' --event-time ts --group-by user --agg 'max(bytes)' --output-mode complete --sink console
+  window-tui replay run.csv --schema 'ts TIMESTAMP, user STRING, bytes LONG' \\
+    --event-time ts --group-by user --agg 'max(bytes)' \\
+    --output-mode complete --sink console
 
 The file is CSV with the header `batch,<columns>` (RFC 4180 quoting, `\\N` is NULL): `batch` is
 the trigger tick a row arrived in, then the query's columns, as `--record` writes them. The
@@ -40,7 +49,7 @@ but the event time's, a TIMESTAMP.";
 
 pub(super) const SERVE_EXAMPLES: &str = "\
 Examples:
-  window-tui serve                             a random integer 0..10 every 2 s on 127.0.0.1:9999
+  window-tui serve                             0..10 every 2 s on 127.0.0.1:9999
   window-tui serve --delay 100ms --count 50 --repeat 3
   window-tui serve --output file --file assets/sample-values.txt
   window-tui serve --host 0.0.0.0 --port 9999  reachable from other machines";
@@ -48,10 +57,14 @@ Examples:
 pub(super) const EXPORT_EXAMPLES: &str = "\
 Examples:
   window-tui export-spark -o job.py && spark-submit --master local[2] job.py
-  window-tui export-spark --source stream-host:9999 --sink file --output /data/out -o job.py
-  window-tui export-spark --replay-dir staged/ --trigger 1s --sink console -o job.py
+  window-tui export-spark --source stream-host:9999 --sink file \\
+    --output /data/out -o job.py
+  window-tui export-spark --replay-dir staged/ --trigger 1s -o job.py
   window-tui export-spark --window '1 minute' --slide 20s --watermark 10s | less
-  window-tui export-spark --format json --schema 'ts TIMESTAMP, user STRING, bytes LONG' --event-time ts --group-by user --agg 'count,sum(bytes)' --session-gap '30 seconds' --output-mode complete -o sessions.py
+  window-tui export-spark --format json \\
+    --schema 'ts TIMESTAMP, user STRING, bytes LONG' --event-time ts \\
+    --group-by user --agg 'count,sum(bytes)' --session-gap '30 seconds' \\
+    --output-mode complete -o sessions.py
 
 The job targets Apache Spark 3.5 (PySpark 3.5.3) and runs the same query: it reads the stream
 server (the socket source, each line parsed with the same --format and --schema) or, with
@@ -60,6 +73,7 @@ server (the socket source, each line parsed with the same --format and --schema)
 
 pub(super) const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
-  window-tui completions bash > ~/.local/share/bash-completion/completions/window-tui
-  window-tui completions zsh > ~/.zfunc/_window-tui        (with fpath+=~/.zfunc before compinit)
+  window-tui completions bash \\
+    > ~/.local/share/bash-completion/completions/window-tui
+  window-tui completions zsh > ~/.zfunc/_window-tui  (fpath+=~/.zfunc first)
   window-tui completions fish > ~/.config/fish/completions/window-tui.fish";

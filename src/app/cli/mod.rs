@@ -4,6 +4,7 @@
 //! is one clear error here, before anything runs.
 
 mod args;
+mod env;
 mod errors;
 mod help;
 
@@ -414,12 +415,26 @@ mod tests {
     use super::*;
     use crate::engine::{Duration, WindowKind};
 
-    /// The commands of a help text's examples: each line starting with `window-tui`, up to its
-    /// description (two spaces), a pipe, `&&` or a redirection, split as a shell would.
+    /// The commands of a help text's examples: each line starting with `window-tui`, joined to
+    /// the lines it continues onto (ending in `\`), up to its description (two spaces), a pipe,
+    /// `&&` or a redirection, split as a shell would.
     fn examples(help: &str) -> Vec<Vec<String>> {
-        help.lines()
-            .map(str::trim_start)
-            .filter(|l| l.starts_with("window-tui"))
+        let mut commands: Vec<String> = Vec::new();
+        let mut open = false;
+        for line in help.lines().map(str::trim) {
+            let (text, goes_on) = match line.strip_suffix('\\') {
+                Some(text) => (text, true),
+                None => (line, false),
+            };
+            match commands.last_mut() {
+                Some(command) if open => command.push_str(text),
+                _ if text.starts_with("window-tui") => commands.push(text.to_owned()),
+                _ => {}
+            }
+            open = goes_on;
+        }
+        commands
+            .iter()
             .map(|line| {
                 let line = line.split("  ").next().unwrap_or(line);
                 let line = line.split(['|', '>']).next().unwrap_or(line);
@@ -474,8 +489,19 @@ mod tests {
             COMPLETIONS_EXAMPLES,
             "  window-tui man",
         ];
+        for line in helps.iter().flat_map(|h| h.lines()) {
+            assert!(
+                line.chars().count() <= 80 || !line.starts_with("  "),
+                "{line}"
+            );
+        }
         let all: Vec<Vec<String>> = helps.iter().flat_map(|h| examples(h)).collect();
         assert!(all.len() > 20, "{all:?}");
+        let continued = ["--output-mode", "complete", "-o", "sessions.py"];
+        assert!(
+            all.iter()
+                .any(|words| words.ends_with(&continued.map(String::from)))
+        );
         for words in all {
             let cli = Cli::try_parse_from(&words).unwrap_or_else(|e| panic!("{words:?}: {e}"));
             let command = cli

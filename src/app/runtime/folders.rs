@@ -3,7 +3,9 @@
 //! `--clean` emptied first, but only of what window-tui wrote there.
 //!
 //! `--clean` takes a checkpoint only when its `metadata` file is window-tui's (framed as
-//! [`framed`](crate::app::runtime::checkpoint::framed) writes it), and an output folder only
+//! [`framed`](crate::app::runtime::checkpoint::framed) writes it) or, that file gone, when a
+//! batch file in its `log/` (or a format-3 folder) is window-tui's by its name and its header,
+//! and an output folder only
 //! when it has a `_spark_metadata` log; any other non-empty folder is refused (exit status 2)
 //! before anything is removed. Within a folder it takes, it removes only the files window-tui
 //! names as it does (batch files, part files, files written aside) and leaves anything else,
@@ -107,7 +109,10 @@ fn check_checkpoint(dir: &Path) -> anyhow::Result<()> {
     match entries(dir)? {
         None => Ok(()),
         Some(names) if names.is_empty() => Ok(()),
-        Some(_) if is_checkpoint_metadata(&dir.join("metadata")) => Ok(()),
+        Some(_) if has_checkpoint_header(&dir.join("metadata"), |kind| kind == "metadata") => {
+            Ok(())
+        }
+        Some(_) if !dir.join("metadata").exists() && has_checkpoint_batches(dir) => Ok(()),
         Some(_) => Err(refuse(
             dir,
             what,
@@ -117,9 +122,29 @@ fn check_checkpoint(dir: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Whether `path` begins as a checkpoint's `metadata` file does: `window-tui-checkpoint vN
-/// metadata LEN CRC` (any format version: an older checkpoint is still window-tui's).
-fn is_checkpoint_metadata(path: &Path) -> bool {
+/// Whether `dir` holds a batch file of window-tui's: in one of a checkpoint's folders (`log/`,
+/// or a format-3 one), named as window-tui names them, and starting with its header.
+fn has_checkpoint_batches(dir: &Path) -> bool {
+    let Ok(Some(folders)) = entries(dir) else {
+        return false;
+    };
+    folders.iter().any(|folder| {
+        let Some(suffixes) = checkpoint::batch_file_suffixes(folder) else {
+            return false;
+        };
+        let Ok(Some(files)) = entries(&dir.join(folder)) else {
+            return false;
+        };
+        files.iter().any(|file| {
+            is_batch_file(file, suffixes)
+                && has_checkpoint_header(&dir.join(folder).join(file), |kind| kind != "metadata")
+        })
+    })
+}
+
+/// Whether `path` begins as window-tui's checkpoint files do, `window-tui-checkpoint vN KIND`
+/// (any format version: an older checkpoint is still window-tui's), with a KIND `kind` takes.
+fn has_checkpoint_header(path: &Path, kind: impl Fn(&str) -> bool) -> bool {
     let Ok(file) = fs::File::open(path) else {
         return false;
     };
@@ -137,7 +162,7 @@ fn is_checkpoint_metadata(path: &Path) -> bool {
     let version = fields.next().unwrap_or_default();
     !version.is_empty()
         && version.bytes().all(|b| b.is_ascii_digit())
-        && fields.next() == Some("metadata")
+        && fields.next().is_some_and(|k| kind(k.trim_end()))
 }
 
 /// A folder `--clean` may empty as the file sink's: none, an empty one, or one with a
@@ -319,16 +344,39 @@ mod tests {
     fn a_metadata_file_is_window_tuis_by_its_header() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("metadata");
+        let is_metadata = |path: &Path| has_checkpoint_header(path, |kind| kind == "metadata");
         crate::app::runtime::checkpoint::framed::write(&path, "metadata", b"{}").unwrap();
-        assert!(is_checkpoint_metadata(&path));
+        assert!(is_metadata(&path));
         fs::write(&path, "window-tui-checkpoint v1 metadata 2 00000000\n{}").unwrap();
-        assert!(
-            is_checkpoint_metadata(&path),
-            "an older format is still ours"
-        );
+        assert!(is_metadata(&path), "an older format is still ours");
         for foreign in ["", "my notes\n", "window-tui-checkpoint v2 commit 2 0\n{}"] {
             fs::write(&path, foreign).unwrap();
-            assert!(!is_checkpoint_metadata(&path), "{foreign:?}");
+            assert!(!is_metadata(&path), "{foreign:?}");
         }
+    }
+
+    #[test]
+    fn a_checkpoint_without_metadata_is_window_tuis_by_its_batch_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        fs::create_dir(&log).unwrap();
+        fs::write(log.join("notes"), "window-tui-checkpoint v4 log q-1\n").unwrap();
+        fs::write(log.join("0"), "my own log\n").unwrap();
+        fs::create_dir(dir.path().join("mine")).unwrap();
+        fs::write(
+            dir.path().join("mine/0"),
+            "window-tui-checkpoint v4 log q\n",
+        )
+        .unwrap();
+        assert!(
+            !has_checkpoint_batches(dir.path()),
+            "named or framed otherwise"
+        );
+        assert!(check_checkpoint(dir.path()).is_err());
+        fs::write(log.join("7"), "window-tui-checkpoint v4 log q-1\n").unwrap();
+        assert!(has_checkpoint_batches(dir.path()));
+        assert!(check_checkpoint(dir.path()).is_ok());
+        fs::write(dir.path().join("metadata"), "my notes\n").unwrap();
+        assert!(check_checkpoint(dir.path()).is_err(), "a metadata not ours");
     }
 }

@@ -34,7 +34,7 @@ use crate::app::clock::micros_since_epoch;
 use crate::app::durable;
 use crate::app::error::BadInput;
 use crate::app::source::inbox::Rows;
-use crate::engine::{BatchKind, DataType, Engine, Micros, Query, QueryRequest};
+use crate::engine::{BatchKind, DataType, Engine, Micros, Query, QueryRequest, Zone};
 use segment::Appender;
 
 /// A new log, starting with the whole state, every this many batches; deltas in between.
@@ -71,6 +71,23 @@ impl QuerySpec {
     }
 }
 
+impl QuerySpec {
+    /// Whether a checkpoint made for `self` is one for `other`: every field the same, but the
+    /// time zones only need to be one zone (`UTC`, `Etc/UTC` and `GMT` are: the same offset at
+    /// every instant), however `TZ` named it for each run.
+    fn same_query(&self, other: &QuerySpec) -> bool {
+        let same_zone = self.time_zone == other.time_zone
+            || Zone::by_id(&self.time_zone)
+                .zip(Zone::by_id(&other.time_zone))
+                .is_some_and(|(a, b)| a.same_offsets(&b));
+        let zone_aside = QuerySpec {
+            time_zone: other.time_zone.clone(),
+            ..self.clone()
+        };
+        same_zone && zone_aside == *other
+    }
+}
+
 impl fmt::Display for QuerySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -86,6 +103,11 @@ struct Metadata {
     /// The query's id: it stays the same across restarts, as Spark's `id` does.
     id: String,
     spec: QuerySpec,
+    /// Set once the folder's first log is written: a checkpoint whose log has gone is then told
+    /// from one a kill stopped before its first log. Metadata of earlier builds lacks it (it is
+    /// set when such a checkpoint is next opened).
+    #[serde(default)]
+    logged: bool,
 }
 
 /// Written before a batch runs.
@@ -158,15 +180,17 @@ struct Log {
 }
 
 impl Checkpoint {
-    /// Opens (creating) the checkpoint in `dir` for `spec`, and restores what it holds.
+    /// Opens (creating) the checkpoint in `dir` for `spec`, and restores what it holds. A
+    /// refusal (another query's checkpoint, or a damaged one) changes nothing in the folder.
     pub fn open(dir: &Path, query: Query, spec: &QuerySpec) -> anyhow::Result<(Self, Restored)> {
-        durable::create_dir(&dir.join(LOGS))?;
+        durable::create_dir(dir)?;
         let types = query.schema().types().to_vec();
         let legacy = legacy::Files::new(dir);
         let metadata_path = dir.join("metadata");
-        let (metadata, version) = if metadata_path.exists() {
+        let logs = batch_ids(&dir.join(LOGS), "")?;
+        let (mut metadata, version) = if metadata_path.exists() {
             let (version, metadata) = read_metadata(&metadata_path)?;
-            if metadata.spec != *spec {
+            if !metadata.spec.same_query(spec) {
                 return Err(BadInput(format!(
                     "the checkpoint {} belongs to another query: it has {}; this run has {}. \
                      Use another --checkpoint, or --clean to start over",
@@ -176,40 +200,36 @@ impl Checkpoint {
                 ))
                 .into());
             }
+            if metadata.logged && logs.is_empty() {
+                anyhow::bail!(
+                    "the checkpoint {} is damaged: its metadata says its batches are logged, but \
+                     {} holds no log. Use another --checkpoint, or --clean to start over",
+                    dir.display(),
+                    dir.join(LOGS).display()
+                );
+            }
             (metadata, version)
         } else {
             // Batches without the query they belong to: damaged, or not a checkpoint of ours.
-            if !batch_ids(&dir.join(LOGS), "")?.is_empty() || legacy.any()? {
-                return Err(BadInput(format!(
-                    "the checkpoint {} holds batches but no metadata (the query they belong \
-                     to): it is damaged or not window-tui's. Use another --checkpoint, or \
-                     --clean to start over",
+            if !logs.is_empty() || legacy.any()? {
+                anyhow::bail!(
+                    "the checkpoint {} is damaged: it holds batches but no metadata (the query \
+                     they belong to). Use another --checkpoint, or --clean to start over",
                     dir.display()
-                ))
-                .into());
+                );
             }
             let metadata = Metadata {
                 id: uuid::Uuid::new_v4().to_string(),
                 spec: spec.clone(),
+                logged: false,
             };
             write_metadata(&metadata_path, &metadata)?;
             (metadata, framed::VERSION)
         };
         let query_id = metadata.id.clone();
-        // Once what the folder holds has been read and checked, and before a log is made, the
-        // metadata is written in this format, so that an older build refuses the folder rather
-        // than start afresh beside the log.
-        let rewrite = || -> anyhow::Result<()> {
-            if version < framed::VERSION {
-                write_metadata(&metadata_path, &metadata)?;
-            }
-            Ok(())
-        };
-        let (log, restored) = if let Some(&first) = batch_ids(&dir.join(LOGS), "")?.last() {
+        let (log, restored) = if let Some(&first) = logs.last() {
             let check = |last| legacy.superseded_by(last);
-            let opened = restore(dir, first, query, &types, query_id, check)?;
-            rewrite()?;
-            opened
+            restore(dir, first, query, &types, query_id, check)?
         } else {
             let old = if legacy.any()? {
                 tracing::info!(
@@ -217,7 +237,12 @@ impl Checkpoint {
                     dir.display(),
                     framed::VERSION
                 );
-                legacy.restore(query, &types)?
+                let old = legacy.restore(query, &types)?;
+                // Its files read and checked, and before a log is made, the metadata is written
+                // in this format, so that an older build refuses the folder rather than start
+                // afresh beside the log.
+                write_metadata(&metadata_path, &metadata)?;
+                old
             } else {
                 legacy::Legacy {
                     engine: Engine::new(query),
@@ -225,9 +250,14 @@ impl Checkpoint {
                     pending: None,
                 }
             };
-            rewrite()?;
+            durable::create_dir(&dir.join(LOGS))?;
             start_log(dir, old, query_id, &types)?
         };
+        // The folder read and checked, and its log there: the metadata says so, in this format.
+        if version < framed::VERSION || !metadata.logged {
+            metadata.logged = true;
+            write_metadata(&metadata_path, &metadata)?;
+        }
         // The log holds all a format-3 checkpoint's files did (also when a kill stopped their
         // removal last time): they go, or are named on stderr and go next time.
         if let Err(e) = legacy.remove() {
