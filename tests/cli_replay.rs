@@ -1013,11 +1013,11 @@ fn a_full_state_refuses_new_keys_and_says_how_many() {
         &"--sink",
         &"json",
         &"--max-state-rows",
-        &"1",
+        &"2",
     ]);
     let said = stderr(&limited);
-    // a filled the state, so b (in a's batch), c and d were refused; once the watermark
-    // evicted a, e was taken and f (in e's batch) refused.
+    // A key opens two windows: a filled the state, so b (in a's batch), c and d were refused;
+    // once the watermark evicted a, e was taken and f (in e's batch) refused.
     assert!(said.contains("4 rows refused"), "{said}");
     let values: BTreeSet<String> = rows_of(&limited).into_keys().map(|r| r.value).collect();
     assert!(values.contains("a"), "{values:?}");
@@ -1031,7 +1031,7 @@ fn a_full_state_refuses_new_keys_and_says_how_many() {
         &"--sink",
         &"json",
         &"--max-state-rows",
-        &"1",
+        &"2",
         &"--flush-at-end",
     ]);
     let values: BTreeSet<String> = rows_of(&flushed).into_keys().map(|r| r.value).collect();

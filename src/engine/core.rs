@@ -133,8 +133,9 @@ struct Running {
     event_times: EventTimeAccumulator,
     /// The latest event time before the batch, to give back if it is dropped unfinished.
     max_event_time_before: Option<Micros>,
-    /// The keys new to the state the batch may take (`--max-state-rows` less the state's rows
-    /// as it began); none without a limit. Rows of new keys past it are refused.
+    /// The keys new to the state the batch may take: `--max-state-rows` less the state's rows
+    /// as it began, over the rows a new key opens at most (a window for each an event falls
+    /// in, or a session); none without a limit. Rows of new keys past it are refused.
     room: Option<usize>,
     refused: u64,
     /// The batch adds up its rows by window (in row order), not by pane: its aggregates depend
@@ -229,11 +230,12 @@ impl Engine {
         }
     }
 
-    /// Not Spark's behaviour (`--max-state-rows`): once the state's rows as a batch began, plus
-    /// the keys new to the state the batch took, reach `limit`, the batch refuses the rows of
-    /// keys not in state yet, and counts them ([`BatchStats::rows_refused`]); keys already held
-    /// go on as before. Bounds a stream of ever-new keys, which Spark would let grow until
-    /// memory runs out, within a batch too.
+    /// Not Spark's behaviour (`--max-state-rows`): a batch takes keys new to the state while the
+    /// state's rows as it began, plus the rows those keys open at most (a window for each an
+    /// event falls in, or a session), stay within `limit`; it refuses the rows of other new
+    /// keys, and counts them ([`BatchStats::rows_refused`]). Keys already held go on as before
+    /// (into their next windows too). Bounds a stream of ever-new keys, which Spark would let
+    /// grow until memory runs out, within a batch too.
     pub fn limit_state_rows(&mut self, limit: Option<usize>) {
         self.max_state_rows = limit;
     }
@@ -269,7 +271,7 @@ impl Engine {
             max_event_time_before: self.max_event_time,
             room: self
                 .max_state_rows
-                .map(|limit| limit.saturating_sub(self.state_rows())),
+                .map(|limit| limit.saturating_sub(self.state_rows()) / self.rows_per_new_key()),
             refused: 0,
             by_window: self.query.order_sensitive() && self.exact_avg.is_none(),
             avg_spent: match &self.windows {

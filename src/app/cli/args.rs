@@ -306,9 +306,9 @@ pub struct ReplayArgs {
     #[arg(long, env = "WINDOW_TUI_FLUSH_AT_END", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub flush_at_end: bool,
 
-    /// Not Spark's behaviour: once the state's rows, with the running batch's new keys, reach
-    /// N, rows of keys not in state yet are refused (counted and shown); keys already held go
-    /// on. Bounds a stream of ever-new keys, which would otherwise grow until memory runs out.
+    /// Not Spark's behaviour: rows of keys not in state yet are refused (counted and shown)
+    /// once the state, with the rows the batch's new keys open, would pass N rows; keys already
+    /// held go on. Bounds a stream of ever-new keys, which would grow until memory runs out.
     #[arg(long, env = "WINDOW_TUI_MAX_STATE_ROWS", value_name = "N")]
     pub max_state_rows: Option<usize>,
 
@@ -469,9 +469,9 @@ pub struct LiveArgs {
     #[arg(long, env = "WINDOW_TUI_FLUSH_AT_END", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub flush_at_end: bool,
 
-    /// Not Spark's behaviour: once the state's rows, with the running batch's new keys, reach
-    /// N, rows of keys not in state yet are refused (counted and shown); keys already held go
-    /// on. Bounds a stream of ever-new keys, which would otherwise grow until memory runs out.
+    /// Not Spark's behaviour: rows of keys not in state yet are refused (counted and shown)
+    /// once the state, with the rows the batch's new keys open, would pass N rows; keys already
+    /// held go on. Bounds a stream of ever-new keys, which would grow until memory runs out.
     #[arg(long, env = "WINDOW_TUI_MAX_STATE_ROWS", value_name = "N")]
     pub max_state_rows: Option<usize>,
 

@@ -22,6 +22,17 @@ impl Engine {
         !self.has_room(1)
     }
 
+    /// The state rows a row of a key new to the state opens at most: a window for each an
+    /// event falls in, or a session.
+    pub(super) fn rows_per_new_key(&self) -> usize {
+        match &self.windows {
+            Windows::Sliding { spec, .. } | Windows::Panes { spec, .. } => {
+                spec.candidates_per_event().max(1)
+            }
+            Windows::Session(_) => 1,
+        }
+    }
+
     /// Whether the running batch may take `keys` more keys new to the state.
     pub(super) fn has_room(&self, keys: usize) -> bool {
         self.running

@@ -116,13 +116,16 @@ fn rows_of_new_keys_are_refused_each_when_the_state_is_full() {
             repeated.push(at(2.0), &[Value::Str(&name)]);
         }
     }
-    // The warm-up's keys, each in two windows, then room for `room` new keys.
-    for room in [0, 40] {
+    // The warm-up's keys, each in two windows, then room for `room` new keys (two rows each),
+    // and for a row less.
+    for (room, spare) in [(0, 0), (40, 0), (39, 1)] {
+        let limit = 2 * (PREFETCH_MIN_KEYS + 1) + 2 * room + spare;
         let make = || {
             let mut engine = seed();
-            engine.limit_state_rows(Some(2 * (PREFETCH_MIN_KEYS + 1) + room));
+            engine.limit_state_rows(Some(limit));
             engine
         };
+        let mut engine = make();
         let outputs = same_by_run_and_by_row(make, &[warm_up(), repeated.clone()]);
         assert_eq!(outputs[0].stats.rows_refused, 0);
         assert_eq!(
@@ -130,6 +133,14 @@ fn rows_of_new_keys_are_refused_each_when_the_state_is_full() {
             3 * (50 - room) as u64,
             "room for {room} keys"
         );
+        for rows in [warm_up(), repeated.clone()] {
+            let mut batch = engine.begin(BatchKind::Data);
+            let types = batch.types().to_vec();
+            batch.push_rows(&rows, 0..rows.len(), &types);
+            batch.finish();
+            assert!(engine.state_rows() <= limit, "{} rows", engine.state_rows());
+        }
+        assert_eq!(engine.state_rows(), limit - spare);
     }
 }
 
