@@ -29,7 +29,7 @@ fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let usage = "usage: values_floor FILE [THREADS]";
     let data = std::fs::read(args.get(1).expect(usage))?;
-    let threads: u64 = args.get(2).map_or(1, |n| n.parse().expect(usage));
+    let threads: u64 = args.get(2).map_or(1, |n| n.parse().expect(usage)).max(1);
     let body = data
         .iter()
         .position(|&b| b == b'\n')
@@ -56,7 +56,7 @@ fn count(body: &[u8], shard: u64, shards: u64) -> std::io::Result<()> {
             continue;
         };
         if tick.is_some_and(|t| t != batch) {
-            emit(&mut windows, max_time - DELAY, &mut out)?;
+            emit(&mut windows, max_time.saturating_sub(DELAY), &mut out)?;
         }
         tick = Some(batch);
         let Ok(t) = parser.parse(time) else { continue };
@@ -71,7 +71,7 @@ fn count(body: &[u8], shard: u64, shards: u64) -> std::io::Result<()> {
             start -= SLIDE;
         }
     }
-    emit(&mut windows, max_time - DELAY, &mut out)?;
+    emit(&mut windows, max_time.saturating_sub(DELAY), &mut out)?;
     std::io::stdout().lock().write_all(&out)
 }
 

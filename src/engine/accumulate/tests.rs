@@ -112,8 +112,7 @@ fn min_and_max_keep_the_type_and_strings_by_bytes() {
 
 proptest::proptest! {
     /// `min` and `max` of a column of each type, its rows cut into batches anyhow: the
-    /// first least or greatest value, as Spark keeps it (equal values included, `-0.0`
-    /// and `0.0` among them).
+    /// least or greatest value, the first of equal ones as Spark keeps it.
     #[test]
     fn min_and_max_are_the_first_extreme_of_each_type(
         rows in proptest::collection::vec(proptest::prelude::any::<i16>(), 1..24),
