@@ -208,6 +208,28 @@ fn a_variable_yields_to_the_command_line_and_to_other_commands() {
         "{}",
         stderr(&out)
     );
+    // The exported job's folders have variables of their own: window-tui's would point the
+    // job at window-tui's folders, which the two must not share.
+    let job = |env: &[(&str, &str)]| {
+        let out = window_tui(tmp.path(), &["export-spark", "--sink", "file"], env);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ours = [
+        ("WINDOW_TUI_OUTPUT", "wt-own-output"),
+        ("WINDOW_TUI_CHECKPOINT", "wt-own-checkpoint"),
+    ];
+    let text = job(&ours);
+    assert!(!text.contains("wt-own-"), "{text}");
+    assert!(text.contains("spark-output") && text.contains("spark-checkpoint"));
+    let text = job(&[
+        ("WINDOW_TUI_EXPORT_OUTPUT", "job-out"),
+        ("WINDOW_TUI_EXPORT_CHECKPOINT", "job-ck"),
+    ]);
+    assert!(
+        text.contains("job-out") && text.contains("job-ck"),
+        "{text}"
+    );
 }
 
 #[test]

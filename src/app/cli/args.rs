@@ -530,7 +530,7 @@ pub struct ExportArgs {
     /// one).
     #[arg(
         long,
-        env = "WINDOW_TUI_OUTPUT",
+        env = "WINDOW_TUI_EXPORT_OUTPUT",
         default_value = "spark-output",
         value_name = "DIR"
     )]
@@ -539,7 +539,7 @@ pub struct ExportArgs {
     /// The job's checkpoint folder (by default not window-tui's `checkpoint`).
     #[arg(
         long,
-        env = "WINDOW_TUI_CHECKPOINT",
+        env = "WINDOW_TUI_EXPORT_CHECKPOINT",
         default_value = "spark-checkpoint",
         value_name = "DIR"
     )]
