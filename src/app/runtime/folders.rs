@@ -64,6 +64,7 @@ pub fn claim(checkpoint: Option<&Path>, output: Option<&Path>, clean: bool) -> a
     }
     if clean {
         if let Some(dir) = checkpoint {
+            checkpoint::forget_batches(dir)?;
             let removed = remove_checkpoint(dir)?;
             report(dir, "the checkpoint", &removed);
         }

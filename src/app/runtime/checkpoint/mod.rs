@@ -396,6 +396,21 @@ fn remove_logs_before(dir: &Path, first: u64) {
     }
 }
 
+/// Before `--clean` removes the batches of the checkpoint in `dir`: its metadata no longer
+/// says they are logged, so that a kill before the metadata goes too leaves a folder that
+/// opens as a new checkpoint, not one refused as damaged. Metadata that does not read back is
+/// left as it is (the removal goes on).
+pub fn forget_batches(dir: &Path) -> anyhow::Result<()> {
+    let path = dir.join("metadata");
+    match read_metadata(&path) {
+        Ok((_, mut metadata)) if metadata.logged => {
+            metadata.logged = false;
+            write_metadata(&path, &metadata)
+        }
+        _ => Ok(()),
+    }
+}
+
 fn read_metadata(path: &Path) -> anyhow::Result<(u32, Metadata)> {
     let (version, body) = framed::read_versioned(path, "metadata")?;
     Ok((version, from_json(path, &body)?))

@@ -97,6 +97,23 @@ fn a_checkpoint_whose_log_is_gone_is_refused_and_left_as_it_is() {
     );
 }
 
+/// `--clean` first marks the batches forgotten, then removes them, then the metadata: a kill
+/// between the last two leaves a folder that opens as a new checkpoint of the same query.
+#[test]
+fn a_clean_killed_before_the_metadata_went_leaves_a_new_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoint, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    let mut engine = restored.engine;
+    run(&checkpoint, &mut engine, 3);
+    drop(checkpoint);
+    forget_batches(dir.path()).unwrap();
+    let (_, metadata) = read_metadata(&dir.path().join("metadata")).unwrap();
+    assert!(!metadata.logged);
+    std::fs::remove_dir_all(dir.path().join(LOGS)).unwrap();
+    let (_, restored) = Checkpoint::open(dir.path(), query(), &spec()).unwrap();
+    assert!(restored.last.is_none(), "started afresh");
+}
+
 #[test]
 fn metadata_alone_is_a_new_checkpoint_when_no_log_was_written_yet() {
     let dir = tempfile::tempdir().unwrap();
