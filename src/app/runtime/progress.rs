@@ -302,8 +302,10 @@ fn without_uncommitted(text: &[u8], query_id: &str, next_batch: u64) -> Option<V
         let parsed: Option<Line> = serde_json::from_slice(line).ok();
         let uncommitted = match parsed {
             Some(p) => p.id == query_id && p.batch_id >= next_batch,
-            // A line of this query cut short by a crash, at the end.
-            None => !whole && line.starts_with(ours.as_bytes()),
+            // A line of this query cut short by a crash, at the end (before or after its id).
+            None => {
+                !whole && (line.starts_with(ours.as_bytes()) || ours.as_bytes().starts_with(line))
+            }
         };
         if uncommitted {
             removed = true;
@@ -379,6 +381,16 @@ mod tests {
         }
         let ids: Vec<u64> = batch_ids(&path).into_iter().map(|(_, b)| b).collect();
         assert_eq!(ids, [0, 1, 9, 2, 3, 4], "each batch once");
+        drop(log);
+        // Cut short anywhere, even before its query's id is whole, the line goes.
+        let whole = std::fs::read(&path).unwrap();
+        for cut in 1..torn.len() {
+            let mut text = whole.clone();
+            text.extend_from_slice(&torn[..cut]);
+            std::fs::write(&path, text).unwrap();
+            drop(ProgressLog::resume(&path, "q", 5).unwrap());
+            assert_eq!(std::fs::read(&path).unwrap(), whole, "cut at {cut}");
+        }
     }
 
     fn sample_batch() -> BatchOutput {
