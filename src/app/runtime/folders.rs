@@ -22,8 +22,9 @@ use crate::app::error::{BadInput, escape_controls};
 use crate::app::lock;
 use crate::app::runtime::checkpoint;
 
-/// The header every checkpoint `metadata` file starts with, whatever its format version.
-const METADATA_MAGIC: &str = "window-tui-checkpoint v";
+/// How every checkpoint file window-tui writes (`metadata`, a log, a format-3 batch file) begins,
+/// whatever its format version.
+const CHECKPOINT_MAGIC: &str = "window-tui-checkpoint v";
 /// The file sink's log folder.
 const SINK_LOG: &str = "_spark_metadata";
 
@@ -156,14 +157,17 @@ fn has_checkpoint_header(path: &Path, kind: impl Fn(&str) -> bool) -> bool {
     {
         return false;
     }
-    let Some(rest) = header.strip_prefix(METADATA_MAGIC) else {
+    let Some(rest) = header.strip_prefix(CHECKPOINT_MAGIC) else {
         return false;
     };
     let mut fields = rest.split(' ');
     let version = fields.next().unwrap_or_default();
     !version.is_empty()
         && version.bytes().all(|b| b.is_ascii_digit())
-        && fields.next().is_some_and(|k| kind(k.trim_end()))
+        && fields
+            .next()
+            .map(str::trim_end)
+            .is_some_and(|k| !k.is_empty() && kind(k))
 }
 
 /// A folder `--clean` may empty as the file sink's: none, an empty one, or one with a

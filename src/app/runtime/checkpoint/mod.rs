@@ -69,9 +69,7 @@ impl QuerySpec {
             input,
         }
     }
-}
 
-impl QuerySpec {
     /// Whether a checkpoint made for `self` is one for `other`: every field the same, but the
     /// time zones only need to be one zone (`UTC`, `Etc/UTC` and `GMT` are: the same offset at
     /// every instant), however `TZ` named it for each run.
