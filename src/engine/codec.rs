@@ -67,7 +67,9 @@ impl Engine {
     }
 
     /// The state rows the last batch wrote (still held), with the marks: a checkpoint delta.
+    /// Not for an engine [`Engine::without_deltas`].
     pub fn encode_delta(&self, out: &mut Vec<u8>) {
+        debug_assert!(self.changed.noting(), "a delta of an engine without deltas");
         self.encode_marks(out);
         match &self.windows {
             Windows::Sliding { state, .. } => {
@@ -75,6 +77,7 @@ impl Engine {
                 let n = self.kinds.len();
                 let live: Vec<(Micros, usize, &super::window_state::WindowState)> = self
                     .changed
+                    .rows()
                     .iter()
                     .filter_map(|&(start, id)| {
                         let window = state.window(start)?;
@@ -93,6 +96,7 @@ impl Engine {
                 let geometry = state.geometry();
                 let live: Vec<(Id, i64, &[Acc])> = self
                     .changed
+                    .rows()
                     .iter()
                     .filter_map(|&(start, id)| {
                         let p = geometry.pane_of_start(start);
@@ -110,8 +114,8 @@ impl Engine {
             }
             Windows::Session(sessions) => {
                 out.push(SESSION);
-                put_u64(out, self.changed.len() as u64);
-                for &(_, id) in &self.changed {
+                put_u64(out, self.changed.rows().len() as u64);
+                for &(_, id) in self.changed.rows() {
                     self.encode_sessions(out, id, sessions.of(id));
                 }
             }

@@ -11,6 +11,7 @@ use rustc_hash::FxHashSet;
 
 use super::accumulate::Kind;
 use super::batch::{BatchKind, BatchOutput, BatchStats, EventTimeAccumulator};
+use super::changes::Changes;
 use super::emit::{Emission, EmittedSize};
 use super::exact_avg::ExactAvg;
 use super::interner::{Id, Interner};
@@ -69,7 +70,7 @@ pub struct Engine {
     new_keys: Vec<Id>,
     late: LateLog,
     /// State rows the last batch wrote, by (window start, key), for checkpoint deltas.
-    pub(crate) changed: Vec<(Micros, Id)>,
+    pub(crate) changed: Changes,
     /// `--max-state-rows` (not Spark's): see [`Engine::limit_state_rows`].
     max_state_rows: Option<usize>,
     /// The averages of integers a batch may add up by pane while they are exact.
@@ -223,7 +224,7 @@ impl Engine {
             dropped_keys: FxHashSet::default(),
             new_keys: Vec::new(),
             late: LateLog::default(),
-            changed: Vec::new(),
+            changed: Changes::default(),
             max_state_rows: None,
             exact_avg,
             query,
@@ -238,6 +239,12 @@ impl Engine {
     /// grow until memory runs out, within a batch too.
     pub fn limit_state_rows(&mut self, limit: Option<usize>) {
         self.max_state_rows = limit;
+    }
+
+    /// No checkpoint will ask this engine for a delta ([`Engine::encode_delta`]): its batches
+    /// no longer note the state rows they change (a batch of a million keys' millions).
+    pub fn without_deltas(&mut self) {
+        self.changed.stop();
     }
 
     pub fn query(&self) -> &Query {

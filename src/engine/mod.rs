@@ -8,6 +8,7 @@
 
 mod accumulate;
 mod batch;
+mod changes;
 mod codec;
 mod core;
 mod duration;

@@ -342,7 +342,7 @@ impl PaneState {
                 } else {
                     merge_all(fold.kinds, accs, from, fold.strings);
                 }
-                fold.changed.push((geometry.pane_start(p), id));
+                fold.changed.note(geometry.pane_start(p), id);
             }
             let pairs = windows_held(&geometry, key.panes(), open);
             self.pairs = self.pairs - key.pairs + pairs;

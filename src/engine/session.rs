@@ -11,6 +11,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::accumulate::{self, Acc, Kind};
+use super::changes::Changes;
 use super::emit::Emission;
 use super::interner::{Id, Interner};
 use super::query::{Agg, OutputMode};
@@ -120,7 +121,7 @@ impl SessionState {
         strings: &mut Interner,
         threshold: Micros,
         dropped: &mut FxHashSet<(Micros, Id)>,
-        changed: &mut Vec<(Micros, Id)>,
+        changed: &mut Changes,
     ) -> (u64, u64, u64) {
         let n = kinds.len();
         let order = self.combined(kinds, strings);
@@ -165,7 +166,7 @@ impl SessionState {
                 .filter(|w| !merged.spans.iter().any(|m| m.start == w.start))
                 .count() as u64;
             self.sessions += merged.spans.len();
-            changed.push((0, id));
+            changed.note(0, id);
             self.keys.insert(id, merged);
         }
         self.clear_batch(kinds, strings);

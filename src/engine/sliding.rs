@@ -14,6 +14,7 @@ use std::ops::Range;
 use rustc_hash::FxHashSet;
 
 use super::accumulate::{self, Acc, Kind};
+use super::changes::Changes;
 use super::interner::{Id, Interner};
 use super::pane_state::ByKey;
 use super::panes::{Panes, start_order};
@@ -458,7 +459,7 @@ impl Partial {
                 }
                 if fresh || *touched != fold.batch {
                     updated += 1;
-                    fold.changed.push((start, id));
+                    fold.changed.note(start, id);
                 }
                 *touched = fold.batch;
             }
@@ -477,7 +478,7 @@ impl Partial {
 const FOLD_AHEAD: usize = 16;
 
 /// The late pairs a batch dropped and the state rows it changed, by (window start, key).
-pub(crate) type Marked<'a> = (&'a mut FxHashSet<(Micros, Id)>, &'a mut Vec<(Micros, Id)>);
+pub(crate) type Marked<'a> = (&'a mut FxHashSet<(Micros, Id)>, &'a mut Changes);
 
 /// What folding a batch needs besides the partial and the state.
 pub(crate) struct Fold<'a> {
@@ -487,7 +488,7 @@ pub(crate) struct Fold<'a> {
     /// `wm[N-1]`: windows ending at or before it take no rows.
     pub threshold: Micros,
     pub dropped: &'a mut FxHashSet<(Micros, Id)>,
-    pub changed: &'a mut Vec<(Micros, Id)>,
+    pub changed: &'a mut Changes,
     /// A window's batch buffers meet the state whole, as Spark's do (an average's double sum
     /// would round otherwise): entries by pane are added into their windows first.
     pub whole_windows: bool,

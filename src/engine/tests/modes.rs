@@ -380,3 +380,31 @@ fn a_sessions_batch_gives_back_its_rows_strings() {
     // Left: key b and its min, "y"; none of the batches' "x0", "x1", "x2", "a".
     assert_eq!(engine.strings.len(), 2);
 }
+
+/// An engine no checkpoint asks for deltas notes no changed rows, and answers as one that
+/// does, in each mode, by window and by session.
+#[test]
+fn an_engine_without_deltas_answers_the_same_and_notes_nothing() {
+    let batches: [&[(f64, &str)]; 3] = [
+        &[(1.0, "a"), (2.0, "a"), (3.0, "b")],
+        &[(4.0, "a"), (16.0, "c"), (9.0, "b")],
+        &[(40.0, "a")],
+    ];
+    for mode in [OutputMode::Append, OutputMode::Update, OutputMode::Complete] {
+        // Spark has no session windows in update mode.
+        let by_session = (mode != OutputMode::Update).then(|| sessions(mode));
+        for query in std::iter::once(tumbling(mode)).chain(by_session) {
+            let mut noting = Engine::new(query.clone());
+            let mut not_noting = Engine::new(query);
+            not_noting.without_deltas();
+            for rows in batches {
+                let want = run(&mut noting, BatchKind::Data, rows);
+                let got = run(&mut not_noting, BatchKind::Data, rows);
+                assert_eq!(emitted(&got), emitted(&want), "{mode:?}");
+                assert_eq!(got.stats, want.stats, "{mode:?}");
+                assert!(!noting.changed.rows().is_empty(), "{mode:?}");
+                assert!(not_noting.changed.rows().is_empty(), "{mode:?}");
+            }
+        }
+    }
+}
