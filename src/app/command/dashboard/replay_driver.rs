@@ -298,9 +298,19 @@ impl ReplayDriver {
     }
 
     /// How the replay went: the error it stopped on (a bad row under `--on-bad-row error`, the
-    /// file unreadable), or fine when it finished or the user quit before the end.
+    /// file unreadable), a step that failed and was not tried again before the user quit (a
+    /// sink that could not write a batch), or fine when it finished or the user quit before
+    /// the end.
     pub fn outcome(self) -> anyhow::Result<()> {
-        self.stopped.map_or(Ok(()), Err)
+        if let Some(stopped) = self.stopped {
+            return Err(stopped);
+        }
+        match self.error {
+            Some(error) => Err(anyhow::anyhow!(
+                "{error} (the dashboard was quit before a step got past it)"
+            )),
+            None => Ok(()),
+        }
     }
 
     fn apply(&mut self, update: Update) {

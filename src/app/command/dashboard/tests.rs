@@ -197,3 +197,24 @@ fn a_sink_that_fails_shows_in_the_sinks_panel_and_its_batch_waits() {
         "batch 1 was not skipped"
     );
 }
+
+#[test]
+fn a_replay_quit_while_a_sink_cannot_write_its_batch_ends_in_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out");
+    let events = format!(
+        "{}/tests/conformance/boundaries/events.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let output_arg = output.to_str().unwrap();
+    let mut driver = replay_driver_of(&events, &["--sink", "file", "--output", output_arg]);
+    // Each batch's entry goes into the sink's log, `_spark_metadata`: a file in its place
+    // fails the first batch's write.
+    let log = output.join("_spark_metadata");
+    std::fs::remove_dir_all(&log).unwrap();
+    std::fs::write(&log, "in the way").unwrap();
+    let said = act(&mut driver, Action::StepNext).expect("the sink's error is said");
+    let err = driver.outcome().expect_err("a batch the sink never wrote");
+    assert!(format!("{err:#}").starts_with(&said), "{err:#} / {said}");
+    assert_eq!(crate::app::error::exit_status(&err), 1);
+}
