@@ -410,7 +410,7 @@ impl Engine {
             }
             Windows::Session(sessions) => {
                 let window = sessions.window_of(event_time);
-                if window.end <= threshold && self.query.mode() != OutputMode::Complete {
+                if window.end <= threshold {
                     self.late
                         .record(event_time, strings.bytes(id), window, threshold);
                 }
@@ -434,8 +434,9 @@ impl Engine {
     fn finish(&mut self) -> BatchOutput {
         let running = std::mem::take(&mut self.running);
         let mode = self.query.mode();
-        // Complete mode keeps every row: Spark filters no late data there.
-        let threshold = if mode == OutputMode::Complete {
+        // Complete mode keeps every row of time windows: Spark filters no late data there. Its
+        // session windows drop late rows in every mode (its session restore filters them).
+        let threshold = if mode == OutputMode::Complete && self.query.spec().is_some() {
             Micros::MIN
         } else {
             running.late_threshold

@@ -89,8 +89,10 @@ impl Model {
         let wm_prev = self.wm.last().copied().unwrap_or(0);
         let wm = self.next;
         self.wm.push(wm);
-        // Complete mode filters nothing: every row counts.
-        let late = |end: Micros| self.mode != OutputMode::Complete && end <= wm_prev;
+        // Complete mode filters nothing in time windows: every row counts. Session windows
+        // filter late rows in every mode (Spark's session restore does).
+        let sessions = matches!(self.window, WindowRequest::Session { .. });
+        let late = |end: Micros| (sessions || self.mode != OutputMode::Complete) && end <= wm_prev;
         let mut report = Report {
             rows: Vec::new(),
             total: 0,
