@@ -175,6 +175,18 @@ fn clean_removes_what_window_tui_wrote_says_so_and_keeps_the_rest() {
     let (_, want) = common::check_file_sink(&dir.join("output"));
     write(&dir.join("output"), "thesis.tex", "mine");
     write(&dir.join("ck"), "notes.txt", "mine");
+    // Part files of another writer (a Spark job's, with its random uuid), among window-tui's
+    // own and in a partition folder of their own.
+    let output = dir.join("output");
+    let window = fs::read_dir(&output)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|name| name.starts_with("window="))
+        .expect("a partition folder");
+    let spark = "part-00000-3f1c2a7e-9b4d-4e2a-8c1f-2d3e4f5a6b7c.c000.csv";
+    let beside = write(&output.join(&window), spark, "spark,1");
+    fs::create_dir(output.join("window=120000-120030")).unwrap();
+    let alone = write(&output.join("window=120000-120030"), spark, "spark,2");
 
     let again = run(true);
     assert!(again.status.success(), "{}", stderr(&again));
@@ -200,6 +212,11 @@ fn clean_removes_what_window_tui_wrote_says_so_and_keeps_the_rest() {
         fs::read_to_string(dir.join("ck/notes.txt")).unwrap(),
         "mine"
     );
+    assert_eq!(fs::read_to_string(&beside).unwrap(), "spark,1", "{err}");
+    assert_eq!(fs::read_to_string(&alone).unwrap(), "spark,2", "{err}");
+    assert!(err.contains(&format!("{window}/{spark}")), "{err}");
+    fs::remove_file(beside).unwrap();
+    fs::remove_dir_all(output.join("window=120000-120030")).unwrap();
     let (_, got) = common::check_file_sink(&dir.join("output"));
     assert_eq!(got, want, "the same rows, written once");
 }

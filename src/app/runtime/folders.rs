@@ -21,6 +21,7 @@ use crate::app::durable;
 use crate::app::error::{BadInput, escape_controls};
 use crate::app::lock;
 use crate::app::runtime::checkpoint;
+use crate::app::sink::part_name;
 
 /// How every checkpoint file window-tui writes (`metadata`, a log, a format-3 batch file) begins,
 /// whatever its format version.
@@ -272,10 +273,7 @@ fn remove_output(dir: &Path) -> anyhow::Result<Removed> {
                 is_batch_file(n, &["", ".compact"])
             })?;
         } else if name.starts_with("window=") && path.is_dir() {
-            removed.sweep(&path, &format!("{name}/"), |n| {
-                let n = unaside(n);
-                n.starts_with("part-") && n.ends_with(".c000.csv")
-            })?;
+            removed.sweep(&path, &format!("{name}/"), part_name::is_window_tuis)?;
         } else {
             removed.left.push(name);
         }

@@ -49,18 +49,31 @@ impl PartNames {
     /// The batch whose part file `file_name` is, if it is one of this query's (a file written
     /// aside, `.NAME.tmp`, counts as `NAME`).
     pub fn batch_of(&self, file_name: &str) -> Option<u64> {
-        let name = file_name
-            .strip_prefix('.')
-            .and_then(|n| n.strip_suffix(".tmp"))
-            .unwrap_or(file_name);
-        let text = name
-            .strip_prefix("part-00000-")?
-            .strip_suffix(".c000.csv")?;
-        let uuid = Uuid::try_parse(text).ok()?;
+        let uuid = part_uuid(file_name)?;
         let bytes = uuid.as_bytes();
         let batch = u64::from_be_bytes(bytes[8..].try_into().ok()?) & BATCH_MASK;
-        (self.uuid(batch) == uuid && text == uuid.hyphenated().to_string()).then_some(batch)
+        (self.uuid(batch) == uuid).then_some(batch)
     }
+}
+
+/// Whether `file_name` is a part file some window-tui query wrote (or was writing, `.NAME.tmp`):
+/// its uuid is a version 8 one, as [`PartNames`] makes them. Spark's part files have random
+/// (version 4) uuids: `--clean` leaves them, and any other file.
+pub fn is_window_tuis(file_name: &str) -> bool {
+    part_uuid(file_name).is_some_and(|uuid| uuid.get_version_num() == 8)
+}
+
+/// The uuid of a part file's name, written as [`PartNames::name`] writes it.
+fn part_uuid(file_name: &str) -> Option<Uuid> {
+    let name = file_name
+        .strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".tmp"))
+        .unwrap_or(file_name);
+    let text = name
+        .strip_prefix("part-00000-")?
+        .strip_suffix(".c000.csv")?;
+    let uuid = Uuid::try_parse(text).ok()?;
+    (text == uuid.hyphenated().to_string()).then_some(uuid)
 }
 
 #[cfg(test)]
@@ -92,6 +105,25 @@ mod tests {
             &name.replace(".c000", ".c001"),
         ] {
             assert_eq!(ours.batch_of(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn any_window_tui_query_s_part_files_are_known_and_spark_s_are_not() {
+        for names in [PartNames::random(), PartNames::for_query("q")] {
+            let name = names.name(7);
+            assert!(is_window_tuis(&name), "{name}");
+            assert!(is_window_tuis(&format!(".{name}.tmp")), "{name}");
+            assert!(!is_window_tuis(&name.to_uppercase()), "{name}");
+        }
+        for other in [
+            "part-00000-2d15da60-4270-4989-a290-1f98e4ee4180.c000.csv",
+            "part-00000-deadbeef-0000-0000-0000-000000000000.c000.csv",
+            "part-00001-2d15da60-4270-8989-a290-1f98e4ee4180.c000.csv",
+            "part-00000-aaaa.csv",
+            "mine.csv",
+        ] {
+            assert!(!is_window_tuis(other), "{other}");
         }
     }
 }
