@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         // A bad value (a duration, say) is one line; other usage errors keep clap's tips.
         Err(e) if e.kind() == ErrorKind::ValueValidation => {
             let text = e.render().to_string();
-            eprintln!(
+            window_tui::diag!(
                 "window-tui: {}",
                 escape_controls(text.lines().next().unwrap_or_default())
             );
@@ -23,12 +23,12 @@ fn main() -> ExitCode {
     };
     let (zone, warning) = app::zone::system();
     if let Some(warning) = warning {
-        eprintln!("window-tui: {warning}");
+        window_tui::diag!("window-tui: {warning}");
     }
     let command = match cli.into_command(zone) {
         Ok(command) => command,
         Err(bad) => {
-            eprintln!("window-tui: error: {}", escape_controls(&bad.to_string()));
+            window_tui::diag!("window-tui: error: {}", escape_controls(&bad.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             if !error::is_broken_pipe(&err) {
-                eprintln!(
+                window_tui::diag!(
                     "window-tui: error: {}",
                     escape_controls(&format!("{err:#}"))
                 );

@@ -807,6 +807,52 @@ fn a_closed_stdout_is_not_an_error_json() {
     closed_stdout("json");
 }
 
+/// Diagnostics are lost, not the run, when stderr cannot take them (`2>/dev/full`, or
+/// `2>&1 | head` once head is gone): the closing lines of a replay, a resumed one's first line,
+/// and a bad row's error each once, the run's exit status as it would be (it was 101, a
+/// panic printing to stderr).
+#[test]
+fn a_full_stderr_loses_the_diagnostics_not_the_run() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let good = big_events(tmp.path());
+    let bad = write(
+        tmp.path(),
+        "bad.csv",
+        "batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n1,notatime,b\n",
+    );
+    let checkpoint = tmp.path().join("ck");
+    let checkpoint = checkpoint.to_str().unwrap();
+    let runs: [(&Path, &[&str], i32); 4] = [
+        (&good, &[], 0),
+        (&good, &["--checkpoint", checkpoint], 0),
+        (&good, &["--checkpoint", checkpoint], 0),
+        (&bad, &[], 2),
+    ];
+    for (events, options, status) in runs {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut cmd = std::process::Command::new(BIN);
+        let output = hermetic(&mut cmd)
+            .args(["replay"])
+            .arg(events)
+            .args(["--sink", "json"])
+            .args(options)
+            .stdin(Stdio::null())
+            .stderr(full)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(status), "{options:?}");
+        if status == 0 && options.is_empty() {
+            assert!(!output.stdout.is_empty());
+        }
+    }
+}
+
 /// The json sink writes on a thread of its own: an error there still ends the run, exit 1,
 /// with the error on stderr.
 #[test]

@@ -1,5 +1,15 @@
 //! Errors and exit statuses: 2 for bad usage or input, 1 for failures, 0 for a closed pipe.
 
+/// `eprintln!` that never panics: a line of diagnostics for stderr, lost (not the run) when
+/// stderr is closed or full (`2>&1 | head`, `2>/dev/full`).
+#[macro_export]
+macro_rules! diag {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 use std::fmt::Write as _;
 use std::io;
 

@@ -99,7 +99,7 @@ pub fn init(args: &LogConfig, default: Default) -> anyhow::Result<Option<WorkerG
     let (writer, guard) = tracing_appender::non_blocking(file);
     let _ = builder.with_ansi(false).with_writer(writer).try_init();
     if let Some(note) = note {
-        eprintln!("window-tui: {note}");
+        crate::diag!("window-tui: {note}");
         tracing::warn!("{note}");
     }
     Ok(Some(guard))

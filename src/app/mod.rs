@@ -48,7 +48,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             if config.sinks.kinds.is_empty() {
                 match no_dashboard() {
                     None => return command::dashboard::run_replay(&config),
-                    Some(why) => eprintln!("window-tui: {why}; replaying to --sink console"),
+                    Some(why) => crate::diag!("window-tui: {why}; replaying to --sink console"),
                 }
                 config.sinks.kinds.push(config::SinkKind::Console);
             }
@@ -68,7 +68,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 return command::headless::run(&config);
             }
             if let Some(why) = no_dashboard() {
-                eprintln!("window-tui: {why}; running headless (--headless)");
+                crate::diag!("window-tui: {why}; running headless (--headless)");
                 return command::headless::run(&config);
             }
             command::dashboard::run_live(&config)

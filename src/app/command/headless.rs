@@ -48,7 +48,7 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
             .filter(|(_, n)| *n > 0)
             .map(|(why, n)| format!("{n} {}", why.label()))
             .collect();
-        eprintln!(
+        crate::diag!(
             "window-tui: {} batches, {} rows; lines rejected: {}",
             summary.batches,
             summary.rows,
@@ -59,10 +59,10 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
             }
         );
         if summary.refused > 0 {
-            eprintln!("window-tui: {}", refused_note(summary.refused));
+            crate::diag!("window-tui: {}", refused_note(summary.refused));
         }
         if let Some(note) = summary.open.note(&config.sinks.zone) {
-            eprintln!("window-tui: {note}");
+            crate::diag!("window-tui: {note}");
         }
         Ok(())
     })

@@ -159,7 +159,7 @@ pub fn open(
 /// rows skipped) as the live run's, and the first bad row it skipped.
 pub fn main(config: &ReplayConfig) -> anyhow::Result<()> {
     let summary = run(config)?;
-    eprintln!(
+    crate::diag!(
         "window-tui: {} batches, {} rows; bad rows skipped: {}",
         summary.batches,
         summary.rows,
@@ -170,7 +170,7 @@ pub fn main(config: &ReplayConfig) -> anyhow::Result<()> {
         }
     );
     if summary.skipped > 0 {
-        eprintln!(
+        crate::diag!(
             "window-tui: skipped {} bad row(s); the first: {}",
             summary.skipped,
             escape_controls(&summary.first_skipped.unwrap_or_default())
@@ -188,7 +188,7 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     };
     let mut stepper = open(args, sinks)?;
     if let Some(batch) = stepper.summary().resumed_at {
-        eprintln!("window-tui: resuming the replay at batch {batch} (checkpoint)");
+        crate::diag!("window-tui: resuming the replay at batch {batch} (checkpoint)");
     }
     let bar = ReplayBar::start(&args.events);
     loop {
@@ -203,17 +203,17 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     stepper.pipeline_mut().sinks_mut().sync()?;
     bar.finish();
     if stepper.summary().flushed {
-        eprintln!(
+        crate::diag!(
             "window-tui: --flush-at-end: the last batch ran with the watermark past every open \
              window (not Spark's behaviour)"
         );
     }
     let refused = stepper.pipeline().refused_rows();
     if refused > 0 {
-        eprintln!("window-tui: {}", refused_note(refused));
+        crate::diag!("window-tui: {}", refused_note(refused));
     }
     if let Some(note) = OpenAtEnd::of(stepper.pipeline().engine()).note(&args.sinks.zone) {
-        eprintln!("window-tui: {note}");
+        crate::diag!("window-tui: {note}");
     }
     Ok(stepper.summary().clone())
 }

@@ -16,7 +16,7 @@ pub fn run(args: &ServeConfig) -> anyhow::Result<()> {
     let runtime = crate::app::async_runtime()?;
     runtime.block_on(async {
         let listener = server::bind(&args.host, args.port).await?;
-        eprintln!(
+        crate::diag!(
             "window-tui: serving on {}: one line every {}",
             listener.local_addr()?,
             crate::engine::Duration::from_std(pace.delay)
@@ -33,7 +33,7 @@ pub fn run(args: &ServeConfig) -> anyhow::Result<()> {
             _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
         }
-        eprintln!("window-tui: stopped after sending {} lines", sent.get());
+        crate::diag!("window-tui: stopped after sending {} lines", sent.get());
         Ok(())
     })
 }

@@ -285,7 +285,7 @@ fn remove_output(dir: &Path) -> anyhow::Result<Removed> {
 fn report(dir: &Path, what: &str, removed: &Removed) {
     let shown = escape_controls(&dir.display().to_string()).into_owned();
     if removed.files > 0 {
-        eprintln!(
+        crate::diag!(
             "window-tui: --clean: removed {what} {shown} ({} file{})",
             removed.files,
             if removed.files == 1 { "" } else { "s" }
@@ -301,7 +301,7 @@ fn report(dir: &Path, what: &str, removed: &Removed) {
         if removed.left.len() > 5 {
             names.push(format!("and {} more", removed.left.len() - 5));
         }
-        eprintln!(
+        crate::diag!(
             "window-tui: --clean: left in {shown} what window-tui did not write: {}",
             names.join(", ")
         );

@@ -104,7 +104,7 @@ fn open_state(config: &LiveConfig) -> anyhow::Result<Prepared> {
         Position::Replay { .. } => 0,
     });
     if let Some(last) = &restored.last {
-        eprintln!(
+        crate::diag!(
             "window-tui: resuming at batch {} from the checkpoint {}",
             last.batch_id + 1,
             config.checkpoint.display()

@@ -245,7 +245,7 @@ pub fn opener(
                 }
                 let sink = file::FileSink::open(&output, cells.clone(), resume.as_ref())?;
                 if let (Some(notice), Notices::Stderr) = (sink.notice(), notices) {
-                    eprintln!("window-tui: {}", crate::app::error::escape_controls(notice));
+                    crate::diag!("window-tui: {}", crate::app::error::escape_controls(notice));
                 }
                 Box::new(sink)
             }

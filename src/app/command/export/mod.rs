@@ -111,7 +111,7 @@ pub fn run(config: &ExportConfig) -> anyhow::Result<()> {
         }
         return Err(e);
     }
-    eprintln!(
+    crate::diag!(
         "window-tui: wrote {}, a PySpark {SPARK_VERSION} job ({}, {} sink); run it with \
          `spark-submit --master local[2] {}`",
         config.out.display(),
