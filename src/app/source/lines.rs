@@ -1,7 +1,8 @@
-//! Splitting a byte stream into lines (LF or CRLF) across reads, with a length limit; each line
-//! is then decoded into a row ([`super::decode`]).
+//! Splitting a byte stream into lines across reads, with a length limit; each line is then
+//! decoded into a row ([`super::decode`]). A line ends at LF, CR or CRLF, as Spark's socket
+//! source reads it (Java's `BufferedReader.readLine`): `a\rb\n` is two lines, `a` and `b`.
 
-use memchr::memchr;
+use memchr::memchr2;
 
 use super::decode::Rejection;
 
@@ -12,6 +13,8 @@ pub struct LineSplitter {
     max: usize,
     /// The current line passed the limit: drop it up to its end.
     discarding: bool,
+    /// The last line ended at a CR: an LF next is the rest of its CRLF.
+    after_cr: bool,
 }
 
 impl LineSplitter {
@@ -20,28 +23,36 @@ impl LineSplitter {
             partial: Vec::new(),
             max,
             discarding: false,
+            after_cr: false,
         }
     }
 
-    /// Feeds a chunk; `on_line` gets every complete line (without its LF or CRLF), or
+    /// Feeds a chunk; `on_line` gets every complete line (without its LF, CR or CRLF), or
     /// `Err(TooLong)` once for each line over the limit.
     pub fn feed(&mut self, mut chunk: &[u8], mut on_line: impl FnMut(Result<&[u8], Rejection>)) {
         while !chunk.is_empty() {
-            let newline = memchr(b'\n', chunk);
-            let (piece, rest) = match newline {
-                Some(i) => (&chunk[..i], &chunk[i + 1..]),
+            if std::mem::take(&mut self.after_cr) && chunk[0] == b'\n' {
+                chunk = &chunk[1..];
+                continue;
+            }
+            let end = memchr2(b'\n', b'\r', chunk);
+            let (piece, rest) = match end {
+                Some(i) => {
+                    self.after_cr = chunk[i] == b'\r';
+                    (&chunk[..i], &chunk[i + 1..])
+                }
                 None => (chunk, &chunk[chunk.len()..]),
             };
             chunk = rest;
             if self.discarding {
-                if newline.is_some() {
+                if end.is_some() {
                     self.discarding = false;
                 }
                 continue;
             }
-            if newline.is_none() {
+            if end.is_none() {
                 // A partial line: keep it for the next chunk, within the limit.
-                if self.partial.len() + piece.len() > self.max + 1 {
+                if self.partial.len() + piece.len() > self.max {
                     self.partial.clear();
                     self.discarding = true;
                     on_line(Err(Rejection::TooLong));
@@ -70,10 +81,10 @@ impl LineSplitter {
         }
         self.partial.clear();
         self.discarding = false;
+        self.after_cr = false;
     }
 
     fn emit(&self, line: &[u8], on_line: &mut impl FnMut(Result<&[u8], Rejection>)) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.len() > self.max {
             on_line(Err(Rejection::TooLong));
         } else {
@@ -97,6 +108,24 @@ mod tests {
         }
         splitter.finish(&mut push);
         out
+    }
+
+    /// Lines end as Spark's socket source ends them (Java's `readLine`): at LF, CR or CRLF,
+    /// a CRLF across two reads one line end.
+    #[test]
+    fn a_lone_cr_ends_a_line_as_in_spark() {
+        assert_eq!(
+            split(&[b"a\rb\nc\r\nd\r", b"\ne\r\rf"], 10),
+            vec![
+                Ok("a".into()),
+                Ok("b".into()),
+                Ok("c".into()),
+                Ok("d".into()),
+                Ok("e".into()),
+                Ok(String::new()),
+                Ok("f".into())
+            ]
+        );
     }
 
     #[test]
