@@ -172,7 +172,7 @@ fn render(spec: &JobSpec, file_name: &str) -> String {
     let schema = q.schema();
     let arrival = query::arrival_column(schema);
     let run = match &spec.source {
-        ExportSource::Socket { host, port } => socket_run_doc(host, *port, file_name),
+        ExportSource::Socket { host, port } => socket_run_doc(host, *port, spec.format, file_name),
         ExportSource::ReplayDir(dir) => format!(
             "    # stage files in {} as said above, then:\n{}",
             py_str(&dir.to_string_lossy()),
@@ -347,13 +347,26 @@ fn file_sink_doc(spec: &JobSpec, q: &Query) -> String {
     format!("  file     {}", wrap(&text, 100, 11, "           "))
 }
 
-/// How to start the stream server and the program, for the docstring.
-fn socket_run_doc(host: &str, port: u16, file_name: &str) -> String {
+/// How to start the stream server and the program, for the docstring: the seed's server
+/// sends integers, which a job of CSV or JSON lines would reject, so such a job's server
+/// sends a file of its records instead.
+fn socket_run_doc(host: &str, port: u16, format: Format, file_name: &str) -> String {
+    let (what, records) = match format {
+        Format::Text => (String::new(), "the stream server"),
+        Format::Csv => (
+            " --output file --file records.csv".to_string(),
+            "one CSV record a line",
+        ),
+        Format::Json => (
+            " --output file --file records.jsonl".to_string(),
+            "one JSON object a line",
+        ),
+    };
     let server = if matches!(host, "localhost" | "127.0.0.1" | "::1") {
-        format!("    window-tui serve --port {port} &    # the stream server")
+        format!("    window-tui serve --port {port}{what} &    # {records}")
     } else {
         format!(
-            "    # on {}: window-tui serve --host 0.0.0.0 --port {port}",
+            "    # on {}: window-tui serve --host 0.0.0.0 --port {port}{what}",
             doc_text(host)
         )
     };

@@ -384,3 +384,30 @@ fn helpers() {
         "a\ny\n\n\nb\n"
     );
 }
+
+/// The docstring's server sends what the job reads: the seed's integers to a job of text
+/// lines, a file of records to a job of CSV or JSON lines (integers it would reject).
+#[test]
+fn the_server_the_docstring_starts_sends_what_the_job_reads() {
+    let seed = render(&seed(socket()), "job.py");
+    assert!(
+        seed.contains("    window-tui serve --port 9999 &"),
+        "{seed}"
+    );
+    let csv = render(&spec_of(CSV), "job.py");
+    assert!(
+        csv.contains("window-tui serve --port 9999 --output file --file records.csv &"),
+        "{csv}"
+    );
+    let mut json = CSV.to_vec();
+    json[1] = "json";
+    let json = render(&spec_of(&json), "job.py");
+    assert!(
+        json.contains("--output file --file records.jsonl &"),
+        "{json}"
+    );
+    for job in [seed, csv, json] {
+        let serve = job.lines().find(|line| line.contains("window-tui serve"));
+        assert!(serve.is_some_and(|line| line.len() <= 100), "{job}");
+    }
+}
