@@ -295,7 +295,15 @@ impl ExportArgs {
             ExportSource::Socket { host, port }
         };
         WindowPattern::from_chrono(&self.window_format)?;
-        let (query, format) = live_query(self.query, self.format)?;
+        // Staged files are CSV whatever --format says (it is how socket lines are read): a
+        // typed schema needs no --format csv there.
+        let format = match self.format {
+            FormatArg::Text if self.replay_dir.is_some() && self.query.schema.is_some() => {
+                FormatArg::Csv
+            }
+            format => format,
+        };
+        let (query, format) = live_query(self.query, format)?;
         let sink = match self.sink {
             JobSink::Console => config::SinkKind::Console,
             JobSink::File => config::SinkKind::File,
