@@ -1044,6 +1044,27 @@ fn the_windows_left_open_at_the_end_are_told_and_flush_at_end_emits_them() {
         "{}",
         stderr(&update)
     );
+    // Complete mode runs no batch for a watermark that moved: the flag runs nothing, and
+    // says nothing it did not do.
+    let complete = |flush: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
+            &"replay",
+            &events,
+            &"--sink",
+            &"json",
+            &"--output-mode",
+            &"complete",
+        ];
+        args.extend_from_slice(flush);
+        run(&args)
+    };
+    let (plain, flushed) = (complete(&[]), complete(&[&"--flush-at-end"]));
+    assert_eq!(flushed.stdout, plain.stdout);
+    assert!(
+        !stderr(&flushed).contains("--flush-at-end"),
+        "{}",
+        stderr(&flushed)
+    );
 }
 
 /// `--max-state-rows`: once the state is full, within a batch too, rows of new keys are

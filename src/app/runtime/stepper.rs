@@ -181,10 +181,11 @@ impl<S: RowSource> ReplayStepper<S> {
                     } else {
                         Phase::Done
                     };
-                    if flush {
-                        self.summary.flushed = self.pipeline.flush_watermark();
-                    }
-                    if let Some(batch) = self.pipeline.idle_tick(tick, self.position())? {
+                    let moved = flush && self.pipeline.flush_watermark();
+                    let batch = self.pipeline.idle_tick(tick, self.position())?;
+                    // Complete mode runs no batch for a watermark that moved.
+                    self.summary.flushed |= moved && batch.is_some();
+                    if let Some(batch) = batch {
                         return Ok(Some(batch));
                     }
                 }
