@@ -11,7 +11,7 @@ use super::zone::Zone;
 /// Why a cell is not a value of its type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CellError {
-    #[error("{text:?} is not a {ty}")]
+    #[error("{text:?} is not a valid {ty}")]
     NotA { ty: DataType, text: String },
     #[error("{text:?} is out of range for {ty}")]
     OutOfRange { ty: DataType, text: String },

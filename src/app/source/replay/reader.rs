@@ -353,7 +353,7 @@ impl<R: Read> ReplayReader<R> {
             return Err(self.bad(
                 record,
                 None,
-                format!("batch {text:?} is not a whole number"),
+                format!("batch {text:?} is not a batch number (a whole number from 0)"),
             ));
         };
         if let Some(last) = self.last_tick

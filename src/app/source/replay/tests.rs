@@ -97,7 +97,10 @@ fn bad_rows_name_the_line_and_the_reader_goes_on() {
         "{}",
         err(0)
     );
-    assert_eq!(err(1), "events.csv:3: batch \"x\" is not a whole number");
+    assert_eq!(
+        err(1),
+        "events.csv:3: batch \"x\" is not a batch number (a whole number from 0)"
+    );
     assert!(
         err(2).starts_with("events.csv:4: expected 3 columns (batch,event_time,value), found 4")
     );
