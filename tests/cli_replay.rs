@@ -807,6 +807,28 @@ fn a_closed_stdout_is_not_an_error_json() {
     closed_stdout("json");
 }
 
+/// `cmd` as `window-tui replay EVENTS --sink json OPTIONS`, reading nothing on stdin.
+fn replay_json<'c>(
+    cmd: &'c mut std::process::Command,
+    events: &Path,
+    options: &[&str],
+) -> &'c mut std::process::Command {
+    hermetic(cmd)
+        .args(["replay"])
+        .arg(events)
+        .args(["--sink", "json"])
+        .args(options)
+        .stdin(Stdio::null())
+}
+
+/// `/dev/full`, for writing: every write fails, "No space left on device".
+fn dev_full() -> fs::File {
+    fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap()
+}
+
 /// Diagnostics are lost, not the run, when stderr cannot take them (`2>/dev/full`, or
 /// `2>&1 | head` once head is gone): the closing lines of a replay, a resumed one's first line,
 /// and a bad row's error each once, the run's exit status as it would be (it was 101, a
@@ -832,18 +854,9 @@ fn a_full_stderr_loses_the_diagnostics_not_the_run() {
         (&bad, &[], 2),
     ];
     for (events, options, status) in runs {
-        let full = fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
         let mut cmd = std::process::Command::new(BIN);
-        let output = hermetic(&mut cmd)
-            .args(["replay"])
-            .arg(events)
-            .args(["--sink", "json"])
-            .args(options)
-            .stdin(Stdio::null())
-            .stderr(full)
+        let output = replay_json(&mut cmd, events, options)
+            .stderr(dev_full())
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(status), "{options:?}");
@@ -868,22 +881,11 @@ fn a_json_sink_that_cannot_write_fails_the_replay() {
         "one.csv",
         "batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n",
     );
-    for (events, flush) in [
-        (big_events(tmp.path()), None),
-        (one, Some("--flush-at-end")),
-    ] {
-        let full = fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
+    let flush: &[&str] = &["--flush-at-end"];
+    for (events, options) in [(big_events(tmp.path()), &[][..]), (one, flush)] {
         let mut cmd = std::process::Command::new(BIN);
-        let output = hermetic(&mut cmd)
-            .args(["replay"])
-            .arg(&events)
-            .args(["--sink", "json"])
-            .args(flush)
-            .stdin(Stdio::null())
-            .stdout(full)
+        let output = replay_json(&mut cmd, &events, options)
+            .stdout(dev_full())
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&output.stderr);

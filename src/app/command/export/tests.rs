@@ -415,15 +415,12 @@ fn the_server_the_docstring_starts_sends_what_the_job_reads() {
 /// Staged files are CSV: a job reading them takes a typed schema without `--format csv`.
 #[test]
 fn a_replay_dir_job_takes_a_typed_schema_without_a_format() {
-    let spec = spec_of(&[
-        "--replay-dir",
-        "staged",
-        "--schema",
-        "ts TIMESTAMP, user STRING, bytes LONG",
-        "--event-time",
-        "ts",
-        "--group-by",
-        "user",
-    ]);
+    // CSV's options but --format csv.
+    let args: Vec<&str> = ["--replay-dir", "staged"]
+        .iter()
+        .chain(&CSV[2..])
+        .copied()
+        .collect();
+    let spec = spec_of(&args);
     assert_eq!(spec.job_query().output_names()[1], "user");
 }
