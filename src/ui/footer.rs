@@ -17,7 +17,14 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         .map(|n| Span::styled(format!("· {n}"), theme.warn));
     let mut room = (area.width as usize).saturating_sub(1 + notice.as_ref().map_or(0, Span::width));
     let mut spans = vec![Span::raw(" ")];
-    for (key, word) in keymap::footer(screen.is_replay()) {
+    // A replay that is not playing has no speed.
+    let replay = screen.is_replay();
+    let paused = if replay {
+        screen.status.speed.is_none()
+    } else {
+        screen.status.paused
+    };
+    for (key, word) in keymap::footer(replay, paused) {
         let key = Span::styled(key, theme.key);
         let word = Span::raw(format!(" {word}  "));
         // The last key needs no gap after it.

@@ -321,8 +321,9 @@ pub fn bindings(replay: bool) -> impl Iterator<Item = &'static Binding> {
     BINDINGS.iter().filter(move |b| applies(b, replay))
 }
 
-/// `(key, word)` pairs for the footer, in table order.
-pub fn footer(replay: bool) -> Vec<(&'static str, &'static str)> {
+/// `(key, word)` pairs for the footer, in table order; the pause key's word says what it
+/// does now (`play` or `resume` while `paused`, else `pause`).
+pub fn footer(replay: bool, paused: bool) -> Vec<(&'static str, &'static str)> {
     bindings(replay)
         .filter_map(|b| {
             let key = match b.action {
@@ -330,7 +331,13 @@ pub fn footer(replay: bool) -> Vec<(&'static str, &'static str)> {
                 A::FocusNext => "Tab",
                 _ => b.shown,
             };
-            b.footer.map(|word| (key, word))
+            let word = match b.action {
+                A::Pause if !paused => Some("pause"),
+                A::Pause if replay => Some("play"),
+                A::Pause => Some("resume"),
+                _ => b.footer,
+            };
+            word.map(|word| (key, word))
         })
         .collect()
 }
@@ -383,7 +390,7 @@ mod tests {
 
     #[test]
     fn footer_and_help_come_from_the_same_table() {
-        let footer = footer(false);
+        let footer = footer(false, false);
         assert_eq!(
             &footer[..3],
             &[("q", "quit"), ("?", "help"), ("c", "console")]
@@ -397,6 +404,20 @@ mod tests {
         }
         // Every action a key can trigger in a live run is explained in its help.
         assert!(bindings(false).all(|b| !b.help.is_empty()));
-        assert!(super::footer(true).contains(&("n", "next")));
+        assert!(super::footer(true, true).contains(&("n", "next")));
+    }
+
+    /// The pause key's word is what pressing it does now.
+    #[test]
+    fn the_footer_says_what_space_does_now() {
+        for (replay, paused, word) in [
+            (false, false, "pause"),
+            (false, true, "resume"),
+            (true, false, "pause"),
+            (true, true, "play"),
+        ] {
+            let footer = footer(replay, paused);
+            assert!(footer.contains(&("space", word)), "{footer:?}");
+        }
     }
 }
