@@ -614,6 +614,37 @@ fn a_run_without_a_terminal_goes_headless() {
     json_rows(&done.stdout).unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// A headless run whose stderr takes nothing (`2>/dev/full`): its log and closing lines are
+/// lost, not the run (tracing's own report of a failed log line panicked it, status 101).
+#[test]
+fn a_headless_run_with_a_full_stderr_ends_well() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = window_tui_in(dir.path())
+        .args([
+            "--headless",
+            "--delay",
+            "0ms",
+            "--count",
+            "30",
+            "--trigger",
+            "50ms",
+        ])
+        .args(["--sink", "json", "--no-checkpoint", "--flush-at-end"])
+        .stdin(std::process::Stdio::null())
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!out.stdout.is_empty());
+}
+
 /// `--source` before the server is up: the reader says it is retrying, and reads once it is.
 #[test]
 fn a_source_that_is_not_up_yet_is_retried_until_it_is() {

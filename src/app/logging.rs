@@ -79,7 +79,11 @@ pub fn init(args: &LogConfig, default: Default) -> anyhow::Result<Option<WorkerG
     let filter = EnvFilter::try_new(&args.level)
         .map_err(|e| format!("--log-level {:?}: {e}", args.level))
         .or_bad_input()?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // A log line that cannot be written is lost, not reported on stderr (tracing would
+    // `eprintln!` it, which panics when stderr is what failed: `2>/dev/full`).
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .log_internal_errors(false);
     let (file, note) = match (&args.file, default) {
         (Some(path), _) => (open_log(path)?, None),
         (None, Default::StateFile) => {
