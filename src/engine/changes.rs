@@ -1,7 +1,8 @@
 //! The state rows a batch changed, by (window start, key): what a checkpoint's delta holds
 //! ([`super::Engine::encode_delta`]). A run with no checkpoint notes none
-//! ([`super::Engine::without_deltas`]): a batch of a million keys would note millions of rows
-//! for nothing, a twentieth of its engine's time.
+//! ([`super::Engine::note_deltas`]): a batch of a million keys would note millions of rows
+//! for nothing (within the noise of the measurements here: up to 6 % of the engine thread's
+//! time in one series).
 
 use super::interner::Id;
 use super::time::Micros;
@@ -40,10 +41,12 @@ impl Changes {
         &self.rows
     }
 
-    /// Notes nothing from now on.
-    pub fn stop(&mut self) {
-        self.noting = false;
-        self.rows = Vec::new();
+    /// Notes every change from now on, or none.
+    pub fn note_all(&mut self, noting: bool) {
+        self.noting = noting;
+        if !noting {
+            self.rows = Vec::new();
+        }
     }
 
     /// Whether changes are noted.
@@ -61,9 +64,12 @@ mod tests {
         let mut changes = Changes::default();
         changes.note(10, 1);
         assert_eq!(changes.rows(), [(10, 1)]);
-        changes.stop();
+        changes.note_all(false);
         changes.note(20, 2);
         assert!(changes.rows().is_empty());
         assert!(!changes.noting());
+        changes.note_all(true);
+        changes.note(30, 3);
+        assert_eq!(changes.rows(), [(30, 3)]);
     }
 }

@@ -67,7 +67,7 @@ impl Engine {
     }
 
     /// The state rows the last batch wrote (still held), with the marks: a checkpoint delta.
-    /// Not for an engine [`Engine::without_deltas`].
+    /// Not for an engine that does not [`Engine::note_deltas`].
     pub fn encode_delta(&self, out: &mut Vec<u8>) {
         debug_assert!(self.changed.noting(), "a delta of an engine without deltas");
         self.encode_marks(out);

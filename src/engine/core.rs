@@ -241,10 +241,11 @@ impl Engine {
         self.max_state_rows = limit;
     }
 
-    /// No checkpoint will ask this engine for a delta ([`Engine::encode_delta`]): its batches
-    /// no longer note the state rows they change (a batch of a million keys' millions).
-    pub fn without_deltas(&mut self) {
-        self.changed.stop();
+    /// Whether batches note the state rows they change, which a checkpoint's delta reads
+    /// ([`Engine::encode_delta`]); on from the start. An engine no checkpoint asks for deltas
+    /// turns it off: a batch of a million keys would note millions of rows for nothing.
+    pub fn note_deltas(&mut self, note: bool) {
+        self.changed.note_all(note);
     }
 
     pub fn query(&self) -> &Query {
@@ -398,7 +399,7 @@ impl Engine {
                     partial.add_by_window(spec, (event_time, id), (aggs, kinds), row, strings);
                 }
                 // Keep a sample of late pairs for display; they are counted in `finish`.
-                if pane.first_end <= threshold {
+                if pane.first_end <= threshold && self.query.filters_late() {
                     for window in spec
                         .windows_of_pane(pane.index)
                         .take_while(|w| w.end <= threshold)
@@ -434,12 +435,10 @@ impl Engine {
     fn finish(&mut self) -> BatchOutput {
         let running = std::mem::take(&mut self.running);
         let mode = self.query.mode();
-        // Complete mode keeps every row of time windows: Spark filters no late data there. Its
-        // session windows drop late rows in every mode (its session restore filters them).
-        let threshold = if mode == OutputMode::Complete && self.query.spec().is_some() {
-            Micros::MIN
-        } else {
+        let threshold = if self.query.filters_late() {
             running.late_threshold
+        } else {
+            Micros::MIN
         };
         let mut out = Emission::sized(self.kinds.len(), self.last_emitted);
         let (updated, late_pairs) = match &mut self.windows {

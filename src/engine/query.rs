@@ -473,6 +473,13 @@ impl Query {
         self.window
     }
 
+    /// Whether the late filter drops rows: in append and update mode, and in complete mode
+    /// for session windows only (Spark's session restore filters late rows in every mode; its
+    /// time windows keep every row in complete mode).
+    pub fn filters_late(&self) -> bool {
+        self.mode() != OutputMode::Complete || self.spec().is_none()
+    }
+
     /// The sliding windows' spec (none for session windows).
     pub fn spec(&self) -> Option<&WindowSpec> {
         match &self.window {

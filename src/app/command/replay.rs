@@ -120,9 +120,6 @@ pub fn open(
         checkpoint = Some(opened);
     }
     engine.limit_state_rows(args.max_state_rows);
-    if checkpoint.is_none() {
-        engine.without_deltas();
-    }
     let resumes = checkpoint.as_ref().map(|_| sink::Resume {
         next_batch: engine.next_batch_id(),
         query_id: identity.id.clone(),

@@ -172,13 +172,23 @@ fn has_checkpoint_header(path: &Path, kind: impl Fn(&str) -> bool) -> bool {
 }
 
 /// A folder `--clean` may empty as the file sink's: none, an empty one, or one with a
-/// `_spark_metadata` log.
+/// `_spark_metadata` log and no part file of another writer (a Spark job's, whose entries in
+/// that log would go with window-tui's).
 fn check_output(dir: &Path) -> anyhow::Result<()> {
     let what = "an output folder window-tui wrote";
     match entries(dir)? {
         None => Ok(()),
         Some(names) if names.is_empty() => Ok(()),
-        Some(_) if dir.join(SINK_LOG).is_dir() => Ok(()),
+        Some(names) if dir.join(SINK_LOG).is_dir() => match foreign_part(dir, &names)? {
+            Some(part) => Err(BadInput(format!(
+                "--clean: the output folder {} holds part files window-tui did not write ({part}, \
+                 a Spark job's, say), which its _spark_metadata log may list, so nothing is \
+                 removed; use another --output, or move them out first",
+                dir.display()
+            ))
+            .into()),
+            None => Ok(()),
+        },
         Some(_) => Err(refuse(
             dir,
             what,
@@ -186,6 +196,24 @@ fn check_output(dir: &Path) -> anyhow::Result<()> {
             "--output",
         )),
     }
+}
+
+/// The first part file (by its name) of the partition folders among `names` in `dir` that
+/// window-tui did not write, as `window=…/part-…`.
+fn foreign_part(dir: &Path, names: &[String]) -> anyhow::Result<Option<String>> {
+    for name in names
+        .iter()
+        .filter(|n| n.starts_with("window=") && dir.join(n).is_dir())
+    {
+        let parts = entries(&dir.join(name))?.unwrap_or_default();
+        if let Some(part) = parts.iter().find(|p| {
+            let p = unaside(p);
+            p.starts_with("part-") && p.ends_with(".c000.csv") && !part_name::is_window_tuis(p)
+        }) {
+            return Ok(Some(format!("{name}/{}", escape_controls(part))));
+        }
+    }
+    Ok(None)
 }
 
 /// A file name without the aside form durable writes use (`.NAME.tmp`).

@@ -72,9 +72,6 @@ impl Prepared {
 pub fn prepare(config: &LiveConfig) -> anyhow::Result<Prepared> {
     let mut prepared = open_state(config)?;
     prepared.engine.limit_state_rows(config.max_state_rows);
-    if prepared.checkpoint.is_none() {
-        prepared.engine.without_deltas();
-    }
     Ok(prepared)
 }
 

@@ -81,7 +81,12 @@ impl OtherModes {
                 let mut request = query.request().clone();
                 request.mode = mode;
                 let other = match Query::new(request) {
-                    Ok(query) => Other::Running(Box::new(Engine::new(query))),
+                    Ok(query) => {
+                        // Never checkpointed: no deltas to note.
+                        let mut engine = Engine::new(query);
+                        engine.note_deltas(false);
+                        Other::Running(Box::new(engine))
+                    }
                     Err(e) => Other::Off(e.to_string()),
                 };
                 (mode, other)

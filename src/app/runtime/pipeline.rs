@@ -50,11 +50,13 @@ struct Started {
 
 impl Pipeline {
     pub fn new(
-        engine: Engine,
+        mut engine: Engine,
         sinks: SinkSet,
         progress: Option<ProgressLog>,
         identity: QueryIdentity,
     ) -> Self {
+        // No checkpoint asks for deltas until one is given ([`Pipeline::with_checkpoint`]).
+        engine.note_deltas(false);
         Pipeline {
             engine,
             sinks,
@@ -89,6 +91,7 @@ impl Pipeline {
     /// Logs every batch in `checkpoint` before it runs and commits it after the sinks.
     #[must_use]
     pub fn with_checkpoint(mut self, checkpoint: Checkpoint) -> Self {
+        self.engine.note_deltas(true);
         self.checkpoint = Some(checkpoint);
         self
     }

@@ -60,7 +60,9 @@ impl PartNames {
 /// its uuid is a version 8 one, as [`PartNames`] makes them. Spark's part files have random
 /// (version 4) uuids: `--clean` leaves them, and any other file.
 pub fn is_window_tuis(file_name: &str) -> bool {
-    part_uuid(file_name).is_some_and(|uuid| uuid.get_version_num() == 8)
+    part_uuid(file_name).is_some_and(|uuid| {
+        uuid.get_version_num() == 8 && uuid.get_variant() == uuid::Variant::RFC4122
+    })
 }
 
 /// The uuid of a part file's name, written as [`PartNames::name`] writes it.
@@ -114,7 +116,9 @@ mod tests {
             let name = names.name(7);
             assert!(is_window_tuis(&name), "{name}");
             assert!(is_window_tuis(&format!(".{name}.tmp")), "{name}");
-            assert!(!is_window_tuis(&name.to_uppercase()), "{name}");
+            let uuid = &name["part-00000-".len()..name.len() - ".c000.csv".len()];
+            let upper = format!("part-00000-{}.c000.csv", uuid.to_uppercase());
+            assert!(!is_window_tuis(&upper), "{upper}");
         }
         for other in [
             "part-00000-2d15da60-4270-4989-a290-1f98e4ee4180.c000.csv",

@@ -80,12 +80,16 @@ impl Engine {
                 partial.count_rows(pane, ids[local as usize], n);
             }
         }
-        // The sample of late pairs: those of the latest rows of late panes, in row order.
+        // The sample of late pairs: those of the latest rows of late panes, in row order (none
+        // where no row is late: complete mode's time windows).
         let threshold = self.running.late_threshold;
+        let filters_late = self.query.filters_late();
         let late_pane = |pane| {
-            spec.windows_of_pane(pane)
-                .next()
-                .is_some_and(|w| w.end <= threshold)
+            filters_late
+                && spec
+                    .windows_of_pane(pane)
+                    .next()
+                    .is_some_and(|w| w.end <= threshold)
         };
         let mut late: Vec<_> = tick
             .last_rows()
