@@ -111,15 +111,21 @@ pub fn run(config: &ExportConfig) -> anyhow::Result<()> {
         }
         return Err(e);
     }
-    crate::diag!(
-        "window-tui: wrote {}, a PySpark {SPARK_VERSION} job ({}, {} sink); run it with \
-         `spark-submit --master local[2] {}`",
-        config.out.display(),
-        spec.query,
-        spec.sink.name(),
-        shell_word(&config.out.to_string_lossy())
-    );
+    crate::diag!("window-tui: {}", written(&spec, &config.out));
     Ok(())
+}
+
+/// What the closing line says of the job written to `out`: its query as the job runs it (a
+/// job of staged files names their event-time column, `event_time`).
+fn written(spec: &JobSpec, out: &Path) -> String {
+    format!(
+        "wrote {}, a PySpark {SPARK_VERSION} job ({}, {} sink); run it with \
+         `spark-submit --master local[2] {}`",
+        out.display(),
+        spec.job_query(),
+        spec.sink.name(),
+        shell_word(&out.to_string_lossy())
+    )
 }
 
 /// Spark's file sink takes append mode only: asking for it in another mode is refused, as

@@ -424,3 +424,12 @@ fn a_replay_dir_job_takes_a_typed_schema_without_a_format() {
     let spec = spec_of(&args);
     assert_eq!(spec.job_query().output_names()[1], "user");
 }
+
+/// The closing line names the columns the job reads: a job of staged files, `event_time`.
+#[test]
+fn the_closing_line_states_the_query_the_job_runs() {
+    let spec = spec_of(&["--session-gap", "10s", "--replay-dir", "staged"]);
+    let said = written(&spec, std::path::Path::new("job.py"));
+    assert!(said.contains("session_window(\"event_time\""), "{said}");
+    assert!(!said.contains("\"timestamp\""), "{said}");
+}
