@@ -137,7 +137,7 @@ pub const BINDINGS: &[Binding] = &[
         "space",
         A::Pause,
         "play/pause the replay",
-        Some("play"),
+        Some("pause"),
         Replay,
     ),
     bind(
@@ -321,8 +321,8 @@ pub fn bindings(replay: bool) -> impl Iterator<Item = &'static Binding> {
     BINDINGS.iter().filter(move |b| applies(b, replay))
 }
 
-/// `(key, word)` pairs for the footer, in table order; the pause key's word says what it
-/// does now (`play` or `resume` while `paused`, else `pause`).
+/// `(key, word)` pairs for the footer, in table order; while `paused`, the pause key's word
+/// is what it does then (`play`, or `resume` the source).
 pub fn footer(replay: bool, paused: bool) -> Vec<(&'static str, &'static str)> {
     bindings(replay)
         .filter_map(|b| {
@@ -332,9 +332,8 @@ pub fn footer(replay: bool, paused: bool) -> Vec<(&'static str, &'static str)> {
                 _ => b.shown,
             };
             let word = match b.action {
-                A::Pause if !paused => Some("pause"),
-                A::Pause if replay => Some("play"),
-                A::Pause => Some("resume"),
+                A::Pause if paused && replay => Some("play"),
+                A::Pause if paused => Some("resume"),
                 _ => b.footer,
             };
             word.map(|word| (key, word))
