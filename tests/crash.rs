@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::{Running, check_file_sink, hermetic, window_tui_in};
@@ -31,6 +31,38 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
+}
+
+/// The kill tests run one at a time: a run's life is scaled by a timed run ([`life`]), which
+/// tests running beside it would slow down.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Takes [`ONE_AT_A_TIME`] (a test that failed holding it does not stop the others).
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How long the next run lives before it is killed, after `kills` kills, `whole` being one
+/// uninterrupted checkpointed run's time: until [`KILLS`] kills up to `whole / KILLS` (half of
+/// it on average, less a start-up that does nothing, and room for the tests beside it to make
+/// that run slower or faster than the ones killed), so that no machine, fast or slow, finishes
+/// the replay first; then longer and longer, so that it does.
+fn life(rng: &mut Rng, kills: usize, whole: Duration) -> Duration {
+    let step = (whole.as_millis() as u64 / KILLS as u64).max(2);
+    let most = step * (1 + kills.saturating_sub(KILLS) as u64);
+    Duration::from_millis(1 + rng.below(most))
+}
+
+/// Runs `cmd` to its end and gives its time.
+fn timed(cmd: &mut std::process::Command) -> Duration {
+    let started = Instant::now();
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    started.elapsed()
 }
 
 /// A replay file of `ticks` ticks with 40 rows each over 6 values, some of them late.
@@ -70,6 +102,7 @@ fn assert_no_duplicate_keys(rows: &common::Bag<(String, String, u64)>, what: &st
 
 #[test]
 fn a_replay_killed_again_and_again_writes_every_row_exactly_once() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.csv");
     replay_file(&events, 3_000);
@@ -88,25 +121,30 @@ fn a_replay_killed_again_and_again_writes_every_row_exactly_once() {
     assert!(status.success());
     let (_, want) = check_file_sink(&reference);
 
+    let command = |out: &Path, checkpoint: &Path| {
+        let mut cmd = window_tui_in(dir.path());
+        cmd.arg("replay")
+            .arg(&events)
+            .args(query)
+            .args(["--sink", "file", "--output"])
+            .arg(out)
+            .arg("--checkpoint")
+            .arg(checkpoint);
+        cmd
+    };
+    let whole = timed(&mut command(
+        &dir.path().join("timed"),
+        &dir.path().join("timed-checkpoint"),
+    ));
     let out = dir.path().join("out");
     let checkpoint = dir.path().join("checkpoint");
     let mut rng = Rng(0xc4a5_4e57);
     let (mut kills, mut runs) = (0, 0);
     let started = Instant::now();
     loop {
-        let mut cmd = window_tui_in(dir.path());
-        cmd.arg("replay")
-            .arg(&events)
-            .args(query)
-            .args(["--sink", "file", "--output"])
-            .arg(&out)
-            .arg("--checkpoint")
-            .arg(&checkpoint);
-        let mut run = Running::spawn(&mut cmd);
+        let mut run = Running::spawn(&mut command(&out, &checkpoint));
         runs += 1;
-        // Early runs die young; later ones get longer, so the replay does finish.
-        let life = Duration::from_millis(5 + rng.below(30 + 2 * kills as u64));
-        std::thread::sleep(life);
+        std::thread::sleep(life(&mut rng, kills, whole));
         if run.is_running() && kills < KILLS * 2 {
             run.kill();
             kills += 1;
@@ -163,6 +201,7 @@ fn endless_server(stop: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<()>) {
 
 #[test]
 fn a_live_run_killed_again_and_again_writes_what_it_recorded_exactly_once() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let (port, server) = endless_server(stop.clone());
@@ -309,22 +348,29 @@ fn killed_json_replay_is_exact(name: &str, events: &Path, query: &[&str]) {
         want.len()
     );
 
-    let checkpoint = dir.join(format!("{name}-checkpoint"));
-    let progress = dir.join(format!("{name}-progress.jsonl"));
-    let mut rng = Rng(0xc4a5_4e57 ^ name.len() as u64);
-    let (mut kills, mut outputs) = (0, Vec::new());
-    loop {
+    let command = |progress: &Path, checkpoint: &Path| {
         let mut cmd = window_tui_in(dir);
         cmd.arg("replay")
             .arg(events)
             .args(query)
             .args(["--sink", "json", "--progress"])
-            .arg(&progress)
+            .arg(progress)
             .arg("--checkpoint")
-            .arg(&checkpoint);
-        let mut run = Running::spawn(&mut cmd);
-        std::thread::sleep(Duration::from_millis(5 + rng.below(30 + 2 * kills)));
-        if run.is_running() && kills < 2 * KILLS as u64 {
+            .arg(checkpoint);
+        cmd
+    };
+    let whole = timed(&mut command(
+        &dir.join(format!("{name}-timed.jsonl")),
+        &dir.join(format!("{name}-timed-checkpoint")),
+    ));
+    let checkpoint = dir.join(format!("{name}-checkpoint"));
+    let progress = dir.join(format!("{name}-progress.jsonl"));
+    let mut rng = Rng(0xc4a5_4e57 ^ name.len() as u64);
+    let (mut kills, mut outputs) = (0, Vec::new());
+    loop {
+        let mut run = Running::spawn(&mut command(&progress, &checkpoint));
+        std::thread::sleep(life(&mut rng, kills, whole));
+        if run.is_running() && kills < 2 * KILLS {
             run.kill();
             kills += 1;
             outputs.push(run.wait(Duration::from_secs(5)).stdout);
@@ -335,7 +381,7 @@ fn killed_json_replay_is_exact(name: &str, events: &Path, query: &[&str]) {
         outputs.push(finished.stdout);
         break;
     }
-    assert!(kills >= KILLS as u64, "{name}: only {kills} kills");
+    assert!(kills >= KILLS, "{name}: only {kills} kills");
     let got = json_batches(outputs.iter().map(String::as_str));
     let differ: Vec<_> = want
         .keys()
@@ -355,6 +401,7 @@ fn killed_json_replay_is_exact(name: &str, events: &Path, query: &[&str]) {
 
 #[test]
 fn an_update_mode_replay_killed_again_and_again_restarts_exactly() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.csv");
     replay_file(&events, 4_000);
@@ -389,6 +436,7 @@ fn by_user<'a>(rest: &[&'a str]) -> Vec<&'a str> {
 
 #[test]
 fn a_session_replay_killed_again_and_again_restarts_exactly() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.csv");
     user_file(&events, 4_000);
@@ -407,6 +455,7 @@ fn a_session_replay_killed_again_and_again_restarts_exactly() {
 
 #[test]
 fn a_replay_kept_by_pane_killed_again_and_again_restarts_exactly() {
+    let _one = one_at_a_time();
     // Ten windows an event in append mode: the state is kept by pane, and checkpointed so.
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.csv");
