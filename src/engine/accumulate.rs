@@ -381,31 +381,44 @@ pub(crate) fn release(kind: Kind, acc: &Acc, strings: &mut Interner) {
     }
 }
 
-/// The aggregate's result, typed as `output`.
-pub(crate) fn result(kind: Kind, acc: &Acc, output: DataType, strings: &Interner) -> Datum {
+/// The aggregate's result, typed as `output`, borrowing a string's text from `strings`.
+#[inline]
+pub(crate) fn value<'a>(
+    kind: Kind,
+    acc: &Acc,
+    output: DataType,
+    strings: &'a Interner,
+) -> Value<'a> {
     match kind {
-        Kind::Count | Kind::CountColumn => Datum::Long(acc.a as i64),
-        _ if acc.b == 0 => Datum::Null,
-        Kind::SumLong => Datum::Long(acc.a as i64),
-        Kind::SumDouble => Datum::Double(f64::from_bits(acc.a)),
-        Kind::Avg => Datum::Double(f64::from_bits(acc.a) / acc.b as f64),
+        Kind::Count | Kind::CountColumn => Value::Long(acc.a as i64),
+        _ if acc.b == 0 => Value::Null,
+        Kind::SumLong => Value::Long(acc.a as i64),
+        Kind::SumDouble => Value::Double(f64::from_bits(acc.a)),
+        Kind::Avg => Value::Double(f64::from_bits(acc.a) / acc.b as f64),
+        // Interned from a `&str` (a row's text, or a checkpoint's, which its checksum vouches
+        // for), so whole characters.
         Kind::Extreme(_, Numeric::Str) => {
-            Datum::Str(String::from_utf8_lossy(strings.bytes(acc.a as Id)).into())
+            Value::Str(std::str::from_utf8(strings.bytes(acc.a as Id)).unwrap_or("\u{FFFD}"))
         }
         Kind::Extreme(_, Numeric::Double) => {
             let v = f64::from_bits(acc.a);
             if output == DataType::Float {
-                Datum::Float(v as f32)
+                Value::Float(v as f32)
             } else {
-                Datum::Double(v)
+                Value::Double(v)
             }
         }
         Kind::Extreme(_, Numeric::Long) => match output {
-            DataType::Boolean => Datum::Bool(acc.a != 0),
-            DataType::Timestamp => Datum::Timestamp(acc.a as i64),
-            _ => Datum::Long(acc.a as i64),
+            DataType::Boolean => Value::Bool(acc.a != 0),
+            DataType::Timestamp => Value::Timestamp(acc.a as i64),
+            _ => Value::Long(acc.a as i64),
         },
     }
+}
+
+/// [`value`], owned.
+pub(crate) fn result(kind: Kind, acc: &Acc, output: DataType, strings: &Interner) -> Datum {
+    value(kind, acc, output, strings).to_datum()
 }
 
 /// Adds one row to a key's buffers, each aggregate reading its column.

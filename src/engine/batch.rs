@@ -4,8 +4,9 @@
 use std::ops::Range;
 
 use super::query::OutputMode;
+use super::results::Results;
 use super::time::{MICROS_PER_MILLI, Micros};
-use super::types::{DataType, Datum, Value};
+use super::types::{DataType, Value};
 use super::window::Window;
 
 /// Why a batch ran.
@@ -168,13 +169,11 @@ pub struct BatchOutput {
     /// sorting a million rows cost more than the rest of their batch:
     /// [`BatchOutput::first_in_order`] gives the order a person reads a table in.
     pub rows: Vec<EmittedRow>,
-    /// The rows' aggregates, [`BatchOutput::width`] per row.
-    pub cells: Vec<Datum>,
+    /// The rows' aggregates, [`Results::width`] per row ([`BatchOutput::aggs`] reads a row's).
+    pub cells: Results,
     /// The rows' encoded group keys, one after the other (a row's key is no allocation of its
     /// own).
     pub keys: Vec<u8>,
-    /// Aggregates per row.
-    pub width: usize,
     pub stats: BatchStats,
     /// The batch's latest late pairs, oldest first, at most [`LATE_SAMPLE`].
     pub late: Vec<LateRow>,
@@ -185,13 +184,13 @@ impl BatchOutput {
     /// benchmarks of sinks; the rows are taken as they are, in order.
     pub fn of_counts(id: u64, rows: &[(Window, &str, i64)]) -> Self {
         let mut emitted = Vec::new();
-        let mut cells = Vec::new();
+        let mut cells = Results::with_capacity(&[DataType::Long], rows.len());
         let mut keys = Vec::new();
         for (window, value, count) in rows {
             let at = keys.len();
             super::key::encode(&[DataType::String], [Value::Str(value)], &mut keys);
             emitted.push(EmittedRow::new(*window, at..keys.len(), cells.len()));
-            cells.push(Datum::Long(*count));
+            cells.push(Value::Long(*count));
         }
         BatchOutput {
             id,
@@ -203,7 +202,6 @@ impl BatchOutput {
             rows: emitted,
             cells,
             keys,
-            width: 1,
             stats: BatchStats::default(),
             late: Vec::new(),
         }
@@ -216,13 +214,13 @@ impl BatchOutput {
         let end = range.end.min(self.rows.len());
         let kept = &self.rows[range.start.min(end)..end];
         let mut rows = Vec::with_capacity(kept.len());
-        let mut cells = Vec::with_capacity(kept.len() * self.width);
+        let mut cells = Results::with_capacity(self.cells.types(), kept.len() * self.cells.width());
         let mut keys = Vec::new();
         for row in kept {
             let at = keys.len();
             keys.extend_from_slice(self.key(row));
             rows.push(EmittedRow::new(row.window, at..keys.len(), cells.len()));
-            cells.extend_from_slice(self.aggs(row));
+            self.aggs(row).for_each(|value| cells.push(value));
         }
         BatchOutput {
             id: self.id,
@@ -234,7 +232,6 @@ impl BatchOutput {
             rows,
             cells,
             keys,
-            width: self.width,
             stats: self.stats,
             late: Vec::new(),
         }
@@ -268,9 +265,10 @@ impl BatchOutput {
         super::key::decode(key_types, self.key(row))
     }
 
-    /// A row's aggregates.
-    pub fn aggs(&self, row: &EmittedRow) -> &[Datum] {
-        &self.cells[row.first_cell..row.first_cell + self.width]
+    /// A row's aggregates, in the query's order.
+    pub fn aggs(&self, row: &EmittedRow) -> impl ExactSizeIterator<Item = Value<'_>> {
+        self.cells
+            .cells(row.first_cell..row.first_cell + self.cells.width())
     }
 }
 

@@ -266,7 +266,7 @@ impl Engine {
         if self.query.mode() == OutputMode::Complete {
             return;
         }
-        let mut out = super::emit::Emission::new(self.kinds.len());
+        let mut out = super::emit::Emission::new(self.query.agg_types());
         match &mut self.windows {
             Windows::Sliding { state, .. } => super::emit::sliding(
                 state,

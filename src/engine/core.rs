@@ -440,7 +440,7 @@ impl Engine {
         } else {
             Micros::MIN
         };
-        let mut out = Emission::sized(self.kinds.len(), self.last_emitted);
+        let mut out = Emission::sized(self.query.agg_types(), self.last_emitted);
         let (updated, late_pairs) = match &mut self.windows {
             Windows::Sliding {
                 spec,
@@ -525,7 +525,6 @@ impl Engine {
             rows,
             cells,
             keys,
-            width: self.kinds.len(),
             late: self.late.take(),
         }
     }

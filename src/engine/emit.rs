@@ -14,20 +14,11 @@ use super::interner::{Id, Interner};
 use super::pane_state::PaneState;
 use super::panes::start_order;
 use super::query::{Agg, OutputMode};
+use super::results::{Results, make_room};
 use super::time::Micros;
-use super::types::Datum;
+use super::types::DataType;
 use super::window::Window;
 use super::window_state::SlidingState;
-
-/// Room for `more` items in `buffer`: an empty one too small is replaced, not grown (a growth
-/// copies the whole of its old room).
-fn make_room<T>(buffer: &mut Vec<T>, more: usize) {
-    if buffer.is_empty() && buffer.capacity() < more {
-        *buffer = Vec::with_capacity(more);
-    } else {
-        buffer.reserve(more);
-    }
-}
 
 /// The bytes [`Emission::reserve`] allows a key when nothing says otherwise.
 const SHORT_KEY: usize = 8;
@@ -155,10 +146,9 @@ pub(crate) fn panes(
 #[derive(Debug)]
 pub(crate) struct Emission {
     pub rows: Vec<EmittedRow>,
-    pub cells: Vec<Datum>,
+    pub cells: Results,
     pub keys: Vec<u8>,
     pub removed: u64,
-    width: usize,
 }
 
 /// The lengths of an [`Emission`]'s buffers.
@@ -170,18 +160,18 @@ pub(crate) struct EmittedSize {
 }
 
 impl Emission {
-    pub(crate) fn new(width: usize) -> Self {
-        Emission::sized(width, EmittedSize::default())
+    /// An emission of rows whose aggregates are of `types`.
+    pub(crate) fn new(types: &[DataType]) -> Self {
+        Emission::sized(types, EmittedSize::default())
     }
 
     /// An emission whose buffers start with room for `size`.
-    pub(crate) fn sized(width: usize, size: EmittedSize) -> Self {
+    pub(crate) fn sized(types: &[DataType], size: EmittedSize) -> Self {
         Emission {
             rows: Vec::with_capacity(size.rows),
-            cells: Vec::with_capacity(size.cells),
+            cells: Results::with_capacity(types, size.cells),
             keys: Vec::with_capacity(size.keys),
             removed: 0,
-            width,
         }
     }
 
@@ -202,7 +192,7 @@ impl Emission {
             held => Some(self.keys.len() / held),
         };
         make_room(&mut self.rows, rows);
-        make_room(&mut self.cells, rows * self.width);
+        self.cells.reserve(rows * self.cells.width());
         make_room(&mut self.keys, rows * key_bytes.unwrap_or(SHORT_KEY).max(1));
     }
 
@@ -217,13 +207,11 @@ impl Emission {
         strings: &Interner,
     ) {
         let first = self.cells.len();
-        debug_assert_eq!(accs.len(), self.width);
-        self.cells.extend(
-            accs.iter()
-                .zip(kinds)
-                .zip(aggs)
-                .map(|((acc, kind), agg)| accumulate::result(*kind, acc, agg.output, strings)),
-        );
+        debug_assert_eq!(accs.len(), self.cells.width());
+        for ((acc, kind), agg) in accs.iter().zip(kinds).zip(aggs) {
+            self.cells
+                .push(accumulate::value(*kind, acc, agg.output, strings));
+        }
         let at = self.keys.len();
         self.keys.extend_from_slice(key);
         self.rows
@@ -277,7 +265,7 @@ mod tests {
             let mut strings = Interner::default();
             let mut state = state(&mut strings);
             assert_eq!(rows_to_emit(&state, 20, mode, 25, 7), rows, "{mode:?}");
-            let mut out = Emission::new(1);
+            let mut out = Emission::new(&[DataType::Long]);
             let aggs = std::slice::from_ref(&count);
             sliding(
                 &mut state,
@@ -294,16 +282,5 @@ mod tests {
             assert_eq!(out.rows.capacity(), rows, "{mode:?}");
             assert_eq!(out.cells.capacity(), rows, "{mode:?}");
         }
-    }
-
-    #[test]
-    fn an_empty_buffer_too_small_is_replaced_and_a_held_one_grown() {
-        let mut empty: Vec<u8> = Vec::with_capacity(4);
-        make_room(&mut empty, 100);
-        assert_eq!(empty.capacity(), 100);
-        let mut held = vec![1u8, 2];
-        make_room(&mut held, 100);
-        assert!(held.capacity() >= 102);
-        assert_eq!(held, [1, 2]);
     }
 }

@@ -22,6 +22,7 @@ mod pane_sweep;
 mod panes;
 mod parse;
 mod query;
+mod results;
 mod row;
 mod schema;
 mod session;
@@ -46,6 +47,7 @@ pub use query::{
     Agg, AggFn, AggRequest, EventTime, MAX_WINDOWS_PER_EVENT, OutputMode, Query, QueryError,
     QueryRequest, WindowKind, WindowRequest, parse_aggs, parse_group_by,
 };
+pub use results::Results;
 pub use row::{BadRow, EncodedRow, Row, RowWriter, Rows, StagedRow};
 pub use schema::{Field, Schema, SchemaError, quote_name};
 pub use tick_partial::TickPartial;

@@ -207,6 +207,8 @@ pub struct Query {
     group_by: Vec<usize>,
     key_types: Vec<DataType>,
     aggs: Vec<Agg>,
+    /// The aggregates' output types, in order.
+    agg_types: Vec<DataType>,
     window: WindowKind,
 }
 
@@ -400,12 +402,14 @@ impl Query {
         }
         let window = request.window.resolve(&request, !group_by.is_empty())?;
         let key_types = group_by.iter().map(|&at| schema.field(at).ty).collect();
+        let agg_types = aggs.iter().map(|a| a.output).collect();
         Ok(Query {
             request,
             event_time,
             group_by,
             key_types,
             aggs,
+            agg_types,
             window,
         })
     }
@@ -467,6 +471,11 @@ impl Query {
 
     pub fn aggs(&self) -> &[Agg] {
         &self.aggs
+    }
+
+    /// The aggregates' output types, in order.
+    pub fn agg_types(&self) -> &[DataType] {
+        &self.agg_types
     }
 
     pub fn window(&self) -> WindowKind {

@@ -9,9 +9,7 @@ use crate::engine::text::{
     SHOW_NULL, push_csv_cell, push_csv_timestamp, push_java_double, push_java_float, push_json_f32,
     push_json_f64, push_show_string, push_show_timestamp,
 };
-use crate::engine::{
-    BatchOutput, DataType, Datum, EmittedRow, Fraction, Query, Utc, Value, Window, Zone,
-};
+use crate::engine::{BatchOutput, DataType, EmittedRow, Fraction, Query, Utc, Value, Window, Zone};
 
 /// Writes the cells of a query's rows.
 #[derive(Debug, Clone)]
@@ -48,7 +46,7 @@ impl Cells {
             key_types: query.key_types().to_vec(),
             names,
             json_names,
-            agg_types: query.aggs().iter().map(|a| a.output).collect(),
+            agg_types: query.agg_types().to_vec(),
             windows: WindowText::new(window_format, zone.clone())?,
             zone,
             text: String::new(),
@@ -76,12 +74,7 @@ impl Cells {
             .iter()
             .copied()
             .zip(batch.key_values(row, key_types))
-            .chain(
-                agg_types
-                    .iter()
-                    .copied()
-                    .zip(batch.aggs(row).iter().map(Datum::as_value)),
-            )
+            .chain(agg_types.iter().copied().zip(batch.aggs(row)))
     }
 
     /// `show()`'s text of every cell of `row`, the window first, into `out`.
@@ -91,10 +84,16 @@ impl Cells {
     }
 
     /// `show()`'s text of a state row's key (encoded) and aggregates, into `out`.
-    pub fn show_values(&self, key: &[u8], aggs: &[Datum], out: &mut Vec<String>) {
-        let values =
-            crate::engine::key_values(&self.key_types, key).chain(aggs.iter().map(Datum::as_value));
-        for value in values {
+    pub fn show_values<'a>(
+        &self,
+        key: &'a [u8],
+        aggs: impl IntoIterator<Item = Value<'a>>,
+        out: &mut Vec<String>,
+    ) {
+        for value in crate::engine::key_values(&self.key_types, key) {
+            out.push(self.show_value(value));
+        }
+        for value in aggs {
             out.push(self.show_value(value));
         }
     }

@@ -167,7 +167,7 @@ fn a_late_row_in_a_merged_pane_reaches_the_windows_still_open() {
     let hundreds: usize = (outputs.iter())
         .map(|out| {
             (out.rows.iter())
-                .filter(|r| out.aggs(r).iter().any(|d| d.as_value() == Value::Long(100)))
+                .filter(|r| out.aggs(r).any(|v| v == Value::Long(100)))
                 .count()
         })
         .sum();

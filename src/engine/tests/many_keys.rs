@@ -172,7 +172,12 @@ fn a_key_stays_itself_when_a_min_lets_go_of_a_text_of_its_bytes() {
             .collect();
         let out = engine.run_batch(BatchKind::Data, rows.iter().map(|r| (at(2.0), &r[..])));
         let mut got: Vec<_> = (out.rows.iter())
-            .map(|r| (value(out.key(r)), out.aggs(r).to_vec()))
+            .map(|r| {
+                (
+                    value(out.key(r)),
+                    out.aggs(r).map(|v| v.to_datum()).collect::<Vec<_>>(),
+                )
+            })
             .collect();
         got.sort_by(|a, b| a.0.cmp(&b.0));
         let row = |k: &str, min: &str, count| {

@@ -69,8 +69,8 @@ fn rows(out: &BatchOutput) -> Vec<(Micros, Micros, String, i64)> {
         .rows
         .iter()
         .map(|r| {
-            let count = match out.aggs(r)[0] {
-                Datum::Long(c) => c,
+            let count = match out.aggs(r).next() {
+                Some(Value::Long(c)) => c,
                 _ => -1,
             };
             (r.window.start, r.window.end, value(out.key(r)), count)

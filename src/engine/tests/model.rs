@@ -264,7 +264,7 @@ pub(super) fn report(out: &BatchOutput) -> Report {
                 r.window.start,
                 r.window.end,
                 key(out.key(r)),
-                out.aggs(r).to_vec(),
+                out.aggs(r).map(|v| v.to_datum()).collect::<Vec<_>>(),
             )
         })
         .collect();

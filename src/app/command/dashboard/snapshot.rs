@@ -11,7 +11,7 @@ use crate::app::runtime::pipeline::Pipeline;
 use crate::app::sink::SinkStatus;
 use crate::app::sink::cells::Cells;
 use crate::engine::{BatchOutput, Micros};
-use crate::engine::{Query, Value};
+use crate::engine::{Datum, Query, Value};
 use crate::ui::model;
 use crate::ui::model::{
     BATCH_HISTORY, BatchRecord, LATE_HISTORY, LateRecord, Metrics, Mode, ModesTick, ModesView,
@@ -135,7 +135,7 @@ impl SnapshotBuilder {
                 });
             }
             let mut shown = Vec::new();
-            cells.show_values(key, &aggs, &mut shown);
+            cells.show_values(key, aggs.iter().map(Datum::as_value), &mut shown);
             let bar = aggs.first().map_or(0.0, |a| match a.as_value() {
                 Value::Long(v) => v as f64,
                 Value::Double(v) if v.is_finite() => v,
