@@ -68,15 +68,18 @@ pub struct EventTimeStats {
     pub avg: Micros,
 }
 
-/// Accumulates [`EventTimeStats`] as Spark's `EventTimeStats` does: in milliseconds, the mean
-/// a running double (`avg += (t - avg) / count`), truncated to the millisecond when reported.
-/// The least and greatest times are kept in microseconds (their milliseconds are theirs
-/// truncated, which keeps order).
+/// Accumulates [`EventTimeStats`] of times in milliseconds, as Spark's `EventTimeStats`: the
+/// mean truncated to the millisecond when reported. The mean is exact (a sum over the count);
+/// Spark's is a running double (`avg += (t - avg) / count`) per partition, merged, whose
+/// rounding depends on its partitions. That running mean was a division each row waited for
+/// (a quarter of the seed replay's time); a sum is one addition. The least and greatest times
+/// are kept in microseconds (their milliseconds are theirs truncated, which keeps order).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EventTimeAccumulator {
     min: Micros,
     max: Micros,
-    avg_ms: f64,
+    /// The times' milliseconds, summed (no overflow: 2^127 ms over 2^63 rows).
+    sum_ms: i128,
     count: u64,
 }
 
@@ -85,7 +88,7 @@ impl Default for EventTimeAccumulator {
         EventTimeAccumulator {
             min: Micros::MAX,
             max: Micros::MIN,
-            avg_ms: 0.0,
+            sum_ms: 0,
             count: 0,
         }
     }
@@ -95,15 +98,10 @@ impl EventTimeAccumulator {
     /// Adds one event time; Spark keeps `micros / 1000` (truncated toward zero).
     #[inline]
     pub fn add(&mut self, t: Micros) {
-        let ms = t / MICROS_PER_MILLI;
         self.min = self.min.min(t);
         self.max = self.max.max(t);
         self.count += 1;
-        // Through i64, whose conversion is one instruction (u64's is six); a count never
-        // reaches 2^63.
-        #[allow(clippy::cast_possible_wrap)]
-        let count = self.count as i64 as f64;
-        self.avg_ms += (ms as f64 - self.avg_ms) / count;
+        self.sum_ms += i128::from(t / MICROS_PER_MILLI);
     }
 
     pub fn count(&self) -> u64 {
@@ -124,7 +122,9 @@ impl EventTimeAccumulator {
         (self.count > 0).then(|| EventTimeStats {
             min: self.min / MICROS_PER_MILLI * MICROS_PER_MILLI,
             max: self.max / MICROS_PER_MILLI * MICROS_PER_MILLI,
-            avg: (self.avg_ms as i64) * MICROS_PER_MILLI,
+            // Truncated toward zero, as Spark's `avg.toLong`; a mean of i64s fits one.
+            #[allow(clippy::cast_possible_truncation)]
+            avg: (self.sum_ms / i128::from(self.count)) as i64 * MICROS_PER_MILLI,
         })
     }
 }
@@ -274,3 +274,30 @@ impl BatchOutput {
 
 /// How many late pairs a batch keeps for display.
 pub const LATE_SAMPLE: usize = 16;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Times in microseconds: each counts as its milliseconds truncated toward zero, and the
+    /// mean of those is truncated toward zero too (Spark's `avg.toLong`), before 1970 as after.
+    #[test]
+    fn event_time_stats_are_in_milliseconds_with_the_mean_truncated() {
+        let stats = |times: &[Micros]| {
+            let mut acc = EventTimeAccumulator::default();
+            times.iter().for_each(|&t| acc.add(t));
+            acc.stats()
+        };
+        assert_eq!(stats(&[]), None);
+        let ms = MICROS_PER_MILLI;
+        let got = stats(&[1_999, 2 * ms, 5 * ms + 700]).unwrap();
+        // 1 + 2 + 5 ms over 3: 2.67 ms.
+        assert_eq!((got.min, got.max, got.avg), (ms, 5 * ms, 2 * ms));
+        let got = stats(&[-ms, -2 * ms - 300]).unwrap();
+        // -1 and -2 ms: -1.5 ms, truncated to -1.
+        assert_eq!((got.min, got.max, got.avg), (-2 * ms, -ms, -ms));
+        // A mean of times near 2^62 microseconds, whose sum no i64 holds.
+        let late = (1 << 62) / ms * ms;
+        assert_eq!(stats(&[late; 4]).unwrap().avg, late);
+    }
+}
