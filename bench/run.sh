@@ -49,13 +49,24 @@ export BENCH_WORK=$work
 bin=$root/target/release/window-tui
 gen=$root/target/release/examples/gen_events
 floor=$root/target/release/examples/values_floor
+round_trip=$root/target/release/examples/core_round_trip
 results=$work/results.tsv
 : > "$results"
 log() { printf '[%4ds] %s\n' "$(($(date +%s) - started))" "$*" >&2; }
 py() { python3 "$root/bench/bench.py" "$@"; }
 calc() { awk "BEGIN { $1 }"; }
-# row WHAT TARGET MEASURED MET HOW
-row() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >> "$results"; }
+# row WHAT TARGET MEASURED MET HOW (HOW gets the cores' last round trip)
+row() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5; cores' round trip: $trip_ns ns" >> "$results"; }
+# trip: measures the cores' round trip (examples/core_round_trip.rs), for the rows after it. The
+# VM's host puts its two cores on one cache (near 60 ns) or apart (300-450 ns); a figure taken
+# with two threads can be three times slower apart.
+trip_ns=-
+trips=()
+trip() {
+  trip_ns=$("$round_trip")
+  trips+=("$trip_ns")
+  log "the cores' round trip: $trip_ns ns"
+}
 yesno() { if calc "exit !($1)"; then echo yes; else echo no; fi; }
 mps() { calc "printf \"%.1f M/s\", $1 / 1e6"; } # a rate in M/s
 
@@ -144,6 +155,7 @@ rm -f "$work"/events-*.csv
 # --- 1. replay ------------------------------------------------------------------------------------
 rp_rate=
 if has replay; then
+  trip
   log "1. replay of $rows rows vs wc -l"
   make_events
   cat "$events" > /dev/null # the page cache holds it for both
@@ -164,6 +176,7 @@ fi
 
 # --- 9. the performance issue's shapes, as ratios to wc -l of the same file ----------------------
 if has shapes; then
+  trip
   make_events
   cat "$events" > /dev/null
   # DuckDB and Polars beside window-tui (bench/olap_bench.py), from a venv made here; skipped,
@@ -205,6 +218,7 @@ if has shapes; then
   shape() { # shape LABEL WHAT FILE MAX_RATIO MIN_RATE WINDOW_US SLIDE_US [FLAGS...]
     local label=$1 what=$2 file=$3 max_ratio=$4 min_rate=$5 window_us=$6 slide_us=$7 wc s rate ratio
     shift 7
+    trip
     log "9$label. $what"
     # wc -l and the replay alternate: the VM's speed drifts between two series of runs.
     read -r wc s < <(py time-pair "$runs" -- wc -l "$file" -- "$bin" replay "$file" --sink json "$@")
@@ -229,6 +243,7 @@ if has shapes; then
   # The least work 9c's query takes (examples/values_floor.rs: its counts and json lines alone),
   # on one core and split over both, for how far 9c's targets are from it in this sitting.
   floor_row() { # floor_row THREADS HOW
+    trip
     log "9c. floor: the query's arithmetic alone, $1 thread(s)"
     read -r wc s < <(py time-pair "$runs" -- wc -l "$values_file" -- "$floor" "$values_file" "$1")
     row "9c floor, the query's counts and json lines alone, $1 thread(s)" "(reference)" \
@@ -242,6 +257,7 @@ fi
 
 # --- 2. micro-batch overhead ----------------------------------------------------------------------
 if has overhead; then
+  trip
   log "2. micro-batch overhead ($ov_ticks one-row ticks; $ov_ck_ticks with a checkpoint)"
   overhead() { # overhead ROWS LABEL DESCRIPTION [FLAGS...]
     local n=$1 label=$2 desc=$3 f=$work/ticks-$1.csv p=$work/overhead.jsonl s batches idle
@@ -301,6 +317,7 @@ socket_ingest() {
 
 # --- 3. live socket ingest ------------------------------------------------------------------------
 if has socket; then
+  trip
   log "3a. socket ingest, $sock_lines lines, no checkpoint ($runs runs)"
   socket_ingest 3a "$runs" "--no-checkpoint" --no-checkpoint
   log "3b. socket ingest, $sock_lines lines, --checkpoint ($slow_runs runs)"
@@ -309,6 +326,7 @@ fi
 
 # --- 8. the query family, output modes and sessions -----------------------------------------------
 if has family; then
+  trip
   users_file=$work/users-$rows.csv
   [ -s "$users_file" ] || "$gen" "$rows" "$users_file" --users 1000
   cat "$users_file" > /dev/null
@@ -353,6 +371,7 @@ fi
 
 # --- 4. long runs and state size ------------------------------------------------------------------
 if has long; then
+  trip
   log "4a. $long_rows events piped through replay, RSS every 0.5 s"
   fifo=$work/long.fifo
   samples=$work/long-rss.txt
@@ -404,6 +423,7 @@ fi
 
 # --- 5. dashboard ---------------------------------------------------------------------------------
 if has dashboard; then
+  trip
   log "5a. dashboard CPU at the seed's rate, ${dash_idle_s} s in tmux"
   tmux_start dash-a "$bin" --no-checkpoint --log "$work/dash-a.log"
   sleep 2 # start-up is not the steady state
@@ -467,6 +487,7 @@ fi
 
 # --- 6. latency -----------------------------------------------------------------------------------
 if has latency; then
+  trip
   log "6. emission latency (embedded server, $lat_count lines 10 ms apart, 200 ms trigger)"
   lp=$work/latency.jsonl
   lj=$work/latency-rows.jsonl
@@ -481,6 +502,7 @@ fi
 
 # --- 7. Spark -------------------------------------------------------------------------------------
 if has spark; then
+  trip
   if python3 -c 'import pyspark' 2> /dev/null; then
     log "7. Spark 3.5 local[2] on the same file ($slow_runs runs in one JVM)"
     make_events
@@ -512,11 +534,13 @@ end=$(date +%s)
 echo
 echo "window-tui end-to-end benchmark (issue 6): $(nproc) cores, $(git rev-parse --short HEAD 2> /dev/null || echo '?')$(git diff --quiet 2> /dev/null || echo '+dirty'), $(date -u +%Y-%m-%dT%H:%MZ)$([ "$quick" = 1 ] && echo ', QUICK mode (sizes /10)')"
 echo "times are medians of $runs runs ($slow_runs for 3b and 7); measuring took $((end - measure_start)) s, building $((measure_start - started)) s"
+echo "the cores' round trip before each section and shape: ${trips[*]:--} ns (near 60: one shared cache; 300-450: apart, and two-thread figures up to 3x slower)"
 echo
 py table "$results" "$work/results.md"
 {
   echo
   echo "$(nproc) cores; medians of $runs runs ($slow_runs for 3b and 7); measuring took $((end - measure_start)) s$([ "$quick" = 1 ] && echo '; QUICK mode (sizes /10)')."
+  echo "The cores' round trip before each section and shape: ${trips[*]:--} ns (near 60: one shared cache; 300-450: apart, and two-thread figures up to 3x slower)."
 } >> "$work/results.md"
 echo
 echo "Markdown: $work/results.md"
