@@ -221,7 +221,7 @@ fn a_variable_yields_to_the_command_line_and_to_other_commands() {
     ];
     let text = job(&ours);
     assert!(!text.contains("wt-own-"), "{text}");
-    assert!(text.contains("spark-output") && text.contains("spark-checkpoint"));
+    assert!(text.contains("output-spark") && text.contains("checkpoint-spark"));
     let text = job(&[
         ("WINDOW_TUI_EXPORT_OUTPUT", "job-out"),
         ("WINDOW_TUI_EXPORT_CHECKPOINT", "job-ck"),

@@ -327,11 +327,11 @@ fn export_spark_never_overwrites_a_file_unasked_and_keeps_off_window_tuis_folder
     assert!(out.status.success(), "{}", stderr(&out));
     let job = fs::read_to_string(dir.join("job.py")).unwrap();
     assert!(
-        job.contains("APP_CHECKPOINT_DIR = \"spark-checkpoint\""),
+        job.contains("APP_CHECKPOINT_DIR = \"checkpoint-spark\""),
         "{job}"
     );
     assert!(
-        job.contains("APP_DATA_OUTPUT_DIR = \"spark-output\""),
+        job.contains("APP_DATA_OUTPUT_DIR = \"output-spark\""),
         "{job}"
     );
     let out = window_tui(dir, &["export-spark", "-o", "new.py", "--sink", "file"]);

@@ -531,7 +531,7 @@ pub struct ExportArgs {
     #[arg(
         long,
         env = "WINDOW_TUI_EXPORT_OUTPUT",
-        default_value = "spark-output",
+        default_value = "output-spark",
         value_name = "DIR"
     )]
     pub output: PathBuf,
@@ -540,7 +540,7 @@ pub struct ExportArgs {
     #[arg(
         long,
         env = "WINDOW_TUI_EXPORT_CHECKPOINT",
-        default_value = "spark-checkpoint",
+        default_value = "checkpoint-spark",
         value_name = "DIR"
     )]
     pub checkpoint: PathBuf,
