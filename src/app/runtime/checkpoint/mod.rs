@@ -20,9 +20,9 @@ pub mod framed;
 mod input_log;
 mod legacy;
 mod segment;
+mod spec;
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -34,67 +34,15 @@ use crate::app::clock::micros_since_epoch;
 use crate::app::durable;
 use crate::app::error::BadInput;
 use crate::app::source::inbox::Rows;
-use crate::engine::{BatchKind, DataType, Engine, Micros, Query, QueryRequest, Zone};
+use crate::engine::{BatchKind, DataType, Engine, Micros, Query};
 use segment::Appender;
+pub use spec::QuerySpec;
 
 /// A new log, starting with the whole state, every this many batches; deltas in between.
 pub const SNAPSHOT_EVERY: u64 = 10;
 /// ... or as soon as a log's records after the state it starts with have passed this many bytes
 /// (large live batches' rows), so that a committed batch's rows do not stay on disk for long.
 const LOG_BYTES: u64 = 64 << 20;
-
-/// What a checkpoint belongs to. A checkpoint made for one query is refused by another.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QuerySpec {
-    /// The query as the command line stated it (its limits aside, which change no answer).
-    pub query: QueryRequest,
-    /// The query as Spark code says it, for messages.
-    pub text: String,
-    pub window_format: String,
-    /// The time zone window texts are written in (Spark's session time zone).
-    pub time_zone: String,
-    /// Where rows and their times come from, e.g. `socket, arrival time`.
-    pub input: String,
-}
-
-impl QuerySpec {
-    pub fn new(query: &Query, window_format: &str, time_zone: &str, input: String) -> Self {
-        let mut request = query.request().clone();
-        request.max_windows_per_event = 0;
-        QuerySpec {
-            query: request,
-            text: query.to_string(),
-            window_format: window_format.to_string(),
-            time_zone: time_zone.to_string(),
-            input,
-        }
-    }
-
-    /// Whether a checkpoint made for `self` is one for `other`: every field the same, but the
-    /// time zones only need to be one zone (`UTC`, `Etc/UTC` and `GMT` are: the same offset at
-    /// every instant), however `TZ` named it for each run.
-    fn same_query(&self, other: &QuerySpec) -> bool {
-        let same_zone = self.time_zone == other.time_zone
-            || Zone::by_id(&self.time_zone)
-                .zip(Zone::by_id(&other.time_zone))
-                .is_some_and(|(a, b)| a.same_offsets(&b));
-        let zone_aside = QuerySpec {
-            time_zone: other.time_zone.clone(),
-            ..self.clone()
-        };
-        same_zone && zone_aside == *other
-    }
-}
-
-impl fmt::Display for QuerySpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} over ({}), --window-format {} in {}, input {}",
-            self.text, self.query.schema, self.window_format, self.time_zone, self.input
-        )
-    }
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Metadata {
@@ -190,11 +138,10 @@ impl Checkpoint {
             let (version, metadata) = read_metadata(&metadata_path)?;
             if !metadata.spec.same_query(spec) {
                 return Err(BadInput(format!(
-                    "the checkpoint {} belongs to another query: it has {}; this run has {}. \
-                     Use another --checkpoint, or --clean to start over",
+                    "the checkpoint {} belongs to another query: {}. Use another \
+                     --checkpoint, or --clean to start over",
                     dir.display(),
-                    metadata.spec,
-                    spec
+                    metadata.spec.differences(spec),
                 ))
                 .into());
             }

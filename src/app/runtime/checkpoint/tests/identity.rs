@@ -5,7 +5,7 @@
 use super::*;
 
 #[test]
-fn another_query_is_refused_naming_both() {
+fn another_query_is_refused_naming_what_differs() {
     let dir = tempfile::tempdir().unwrap();
     Checkpoint::open(dir.path(), query(), &spec()).unwrap();
     let other = Query::sliding_count(
@@ -25,17 +25,36 @@ fn another_query_is_refused_naming_both() {
         "{text}"
     );
     assert!(err.is::<BadInput>(), "exit status 2");
+    // What differs comes first, each part with both values.
+    assert!(
+        text.contains(r#"another query: its query is "#)
+            && !text.contains("--window-format is")
+            && !text.contains("input is"),
+        "{text}"
+    );
+    let refusal = |spec: &QuerySpec| {
+        let err = Checkpoint::open(dir.path(), query(), spec).err().unwrap();
+        format!("{err:#}")
+    };
     let format = QuerySpec::new(&query(), "%H:%M", "UTC", "socket, arrival time".into());
-    assert!(Checkpoint::open(dir.path(), query(), &format).is_err());
+    let err = refusal(&format);
+    assert!(
+        err.contains("another query: its --window-format is %H%M%S, this run's %H:%M."),
+        "{err}"
+    );
     let zone = QuerySpec {
         time_zone: "Pacific/Kiritimati".into(),
+        input: "replay events.csv".into(),
         ..spec()
     };
-    let err = format!(
-        "{:#}",
-        Checkpoint::open(dir.path(), query(), &zone).err().unwrap()
+    let err = refusal(&zone);
+    assert!(
+        err.contains(
+            "another query: its time zone is UTC, this run's Pacific/Kiritimati; its input is \
+             socket, arrival time, this run's replay events.csv."
+        ),
+        "{err}"
     );
-    assert!(err.contains("in Pacific/Kiritimati"), "{err}");
 }
 
 #[test]
