@@ -225,13 +225,13 @@ pub enum QueryError {
         "--event-time {name:?} is a {ty} column; the event time must be a TIMESTAMP column (or `arrival`)"
     )]
     EventTimeType { name: String, ty: DataType },
-    #[error(
-        "--agg {agg}: {column:?} is a {ty} column; sum and avg take numeric columns (Spark: data type mismatch)"
-    )]
+    #[error("--agg {agg}: {column:?} is a {ty} column; sum and avg take numeric columns ({why})")]
     NotNumeric {
         agg: String,
         column: String,
         ty: DataType,
+        /// What Spark does instead.
+        why: &'static str,
     },
     #[error(
         "--agg {0:?} is not an aggregate; use count, count(c), sum(c), avg(c), min(c) or max(c), comma-separated"
@@ -333,6 +333,12 @@ impl Agg {
                 agg: name,
                 column: schema.field(at).name.clone(),
                 ty,
+                why: if ty == DataType::String {
+                    "Spark casts a STRING's text to DOUBLE, window-tui does not: give the \
+                     column a numeric type in --schema, e.g. \"bytes LONG\""
+                } else {
+                    "Spark: data type mismatch"
+                },
             });
         }
         Ok(Agg {
