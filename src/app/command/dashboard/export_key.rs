@@ -43,6 +43,23 @@ pub fn job_spec(
     })
 }
 
+/// The folder the job of a replay reads: the replayed file's rows, batch N as file N.
+pub const STAGED: &str = "staged";
+
+/// The job of a replay: its rows staged one file per batch in [`STAGED`], as `export-spark
+/// --replay-dir` reads them (a socket job would read lines the file does not hold).
+pub fn replay_job_spec(query: Query, sinks: &SinkConfig, checkpoint: &Path) -> Export {
+    let staged = ExportSource::ReplayDir(STAGED.into());
+    job_spec(
+        query,
+        Format::Csv,
+        Duration::from_secs(15),
+        sinks,
+        checkpoint,
+        staged,
+    )
+}
+
 /// Writes the job in the current folder; returns what to say in the footer.
 pub fn export_job(base: &Export, file_sink_on: bool) -> String {
     export_job_in(Path::new("."), base, file_sink_on)
@@ -149,6 +166,17 @@ mod tests {
             "{job}"
         );
         assert!(job.contains("SINK = \"file\""), "{job}");
+    }
+
+    #[test]
+    fn e_in_a_replay_exports_a_job_of_its_batches_staged_as_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = replay_job_spec(Query::seed(), &sinks(), Path::new("checkpoint"));
+        let said = export_job_in(dir.path(), &base, false);
+        assert!(said.starts_with("wrote "), "{said}");
+        let job = std::fs::read_to_string(dir.path().join(export::DEFAULT_JOB_FILE)).unwrap();
+        assert!(job.contains("CSV files staged in \"staged\""), "{job}");
+        assert!(!job.contains("localhost"), "{job}");
     }
 
     #[test]

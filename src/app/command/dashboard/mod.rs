@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 pub use console_buffer::SharedBuffer;
 use console_buffer::dashboard_sinks;
-use export_key::job_spec;
+use export_key::{job_spec, replay_job_spec};
 use input::Keys;
 use live_driver::{LiveDriver, RateMeter, SnapshotPublisher};
 use replay_driver::ReplayDriver;
@@ -26,14 +26,14 @@ pub use replay_driver::SPEEDS;
 use snapshot::SnapshotBuilder;
 
 use crate::app::command::replay::{self, ReplayStepper};
-use crate::app::config::{ExportSource, Format, LiveConfig, ReplayConfig};
+use crate::app::config::{ExportSource, LiveConfig, ReplayConfig};
 use crate::app::error::OrBadInput;
 use crate::app::logging;
 use crate::app::runtime::live::{self, Live, Source, Watcher};
 use crate::app::sink::cells::Cells;
 use crate::app::sink::{Resume, SinkSet};
 use crate::app::source::replay::ReplaySource;
-use crate::engine::{Duration, Query};
+use crate::engine::Query;
 use crate::ui::model::{Mode, Resumed};
 
 /// The dashboard over the live pipeline.
@@ -181,19 +181,11 @@ fn replay_driver(config: &ReplayConfig) -> anyhow::Result<ReplayDriver> {
         replay_sinks(config, console),
     )?;
     let query = stepper.pipeline().engine().query().clone();
-    let export = job_spec(
+    let checkpoint = config.checkpoint.as_deref();
+    let export = replay_job_spec(
         query,
-        Format::Csv,
-        Duration::from_secs(15),
         &config.sinks,
-        config
-            .checkpoint
-            .as_deref()
-            .unwrap_or(Path::new("checkpoint")),
-        ExportSource::Socket {
-            host: "localhost".into(),
-            port: 9999,
-        },
+        checkpoint.unwrap_or(Path::new("checkpoint")),
     );
     let mut driver = ReplayDriver::start(
         stepper,
