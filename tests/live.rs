@@ -1,6 +1,6 @@
 //! The live pipeline from the outside, over loopback TCP: the socket reader against a test server
 //! (split lines, CRLF, a huge line, invalid UTF-8, reconnection), `--record` then `replay` giving
-//! the same answers, `--event-time payload`, SIGTERM / SIGINT in headless mode with the file sink,
+//! the same answers, `--event-time payload`, SIGTERM / SIGINT / SIGHUP in headless mode with the file sink,
 //! headless when stdout is not a terminal, and a server that is not up yet.
 
 mod common;
@@ -588,6 +588,12 @@ fn sigterm_in_headless_mode_flushes_the_sinks_and_exits_0() {
 #[test]
 fn sigint_in_headless_mode_flushes_the_sinks_and_exits_0() {
     a_signal_finishes_the_run_cleanly("INT");
+}
+
+/// A closed terminal (or ssh session) sends SIGHUP: the run ends as a stop does.
+#[test]
+fn sighup_in_headless_mode_flushes_the_sinks_and_exits_0() {
+    a_signal_finishes_the_run_cleanly("HUP");
 }
 
 /// Without `--headless` and with stdout a pipe, the run says it goes headless and does.

@@ -303,7 +303,7 @@ fn running_out_of_file_descriptors_only_delays_accepting() {
     assert!(done.status.success(), "{:?}\n{}", done.status, done.stderr);
 }
 
-/// SIGTERM or SIGINT while a client is being served: exit status 0, promptly.
+/// SIGTERM, SIGINT or SIGHUP while a client is being served: exit status 0, promptly.
 fn stops_on(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let (server, port) = serve(dir.path(), &["--delay", "10ms", "--count", "100000"]);
@@ -336,4 +336,9 @@ fn sigterm_stops_the_server_with_status_0() {
 #[test]
 fn sigint_stops_the_server_with_status_0() {
     stops_on("INT");
+}
+
+#[test]
+fn sighup_stops_the_server_with_status_0() {
+    stops_on("HUP");
 }

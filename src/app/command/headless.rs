@@ -1,5 +1,5 @@
 //! `window-tui --headless`: the live pipeline without the dashboard, for scripts and servers.
-//! SIGINT or SIGTERM finishes the running batch, runs what is waiting, flushes the sinks and
+//! SIGINT, SIGTERM or SIGHUP finishes the running batch, runs what is waiting, flushes the sinks and
 //! exits 0; so does the end of the embedded server's program.
 
 use tokio::signal::unix::{SignalKind, signal};
@@ -27,6 +27,8 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
     runtime.block_on(async {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
+        // A closed terminal (or ssh session) ends the run as a stop does, not halfway.
+        let mut hangup = signal(SignalKind::hangup())?;
         let mut live = Live::start(
             config,
             source,
@@ -40,6 +42,7 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
             summary = live.finished() => summary?,
             _ = interrupt.recv() => { live.stop().await; live.finished().await? }
             _ = terminate.recv() => { live.stop().await; live.finished().await? }
+            _ = hangup.recv() => { live.stop().await; live.finished().await? }
         };
         let rejected: Vec<String> = live
             .reader

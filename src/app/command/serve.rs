@@ -1,4 +1,4 @@
-//! `window-tui serve`: the stream server alone, until SIGINT or SIGTERM.
+//! `window-tui serve`: the stream server alone, until SIGINT, SIGTERM or SIGHUP.
 
 use std::sync::Arc;
 
@@ -27,11 +27,13 @@ pub fn run(args: &ServeConfig) -> anyhow::Result<()> {
         });
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
+        let mut hangup = signal(SignalKind::hangup())?;
         let sent = Arc::new(Sent::default());
         tokio::select! {
             result = server::serve(listener, program, pace_rx, Echo::Stdout, sent.clone()) => result?,
             _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
+            _ = hangup.recv() => {}
         }
         crate::diag!("window-tui: stopped after sending {} lines", sent.get());
         Ok(())
