@@ -277,3 +277,53 @@ fn the_help_and_the_manual_page_say_what_the_tool_does() {
         }
     }
 }
+
+/// A `--progress` or `--record` file that cannot be written (its folder missing, or a folder
+/// itself) is refused with exit status 2 before the checkpoint is made: it was found only when
+/// the file was opened, after the checkpoint folder had been created and locked.
+#[test]
+fn an_unwritable_progress_or_record_file_is_refused_before_anything_is_made() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("events.csv");
+    std::fs::write(
+        &events,
+        "batch,event_time,value\n0,2026-11-23T17:33:00Z,1\n",
+    )
+    .unwrap();
+    let events = events.to_str().unwrap();
+    for (args, flag) in [
+        (
+            vec![
+                "replay",
+                events,
+                "--checkpoint",
+                "ck",
+                "--progress",
+                "missing/p.jsonl",
+            ],
+            "--progress missing/p.jsonl cannot be written: its folder missing does not exist",
+        ),
+        (
+            vec!["replay", events, "--checkpoint", "ck", "--progress", "."],
+            "--progress . is a folder",
+        ),
+        (
+            vec![
+                "--headless",
+                "--checkpoint",
+                "ck",
+                "--record",
+                "missing/r.csv",
+            ],
+            "--record missing/r.csv cannot be written",
+        ),
+    ] {
+        let out = window_tui(tmp.path(), &args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(flag), "{args:?}: {}", stderr(&out));
+        assert!(
+            !tmp.path().join("ck").exists(),
+            "{args:?}: a checkpoint was made"
+        );
+    }
+}

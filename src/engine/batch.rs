@@ -285,7 +285,9 @@ mod tests {
     fn event_time_stats_are_in_milliseconds_with_the_mean_truncated() {
         let stats = |times: &[Micros]| {
             let mut acc = EventTimeAccumulator::default();
-            times.iter().for_each(|&t| acc.add(t));
+            for &t in times {
+                acc.add(t);
+            }
             acc.stats()
         };
         assert_eq!(stats(&[]), None);

@@ -80,6 +80,7 @@ pub fn open(
         .map_err(|e| BadInput(e.to_string()))?;
     let (query, binding) = query_of(&args.query, reader.columns())?;
     reader.bind(binding);
+    folders::check_files([(args.sinks.progress.as_deref(), "--progress")])?;
     folders::claim(
         args.checkpoint.as_deref(),
         args.sinks.file_output(),

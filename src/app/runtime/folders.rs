@@ -29,6 +29,33 @@ const CHECKPOINT_MAGIC: &str = "window-tui-checkpoint v";
 /// The file sink's log folder.
 const SINK_LOG: &str = "_spark_metadata";
 
+/// Refuses (exit status 2) a file the run would write, each named with its option (`--progress`,
+/// `--record`), when it is a folder or its folder does not exist: found before any folder is
+/// created, rather than when the file is opened after the checkpoint has been.
+pub fn check_files<'a>(
+    files: impl IntoIterator<Item = (Option<&'a Path>, &'a str)>,
+) -> anyhow::Result<()> {
+    for (path, flag) in files {
+        let Some(path) = path else { continue };
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let why = if path.is_dir() {
+            "is a folder".to_string()
+        } else if !folder.is_dir() {
+            format!(
+                "cannot be written: its folder {} does not exist",
+                folder.display()
+            )
+        } else {
+            continue;
+        };
+        return Err(BadInput(format!("{flag} {} {why}", path.display())).into());
+    }
+    Ok(())
+}
+
 /// Claims the run's folders: `checkpoint` (if the run keeps one) and `output` (if the file sink
 /// is among `--sink`). A folder another run holds is refused; with `clean`, each is first
 /// checked to be window-tui's, then locked, then emptied of what window-tui wrote.

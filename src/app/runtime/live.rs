@@ -76,6 +76,10 @@ pub fn prepare(config: &LiveConfig) -> anyhow::Result<Prepared> {
 }
 
 fn open_state(config: &LiveConfig) -> anyhow::Result<Prepared> {
+    folders::check_files([
+        (config.sinks.progress.as_deref(), "--progress"),
+        (config.record.as_deref(), "--record"),
+    ])?;
     folders::claim(
         config.checkpointing.then_some(config.checkpoint.as_path()),
         config.sinks.file_output(),

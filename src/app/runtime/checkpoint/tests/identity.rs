@@ -27,7 +27,7 @@ fn another_query_is_refused_naming_what_differs() {
     assert!(err.is::<BadInput>(), "exit status 2");
     // What differs comes first, each part with both values.
     assert!(
-        text.contains(r#"another query: its query is "#)
+        text.contains("another query: its query is ")
             && !text.contains("--window-format is")
             && !text.contains("input is"),
         "{text}"
