@@ -1,6 +1,7 @@
 //! `window-tui serve` from the outside, over loopback TCP: several clients at once, each with its
 //! own rounds, random values 0..=10, the file generator, an early disconnect, the `Sent value`
-//! echo (and a closed stdout), running out of file descriptors, and SIGTERM / SIGINT.
+//! echo (and a closed stdout), running out of file descriptors, and SIGTERM / SIGINT / SIGHUP
+//! (not when ignored from the start).
 
 mod common;
 
@@ -341,4 +342,33 @@ fn sigint_stops_the_server_with_status_0() {
 #[test]
 fn sighup_stops_the_server_with_status_0() {
     stops_on("HUP");
+}
+
+/// Started with SIGHUP ignored (`nohup`, here `trap '' HUP`), the server is kept alive by it, as
+/// it was asked to be: listening for the signal would undo the inherited "ignore".
+#[test]
+fn sighup_ignored_at_the_start_stays_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("sh");
+    hermetic(&mut cmd).current_dir(dir.path()).args([
+        "-c",
+        "trap '' HUP; exec \"$0\" \"$@\"",
+        BIN,
+        "serve",
+        "--port",
+        "0",
+    ]);
+    let mut server = Running::spawn(&mut cmd);
+    let port = port_in(&server.wait_for_stderr("serving on ", T));
+    server.signal("HUP");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        server.is_running(),
+        "SIGHUP stopped a server that ignores it"
+    );
+    let mut line = String::new();
+    BufReader::new(connect(port)).read_line(&mut line).unwrap();
+    value_0_to_10(line.trim_end());
+    server.signal("TERM");
+    assert!(server.wait(T).status.success());
 }

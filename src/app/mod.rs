@@ -14,6 +14,7 @@ pub mod logging;
 pub mod runtime;
 pub mod sink;
 pub mod source;
+pub mod stop_signals;
 pub mod zone;
 
 use std::io::IsTerminal;

@@ -1,8 +1,7 @@
 //! `window-tui --headless`: the live pipeline without the dashboard, for scripts and servers.
-//! SIGINT, SIGTERM or SIGHUP finishes the running batch, runs what is waiting, flushes the sinks and
-//! exits 0; so does the end of the embedded server's program.
-
-use tokio::signal::unix::{SignalKind, signal};
+//! A stop signal ([`StopSignals`]: SIGINT, SIGTERM, or SIGHUP unless ignored) finishes the
+//! running batch, runs what is waiting, flushes the sinks and exits 0; so does the end of the
+//! embedded server's program.
 
 use crate::app::config::{LiveConfig, SinkKind};
 use crate::app::logging;
@@ -10,6 +9,7 @@ use crate::app::runtime::end_of_run::refused_note;
 use crate::app::runtime::live::{self, Live, Source, Watcher};
 use crate::app::runtime::trigger::Unobserved;
 use crate::app::sink::{SinkSet, stdout_opener};
+use crate::app::stop_signals::StopSignals;
 
 /// `window-tui --headless`: the live run into the sinks `--sink` names (console by default).
 pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
@@ -25,10 +25,7 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
     let opener = stdout_opener(&config.sinks, &config.query, prepared.resume_batch())?;
     let sinks = SinkSet::new(opener, &kinds)?;
     runtime.block_on(async {
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        // A closed terminal (or ssh session) ends the run as a stop does, not halfway.
-        let mut hangup = signal(SignalKind::hangup())?;
+        let mut stop = StopSignals::listen()?;
         let mut live = Live::start(
             config,
             source,
@@ -40,9 +37,7 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
         tracing::info!("reading {}; {}", live.address, config.query);
         let summary = tokio::select! {
             summary = live.finished() => summary?,
-            _ = interrupt.recv() => { live.stop().await; live.finished().await? }
-            _ = terminate.recv() => { live.stop().await; live.finished().await? }
-            _ = hangup.recv() => { live.stop().await; live.finished().await? }
+            () = stop.recv() => { live.stop().await; live.finished().await? }
         };
         let rejected: Vec<String> = live
             .reader

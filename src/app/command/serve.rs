@@ -1,13 +1,13 @@
-//! `window-tui serve`: the stream server alone, until SIGINT, SIGTERM or SIGHUP.
+//! `window-tui serve`: the stream server alone, until a stop signal ([`StopSignals`]).
 
 use std::sync::Arc;
 
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::app::config::ServeConfig;
 use crate::app::logging;
 use crate::app::source::server::{self, Echo, Pace, Program, Sent};
+use crate::app::stop_signals::StopSignals;
 
 pub fn run(args: &ServeConfig) -> anyhow::Result<()> {
     let _log = logging::init(&args.log, logging::Default::Stderr)?;
@@ -25,15 +25,11 @@ pub fn run(args: &ServeConfig) -> anyhow::Result<()> {
             delay: pace.delay,
             paused: false,
         });
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        let mut hangup = signal(SignalKind::hangup())?;
+        let mut stop = StopSignals::listen()?;
         let sent = Arc::new(Sent::default());
         tokio::select! {
             result = server::serve(listener, program, pace_rx, Echo::Stdout, sent.clone()) => result?,
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-            _ = hangup.recv() => {}
+            () = stop.recv() => {}
         }
         crate::diag!("window-tui: stopped after sending {} lines", sent.get());
         Ok(())
