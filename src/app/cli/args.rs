@@ -411,7 +411,12 @@ pub struct LiveArgs {
     pub trigger: Duration,
 
     /// Read an external stream server instead of the embedded one.
-    #[arg(long, env = "WINDOW_TUI_SOURCE", value_name = "HOST:PORT")]
+    #[arg(
+        long,
+        env = "WINDOW_TUI_SOURCE",
+        value_name = "HOST:PORT",
+        conflicts_with = "file"
+    )]
     pub source: Option<String>,
 
     /// How lines are read: text (the whole line is `value`), csv or json (the schema's

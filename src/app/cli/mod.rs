@@ -227,7 +227,7 @@ impl GeneratorArgs {
         }
         if kind == config::Generator::Random && self.file.is_some() {
             return Err(BadInput(format!(
-                "--file is sent only by the file generator: add {choose}"
+                "--file (or WINDOW_TUI_FILE) is sent only by the file generator: add {choose}"
             )));
         }
         Ok(GeneratorConfig {
@@ -255,12 +255,6 @@ impl LiveArgs {
     fn into_config(self, zone: Zone) -> Result<LiveConfig, BadInput> {
         let source = match &self.source {
             Some(text) => {
-                if self.pace.file.is_some() {
-                    return Err(BadInput(format!(
-                        "--file feeds the embedded stream server; with --source the stream \
-                         comes from {text}"
-                    )));
-                }
                 let (host, port) =
                     parse_host_port(text).map_err(|e| BadInput(format!("--source: {e}")))?;
                 SourceConfig::External { host, port }

@@ -173,8 +173,8 @@ fn spark_durations_on_the_command_line() {
     assert!(err.to_string().contains("fortnights"));
 }
 
-/// `--file` is read by the file generator only: given to the random one, or beside an
-/// external `--source`, it would be ignored; it is an error that says what to add or drop.
+/// `--file` is read by the file generator only: given to the random one it would be ignored, an
+/// error that says what to add; beside an external `--source` it is a usage error.
 #[test]
 fn a_file_for_no_file_generator_is_refused() {
     let error = |args: &[&str]| {
@@ -185,8 +185,8 @@ fn a_file_for_no_file_generator_is_refused() {
     assert!(live.contains("add --generator file"), "{live}");
     let serve = error(&["serve", "--file", "lines.txt"]).unwrap();
     assert!(serve.contains("add --output file"), "{serve}");
-    let external = error(&["--source", "localhost:9999", "--file", "lines.txt"]).unwrap();
-    assert!(external.contains("with --source"), "{external}");
+    let external = Cli::try_parse_from(["window-tui", "--source", "h:1", "--file", "l.txt"]);
+    assert_eq!(external.err().map(|e| e.exit_code()), Some(2));
     assert_eq!(error(&["--generator", "file", "--file", "lines.txt"]), None);
     assert_eq!(
         error(&["serve", "--output", "file", "--file", "lines.txt"]),
