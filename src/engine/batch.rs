@@ -298,8 +298,9 @@ mod tests {
         let got = stats(&[-ms, -2 * ms - 300]).unwrap();
         // -1 and -2 ms: -1.5 ms, truncated to -1.
         assert_eq!((got.min, got.max, got.avg), (-2 * ms, -ms, -ms));
-        // A mean of times near 2^62 microseconds, whose sum no i64 holds.
-        let late = (1 << 62) / ms * ms;
-        assert_eq!(stats(&[late; 4]).unwrap().avg, late);
+        // A mean of 1001 times near the last microsecond, whose milliseconds' sum no i64 holds.
+        let last = Micros::MAX / ms * ms;
+        assert!((last / ms).checked_mul(1001).is_none());
+        assert_eq!(stats(&[last; 1001]).unwrap().avg, last);
     }
 }

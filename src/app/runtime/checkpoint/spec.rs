@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Query, QueryRequest, Zone};
+use crate::engine::{EventTime, Query, QueryRequest, Zone};
 
 /// What a checkpoint belongs to. A checkpoint made for one query is refused by another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,15 +60,26 @@ impl QuerySpec {
             format!("{what} {ours}, this run's {theirs}")
         }
         let mut parts = Vec::new();
+        let (ours, theirs) = (&self.query, &other.query);
         if self.text != other.text {
             parts.push(both("its query is", &self.text, &other.text));
-        } else if self.query != other.query {
-            // The same Spark code from other options of the command line.
-            parts.push("its query's other options differ".to_string());
+        } else {
+            // The same Spark code from names spelled otherwise (`USER` for `user`).
+            let names = |q: &QueryRequest| {
+                let event_time = match &q.event_time {
+                    EventTime::Arrival => "arrival".to_string(),
+                    EventTime::Column(name) => name.clone(),
+                };
+                let aggs = q.aggs.iter().filter_map(|a| a.column.clone());
+                let named = std::iter::once(event_time).chain(q.group_by.clone());
+                named.chain(aggs).collect::<Vec<_>>().join(", ")
+            };
+            if names(ours) != names(theirs) {
+                parts.push(both("its columns are named", &names(ours), &names(theirs)));
+            }
         }
-        if self.query.schema != other.query.schema {
-            let (ours, theirs) = (&self.query.schema, &other.query.schema);
-            parts.push(both("its columns are", ours, theirs));
+        if ours.schema != theirs.schema {
+            parts.push(both("its columns are", &ours.schema, &theirs.schema));
         }
         if self.window_format != other.window_format {
             let (ours, theirs) = (&self.window_format, &other.window_format);
@@ -79,6 +90,10 @@ impl QuerySpec {
         }
         if self.input != other.input {
             parts.push(both("its input is", &self.input, &other.input));
+        }
+        if parts.is_empty() {
+            // Nothing above tells them apart (a field added to the request, say).
+            parts.push("its query's options differ".to_string());
         }
         parts.join("; ")
     }

@@ -42,6 +42,20 @@ fn another_query_is_refused_naming_what_differs() {
         err.contains("another query: its --window-format is %H%M%S, this run's %H:%M."),
         "{err}"
     );
+    // The same Spark code from a name spelled otherwise, and a column of another type.
+    let mut request = spec().query;
+    request.group_by = vec!["VALUE".into()];
+    request.schema = "value STRING, extra INT".parse().unwrap();
+    let named = QuerySpec {
+        query: request,
+        ..spec()
+    };
+    let err = refusal(&named);
+    assert!(
+        err.contains("another query: its columns are named arrival, value, this run's arrival, VALUE; its columns are ")
+            && err.contains("extra INT"),
+        "{err}"
+    );
     let zone = QuerySpec {
         time_zone: "Pacific/Kiritimati".into(),
         input: "replay events.csv".into(),
