@@ -33,7 +33,7 @@ impl Rng {
     }
 }
 
-/// The kill tests run one at a time: a run's life is scaled by a timed run ([`life`]), which
+/// The kill tests run one at a time: a run's life is scaled by timed runs ([`Lives`]), which
 /// tests running beside it would slow down.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -42,15 +42,42 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// How long the next run lives before it is killed, after `kills` kills, `whole` being one
-/// uninterrupted checkpointed run's time: until [`KILLS`] kills up to `whole / KILLS` (half of
-/// it on average, less a start-up that does nothing, and room for the tests beside it to make
-/// that run slower or faster than the ones killed), so that no machine, fast or slow, finishes
-/// the replay first; then longer and longer, so that it does.
-fn life(rng: &mut Rng, kills: usize, whole: Duration) -> Duration {
-    let step = (whole.as_millis() as u64 / KILLS as u64).max(2);
-    let most = step * (1 + kills.saturating_sub(KILLS) as u64);
-    Duration::from_millis(1 + rng.below(most))
+/// How long a run lives before it is killed: its start-up, then `whole / KILLS` at most (half of
+/// it on average) while [`KILLS`] kills are made, `whole` being one uninterrupted checkpointed
+/// run's time, so that no machine, fast or slow, finishes the replay first and no kill lands
+/// before the run has begun; then longer and longer, so that it does finish.
+struct Lives {
+    start_up: Duration,
+    step: u64,
+}
+
+impl Lives {
+    /// Times `start_up` (a checkpointed replay of one row) and `whole`.
+    fn measure(mut start_up: std::process::Command, mut whole: std::process::Command) -> Lives {
+        let start_up = timed(&mut start_up);
+        let whole = timed(&mut whole);
+        Lives {
+            start_up,
+            step: (whole.saturating_sub(start_up).as_millis() as u64 / KILLS as u64).max(2),
+        }
+    }
+
+    fn next(&self, rng: &mut Rng, kills: usize) -> Duration {
+        let most = self.step * (1 + kills.saturating_sub(KILLS) as u64);
+        self.start_up + Duration::from_millis(rng.below(most))
+    }
+}
+
+/// A checkpointed replay of one seed row in `dir`, for [`Lives::measure`].
+fn one_row_run(dir: &Path) -> std::process::Command {
+    let file = dir.join("one-row.csv");
+    std::fs::write(&file, "batch,event_time,value\n0,2026-11-23T17:33:00Z,1\n").unwrap();
+    let mut cmd = window_tui_in(dir);
+    cmd.arg("replay")
+        .arg(&file)
+        .args(["--sink", "json", "--checkpoint"])
+        .arg(dir.join("one-row-checkpoint"));
+    cmd
 }
 
 /// Runs `cmd` to its end and gives its time.
@@ -132,10 +159,13 @@ fn a_replay_killed_again_and_again_writes_every_row_exactly_once() {
             .arg(checkpoint);
         cmd
     };
-    let whole = timed(&mut command(
-        &dir.path().join("timed"),
-        &dir.path().join("timed-checkpoint"),
-    ));
+    let lives = Lives::measure(
+        one_row_run(dir.path()),
+        command(
+            &dir.path().join("timed"),
+            &dir.path().join("timed-checkpoint"),
+        ),
+    );
     let out = dir.path().join("out");
     let checkpoint = dir.path().join("checkpoint");
     let mut rng = Rng(0xc4a5_4e57);
@@ -144,7 +174,7 @@ fn a_replay_killed_again_and_again_writes_every_row_exactly_once() {
     loop {
         let mut run = Running::spawn(&mut command(&out, &checkpoint));
         runs += 1;
-        std::thread::sleep(life(&mut rng, kills, whole));
+        std::thread::sleep(lives.next(&mut rng, kills));
         if run.is_running() && kills < KILLS * 2 {
             run.kill();
             kills += 1;
@@ -359,17 +389,20 @@ fn killed_json_replay_is_exact(name: &str, events: &Path, query: &[&str]) {
             .arg(checkpoint);
         cmd
     };
-    let whole = timed(&mut command(
-        &dir.join(format!("{name}-timed.jsonl")),
-        &dir.join(format!("{name}-timed-checkpoint")),
-    ));
+    let lives = Lives::measure(
+        one_row_run(dir),
+        command(
+            &dir.join(format!("{name}-timed.jsonl")),
+            &dir.join(format!("{name}-timed-checkpoint")),
+        ),
+    );
     let checkpoint = dir.join(format!("{name}-checkpoint"));
     let progress = dir.join(format!("{name}-progress.jsonl"));
     let mut rng = Rng(0xc4a5_4e57 ^ name.len() as u64);
     let (mut kills, mut outputs) = (0, Vec::new());
     loop {
         let mut run = Running::spawn(&mut command(&progress, &checkpoint));
-        std::thread::sleep(life(&mut rng, kills, whole));
+        std::thread::sleep(lives.next(&mut rng, kills));
         if run.is_running() && kills < 2 * KILLS {
             run.kill();
             kills += 1;
