@@ -61,9 +61,7 @@ impl QuerySpec {
         }
         let mut parts = Vec::new();
         let (ours, theirs) = (&self.query, &other.query);
-        if self.text != other.text {
-            parts.push(both("its query is", &self.text, &other.text));
-        } else {
+        if self.text == other.text {
             // The same Spark code from names spelled otherwise (`USER` for `user`).
             let names = |q: &QueryRequest| {
                 let event_time = match &q.event_time {
@@ -77,6 +75,8 @@ impl QuerySpec {
             if names(ours) != names(theirs) {
                 parts.push(both("its columns are named", &names(ours), &names(theirs)));
             }
+        } else {
+            parts.push(both("its query is", &self.text, &other.text));
         }
         if ours.schema != theirs.schema {
             parts.push(both("its columns are", &ours.schema, &theirs.schema));
