@@ -76,8 +76,8 @@ impl Results {
         self.words.capacity()
     }
 
-    /// Adds the next cell, `value`, of the column it falls in (a `value` of another kind than
-    /// that column's type reads back as that type).
+    /// Adds the next cell, `value`: NULL or a value of the type of the column it falls in (as
+    /// an aggregate's result is of its output type); another kind would not read back.
     #[inline]
     pub fn push(&mut self, value: Value<'_>) {
         let word = match value {
