@@ -6,6 +6,7 @@
 mod args;
 mod env;
 mod errors;
+mod export_args;
 mod help;
 
 use std::net::SocketAddr;
