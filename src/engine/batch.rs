@@ -72,7 +72,8 @@ pub struct EventTimeStats {
 /// mean truncated to the millisecond when reported. The mean is exact (a sum over the count);
 /// Spark's is a running double (`avg += (t - avg) / count`) per partition, merged, whose
 /// rounding depends on its partitions. That running mean was a division each row waited for
-/// (a quarter of the seed replay's time); a sum is one addition. The least and greatest times
+/// (a quarter of the samples in the seed's counting loop, a few per cent of its time); a sum is
+/// one addition. The least and greatest times
 /// are kept in microseconds (their milliseconds are theirs truncated, which keeps order).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EventTimeAccumulator {
