@@ -268,8 +268,7 @@ impl BatchOutput {
 
     /// A row's aggregates, in the query's order.
     pub fn aggs(&self, row: &EmittedRow) -> impl ExactSizeIterator<Item = Value<'_>> {
-        self.cells
-            .cells(row.first_cell..row.first_cell + self.cells.width())
+        self.cells.row(row.first_cell)
     }
 }
 

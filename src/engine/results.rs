@@ -3,8 +3,8 @@
 //!
 //! A batch of many keys emits millions of cells. As [`super::Datum`]s (24 bytes each, made and
 //! moved one by one) they took about a quarter of the time the engine spent closing windows
-//! (9c); as words they take a store each. NULL cells are listed apart (a count is never NULL, so most batches list none),
-//! and a string's bytes are kept after one another, its word saying where.
+//! (9c); as words they take a store each. NULL cells are listed apart (a count is never NULL,
+//! so most batches list none), and strings are kept after one another, a word saying which.
 
 use super::types::{DataType, Value};
 
@@ -14,16 +14,15 @@ pub struct Results {
     /// Each column's type: how its words read.
     types: Vec<DataType>,
     /// A cell's value: an integer, a boolean (0 or 1), a timestamp, a float's or a double's
-    /// bits, or, for a string, where its length and bytes start in `text`.
+    /// bits, or, for a string, its place in `spans`.
     words: Vec<u64>,
     /// The NULL cells, in ascending order.
     nulls: Vec<usize>,
-    /// String cells' bytes, each after its length (eight bytes, little-endian).
-    text: Vec<u8>,
+    /// The string cells, one after another.
+    text: String,
+    /// Where each string cell is in `text`.
+    spans: Vec<(usize, usize)>,
 }
-
-/// Bytes of a string cell's length in [`Results::text`].
-const LEN_BYTES: usize = size_of::<u64>();
 
 /// Room for `more` items in `buffer`: an empty one too small is replaced, not grown (a growth
 /// copies the whole of its old room).
@@ -42,7 +41,8 @@ impl Results {
             types: types.to_vec(),
             words: Vec::with_capacity(cells),
             nulls: Vec::new(),
-            text: Vec::new(),
+            text: String::new(),
+            spans: Vec::new(),
         }
     }
 
@@ -91,24 +91,29 @@ impl Results {
             Value::Double(v) => v.to_bits(),
             Value::Str(s) => {
                 let at = self.text.len();
-                self.text.extend_from_slice(&(s.len() as u64).to_le_bytes());
-                self.text.extend_from_slice(s.as_bytes());
-                at as u64
+                self.text.push_str(s);
+                self.spans.push((at, self.text.len()));
+                self.spans.len() as u64 - 1
             }
         };
         self.words.push(word);
     }
 
-    /// Cell `i`.
+    /// The cells of the row whose first cell is `first`, in column order.
     ///
     /// # Panics
-    /// When `i` is not below [`Results::len`].
-    pub fn get(&self, i: usize) -> Value<'_> {
+    /// When the row's cells are not all held.
+    pub fn row(&self, first: usize) -> impl ExactSizeIterator<Item = Value<'_>> {
+        (self.types.iter().enumerate()).map(move |(column, &ty)| self.cell(first + column, ty))
+    }
+
+    /// Cell `i`, of type `ty`.
+    fn cell(&self, i: usize, ty: DataType) -> Value<'_> {
         let word = self.words[i];
         if !self.nulls.is_empty() && self.nulls.binary_search(&i).is_ok() {
             return Value::Null;
         }
-        match self.types[i % self.types.len()] {
+        match ty {
             DataType::Boolean => Value::Bool(word != 0),
             DataType::Byte | DataType::Short | DataType::Int | DataType::Long => {
                 Value::Long(word as i64)
@@ -117,20 +122,10 @@ impl Results {
             DataType::Float => Value::Float(f32::from_bits(word as u32)),
             DataType::Double => Value::Double(f64::from_bits(word)),
             DataType::String => {
-                let at = word as usize;
-                let len = self.text[at..at + LEN_BYTES]
-                    .try_into()
-                    .map_or(0, u64::from_le_bytes) as usize;
-                let bytes = &self.text[at + LEN_BYTES..at + LEN_BYTES + len];
-                // Pushed from a `&str`, so whole characters.
-                Value::Str(std::str::from_utf8(bytes).unwrap_or_default())
+                let (start, end) = self.spans[word as usize];
+                Value::Str(&self.text[start..end])
             }
         }
-    }
-
-    /// Cells `range`, in order.
-    pub fn cells(&self, range: std::ops::Range<usize>) -> impl ExactSizeIterator<Item = Value<'_>> {
-        range.map(|i| self.get(i))
     }
 }
 
@@ -185,7 +180,7 @@ mod tests {
         assert_eq!(results.len(), 21);
         assert_eq!(results.width(), 7);
         for (r, row) in rows.iter().enumerate() {
-            let got: Vec<Value> = results.cells(r * 7..r * 7 + 7).collect();
+            let got: Vec<Value> = results.row(r * 7).collect();
             for (got, want) in got.iter().zip(row) {
                 match (got, want) {
                     (Value::Double(g), Value::Double(w)) => assert_eq!(g.to_bits(), w.to_bits()),
