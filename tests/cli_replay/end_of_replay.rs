@@ -1,0 +1,125 @@
+//! How a replay ends: the windows left open and `--flush-at-end`, and `--max-state-rows`.
+
+use super::*;
+
+/// A finite replay in append mode ends with its last windows open: the closing note says how
+/// many and why; `--flush-at-end` emits them in one more batch and says it is not Spark's way.
+#[test]
+fn the_windows_left_open_at_the_end_are_told_and_flush_at_end_emits_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(dir.path(), "events.csv", GOOD_START);
+    let plain = run(&[&"replay", &events, &"--sink", &"json"]);
+    let said = stderr(&plain);
+    assert!(
+        said.contains("2 windows (4 rows) still open at the end, never emitted")
+            && said.contains("--flush-at-end"),
+        "{said}"
+    );
+    let flushed = run(&[&"replay", &events, &"--sink", &"json", &"--flush-at-end"]);
+    let said = stderr(&flushed);
+    assert!(!said.contains("still open"), "{said}");
+    assert!(said.contains("not Spark's behaviour"), "{said}");
+    let (before, after) = (rows_of(&plain), rows_of(&flushed));
+    let last = before.keys().map(|r| r.batch).max().unwrap();
+    let extra: Vec<(String, String, &str)> = after
+        .keys()
+        .filter(|r| !before.contains_key(r))
+        .inspect(|r| assert_eq!(r.batch, last + 1, "one more batch: {r:?}"))
+        .map(|r| (common::iso(r.start), common::iso(r.end), r.value.as_str()))
+        .collect();
+    let window = |start: &str, end: &str, value: &'static str| {
+        (
+            common::iso(micros(start).unwrap()),
+            common::iso(micros(end).unwrap()),
+            value,
+        )
+    };
+    assert_eq!(
+        extra,
+        [
+            window("2026-11-23T17:34:45Z", "2026-11-23T17:35:15Z", "e"),
+            window("2026-11-23T17:34:45Z", "2026-11-23T17:35:15Z", "f"),
+            window("2026-11-23T17:35:00Z", "2026-11-23T17:35:30Z", "e"),
+            window("2026-11-23T17:35:00Z", "2026-11-23T17:35:30Z", "f"),
+        ]
+    );
+    assert!(
+        before.keys().all(|r| after.contains_key(r)),
+        "the rest as before"
+    );
+    // Update mode emitted every row as it changed: nothing to say.
+    let update = run(&[
+        &"replay",
+        &events,
+        &"--sink",
+        &"json",
+        &"--output-mode",
+        &"update",
+    ]);
+    assert!(
+        !stderr(&update).contains("still open"),
+        "{}",
+        stderr(&update)
+    );
+    // Complete mode runs no batch for a watermark that moved: the flag runs nothing, and
+    // says nothing it did not do.
+    let complete = |flush: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
+            &"replay",
+            &events,
+            &"--sink",
+            &"json",
+            &"--output-mode",
+            &"complete",
+        ];
+        args.extend_from_slice(flush);
+        run(&args)
+    };
+    let (plain, flushed) = (complete(&[]), complete(&[&"--flush-at-end"]));
+    assert_eq!(flushed.stdout, plain.stdout);
+    assert!(
+        !stderr(&flushed).contains("--flush-at-end"),
+        "{}",
+        stderr(&flushed)
+    );
+}
+
+/// `--max-state-rows`: once the state is full, within a batch too, rows of new keys are
+/// refused and counted; keys already held, and keys after the watermark evicted the old ones,
+/// go on.
+#[test]
+fn a_full_state_refuses_new_keys_and_says_how_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(dir.path(), "events.csv", GOOD_START);
+    let limited = run(&[
+        &"replay",
+        &events,
+        &"--sink",
+        &"json",
+        &"--max-state-rows",
+        &"2",
+    ]);
+    let said = stderr(&limited);
+    // A key opens two windows: a filled the state, so b (in a's batch), c and d were refused;
+    // once the watermark evicted a, e was taken and f (in e's batch) refused.
+    assert!(said.contains("4 rows refused"), "{said}");
+    let values: BTreeSet<String> = rows_of(&limited).into_keys().map(|r| r.value).collect();
+    assert!(values.contains("a"), "{values:?}");
+    assert!(
+        !values.contains("b") && !values.contains("c") && !values.contains("d"),
+        "{values:?}"
+    );
+    let flushed = run(&[
+        &"replay",
+        &events,
+        &"--sink",
+        &"json",
+        &"--max-state-rows",
+        &"2",
+        &"--flush-at-end",
+    ]);
+    let values: BTreeSet<String> = rows_of(&flushed).into_keys().map(|r| r.value).collect();
+    assert_eq!(values, BTreeSet::from(["a".into(), "e".into()]));
+    let unlimited = run(&[&"replay", &events, &"--sink", &"json"]);
+    assert!(!stderr(&unlimited).contains("refused"));
+}
