@@ -6,13 +6,32 @@ use std::fmt;
 use super::{Duration, Query, WindowKind, quote_name};
 
 impl fmt::Display for Query {
-    /// The query as Spark code states it, e.g.
+    /// The query as Spark code states it, and its output mode, e.g.
     /// `withWatermark("event_time", "15 seconds").groupBy(window("event_time", "30 seconds",
     /// "15 seconds"), "value").count()` in append mode.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let et = self.event_time_name();
-        write!(f, "withWatermark({et:?}, \"{}\").groupBy(", self.delay())?;
-        match self.window {
+        write!(f, "{} in {} mode", self.code(), self.mode().name())
+    }
+}
+
+impl Query {
+    /// The query as Spark code, without its output mode: `withWatermark(...).groupBy(...)`
+    /// and the aggregation.
+    pub fn code(&self) -> Code<'_> {
+        Code(self)
+    }
+}
+
+/// [`Query::code`].
+#[derive(Debug, Clone, Copy)]
+pub struct Code<'a>(&'a Query);
+
+impl fmt::Display for Code<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Code(query) = *self;
+        let et = query.event_time_name();
+        write!(f, "withWatermark({et:?}, \"{}\").groupBy(", query.delay())?;
+        match query.window {
             WindowKind::Sliding(spec) => {
                 let size = Duration::from_micros(spec.size());
                 let slide = Duration::from_micros(spec.slide());
@@ -24,14 +43,14 @@ impl fmt::Display for Query {
             }
             WindowKind::Session { gap } => write!(f, "session_window({et:?}, \"{gap}\")")?,
         }
-        for &at in &self.group_by {
-            write!(f, ", {:?}", quote_name(&self.schema().field(at).name))?;
+        for &at in &query.group_by {
+            write!(f, ", {:?}", quote_name(&query.schema().field(at).name))?;
         }
-        if self.counts_only() {
+        if query.counts_only() {
             f.write_str(").count()")?;
         } else {
             f.write_str(").agg(")?;
-            for (i, agg) in self.aggs.iter().enumerate() {
+            for (i, agg) in query.aggs.iter().enumerate() {
                 if i > 0 {
                     f.write_str(", ")?;
                 }
@@ -41,12 +60,12 @@ impl fmt::Display for Query {
                         f,
                         "{}({:?})",
                         agg.func.name(),
-                        quote_name(&self.schema().field(at).name)
+                        quote_name(&query.schema().field(at).name)
                     )?,
                 }
             }
             f.write_str(")")?;
         }
-        write!(f, " in {} mode", self.mode().name())
+        Ok(())
     }
 }

@@ -119,15 +119,20 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         .filter_map(|(part, form)| part.forms.into_iter().nth(form?))
         .flatten()
         .collect();
-    let query = format!(
-        " {}.writeStream.outputMode(\"{}\")",
-        snapshot.query,
+    // The query as Spark code, with its output mode where that fits (the panels' titles name
+    // the mode too), else cut.
+    let code = format!(" {}", snapshot.query.code());
+    let whole = format!(
+        "{code}.writeStream.outputMode(\"{}\")",
         snapshot.query.mode().name()
     );
-    let lines = vec![
-        Line::from(spans),
-        Line::styled(format::cut(&query, area.width as usize), theme.dim),
-    ];
+    let room = area.width as usize;
+    let query = if Span::raw(whole.as_str()).width() <= room {
+        whole
+    } else {
+        format::cut(&code, room)
+    };
+    let lines = vec![Line::from(spans), Line::styled(query, theme.dim)];
     frame.render_widget(Paragraph::new(lines), area);
 }
 
