@@ -204,7 +204,7 @@ fn a_full_disk_stops_the_run_uncommitted_and_the_same_command_finishes_once_ther
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("resuming the replay at batch"),
+        stderr.contains("resuming at batch"),
         "the batches before the disk filled were committed: {stderr}"
     );
     let (_, got) = check_file_sink(&out);

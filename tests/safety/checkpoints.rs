@@ -95,7 +95,7 @@ fn a_checkpoint_of_the_format_before_is_continued_as_that_build_would() {
         let err = stderr(&out);
         assert!(out.status.success(), "{err}");
         assert!(
-            err.contains(&format!("resuming the replay at batch {batch}")),
+            err.contains(&format!("resuming at batch {batch} from the checkpoint ck")),
             "{err}"
         );
         assert_eq!(
@@ -111,7 +111,7 @@ fn a_checkpoint_of_the_format_before_is_continued_as_that_build_would() {
         names.sort();
         assert_eq!(names, [".window-tui.lock", "log", "metadata"]);
         let again = window_tui(dir, &args);
-        let next = format!("resuming the replay at batch {}", batch + 10);
+        let next = format!("resuming at batch {}", batch + 10);
         assert!(stderr(&again).contains(&next), "{}", stderr(&again));
     }
 }

@@ -185,8 +185,11 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
         SinkSet::new(sink::json_in_background(opener), &args.sinks.kinds)
     };
     let mut stepper = open(args, sinks)?;
-    if let Some(batch) = stepper.summary().resumed_at {
-        crate::diag!("window-tui: resuming the replay at batch {batch} (checkpoint)");
+    if let (Some(batch), Some(dir)) = (stepper.summary().resumed_at, &args.checkpoint) {
+        crate::diag!(
+            "window-tui: resuming at batch {batch} from the checkpoint {}",
+            dir.display()
+        );
     }
     let bar = ReplayBar::start(&args.events);
     loop {
