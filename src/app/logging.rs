@@ -30,15 +30,26 @@ pub fn default_log_file() -> PathBuf {
 /// Where the log goes when the default one cannot be written (a read-only `$HOME`, an
 /// unwritable `$XDG_STATE_HOME`): a file of this user's in the temporary folder.
 pub fn fallback_log_file() -> PathBuf {
-    let who = std::env::var("USER")
-        .ok()
-        .filter(|u| {
-            !u.is_empty()
-                && u.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        })
-        .unwrap_or_else(|| std::process::id().to_string());
-    std::env::temp_dir().join(format!("window-tui-{who}.log"))
+    std::env::temp_dir().join(format!(
+        "window-tui-{}.log",
+        log_owner(std::env::var("USER").ok())
+    ))
+}
+
+/// Whose fallback log it is: `$USER` when it is a plain name, else the user's id as `uidN`
+/// (the same file run after run), else this process's id.
+fn log_owner(user: Option<String>) -> String {
+    use std::os::unix::fs::MetadataExt;
+    user.filter(|u| {
+        !u.is_empty()
+            && u.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    })
+    .or_else(|| {
+        let this = std::fs::metadata("/proc/self").ok()?;
+        Some(format!("uid{}", this.uid()))
+    })
+    .unwrap_or_else(|| std::process::id().to_string())
 }
 
 /// Opens `path` for appending, creating its folder.
@@ -112,6 +123,18 @@ pub fn init(args: &LogConfig, default: Default) -> anyhow::Result<Option<WorkerG
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Without a usable `$USER` the fallback log is the user's, by id, not this process's (a
+    /// new file each run).
+    #[test]
+    fn the_fallback_log_is_the_users() {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(log_owner(Some("ana".into())), "ana");
+        let uid = std::fs::metadata("/proc/self").unwrap().uid();
+        for user in [None, Some(String::new()), Some("../etc".into())] {
+            assert_eq!(log_owner(user), format!("uid{uid}"));
+        }
+    }
 
     #[test]
     fn an_unwritable_default_log_falls_back_and_says_why() {
