@@ -1,5 +1,6 @@
 //! The Watermark panel: a time axis with the open windows as bars, the watermark, the latest event
-//! time and the wall clock as markers, windows the watermark has passed marked as closing, and
+//! time and the wall clock as markers, windows the next batch's watermark has passed (they close
+//! in that batch) marked as closing, and
 //! countdowns to the next trigger and the next window close.
 
 use std::fmt::Write as _;

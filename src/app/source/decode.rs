@@ -36,16 +36,19 @@ pub enum Rejection {
     BadTime,
     /// Not a JSON object.
     BadJson,
+    /// A quoted CSV field with more after its closing quote than a comma or the line's end.
+    BadQuoting,
 }
 
 impl Rejection {
-    pub const ALL: [Rejection; 6] = [
+    pub const ALL: [Rejection; 7] = [
         Rejection::TooLong,
         Rejection::NotUtf8,
         Rejection::FieldCount,
         Rejection::BadValue,
         Rejection::BadTime,
         Rejection::BadJson,
+        Rejection::BadQuoting,
     ];
 
     pub fn label(self) -> &'static str {
@@ -56,6 +59,7 @@ impl Rejection {
             Rejection::BadValue => "value not of its column's type",
             Rejection::BadTime => "bad event time",
             Rejection::BadJson => "not a JSON object",
+            Rejection::BadQuoting => "text after a closing quote",
         }
     }
 
@@ -154,6 +158,9 @@ impl LineDecoder {
             } else {
                 Err(Rejection::FieldCount)
             };
+        }
+        if !quotes_end_fields(bytes) {
+            return Err(Rejection::BadQuoting);
         }
         let mut csv = csv_core::ReaderBuilder::new().build();
         self.scratch.clear();
@@ -312,6 +319,40 @@ fn json_typed<'a>(
                     Err(_) => Err(bad()),
                 },
                 None => Err(bad()),
+            }
+        }
+    }
+}
+
+/// Whether each quoted field of the CSV line `bytes` ends at its closing quote (RFC 4180: a comma
+/// or the line's end after it). csv-core reads on past one (`"c27"x` as `c27x`, Spark's
+/// `from_csv` as `"c27"x`); such a line is rejected instead. A quote never closed is left to
+/// csv-core (the rest of the line is that field).
+fn quotes_end_fields(bytes: &[u8]) -> bool {
+    let mut at = 0;
+    loop {
+        if bytes.get(at) == Some(&b'"') {
+            // A quoted field: to its closing quote, past doubled ones.
+            at += 1;
+            loop {
+                let Some(quote) = memchr::memchr(b'"', &bytes[at..]) else {
+                    return true;
+                };
+                at += quote + 1;
+                if bytes.get(at) != Some(&b'"') {
+                    break;
+                }
+                at += 1;
+            }
+            match bytes.get(at) {
+                None => return true,
+                Some(b',') => at += 1,
+                Some(_) => return false,
+            }
+        } else {
+            match memchr::memchr(b',', &bytes[at..]) {
+                None => return true,
+                Some(comma) => at += comma + 1,
             }
         }
     }

@@ -69,6 +69,27 @@ fn csv_lines_follow_the_schema() {
         decode(&mut d, "2026-11-23T17:33:00Z,ana,twelve"),
         Err(Rejection::BadValue)
     );
+    // After a closing quote, a comma or the line's end: csv-core would read these as `c27x`,
+    // `a,bx` and `x `, Spark's from_csv as `"c27"x`, `"a,b"x` and `x`.
+    for line in [
+        "2026-11-23T17:33:00Z,\"c27\"x,1",
+        "2026-11-23T17:33:00Z,\"a,b\"x,1",
+        "2026-11-23T17:33:00Z,\"x\" ,1",
+        "2026-11-23T17:33:00Z,ana,\"1\"\"\"2",
+    ] {
+        assert_eq!(decode(&mut d, line), Err(Rejection::BadQuoting), "{line}");
+    }
+    // A quote inside an unquoted field is text, as both read it; a doubled quote is a quote.
+    assert_eq!(
+        decode(&mut d, "2026-11-23T17:33:00Z,a\"b,1").unwrap().1[1],
+        "Str(\"a\\\"b\")"
+    );
+    assert_eq!(
+        decode(&mut d, "2026-11-23T17:33:00Z,\"a\"\"\",\"1\"")
+            .unwrap()
+            .1[1..],
+        ["Str(\"a\\\"\")", "Long(1)"]
+    );
     assert_eq!(decode(&mut d, "yesterday,ana,1"), Err(Rejection::BadTime));
     assert_eq!(
         decode(&mut d, ",ana,1"),

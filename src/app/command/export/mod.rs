@@ -254,6 +254,16 @@ fn render(spec: &JobSpec, file_name: &str) -> String {
         ),
         ("OUTPUT_DIR", py_str(&spec.output.to_string_lossy())),
         ("CHECKPOINT_DIR", py_str(&spec.checkpoint.to_string_lossy())),
+        ("CHECKPOINT_DOC", checkpoint_doc(spec)),
+        (
+            "RESUMES",
+            if matches!(spec.source, ExportSource::Socket { .. }) {
+                "False"
+            } else {
+                "True"
+            }
+            .to_string(),
+        ),
         ("WINDOW_PATTERN", py_str(spec.window_pattern.spark())),
         ("STREAM_HOST", host),
         ("STREAM_PORT", port),
@@ -327,6 +337,24 @@ fn input_doc(spec: &JobSpec, q: &Query) -> String {
             )
         }
     }
+}
+
+/// What the docstring says of the checkpoint: Spark's socket source cannot continue from one.
+fn checkpoint_doc(spec: &JobSpec) -> String {
+    let dir = py_str(&spec.checkpoint.to_string_lossy());
+    let text = match spec.source {
+        ExportSource::ReplayDir(_) => format!(
+            "The checkpoint folder, {dir}, keeps the job's progress: a restart continues where it \
+             stopped; --clean removes the checkpoint and the output first (the seed's cleanup())."
+        ),
+        ExportSource::Socket { .. } => format!(
+            "The checkpoint folder, {dir}, keeps the job's progress, but Spark's socket source \
+             cannot continue from it (it keeps no lines to read again): the job refuses a \
+             checkpoint an earlier run left, and --clean removes it and the output first (the \
+             seed's cleanup())."
+        ),
+    };
+    wrap(&doc_text(&text), 100, 0, "")
 }
 
 /// The file sink's lines of the docstring: where and what it writes, or (not in append mode)
