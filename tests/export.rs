@@ -334,6 +334,9 @@ fn the_whole_query_family_exports() {
 #[test]
 fn bad_usage_exits_2() {
     let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("events.csv"), "batch,event_time,value\n").unwrap();
+    fs::create_dir(tmp.path().join("used")).unwrap();
+    fs::write(tmp.path().join("used/theirs"), "").unwrap();
     for (args, says) in [
         (&["--slide", "1m"][..], "slide"),
         (&["--window", "0s"], "window"),
@@ -344,6 +347,15 @@ fn bad_usage_exits_2() {
         (&["--source", "nohost"], "--source"),
         (&["--sink", "json"], "json"),
         (&["--replay-dir", "d", "--source", "h:1"], "--source"),
+        (&["--stage", "events.csv"], "--replay-dir"),
+        (
+            &["--replay-dir", "d", "--stage", "missing.csv"],
+            "missing.csv",
+        ),
+        (
+            &["--replay-dir", "used", "--stage", "events.csv"],
+            "used is not empty",
+        ),
         (&["--output-mode", "update", "--sink", "file"], "append"),
         (&["--output-mode", "complete", "--sink", "file"], "append"),
         (&["--agg", "sum(value)"], "STRING"),
@@ -577,5 +589,44 @@ fn the_exported_program_gives_window_tuis_rows_in_spark() {
         "Spark and window-tui differ:\n{}\n\nharness:\n{}",
         problems.join("\n"),
         run.stderr
+    );
+}
+
+/// `--stage EVENTS.csv` writes the job and stages the replay file's rows for it, one file per
+/// batch under the file's header, in the folder `--replay-dir` names.
+#[test]
+fn stage_writes_the_job_and_a_file_per_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("run.csv"),
+        "batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n4,2026-11-23T17:33:50Z,\"b,c\"\n",
+    )
+    .unwrap();
+    let out = window_tui(
+        tmp.path(),
+        &[
+            "export-spark",
+            "--replay-dir",
+            "in",
+            "--stage",
+            "run.csv",
+            "-o",
+            "job.py",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("staged the 2 rows of run.csv in in, one file per batch (2 files)"),
+        "{stderr}"
+    );
+    assert!(
+        fs::read_to_string(tmp.path().join("job.py"))
+            .unwrap()
+            .contains("REPLAY_DIR = \"in\"")
+    );
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("in/batch-000004.csv")).unwrap(),
+        "batch,event_time,value\n4,2026-11-23T17:33:50Z,\"b,c\"\n"
     );
 }

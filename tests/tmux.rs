@@ -291,3 +291,48 @@ fn a_replay_stopped_by_a_bad_row_ends_with_its_error_and_status_2_once_quit() {
         "the headless replay's line"
     );
 }
+
+/// `e` in a replay writes the job of its batches and stages the replayed rows for it, one file
+/// per batch in `./staged` (or the first free `staged-N`), saying so in the footer.
+#[test]
+fn e_in_a_replay_writes_the_job_and_stages_its_rows() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("run.csv"),
+        "batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n0,2026-11-23T17:33:01Z,b\n\
+         2,2026-11-23T17:33:40Z,c\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("staged")).unwrap();
+    std::fs::write(dir.path().join("staged/theirs.csv"), "kept").unwrap();
+    let bin = env!("CARGO_BIN_EXE_window-tui");
+    let command = format!("TZ=UTC NO_COLOR=1 {bin} replay run.csv; echo EXIT=$?; sleep 600");
+    let tmux = Tmux::start("stage", dir.path(), &command, 120, 40);
+    let long = Duration::from_secs(30);
+    tmux.wait_for("the dashboard", long, |s| s.contains("Output batches"));
+    tmux.keys(&["e"]);
+    let screen = tmux.wait_for("the rows staged", long, |s| s.contains("staged the 3 rows"));
+    assert!(
+        screen.contains("spark-submit ./window_append_streaming.py"),
+        "{screen}"
+    );
+    let staged = dir.path().join("staged-2");
+    assert_eq!(
+        std::fs::read_to_string(staged.join("batch-000000.csv")).unwrap(),
+        "batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n0,2026-11-23T17:33:01Z,b\n"
+    );
+    assert!(staged.join("batch-000002.csv").is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("staged/theirs.csv")).unwrap(),
+        "kept",
+        "a folder holding files is left alone"
+    );
+    let job = std::fs::read_to_string(dir.path().join("window_append_streaming.py")).unwrap();
+    assert!(job.contains("REPLAY_DIR = \"staged-2\""), "{job}");
+    tmux.keys(&["q"]);
+    let end = tmux.wait_for("the exit status", long, |s| s.contains("EXIT="));
+    assert!(end.contains("EXIT=0"), "{end}");
+}

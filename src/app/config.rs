@@ -262,6 +262,8 @@ pub struct ExportConfig {
     pub out: PathBuf,
     /// Replace `out` when it exists.
     pub force: bool,
+    /// A replay file to stage in the job's replay folder.
+    pub stage: Option<PathBuf>,
 }
 
 /// What the input of a live run is, for its checkpoint: another input is another query.

@@ -76,6 +76,16 @@ pub struct ExportArgs {
     )]
     pub replay_dir: Option<PathBuf>,
 
+    /// Stage a replay file's rows in --replay-dir (made if missing, else it must be empty), one
+    /// file per batch, for the job to read.
+    #[arg(
+        long,
+        env = "WINDOW_TUI_STAGE",
+        value_name = "EVENTS.csv",
+        requires = "replay_dir"
+    )]
+    pub stage: Option<PathBuf>,
+
     /// chrono pattern for each end of the window column (as the dashboard's), translated to a
     /// Spark datetime pattern: %H%M%S is `HHmmss`.
     #[arg(

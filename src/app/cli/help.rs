@@ -59,7 +59,7 @@ Examples:
   window-tui export-spark -o job.py && spark-submit --master local[2] job.py
   window-tui export-spark --source stream-host:9999 --sink file \\
     --output /data/out -o job.py
-  window-tui export-spark --replay-dir staged/ --trigger 1s -o job.py
+  window-tui export-spark --replay-dir staged --stage run.csv -o job.py
   window-tui export-spark --window '1 minute' --slide 20s --watermark 10s | less
   window-tui export-spark --format json \\
     --schema 'ts TIMESTAMP, user STRING, bytes LONG' --event-time ts \\
@@ -68,7 +68,8 @@ Examples:
 
 The job targets Apache Spark 3.5 (PySpark 3.5.3) and runs the same query: it reads the stream
 server (the socket source, each line parsed with the same --format and --schema) or, with
---replay-dir, CSV files of the query's columns staged one per trigger tick; it takes --master
+--replay-dir, CSV files of the query's columns staged one per trigger tick (--stage stages a
+replay file's batches there); it takes --master
 (default local[*]), --sink, --time-zone and --clean. Its docstring says how to run it.";
 
 pub(super) const COMPLETIONS_EXAMPLES: &str = "\

@@ -336,6 +336,7 @@ impl ExportArgs {
             zone,
             out: self.out,
             force: self.force,
+            stage: self.stage,
         })
     }
 }

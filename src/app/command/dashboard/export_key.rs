@@ -6,7 +6,7 @@
 //! checkpoint and output are folders of its own (`checkpoint-spark`, `output-spark` beside
 //! window-tui's), never window-tui's.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::app::command::export::{self, JobSpec, WindowPattern};
 use crate::app::config::{ExportSource, Format, SinkConfig, SinkKind};
@@ -28,7 +28,7 @@ pub fn job_spec(
     let spark_folder = |dir: &Path| {
         let mut name = dir.as_os_str().to_owned();
         name.push("-spark");
-        std::path::PathBuf::from(name)
+        PathBuf::from(name)
     };
     Ok(JobSpec {
         query,
@@ -43,7 +43,8 @@ pub fn job_spec(
     })
 }
 
-/// The folder the job of a replay reads: the replayed file's rows, batch N as file N.
+/// The folder the job of a replay reads (or `staged-N`): the replayed file's rows, batch N as
+/// file N.
 pub const STAGED: &str = "staged";
 
 /// The job of a replay: its rows staged one file per batch in [`STAGED`], as `export-spark
@@ -60,20 +61,69 @@ pub fn replay_job_spec(query: Query, sinks: &SinkConfig, checkpoint: &Path) -> E
     )
 }
 
-/// Writes the job in the current folder; returns what to say in the footer.
-pub fn export_job(base: &Export, file_sink_on: bool) -> String {
+/// A job `e` wrote: its file's name in the folder, and what to say of it in the footer.
+#[derive(Debug)]
+pub struct Written {
+    pub name: String,
+    pub said: String,
+}
+
+/// Writes the job in the current folder; what to say in the footer (`Err`: why there is none).
+pub fn export_job(base: &Export, file_sink_on: bool) -> Result<Written, String> {
     export_job_in(Path::new("."), base, file_sink_on)
+}
+
+/// A replay's `e`: the job of its batches staged in the first folder of the current one's that
+/// is free (`staged`, else `staged-2`, ...: missing or empty), and that folder, for the caller
+/// to stage the replayed file's rows in.
+pub fn export_replay_job(base: &Export, file_sink_on: bool) -> Result<(Written, PathBuf), String> {
+    export_replay_job_in(Path::new("."), base, file_sink_on)
 }
 
 /// The most names `e` tries before it gives up.
 const MAX_NAMES: u32 = 1000;
 
-/// Writes the job in `dir` under the first name no file has.
-fn export_job_in(dir: &Path, base: &Export, file_sink_on: bool) -> String {
-    let mut spec = match base {
-        Ok(spec) => spec.clone(),
-        Err(why) => return format!("cannot export: {why}"),
+/// The `n`th name of `stem.extension` tried: `stem.extension`, then `stem-N.extension`.
+fn nth_name(stem: &str, extension: Option<&str>, n: u32) -> String {
+    let suffix = if n == 1 {
+        String::new()
+    } else {
+        format!("-{n}")
     };
+    extension.map_or_else(
+        || format!("{stem}{suffix}"),
+        |e| format!("{stem}{suffix}.{e}"),
+    )
+}
+
+fn export_replay_job_in(
+    dir: &Path,
+    base: &Export,
+    file_sink_on: bool,
+) -> Result<(Written, PathBuf), String> {
+    let free = |name: &String| {
+        std::fs::read_dir(dir.join(name)).map_or_else(
+            |e| e.kind() == std::io::ErrorKind::NotFound,
+            |mut entries| entries.next().is_none(),
+        )
+    };
+    let folder = (1..=MAX_NAMES)
+        .map(|n| nth_name(STAGED, None, n))
+        .find(free)
+        .ok_or_else(|| format!("cannot export: {STAGED} to {STAGED}-{MAX_NAMES} all hold files"))?;
+    let mut base = base.clone();
+    if let Ok(spec) = &mut base {
+        spec.source = ExportSource::ReplayDir(folder.clone().into());
+    }
+    let written = export_job_in(dir, &base, file_sink_on)?;
+    Ok((written, folder.into()))
+}
+
+/// Writes the job in `dir` under the first name no file has.
+fn export_job_in(dir: &Path, base: &Export, file_sink_on: bool) -> Result<Written, String> {
+    let mut spec = base
+        .clone()
+        .map_err(|why| format!("cannot export: {why}"))?;
     spec.sink = if file_sink_on && export::check_sink(SinkKind::File, spec.query.mode()).is_ok() {
         SinkKind::File
     } else {
@@ -83,11 +133,7 @@ fn export_job_in(dir: &Path, base: &Export, file_sink_on: bool) -> String {
         .rsplit_once('.')
         .unwrap_or((export::DEFAULT_JOB_FILE, "py"));
     for n in 1..=MAX_NAMES {
-        let name = if n == 1 {
-            export::DEFAULT_JOB_FILE.to_string()
-        } else {
-            format!("{stem}-{n}.{extension}")
-        };
+        let name = nth_name(stem, Some(extension), n);
         match export::write_job(&spec, &dir.join(&name), false) {
             Ok(()) => {
                 let kept = if n == 1 {
@@ -95,16 +141,16 @@ fn export_job_in(dir: &Path, base: &Export, file_sink_on: bool) -> String {
                 } else {
                     format!(" ({} exists; kept)", export::DEFAULT_JOB_FILE)
                 };
-                return format!(
-                    "wrote ./{name}{kept} (Spark {}): spark-submit it",
-                    export::SPARK_VERSION
-                );
+                let said = format!("wrote ./{name}{kept} (Spark {})", export::SPARK_VERSION);
+                return Ok(Written { name, said });
             }
             Err(e) if durable::already_exists(&e) => {}
-            Err(e) => return format!("cannot export: {e:#}"),
+            Err(e) => return Err(format!("cannot export: {e:#}")),
         }
     }
-    format!("cannot export: {stem}.{extension} to {stem}-{MAX_NAMES}.{extension} all exist")
+    Err(format!(
+        "cannot export: {stem}.{extension} to {stem}-{MAX_NAMES}.{extension} all exist"
+    ))
 }
 
 #[cfg(test)]
@@ -149,13 +195,13 @@ mod tests {
         assert_eq!(spec.output, Path::new("output-spark"));
         let mine = dir.path().join(export::DEFAULT_JOB_FILE);
         std::fs::write(&mine, "my own job").unwrap();
-        let said = export_job_in(dir.path(), &base, false);
+        let said = export_job_in(dir.path(), &base, false).unwrap().said;
         assert!(
             said.starts_with("wrote ./window_append_streaming-2.py"),
             "{said}"
         );
         assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my own job");
-        let said = export_job_in(dir.path(), &base, true);
+        let said = export_job_in(dir.path(), &base, true).unwrap().said;
         assert!(
             said.starts_with("wrote ./window_append_streaming-3.py"),
             "{said}"
@@ -168,15 +214,29 @@ mod tests {
         assert!(job.contains("SINK = \"file\""), "{job}");
     }
 
+    /// The job of a replay reads its batches staged in `staged`, or in the first `staged-N`
+    /// free when that holds files (an empty one is taken).
     #[test]
-    fn e_in_a_replay_exports_a_job_of_its_batches_staged_as_files() {
+    fn e_in_a_replay_exports_a_job_of_its_batches_staged_in_a_free_folder() {
         let dir = tempfile::tempdir().unwrap();
         let base = replay_job_spec(Query::seed(), &sinks(), Path::new("checkpoint"));
-        let said = export_job_in(dir.path(), &base, false);
-        assert!(said.starts_with("wrote "), "{said}");
-        let job = std::fs::read_to_string(dir.path().join(export::DEFAULT_JOB_FILE)).unwrap();
+        let (written, staged) = export_replay_job_in(dir.path(), &base, false).unwrap();
+        assert_eq!(
+            (written.name.as_str(), staged.as_path()),
+            (export::DEFAULT_JOB_FILE, Path::new("staged"))
+        );
+        let job = std::fs::read_to_string(dir.path().join(&written.name)).unwrap();
         assert!(job.contains("CSV files staged in \"staged\""), "{job}");
         assert!(!job.contains("localhost"), "{job}");
+
+        std::fs::create_dir(dir.path().join("staged")).unwrap();
+        let (_, staged) = export_replay_job_in(dir.path(), &base, false).unwrap();
+        assert_eq!(staged, Path::new("staged"), "an empty folder is free");
+        std::fs::write(dir.path().join("staged/batch-000000.csv"), "batch\n").unwrap();
+        let (written, staged) = export_replay_job_in(dir.path(), &base, false).unwrap();
+        assert_eq!(staged, Path::new("staged-2"));
+        let job = std::fs::read_to_string(dir.path().join(&written.name)).unwrap();
+        assert!(job.contains("REPLAY_DIR = \"staged-2\""), "{job}");
     }
 
     #[test]
@@ -222,7 +282,7 @@ mod tests {
             for file in std::fs::read_dir(dir.path()).unwrap() {
                 std::fs::remove_file(file.unwrap().path()).unwrap();
             }
-            let said = export_job_in(dir.path(), &base, true);
+            let said = export_job_in(dir.path(), &base, true).unwrap().said;
             assert!(
                 said.starts_with("wrote ./window_append_streaming.py"),
                 "{said}"

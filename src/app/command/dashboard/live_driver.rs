@@ -167,10 +167,12 @@ impl Driver for LiveDriver {
                 let _ = self.live.controls.send(Control::InjectLate);
                 Some("a late row is on its way".to_string())
             }
-            Action::Export => Some(export_job(
-                &self.export,
-                self.sink_on(model::SinkKind::File),
-            )),
+            Action::Export => Some(
+                export_job(&self.export, self.sink_on(model::SinkKind::File)).map_or_else(
+                    |why| why,
+                    |written| format!("{}: spark-submit it", written.said),
+                ),
+            ),
             _ => None,
         }
     }

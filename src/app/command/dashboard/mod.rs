@@ -170,7 +170,7 @@ fn replay_driver(config: &ReplayConfig) -> anyhow::Result<ReplayDriver> {
     let console = SharedBuffer::default();
     let file = config.events.display().to_string();
     let mode = Mode::Replay {
-        file: file.clone(),
+        file,
         finished: false,
     };
     let (stepper, builder) = open_replay(
@@ -190,7 +190,7 @@ fn replay_driver(config: &ReplayConfig) -> anyhow::Result<ReplayDriver> {
     let mut driver = ReplayDriver::start(
         stepper,
         builder,
-        file,
+        config.events.clone(),
         config.sinks.output.display().to_string(),
         export,
     )?;

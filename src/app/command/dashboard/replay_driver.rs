@@ -4,6 +4,7 @@
 //! already seen; playback asks for as many steps as its speed says are due, so the speed is real
 //! even above the frame rate.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
@@ -11,10 +12,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::export_key::{Export, export_job};
+use super::export_key::{Export, export_replay_job};
 use super::render_loop::Driver;
 use super::snapshot::SnapshotBuilder;
 use crate::app::clock::now_micros;
+use crate::app::command::export::stage;
 use crate::app::command::replay::ReplayStepper;
 use crate::app::config::SinkKind;
 use crate::app::sink::file_sink_refusal;
@@ -29,12 +31,14 @@ pub const SPEEDS: std::ops::RangeInclusive<f64> = 0.125..=1024.0;
 const HISTORY: usize = 2_000;
 
 /// What the dashboard asks the worker for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Request {
     /// Run this many more batches.
     Steps(u32),
     /// Switch a sink on or off.
     Sink(SinkKind, bool),
+    /// Stage the replayed file's rows in the folder the job `job` reads.
+    Stage { dir: PathBuf, job: String },
 }
 
 /// What the worker says back.
@@ -67,6 +71,8 @@ struct Worker {
     stepper: ReplayStepper<ReplaySource>,
     builder: SnapshotBuilder,
     file: String,
+    /// The replayed file, staged for an exported job on request.
+    events: PathBuf,
     updates: mpsc::UnboundedSender<Update>,
     /// The snapshot last sent: the final idle tick may only mark it finished.
     last: Option<Arc<Snapshot>>,
@@ -78,6 +84,7 @@ impl Worker {
             let sent = match request {
                 Request::Steps(n) => self.steps(n),
                 Request::Sink(kind, on) => self.switch(kind, on),
+                Request::Stage { dir, job } => self.stage(&dir, &job),
             };
             if !sent {
                 return;
@@ -185,6 +192,17 @@ impl Worker {
         self.updates.send(update).is_ok()
     }
 
+    /// Stages the replayed file's rows in `dir` for the exported job `job`, and says how that
+    /// went.
+    fn stage(&mut self, dir: &Path, job: &str) -> bool {
+        let mut update = self.update(false);
+        update.notice = Some(match stage::stage(&self.events, dir) {
+            Ok(staged) => format!("{}: spark-submit ./{job}", staged.said(&self.events, dir)),
+            Err(e) => format!("cannot stage the rows in {}: {e:#}", dir.display()),
+        });
+        self.updates.send(update).is_ok()
+    }
+
     /// The run as it is now (the sinks on or off, their errors, the engine past a batch a sink
     /// failed on), to show in place of the last snapshot.
     fn refreshed(&mut self) -> Arc<Snapshot> {
@@ -229,11 +247,12 @@ pub struct ReplayDriver {
 }
 
 impl ReplayDriver {
-    /// Starts the worker on `stepper`; `first` is the snapshot before any batch.
+    /// Starts the worker on `stepper`, the replay of `events`; `first` is the snapshot before
+    /// any batch.
     pub fn start(
         stepper: ReplayStepper<ReplaySource>,
         mut builder: SnapshotBuilder,
-        file: String,
+        events: PathBuf,
         file_output: String,
         export: Export,
     ) -> anyhow::Result<Self> {
@@ -244,7 +263,8 @@ impl ReplayDriver {
         let worker = Worker {
             stepper,
             builder,
-            file,
+            file: events.display().to_string(),
+            events,
             updates: update_tx,
             last: Some(first.clone()),
         };
@@ -417,7 +437,19 @@ impl Driver for ReplayDriver {
                 self.next_step = None;
                 None
             }
-            Action::Export => Some(export_job(&self.export, self.on[1])),
+            Action::Export => Some(match export_replay_job(&self.export, self.on[1]) {
+                Ok((written, dir)) => {
+                    let stage = Request::Stage {
+                        dir: dir.clone(),
+                        job: written.name.clone(),
+                    };
+                    if self.requests.send(stage).is_ok() {
+                        self.owed += 1;
+                    }
+                    format!("{}; staging the rows in ./{}…", written.said, dir.display())
+                }
+                Err(why) => why,
+            }),
             Action::Faster => {
                 self.speed = (self.speed * 2.0).min(*SPEEDS.end());
                 Some(format!("{} batches/s", self.speed))

@@ -15,6 +15,7 @@
 mod command;
 mod pattern;
 mod query;
+pub mod stage;
 mod text;
 
 use std::io::Write as _;
@@ -95,23 +96,34 @@ pub fn write_job(spec: &JobSpec, path: &Path, replace: bool) -> anyhow::Result<(
 /// `window-tui export-spark`: the program for the command line's query, to `-o FILE` or stdout.
 pub fn run(config: &ExportConfig) -> anyhow::Result<()> {
     let spec = JobSpec::new(config)?;
+    let staging = match (&config.stage, &config.source) {
+        (Some(events), ExportSource::ReplayDir(dir)) => Some((events, dir)),
+        _ => None,
+    };
+    if let Some((events, dir)) = staging {
+        stage::ready(events, dir)?;
+    }
     if config.out == Path::new("-") {
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(job(&spec).as_bytes())?;
         stdout.flush()?;
-        return Ok(());
-    }
-    if let Err(e) = write_job(&spec, &config.out, config.force) {
-        if durable::already_exists(&e) {
-            return Err(BadInput(format!(
-                "{} exists; export-spark does not overwrite a file without --force",
-                config.out.display()
-            ))
-            .into());
+    } else {
+        if let Err(e) = write_job(&spec, &config.out, config.force) {
+            if durable::already_exists(&e) {
+                return Err(BadInput(format!(
+                    "{} exists; export-spark does not overwrite a file without --force",
+                    config.out.display()
+                ))
+                .into());
+            }
+            return Err(e);
         }
-        return Err(e);
+        crate::diag!("window-tui: {}", written(&spec, &config.out));
     }
-    crate::diag!("window-tui: {}", written(&spec, &config.out));
+    if let Some((events, dir)) = staging {
+        let staged = stage::stage(events, dir)?;
+        crate::diag!("window-tui: {}", staged.said(events, dir));
+    }
     Ok(())
 }
 
@@ -180,9 +192,10 @@ fn render(spec: &JobSpec, file_name: &str) -> String {
     let run = match &spec.source {
         ExportSource::Socket { host, port } => socket_run_doc(host, *port, spec.format, file_name),
         ExportSource::ReplayDir(dir) => format!(
-            "    # stage files in {} as said above, then:\n{}",
-            py_str(&dir.to_string_lossy()),
-            submit_doc(file_name)
+            "    # stage the files in {dir} as said above (or: window-tui export-spark \
+             --replay-dir {dir}\n    #   --stage EVENTS.csv), then:\n{}",
+            submit_doc(file_name),
+            dir = py_str(&dir.to_string_lossy()),
         ),
     };
     let (host, port, dir) = match &spec.source {

@@ -1,0 +1,240 @@
+//! A replay file staged for an exported job (`export-spark --replay-dir`): its rows, batch by
+//! batch, one CSV file per batch under the file's own header (`batch,<columns>`), as the job
+//! reads them. Each file is written aside (a name starting with `.`, which Spark's file source
+//! skips) and renamed into the folder whole; their modification times ascend a second apart in
+//! batch order, the order in which Spark's file source reads them, one per micro-batch.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context as _;
+
+use crate::app::error::BadInput;
+
+/// What was staged: files (one a batch with rows) and rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Staged {
+    pub files: usize,
+    pub rows: u64,
+}
+
+impl Staged {
+    /// What to say of the rows of `events` staged in `dir`.
+    pub fn said(self, events: &Path, dir: &Path) -> String {
+        format!(
+            "staged the {} rows of {} in {}, one file per batch ({} file{})",
+            self.rows,
+            events.display(),
+            dir.display(),
+            self.files,
+            if self.files == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// The staged files' modification times start this long before now: every file is in the past,
+/// a second after the one before.
+const BACKDATE: Duration = Duration::from_secs(1_000_000);
+
+/// Stages the rows of the replay file `events` in the folder `dir`, which is made if missing and
+/// must otherwise be empty: nothing is overwritten, and no earlier staging mixes in. A row that is
+/// not CSV, or whose batch is not a number at least the row before's, is an error naming its line.
+pub fn stage(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
+    ready(events, dir)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(events)
+        .map_err(|e| BadInput(format!("cannot read {}: {e}", events.display())))?;
+    let mut records = reader.byte_records();
+    let bad = |line: u64, what: String| BadInput(format!("{}:{line}: {what}", events.display()));
+    let Some(header) = records
+        .next()
+        .transpose()
+        .map_err(|e| bad(1, e.to_string()))?
+    else {
+        return Err(bad(1, "no header (`batch,<columns>`)".into()).into());
+    };
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut staged = Staged { files: 0, rows: 0 };
+    let mut open: Option<(u64, Batch)> = None;
+    let base = SystemTime::now() - BACKDATE;
+    for record in records {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, csv::Position::line);
+            bad(line, e.to_string())
+        })?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let batch = std::str::from_utf8(&record[0])
+            .ok()
+            .and_then(|text| text.parse::<u64>().ok())
+            .ok_or_else(|| bad(line, "the batch is not a whole number".into()))?;
+        match &open {
+            Some((last, _)) if batch < *last => {
+                return Err(bad(line, format!("batch {batch} after batch {last}")).into());
+            }
+            Some((last, _)) if batch == *last => {}
+            _ => {
+                if let Some((_, done)) = open.take() {
+                    done.finish(base + Duration::from_secs(staged.files as u64))?;
+                    staged.files += 1;
+                }
+                open = Some((batch, Batch::start(dir, batch, &header)?));
+            }
+        }
+        if let Some((_, writer)) = &mut open {
+            writer.write(&record)?;
+        }
+        staged.rows += 1;
+    }
+    if let Some((_, done)) = open {
+        done.finish(base + Duration::from_secs(staged.files as u64))?;
+        staged.files += 1;
+    }
+    Ok(staged)
+}
+
+/// Whether `events` can be staged in `dir`: the file opens, and the folder is missing or empty.
+pub fn ready(events: &Path, dir: &Path) -> anyhow::Result<()> {
+    File::open(events).map_err(|e| BadInput(format!("cannot read {}: {e}", events.display())))?;
+    if fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(BadInput(format!(
+            "{} is not empty: stage the batches in a new folder",
+            dir.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// One batch's file, being written aside.
+struct Batch {
+    writer: csv::Writer<File>,
+    aside: PathBuf,
+    path: PathBuf,
+}
+
+impl Batch {
+    fn start(dir: &Path, batch: u64, header: &csv::ByteRecord) -> anyhow::Result<Self> {
+        let name = format!("batch-{batch:06}.csv");
+        let (aside, path) = (dir.join(format!(".{name}")), dir.join(name));
+        let file = File::create_new(&aside)
+            .with_context(|| format!("cannot create {}", aside.display()))?;
+        let mut batch = Batch {
+            writer: csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(file),
+            aside,
+            path,
+        };
+        batch.write(header)?;
+        Ok(batch)
+    }
+
+    fn write(&mut self, record: &csv::ByteRecord) -> anyhow::Result<()> {
+        self.writer
+            .write_byte_record(record)
+            .with_context(|| format!("cannot write {}", self.aside.display()))
+    }
+
+    /// Renames the file into the folder, modified at `modified`.
+    fn finish(self, modified: SystemTime) -> anyhow::Result<()> {
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {}", self.aside.display(), e.error()))?;
+        file.set_modified(modified)
+            .with_context(|| format!("cannot set the time of {}", self.aside.display()))?;
+        drop(file);
+        fs::rename(&self.aside, &self.path)
+            .with_context(|| format!("cannot rename {}", self.aside.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn modified(path: &Path) -> SystemTime {
+        fs::metadata(path).unwrap().modified().unwrap()
+    }
+
+    /// Each batch's rows, as they are, under the header, in a file of its own, the files'
+    /// times ascending in batch order; a tick without rows has no file.
+    #[test]
+    fn each_batch_is_a_file_under_the_header() {
+        let tmp = tempfile::tempdir().unwrap();
+        let events = tmp.path().join("events.csv");
+        fs::write(
+            &events,
+            "batch,event_time,value\n\
+             0,2026-11-23T17:33:00Z,a\n\
+             0,2026-11-23T17:33:01Z,\"b,\"\"c\"\"\nd\"\n\
+             3,2026-11-23T17:33:02Z,\\N\n\
+             3,2026-11-23T17:33:03Z,\n",
+        )
+        .unwrap();
+        let dir = tmp.path().join("staged");
+        assert_eq!(stage(&events, &dir).unwrap(), Staged { files: 2, rows: 4 });
+        let mut names: Vec<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["batch-000000.csv", "batch-000003.csv"]);
+        assert_eq!(
+            fs::read_to_string(dir.join(&names[0])).unwrap(),
+            "batch,event_time,value\n\
+             0,2026-11-23T17:33:00Z,a\n\
+             0,2026-11-23T17:33:01Z,\"b,\"\"c\"\"\nd\"\n"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join(&names[1])).unwrap(),
+            "batch,event_time,value\n3,2026-11-23T17:33:02Z,\\N\n3,2026-11-23T17:33:03Z,\n"
+        );
+        let (first, second) = (
+            modified(&dir.join(&names[0])),
+            modified(&dir.join(&names[1])),
+        );
+        assert_eq!(
+            second.duration_since(first).unwrap(),
+            Duration::from_secs(1)
+        );
+        assert!(second < SystemTime::now());
+    }
+
+    /// A folder with anything in it is refused and left as it was; a bad batch names its line.
+    #[test]
+    fn a_used_folder_and_bad_batches_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let events = tmp.path().join("events.csv");
+        fs::write(
+            &events,
+            "batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n",
+        )
+        .unwrap();
+        let used = tmp.path().join("used");
+        fs::create_dir(&used).unwrap();
+        fs::write(used.join("mine.txt"), "keep").unwrap();
+        let err = stage(&events, &used).unwrap_err();
+        assert!(err.is::<BadInput>(), "{err:#}");
+        assert!(err.to_string().contains("is not empty"), "{err:#}");
+        assert_eq!(fs::read_dir(&used).unwrap().count(), 1);
+
+        for (rows, line, what) in [
+            ("x,2026-11-23T17:33:00Z,a\n", 2, "not a whole number"),
+            (
+                "2,2026-11-23T17:33:00Z,a\n1,2026-11-23T17:33:01Z,b\n",
+                3,
+                "batch 1 after batch 2",
+            ),
+        ] {
+            fs::write(&events, format!("batch,event_time,value\n{rows}")).unwrap();
+            let err = stage(&events, &tmp.path().join(format!("s{line}"))).unwrap_err();
+            let at = format!("{}:{line}: ", events.display());
+            assert!(err.to_string().starts_with(&at), "{err:#}");
+            assert!(err.to_string().contains(what), "{err:#}");
+        }
+    }
+}
