@@ -83,6 +83,8 @@ fn a_signal_finishes_the_run_cleanly(signal: &str) {
                 path_arg(&record),
                 "--progress",
                 path_arg(&progress),
+                // A stopped stream did not end: the flag does not apply, and is not advised.
+                "--flush-at-end",
             ],
         ]
         .concat(),
@@ -114,6 +116,13 @@ fn a_signal_finishes_the_run_cleanly(signal: &str) {
     );
     assert!(asked.elapsed() < Duration::from_secs(10), "slow to stop");
     drop(feeder);
+    assert!(
+        done.stderr
+            .contains("still open when the run stopped, not emitted")
+            && !done.stderr.contains("--flush-at-end emits them"),
+        "{}",
+        done.stderr
+    );
 
     let (ids, parts) = check_file_sink(&out);
     let reports = read_progress(&progress);

@@ -213,7 +213,7 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     if refused > 0 {
         crate::diag!("window-tui: {}", refused_note(refused));
     }
-    if let Some(note) = OpenAtEnd::of(stepper.pipeline().engine()).note(&args.sinks.zone) {
+    if let Some(note) = OpenAtEnd::of(stepper.pipeline().engine(), true).note(&args.sinks.zone) {
         crate::diag!("window-tui: {note}");
     }
     Ok(stepper.summary().clone())

@@ -1,7 +1,8 @@
 //! What a finite run leaves open at its end. Append mode emits a window once the watermark
 //! passes its end; when the stream stops, no later event moves the watermark there, so the last
 //! windows stay open and are never emitted (as in Spark). The closing note says how many, and
-//! that `--flush-at-end` (not Spark's behaviour) emits them; and how many rows the state limit
+//! that `--flush-at-end` (not Spark's behaviour) emits them where the source ended by itself (a
+//! run stopped by a signal it does not apply to); and how many rows the state limit
 //! (`--max-state-rows`, not Spark's either) refused.
 
 use crate::engine::{Engine, Micros, OutputMode, WindowKind, Zone, text};
@@ -14,10 +15,13 @@ pub struct OpenAtEnd {
     pub watermark: Micros,
     mode: Option<OutputMode>,
     sessions: bool,
+    /// The source ended by itself (where `--flush-at-end` applies), rather than being stopped.
+    ended: bool,
 }
 
 impl OpenAtEnd {
-    pub fn of(engine: &Engine) -> Self {
+    /// What `engine` holds at the end of a run whose source `ended` by itself, or was stopped.
+    pub fn of(engine: &Engine, ended: bool) -> Self {
         let mode = engine.query().mode();
         // Only an append-mode note names the windows: the others skip reading the state.
         OpenAtEnd {
@@ -30,6 +34,7 @@ impl OpenAtEnd {
             watermark: engine.watermark(),
             mode: Some(mode),
             sessions: matches!(engine.query().window(), WindowKind::Session { .. }),
+            ended,
         }
     }
 
@@ -51,12 +56,22 @@ impl OpenAtEnd {
             self.watermark,
             zone.offset_at(self.watermark),
         );
-        Some(format!(
-            "{} {kind} ({} rows) still open at the end, never emitted: append mode emits a \
-             window once the watermark passes its end, and no later event moved the watermark \
-             (at {watermark}) there; --flush-at-end emits them (not Spark's behaviour)",
-            self.windows, self.rows
-        ))
+        let (windows, rows) = (self.windows, self.rows);
+        Some(if self.ended {
+            format!(
+                "{windows} {kind} ({rows} rows) still open at the end, never emitted: append mode \
+                 emits a window once the watermark passes its end, and no later event moved the \
+                 watermark (at {watermark}) there; --flush-at-end emits them (not Spark's \
+                 behaviour)"
+            )
+        } else {
+            format!(
+                "{windows} {kind} ({rows} rows) still open when the run stopped, not emitted: \
+                 append mode emits a window once the watermark passes its end, and no event moved \
+                 the watermark (at {watermark}) there before the stop (--flush-at-end applies \
+                 only to a source that ends by itself)"
+            )
+        })
     }
 }
 

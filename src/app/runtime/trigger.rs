@@ -184,7 +184,7 @@ impl<O: Observer> TriggerLoop<O> {
             tracing::info!("--flush-at-end: the watermark passes every open window");
             self.tick(&mut summary, &mut rows, Instant::now())?;
         }
-        summary.open = OpenAtEnd::of(self.pipeline.engine());
+        summary.open = OpenAtEnd::of(self.pipeline.engine(), source_ended);
         summary.refused = self.pipeline.refused_rows();
         Ok(summary)
     }
