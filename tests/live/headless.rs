@@ -55,7 +55,8 @@ impl Drop for Feeder {
 }
 
 /// A signal while the stream keeps coming: the run finishes the running batch and what is
-/// waiting, leaves a consistent file sink behind, and exits 0.
+/// waiting, leaves a consistent file sink behind, and exits 0. The stream did not end, so
+/// `--flush-at-end` does not apply, and the closing note does not advise it.
 fn a_signal_finishes_the_run_cleanly(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
@@ -83,7 +84,6 @@ fn a_signal_finishes_the_run_cleanly(signal: &str) {
                 path_arg(&record),
                 "--progress",
                 path_arg(&progress),
-                // A stopped stream did not end: the flag does not apply, and is not advised.
                 "--flush-at-end",
             ],
         ]
