@@ -332,6 +332,14 @@ fn e_in_a_replay_writes_the_job_and_stages_its_rows() {
     );
     let job = std::fs::read_to_string(dir.path().join("window_append_streaming.py")).unwrap();
     assert!(job.contains("REPLAY_DIR = \"staged-2\""), "{job}");
+    // Once staged, the rows are not staged again: the next job reads the same folder.
+    tmux.keys(&["e"]);
+    tmux.wait_for("the second job", long, |s| {
+        s.contains("for the rows staged in ./staged-2: spark-submit it")
+    });
+    let job = std::fs::read_to_string(dir.path().join("window_append_streaming-2.py")).unwrap();
+    assert!(job.contains("REPLAY_DIR = \"staged-2\""), "{job}");
+    assert!(!dir.path().join("staged-3").exists());
     tmux.keys(&["q"]);
     let end = tmux.wait_for("the exit status", long, |s| s.contains("EXIT="));
     assert!(end.contains("EXIT=0"), "{end}");

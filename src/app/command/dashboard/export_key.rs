@@ -73,11 +73,16 @@ pub fn export_job(base: &Export, file_sink_on: bool) -> Result<Written, String> 
     export_job_in(Path::new("."), base, file_sink_on)
 }
 
-/// A replay's `e`: the job of its batches staged in the first folder of the current one's that
-/// is free (`staged`, else `staged-2`, ...: missing or empty), and that folder, for the caller
-/// to stage the replayed file's rows in.
-pub fn export_replay_job(base: &Export, file_sink_on: bool) -> Result<(Written, PathBuf), String> {
-    export_replay_job_in(Path::new("."), base, file_sink_on)
+/// A replay's `e`: the job of its batches staged in `staged` when given (the folder an earlier
+/// `e` staged them in), else in the first folder of the current one's that is free (`staged`,
+/// else `staged-2`, ...: missing or empty), and that folder, for the caller to stage the
+/// replayed file's rows in.
+pub fn export_replay_job(
+    base: &Export,
+    file_sink_on: bool,
+    staged: Option<&Path>,
+) -> Result<(Written, PathBuf), String> {
+    export_replay_job_in(Path::new("."), base, file_sink_on, staged)
 }
 
 /// The most names `e` tries before it gives up.
@@ -100,6 +105,7 @@ fn export_replay_job_in(
     dir: &Path,
     base: &Export,
     file_sink_on: bool,
+    staged: Option<&Path>,
 ) -> Result<(Written, PathBuf), String> {
     let free = |name: &String| {
         std::fs::read_dir(dir.join(name)).map_or_else(
@@ -107,16 +113,22 @@ fn export_replay_job_in(
             |mut entries| entries.next().is_none(),
         )
     };
-    let folder = (1..=MAX_NAMES)
-        .map(|n| nth_name(STAGED, None, n))
-        .find(free)
-        .ok_or_else(|| format!("cannot export: {STAGED} to {STAGED}-{MAX_NAMES} all hold files"))?;
+    let folder = match staged {
+        Some(staged) => staged.to_path_buf(),
+        None => (1..=MAX_NAMES)
+            .map(|n| nth_name(STAGED, None, n))
+            .find(free)
+            .ok_or_else(|| {
+                format!("cannot export: {STAGED} to {STAGED}-{MAX_NAMES} all hold files")
+            })?
+            .into(),
+    };
     let mut base = base.clone();
     if let Ok(spec) = &mut base {
-        spec.source = ExportSource::ReplayDir(folder.clone().into());
+        spec.source = ExportSource::ReplayDir(folder.clone());
     }
     let written = export_job_in(dir, &base, file_sink_on)?;
-    Ok((written, folder.into()))
+    Ok((written, folder))
 }
 
 /// Writes the job in `dir` under the first name no file has.
@@ -136,12 +148,7 @@ fn export_job_in(dir: &Path, base: &Export, file_sink_on: bool) -> Result<Writte
         let name = nth_name(stem, Some(extension), n);
         match export::write_job(&spec, &dir.join(&name), false) {
             Ok(()) => {
-                let kept = if n == 1 {
-                    String::new()
-                } else {
-                    format!(" ({} exists; kept)", export::DEFAULT_JOB_FILE)
-                };
-                let said = format!("wrote ./{name}{kept} (Spark {})", export::SPARK_VERSION);
+                let said = format!("wrote ./{name} (Spark {})", export::SPARK_VERSION);
                 return Ok(Written { name, said });
             }
             Err(e) if durable::already_exists(&e) => {}
@@ -220,7 +227,7 @@ mod tests {
     fn e_in_a_replay_exports_a_job_of_its_batches_staged_in_a_free_folder() {
         let dir = tempfile::tempdir().unwrap();
         let base = replay_job_spec(Query::seed(), &sinks(), Path::new("checkpoint"));
-        let (written, staged) = export_replay_job_in(dir.path(), &base, false).unwrap();
+        let (written, staged) = export_replay_job_in(dir.path(), &base, false, None).unwrap();
         assert_eq!(
             (written.name.as_str(), staged.as_path()),
             (export::DEFAULT_JOB_FILE, Path::new("staged"))
@@ -230,11 +237,16 @@ mod tests {
         assert!(!job.contains("localhost"), "{job}");
 
         std::fs::create_dir(dir.path().join("staged")).unwrap();
-        let (_, staged) = export_replay_job_in(dir.path(), &base, false).unwrap();
+        let (_, staged) = export_replay_job_in(dir.path(), &base, false, None).unwrap();
         assert_eq!(staged, Path::new("staged"), "an empty folder is free");
         std::fs::write(dir.path().join("staged/batch-000000.csv"), "batch\n").unwrap();
-        let (written, staged) = export_replay_job_in(dir.path(), &base, false).unwrap();
+        let (written, staged) = export_replay_job_in(dir.path(), &base, false, None).unwrap();
         assert_eq!(staged, Path::new("staged-2"));
+        let job = std::fs::read_to_string(dir.path().join(&written.name)).unwrap();
+        assert!(job.contains("REPLAY_DIR = \"staged-2\""), "{job}");
+        let again = Some(Path::new("staged-2"));
+        let (written, staged) = export_replay_job_in(dir.path(), &base, false, again).unwrap();
+        assert_eq!(staged, Path::new("staged-2"), "the folder staged before");
         let job = std::fs::read_to_string(dir.path().join(&written.name)).unwrap();
         assert!(job.contains("REPLAY_DIR = \"staged-2\""), "{job}");
     }

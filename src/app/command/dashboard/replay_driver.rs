@@ -244,6 +244,8 @@ pub struct ReplayDriver {
     /// What the worker last said (a sink switched, the end).
     notice: Option<String>,
     export: Export,
+    /// Where an earlier `e` staged the replayed rows.
+    staged: Option<PathBuf>,
 }
 
 impl ReplayDriver {
@@ -291,7 +293,37 @@ impl ReplayDriver {
             stopped: None,
             notice: None,
             export,
+            staged: None,
         })
+    }
+
+    /// `e`: the job of this replay, reading its rows staged once for all its jobs: by the
+    /// worker, the first time, in the first free `staged` folder.
+    fn export_staged(&mut self) -> String {
+        match export_replay_job(&self.export, self.on[1], self.staged.as_deref()) {
+            Ok((written, dir)) if self.staged.is_some() => format!(
+                "{} for the rows staged in ./{}: spark-submit it",
+                written.said,
+                dir.display()
+            ),
+            Ok((written, dir)) => {
+                let said = format!("{}; staging the rows in ./{}…", written.said, dir.display());
+                let job = written.name;
+                if self
+                    .requests
+                    .send(Request::Stage {
+                        dir: dir.clone(),
+                        job,
+                    })
+                    .is_ok()
+                {
+                    self.owed += 1;
+                    self.staged = Some(dir);
+                }
+                said
+            }
+            Err(why) => why,
+        }
     }
 
     /// Plays at `speed` batches per second from the start.
@@ -437,19 +469,7 @@ impl Driver for ReplayDriver {
                 self.next_step = None;
                 None
             }
-            Action::Export => Some(match export_replay_job(&self.export, self.on[1]) {
-                Ok((written, dir)) => {
-                    let stage = Request::Stage {
-                        dir: dir.clone(),
-                        job: written.name.clone(),
-                    };
-                    if self.requests.send(stage).is_ok() {
-                        self.owed += 1;
-                    }
-                    format!("{}; staging the rows in ./{}…", written.said, dir.display())
-                }
-                Err(why) => why,
-            }),
+            Action::Export => Some(self.export_staged()),
             Action::Faster => {
                 self.speed = (self.speed * 2.0).min(*SPEEDS.end());
                 Some(format!("{} batches/s", self.speed))
