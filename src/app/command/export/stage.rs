@@ -4,6 +4,7 @@
 //! skips) and renamed into the folder whole; their modification times ascend a second apart in
 //! batch order, the order in which Spark's file source reads them, one per micro-batch.
 
+use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -12,24 +13,39 @@ use anyhow::Context as _;
 
 use crate::app::error::BadInput;
 
-/// What was staged: files (one a batch with rows) and rows.
+/// What was staged: files (one a batch with rows) and rows, and the idle ticks between them
+/// (batch numbers no row has), which get no file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Staged {
     pub files: usize,
     pub rows: u64,
+    pub idle: u64,
 }
 
 impl Staged {
-    /// What to say of the rows of `events` staged in `dir`.
+    /// What to say of the rows of `events` staged in `dir`. Spark's file source runs staged
+    /// files back to back, so where the replay ran a no-data batch for an idle tick, Spark runs
+    /// none, and what that batch emitted comes with the next file's.
     pub fn said(self, events: &Path, dir: &Path) -> String {
-        format!(
+        let plural = |n: u64| if n == 1 { "" } else { "s" };
+        let mut said = format!(
             "staged the {} rows of {} in {}, one file per batch ({} file{})",
             self.rows,
             events.display(),
             dir.display(),
             self.files,
-            if self.files == 1 { "" } else { "s" }
-        )
+            plural(self.files as u64)
+        );
+        if self.idle > 0 {
+            let _ = write!(
+                said,
+                "; {} idle tick{} between them: Spark runs the files back to back, so a window \
+                 the replay emitted in a no-data batch there comes a batch later",
+                self.idle,
+                plural(self.idle)
+            );
+        }
+        said
     }
 }
 
@@ -57,7 +73,11 @@ pub fn stage(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
         return Err(bad(1, "no header (`batch,<columns>`)".into()).into());
     };
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut staged = Staged { files: 0, rows: 0 };
+    let mut staged = Staged {
+        files: 0,
+        rows: 0,
+        idle: 0,
+    };
     let mut open: Option<(u64, Batch)> = None;
     let base = SystemTime::now() - BACKDATE;
     for record in records {
@@ -76,9 +96,10 @@ pub fn stage(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
             }
             Some((last, _)) if batch == *last => {}
             _ => {
-                if let Some((_, done)) = open.take() {
+                if let Some((last, done)) = open.take() {
                     done.finish(base + Duration::from_secs(staged.files as u64))?;
                     staged.files += 1;
+                    staged.idle += batch - last - 1;
                 }
                 open = Some((batch, Batch::start(dir, batch, &header)?));
             }
@@ -176,7 +197,21 @@ mod tests {
         )
         .unwrap();
         let dir = tmp.path().join("staged");
-        assert_eq!(stage(&events, &dir).unwrap(), Staged { files: 2, rows: 4 });
+        let staged = stage(&events, &dir).unwrap();
+        let want = Staged {
+            files: 2,
+            rows: 4,
+            idle: 2,
+        };
+        assert_eq!(staged, want, "batches 0 and 3: ticks 1 and 2 are idle");
+        assert!(
+            staged.said(&events, &dir).ends_with(
+                "; 2 idle ticks between them: Spark runs the files back to back, so a \
+                     window the replay emitted in a no-data batch there comes a batch later"
+            ),
+            "{}",
+            staged.said(&events, &dir)
+        );
         let mut names: Vec<String> = fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
