@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::app::command::replay_bar::ReplayBar;
 use crate::app::config::{QueryConfig, ReplayConfig};
 use crate::app::error::{BadInput, OrBadInput, escape_controls};
-use crate::app::runtime::checkpoint::{Checkpoint, Position, QuerySpec};
+use crate::app::runtime::checkpoint::{self, Checkpoint, Position, QuerySpec};
 use crate::app::runtime::end_of_run::{OpenAtEnd, refused_note};
 use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
@@ -186,10 +186,7 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     };
     let mut stepper = open(args, sinks)?;
     if let (Some(batch), Some(dir)) = (stepper.summary().resumed_at, &args.checkpoint) {
-        crate::diag!(
-            "window-tui: resuming at batch {batch} from the checkpoint {}",
-            dir.display()
-        );
+        crate::diag!("{}", checkpoint::resuming(batch, dir));
     }
     let bar = ReplayBar::start(&args.events);
     loop {

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::config::{LiveConfig, SourceConfig, live_input};
 use crate::app::error::BadInput;
-use crate::app::runtime::checkpoint::{Checkpoint, Pending, Position, QuerySpec};
+use crate::app::runtime::checkpoint::{self, Checkpoint, Pending, Position, QuerySpec};
 use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
@@ -106,9 +106,8 @@ fn open_state(config: &LiveConfig) -> anyhow::Result<Prepared> {
     });
     if let Some(last) = &restored.last {
         crate::diag!(
-            "window-tui: resuming at batch {} from the checkpoint {}",
-            last.batch_id + 1,
-            config.checkpoint.display()
+            "{}",
+            checkpoint::resuming(last.batch_id + 1, &config.checkpoint)
         );
     }
     Ok(Prepared {

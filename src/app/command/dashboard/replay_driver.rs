@@ -64,6 +64,8 @@ struct Update {
     done: bool,
     /// Which sinks are on: the console sink, the file sink.
     on: [bool; 2],
+    /// The folder staging the rows in failed: the next `e` stages them afresh.
+    unstaged: Option<PathBuf>,
 }
 
 /// Runs the replay on the worker thread.
@@ -105,6 +107,7 @@ impl Worker {
             skipped: self.stepper.summary().skipped,
             done: self.stepper.is_done(),
             on: sinks_on(&self.stepper),
+            unstaged: None,
         }
     }
 
@@ -194,10 +197,20 @@ impl Worker {
 
     /// Stages the replayed file's rows in `dir` for the exported job `job`, and says how that
     /// went.
+    /// Stages the replayed file's rows in `dir` for the exported job `job`, and says how that
+    /// went. A large file takes a while, during which no step runs (the footer says staging).
     fn stage(&mut self, dir: &Path, job: &str) -> bool {
         let mut update = self.update(false);
-        update.notice = Some(match stage::stage(&self.events, dir) {
-            Ok(staged) => format!("{}: spark-submit ./{job}", staged.said(&self.events, dir)),
+        let staged = stage::stage(&self.events, dir);
+        update.unstaged = staged.is_err().then(|| dir.to_path_buf());
+        update.notice = Some(match staged {
+            Ok(staged) => format!(
+                "staged the {} rows in ./{} ({}): spark-submit ./{job}{}",
+                staged.rows,
+                dir.display(),
+                staged.files(),
+                staged.idle()
+            ),
             Err(e) => format!("cannot stage the rows in {}: {e:#}", dir.display()),
         });
         self.updates.send(update).is_ok()
@@ -367,6 +380,9 @@ impl ReplayDriver {
 
     fn apply(&mut self, update: Update) {
         self.owed = self.owed.saturating_sub(update.answers);
+        if update.unstaged.is_some() && update.unstaged == self.staged {
+            self.staged = None;
+        }
         if update.stepped {
             self.in_flight = self.in_flight.saturating_sub(update.answers);
         }

@@ -96,35 +96,42 @@ pub fn write_job(spec: &JobSpec, path: &Path, replace: bool) -> anyhow::Result<(
 /// `window-tui export-spark`: the program for the command line's query, to `-o FILE` or stdout.
 pub fn run(config: &ExportConfig) -> anyhow::Result<()> {
     let spec = JobSpec::new(config)?;
-    let staging = match (&config.stage, &config.source) {
-        (Some(events), ExportSource::ReplayDir(dir)) => Some((events, dir)),
-        _ => None,
-    };
-    if let Some((events, dir)) = staging {
-        stage::ready(events, dir)?;
-    }
-    if config.out == Path::new("-") {
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(job(&spec).as_bytes())?;
-        stdout.flush()?;
-    } else {
-        if let Err(e) = write_job(&spec, &config.out, config.force) {
-            if durable::already_exists(&e) {
-                return Err(BadInput(format!(
-                    "{} exists; export-spark does not overwrite a file without --force",
-                    config.out.display()
-                ))
-                .into());
-            }
-            return Err(e);
+    let to_stdout = config.out == Path::new("-");
+    if let (Some(events), ExportSource::ReplayDir(dir)) = (&config.stage, &config.source) {
+        // All checked before anything is written; the rows staged before the job is.
+        let query = spec.job_query();
+        let columns: Vec<&str> = std::iter::once("batch")
+            .chain(query.schema().fields().iter().map(|f| f.name.as_str()))
+            .collect();
+        stage::ready(events, dir, Some(&columns))?;
+        if !to_stdout && !config.force && config.out.exists() {
+            return Err(exists(&config.out).into());
         }
-        crate::diag!("window-tui: {}", written(&spec, &config.out));
-    }
-    if let Some((events, dir)) = staging {
         let staged = stage::stage(events, dir)?;
         crate::diag!("window-tui: {}", staged.said(events, dir));
     }
+    if to_stdout {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(job(&spec).as_bytes())?;
+        stdout.flush()?;
+        return Ok(());
+    }
+    if let Err(e) = write_job(&spec, &config.out, config.force) {
+        if durable::already_exists(&e) {
+            return Err(exists(&config.out).into());
+        }
+        return Err(e);
+    }
+    crate::diag!("window-tui: {}", written(&spec, &config.out));
     Ok(())
+}
+
+/// The refusal of a job file that exists.
+fn exists(out: &Path) -> BadInput {
+    BadInput(format!(
+        "{} exists; export-spark does not overwrite a file without --force",
+        out.display()
+    ))
 }
 
 /// What the closing line says of the job written to `out`: its query as the job runs it (a
@@ -192,8 +199,8 @@ fn render(spec: &JobSpec, file_name: &str) -> String {
     let run = match &spec.source {
         ExportSource::Socket { host, port } => socket_run_doc(host, *port, spec.format, file_name),
         ExportSource::ReplayDir(dir) => format!(
-            "    # stage the files in {dir} as said above (or: window-tui export-spark \
-             --replay-dir {dir}\n    #   --stage EVENTS.csv), then:\n{}",
+            "    # stage the files in {dir} as said above (window-tui export-spark with this \
+             job's options\n    # and --stage EVENTS.csv does), then:\n{}",
             submit_doc(file_name),
             dir = py_str(&dir.to_string_lossy()),
         ),
@@ -362,9 +369,9 @@ fn checkpoint_doc(spec: &JobSpec) -> String {
         ),
         ExportSource::Socket { .. } => format!(
             "The checkpoint folder, {dir}, keeps the job's progress, but Spark's socket source \
-             cannot continue from it (it keeps no lines to read again): the job refuses a \
-             checkpoint an earlier run left, and --clean removes it and the output first (the \
-             seed's cleanup())."
+             cannot continue from it (it keeps no lines to read again): the job refuses a local \
+             checkpoint folder an earlier run left (not one on hdfs:// or s3a://), and --clean \
+             removes it and the output first (the seed's cleanup())."
         ),
     };
     wrap(&doc_text(&text), 100, 0, "")

@@ -1,10 +1,11 @@
 //! A replay file staged for an exported job (`export-spark --replay-dir`): its rows, batch by
 //! batch, one CSV file per batch under the file's own header (`batch,<columns>`), as the job
-//! reads them. Each file is written aside (a name starting with `.`, which Spark's file source
-//! skips) and renamed into the folder whole; their modification times ascend a second apart in
-//! batch order, the order in which Spark's file source reads them, one per micro-batch.
+//! reads them. The files are written in a hidden folder beside the one asked for and renamed
+//! into place once all are: an error leaves nothing behind. Their modification times ascend a
+//! second apart in batch order, the order in which Spark's file source reads them, one per
+//! micro-batch. The rows are copied as they are: a row the replay would skip
+//! (`--on-bad-row skip`) is staged, and stops the job.
 
-use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -17,36 +18,47 @@ use crate::app::error::BadInput;
 /// (batch numbers no row has), which get no file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Staged {
-    pub files: usize,
+    pub files: u64,
     pub rows: u64,
     pub idle: u64,
 }
 
 impl Staged {
-    /// What to say of the rows of `events` staged in `dir`. Spark's file source runs staged
-    /// files back to back, so where the replay ran a no-data batch for an idle tick, Spark runs
-    /// none, and what that batch emitted comes with the next file's.
+    /// What to say of the rows of `events` staged in `dir`.
     pub fn said(self, events: &Path, dir: &Path) -> String {
-        let plural = |n: u64| if n == 1 { "" } else { "s" };
-        let mut said = format!(
-            "staged the {} rows of {} in {}, one file per batch ({} file{})",
+        format!(
+            "staged the {} rows of {} in {}, one file per batch ({}){}",
             self.rows,
             events.display(),
             dir.display(),
-            self.files,
-            plural(self.files as u64)
-        );
-        if self.idle > 0 {
-            let _ = write!(
-                said,
-                "; {} idle tick{} between them: Spark runs the files back to back, so a window \
-                 the replay emitted in a no-data batch there comes a batch later",
-                self.idle,
-                plural(self.idle)
-            );
-        }
-        said
+            self.files(),
+            self.idle()
+        )
     }
+
+    /// How many files: `1 file`, `2 files`.
+    pub fn files(self) -> String {
+        format!("{} file{}", self.files, plural(self.files))
+    }
+
+    /// What the idle ticks change, if there are any. Spark's file source runs staged files back
+    /// to back, so where the replay ran a no-data batch for an idle tick, Spark runs none, and
+    /// what that batch emitted comes with the next file's.
+    pub fn idle(self) -> String {
+        if self.idle == 0 {
+            return String::new();
+        }
+        format!(
+            "; {} idle tick{} between them: Spark runs the files back to back, so a window the \
+             replay emitted in a no-data batch there comes a batch later",
+            self.idle,
+            plural(self.idle)
+        )
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// The staged files' modification times start this long before now: every file is in the past,
@@ -57,22 +69,32 @@ const BACKDATE: Duration = Duration::from_secs(1_000_000);
 /// must otherwise be empty: nothing is overwritten, and no earlier staging mixes in. A row that is
 /// not CSV, or whose batch is not a number at least the row before's, is an error naming its line.
 pub fn stage(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
-    ready(events, dir)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_path(events)
-        .map_err(|e| BadInput(format!("cannot read {}: {e}", events.display())))?;
-    let mut records = reader.byte_records();
-    let bad = |line: u64, what: String| BadInput(format!("{}:{line}: {what}", events.display()));
-    let Some(header) = records
-        .next()
-        .transpose()
-        .map_err(|e| bad(1, e.to_string()))?
-    else {
-        return Err(bad(1, "no header (`batch,<columns>`)".into()).into());
+    ready(events, dir, None)?;
+    let parent = match dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
     };
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let name = dir
+        .file_name()
+        .map_or_else(|| "staged".into(), |n| n.to_string_lossy());
+    let aside = parent.join(format!(".{name}.staging-{}", std::process::id()));
+    fs::create_dir(&aside).with_context(|| format!("cannot create {}", aside.display()))?;
+    let staged = write_batches(events, &aside).and_then(|staged| {
+        fs::rename(&aside, dir)
+            .with_context(|| format!("cannot rename {} to {}", aside.display(), dir.display()))?;
+        Ok(staged)
+    });
+    if staged.is_err() {
+        let _ = fs::remove_dir_all(&aside);
+    }
+    staged
+}
+
+/// Writes the rows of `events`, a file per batch, in the folder `dir`.
+fn write_batches(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
+    let (mut reader, header) = open(events)?;
+    let bad = |line: u64, what: String| BadInput(format!("{}:{line}: {what}", events.display()));
     let mut staged = Staged {
         files: 0,
         rows: 0,
@@ -80,7 +102,7 @@ pub fn stage(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
     };
     let mut open: Option<(u64, Batch)> = None;
     let base = SystemTime::now() - BACKDATE;
-    for record in records {
+    for record in reader.byte_records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, csv::Position::line);
             bad(line, e.to_string())
@@ -97,7 +119,7 @@ pub fn stage(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
             Some((last, _)) if batch == *last => {}
             _ => {
                 if let Some((last, done)) = open.take() {
-                    done.finish(base + Duration::from_secs(staged.files as u64))?;
+                    done.finish(base + Duration::from_secs(staged.files))?;
                     staged.files += 1;
                     staged.idle += batch - last - 1;
                 }
@@ -110,15 +132,53 @@ pub fn stage(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
         staged.rows += 1;
     }
     if let Some((_, done)) = open {
-        done.finish(base + Duration::from_secs(staged.files as u64))?;
+        done.finish(base + Duration::from_secs(staged.files))?;
         staged.files += 1;
     }
     Ok(staged)
 }
 
-/// Whether `events` can be staged in `dir`: the file opens, and the folder is missing or empty.
-pub fn ready(events: &Path, dir: &Path) -> anyhow::Result<()> {
-    File::open(events).map_err(|e| BadInput(format!("cannot read {}: {e}", events.display())))?;
+/// A reader of `events` past its header, and the header.
+fn open(events: &Path) -> anyhow::Result<(csv::Reader<File>, csv::ByteRecord)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(events)
+        .map_err(|e| BadInput(format!("cannot read {}: {e}", events.display())))?;
+    let mut header = csv::ByteRecord::new();
+    let read = reader
+        .read_byte_record(&mut header)
+        .map_err(|e| BadInput(format!("{}:1: {e}", events.display())))?;
+    if !read {
+        return Err(BadInput(format!(
+            "{}:1: no header (`batch,<columns>`)",
+            events.display()
+        ))
+        .into());
+    }
+    Ok((reader, header))
+}
+
+/// Whether `events` can be staged in `dir`: the file opens, its header is `columns` (when
+/// given: `batch` and the job's columns, in order), and the folder is missing or empty.
+pub fn ready(events: &Path, dir: &Path, columns: Option<&[&str]>) -> anyhow::Result<()> {
+    let (_, header) = open(events)?;
+    if let Some(columns) = columns
+        && !header.iter().eq(columns.iter().map(|c| c.as_bytes()))
+    {
+        return Err(BadInput(format!(
+            "{}: its header is `{}`; the job reads `{}` (give the query's options as the replay \
+             of this file takes them)",
+            events.display(),
+            header
+                .iter()
+                .map(String::from_utf8_lossy)
+                .collect::<Vec<_>>()
+                .join(","),
+            columns.join(",")
+        ))
+        .into());
+    }
     if fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
         return Err(BadInput(format!(
             "{} is not empty: stage the batches in a new folder",
@@ -129,24 +189,21 @@ pub fn ready(events: &Path, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One batch's file, being written aside.
+/// One batch's file, being written.
 struct Batch {
     writer: csv::Writer<File>,
-    aside: PathBuf,
     path: PathBuf,
 }
 
 impl Batch {
     fn start(dir: &Path, batch: u64, header: &csv::ByteRecord) -> anyhow::Result<Self> {
-        let name = format!("batch-{batch:06}.csv");
-        let (aside, path) = (dir.join(format!(".{name}")), dir.join(name));
-        let file = File::create_new(&aside)
-            .with_context(|| format!("cannot create {}", aside.display()))?;
+        let path = dir.join(format!("batch-{batch:06}.csv"));
+        let file =
+            File::create_new(&path).with_context(|| format!("cannot create {}", path.display()))?;
         let mut batch = Batch {
             writer: csv::WriterBuilder::new()
                 .terminator(csv::Terminator::Any(b'\n'))
                 .from_writer(file),
-            aside,
             path,
         };
         batch.write(header)?;
@@ -156,20 +213,17 @@ impl Batch {
     fn write(&mut self, record: &csv::ByteRecord) -> anyhow::Result<()> {
         self.writer
             .write_byte_record(record)
-            .with_context(|| format!("cannot write {}", self.aside.display()))
+            .with_context(|| format!("cannot write {}", self.path.display()))
     }
 
-    /// Renames the file into the folder, modified at `modified`.
+    /// Closes the file, modified at `modified`.
     fn finish(self, modified: SystemTime) -> anyhow::Result<()> {
         let file = self
             .writer
             .into_inner()
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {}", self.aside.display(), e.error()))?;
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {}", self.path.display(), e.error()))?;
         file.set_modified(modified)
-            .with_context(|| format!("cannot set the time of {}", self.aside.display()))?;
-        drop(file);
-        fs::rename(&self.aside, &self.path)
-            .with_context(|| format!("cannot rename {}", self.aside.display()))
+            .with_context(|| format!("cannot set the time of {}", self.path.display()))
     }
 }
 
@@ -270,6 +324,31 @@ mod tests {
             let at = format!("{}:{line}: ", events.display());
             assert!(err.to_string().starts_with(&at), "{err:#}");
             assert!(err.to_string().contains(what), "{err:#}");
+            // Nothing is left: no folder, no file of the batches before the bad row.
+            let mut left: Vec<String> = fs::read_dir(tmp.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            left.sort();
+            assert_eq!(left, ["events.csv", "used"], "{what}");
         }
+    }
+
+    /// A header other than the job's columns is refused before anything is written.
+    #[test]
+    fn a_header_not_the_jobs_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let events = tmp.path().join("events.csv");
+        fs::write(&events, "batch,ts,user\n0,2026-11-23T17:33:00Z,a\n").unwrap();
+        let dir = tmp.path().join("staged");
+        ready(&events, &dir, Some(&["batch", "ts", "user"])).unwrap();
+        let err = ready(&events, &dir, Some(&["batch", "event_time", "value"])).unwrap_err();
+        assert!(err.is::<BadInput>(), "{err:#}");
+        assert!(
+            err.to_string()
+                .contains("its header is `batch,ts,user`; the job reads `batch,event_time,value`"),
+            "{err:#}"
+        );
+        assert!(!dir.exists());
     }
 }

@@ -285,6 +285,15 @@ impl Checkpoint {
 /// The folder of logs.
 const LOGS: &str = "log";
 
+/// What a run resuming at batch `batch` from the checkpoint `dir` says on stderr (a replay as a
+/// live run).
+pub fn resuming(batch: u64, dir: &Path) -> String {
+    format!(
+        "window-tui: resuming at batch {batch} from the checkpoint {}",
+        dir.display()
+    )
+}
+
 /// When `folder` is one of a checkpoint's, the endings of its batch files' names after the
 /// batch id (`--clean` removes those, and leaves anything else).
 pub fn batch_file_suffixes(folder: &str) -> Option<&'static [&'static str]> {
