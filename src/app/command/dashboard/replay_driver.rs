@@ -196,8 +196,6 @@ impl Worker {
     }
 
     /// Stages the replayed file's rows in `dir` for the exported job `job`, and says how that
-    /// went.
-    /// Stages the replayed file's rows in `dir` for the exported job `job`, and says how that
     /// went. A large file takes a while, during which no step runs (the footer says staging).
     fn stage(&mut self, dir: &Path, job: &str) -> bool {
         let mut update = self.update(false);
