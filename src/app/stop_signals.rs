@@ -44,7 +44,7 @@ impl StopSignals {
 
 /// Whether SIGHUP is ignored in this process, as the `SigIgn` mask of `/proc/self/status` says
 /// (bit 0 is signal 1, SIGHUP). Where that file cannot be read, not ignored.
-fn hangup_ignored() -> bool {
+pub fn hangup_ignored() -> bool {
     std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
         status
             .lines()
