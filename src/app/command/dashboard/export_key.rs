@@ -4,7 +4,9 @@
 //! modes), else the console. It never overwrites a file: when `window_append_streaming.py`
 //! exists it takes the first free `window_append_streaming-N.py` and says which. The job's
 //! checkpoint and output are folders of its own (`checkpoint-spark`, `output-spark` beside
-//! window-tui's), never window-tui's.
+//! window-tui's), never window-tui's. A live run's job reads its stream server; a replay's reads
+//! the replayed rows, which the first `e` has staged (by the replay's worker) in `staged`, or the
+//! first free `staged-N`.
 
 use std::path::{Path, PathBuf};
 
