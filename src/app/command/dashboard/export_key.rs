@@ -50,13 +50,15 @@ pub fn job_spec(
 pub const STAGED: &str = "staged";
 
 /// The job of a replay: its rows staged one file per batch in [`STAGED`], as `export-spark
-/// --replay-dir` reads them (a socket job would read lines the file does not hold).
+/// --replay-dir` reads them (a socket job would read lines the file does not hold). Its trigger
+/// is a second: each trigger takes one staged file, so the batches are the same at any pace,
+/// and a replay of many batches is not one every 15 s.
 pub fn replay_job_spec(query: Query, sinks: &SinkConfig, checkpoint: &Path) -> Export {
     let staged = ExportSource::ReplayDir(STAGED.into());
     job_spec(
         query,
         Format::Csv,
-        Duration::from_secs(15),
+        Duration::from_secs(1),
         sinks,
         checkpoint,
         staged,
@@ -236,6 +238,7 @@ mod tests {
         );
         let job = std::fs::read_to_string(dir.path().join(&written.name)).unwrap();
         assert!(job.contains("CSV files staged in \"staged\""), "{job}");
+        assert!(job.contains("TRIGGER = \"1 second\""), "{job}");
         assert!(!job.contains("localhost"), "{job}");
 
         std::fs::create_dir(dir.path().join("staged")).unwrap();
