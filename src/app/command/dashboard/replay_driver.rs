@@ -199,7 +199,7 @@ impl Worker {
     /// went. A large file takes a while, during which no step runs (the footer says staging).
     fn stage(&mut self, dir: &Path, job: &str) -> bool {
         let mut update = self.update(false);
-        let staged = stage::stage(&self.events, dir);
+        let staged = stage::stage(&self.events, dir, None);
         update.unstaged = staged.is_err().then(|| dir.to_path_buf());
         update.notice = Some(match staged {
             Ok(staged) => format!(

@@ -98,16 +98,16 @@ pub fn run(config: &ExportConfig) -> anyhow::Result<()> {
     let spec = JobSpec::new(config)?;
     let to_stdout = config.out == Path::new("-");
     if let (Some(events), ExportSource::ReplayDir(dir)) = (&config.stage, &config.source) {
-        // All checked before anything is written; the rows staged before the job is.
+        // Checked before anything is written; the rows staged (the file checked against the
+        // job's columns first) before the job is.
+        if !to_stdout && !config.force && config.out.exists() {
+            return Err(exists(&config.out).into());
+        }
         let query = spec.job_query();
         let columns: Vec<&str> = std::iter::once("batch")
             .chain(query.schema().fields().iter().map(|f| f.name.as_str()))
             .collect();
-        stage::ready(events, dir, Some(&columns))?;
-        if !to_stdout && !config.force && config.out.exists() {
-            return Err(exists(&config.out).into());
-        }
-        let staged = stage::stage(events, dir)?;
+        let staged = stage::stage(events, dir, Some(&columns))?;
         crate::diag!("window-tui: {}", staged.said(events, dir));
     }
     if to_stdout {

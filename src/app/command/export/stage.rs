@@ -66,10 +66,13 @@ fn plural(n: u64) -> &'static str {
 const BACKDATE: Duration = Duration::from_secs(1_000_000);
 
 /// Stages the rows of the replay file `events` in the folder `dir`, which is made if missing and
-/// must otherwise be empty: nothing is overwritten, and no earlier staging mixes in. A row that is
-/// not CSV, or whose batch is not a number at least the row before's, is an error naming its line.
-pub fn stage(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
-    ready(events, dir, None)?;
+/// must otherwise be empty: nothing is overwritten, and no earlier staging mixes in. The file's
+/// header must be `columns` when they are given (`batch` and the job's columns, in order). A row
+/// that is not CSV, or whose batch is not a number at least the row before's, is an error
+/// naming its line.
+pub fn stage(events: &Path, dir: &Path, columns: Option<&[&str]>) -> anyhow::Result<Staged> {
+    let (reader, header) = open(events)?;
+    ready(events, &header, dir, columns)?;
     let parent = match dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -80,7 +83,7 @@ pub fn stage(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
         .map_or_else(|| "staged".into(), |n| n.to_string_lossy());
     let aside = parent.join(format!(".{name}.staging-{}", std::process::id()));
     fs::create_dir(&aside).with_context(|| format!("cannot create {}", aside.display()))?;
-    let staged = write_batches(events, &aside).and_then(|staged| {
+    let staged = write_batches(events, (reader, &header), &aside).and_then(|staged| {
         fs::rename(&aside, dir)
             .with_context(|| format!("cannot rename {} to {}", aside.display(), dir.display()))?;
         Ok(staged)
@@ -91,9 +94,13 @@ pub fn stage(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
     staged
 }
 
-/// Writes the rows of `events`, a file per batch, in the folder `dir`.
-fn write_batches(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
-    let (mut reader, header) = open(events)?;
+/// Writes the rows of `events` (`reader`, past its `header`), a file per batch, in the folder
+/// `dir`.
+fn write_batches(
+    events: &Path,
+    (mut reader, header): (csv::Reader<File>, &csv::ByteRecord),
+    dir: &Path,
+) -> anyhow::Result<Staged> {
     let bad = |line: u64, what: String| BadInput(format!("{}:{line}: {what}", events.display()));
     let mut staged = Staged {
         files: 0,
@@ -123,7 +130,7 @@ fn write_batches(events: &Path, dir: &Path) -> anyhow::Result<Staged> {
                     staged.files += 1;
                     staged.idle += batch - last - 1;
                 }
-                open = Some((batch, Batch::start(dir, batch, &header)?));
+                open = Some((batch, Batch::start(dir, batch, header)?));
             }
         }
         if let Some((_, writer)) = &mut open {
@@ -159,10 +166,14 @@ fn open(events: &Path) -> anyhow::Result<(csv::Reader<File>, csv::ByteRecord)> {
     Ok((reader, header))
 }
 
-/// Whether `events` can be staged in `dir`: the file opens, its header is `columns` (when
-/// given: `batch` and the job's columns, in order), and the folder is missing or empty.
-pub fn ready(events: &Path, dir: &Path, columns: Option<&[&str]>) -> anyhow::Result<()> {
-    let (_, header) = open(events)?;
+/// Whether `events` can be staged in `dir`: its `header` is `columns` (when given), and the
+/// folder is missing or empty.
+fn ready(
+    events: &Path,
+    header: &csv::ByteRecord,
+    dir: &Path,
+    columns: Option<&[&str]>,
+) -> anyhow::Result<()> {
     if let Some(columns) = columns
         && !header.iter().eq(columns.iter().map(|c| c.as_bytes()))
     {
@@ -251,7 +262,7 @@ mod tests {
         )
         .unwrap();
         let dir = tmp.path().join("staged");
-        let staged = stage(&events, &dir).unwrap();
+        let staged = stage(&events, &dir, None).unwrap();
         let want = Staged {
             files: 2,
             rows: 4,
@@ -306,7 +317,7 @@ mod tests {
         let used = tmp.path().join("used");
         fs::create_dir(&used).unwrap();
         fs::write(used.join("mine.txt"), "keep").unwrap();
-        let err = stage(&events, &used).unwrap_err();
+        let err = stage(&events, &used, None).unwrap_err();
         assert!(err.is::<BadInput>(), "{err:#}");
         assert!(err.to_string().contains("is not empty"), "{err:#}");
         assert_eq!(fs::read_dir(&used).unwrap().count(), 1);
@@ -320,7 +331,7 @@ mod tests {
             ),
         ] {
             fs::write(&events, format!("batch,event_time,value\n{rows}")).unwrap();
-            let err = stage(&events, &tmp.path().join(format!("s{line}"))).unwrap_err();
+            let err = stage(&events, &tmp.path().join(format!("s{line}")), None).unwrap_err();
             let at = format!("{}:{line}: ", events.display());
             assert!(err.to_string().starts_with(&at), "{err:#}");
             assert!(err.to_string().contains(what), "{err:#}");
@@ -341,8 +352,7 @@ mod tests {
         let events = tmp.path().join("events.csv");
         fs::write(&events, "batch,ts,user\n0,2026-11-23T17:33:00Z,a\n").unwrap();
         let dir = tmp.path().join("staged");
-        ready(&events, &dir, Some(&["batch", "ts", "user"])).unwrap();
-        let err = ready(&events, &dir, Some(&["batch", "event_time", "value"])).unwrap_err();
+        let err = stage(&events, &dir, Some(&["batch", "event_time", "value"])).unwrap_err();
         assert!(err.is::<BadInput>(), "{err:#}");
         assert!(
             err.to_string()
@@ -350,5 +360,7 @@ mod tests {
             "{err:#}"
         );
         assert!(!dir.exists());
+        stage(&events, &dir, Some(&["batch", "ts", "user"])).unwrap();
+        assert!(dir.join("batch-000000.csv").is_file());
     }
 }
