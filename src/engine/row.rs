@@ -87,12 +87,29 @@ impl<const N: usize> Row for [Value<'_>; N] {
 const NULL: u32 = 1 << 31;
 
 /// Typed rows with their event times, back to back.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Rows {
     times: Vec<Micros>,
     /// Where each row ends in `data`.
     ends: Vec<usize>,
     data: Vec<u8>,
+}
+
+impl Clone for Rows {
+    fn clone(&self) -> Self {
+        Rows {
+            times: self.times.clone(),
+            ends: self.ends.clone(),
+            data: self.data.clone(),
+        }
+    }
+
+    /// Copies `source` into these rows' memory, in one copy per part.
+    fn clone_from(&mut self, source: &Self) {
+        self.times.clone_from(&source.times);
+        self.ends.clone_from(&source.ends);
+        self.data.clone_from(&source.data);
+    }
 }
 
 impl Rows {

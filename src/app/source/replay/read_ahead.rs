@@ -1,6 +1,12 @@
 //! Reading a replay file ahead, on a thread of its own: it parses and types rows into chunks
 //! while the engine folds the previous ones, so replay uses both cores. Chunks are recycled,
 //! and at most a few are in flight, so memory stays small however large the file.
+//!
+//! The thread parses into a chunk of its own and copies it, in one copy per part, into the
+//! chunk it sends. Writing rows one at a time straight into a recycled chunk, which the
+//! engine's core read last, made each cache line's write wait on that core: with the VM's two
+//! cores on different caches (a round trip near 350 ns), five aggregates by user over 5 M rows
+//! took 0.37 s instead of 0.12 s. A bulk copy does not wait line by line.
 
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -84,10 +90,16 @@ impl ReadAhead {
             .name("replay-reader".into())
             .spawn(move || {
                 let mut tick = None;
+                // Rows are parsed into a chunk that never leaves this thread, then copied in
+                // bulk into the one sent: see the module's doc.
+                let mut parsed = Chunk::default();
                 loop {
+                    parsed.clear();
+                    let done = fill(&mut reader, &mut parsed, &mut tick);
                     let mut chunk = spare.try_recv().unwrap_or_default();
-                    chunk.clear();
-                    let done = fill(&mut reader, &mut chunk, &mut tick);
+                    chunk.rows.clone_from(&parsed.rows);
+                    chunk.marks.clear();
+                    std::mem::swap(&mut chunk.marks, &mut parsed.marks);
                     if send.send(chunk).is_err() || done {
                         return;
                     }
