@@ -6,8 +6,8 @@
 //!
 //! Hand-written because `serde_json` took most of the decoding thread, which sets the pace of
 //! JSON socket ingest (callgrind, decoding 1,000 users' lines, everything counted: 1,700
-//! instructions a line with `serde_json` alone, 1,385 with this; see the README's performance
-//! notes).
+//! instructions a line with `serde_json` alone, 1,385 with this; see bench/HISTORY.md, "Earlier
+//! work").
 
 use super::swar::{bytes_below, bytes_equal, word_at};
 
