@@ -1,8 +1,9 @@
 //! A replay file staged for an exported job (`export-spark --replay-dir`): its rows, batch by
 //! batch, one CSV file per batch under the file's own header (`batch,<columns>`), as the job
-//! reads them. The files are written in a hidden folder beside the one asked for and renamed
-//! into place once all are: an error leaves nothing behind. Their modification times ascend a
-//! second apart in batch order, the order in which Spark's file source reads them, one per
+//! reads them. The files are written in a hidden folder beside the one asked for, synced to
+//! disk, and renamed into place once all are (the rename synced too): neither an error nor a
+//! crash leaves a torn batch where the job reads. Their modification times ascend a second
+//! apart in batch order, the order in which Spark's file source reads them, one per
 //! micro-batch. The rows are copied as they are: a row the replay would skip
 //! (`--on-bad-row skip`) is staged, and stops the job.
 
@@ -12,6 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 
+use crate::app::durable;
 use crate::app::error::BadInput;
 
 /// What was staged: files (one a batch with rows) and rows, and the idle ticks between them
@@ -84,8 +86,10 @@ pub fn stage(events: &Path, dir: &Path, columns: Option<&[&str]>) -> anyhow::Res
     let aside = parent.join(format!(".{name}.staging-{}", std::process::id()));
     fs::create_dir(&aside).with_context(|| format!("cannot create {}", aside.display()))?;
     let staged = write_batches(events, (reader, &header), &aside).and_then(|staged| {
+        durable::sync_dir(&aside)?;
         fs::rename(&aside, dir)
             .with_context(|| format!("cannot rename {} to {}", aside.display(), dir.display()))?;
+        durable::sync_dir(parent)?;
         Ok(staged)
     });
     if staged.is_err() {
@@ -234,7 +238,9 @@ impl Batch {
             .into_inner()
             .map_err(|e| anyhow::anyhow!("cannot write {}: {}", self.path.display(), e.error()))?;
         file.set_modified(modified)
-            .with_context(|| format!("cannot set the time of {}", self.path.display()))
+            .with_context(|| format!("cannot set the time of {}", self.path.display()))?;
+        file.sync_all()
+            .with_context(|| format!("cannot sync {}", self.path.display()))
     }
 }
 
