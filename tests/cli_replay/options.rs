@@ -211,3 +211,37 @@ fn crlf_and_a_missing_final_newline_replay_the_same() {
         assert_eq!(rows_of(&output), want, "{what}");
     }
 }
+
+#[test]
+fn a_pipe_is_replayed_read_once_and_refused_with_a_checkpoint() {
+    // Large enough for replay's counting threads, which open a regular file again.
+    let events = corpus_case("seed_random").join("events.csv");
+    let bytes = fs::read(&events).unwrap();
+    let from_file = window_tui()
+        .args(["replay", "--sink", "json", "--flush-at-end"])
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    let from_pipe = window_tui()
+        .args(["replay", "--sink", "json", "--flush-at-end", "/dev/stdin"])
+        .write_stdin(bytes.clone())
+        .output()
+        .unwrap();
+    assert!(from_pipe.status.success(), "{}", stderr(&from_pipe));
+    assert!(!from_file.stdout.is_empty());
+    assert_eq!(stdout(&from_pipe), stdout(&from_file));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let checkpoint = tmp.path().join("ck");
+    let refused = window_tui()
+        .args(["replay", "--sink", "json", "/dev/stdin", "--checkpoint"])
+        .arg(&checkpoint)
+        .write_stdin(bytes)
+        .output()
+        .unwrap();
+    let err = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(!checkpoint.exists(), "the checkpoint folder was created");
+}

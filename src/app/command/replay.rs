@@ -80,6 +80,15 @@ pub fn open(
         .map_err(|e| BadInput(e.to_string()))?;
     let (query, binding) = query_of(&args.query, reader.columns())?;
     reader.bind(binding);
+    if args.checkpoint.is_some() && !reader.file_metadata().is_ok_and(|m| m.is_file()) {
+        return Err(BadInput(format!(
+            "{} is not a regular file (a pipe?): a checkpoint resumes a replay at a place in its \
+             file, which a stream read once does not have; copy it to a file, or replay it \
+             without --checkpoint",
+            args.events.display()
+        ))
+        .into());
+    }
     folders::check_files([(args.sinks.progress.as_deref(), "--progress")])?;
     folders::claim(
         args.checkpoint.as_deref(),

@@ -170,7 +170,11 @@ impl ReplaySource {
     pub(crate) fn counted_in(reader: ReplayReader<File>, counting: Counting, split: Split) -> Self {
         let types = counting.query.schema().types().to_vec();
         let binding = reader.binding().cloned();
-        let metadata = reader.file_metadata().ok();
+        // Only a regular file can be opened again and read from anywhere: a pipe is read once.
+        let metadata = reader
+            .file_metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file);
         let (Some(binding), Some(_), Some(metadata)) =
             (binding, TickPartial::new(&counting.query), metadata)
         else {
