@@ -245,3 +245,25 @@ fn a_pipe_is_replayed_read_once_and_refused_with_a_checkpoint() {
     assert!(err.contains("not a regular file"), "{err}");
     assert!(!checkpoint.exists(), "the checkpoint folder was created");
 }
+
+#[test]
+fn an_os_error_is_said_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = run(&[&"replay", &tmp.path(), &"--sink", &"json"]);
+    let checkpoint = tmp.path().join("ck");
+    fs::create_dir_all(checkpoint.join("metadata")).unwrap();
+    let events = corpus_case("tumbling").join("events.csv");
+    let metadata = run(&[
+        &"replay",
+        &events,
+        &"--sink",
+        &"json",
+        &"--checkpoint",
+        &checkpoint,
+    ]);
+    for (output, code) in [(folder, 2), (metadata, 1)] {
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(code), "{err}");
+        assert_eq!(err.matches("(os error").count(), 1, "{err}");
+    }
+}

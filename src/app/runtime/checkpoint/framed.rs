@@ -20,11 +20,10 @@ const OLDEST: u32 = 2;
 /// Why a checkpoint file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
-    #[error("{file}: cannot read it: {source}")]
-    Io {
-        file: String,
-        source: std::io::Error,
-    },
+    /// (`error` is part of the message, not a source: printed with its causes, it would show
+    /// twice.)
+    #[error("{file}: cannot read it: {error}")]
+    Io { file: String, error: std::io::Error },
     #[error("{file}: not a window-tui checkpoint file")]
     Foreign { file: String },
     #[error(
@@ -85,9 +84,9 @@ pub fn read_versioned(path: &Path, kind: &str) -> Result<(u32, Vec<u8>), FrameEr
 
 /// The whole of a checkpoint file, its path named in the error.
 pub fn read_file(path: &Path) -> Result<Vec<u8>, FrameError> {
-    std::fs::read(path).map_err(|source| FrameError::Io {
+    std::fs::read(path).map_err(|error| FrameError::Io {
         file: path.display().to_string(),
-        source,
+        error,
     })
 }
 

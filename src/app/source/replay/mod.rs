@@ -65,8 +65,10 @@ pub struct BadRow {
 pub enum ReadError {
     #[error(transparent)]
     Bad(#[from] BadRow),
-    #[error("cannot read {file}: {source}")]
-    Io { file: String, source: io::Error },
+    /// (`error` is part of the message, not a source: printed with its causes, it would show
+    /// twice.)
+    #[error("cannot read {file}: {error}")]
+    Io { file: String, error: io::Error },
 }
 
 /// Where replay rows come from (a thread reading the file ahead, [`ReadAhead`]).

@@ -165,8 +165,8 @@ fn fill<R: std::io::Read>(
                 return true;
             }
             Err(ReadError::Bad(bad)) => chunk.mark(Mark::Bad(Box::new(bad))),
-            Err(ReadError::Io { file, source }) => {
-                let failure = (file, source.kind(), source.to_string());
+            Err(ReadError::Io { file, error }) => {
+                let failure = (file, error.kind(), error.to_string());
                 chunk.mark(Mark::Failed(Box::new(failure)));
                 return true;
             }
@@ -187,7 +187,7 @@ impl RowSource for ReadAhead {
                 self.died = true;
                 return Err(ReadError::Io {
                     file: self.file.clone(),
-                    source: std::io::Error::other("the replay reader thread stopped"),
+                    error: std::io::Error::other("the replay reader thread stopped"),
                 });
             }
             let mark = match self.current.marks.get(self.next_mark) {
@@ -204,7 +204,7 @@ impl RowSource for ReadAhead {
                 Some(Mark::Failed(failure)) => {
                     return Err(ReadError::Io {
                         file: failure.0.clone(),
-                        source: std::io::Error::new(failure.1, failure.2.clone()),
+                        error: std::io::Error::new(failure.1, failure.2.clone()),
                     });
                 }
                 Some(&Mark::End(offset, line)) => {

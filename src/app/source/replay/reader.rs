@@ -55,7 +55,7 @@ impl ReplayReader<File> {
         let file = path.display().to_string();
         let src = File::open(path).map_err(|source| ReadError::Io {
             file: file.clone(),
-            source,
+            error: source,
         })?;
         Self::new(src, file, max_row, zone)
     }
@@ -76,7 +76,7 @@ impl ReplayReader<File> {
         use std::io::{Seek, SeekFrom};
         let io = |file: &str, source| ReadError::Io {
             file: file.to_string(),
-            source,
+            error: source,
         };
         let length = self.src.metadata().map_or(u64::MAX, |m| m.len());
         if offset > length {
@@ -225,7 +225,7 @@ impl<R: Read> ReplayReader<R> {
                 Err(source) => {
                     return Err(ReadError::Io {
                         file: self.file.clone(),
-                        source,
+                        error: source,
                     });
                 }
             }
