@@ -126,11 +126,9 @@ impl TimestampParser {
         }
         let offset_seconds = match &s[pos..] {
             [] => match &self.zone {
-                // A wall-clock time: the zone's offset then (the earlier one in an overlap).
                 Some(zone) => {
                     let local = base + i64::from(second) * MICROS_PER_SECOND + fraction;
-                    let guess = local - i64::from(zone.offset_at(local)) * MICROS_PER_SECOND;
-                    i64::from(zone.offset_at(guess))
+                    wall_clock_offset(zone, local)
                 }
                 None => return Err(TimestampError::layout(s)),
             },
@@ -148,6 +146,24 @@ impl TimestampParser {
             _ => return Err(TimestampError::layout(s)),
         };
         Ok(base + (i64::from(second) - offset_seconds) * MICROS_PER_SECOND + fraction)
+    }
+}
+
+/// The offset, in seconds, of the wall-clock time `local` (its fields read as if UTC) in
+/// `zone`, as `java.time` (and so Spark) picks it: in an overlap (clocks set back) the earlier
+/// instant's, the offset before the change; in a gap (clocks set forward) the offset before it,
+/// which moves the time forward by the gap.
+fn wall_clock_offset(zone: &Zone, local: Micros) -> i64 {
+    let offset = |utc: Micros| i64::from(zone.offset_at(utc));
+    let later = offset(local - offset(local) * MICROS_PER_SECOND);
+    // No zone's offset is past 18 hours: the offsets 18 hours either side are the ones before
+    // and after a change near `local`.
+    let day = 18 * 3_600 * MICROS_PER_SECOND;
+    let earlier = offset(local - day).max(offset(local + day));
+    if earlier > later && offset(local - earlier * MICROS_PER_SECOND) == earlier {
+        earlier
+    } else {
+        later
     }
 }
 
@@ -399,6 +415,30 @@ mod tests {
             "seconds are checked every time"
         );
         assert!(parser.parse(b"2026-11-23T00:00:0xZ").is_err());
+    }
+
+    #[test]
+    fn a_wall_clock_time_takes_the_offset_java_time_gives_it() {
+        let mut paris = TimestampParser::in_zone(Zone::by_id("Europe/Paris").unwrap());
+        let utc = |text: &str| p(text).unwrap();
+        for (local, want) in [
+            // Clocks set back at 03:00 CEST (01:00Z): 02:00 to 02:59 happen twice, and
+            // java.time's ZonedDateTime.of takes the first (CEST, +02:00).
+            ("2026-10-25 01:59:59", "2026-10-24T23:59:59Z"),
+            ("2026-10-25 02:00:00", "2026-10-25T00:00:00Z"),
+            ("2026-10-25 02:30:00", "2026-10-25T00:30:00Z"),
+            ("2026-10-25 02:59:59.999999", "2026-10-25T00:59:59.999999Z"),
+            ("2026-10-25 03:00:00", "2026-10-25T02:00:00Z"),
+            // Clocks set forward at 02:00 CET (01:00Z): 02:00 to 02:59 never happen, and are
+            // read an hour later (CET's offset).
+            ("2026-03-29 01:59:59", "2026-03-29T00:59:59Z"),
+            ("2026-03-29 02:30:00", "2026-03-29T01:30:00Z"),
+            ("2026-03-29 03:00:00", "2026-03-29T01:00:00Z"),
+            ("2026-07-01 12:00:00", "2026-07-01T10:00:00Z"),
+            ("2026-12-01 12:00:00", "2026-12-01T11:00:00Z"),
+        ] {
+            assert_eq!(paris.parse(local.as_bytes()), Ok(utc(want)), "{local}");
+        }
     }
 
     #[test]

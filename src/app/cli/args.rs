@@ -146,10 +146,12 @@ pub struct QueryArgs {
     pub watermark: Duration,
 
     /// Spark's output mode: append (a window once, when the watermark passes its end),
-    /// update (each batch, the rows it changed) or complete (each batch, the whole table).
+    /// update (each batch, the rows it changed) or complete (each batch, the whole table);
+    /// in any case, as Spark's `outputMode` takes it.
     #[arg(
         long,
         value_enum,
+        ignore_case = true,
         env = "WINDOW_TUI_OUTPUT_MODE",
         default_value = "append"
     )]

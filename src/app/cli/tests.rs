@@ -6,7 +6,7 @@ use super::help::{
     COMPLETIONS_EXAMPLES, EXPORT_EXAMPLES, MAIN_EXAMPLES, REPLAY_EXAMPLES, SERVE_EXAMPLES,
 };
 use super::*;
-use crate::engine::{Duration, WindowKind};
+use crate::engine::{Duration, OutputMode, WindowKind};
 
 /// The commands of a help text's examples: each line starting with `window-tui`, joined to
 /// the lines it continues onto (ending in `\`), up to its description (two spaces), a pipe,
@@ -105,6 +105,21 @@ fn every_help_example_works_as_written() {
             crate::app::source::server::Program::new(&serve.generator)
                 .unwrap_or_else(|e| panic!("{words:?}: {e:#}"));
         }
+    }
+}
+
+#[test]
+fn the_output_mode_is_read_in_any_case_as_spark_reads_it() {
+    for (given, mode) in [
+        ("Update", OutputMode::Update),
+        ("COMPLETE", OutputMode::Complete),
+        ("append", OutputMode::Append),
+    ] {
+        let cli = Cli::try_parse_from(["window-tui", "--output-mode", given]).unwrap();
+        let Some(config::Command::Live(live)) = cli.into_command(Zone::utc()).ok() else {
+            panic!("a live run expected")
+        };
+        assert_eq!(live.query.mode(), mode, "{given}");
     }
 }
 
