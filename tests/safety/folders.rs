@@ -367,3 +367,43 @@ fn a_run_refused_at_the_start_leaves_no_checkpoint() {
         assert_eq!(files_under(&dir.join("checkpoint")), before, "{args:?}");
     }
 }
+
+#[test]
+fn record_writes_over_no_file_it_did_not_begin() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("mine.csv"), "precious\n").unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--headless",
+            "--record",
+            "mine.csv",
+            "--count",
+            "5",
+            "--delay",
+            "10ms",
+            "--sink",
+            "json",
+            "--trigger",
+            "100ms",
+        ];
+        args.extend_from_slice(extra);
+        window_tui(tmp.path(), &args)
+    };
+    for extra in [&["--no-checkpoint"][..], &["--checkpoint", "ck"][..]] {
+        let out = run(extra);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains("--record mine.csv exists"), "{err}");
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("mine.csv")).unwrap(),
+            "precious\n"
+        );
+        assert!(!tmp.path().join("ck").exists(), "a checkpoint was created");
+    }
+    // Empty, it holds nothing to lose.
+    fs::write(tmp.path().join("mine.csv"), "").unwrap();
+    let out = run(&["--no-checkpoint"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let recorded = fs::read_to_string(tmp.path().join("mine.csv")).unwrap();
+    assert!(recorded.starts_with("batch,"), "{recorded}");
+}

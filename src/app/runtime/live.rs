@@ -80,6 +80,22 @@ fn open_state(config: &LiveConfig) -> anyhow::Result<Prepared> {
         (config.sinks.progress.as_deref(), "--progress"),
         (config.record.as_deref(), "--record"),
     ])?;
+    // A recording is continued only by a restart of the checkpointed run that began it; a file
+    // with anything in it is no other run's to write over (a device such as /dev/null is no
+    // file's content).
+    let holds_data =
+        |path: &&std::path::Path| path.metadata().is_ok_and(|m| m.is_file() && m.len() > 0);
+    if let Some(record) = config.record.as_deref().filter(holds_data)
+        && !(config.checkpointing && config.checkpoint.join("metadata").exists())
+    {
+        return Err(BadInput(format!(
+            "--record {} exists, and window-tui writes over no file it did not begin: move it \
+             away or name another (a checkpointed run continues its own recording when it \
+             restarts)",
+            record.display()
+        ))
+        .into());
+    }
     folders::claim(
         config.checkpointing.then_some(config.checkpoint.as_path()),
         config.sinks.file_output(),

@@ -56,7 +56,9 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Creates (or truncates) `path` and writes the header.
+    /// Creates `path` and writes the header; a file already there is this checkpointed run's,
+    /// begun before its first batch committed ([`super::live`] refuses any other), and starts
+    /// over.
     pub fn create(path: &Path, layout: Layout) -> anyhow::Result<Self> {
         let file = File::create(path)
             .with_context(|| format!("cannot create the record file {}", path.display()))?;
