@@ -39,8 +39,10 @@ impl FileSink {
     ///
     /// The log must be whole (no gap, no missing compaction, every entry readable), else it is
     /// an error naming the file. A part file no entry lists is removed only when its name proves
-    /// it is from a batch of this query that the log does not hold (a batch cut short); any other
-    /// is left where it is, and [`FileSink::notice`] says so.
+    /// it is from a batch of this query that the log does not hold and the checkpoint has not
+    /// committed (a batch cut short, which runs again); one of a committed batch means the log
+    /// lost its entry, an error naming the log, and nothing is removed. Any other is left where
+    /// it is, and [`FileSink::notice`] says so.
     pub fn open(output: &Path, cells: Cells, resume: Option<&Resume>) -> anyhow::Result<Self> {
         lock::hold(output, "the output folder", "--output")?;
         let root = fs::canonicalize(output)
@@ -74,7 +76,7 @@ impl FileSink {
             files_written: 0,
             notice: None,
         };
-        let left = sink.remove_cut_short()?;
+        let left = sink.remove_cut_short(resume.map(|r| r.next_batch))?;
         if !left.is_empty() {
             let mut shown: Vec<&str> = left.iter().take(3).map(String::as_str).collect();
             let more = format!("and {} more", left.len().saturating_sub(3));
@@ -100,9 +102,11 @@ impl FileSink {
     }
 
     /// Removes the part files (and files left aside) of this query's batches that the log does
-    /// not hold: batches cut short, which run again. Returns the other unlisted files, by their
-    /// `window=…/name` path, which are left as they are.
-    fn remove_cut_short(&self) -> anyhow::Result<Vec<String>> {
+    /// not hold, from `next_batch` (the checkpoint's) on: batches cut short, which run again.
+    /// Returns the other unlisted files, by their `window=…/name` path, which are left as they
+    /// are. Such a file of a batch before `next_batch`, which the checkpoint committed after the
+    /// log had it, is an error, before anything is removed.
+    fn remove_cut_short(&self, next_batch: Option<u64>) -> anyhow::Result<Vec<String>> {
         let listed: std::collections::HashSet<String> = self
             .log
             .all_entries()?
@@ -110,7 +114,7 @@ impl FileSink {
             .map(|e| in_output(&e.path).to_string())
             .collect();
         let logged = self.log.latest_batch_id();
-        let mut left = Vec::new();
+        let (mut left, mut cut_short, mut lost) = (Vec::new(), Vec::new(), Vec::new());
         for entry in fs::read_dir(&self.root)? {
             let dir = entry?.path();
             let folder = dir
@@ -129,18 +133,30 @@ impl FileSink {
                 if listed.contains(in_output(&file_uri(&path))) {
                     continue;
                 }
-                let cut_short = self
-                    .names
-                    .batch_of(&name)
-                    .is_some_and(|batch| logged.is_none_or(|latest| batch > latest));
-                if cut_short {
-                    tracing::info!("removing {} (a batch cut short left it)", path.display());
-                    fs::remove_file(&path)
-                        .with_context(|| format!("cannot remove {}", path.display()))?;
-                } else {
-                    left.push(format!("{folder}/{name}"));
+                match self.names.batch_of(&name) {
+                    Some(batch) if next_batch.is_some_and(|next| batch < next) => {
+                        lost.push((batch, format!("{folder}/{name}")));
+                    }
+                    Some(batch) if logged.is_none_or(|latest| batch > latest) => {
+                        cut_short.push(path);
+                    }
+                    _ => left.push(format!("{folder}/{name}")),
                 }
             }
+        }
+        if let Some((batch, file)) = lost.iter().min() {
+            return Err(anyhow::anyhow!(
+                "{}: no entry lists {file}, of batch {batch}, which the checkpoint committed \
+                 once this log held it ({} such file(s)): the log was damaged or replaced, and \
+                 its batches' files would be lost; nothing was removed. Put the log back, or \
+                 start over with --clean",
+                self.root.join("_spark_metadata").display(),
+                lost.len()
+            ));
+        }
+        for path in cut_short {
+            tracing::info!("removing {} (a batch cut short left it)", path.display());
+            fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
         }
         left.sort();
         Ok(left)
@@ -438,6 +454,35 @@ mod tests {
             err.contains("9.compact") && err.contains("corrupt"),
             "{err}"
         );
+        assert_eq!(part_files(&out), written, "every part file is still there");
+    }
+
+    #[test]
+    fn a_log_missing_committed_batches_is_an_error_and_no_file_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let mut sink = reopen(&out, Some(0));
+        for id in 0..13 {
+            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)]))
+                .unwrap();
+        }
+        drop(sink);
+        let written = part_files(&out);
+        let log = out.join("_spark_metadata");
+        let saved = tempfile::tempdir().unwrap();
+        for name in ["12", "11"] {
+            fs::rename(log.join(name), saved.path().join(name)).unwrap();
+            let err = format!("{:#}", try_open(&out, Some(13)).err().unwrap());
+            assert!(
+                err.contains("_spark_metadata: no entry lists")
+                    && err.contains(&format!("of batch {name},")),
+                "{err}"
+            );
+            assert_eq!(part_files(&out), written, "every part file is still there");
+        }
+        fs::remove_dir_all(&log).unwrap();
+        let err = format!("{:#}", try_open(&out, Some(13)).err().unwrap());
+        assert!(err.contains("of batch 0,"), "{err}");
         assert_eq!(part_files(&out), written, "every part file is still there");
     }
 
