@@ -341,3 +341,66 @@ fn stage_writes_the_job_and_a_file_per_batch() {
         "batch,event_time,value\n4,2026-11-23T17:33:50Z,\"b,c\"\n"
     );
 }
+
+/// The job's `--clean` removes what Spark wrote in its checkpoint and output folders and nothing
+/// else (run under a stand-in `pyspark`: the cleanup comes before Spark starts).
+#[test]
+fn the_jobs_clean_removes_only_what_spark_wrote() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    export(
+        dir,
+        &[
+            "--sink",
+            "file",
+            "--output",
+            "proj",
+            "--checkpoint",
+            "proj/ck",
+            "-o",
+            "job.py",
+        ],
+    );
+    let stub = dir.join("stub/pyspark/sql");
+    fs::create_dir_all(&stub).unwrap();
+    fs::write(dir.join("stub/pyspark/__init__.py"), "").unwrap();
+    fs::write(stub.join("__init__.py"), "class SparkSession: pass\n").unwrap();
+    fs::write(stub.join("functions.py"), "").unwrap();
+    let files = [
+        ("proj/thesis.tex", false),
+        ("proj/data/raw.csv", false),
+        ("proj/_spark_metadata/0", true),
+        ("proj/window=173300-173330/part-00000-x.c000.csv", true),
+        ("proj/ck/metadata", true),
+        ("proj/ck/offsets/0", true),
+        ("proj/ck/commits/0", true),
+        ("proj/ck/sources/0/0", true),
+        ("proj/ck/state/0/0/1.delta", true),
+        ("proj/ck/notes.txt", false),
+    ];
+    for (file, _) in files {
+        let path = dir.join(file);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, "mine").unwrap();
+    }
+    let script = "import sys; sys.argv = ['job.py', '--clean']; import job; job.cleanup()";
+    let out = Command::new("python3")
+        .current_dir(dir)
+        .env("PYTHONPATH", dir.join("stub"))
+        .args(["-c", script])
+        .output()
+        .expect("python3 runs the job's cleanup");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for (file, spark_wrote) in files {
+        assert_eq!(!dir.join(file).exists(), spark_wrote, "{file}: {stderr}");
+    }
+    assert!(
+        stderr.contains("left in proj/ck what Spark did not write: notes.txt"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("left in proj what Spark did not write: ck, data, thesis.tex"),
+        "{stderr}"
+    );
+}
