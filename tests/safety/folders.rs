@@ -407,3 +407,59 @@ fn record_writes_over_no_file_it_did_not_begin() {
     let recorded = fs::read_to_string(tmp.path().join("mine.csv")).unwrap();
     assert!(recorded.starts_with("batch,"), "{recorded}");
 }
+
+#[test]
+fn files_named_as_checkpoint_files_are_removed_only_when_they_are_window_tuis() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let events = events(dir, 25);
+    let events = events.to_str().unwrap();
+    let replay = |extra: &[&str]| {
+        let mut args = vec!["replay", events, "--sink", "json", "--checkpoint", "ck"];
+        args.extend_from_slice(extra);
+        window_tui(dir, &args)
+    };
+    let first = replay(&[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // Named as a stale log (the log a restart supersedes goes), and as format-3 batch files
+    // (carried over and removed once read), but someone else's.
+    let log = dir.join("ck/log");
+    let mine = [
+        log.join("3"),
+        dir.join("ck/commits/3"),
+        dir.join("ck/offsets/30"),
+    ];
+    for path in &mine {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, "my notes").unwrap();
+    }
+    let again = replay(&[]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    for path in &mine {
+        assert_eq!(
+            fs::read_to_string(path).unwrap(),
+            "my notes",
+            "{}",
+            path.display()
+        );
+    }
+    // --clean neither, nor what a symbolic link in the checkpoint leads to.
+    let elsewhere = dir.join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    write(&elsewhere, "7", "precious");
+    std::os::unix::fs::symlink(&elsewhere, dir.join("ck/state")).unwrap();
+    let clean = replay(&["--clean"]);
+    let err = stderr(&clean);
+    // What is left is named, and the run after the cleaning refuses it, saying whose it is.
+    assert_eq!(clean.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is named as a window-tui checkpoint's batch file, and is not one"),
+        "{err}"
+    );
+    for path in &mine {
+        assert_eq!(fs::read_to_string(path).unwrap(), "my notes", "{err}");
+    }
+    assert_eq!(fs::read_to_string(elsewhere.join("7")).unwrap(), "precious");
+    assert!(err.contains("what window-tui did not write"), "{err}");
+    assert!(err.contains("log/3") && err.contains("state"), "{err}");
+}

@@ -243,6 +243,11 @@ fn foreign_part(dir: &Path, names: &[String]) -> anyhow::Result<Option<String>> 
     Ok(None)
 }
 
+/// Whether `path` is a folder itself, not a symbolic link to one (whose files are elsewhere).
+fn is_real_dir(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
 /// A file name without the aside form durable writes use (`.NAME.tmp`).
 fn unaside(name: &str) -> &str {
     name.strip_prefix('.')
@@ -301,11 +306,15 @@ fn remove_checkpoint(dir: &Path) -> anyhow::Result<Removed> {
     };
     for name in names {
         let path = dir.join(&name);
+        // By name, then by what a file begins with; a symbolic link is not followed.
+        let ours = |path: &Path| checkpoint::framed::begins_like_ours(path);
         if let Some(suffixes) = checkpoint::batch_file_suffixes(&name)
-            && path.is_dir()
+            && is_real_dir(&path)
         {
-            removed.sweep(&path, &format!("{name}/"), |n| is_batch_file(n, suffixes))?;
-        } else if matches!(unaside(&name), "metadata") && path.is_file() {
+            removed.sweep(&path, &format!("{name}/"), |n| {
+                is_batch_file(n, suffixes) && ours(&path.join(n))
+            })?;
+        } else if matches!(unaside(&name), "metadata") && path.is_file() && ours(&path) {
             fs::remove_file(&path)
                 .with_context(|| format!("--clean: cannot remove {}", path.display()))?;
             removed.files += 1;
@@ -323,11 +332,11 @@ fn remove_output(dir: &Path) -> anyhow::Result<Removed> {
     };
     for name in names {
         let path = dir.join(&name);
-        if name == SINK_LOG && path.is_dir() {
+        if name == SINK_LOG && is_real_dir(&path) {
             removed.sweep(&path, &format!("{name}/"), |n| {
                 is_batch_file(n, &["", ".compact"])
             })?;
-        } else if name.starts_with("window=") && path.is_dir() {
+        } else if name.starts_with("window=") && is_real_dir(&path) {
             removed.sweep(&path, &format!("{name}/"), part_name::is_window_tuis)?;
         } else {
             removed.left.push(name);

@@ -4,6 +4,7 @@
 //! format is refused, each with the file named. Logs ([`super::segment`]) start with such a
 //! header line too, without length or checksum: each of their records has its own.
 
+use std::io::Read;
 use std::path::Path;
 
 use crate::app::durable;
@@ -96,6 +97,16 @@ pub fn corrupt(file: &str, why: &str) -> FrameError {
         file: file.to_string(),
         why: why.to_string(),
     }
+}
+
+/// Whether the file at `path` begins as window-tui's checkpoint files do (or as one cut short
+/// while its header was written does): what a removal checks first, so that a file of the same
+/// name that is someone else's is left.
+pub fn begins_like_ours(path: &Path) -> bool {
+    let mut start = Vec::with_capacity(MAGIC.len());
+    let read = std::fs::File::open(path)
+        .and_then(|file| file.take(MAGIC.len() as u64).read_to_end(&mut start));
+    read.is_ok() && MAGIC.as_bytes().starts_with(&start)
 }
 
 /// The header line of a log file of the query `query_id` ([`super::segment`]).

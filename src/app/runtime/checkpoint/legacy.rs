@@ -67,6 +67,19 @@ impl<'a> Files<'a> {
         Ok(!self.ids("offsets", "")?.is_empty() || !self.ids("commits", "")?.is_empty())
     }
 
+    /// The files named as batches that do not begin as window-tui's.
+    pub fn foreign(&self) -> anyhow::Result<Vec<PathBuf>> {
+        let mut foreign = Vec::new();
+        for (folder, suffixes) in FILES {
+            for suffix in suffixes {
+                let paths = self.ids(folder, suffix)?.into_iter();
+                let paths = paths.map(|id| self.path(folder, id, suffix));
+                foreign.extend(paths.filter(|path| !framed::begins_like_ours(path)));
+            }
+        }
+        Ok(foreign)
+    }
+
     /// Refuses files holding commits past `last`, the log's last commit: a build of the format
     /// before ran here after this one, and what it committed is not in the log.
     pub fn superseded_by(&self, last: Option<u64>) -> anyhow::Result<()> {
@@ -151,13 +164,18 @@ impl<'a> Files<'a> {
         })
     }
 
-    /// Removes every batch file, and each folder left empty.
+    /// Removes every batch file (each that begins as window-tui's: another is left, and
+    /// named), and each folder left empty.
     pub fn remove(&self) -> anyhow::Result<()> {
         let mut removed = false;
         for (folder, suffixes) in FILES {
             for suffix in suffixes {
                 for id in self.ids(folder, suffix)? {
                     let path = self.path(folder, id, suffix);
+                    if !framed::begins_like_ours(&path) {
+                        tracing::warn!("left {}: not a window-tui checkpoint file", path.display());
+                        continue;
+                    }
                     std::fs::remove_file(&path)
                         .with_context(|| format!("cannot remove {}", path.display()))?;
                     removed = true;

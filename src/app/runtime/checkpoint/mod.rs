@@ -155,6 +155,23 @@ impl Checkpoint {
             }
             (metadata, version)
         } else {
+            // Files named as batches that are not window-tui's: someone else's, which --clean
+            // leaves too.
+            let foreign = logs
+                .iter()
+                .map(|&id| log_path(dir, id))
+                .filter(|path| !framed::begins_like_ours(path))
+                .chain(legacy.foreign()?)
+                .next();
+            if let Some(foreign) = foreign {
+                return Err(BadInput(format!(
+                    "{} is named as a window-tui checkpoint's batch file, and is not one: move \
+                     it out of the checkpoint {} (--clean leaves what window-tui did not write)",
+                    foreign.display(),
+                    dir.display()
+                ))
+                .into());
+            }
             // Batches without the query they belong to: damaged, or not a checkpoint of ours.
             if !logs.is_empty() || legacy.any()? {
                 anyhow::bail!(
@@ -326,7 +343,8 @@ fn batch_ids(folder: &Path, suffix: &str) -> anyhow::Result<BTreeSet<u64>> {
 }
 
 /// Removes the logs before `first`, which the log at `first` supersedes, and any log a kill
-/// left aside. One that will not go is named on stderr; a restart tries again.
+/// left aside. One that will not go is named on stderr; a restart tries again. A file named as
+/// a log that does not begin as one is not window-tui's, and is left (and named).
 fn remove_logs_before(dir: &Path, first: u64) {
     let logs = dir.join(LOGS);
     let Ok(entries) = std::fs::read_dir(&logs) else {
@@ -341,11 +359,18 @@ fn remove_logs_before(dir: &Path, first: u64) {
             .and_then(|n| n.strip_suffix(".tmp"))
             .and_then(durable::batch_id)
             .is_some();
-        if (stale || aside)
-            && let Err(e) = std::fs::remove_file(logs.join(name))
+        let path = logs.join(name);
+        if !(stale || aside) {
+            continue;
+        }
+        if !framed::begins_like_ours(&path) {
+            tracing::warn!("left {}: not a window-tui checkpoint file", path.display());
+            continue;
+        }
+        if let Err(e) = std::fs::remove_file(&path)
             && e.kind() != std::io::ErrorKind::NotFound
         {
-            tracing::warn!("cannot remove {}: {e}", logs.join(name).display());
+            tracing::warn!("cannot remove {}: {e}", path.display());
         }
     }
 }
