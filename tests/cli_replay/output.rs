@@ -287,3 +287,32 @@ fn windows_sharing_a_partition_keep_all_their_rows() {
         ])
     );
 }
+
+/// A quote inside a field that does not open with one is a plain byte, as Spark and Python
+/// read it and as `--record` writes a live value that holds one.
+#[test]
+fn a_quote_inside_a_plain_field_is_a_plain_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = write(
+        tmp.path(),
+        "events.csv",
+        "batch,event_time,value\n\
+         0,2026-11-23T17:33:00Z,q\"x\n\
+         0,2026-11-23T17:33:01Z,5\" pipe\n\
+         0,2026-11-23T17:33:02Z,\"a,\"\"b\"\"\"\n",
+    );
+    let output = run(&[&"replay", &events, &"--sink", &"json", &"--flush-at-end"]);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    let values: BTreeSet<String> = stdout(&output)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["value"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let want: BTreeSet<String> = ["q\"x", "5\" pipe", "a,\"b\""].map(String::from).into();
+    assert_eq!(values, want, "{err}");
+}

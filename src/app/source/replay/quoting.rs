@@ -3,8 +3,9 @@
 
 /// Sets `quoted` to whether each field of the raw record `raw` (its line break included) opens
 /// with a quote, read as `csv-core` reads RFC 4180: a quote inside a field that did not open
-/// with one is a plain byte, and a doubled quote inside a quoted field is one quote.
-pub(super) fn quoted_fields(raw: &[u8], quoted: &mut Vec<bool>) {
+/// with one is a plain byte, and a doubled quote inside a quoted field is one quote. Returns
+/// whether the record ends inside a quoted field (one never closed).
+pub(super) fn quoted_fields(raw: &[u8], quoted: &mut Vec<bool>) -> bool {
     #[derive(Clone, Copy, PartialEq)]
     enum At {
         FieldStart,
@@ -38,6 +39,7 @@ pub(super) fn quoted_fields(raw: &[u8], quoted: &mut Vec<bool>) {
     if at == At::FieldStart {
         quoted.push(false);
     }
+    at == At::Quoted
 }
 
 #[cfg(test)]
@@ -48,6 +50,22 @@ mod tests {
         let mut out = vec![true; 9];
         quoted_fields(raw.as_bytes(), &mut out);
         out
+    }
+
+    #[test]
+    fn a_quoted_field_never_closed_is_told_from_a_quote_inside_a_plain_one() {
+        let open = |raw: &str| quoted_fields(raw.as_bytes(), &mut Vec::new());
+        for closed in [
+            "0,q\"x,2\n",
+            "0,\"a\"\"b\",5\" pipe\n",
+            "0,\"\",x\n",
+            "0,a\"\"\"\n",
+        ] {
+            assert!(!open(closed), "{closed}");
+        }
+        for never in ["0,\"a\n", "0,\"a\"\"\n", "0,x,\"q\"\"y,2\n"] {
+            assert!(open(never), "{never}");
+        }
     }
 
     #[test]
