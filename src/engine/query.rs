@@ -309,13 +309,18 @@ impl WindowRequest {
 }
 
 impl Agg {
-    /// The aggregate `func` of schema column `input` (none: `count`), with Spark's name and
-    /// result type.
-    fn resolve(func: AggFn, input: Option<usize>, schema: &Schema) -> Result<Agg, QueryError> {
+    /// The aggregate `func` of schema column `input` (none: `count`), which the query named
+    /// `given`, with Spark's name and result type.
+    fn resolve(
+        func: AggFn,
+        input: Option<usize>,
+        given: Option<&str>,
+        schema: &Schema,
+    ) -> Result<Agg, QueryError> {
         let input_type = input.map(|at| schema.field(at).ty);
-        let name = match input {
-            None => "count".to_string(),
-            Some(at) => format!("{}({})", func.name(), schema.field(at).name),
+        let name = match (input, given) {
+            (Some(at), Some(given)) => format!("{}({})", func.name(), spelled(schema, at, given)),
+            _ => "count".to_string(),
         };
         let output = match (func, input_type) {
             (AggFn::Sum, Some(ty)) if ty.is_floating() => DataType::Double,
@@ -393,11 +398,16 @@ impl Query {
                     .as_deref()
                     .map(|name| column("--agg", name))
                     .transpose()?;
-                Agg::resolve(wanted.func, input, schema)
+                Agg::resolve(wanted.func, input, wanted.column.as_deref(), schema)
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut names = vec!["window".to_string()];
-        names.extend(group_by.iter().map(|&at| schema.field(at).name.clone()));
+        names.extend(
+            group_by
+                .iter()
+                .zip(&request.group_by)
+                .map(|(&at, given)| spelled(schema, at, given).to_string()),
+        );
         names.extend(aggs.iter().map(|a| a.name.clone()));
         for (i, name) in names.iter().enumerate() {
             if names[..i].iter().any(|n| n.eq_ignore_ascii_case(name)) {
@@ -532,13 +542,18 @@ impl Query {
     /// The output columns' names: `window`, the group-by columns, the aggregates.
     pub fn output_names(&self) -> Vec<&str> {
         let mut names = vec!["window"];
-        names.extend(
-            self.group_by
-                .iter()
-                .map(|&at| self.schema().field(at).name.as_str()),
-        );
+        names.extend(self.group_by_names());
         names.extend(self.aggs.iter().map(|a| a.name.as_str()));
         names
+    }
+
+    /// The group-by columns' names as the query spells them, which Spark's output keeps
+    /// (`--group-by user` on a column `User` gives a column `user`).
+    pub fn group_by_names(&self) -> impl Iterator<Item = &str> {
+        let schema = self.schema();
+        (self.group_by.iter())
+            .zip(&self.request.group_by)
+            .map(move |(&at, given)| spelled(schema, at, given))
     }
 
     /// The event-time column's name as Spark code names it (`timestamp` for the socket
@@ -548,6 +563,18 @@ impl Query {
             Some(at) => &self.schema().field(at).name,
             None => "timestamp",
         }
+    }
+}
+
+/// Column `at` of `schema` as the query named it, `given`: Spark resolves a name in any case
+/// and names its output as the query spelled it; a name given otherwise (quoted) is the
+/// schema's.
+fn spelled<'a>(schema: &'a Schema, at: usize, given: &'a str) -> &'a str {
+    let name = schema.field(at).name.as_str();
+    if given.eq_ignore_ascii_case(name) {
+        given
+    } else {
+        name
     }
 }
 

@@ -21,6 +21,24 @@ fn request(schema: &str, group_by: &str, aggs: &str) -> QueryRequest {
 const SCHEMA: &str = "ts TIMESTAMP, user STRING, bytes LONG, x DOUBLE, n INT";
 
 #[test]
+fn columns_are_named_as_the_query_spells_them_as_spark_does() {
+    // PySpark 3.5.3: groupBy(window, "user").agg(count(lit(1)), sum("bytes"), max("BYTES")) on
+    // columns User and Bytes gives window, user, count, sum(bytes), max(BYTES).
+    let schema = "TS TIMESTAMP, User STRING, Bytes LONG";
+    let query = Query::new(request(schema, "user", "count,sum(bytes),max(BYTES)")).unwrap();
+    assert_eq!(
+        query.output_names(),
+        ["window", "user", "count", "sum(bytes)", "max(BYTES)"]
+    );
+    let query = Query::new(request(schema, "User", "sum(Bytes)")).unwrap();
+    assert_eq!(query.output_names(), ["window", "User", "sum(Bytes)"]);
+    assert!(matches!(
+        Query::new(request(schema, "user,USER", "count")),
+        Err(QueryError::DuplicateColumn(_))
+    ));
+}
+
+#[test]
 fn aggregates_are_named_and_typed_as_spark_does() {
     let query = Query::new(request(
         SCHEMA,

@@ -151,14 +151,6 @@ fn column_ref(name: &str) -> String {
     py_str(&quote_name(name))
 }
 
-/// The group-by columns' names.
-fn group_names(query: &Query) -> impl Iterator<Item = &str> {
-    query
-        .group_by()
-        .iter()
-        .map(|&at| query.schema().field(at).name.as_str())
-}
-
 /// `.groupBy(...)`'s arguments: the window, then the group-by columns.
 pub fn group_by(query: &Query) -> String {
     let mut parts = vec![match query.window() {
@@ -169,7 +161,7 @@ pub fn group_by(query: &Query) -> String {
             "F.session_window(quoted(EVENT_TIME), SESSION_GAP).alias(\"window\")".to_string()
         }
     }];
-    parts.extend(group_names(query).map(column_ref));
+    parts.extend(query.group_by_names().map(column_ref));
     call_args(&parts, ".groupBy(".len())
 }
 
@@ -219,7 +211,7 @@ fn call_args(parts: &[String], call_len: usize) -> String {
 
 /// The docstring of `transformations()`.
 pub fn transformations_doc(query: &Query) -> String {
-    let keys: Vec<&str> = group_names(query).collect();
+    let keys: Vec<&str> = query.group_by_names().collect();
     let window = match query.window() {
         WindowKind::Sliding(_) => "the window",
         WindowKind::Session { .. } => "the session window",
