@@ -238,10 +238,13 @@ impl BatchOutput {
         }
     }
 
-    /// The first `n` rows by window, then key: the order a person reads a table in.
-    pub fn first_in_order(&self, n: usize) -> Vec<&EmittedRow> {
+    /// The first `n` rows by window, then group-by values (keys of `key_types`): the order a
+    /// person reads a table in.
+    pub fn first_in_order(&self, n: usize, key_types: &[DataType]) -> Vec<&EmittedRow> {
         let order = |a: &&EmittedRow, b: &&EmittedRow| {
-            (a.window, self.key(a)).cmp(&(b.window, self.key(b)))
+            a.window
+                .cmp(&b.window)
+                .then_with(|| super::key::compare(key_types, self.key(a), self.key(b)))
         };
         let mut rows: Vec<&EmittedRow> = self.rows.iter().collect();
         if rows.len() > n {

@@ -7,8 +7,7 @@
 //! `NormalizeFloatingNumbers` does (`-0.0` is `0.0`, every `NaN` one `NaN`), then ordered by its
 //! bits; booleans as one byte; a string as its bytes, after its length (a varint) unless it is
 //! the last column. Byte order is Spark's order of the values, NULL first, except that a string
-//! before the last column sorts by length first: emitted rows sort by these bytes, which only
-//! needs to be deterministic.
+//! before the last column sorts by length first ([`compare`] orders such keys by their text).
 
 use super::types::{DataType, Value};
 
@@ -106,6 +105,30 @@ pub(crate) fn encode_column(types: &[DataType], i: usize, value: Value<'_>, out:
     if let Some(&ty) = types.get(i) {
         encode_one(ty, value, i + 1 == types.len(), out);
     }
+}
+
+/// How the encoded keys `a` and `b` of `types` compare, column by column in Spark's order of
+/// the values (NULL first): as their bytes do, but a string before the last column by its
+/// text rather than its length first.
+pub fn compare(types: &[DataType], mut a: &[u8], mut b: &[u8]) -> std::cmp::Ordering {
+    let last = types.len().saturating_sub(1);
+    for (i, &ty) in types.iter().enumerate() {
+        let (Some((x, a_rest)), Some((y, b_rest))) =
+            (decode_one(ty, a, i == last), decode_one(ty, b, i == last))
+        else {
+            return a.cmp(b);
+        };
+        let order = match (x, y) {
+            (Value::Str(x), Value::Str(y)) => x.cmp(y),
+            // A tag, then a value of fixed width, ordered as its bytes.
+            _ => a[..a.len() - a_rest.len()].cmp(&b[..b.len() - b_rest.len()]),
+        };
+        if order.is_ne() {
+            return order;
+        }
+        (a, b) = (a_rest, b_rest);
+    }
+    std::cmp::Ordering::Equal
 }
 
 /// The values of an encoded key, one per column of `types`; stops early on damaged bytes.
@@ -276,6 +299,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn compare_orders_keys_by_their_values_column_by_column() {
+        let types = [DataType::String, DataType::Int, DataType::String];
+        let keys: Vec<Vec<u8>> = [
+            [Value::Null, Value::Long(2), Value::Str("z")],
+            [Value::Str(""), Value::Long(-5), Value::Null],
+            [Value::Str("aaaa"), Value::Long(-1), Value::Str("b")],
+            [Value::Str("aaaa"), Value::Long(7), Value::Str("a")],
+            [Value::Str("b"), Value::Null, Value::Str("a")],
+            [Value::Str("b"), Value::Long(0), Value::Str("")],
+            [Value::Str("b"), Value::Long(0), Value::Str("aa")],
+        ]
+        .iter()
+        .map(|values| key(&types, values))
+        .collect();
+        for (i, a) in keys.iter().enumerate() {
+            for (j, b) in keys.iter().enumerate() {
+                assert_eq!(compare(&types, a, b), i.cmp(&j), "{i} against {j}");
+            }
+        }
+        // Their bytes put "b" before "aaaa" (a string before the last column, length first).
+        assert!(keys[4] < keys[2]);
     }
 
     #[test]

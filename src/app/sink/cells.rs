@@ -58,6 +58,11 @@ impl Cells {
         &self.names
     }
 
+    /// The group-by columns' types.
+    pub fn key_types(&self) -> &[DataType] {
+        &self.key_types
+    }
+
     /// The window column's text.
     pub fn window(&mut self, window: Window) -> &str {
         self.windows.format(window)
@@ -238,7 +243,7 @@ mod tests {
                 "k", "count", "sum(x)", "min(f)", "max(b)", "max(ts)", "min(k)"
             ]
         );
-        let [null_row, row] = batch.first_in_order(2)[..] else {
+        let [null_row, row] = batch.first_in_order(2, cells.key_types())[..] else {
             panic!("two rows")
         };
         let mut shown = Vec::new();

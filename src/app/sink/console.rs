@@ -38,7 +38,7 @@ impl<W: Write + Send> Sink for ConsoleSink<W> {
     fn write_batch(&mut self, batch: &BatchOutput) -> anyhow::Result<()> {
         let shown = batch.rows.len().min(SHOW_ROWS);
         let mut rows = Vec::with_capacity(shown);
-        for row in batch.first_in_order(shown) {
+        for row in batch.first_in_order(shown, self.cells.key_types()) {
             let mut cells = Vec::with_capacity(self.header.len());
             self.cells.show(batch, row, &mut cells);
             rows.push(cells);

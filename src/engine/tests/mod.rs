@@ -310,13 +310,13 @@ fn emitted_rows_come_by_window_and_read_in_order_by_window_then_value() {
     let mut sorted = keys.clone();
     sorted.sort();
     let in_order: Vec<_> = out
-        .first_in_order(6)
+        .first_in_order(6, &[DataType::String])
         .iter()
         .map(|r| (r.window.start, value(out.key(r))))
         .collect();
     assert_eq!(in_order, sorted);
     let first: Vec<_> = out
-        .first_in_order(3)
+        .first_in_order(3, &[DataType::String])
         .iter()
         .map(|r| (r.window.start, value(out.key(r))))
         .collect();
