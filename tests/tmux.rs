@@ -174,27 +174,31 @@ fn the_end_of_the_source_is_shown_and_a_failed_pipeline_closes_the_dashboard_say
 }
 
 #[test]
-fn a_kill_int_gives_the_terminal_back() {
+fn a_kill_gives_the_terminal_back() {
     if !have_tmux() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_window-tui");
-    let command = format!(
-        "{bin} --delay 100ms --trigger 1s --no-checkpoint --log run.log & \
-         sleep 2; kill -INT $!; wait $!; echo EXIT=$?; stty -a | grep -o ' icanon'; echo DONE; sleep 600"
-    );
-    let tmux = Tmux::start("int", dir.path(), &command, 120, 40);
-    let end = tmux.wait_for("the exit", Duration::from_secs(30), |s| s.contains("DONE"));
-    assert!(end.contains("EXIT=0"), "{end}");
-    assert!(
-        end.contains(" icanon"),
-        "the terminal is left in raw mode:\n{end}"
-    );
-    assert!(
-        !end.contains("Output batches"),
-        "the dashboard is still on screen:\n{end}"
-    );
+    // SIGQUIT too: raw mode makes Ctrl-\\ a key, so it comes only from `kill`.
+    for signal in ["INT", "QUIT"] {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = env!("CARGO_BIN_EXE_window-tui");
+        let command = format!(
+            "{bin} --delay 100ms --trigger 1s --no-checkpoint --log run.log & \
+             sleep 2; kill -{signal} $!; wait $!; echo EXIT=$?; stty -a | grep -o ' icanon'; \
+             echo DONE; sleep 600"
+        );
+        let tmux = Tmux::start(&signal.to_lowercase(), dir.path(), &command, 120, 40);
+        let end = tmux.wait_for("the exit", Duration::from_secs(30), |s| s.contains("DONE"));
+        assert!(end.contains("EXIT=0"), "{signal}: {end}");
+        assert!(
+            end.contains(" icanon"),
+            "{signal}: the terminal is left in raw mode:\n{end}"
+        );
+        assert!(
+            !end.contains("Output batches"),
+            "{signal}: the dashboard is still on screen:\n{end}"
+        );
+    }
 }
 
 #[test]

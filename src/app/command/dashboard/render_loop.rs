@@ -62,6 +62,7 @@ where
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
+    let mut quit = signal(SignalKind::quit())?;
     let theme = Theme::from_env();
     let mut view = ViewState::default();
     let mut notice = Notice::default();
@@ -147,6 +148,7 @@ where
             _ = interrupt.recv() => return Ok(()),
             _ = terminate.recv() => return Ok(()),
             _ = hangup.recv() => return Ok(()),
+            _ = quit.recv() => return Ok(()),
         }
     }
 }
