@@ -463,3 +463,48 @@ fn files_named_as_checkpoint_files_are_removed_only_when_they_are_window_tuis() 
     assert!(err.contains("what window-tui did not write"), "{err}");
     assert!(err.contains("log/3") && err.contains("state"), "{err}");
 }
+
+#[test]
+fn one_folder_for_checkpoint_and_output_and_a_file_for_the_staging_folder_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let events = events(dir, 3);
+    let events = events.to_str().unwrap();
+    fs::create_dir(dir.join("both")).unwrap();
+    for (checkpoint, output) in [("both", "both"), ("both", "./both/")] {
+        let out = window_tui(
+            dir,
+            &[
+                "replay",
+                events,
+                "--sink",
+                "file",
+                "--checkpoint",
+                checkpoint,
+                "--output",
+                output,
+            ],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("are the same folder"), "{err}");
+        assert_eq!(names(&dir.join("both")), Vec::<String>::new(), "{err}");
+    }
+    write(dir, "staged", "a file");
+    let out = window_tui(
+        dir,
+        &[
+            "export-spark",
+            "--replay-dir",
+            "staged",
+            "--stage",
+            events,
+            "-o",
+            "job.py",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--replay-dir staged is not a folder"), "{err}");
+    assert_eq!(fs::read_to_string(dir.join("staged")).unwrap(), "a file");
+}

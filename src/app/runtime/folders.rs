@@ -77,6 +77,18 @@ pub fn claim(checkpoint: Option<&Path>, output: Option<&Path>, clean: bool) -> a
             .into());
         }
     }
+    if let (Some(checkpoint), Some(output)) = (checkpoint, output) {
+        let canonical = |dir: &Path| fs::canonicalize(dir).ok();
+        if checkpoint == output
+            || canonical(checkpoint).is_some_and(|c| Some(c) == canonical(output))
+        {
+            return Err(BadInput(format!(
+                "--checkpoint and --output are the same folder, {}: give each its own",
+                output.display()
+            ))
+            .into());
+        }
+    }
     if clean {
         if let Some(dir) = checkpoint {
             check_checkpoint(dir)?;

@@ -194,6 +194,13 @@ fn ready(
         ))
         .into());
     }
+    if dir.exists() && !dir.is_dir() {
+        return Err(BadInput(format!(
+            "--replay-dir {} is not a folder: stage the batches in a new folder",
+            dir.display()
+        ))
+        .into());
+    }
     if fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
         return Err(BadInput(format!(
             "{} is not empty: stage the batches in a new folder",
