@@ -115,6 +115,7 @@ impl FileSink {
             .collect();
         let logged = self.log.latest_batch_id();
         let (mut left, mut cut_short, mut lost) = (Vec::new(), Vec::new(), Vec::new());
+        let mut on_disk = std::collections::HashSet::new();
         for entry in fs::read_dir(&self.root)? {
             let dir = entry?.path();
             let folder = dir
@@ -130,7 +131,9 @@ impl FileSink {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                if listed.contains(in_output(&file_uri(&path))) {
+                let uri = file_uri(&path);
+                if listed.contains(in_output(&uri)) {
+                    on_disk.insert(in_output(&uri).to_string());
                     continue;
                 }
                 match self.names.batch_of(&name) {
@@ -144,6 +147,7 @@ impl FileSink {
                 }
             }
         }
+        self.check_recent_entries(&on_disk)?;
         if let Some((batch, file)) = lost.iter().min() {
             return Err(anyhow::anyhow!(
                 "{}: no entry lists {file}, of batch {batch}, which the checkpoint committed \
@@ -160,6 +164,34 @@ impl FileSink {
         }
         left.sort();
         Ok(left)
+    }
+
+    /// Each batch's own log file (after the newest compaction) lists files of that batch that
+    /// are there (`on_disk`, by their place in the output): one edited or damaged into listing
+    /// another batch's file (which Spark would read twice) or a file that is gone (which Spark
+    /// cannot read) is an error naming it.
+    fn check_recent_entries(
+        &self,
+        on_disk: &std::collections::HashSet<String>,
+    ) -> anyhow::Result<()> {
+        for (id, entries) in self.log.recent_batches()? {
+            for entry in entries {
+                let file = in_output(&entry.path);
+                let name = file.rsplit('/').next().unwrap_or(file);
+                let why = match self.names.batch_of(name) {
+                    Some(batch) if batch != id => format!("a file of batch {batch}"),
+                    _ if !on_disk.contains(file) => "a file that is not there".to_string(),
+                    _ => continue,
+                };
+                anyhow::bail!(
+                    "{}: batch {id}'s entry lists {file}, {why}: the log was damaged or edited, \
+                     and Spark would not read the output right; nothing was removed. Put the \
+                     log back, or start over with --clean",
+                    self.root.join("_spark_metadata").display()
+                );
+            }
+        }
+        Ok(())
     }
 
     pub fn root(&self) -> &Path {
@@ -483,6 +515,40 @@ mod tests {
         fs::remove_dir_all(&log).unwrap();
         let err = format!("{:#}", try_open(&out, Some(13)).err().unwrap());
         assert!(err.contains("of batch 0,"), "{err}");
+        assert_eq!(part_files(&out), written, "every part file is still there");
+    }
+
+    #[test]
+    fn a_log_entry_listing_another_batchs_file_or_one_not_there_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let mut sink = reopen(&out, Some(0));
+        for id in 0..13 {
+            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)]))
+                .unwrap();
+        }
+        drop(sink);
+        let written = part_files(&out);
+        let log = out.join("_spark_metadata");
+        let batch_11 = fs::read_to_string(log.join("11")).unwrap();
+        let batch_12 = fs::read_to_string(log.join("12")).unwrap();
+        // Batch 12's entry replaced by batch 11's: Spark would read that file twice.
+        fs::write(log.join("12"), &batch_11).unwrap();
+        let err = format!("{:#}", try_open(&out, Some(13)).err().unwrap());
+        assert!(
+            err.contains("batch 12's entry lists") && err.contains("a file of batch 11"),
+            "{err}"
+        );
+        // Batch 11's entry naming a file that is not there (a byte changed in its path).
+        let part = batch_11.lines().nth(1).unwrap();
+        let changed = part.replacen(".c000.csv", ".c001.csv", 1);
+        fs::write(log.join("11"), batch_11.replace(part, &changed)).unwrap();
+        fs::write(log.join("12"), &batch_12).unwrap();
+        let err = format!("{:#}", try_open(&out, Some(13)).err().unwrap());
+        assert!(
+            err.contains("batch 11's entry lists") && err.contains("a file that is not there"),
+            "{err}"
+        );
         assert_eq!(part_files(&out), written, "every part file is still there");
     }
 

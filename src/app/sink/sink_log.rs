@@ -211,6 +211,14 @@ impl SinkLog {
         Ok(entries)
     }
 
+    /// The batches after the newest compaction, each with its entries (its own file's).
+    pub fn recent_batches(&self) -> anyhow::Result<Vec<(u64, Vec<LogEntry>)>> {
+        let ids = self.ids()?;
+        let from = ids.iter().rposition(|id| Self::is_compaction(*id));
+        let recent = ids[from.map_or(0, |at| at + 1)..].iter();
+        recent.map(|&id| Ok((id, self.read(id)?))).collect()
+    }
+
     /// The entries of batch `batch_id` (a compaction holds everything up to it). A batch that is
     /// not in the log has none.
     pub fn read(&self, batch_id: u64) -> anyhow::Result<Vec<LogEntry>> {
