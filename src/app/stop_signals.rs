@@ -1,7 +1,10 @@
-//! The signals that stop a headless run or `serve` as a stop does (the running batch finished,
-//! the sinks flushed, exit 0): SIGINT, SIGTERM and SIGHUP. SIGHUP only when the process was
+//! The signals that stop a headless run, a replay or `serve` as a stop does (the running batch
+//! finished, the sinks flushed, exit 0): SIGINT, SIGTERM and SIGHUP. SIGHUP only when the process was
 //! not started with it ignored (`nohup`, `trap '' HUP`): listening for a signal replaces an
 //! inherited "ignore", which would end a run `nohup` was asked to keep alive.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
@@ -40,6 +43,36 @@ impl StopSignals {
             _ = hangup => {}
         }
     }
+}
+
+/// A flag the stop signals set, listened for from now on by a thread of its own: how a loop
+/// outside a Tokio runtime (a headless replay) learns it is to stop.
+pub fn flag() -> std::io::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let set = Arc::clone(&stop);
+    let (listening, started) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("stop signals".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build();
+            let outcome = runtime.and_then(|runtime| {
+                let mut signals = runtime.block_on(async { StopSignals::listen() })?;
+                let _ = listening.send(Ok(()));
+                runtime.block_on(signals.recv());
+                set.store(true, Ordering::Relaxed);
+                Ok(())
+            });
+            if let Err(e) = outcome {
+                let _ = listening.send(Err(e));
+            }
+        })?;
+    // Listening before the caller goes on: a signal before then would end the process.
+    started
+        .recv()
+        .unwrap_or_else(|_| Err(std::io::Error::other("the signal thread stopped")))?;
+    Ok(stop)
 }
 
 /// Whether SIGHUP is ignored in this process, as the `SigIgn` mask of `/proc/self/status` says

@@ -123,3 +123,57 @@ fn a_full_state_refuses_new_keys_and_says_how_many() {
     let unlimited = run(&[&"replay", &events, &"--sink", &"json"]);
     assert!(!stderr(&unlimited).contains("refused"));
 }
+
+/// A stop signal ends a replay as it ends a live run: after the running batch, the sinks
+/// flushed, a closing line saying it stopped before the end, exit 0.
+#[test]
+fn a_stop_signal_finishes_the_running_batch_and_says_the_replay_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("batch,event_time,value\n");
+    for tick in 0..300_000 {
+        let _ = writeln!(
+            text,
+            "{tick},{},v{}",
+            common::iso(tick * 1_000_000),
+            tick % 7
+        );
+    }
+    let events = write(dir.path(), "events.csv", text);
+    let mut cmd = std::process::Command::new(BIN);
+    hermetic(&mut cmd)
+        .args(["replay", "--sink", "json"])
+        .arg(&events);
+    let running = common::Running::spawn(&mut cmd);
+    std::thread::sleep(Duration::from_millis(300));
+    running.signal("TERM");
+    let finished = running.wait(Duration::from_secs(60));
+    let err = finished.stderr;
+    assert_eq!(finished.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("stopped by a signal before the end of"),
+        "{err}"
+    );
+    assert!(
+        err.contains("without --checkpoint, a replay starts over"),
+        "{err}"
+    );
+    let ids: Vec<u64> = finished
+        .stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["batch_id"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    let last = *ids.last().expect("batches before the signal");
+    let batches: u64 = err
+        .lines()
+        .find_map(|line| line.strip_prefix("window-tui: ")?.split_once(" batches, "))
+        .and_then(|(n, _)| n.parse().ok())
+        .expect("the closing line");
+    assert!(
+        last < batches && batches < 299_000,
+        "{last} of {batches}: {err}"
+    );
+}

@@ -4,6 +4,7 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 use crate::app::command::replay_bar::ReplayBar;
 use crate::app::config::{QueryConfig, ReplayConfig};
@@ -16,6 +17,7 @@ use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
 pub use crate::app::runtime::stepper::{ReplayStepper, ReplaySummary};
 use crate::app::sink::{self, SinkSet};
 use crate::app::source::replay::{Binding, Counting, ReplayReader, ReplaySource};
+use crate::app::stop_signals;
 use crate::engine::{DataType, Engine, EventTime, Field, Query, Schema};
 
 /// The replay's query over a file with `columns`, and how the file maps onto it. A query
@@ -197,8 +199,14 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     if let (Some(batch), Some(dir)) = (stepper.summary().resumed_at, &args.checkpoint) {
         crate::diag!("{}", checkpoint::resuming(batch, dir));
     }
+    let stop = stop_signals::flag()?;
     let bar = ReplayBar::start(&args.events);
+    let mut stopped = false;
     loop {
+        if stop.load(Ordering::Relaxed) {
+            stopped = true;
+            break;
+        }
         let next = stepper.step();
         if let Position::Replay { offset, .. } = stepper.position() {
             bar.at(offset, stepper.summary().batches);
@@ -219,8 +227,22 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     if refused > 0 {
         crate::diag!("window-tui: {}", refused_note(refused));
     }
-    if let Some(note) = OpenAtEnd::of(stepper.pipeline().engine(), true).note(&args.sinks.zone) {
+    if let Some(note) = OpenAtEnd::of(stepper.pipeline().engine(), !stopped).note(&args.sinks.zone)
+    {
         crate::diag!("window-tui: {note}");
+    }
+    if stopped {
+        let then = match &args.checkpoint {
+            Some(dir) => format!(
+                "the same command continues it from the checkpoint {}",
+                dir.display()
+            ),
+            None => "without --checkpoint, a replay starts over".to_string(),
+        };
+        crate::diag!(
+            "window-tui: stopped by a signal before the end of {}; {then}",
+            args.events.display()
+        );
     }
     Ok(stepper.summary().clone())
 }
