@@ -4,7 +4,7 @@
 //! inherited "ignore", which would end a run `nohup` was asked to keep alive.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
@@ -45,33 +45,18 @@ impl StopSignals {
     }
 }
 
-/// A flag the stop signals set, listened for from now on by a thread of its own: how a loop
-/// outside a Tokio runtime (a headless replay) learns it is to stop.
+/// A flag the stop signals set from now on: how a loop outside a Tokio runtime (a headless
+/// replay) learns it is to stop. The first signal only sets it; a second, the run not yet
+/// stopped, ends the process (exit 1), for a batch that takes too long.
 pub fn flag() -> std::io::Result<Arc<AtomicBool>> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let stop = Arc::new(AtomicBool::new(false));
-    let set = Arc::clone(&stop);
-    let (listening, started) = std::sync::mpsc::sync_channel(1);
-    std::thread::Builder::new()
-        .name("stop signals".into())
-        .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_io()
-                .build();
-            let outcome = runtime.and_then(|runtime| {
-                let mut signals = runtime.block_on(async { StopSignals::listen() })?;
-                let _ = listening.send(Ok(()));
-                runtime.block_on(signals.recv());
-                set.store(true, Ordering::Relaxed);
-                Ok(())
-            });
-            if let Err(e) = outcome {
-                let _ = listening.send(Err(e));
-            }
-        })?;
-    // Listening before the caller goes on: a signal before then would end the process.
-    started
-        .recv()
-        .unwrap_or_else(|_| Err(std::io::Error::other("the signal thread stopped")))?;
+    let hangup = (!hangup_ignored()).then_some(SIGHUP);
+    for signal in [SIGINT, SIGTERM].into_iter().chain(hangup) {
+        // In this order: the second signal finds the flag set by the first.
+        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&stop))?;
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
     Ok(stop)
 }
 
