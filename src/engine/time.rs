@@ -151,19 +151,20 @@ impl TimestampParser {
 
 /// The offset, in seconds, of the wall-clock time `local` (its fields read as if UTC) in
 /// `zone`, as `java.time` (and so Spark) picks it: in an overlap (clocks set back) the earlier
-/// instant's, the offset before the change; in a gap (clocks set forward) the offset before it,
-/// which moves the time forward by the gap.
+/// instant's, the offset before the change; in a gap (clocks set forward) the offset before
+/// it, which moves the time forward by the gap.
 fn wall_clock_offset(zone: &Zone, local: Micros) -> i64 {
     let offset = |utc: Micros| i64::from(zone.offset_at(utc));
-    let later = offset(local - offset(local) * MICROS_PER_SECOND);
     // No zone's offset is past 18 hours: the offsets 18 hours either side are the ones before
-    // and after a change near `local`.
-    let day = 18 * 3_600 * MICROS_PER_SECOND;
-    let earlier = offset(local - day).max(offset(local + day));
-    if earlier > later && offset(local - earlier * MICROS_PER_SECOND) == earlier {
-        earlier
-    } else {
-        later
+    // and after a change near `local`. An offset is valid when `local` read with it has it.
+    let hours_18 = 18 * 3_600 * MICROS_PER_SECOND;
+    let (before, after) = (offset(local - hours_18), offset(local + hours_18));
+    let valid = |o: i64| offset(local - o * MICROS_PER_SECOND) == o;
+    match (valid(before), valid(after)) {
+        (true, true) => before.max(after),
+        (false, true) => after,
+        // Valid before the change, or in a gap (neither): the offset before it.
+        _ => before,
     }
 }
 
@@ -438,6 +439,51 @@ mod tests {
             ("2026-12-01 12:00:00", "2026-12-01T11:00:00Z"),
         ] {
             assert_eq!(paris.parse(local.as_bytes()), Ok(utc(want)), "{local}");
+        }
+        // West of UTC the same (PySpark 3.5.3 in the zone gives these too).
+        for (zone, local, want) in [
+            (
+                "America/New_York",
+                "2026-03-08 01:59:59",
+                "2026-03-08T06:59:59Z",
+            ),
+            (
+                "America/New_York",
+                "2026-03-08 02:30:00",
+                "2026-03-08T07:30:00Z",
+            ),
+            (
+                "America/New_York",
+                "2026-03-08 03:00:00",
+                "2026-03-08T07:00:00Z",
+            ),
+            (
+                "America/New_York",
+                "2026-11-01 01:30:00",
+                "2026-11-01T05:30:00Z",
+            ),
+            (
+                "America/New_York",
+                "2026-11-01 02:00:00",
+                "2026-11-01T07:00:00Z",
+            ),
+            (
+                "America/Sao_Paulo",
+                "2018-11-04 00:30:00",
+                "2018-11-04T03:30:00Z",
+            ),
+            (
+                "America/Sao_Paulo",
+                "2019-02-16 23:30:00",
+                "2019-02-17T01:30:00Z",
+            ),
+        ] {
+            let mut parser = TimestampParser::in_zone(Zone::by_id(zone).unwrap());
+            assert_eq!(
+                parser.parse(local.as_bytes()),
+                Ok(utc(want)),
+                "{zone} {local}"
+            );
         }
     }
 
