@@ -567,8 +567,8 @@ impl Query {
 }
 
 /// Column `at` of `schema` as the query named it, `given`: Spark resolves a name in any case
-/// and names its output as the query spelled it; a name given otherwise (quoted) is the
-/// schema's.
+/// and names its output as the query spelled it (`given` is the schema's name in some case;
+/// were it not, the schema's name would be kept).
 fn spelled<'a>(schema: &'a Schema, at: usize, given: &'a str) -> &'a str {
     let name = schema.field(at).name.as_str();
     if given.eq_ignore_ascii_case(name) {

@@ -144,7 +144,11 @@ fn a_stop_signal_finishes_the_running_batch_and_says_the_replay_stopped() {
         .args(["replay", "--sink", "json"])
         .arg(&events);
     let running = common::Running::spawn(&mut cmd);
-    std::thread::sleep(Duration::from_millis(300));
+    // Once batches come out: the replay listens for signals by then.
+    let started = Instant::now();
+    while running.stdout().is_empty() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     running.signal("TERM");
     let finished = running.wait(Duration::from_secs(60));
     let err = finished.stderr;

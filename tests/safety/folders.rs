@@ -389,7 +389,14 @@ fn record_writes_over_no_file_it_did_not_begin() {
         args.extend_from_slice(extra);
         window_tui(tmp.path(), &args)
     };
-    for extra in [&["--no-checkpoint"][..], &["--checkpoint", "ck"][..]] {
+    // Nor a checkpointed run that is starting over, nor one that begins.
+    fs::create_dir(tmp.path().join("old")).unwrap();
+    fs::write(tmp.path().join("old/metadata"), "").unwrap();
+    for extra in [
+        &["--no-checkpoint"][..],
+        &["--checkpoint", "ck"][..],
+        &["--checkpoint", "old", "--clean"][..],
+    ] {
         let out = run(extra);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
@@ -471,7 +478,7 @@ fn one_folder_for_checkpoint_and_output_and_a_file_for_the_staging_folder_are_re
     let events = events(dir, 3);
     let events = events.to_str().unwrap();
     fs::create_dir(dir.join("both")).unwrap();
-    for (checkpoint, output) in [("both", "both"), ("both", "./both/")] {
+    for (checkpoint, output) in [("both", "both"), ("both", "./both/"), ("./new", "new/")] {
         let out = window_tui(
             dir,
             &[
@@ -489,6 +496,7 @@ fn one_folder_for_checkpoint_and_output_and_a_file_for_the_staging_folder_are_re
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains("are the same folder"), "{err}");
         assert_eq!(names(&dir.join("both")), Vec::<String>::new(), "{err}");
+        assert!(!dir.join("new").exists(), "{err}");
     }
     write(dir, "staged", "a file");
     let out = window_tui(

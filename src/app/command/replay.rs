@@ -195,11 +195,12 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
         let opener = sink::stdout_opener(&args.sinks, query, resume)?;
         SinkSet::new(sink::json_in_background(opener), &args.sinks.kinds)
     };
+    // From the start, so that a signal while the folders are claimed and cleaned waits for it.
+    let stop = stop_signals::flag()?;
     let mut stepper = open(args, sinks)?;
     if let (Some(batch), Some(dir)) = (stepper.summary().resumed_at, &args.checkpoint) {
         crate::diag!("{}", checkpoint::resuming(batch, dir));
     }
-    let stop = stop_signals::flag()?;
     let bar = ReplayBar::start(&args.events);
     let mut stopped = false;
     loop {

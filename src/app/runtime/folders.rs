@@ -13,7 +13,7 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -78,10 +78,25 @@ pub fn claim(checkpoint: Option<&Path>, output: Option<&Path>, clean: bool) -> a
         }
     }
     if let (Some(checkpoint), Some(output)) = (checkpoint, output) {
-        let canonical = |dir: &Path| fs::canonicalize(dir).ok();
-        if checkpoint == output
-            || canonical(checkpoint).is_some_and(|c| Some(c) == canonical(output))
-        {
+        // Resolved as far as they exist (links too), then by their names (`./x` is `x`).
+        let place = |dir: &Path| {
+            fs::canonicalize(dir).unwrap_or_else(|_| {
+                let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+                absolute
+                    .components()
+                    .fold(PathBuf::new(), |mut path, part| {
+                        match part {
+                            std::path::Component::CurDir => {}
+                            std::path::Component::ParentDir => {
+                                path.pop();
+                            }
+                            part => path.push(part),
+                        }
+                        path
+                    })
+            })
+        };
+        if place(checkpoint) == place(output) {
             return Err(BadInput(format!(
                 "--checkpoint and --output are the same folder, {}: give each its own",
                 output.display()

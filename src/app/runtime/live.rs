@@ -85,8 +85,10 @@ fn open_state(config: &LiveConfig) -> anyhow::Result<Prepared> {
     // file's content).
     let holds_data =
         |path: &&std::path::Path| path.metadata().is_ok_and(|m| m.is_file() && m.len() > 0);
+    let restarting =
+        config.checkpointing && !config.clean && config.checkpoint.join("metadata").exists();
     if let Some(record) = config.record.as_deref().filter(holds_data)
-        && !(config.checkpointing && config.checkpoint.join("metadata").exists())
+        && !restarting
     {
         return Err(BadInput(format!(
             "--record {} exists, and window-tui writes over no file it did not begin: move it \

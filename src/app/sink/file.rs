@@ -151,9 +151,10 @@ impl FileSink {
         if let Some((batch, file)) = lost.iter().min() {
             return Err(anyhow::anyhow!(
                 "{}: no entry lists {file}, of batch {batch}, which the checkpoint committed \
-                 once this log held it ({} such file(s)): the log was damaged or replaced, and \
-                 its batches' files would be lost; nothing was removed. Put the log back, or \
-                 start over with --clean",
+                 ({} such file(s)): the log lost entries (removed, or put back from an older \
+                 copy), or the file sink was off when that batch ran again after a crash. \
+                 Nothing was removed: put the log back, or move such files out if the sink was \
+                 off, or start over with --clean",
                 self.root.join("_spark_metadata").display(),
                 lost.len()
             ));

@@ -103,6 +103,10 @@ pub fn corrupt(file: &str, why: &str) -> FrameError {
 /// while its header was written does): what a removal checks first, so that a file of the same
 /// name that is someone else's is left.
 pub fn begins_like_ours(path: &Path) -> bool {
+    // A file, not a link or a FIFO (whose opening would wait for a writer).
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
     let mut start = Vec::with_capacity(MAGIC.len());
     let read = std::fs::File::open(path)
         .and_then(|file| file.take(MAGIC.len() as u64).read_to_end(&mut start));
