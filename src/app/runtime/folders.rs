@@ -23,9 +23,6 @@ use crate::app::lock;
 use crate::app::runtime::checkpoint;
 use crate::app::sink::part_name;
 
-/// How every checkpoint file window-tui writes (`metadata`, a log, a format-3 batch file) begins,
-/// whatever its format version.
-const CHECKPOINT_MAGIC: &str = "window-tui-checkpoint v";
 /// The file sink's log folder.
 const SINK_LOG: &str = "_spark_metadata";
 
@@ -212,7 +209,11 @@ fn has_checkpoint_header(path: &Path, kind: impl Fn(&str) -> bool) -> bool {
     {
         return false;
     }
-    let Some(rest) = header.strip_prefix(CHECKPOINT_MAGIC) else {
+    // Every checkpoint file window-tui writes begins `MAGIC vN`, whatever its format version.
+    let Some(rest) = header
+        .strip_prefix(checkpoint::framed::MAGIC)
+        .and_then(|rest| rest.strip_prefix(" v"))
+    else {
         return false;
     };
     let mut fields = rest.split(' ');

@@ -9,7 +9,8 @@ use std::path::Path;
 
 use crate::app::durable;
 
-const MAGIC: &str = "window-tui-checkpoint";
+/// How every checkpoint file window-tui writes begins (then ` vN`, its format version).
+pub const MAGIC: &str = "window-tui-checkpoint";
 /// The format this build writes. Version 4 appends each batch to a log ([`super::segment`]);
 /// versions 3 and 2 wrote a file per batch and step ([`super::legacy`]), and are still read (3
 /// logs a live batch's rows cell by cell, `input_log`; 2 logged each row's image); version 1
