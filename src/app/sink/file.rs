@@ -370,6 +370,17 @@ mod tests {
         assert_eq!(sink.files_written(), 2);
     }
 
+    /// `out` written by a checkpointed run's batches `0..batches`, one row each; its part files.
+    fn with_batches(out: &Path, batches: u64) -> Vec<PathBuf> {
+        let mut sink = reopen(out, Some(0));
+        for id in 0..batches {
+            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)]))
+                .unwrap();
+        }
+        drop(sink);
+        part_files(out)
+    }
+
     fn part_files(out: &Path) -> Vec<PathBuf> {
         let mut files = Vec::new();
         for dir in fs::read_dir(out).unwrap() {
@@ -468,13 +479,7 @@ mod tests {
     fn a_damaged_log_is_an_error_and_no_file_is_removed() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("output");
-        let mut sink = reopen(&out, Some(0));
-        for id in 0..15 {
-            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)]))
-                .unwrap();
-        }
-        drop(sink);
-        let written = part_files(&out);
+        let written = with_batches(&out, 15);
         fs::remove_file(out.join("_spark_metadata/9.compact")).unwrap();
         let err = format!("{:#}", try_open(&out, Some(15)).err().unwrap());
         assert!(
@@ -494,13 +499,7 @@ mod tests {
     fn a_log_missing_committed_batches_is_an_error_and_no_file_is_removed() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("output");
-        let mut sink = reopen(&out, Some(0));
-        for id in 0..13 {
-            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)]))
-                .unwrap();
-        }
-        drop(sink);
-        let written = part_files(&out);
+        let written = with_batches(&out, 13);
         let log = out.join("_spark_metadata");
         let saved = tempfile::tempdir().unwrap();
         for name in ["12", "11"] {
@@ -523,13 +522,7 @@ mod tests {
     fn a_log_entry_listing_another_batchs_file_or_one_not_there_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("output");
-        let mut sink = reopen(&out, Some(0));
-        for id in 0..13 {
-            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)]))
-                .unwrap();
-        }
-        drop(sink);
-        let written = part_files(&out);
+        let written = with_batches(&out, 13);
         let log = out.join("_spark_metadata");
         let batch_11 = fs::read_to_string(log.join("11")).unwrap();
         let batch_12 = fs::read_to_string(log.join("12")).unwrap();
