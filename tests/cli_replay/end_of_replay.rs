@@ -181,3 +181,50 @@ fn a_stop_signal_finishes_the_running_batch_and_says_the_replay_stopped() {
         "{last} of {batches}: {err}"
     );
 }
+
+/// The rows dropped behind the watermark are said at the end, as (row, window) pairs: two rows
+/// of one key, each in two windows closed (by the watermark of the batch before theirs, as in
+/// Spark), are four pairs (Spark's numRowsDroppedByWatermark, one per key and window, is two).
+#[test]
+fn the_late_rows_dropped_are_said_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(
+        dir.path(),
+        "events.csv",
+        "batch,event_time,value\n\
+         0,2026-11-23T17:00:00Z,a\n\
+         1,2026-11-23T17:10:00Z,a\n\
+         2,2026-11-23T17:10:01Z,a\n\
+         3,2026-11-23T17:00:10Z,a\n\
+         3,2026-11-23T17:00:11Z,a\n",
+    );
+    let progress = dir.path().join("progress.jsonl");
+    let output = run(&[
+        &"replay",
+        &events,
+        &"--sink",
+        &"json",
+        &"--progress",
+        &progress,
+    ]);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(
+        err.contains("window-tui: 4 late (row, window) pair(s) dropped"),
+        "{err}"
+    );
+    let dropped: u64 = fs::read_to_string(&progress)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter_map(|p| p["stateOperators"][0]["numRowsDroppedByWatermark"].as_u64())
+        .sum();
+    assert_eq!(dropped, 2, "{err}");
+    let on_time = run(&[
+        &"replay",
+        &corpus_case("tumbling").join("events.csv"),
+        &"--sink",
+        &"json",
+    ]);
+    assert!(!stderr(&on_time).contains("late (row, window)"));
+}

@@ -5,7 +5,7 @@
 
 use crate::app::config::{LiveConfig, SinkKind};
 use crate::app::logging;
-use crate::app::runtime::end_of_run::refused_note;
+use crate::app::runtime::end_of_run::{late_note, refused_note};
 use crate::app::runtime::live::{self, Live, Source, Watcher};
 use crate::app::runtime::trigger::Unobserved;
 use crate::app::sink::{SinkSet, stdout_opener};
@@ -56,6 +56,9 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
                 rejected.join(", ")
             }
         );
+        if summary.late > 0 {
+            crate::diag!("window-tui: {}", late_note(summary.late));
+        }
         if summary.refused > 0 {
             crate::diag!("window-tui: {}", refused_note(summary.refused));
         }

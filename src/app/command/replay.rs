@@ -10,7 +10,7 @@ use crate::app::command::replay_bar::ReplayBar;
 use crate::app::config::{QueryConfig, ReplayConfig};
 use crate::app::error::{BadInput, OrBadInput, escape_controls};
 use crate::app::runtime::checkpoint::{self, Checkpoint, Position, QuerySpec};
-use crate::app::runtime::end_of_run::{OpenAtEnd, refused_note};
+use crate::app::runtime::end_of_run::{OpenAtEnd, late_note, refused_note};
 use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
@@ -223,6 +223,10 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
             "window-tui: --flush-at-end: the last batch ran with the watermark past every open \
              window (not Spark's behaviour)"
         );
+    }
+    let late = stepper.pipeline().late_pairs();
+    if late > 0 {
+        crate::diag!("window-tui: {}", late_note(late));
     }
     let refused = stepper.pipeline().refused_rows();
     if refused > 0 {

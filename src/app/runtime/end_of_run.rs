@@ -76,6 +76,16 @@ impl OpenAtEnd {
 }
 
 /// The closing note of a run whose state limit refused rows.
+/// The closing note on late rows: `pairs` (row, window) pairs dropped because the window had
+/// closed when their batch began.
+pub fn late_note(pairs: u64) -> String {
+    format!(
+        "{pairs} late (row, window) pair(s) dropped: the watermark had passed their window's end \
+         before their batch began, as Spark drops them (--progress has each batch's \
+         numRowsDroppedByWatermark, which counts them as Spark does, once per key and window)"
+    )
+}
+
 pub fn refused_note(refused: u64) -> String {
     format!(
         "{refused} rows refused: the state was full (--max-state-rows) when their keys were new; \

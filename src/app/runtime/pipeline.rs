@@ -34,6 +34,8 @@ pub struct Pipeline {
     other_modes: Option<OtherModes>,
     /// Rows `--max-state-rows` refused, in all.
     refused_rows: u64,
+    /// Late (row, window) pairs dropped, in all.
+    late_pairs: u64,
 }
 
 /// Rows of a live batch from which its log is written on a thread of its own, beside the
@@ -69,12 +71,18 @@ impl Pipeline {
             last_timing: None,
             other_modes: None,
             refused_rows: 0,
+            late_pairs: 0,
         }
     }
 
     /// Rows `--max-state-rows` refused since the run began.
     pub fn refused_rows(&self) -> u64 {
         self.refused_rows
+    }
+
+    /// Late (row, window) pairs dropped since the run began: their windows had closed.
+    pub fn late_pairs(&self) -> u64 {
+        self.late_pairs
     }
 
     /// From now on, also runs the stream through the other output modes, for the modes view
@@ -213,6 +221,7 @@ impl Pipeline {
             wal,
         };
         self.refused_rows += output.stats.rows_refused;
+        self.late_pairs += output.stats.late_pairs;
         self.deliver(Arc::new(output), started, position)
     }
 

@@ -68,6 +68,8 @@ pub struct LiveSummary {
     pub open: OpenAtEnd,
     /// Rows `--max-state-rows` refused.
     pub refused: u64,
+    /// Late (row, window) pairs dropped.
+    pub late: u64,
 }
 
 pub struct TriggerLoop<O> {
@@ -186,6 +188,7 @@ impl<O: Observer> TriggerLoop<O> {
         }
         summary.open = OpenAtEnd::of(self.pipeline.engine(), source_ended);
         summary.refused = self.pipeline.refused_rows();
+        summary.late = self.pipeline.late_pairs();
         Ok(summary)
     }
 
