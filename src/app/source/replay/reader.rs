@@ -353,7 +353,7 @@ impl<R: Read> ReplayReader<R> {
             return Err(self.bad(
                 record,
                 None,
-                format!("batch {text:?} is not a batch number (a whole number from 0)"),
+                format!("batch {text:?} is not a batch number (a whole number from 0, of at most 19 digits)"),
             ));
         };
         if let Some(last) = self.last_tick

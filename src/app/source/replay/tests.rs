@@ -99,7 +99,7 @@ fn bad_rows_name_the_line_and_the_reader_goes_on() {
     );
     assert_eq!(
         err(1),
-        "events.csv:3: batch \"x\" is not a batch number (a whole number from 0)"
+        "events.csv:3: batch \"x\" is not a batch number (a whole number from 0, of at most 19 digits)"
     );
     assert!(
         err(2).starts_with("events.csv:4: expected 3 columns (batch,event_time,value), found 4")
