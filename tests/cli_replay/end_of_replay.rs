@@ -180,6 +180,18 @@ fn a_stop_signal_finishes_the_running_batch_and_says_the_replay_stopped() {
         last < batches && batches < 299_000,
         "{last} of {batches}: {err}"
     );
+    // Every batch that ran is written whole: the stopped run's output is the whole run's up to
+    // there.
+    let whole = stdout(&run(&[&"replay", &events, &"--sink", &"json"]));
+    let upto: Vec<&str> = whole
+        .lines()
+        .filter(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["batch_id"]
+                .as_u64()
+                .is_some_and(|id| id < batches)
+        })
+        .collect();
+    assert_eq!(finished.stdout.lines().collect::<Vec<_>>(), upto);
 }
 
 /// The rows dropped behind the watermark are said at the end, as (row, window) pairs: two rows
