@@ -516,3 +516,36 @@ fn one_folder_for_checkpoint_and_output_and_a_file_for_the_staging_folder_are_re
     assert!(err.contains("--replay-dir staged is not a folder"), "{err}");
     assert_eq!(fs::read_to_string(dir.join("staged")).unwrap(), "a file");
 }
+
+#[test]
+fn a_spark_jobs_checkpoint_is_refused_as_the_wrong_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let events = events(dir, 3);
+    let spark = dir.join("spark-ck");
+    fs::create_dir_all(spark.join("offsets")).unwrap();
+    write(&spark, "metadata", "{\"id\":\"4a3c2e1f\"}\n");
+    write(&spark.join("offsets"), "0", "v1\n{}\n");
+    let out = window_tui(
+        dir,
+        &[
+            "replay",
+            events.to_str().unwrap(),
+            "--sink",
+            "json",
+            "--checkpoint",
+            "spark-ck",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("spark-ck/metadata is not a window-tui checkpoint's"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(spark.join("metadata")).unwrap(),
+        "{\"id\":\"4a3c2e1f\"}\n"
+    );
+    assert_eq!(names(&spark.join("offsets")), ["0"]);
+}

@@ -390,8 +390,16 @@ pub fn forget_batches(dir: &Path) -> anyhow::Result<()> {
     }
 }
 
+/// The checkpoint's metadata. A file that is not window-tui's at all (a Spark job's checkpoint,
+/// say) means the command names the wrong folder: bad usage rather than damage.
 fn read_metadata(path: &Path) -> anyhow::Result<(u32, Metadata)> {
-    let (version, body) = framed::read_versioned(path, "metadata")?;
+    let (version, body) = framed::read_versioned(path, "metadata").map_err(|e| match e {
+        framed::FrameError::Foreign { file } => anyhow::Error::from(BadInput(format!(
+            "{file} is not a window-tui checkpoint's (a Spark job's checkpoint?): use another \
+             --checkpoint"
+        ))),
+        e => e.into(),
+    })?;
     Ok((version, from_json(path, &body)?))
 }
 
