@@ -2,7 +2,7 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -15,6 +15,15 @@ pub fn window_tui_in(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     hermetic(&mut cmd).current_dir(dir);
     cmd
+}
+
+/// `window-tui ARGS` run to its end in `dir`, with a clean environment and no input.
+pub fn output_in(dir: &Path, args: &[&str]) -> Output {
+    window_tui_in(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run window-tui")
 }
 
 /// Calls `check` every 10 ms until it gives `Some`; panics with `what()` after `timeout`.

@@ -29,22 +29,11 @@ mod spark;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{BIN, Running, hermetic, micros};
+use common::{BIN, Running, hermetic, micros, output_in as window_tui};
 use serde_json::Value;
-
-/// `window-tui ARGS` in a clean environment (`TZ=UTC`, no `WINDOW_TUI_*`), run in `dir`.
-fn window_tui(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(BIN);
-    hermetic(&mut cmd)
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("cannot run window-tui")
-}
 
 /// `window-tui export-spark ARGS`: the program, from `-o FILE` when the arguments name one,
 /// else from stdout.

@@ -17,18 +17,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{BIN, hermetic};
-
-/// `window-tui ARGS` in a clean environment, run in `dir`.
-fn window_tui(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(BIN);
-    hermetic(&mut cmd)
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("cannot run window-tui")
-}
+use common::{BIN, hermetic, output_in as window_tui};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
