@@ -48,7 +48,8 @@ work=$(cd "${BENCH_DIR:-target/bench}" && pwd)
 export BENCH_WORK=$work
 bin=$root/target/release/window-tui
 gen=$root/target/release/examples/gen_events
-floor=$root/target/release/examples/values_floor
+values_floor=$root/target/release/examples/values_floor
+seed_floor=$root/target/release/examples/seed_floor
 round_trip=$root/target/release/examples/core_round_trip
 results=$work/results.tsv
 : > "$results"
@@ -232,7 +233,22 @@ if has shapes; then
     olap duckdb "$label" "$what" "$file" "$wc" "$s" "$window_us" "$slide_us"
     olap polars "$label" "$what" "$file" "$wc" "$s" "$window_us" "$slide_us"
   }
+  # floor_row LABEL WHAT FILE HOW PROGRAM [ARGS...]: the least work shape LABEL's query takes,
+  # alternating with wc -l FILE, beside window-tui's time on that shape (the last shape's).
+  floor_row() {
+    local label=$1 what=$2 file=$3 how=$4 program=$5 wc s
+    shift 5
+    trip
+    log "9$label. floor: $what"
+    read -r wc s < <(py time-pair "$runs" -- wc -l "$file" -- "$program" "$file" "$@")
+    row "9$label floor, $what" "(reference)" \
+      "$(calc "printf \"%.3f s: %.1fx wc -l, %.1f M/s; window-tui takes %.1fx its time\", $s, $s / $wc, $rows / $s / 1e6, $shape_s / $s")" "-" \
+      "examples/$(basename "$program").rs FILE${*:+ $*} > /dev/null ($how), alternating with wc -l FILE; medians of $runs"
+  }
   shape a "seed query" "$events" 2.5 0 30000000 15000000
+  floor_row a "reading and counting alone, 2 threads" "$events" \
+    "the file read on both threads as window-tui reads it, each row's tick compared, time parsed with window-tui's parser and (pane, value) counted; no validation, watermark, windows, late rows, statistics or output" \
+    "$seed_floor"
   shape b "600 windows an event (10 minutes sliding every second)" "$events" 20 10e6 \
     600000000 1000000 --window "10 minutes" --slide "1 second"
   values_file=$work/values-$rows.csv
@@ -242,16 +258,11 @@ if has shapes; then
     30000000 15000000
   # The least work 9c's query takes (examples/values_floor.rs: its counts and json lines alone),
   # on one core and split over both, for how far 9c's targets are from it in this sitting.
-  floor_row() { # floor_row THREADS HOW
-    trip
-    log "9c. floor: the query's arithmetic alone, $1 thread(s)"
-    read -r wc s < <(py time-pair "$runs" -- wc -l "$values_file" -- "$floor" "$values_file" "$1")
-    row "9c floor, the query's counts and json lines alone, $1 thread(s)" "(reference)" \
-      "$(calc "printf \"%.3f s: %.1fx wc -l, %.1f M/s; window-tui takes %.1fx its time\", $s, $s / $wc, $rows / $s / 1e6, $shape_s / $s")" "-" \
-      "examples/values_floor.rs FILE $1 > /dev/null ($2; no batches, late rows or progress; the same rows as window-tui's), alternating with wc -l FILE; medians of $runs"
-  }
-  floor_row 1 "half its time is the least two cores could take for its work"
-  floor_row 2 "values split by hash, each thread reading the whole file"
+  values_how="no batches, late rows or progress; the same rows as window-tui's"
+  floor_row c "the query's counts and json lines alone, 1 thread(s)" "$values_file" \
+    "half its time is the least two cores could take for its work; $values_how" "$values_floor" 1
+  floor_row c "the query's counts and json lines alone, 2 thread(s)" "$values_file" \
+    "values split by hash, each thread reading the whole file; $values_how" "$values_floor" 2
   rm -f "$values_file"
 fi
 
