@@ -64,8 +64,9 @@ fn count(path: &str, from: u64, to: u64) -> std::io::Result<Counted> {
     let mut skip_line = true; // the header, or the line `from` cuts
     let mut parser = TimestampParser::new();
     let mut counted = Counted::default();
-    let (mut pane, mut in_pane) = (i64::MIN, [0_u64; 256]);
-    let (mut tick, mut tick_len) = ([0; 24], 0);
+    // The pane of the rows counted in `in_pane` (none yet: a pane no time is in).
+    let (mut pane, mut in_pane) = (i64::MIN / PANE, [0_u64; 256]);
+    let mut tick = 0;
     loop {
         buffer.copy_within(at..held, 0);
         held -= at;
@@ -93,19 +94,20 @@ fn count(path: &str, from: u64, to: u64) -> std::io::Result<Counted> {
                 flush(pane, &mut in_pane, &mut counted.runs);
                 return Ok(counted);
             }
-            if line[..comma] != tick[..tick_len] {
+            // The tick's text and its comma, as one word (a tick of under 8 digits).
+            let word = u64::from_le_bytes(line[..8].try_into().expect("8 bytes"));
+            let text = word & (u64::MAX >> (8 * 7_usize.saturating_sub(comma)));
+            if text != tick {
                 // A new tick: window-tui ends a micro-batch here.
-                tick_len = comma.min(tick.len());
-                tick[..tick_len].copy_from_slice(&line[..tick_len]);
+                tick = text;
                 counted.ticks += 1;
             }
             let Ok(t) = parser.parse(&line[comma + 1..comma + 28]) else {
                 continue;
             };
-            let row_pane = t.div_euclid(PANE);
-            if row_pane != pane {
+            if t < pane * PANE || t >= (pane + 1) * PANE {
                 flush(pane, &mut in_pane, &mut counted.runs);
-                pane = row_pane;
+                pane = t.div_euclid(PANE);
             }
             in_pane[usize::from(line[comma + 29])] += 1;
             counted.rows += 1;
