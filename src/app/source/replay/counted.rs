@@ -15,7 +15,8 @@
 //! the row-by-row reader then reads the rest.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
@@ -150,7 +151,7 @@ pub(super) fn read_ranges(
     (given, out): (&Receiver<usize>, &Out),
     quit: &AtomicBool,
 ) {
-    let Some((mut reader, mut file)) = plan.open().zip(File::open(&plan.path).ok()) else {
+    let Some((mut reader, file)) = plan.open().zip(File::open(&plan.path).ok()) else {
         if let Ok(range) = given.recv() {
             let _ = out.send((range, Found::Stopped));
         }
@@ -162,7 +163,7 @@ pub(super) fn read_ranges(
         let (first, before) = if range == 0 {
             (Some(plan.origin), plan.last_tick)
         } else {
-            (first_tick_start(&mut file, (start, end), plan), None)
+            (first_tick_start(&file, (start, end), plan), None)
         };
         if let Some(first) = first {
             let to = (range, out, quit);
@@ -346,10 +347,11 @@ fn scattered(partial: &TickPartial) -> bool {
 
 /// The first row start in `[start, end)` whose tick is not the row before's; none when the
 /// ticks found do not change there (or the file cannot be read).
-fn first_tick_start(file: &mut File, (start, end): (u64, u64), plan: &Plan) -> Option<u64> {
+fn first_tick_start(file: &File, (start, end): (u64, u64), plan: &Plan) -> Option<u64> {
     let mut probe = Probe {
         file,
         buf: vec![0; PROBE],
+        held: (0, 0),
         max_row: plan.max_row as u64,
     };
     let line = probe.line_start_from(start)?;
@@ -376,24 +378,27 @@ fn first_tick_start(file: &mut File, (start, end): (u64, u64), plan: &Plan) -> O
 
 /// Small reads of the file, to find line starts and the ticks there.
 struct Probe<'a> {
-    file: &'a mut File,
+    file: &'a File,
     buf: Vec<u8>,
+    /// Where the buffer's bytes are in the file, and how many it holds.
+    held: (u64, usize),
     max_row: u64,
 }
 
 impl Probe<'_> {
     /// Reads at `at` into the buffer; how many bytes came.
     fn read_at(&mut self, at: u64, len: usize) -> io::Result<usize> {
-        self.file.seek(SeekFrom::Start(at))?;
+        self.held = (at, 0);
         let mut got = 0;
         while got < len {
-            match self.file.read(&mut self.buf[got..len]) {
+            match self.file.read_at(&mut self.buf[got..len], at + got as u64) {
                 Ok(0) => break,
                 Ok(n) => got += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
+        self.held = (at, got);
         Ok(got)
     }
 
@@ -433,10 +438,17 @@ impl Probe<'_> {
         None
     }
 
-    /// The tick of the row starting at `at`, when it reads as one.
+    /// The tick of the row starting at `at`, when it reads as one: from the bytes read last
+    /// when they hold its first 24.
     fn tick_at(&mut self, at: u64) -> Option<u64> {
-        let got = self.read_at(at, 24).ok()?;
-        let field = &self.buf[..got];
+        let (from, held) = self.held;
+        let field = match at.checked_sub(from).and_then(|i| usize::try_from(i).ok()) {
+            Some(i) if i + 24 <= held => &self.buf[i..i + 24],
+            _ => {
+                let got = self.read_at(at, 24).ok()?;
+                &self.buf[..got]
+            }
+        };
         let comma = memchr(b',', field)?;
         parse_u64(&field[..comma])
     }
