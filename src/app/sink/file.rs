@@ -15,7 +15,7 @@ use anyhow::Context;
 use super::cells::Cells;
 use super::part_name::PartNames;
 use super::paths::{escape_path_name, file_uri};
-use super::sink_log::{LogEntry, SinkLog};
+use super::sink_log::{Listed, LogEntry, SinkLog, place_in_output};
 use super::{Resume, Sink};
 use crate::app::durable;
 use crate::app::error::BadInput;
@@ -107,12 +107,7 @@ impl FileSink {
     /// are. Such a file of a batch before `next_batch`, which the checkpoint committed after the
     /// log had it, is an error, before anything is removed.
     fn remove_cut_short(&self, next_batch: Option<u64>) -> anyhow::Result<Vec<String>> {
-        let listed: std::collections::HashSet<String> = self
-            .log
-            .all_entries()?
-            .into_iter()
-            .map(|e| in_output(&e.path).to_string())
-            .collect();
+        let listed = self.log.listed()?;
         let logged = self.log.latest_batch_id();
         let (mut left, mut cut_short, mut lost) = (Vec::new(), Vec::new(), Vec::new());
         let mut on_disk = std::collections::HashSet::new();
@@ -132,8 +127,9 @@ impl FileSink {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let uri = file_uri(&path);
-                if listed.contains(in_output(&uri)) {
-                    on_disk.insert(in_output(&uri).to_string());
+                if let Some(entry) = listed.get(place_in_output(&uri)) {
+                    self.check_size(&path, *entry)?;
+                    on_disk.insert(place_in_output(&uri).to_string());
                     continue;
                 }
                 match self.names.batch_of(&name) {
@@ -177,7 +173,7 @@ impl FileSink {
     ) -> anyhow::Result<()> {
         for (id, entries) in self.log.recent_batches()? {
             for entry in entries {
-                let file = in_output(&entry.path);
+                let file = entry.place();
                 let name = file.rsplit('/').next().unwrap_or(file);
                 let why = match self.names.batch_of(name) {
                     Some(batch) if batch != id => format!("a file of batch {batch}"),
@@ -188,9 +184,29 @@ impl FileSink {
                     "{}: batch {id}'s entry lists {file}, {why}: the log was damaged or edited, \
                      and Spark would not read the output right; nothing was removed. Put the \
                      log back, or start over with --clean",
-                    self.root.join("_spark_metadata").display()
+                    self.log.path_of(id).display()
                 );
             }
+        }
+        Ok(())
+    }
+
+    /// A listed part file must have the size its entry gives: one cut short or changed since
+    /// is an error naming it (Spark would read it by that size).
+    fn check_size(&self, path: &Path, entry: Listed) -> anyhow::Result<()> {
+        let size = fs::metadata(path)
+            .with_context(|| format!("cannot stat {}", path.display()))?
+            .len();
+        if size != entry.size {
+            anyhow::bail!(
+                "{}: {size} bytes, where {} lists {} bytes: the file was changed or cut short \
+                 since batch {} wrote it; nothing was removed. Put it back, or start over with \
+                 --clean",
+                path.display(),
+                self.log.path_of(entry.by).display(),
+                entry.size,
+                entry.by
+            );
         }
         Ok(())
     }
@@ -284,299 +300,6 @@ impl Sink for FileSink {
     }
 }
 
-/// A part file's place in the output folder, `window=…/part-…`, from its URI: the folder may
-/// have been moved, or reached by another path, since the log listed the file, so the rest of
-/// the URI does not tell whether a file is listed.
-fn in_output(uri: &str) -> &str {
-    uri.rmatch_indices('/')
-        .nth(1)
-        .map_or(uri, |(at, _)| &uri[at + 1..])
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::app::sink::window_text::DEFAULT_PATTERN;
-    use crate::engine::{MICROS_PER_SECOND, Query, Window, Zone};
-
-    fn batch(id: u64, rows: &[(i64, &str, i64)]) -> BatchOutput {
-        let base = 1_795_455_180 * MICROS_PER_SECOND;
-        let rows: Vec<(Window, &str, i64)> = rows
-            .iter()
-            .map(|&(offset, value, count)| {
-                let window = Window {
-                    start: base + offset * MICROS_PER_SECOND,
-                    end: base + (offset + 30) * MICROS_PER_SECOND,
-                };
-                (window, value, count)
-            })
-            .collect();
-        BatchOutput::of_counts(id, &rows)
-    }
-
-    fn sink(dir: &Path) -> FileSink {
-        reopen(dir, None)
-    }
-
-    fn reopen(dir: &Path, resume: Option<u64>) -> FileSink {
-        try_open(dir, resume).unwrap()
-    }
-
-    /// The file sink of the seed query, resuming at `resume` (or without a checkpoint).
-    fn try_open(dir: &Path, resume: Option<u64>) -> anyhow::Result<FileSink> {
-        let cells = Cells::new(&Query::seed(), Zone::utc(), DEFAULT_PATTERN).unwrap();
-        let resume = resume.map(|next_batch| Resume {
-            next_batch,
-            query_id: "q".into(),
-        });
-        FileSink::open(dir, cells, resume.as_ref())
-    }
-
-    #[test]
-    fn partitions_by_window_and_logs_each_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("output");
-        let mut sink = sink(&out);
-        sink.write_batch(&batch(0, &[])).unwrap();
-        sink.write_batch(&batch(
-            1,
-            &[(0, "a,b", 2), (0, "say \"hi\"", 1), (15, "x", 1)],
-        ))
-        .unwrap();
-        let first = out.join("window=173300-173330");
-        let files: Vec<_> = fs::read_dir(&first)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        assert_eq!(files.len(), 1);
-        let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
-        assert!(
-            name.starts_with("part-00000-") && name.ends_with(".c000.csv"),
-            "{name}"
-        );
-        assert_eq!(
-            fs::read_to_string(&files[0]).unwrap(),
-            "\"a,b\",2\nsay \"hi\",1\n"
-        );
-        assert!(out.join("window=173315-173345").is_dir());
-        let log = SinkLog::open(&out).unwrap();
-        assert_eq!(log.read(0).unwrap(), vec![]);
-        let entries = log.read(1).unwrap();
-        assert_eq!(entries.len(), 2);
-        assert_eq!(
-            entries[0].path,
-            file_uri(&fs::canonicalize(&files[0]).unwrap())
-        );
-        assert_eq!(sink.files_written(), 2);
-    }
-
-    /// `out` written by a checkpointed run's batches `0..batches`, one row each; its part files.
-    fn with_batches(out: &Path, batches: u64) -> Vec<PathBuf> {
-        let mut sink = reopen(out, Some(0));
-        for id in 0..batches {
-            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)]))
-                .unwrap();
-        }
-        drop(sink);
-        part_files(out)
-    }
-
-    fn part_files(out: &Path) -> Vec<PathBuf> {
-        let mut files = Vec::new();
-        for dir in fs::read_dir(out).unwrap() {
-            let dir = dir.unwrap().path();
-            if dir
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("window=")
-            {
-                files.extend(fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()));
-            }
-        }
-        files.sort();
-        files
-    }
-
-    #[test]
-    fn a_restart_after_batches_the_sink_was_off_for_keeps_earlier_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("output");
-        let mut sink = sink(&out);
-        sink.write_batch(&batch(0, &[(0, "a", 1)])).unwrap();
-        // Switched off for batches 1 to 11, on again for 12.
-        sink.write_batch(&batch(12, &[(15, "b", 1)])).unwrap();
-        let written = part_files(&out);
-        assert_eq!(written.len(), 2);
-        drop(sink);
-        reopen(&out, Some(13));
-        assert_eq!(part_files(&out), written, "no listed file is removed");
-    }
-
-    #[test]
-    fn a_restart_removes_only_files_of_this_querys_batches_cut_short() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("output");
-        let mut sink = reopen(&out, Some(0));
-        for id in 0..12 {
-            sink.write_batch(&batch(id, &[(id as i64 * 15, "a", 1)]))
-                .unwrap();
-        }
-        drop(sink);
-        let folder = out.join("window=173300-173330");
-        // Batch 12 cut short: its file is written, not logged. A file of another query, one
-        // of an older window-tui and the user's own are there too.
-        let names = PartNames::for_query("q");
-        let cut_short = folder.join(names.name(12));
-        fs::write(&cut_short, "a,1\n").unwrap();
-        fs::write(folder.join(format!(".{}.tmp", names.name(12))), "a,").unwrap();
-        let others = [
-            PartNames::for_query("another").name(12),
-            "part-00000-2d15da60-4270-4989-a290-1f98e4ee4180.c000.csv".to_string(),
-            "notes.txt".to_string(),
-        ];
-        for name in &others {
-            fs::write(folder.join(name), "mine").unwrap();
-        }
-        let sink = reopen(&out, Some(12));
-        assert!(
-            !cut_short.exists(),
-            "the batch cut short goes: it runs again"
-        );
-        for name in &others {
-            assert!(folder.join(name).exists(), "{name} is left");
-        }
-        let notice = sink.notice().unwrap();
-        assert!(
-            notice.contains("left 3 file(s)") && notice.contains("notes.txt"),
-            "{notice}"
-        );
-        assert_eq!(part_files(&out).len(), 12 + others.len());
-    }
-
-    #[test]
-    fn a_batch_the_log_cannot_take_leaves_no_part_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("output");
-        let mut sink = reopen(&out, Some(0));
-        sink.write_batch(&batch(0, &[(0, "a", 1)])).unwrap();
-        let written = part_files(&out);
-        // The log's next file cannot be written (a full disk would do the same).
-        fs::create_dir(out.join("_spark_metadata/1")).unwrap();
-        let err = sink.write_batch(&batch(1, &[(15, "b", 1)])).unwrap_err();
-        assert!(
-            format!("{err:#}").contains("cannot record batch 1"),
-            "{err:#}"
-        );
-        assert_eq!(
-            part_files(&out),
-            written,
-            "batch 1's part file is not left visible"
-        );
-    }
-
-    #[test]
-    fn a_damaged_log_is_an_error_and_no_file_is_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("output");
-        let written = with_batches(&out, 15);
-        fs::remove_file(out.join("_spark_metadata/9.compact")).unwrap();
-        let err = format!("{:#}", try_open(&out, Some(15)).err().unwrap());
-        assert!(
-            err.contains("_spark_metadata/9.compact is missing"),
-            "{err}"
-        );
-        fs::write(out.join("_spark_metadata/9.compact"), "v1\n{broken").unwrap();
-        let err = format!("{:#}", try_open(&out, Some(15)).err().unwrap());
-        assert!(
-            err.contains("9.compact") && err.contains("corrupt"),
-            "{err}"
-        );
-        assert_eq!(part_files(&out), written, "every part file is still there");
-    }
-
-    #[test]
-    fn a_log_missing_committed_batches_is_an_error_and_no_file_is_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("output");
-        let written = with_batches(&out, 13);
-        let log = out.join("_spark_metadata");
-        let saved = tempfile::tempdir().unwrap();
-        for name in ["12", "11"] {
-            fs::rename(log.join(name), saved.path().join(name)).unwrap();
-            let err = format!("{:#}", try_open(&out, Some(13)).err().unwrap());
-            assert!(
-                err.contains("_spark_metadata: no entry lists")
-                    && err.contains(&format!("of batch {name},")),
-                "{err}"
-            );
-            assert_eq!(part_files(&out), written, "every part file is still there");
-        }
-        fs::remove_dir_all(&log).unwrap();
-        let err = format!("{:#}", try_open(&out, Some(13)).err().unwrap());
-        assert!(err.contains("of batch 0,"), "{err}");
-        assert_eq!(part_files(&out), written, "every part file is still there");
-    }
-
-    #[test]
-    fn a_log_entry_listing_another_batchs_file_or_one_not_there_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("output");
-        let written = with_batches(&out, 13);
-        let log = out.join("_spark_metadata");
-        let batch_11 = fs::read_to_string(log.join("11")).unwrap();
-        let batch_12 = fs::read_to_string(log.join("12")).unwrap();
-        // Batch 12's entry replaced by batch 11's: Spark would read that file twice.
-        fs::write(log.join("12"), &batch_11).unwrap();
-        let err = format!("{:#}", try_open(&out, Some(13)).err().unwrap());
-        assert!(
-            err.contains("batch 12's entry lists") && err.contains("a file of batch 11"),
-            "{err}"
-        );
-        // Batch 11's entry naming a file that is not there (a byte changed in its path).
-        let part = batch_11.lines().nth(1).unwrap();
-        let changed = part.replacen(".c000.csv", ".c001.csv", 1);
-        fs::write(log.join("11"), batch_11.replace(part, &changed)).unwrap();
-        fs::write(log.join("12"), &batch_12).unwrap();
-        let err = format!("{:#}", try_open(&out, Some(13)).err().unwrap());
-        assert!(
-            err.contains("batch 11's entry lists") && err.contains("a file that is not there"),
-            "{err}"
-        );
-        assert_eq!(part_files(&out), written, "every part file is still there");
-    }
-
-    #[test]
-    fn a_moved_output_folder_keeps_its_listed_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("output");
-        sink(&out).write_batch(&batch(0, &[(0, "a", 1)])).unwrap();
-        let moved = dir.path().join("moved");
-        fs::rename(&out, &moved).unwrap();
-        reopen(&moved, Some(1));
-        assert_eq!(part_files(&moved).len(), 1, "the listed part file stays");
-    }
-
-    #[test]
-    fn listed_files_are_matched_by_their_place_in_the_output() {
-        assert_eq!(
-            in_output("file:///o/w=1%252F/part-0.csv"),
-            "w=1%252F/part-0.csv"
-        );
-    }
-
-    #[test]
-    fn an_unwritable_partition_is_a_clear_error_and_the_batch_is_not_logged() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("output");
-        let mut sink = sink(&out);
-        // A file where the partition folder must go: creating the folder fails, as root too.
-        fs::write(out.join("window=173300-173330"), "in the way").unwrap();
-        let err = format!(
-            "{:#}",
-            sink.write_batch(&batch(0, &[(0, "a", 1)])).unwrap_err()
-        );
-        assert!(err.contains("window=173300-173330"), "{err}");
-        assert_eq!(SinkLog::open(&out).unwrap().latest_batch_id(), None);
-    }
-}
+#[path = "file_tests.rs"]
+mod tests;

@@ -5,6 +5,7 @@
 //! batch (Spark's default `compactInterval`) is written as `N.compact`, holding every entry so far,
 //! and the files it supersedes are removed.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,49 @@ pub struct LogEntry {
     pub block_replication: u32,
     pub block_size: u64,
     pub action: String,
+}
+
+impl LogEntry {
+    /// The part file's place in the output folder, `window=…/part-…` ([`place_in_output`]).
+    pub fn place(&self) -> &str {
+        place_in_output(&self.path)
+    }
+
+    /// Why the entry is not one the file sink writes, if it is not: it adds (Spark's readers
+    /// skip a file a `delete` entry names), a file, at `file://…/window=…/NAME`.
+    fn problem(&self) -> Option<String> {
+        let (folder, name) = self.place().split_once('/').unwrap_or_default();
+        if self.action != "add" {
+            Some(format!("has the action {:?}, not \"add\"", self.action))
+        } else if self.is_dir {
+            Some("says it is a folder".to_string())
+        } else if !self.path.starts_with("file:///") || !folder.starts_with("window=") {
+            Some(format!(
+                "lists {:?}, not a part file of a window= folder",
+                self.path
+            ))
+        } else if name.is_empty() {
+            Some(format!("lists {:?}, a folder", self.path))
+        } else {
+            None
+        }
+    }
+}
+
+/// A part file's place in the output folder, `window=…/part-…`, from its URI: the folder may
+/// have been moved, or reached by another path, since the log listed the file, so the rest of
+/// the URI does not tell whether a file is listed.
+pub fn place_in_output(uri: &str) -> &str {
+    uri.rmatch_indices('/')
+        .nth(1)
+        .map_or(uri, |(at, _)| &uri[at + 1..])
+}
+
+/// A part file the log lists: its size, and the batch whose log file lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listed {
+    pub size: u64,
+    pub by: u64,
 }
 
 #[derive(Debug)]
@@ -131,7 +175,8 @@ impl SinkLog {
         (batch_id + 1).is_multiple_of(COMPACT_INTERVAL)
     }
 
-    fn path_of(&self, batch_id: u64) -> PathBuf {
+    /// The log file of batch `batch_id`.
+    pub fn path_of(&self, batch_id: u64) -> PathBuf {
         if Self::is_compaction(batch_id) {
             self.dir.join(format!("{batch_id}.compact"))
         } else {
@@ -199,24 +244,57 @@ impl SinkLog {
     /// Every entry of the log: the newest compaction and the batches after it (the log is whole
     /// from there, see [`Self::check_whole`]).
     pub fn all_entries(&self) -> anyhow::Result<Vec<LogEntry>> {
-        let ids = self.ids()?;
-        let from = ids
-            .iter()
-            .rposition(|id| Self::is_compaction(*id))
-            .unwrap_or(0);
         let mut entries = Vec::new();
-        for &id in &ids[from..] {
+        for id in self.current_ids()? {
             entries.extend(self.read(id)?);
         }
         Ok(entries)
     }
 
+    /// The ids of the files that hold the log: the newest compaction's and those after it (or
+    /// every one, before the first compaction).
+    fn current_ids(&self) -> anyhow::Result<Vec<u64>> {
+        let mut ids = self.ids()?;
+        let from = ids.iter().rposition(|id| Self::is_compaction(*id));
+        ids.drain(..from.unwrap_or(0));
+        Ok(ids)
+    }
+
+    /// The part files the log lists, by their place in the output ([`LogEntry::place`]). Each
+    /// entry must be one the file sink writes ([`LogEntry::problem`]) and list a file no other
+    /// entry lists (Spark would read it twice), else it is an error naming the log file: damage
+    /// is never carried into the next compaction.
+    pub fn listed(&self) -> anyhow::Result<HashMap<String, Listed>> {
+        let mut listed = HashMap::new();
+        for id in self.current_ids()? {
+            for entry in self.read(id)? {
+                let twice = || format!("lists {} a second time", entry.place());
+                let problem = entry.problem().or_else(|| {
+                    let size = entry.size;
+                    let place = entry.place().to_string();
+                    listed
+                        .insert(place, Listed { size, by: id })
+                        .map(|_| twice())
+                });
+                if let Some(problem) = problem {
+                    anyhow::bail!(
+                        "{}: an entry {problem}: the log was damaged or edited, and Spark would \
+                         not read the output right; nothing was removed. Put the log back, or \
+                         start over with --clean",
+                        self.path_of(id).display()
+                    );
+                }
+            }
+        }
+        Ok(listed)
+    }
+
     /// The batches after the newest compaction, each with its entries (its own file's).
     pub fn recent_batches(&self) -> anyhow::Result<Vec<(u64, Vec<LogEntry>)>> {
-        let ids = self.ids()?;
-        let from = ids.iter().rposition(|id| Self::is_compaction(*id));
-        let recent = ids[from.map_or(0, |at| at + 1)..].iter();
-        recent.map(|&id| Ok((id, self.read(id)?))).collect()
+        let ids = self.current_ids()?;
+        let compaction = ids.first().is_some_and(|id| Self::is_compaction(*id));
+        let recent = ids.into_iter().skip(usize::from(compaction));
+        recent.map(|id| Ok((id, self.read(id)?))).collect()
     }
 
     /// The entries of batch `batch_id` (a compaction holds everything up to it). A batch that is
