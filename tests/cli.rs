@@ -103,6 +103,36 @@ fn boolean_variables_take_1_0_true_false_yes_no() {
 }
 
 #[test]
+fn a_checkpoint_folder_given_is_not_turned_off_by_no_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let live = [
+        "--count",
+        "1",
+        "--delay",
+        "0ms",
+        "--trigger",
+        "50ms",
+        "--sink",
+        "json",
+    ];
+    // The command line's folder wins over the variable, which is not even read.
+    let mut args = live.to_vec();
+    args.extend(["--checkpoint", "mine"]);
+    let out = window_tui(tmp.path(), &args, &[("WINDOW_TUI_NO_CHECKPOINT", "1")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(tmp.path().join("mine/metadata").exists());
+    // Both typed: bad usage, and nothing runs.
+    args.push("--no-checkpoint");
+    let out = window_tui(tmp.path(), &args, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot be used with"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_bad_value_from_the_environment_names_the_variable() {
     let tmp = tempfile::tempdir().unwrap();
     let out = window_tui(

@@ -462,7 +462,7 @@ pub struct LiveArgs {
     pub checkpoint: PathBuf,
 
     /// Run without a checkpoint: a restart starts over.
-    #[arg(long, env = "WINDOW_TUI_NO_CHECKPOINT", conflicts_with = "clean", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "WINDOW_TUI_NO_CHECKPOINT", conflicts_with_all = ["clean", "checkpoint"], action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_checkpoint: bool,
 
     /// Start over (the seed's `cleanup()`): empty the checkpoint and (with --sink file) the
