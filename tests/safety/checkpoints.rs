@@ -223,3 +223,42 @@ fn a_damaged_checkpoint_is_an_error_naming_what_is_missing_and_clean_starts_over
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("ck/metadata"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_checkpoint_log_cut_short_behind_the_output_is_refused_and_left_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    events(dir, 8);
+    let args = [
+        "replay",
+        "events.csv",
+        "--sink",
+        "file",
+        "--output",
+        "out",
+        "--checkpoint",
+        "ck",
+    ];
+    let first = window_tui(dir, &args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // The log cut in the middle: it reads as if a kill had cut its last record short, at a
+    // batch the output is past, which no crash leaves.
+    let log = fs::read_dir(dir.join("ck/log"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = fs::read(&log).unwrap();
+    let cut = &bytes[..bytes.len() * 2 / 3];
+    fs::write(&log, cut).unwrap();
+    let out = window_tui(dir, &args);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("which no crash leaves")
+            && err.contains("the checkpoint lost its newest batches"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&log).unwrap(), cut, "the log is left as it was");
+}

@@ -59,8 +59,11 @@ impl FileSink {
             }
             (Some(latest), Some(next)) if latest > next => {
                 return Err(BadInput(format!(
-                    "{} holds batches up to {latest}, beyond the checkpoint's next batch {next}; \
-                     it belongs to another run: use --clean (with --sink file) or another --output",
+                    "{} holds batches up to {latest}, beyond the checkpoint's next batch {next}, \
+                     which no crash leaves: the output is another run's, or the checkpoint lost \
+                     its newest batches (a log file cut short, or put back from an older copy). \
+                     Nothing was changed: give the run's own --output and --checkpoint, or \
+                     another --output; --clean (with --sink file) starts both over",
                     output.display()
                 ))
                 .into());

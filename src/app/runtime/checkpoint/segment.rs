@@ -211,28 +211,23 @@ impl Appender {
         Self::open(path, len, len, last)
     }
 
-    /// Opens the log `path` to append after its first `len` bytes, cutting off what follows
-    /// (a record a kill left cut short). Its records after `start` count as grown; `last` is its
-    /// last record, when a restart may repeat it.
+    /// Opens the log `path` to append after its first `len` bytes. What follows (a record a
+    /// kill left cut short) is cut off by the first append, not now: a run that stops before it
+    /// appends anything (the output refused, say) leaves the file as it found it. Its records
+    /// after `start` count as grown; `last` is its last record, when a restart may repeat it.
     pub fn open(path: &Path, len: u64, start: u64, last: Vec<u8>) -> anyhow::Result<Self> {
         let cannot = || format!("cannot open the checkpoint log {}", path.display());
         let file = File::options()
             .append(true)
             .open(path)
             .with_context(cannot)?;
-        if file.metadata().with_context(cannot)?.len() != len {
-            file.set_len(len)
-                .and_then(|()| file.sync_all())
-                .with_context(|| {
-                    format!("cannot cut {} back to its whole records", path.display())
-                })?;
-        }
+        let torn = file.metadata().with_context(cannot)?.len() != len;
         Ok(Appender {
             file,
             path: path.to_path_buf(),
             len,
             start,
-            torn: false,
+            torn,
             next: Vec::new(),
             last,
             #[cfg(test)]
@@ -257,15 +252,16 @@ impl Appender {
     /// A failed append leaves nothing: what it wrote is cut off, now or before the next append.
     pub fn append(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> anyhow::Result<()> {
         let cannot = || format!("cannot append to {}", self.path.display());
+        if self.torn {
+            self.file
+                .set_len(self.len)
+                .with_context(|| format!("{}: cannot cut off a record cut short", cannot()))?;
+            self.torn = false;
+        }
         self.next.clear();
         write(&mut self.next);
         if self.next == self.last {
             return Ok(());
-        }
-        if self.torn {
-            self.file
-                .set_len(self.len)
-                .with_context(|| format!("{}: cannot cut off a failed append", cannot()))?;
         }
         // Until the record is durable, part of it may be left after `len`.
         self.torn = true;
@@ -441,13 +437,13 @@ mod tests {
             appender.grown(),
             (data.len() - framed::log_header(QUERY).len()) as u64
         );
-        // A record cut short at the end is cut off when the log is opened again.
+        // A record cut short at the end is cut off by the next append, not by opening.
         let whole = data.len() as u64;
         let mut torn = data.clone();
         torn.extend_from_slice(&two_records()[..30]);
         std::fs::write(&path, &torn).unwrap();
         let mut appender = Appender::open(&path, whole, whole, Vec::new()).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), whole);
+        assert_eq!(std::fs::read(&path).unwrap(), torn);
         appender
             .append(|out| commit(out, &commit_of(0), 1, |_| {}))
             .unwrap();
