@@ -3,11 +3,13 @@
 //! tick the row arrived in (idle ticks have no rows); the schema's columns follow, preceded by
 //! `event_time` when rows are stamped on arrival. NULL is `\N`; values round-trip exactly.
 
-use std::fs::File;
+use std::fs::{File, TryLockError};
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use anyhow::Context;
+
+use crate::app::error::BadInput;
 
 use crate::app::source::inbox::Rows;
 use crate::app::source::replay::{Binding, ReplayReader};
@@ -60,8 +62,11 @@ impl Recorder {
     /// begun before its first batch committed ([`super::live`] refuses any other), and starts
     /// over.
     pub fn create(path: &Path, layout: Layout) -> anyhow::Result<Self> {
-        let file = File::create(path)
-            .with_context(|| format!("cannot create the record file {}", path.display()))?;
+        let file = open_locked(path)?;
+        if file.metadata().is_ok_and(|m| m.is_file()) {
+            file.set_len(0)
+                .with_context(|| format!("cannot empty the record file {}", path.display()))?;
+        }
         let mut out = BufWriter::new(file);
         writeln!(out, "{}", layout.header())
             .with_context(|| format!("cannot write the record file {}", path.display()))?;
@@ -88,6 +93,7 @@ impl Recorder {
         if !path.exists() {
             return Self::create(path, layout);
         }
+        let file = open_locked(path)?;
         let cannot = |e: &dyn std::fmt::Display| {
             anyhow::anyhow!("cannot continue the record file: {e}; move it away to start a new one")
         };
@@ -123,10 +129,6 @@ impl Recorder {
             }
             keep
         };
-        let file = File::options()
-            .write(true)
-            .open(path)
-            .with_context(|| format!("cannot open the record file {}", path.display()))?;
         file.set_len(keep)
             .with_context(|| format!("cannot trim the record file {}", path.display()))?;
         let mut out = BufWriter::new(file);
@@ -191,6 +193,35 @@ impl Recorder {
         }
         self.line.extend_from_slice(self.text.as_bytes());
     }
+}
+
+/// Opens `path` to write, cutting nothing yet, and locks it (`flock`) until the run ends: two
+/// runs recording into one file would interleave their rows, and the second is refused. A
+/// device (`/dev/null`) is not locked.
+fn open_locked(path: &Path) -> anyhow::Result<File> {
+    let file = File::options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .with_context(|| format!("cannot open the record file {}", path.display()))?;
+    if file.metadata().is_ok_and(|m| m.is_file()) {
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(BadInput(format!(
+                    "--record {}: another window-tui run is recording into it; name another file",
+                    path.display()
+                ))
+                .into());
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(e)
+                    .with_context(|| format!("cannot lock the record file {}", path.display()));
+            }
+        }
+    }
+    Ok(file)
 }
 
 /// Whether any readable row comes after the reader's position.
@@ -329,5 +360,30 @@ mod tests {
         .unwrap();
         drop(Recorder::resume(&path, arrival(), None, 1, 3000).unwrap());
         assert!(std::fs::read_to_string(&path).unwrap().len() > good.len() + 6000);
+    }
+
+    #[test]
+    fn a_file_another_run_is_recording_into_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.csv");
+        let mut first = Recorder::create(&path, arrival()).unwrap();
+        let rows = Rows::default();
+        first.write_tick(0, &rows).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        for second in [
+            Recorder::create(&path, arrival()),
+            Recorder::resume(&path, arrival(), None, 0, 1 << 20),
+        ] {
+            let err = second.err().unwrap();
+            assert!(err.downcast_ref::<BadInput>().is_some(), "{err}");
+            assert!(err.to_string().contains("another window-tui run"), "{err}");
+            assert_eq!(std::fs::read(&path).unwrap(), before);
+        }
+        drop(first);
+        drop(Recorder::create(&path, arrival()).unwrap());
+        // A device is no file to lock: two runs may both record into /dev/null.
+        let null = Path::new("/dev/null");
+        let _one = Recorder::create(null, arrival()).unwrap();
+        let _two = Recorder::create(null, arrival()).unwrap();
     }
 }
