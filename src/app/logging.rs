@@ -89,6 +89,15 @@ fn open_default(
 pub fn init(args: &LogConfig, default: Default) -> anyhow::Result<Option<WorkerGuard>> {
     let filter = EnvFilter::try_new(&args.level)
         .map_err(|e| format!("--log-level {:?}: {e}", args.level))
+        .and_then(|filter| match stray_target(&args.level) {
+            Some(word) => Err(format!(
+                "--log-level {:?}: {word:?} is no level (off, error, warn, info, debug, trace) \
+                 and names none of window-tui's modules; write a level, or TARGET=LEVEL \
+                 (window_tui=debug)",
+                args.level
+            )),
+            None => Ok(filter),
+        })
         .or_bad_input()?;
     // A log line that cannot be written is lost, not reported on stderr (tracing would
     // `eprintln!` it, which panics when stderr is what failed: `2>/dev/full`).
@@ -120,6 +129,19 @@ pub fn init(args: &LogConfig, default: Default) -> anyhow::Result<Option<WorkerG
     Ok(Some(guard))
 }
 
+/// A directive of `filter` that is a bare word, neither a level nor one of window-tui's
+/// targets: `EnvFilter` reads it as a target to log everything of, which logs nothing here,
+/// silently (a misspelt level, say).
+fn stray_target(filter: &str) -> Option<&str> {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    filter.split(',').map(str::trim).find(|word| {
+        !word.is_empty()
+            && !word.contains(['=', '['])
+            && !LEVELS.iter().any(|level| word.eq_ignore_ascii_case(level))
+            && !word.starts_with("window_tui")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +156,28 @@ mod tests {
         for user in [None, Some(String::new()), Some("../etc".into())] {
             assert_eq!(log_owner(user), format!("uid{uid}"));
         }
+    }
+
+    #[test]
+    fn a_bare_word_that_is_no_level_nor_ours_is_refused() {
+        for good in [
+            "info",
+            "DEBUG",
+            "window_tui=trace",
+            "window_tui",
+            "warn,mio=debug",
+            "",
+        ] {
+            assert_eq!(stray_target(good), None, "{good}");
+        }
+        assert_eq!(stray_target("garbage"), Some("garbage"));
+        assert_eq!(stray_target("info, degub"), Some("degub"));
+        let config = LogConfig {
+            file: None,
+            level: "garbage".into(),
+        };
+        let err = init(&config, Default::Stderr).err().unwrap();
+        assert!(err.to_string().contains("\"garbage\" is no level"), "{err}");
     }
 
     #[test]
