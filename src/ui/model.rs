@@ -89,6 +89,8 @@ pub struct Snapshot {
     pub modes: Option<Arc<ModesView>>,
     /// Where the run picked up, when it started from a checkpoint.
     pub resumed: Option<Resumed>,
+    /// Why batches cannot run for now (the checkpoint cannot log them), while it lasts.
+    pub stalled: Option<String>,
 }
 
 /// A run that started from its checkpoint, for the header.

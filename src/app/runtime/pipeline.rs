@@ -36,6 +36,8 @@ pub struct Pipeline {
     refused_rows: u64,
     /// Late (row, window) pairs dropped, in all.
     late_pairs: u64,
+    /// Why batches cannot run for now (the checkpoint cannot log them), until one runs.
+    stalled: Option<String>,
 }
 
 /// Rows of a live batch from which its log is written on a thread of its own, beside the
@@ -72,7 +74,19 @@ impl Pipeline {
             other_modes: None,
             refused_rows: 0,
             late_pairs: 0,
+            stalled: None,
         }
+    }
+
+    /// Why batches cannot run for now, if they cannot (see [`Pipeline::set_stalled`]).
+    pub fn stalled(&self) -> Option<&str> {
+        self.stalled.as_deref()
+    }
+
+    /// Notes why batches cannot run for now (`None`: a batch ran), for the dashboard to show
+    /// while it lasts.
+    pub fn set_stalled(&mut self, why: Option<String>) {
+        self.stalled = why;
     }
 
     /// Rows `--max-state-rows` refused since the run began.

@@ -286,11 +286,16 @@ impl<O: Observer> TriggerLoop<O> {
             feed(recorder.as_mut(), tick, rows, batch)
         });
         let batch = match result {
-            Ok(batch) => Some(batch),
+            Ok(batch) => {
+                self.pipeline.set_stalled(None);
+                Some(batch)
+            }
             Err(e) if !fed && self.retry_failed_sinks && !self.pipeline.has_unwritten() => {
                 // The batch could not be logged (a full checkpoint disk): nothing ran, so its
                 // rows wait for the next tick, which takes this tick's number.
                 tracing::warn!("{e:#}; the rows wait for the next tick");
+                self.pipeline
+                    .set_stalled(Some(format!("{e:#}; its rows wait for the next tick")));
                 self.observer
                     .after_tick(&self.pipeline, None, TickInfo { tick, next });
                 return Ok(());
@@ -448,6 +453,8 @@ mod tests {
             .tick(&mut summary, &mut rows, Instant::now())
             .unwrap();
         assert_eq!((summary.ticks, rows.len()), (0, 1), "kept, tick not used");
+        let stalled = trigger.pipeline.stalled().unwrap();
+        assert!(stalled.contains("cannot log batch 0"), "{stalled}");
         // Room again: the next tick runs them with what arrived meanwhile, as tick 0.
         trigger.pipeline.checkpoint().unwrap().fail_after(None);
         let mut arrived = Rows::default();
@@ -459,6 +466,11 @@ mod tests {
             .unwrap();
         assert_eq!((summary.ticks, summary.rows), (1, 2));
         assert_eq!(*written.lock().unwrap(), [0], "batch 0, once");
+        assert_eq!(
+            trigger.pipeline.stalled(),
+            None,
+            "said no more once a batch runs"
+        );
     }
 
     /// A sink that records the batch ids it was given.

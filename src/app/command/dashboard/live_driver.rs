@@ -105,9 +105,12 @@ impl Driver for LiveDriver {
             delay: self.live.pace.as_ref().map(|p| p.borrow().delay),
             speed: None,
             file_output: self.file_output.clone(),
-            notice: self
-                .ended
-                .then(|| "the source is over: q quits".to_string()),
+            notice: lasting_notice(
+                self.ended,
+                self.snapshot()
+                    .as_deref()
+                    .and_then(|s| s.stalled.as_deref()),
+            ),
         }
     }
 
@@ -212,5 +215,32 @@ impl RateMeter {
             _ => {}
         }
         self.rate
+    }
+}
+
+/// What stays in the footer while it is true: the source's end, else why batches cannot run
+/// (the checkpoint cannot log them), which the log alone would not show.
+fn lasting_notice(ended: bool, stalled: Option<&str>) -> Option<String> {
+    if ended {
+        Some("the source is over: q quits".to_string())
+    } else {
+        stalled.map(|why| format!("no batch runs: {why}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_that_cannot_log_stays_in_the_footer_while_it_lasts() {
+        let why = "checkpoint: cannot log batch 76: No space left on device (os error 28)";
+        let notice = lasting_notice(false, Some(why)).unwrap();
+        assert!(notice.contains("No space left"), "{notice}");
+        assert_eq!(lasting_notice(false, None), None);
+        assert_eq!(
+            lasting_notice(true, Some(why)).as_deref(),
+            Some("the source is over: q quits")
+        );
     }
 }

@@ -227,6 +227,7 @@ impl SnapshotBuilder {
             sinks: self.sinks(pipeline),
             modes: self.modes(pipeline),
             resumed: self.resumed.clone(),
+            stalled: pipeline.stalled().map(str::to_string),
         })
     }
 
