@@ -202,6 +202,45 @@ fn a_kill_gives_the_terminal_back() {
 }
 
 #[test]
+fn ctrl_z_gives_the_terminal_to_the_shell_and_fg_brings_the_dashboard_back() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_window-tui");
+    // An interactive shell, for its job control.
+    let tmux = Tmux::start("suspend", dir.path(), "bash --norc --noprofile -i", 120, 40);
+    tmux.keys(&[
+        &format!("NO_COLOR=1 {bin} --delay 100ms --trigger 1s --no-checkpoint --log run.log"),
+        "Enter",
+    ]);
+    tmux.wait_for("the dashboard", Duration::from_secs(30), |s| {
+        s.contains("Output batches")
+    });
+    tmux.keys(&["C-z"]);
+    tmux.wait_for("the shell", Duration::from_secs(10), |s| {
+        s.contains("Stopped")
+    });
+    tmux.keys(&["clear; stty -a | grep -o ' icanon'; echo SHELL", "Enter"]);
+    let shell = tmux.wait_for("the shell's answer", Duration::from_secs(10), |s| {
+        s.contains("\nSHELL")
+    });
+    assert!(
+        shell.contains(" icanon"),
+        "the terminal is left in raw mode:\n{shell}"
+    );
+    assert!(!shell.contains("Output batches"), "{shell}");
+    tmux.keys(&["clear; fg", "Enter"]);
+    tmux.wait_for("the dashboard again", Duration::from_secs(10), |s| {
+        s.contains("Output batches")
+    });
+    tmux.keys(&["q"]);
+    tmux.keys(&["echo EXIT=$?", "Enter"]);
+    let end = tmux.wait_for("the exit", Duration::from_secs(30), |s| s.contains("EXIT="));
+    assert!(end.contains("EXIT=0"), "{end}");
+}
+
+#[test]
 fn the_modes_view_fills_its_three_columns_and_closes() {
     if !have_tmux() {
         return;

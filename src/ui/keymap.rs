@@ -31,6 +31,8 @@ pub enum Action {
     Export,
     /// The modes view on/off.
     Modes,
+    /// Back to the shell, the run paused with the process (`fg` brings both back).
+    Suspend,
 }
 
 /// A key, as bindings name it.
@@ -90,6 +92,14 @@ pub const BINDINGS: &[Binding] = &[
         A::Quit,
         "quit (the running batch finishes, sinks are flushed)",
         Some("quit"),
+        Always,
+    ),
+    bind(
+        &[Ctrl('z')],
+        "Ctrl-Z",
+        A::Suspend,
+        "suspend to the shell (the run pauses too); fg comes back",
+        None,
         Always,
     ),
     bind(

@@ -217,13 +217,13 @@ fn help_scrolls_when_it_does_not_fit() {
     let mut view = ViewState::default();
     view.apply(Action::Help, &snapshot);
     let top = render(&snapshot, &status(), &view, (80, 24));
-    assert!(top.contains("lines 1-22 of 25"), "{top}");
+    assert!(top.contains("lines 1-22 of 26"), "{top}");
     assert!(!top.contains("Mouse:"), "{top}");
     // A page down goes past the end: the help shows its last lines, not an empty box.
     view.apply(Action::PageDown, &snapshot);
     let bottom = render(&snapshot, &status(), &view, (80, 24));
     assert!(
-        bottom.contains("Mouse:") && bottom.contains("lines 4-25 of 25"),
+        bottom.contains("Mouse:") && bottom.contains("lines 5-26 of 26"),
         "{bottom}"
     );
     insta::assert_snapshot!("help_scrolled_80x24", bottom);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use ratatui::Terminal;
 use ratatui::layout::Rect;
 use ratatui::prelude::Backend;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::time::Instant;
 
 use super::input::{Input, Keys};
@@ -57,12 +57,7 @@ pub async fn run<B: Backend>(
 where
     B::Error: Send + Sync + 'static,
 {
-    // Raw mode turns Ctrl-C into a key, but `kill -INT` still comes as a signal: every way of
-    // being told to go ends the loop, so the terminal is given back.
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut quit = signal(SignalKind::quit())?;
+    let mut signals = Signals::new()?;
     let theme = Theme::from_env();
     let mut view = ViewState::default();
     let mut notice = Notice::default();
@@ -136,6 +131,10 @@ where
             input = keys.next() => match input {
                 Input::Closed | Input::Action(Action::Quit) => return Ok(()),
                 Input::Resize => resized = true,
+                Input::Action(Action::Suspend) => {
+                    super::terminal::suspend(terminal)?;
+                    resized = true;
+                }
                 input => {
                     let area = screen_area(terminal)?;
                     if let Some(text) = handle(input, area, &mut view, driver) {
@@ -145,10 +144,47 @@ where
             },
             () = driver.changed() => {}
             _ = poll.tick() => {}
-            _ = interrupt.recv() => return Ok(()),
-            _ = terminate.recv() => return Ok(()),
-            _ = hangup.recv() => return Ok(()),
-            _ = quit.recv() => return Ok(()),
+            suspend = signals.next() => {
+                if !suspend {
+                    return Ok(());
+                }
+                super::terminal::suspend(terminal)?;
+                resized = true;
+            }
+        }
+    }
+}
+
+/// The signals the dashboard answers. Raw mode turns Ctrl-C and Ctrl-Z into keys, but `kill`
+/// still sends signals: every way of being told to go ends the loop, so the terminal is given
+/// back, and `SIGTSTP` suspends it as Ctrl-Z does.
+struct Signals {
+    ends: [Signal; 4],
+    stop: Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        Ok(Signals {
+            ends: [
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+                signal(SignalKind::hangup())?,
+                signal(SignalKind::quit())?,
+            ],
+            stop: signal(SignalKind::from_raw(signal_hook::consts::SIGTSTP))?,
+        })
+    }
+
+    /// The next signal: `true` to suspend, `false` to end.
+    async fn next(&mut self) -> bool {
+        let [interrupt, terminate, hangup, quit] = &mut self.ends;
+        tokio::select! {
+            _ = self.stop.recv() => true,
+            _ = interrupt.recv() => false,
+            _ = terminate.recv() => false,
+            _ = hangup.recv() => false,
+            _ = quit.recv() => false,
         }
     }
 }
