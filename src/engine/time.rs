@@ -137,7 +137,8 @@ impl TimestampParser {
                 let (Some(h), Some(m)) = (digits2(&[*h1, *h2], 0), digits2(&[*m1, *m2], 0)) else {
                     return Err(TimestampError::layout(s));
                 };
-                if h > 23 || m > 59 {
+                // java.time's offsets, as Spark reads them: at most 18 hours either way.
+                if m > 59 || h * 60 + m > 18 * 60 {
                     return Err(TimestampError::range("offset", s));
                 }
                 let secs = i64::from(h) * 3600 + i64::from(m) * 60;
@@ -358,6 +359,12 @@ mod tests {
         assert_eq!(p("1970-01-01T01:00:00+01:00"), Ok(0));
         assert_eq!(p("1969-12-31T23:00:00-01:00"), Ok(0));
         assert_eq!(p("1970-01-01 00:00:01z"), Ok(1_000_000));
+        // java.time's range, which Spark reads with: +18:00 at most, either way.
+        assert_eq!(p("1970-01-01T18:00:00+18:00"), Ok(0));
+        assert_eq!(p("1969-12-31T06:00:00-18:00"), Ok(0));
+        for past in ["1970-01-01T00:00:00+18:01", "1970-01-01T00:00:00-23:59"] {
+            assert!(p(past).is_err(), "{past}");
+        }
     }
 
     #[test]
