@@ -17,11 +17,11 @@ use super::exact_avg::ExactAvg;
 use super::interner::{Id, Interner};
 use super::late_log::LateLog;
 use super::pane_state::PaneState;
-use super::query::{OutputMode, Query, WindowKind};
+use super::query::{OutputMode, Query};
 use super::row::Row;
 use super::session::SessionState;
 use super::sliding::{Fold, Partial};
-use super::time::{MICROS_PER_MILLI, Micros};
+use super::time::Micros;
 use super::types::DataType;
 use super::updater::Updater;
 use super::window::WindowSpec;
@@ -31,6 +31,7 @@ mod absorb;
 mod by_pane;
 mod held;
 pub(super) mod keys;
+mod watermark;
 
 pub use absorb::NotAbsorbed;
 
@@ -421,17 +422,6 @@ impl Engine {
         }
     }
 
-    /// Moves the next batch's watermark to the latest event time seen (`max_ms`, in
-    /// milliseconds) less the delay, if that is later.
-    fn advance_watermark(&mut self, max_ms: Option<i64>) {
-        if let Some(max_ms) = max_ms {
-            let candidate = max_ms
-                .saturating_sub(self.query.delay().millis())
-                .saturating_mul(MICROS_PER_MILLI);
-            self.next_watermark = self.next_watermark.max(candidate);
-        }
-    }
-
     fn finish(&mut self) -> BatchOutput {
         let running = std::mem::take(&mut self.running);
         let mode = self.query.mode();
@@ -565,24 +555,6 @@ impl Engine {
     /// The watermark the next batch will run with.
     pub fn next_watermark(&self) -> Micros {
         self.next_watermark
-    }
-
-    /// Not Spark's behaviour (`--flush-at-end`): moves the next batch's watermark (whole
-    /// milliseconds) past the end of every open window or session, so a finite stream's last
-    /// windows close. Returns whether it moved ([`Engine::tick`] then runs a no-data batch).
-    pub fn flush_watermark(&mut self) -> bool {
-        let Some(max) = self.max_event_time else {
-            return false;
-        };
-        let span = match self.query.window() {
-            WindowKind::Sliding(spec) => spec.size(),
-            WindowKind::Session { gap } => gap.micros(),
-        };
-        let past =
-            (max.saturating_add(span) / MICROS_PER_MILLI).saturating_add(1) * MICROS_PER_MILLI;
-        let moved = past > self.next_watermark;
-        self.next_watermark = self.next_watermark.max(past);
-        moved
     }
 
     /// The latest event time seen so far.

@@ -368,3 +368,57 @@ fn a_finite_live_source_ends_with_its_open_windows_told_or_flushed() {
     assert!(!flushed.stderr.contains("still open"), "{}", flushed.stderr);
     assert_eq!(emitted(&flushed.stdout), ["a", "b", "c"]);
 }
+
+/// A checkpointed run that ended with `--flush-at-end` moved the watermark where no event put it:
+/// its recording, continued, would replay to other answers, so continuing it is refused.
+#[test]
+fn a_recording_is_not_continued_after_a_flushed_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = dir.path().join("lines.csv");
+    std::fs::write(&lines, "2026-11-23T17:33:01Z,a\n2026-11-23T17:33:12Z,b\n").unwrap();
+    let run = |flush: bool| {
+        let mut cmd = window_tui_in(dir.path());
+        cmd.args([
+            "--headless",
+            "--generator",
+            "file",
+            "--file",
+            path_arg(&lines),
+        ])
+        .args(["--delay", "0ms", "--trigger", "100ms", "--format", "csv"])
+        .args([
+            "--schema",
+            "ts TIMESTAMP, value STRING",
+            "--event-time",
+            "ts",
+        ])
+        .args([
+            "--sink",
+            "json",
+            "--checkpoint",
+            "ck",
+            "--record",
+            "rec.csv",
+        ]);
+        if flush {
+            cmd.arg("--flush-at-end");
+        }
+        Running::spawn(&mut cmd).wait(T)
+    };
+    // Without a flush, the recording goes on.
+    for _ in 0..2 {
+        let done = run(false);
+        assert!(done.status.success(), "{}", done.stderr);
+    }
+    let done = run(true);
+    assert!(done.status.success(), "{}", done.stderr);
+    let recorded = std::fs::read(dir.path().join("rec.csv")).unwrap();
+    let done = run(true);
+    assert_eq!(done.status.code(), Some(2), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("ended with --flush-at-end") && done.stderr.contains("--record"),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(std::fs::read(dir.path().join("rec.csv")).unwrap(), recorded);
+}

@@ -122,6 +122,17 @@ fn open_state(config: &LiveConfig) -> anyhow::Result<Prepared> {
         Position::Live { tick } => tick,
         Position::Replay { .. } => 0,
     });
+    if let Some(record) = config.record.as_deref()
+        && restored.engine.was_flushed()
+    {
+        return Err(BadInput(format!(
+            "--record {}: the checkpoint's last run ended with --flush-at-end, which moved the \
+             watermark past every window; a record cannot hold that, so a replay of it would not \
+             give this run's answers. Continue without --record, or start over with --clean",
+            record.display()
+        ))
+        .into());
+    }
     if let Some(last) = &restored.last {
         crate::diag!(
             "{}",
