@@ -318,7 +318,12 @@ impl Pipeline {
         // lines of batches after the last committed one).
         if let Some(log) = &mut self.progress {
             self.identity.sink = self.sinks.describe();
-            if let Err(e) = log.write(&Progress::new(&output, &timing, &self.identity)) {
+            if let Err(e) = log.write(&Progress::new(
+                &output,
+                &timing,
+                &self.identity,
+                self.engine.query(),
+            )) {
                 self.unwritten = Some((output, started, position));
                 return Err(e);
             }

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::app::durable;
 use crate::app::sink::Resume;
-use crate::engine::{BatchOutput, Fraction, Micros, Utc};
+use crate::engine::{BatchOutput, Fraction, Micros, Query, Utc, WindowKind};
 
 /// What the driver measured around one batch.
 #[derive(Debug, Clone, Copy)]
@@ -143,8 +143,19 @@ impl QueryIdentity {
     }
 }
 
+/// The name Spark 3.5's progress gives the query's state operator: `StateStoreSaveExec`'s for
+/// time windows; `SessionWindowStateStoreSaveExec` does not name itself, so `StateStoreWriter`'s
+/// default (checked with `PySpark` 3.5.3).
+fn state_operator(query: &Query) -> &'static str {
+    match query.window() {
+        WindowKind::Sliding(_) => "stateStoreSave",
+        WindowKind::Session { .. } => "defaultName",
+    }
+}
+
 impl Progress {
-    pub fn new(batch: &BatchOutput, timing: &Timing, who: &QueryIdentity) -> Self {
+    /// The report of `batch` of `query`.
+    pub fn new(batch: &BatchOutput, timing: &Timing, who: &QueryIdentity, query: &Query) -> Self {
         let rows = batch.stats.input_rows;
         let per_second = |d: Duration| rows as f64 / d.as_secs_f64().max(1e-6);
         let input_rate = timing.since_previous.map(per_second);
@@ -177,7 +188,7 @@ impl Progress {
                 watermark: batch.watermark,
             },
             state_operators: [StateOperator {
-                operator_name: "stateStoreSave",
+                operator_name: state_operator(query),
                 num_rows_total: batch.stats.state_rows_total,
                 num_rows_updated: batch.stats.state_rows_updated,
                 num_rows_removed: batch.stats.state_rows_removed,
@@ -335,7 +346,7 @@ mod tests {
             source: "replay".into(),
             sink: "console".into(),
         };
-        Progress::new(&batch, &sample_timing(), &who)
+        Progress::new(&batch, &sample_timing(), &who, &Query::seed())
     }
 
     fn batch_ids(path: &Path) -> Vec<(String, u64)> {
@@ -436,7 +447,8 @@ mod tests {
             source: "replay".into(),
             sink: "console".into(),
         };
-        let json = serde_json::to_value(Progress::new(&batch, &timing, &who)).unwrap();
+        let json =
+            serde_json::to_value(Progress::new(&batch, &timing, &who, &Query::seed())).unwrap();
         assert_eq!(json["batchId"], 7);
         assert_eq!(json["numInputRows"], 4);
         assert_eq!(json["processedRowsPerSecond"], 2000.0);
@@ -452,7 +464,16 @@ mod tests {
         assert_eq!(op["numRowsUpdated"], 7);
         assert_eq!(op["numRowsRemoved"], 1);
         assert_eq!(op["numRowsDroppedByWatermark"], 1);
+        assert_eq!(op["operatorName"], "stateStoreSave");
         assert_eq!(json["durationMs"]["triggerExecution"], 2);
+        // Spark 3.5's session-window operator keeps StateStoreWriter's default name.
+        let mut request = Query::seed().request().clone();
+        request.window = crate::engine::WindowRequest::Session {
+            gap: crate::engine::Duration::from_secs(5),
+        };
+        let sessions = Query::new(request).unwrap();
+        let json = serde_json::to_value(Progress::new(&batch, &timing, &who, &sessions)).unwrap();
+        assert_eq!(json["stateOperators"][0]["operatorName"], "defaultName");
     }
 
     #[test]
