@@ -64,6 +64,29 @@ fn a_missing_events_file_is_named() {
 }
 
 #[test]
+fn a_file_without_event_time_says_to_name_its_time_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("e.csv");
+    fs::write(&events, "batch,ts,value\n0,2026-11-23T17:33:00Z,a\n").unwrap();
+    let output = run(&[&"replay", &events, &"--sink", &"json"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no event_time column") && err.contains("--event-time ts"),
+        "{err}"
+    );
+    let output = run(&[
+        &"replay",
+        &events,
+        &"--sink",
+        &"json",
+        &"--event-time",
+        &"ts",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
 fn environment_variables_are_honoured() {
     // tumbling is 20 s / 20 s / 10 s: the defaults (30 s / 15 s / 15 s) give other rows.
     let case = corpus_case("tumbling");

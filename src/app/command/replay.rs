@@ -27,6 +27,22 @@ pub fn query_of(config: &QueryConfig, columns: &[String]) -> Result<(Query, Bind
         EventTime::Arrival => "event_time".to_string(),
         EventTime::Column(name) => name.clone(),
     };
+    // No --event-time: the file's `event_time` column, which the user may not know they asked for.
+    if config.event_time == EventTime::Arrival
+        && !columns.iter().any(|c| c.eq_ignore_ascii_case(&event_time))
+    {
+        let looks_like_time = |c: &&String| {
+            let c = c.to_ascii_lowercase();
+            c == "ts" || c.contains("time") || c.contains("date")
+        };
+        let example = (columns.iter().find(looks_like_time))
+            .map_or_else(String::new, |c| format!(" (--event-time {c}?)"));
+        return Err(BadInput(format!(
+            "the file has no event_time column, where a replay takes each row's event time unless \
+             --event-time names another TIMESTAMP column; its columns are {}{example}",
+            columns.join(", "),
+        )));
+    }
     let given = config.schema.as_ref().map(|schema| {
         if config.event_time == EventTime::Arrival && schema.index_of(&event_time).is_none() {
             let mut fields = vec![Field {
