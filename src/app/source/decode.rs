@@ -3,21 +3,27 @@
 //! - `text`: the whole line is the one STRING column (Spark's socket source);
 //! - `csv`: the line's fields, in the schema's order (RFC 4180 quoting; an empty field is NULL,
 //!   Spark's default `nullValue`; a TIMESTAMP may also be epoch milliseconds);
-//! - `json`: an object whose members are the schema's columns by name (Spark's `from_json`:
-//!   missing members and `null` are NULL, others ignored; a number or an object in a STRING
-//!   column is its JSON text; a TIMESTAMP is an ISO-8601 string or epoch seconds).
+//! - `json`: an object whose members are the schema's columns by name, read as Spark's
+//!   `from_json` reads it (Jackson with Spark's options: single quotes, bare `NaN`, `Infinity`,
+//!   `-INF`, ..., see [`super::spark_json`]). Missing members and `null` are NULL, others
+//!   ignored. A STRING column takes a string's text (a lone surrogate escape is `?`) and any
+//!   other value as Jackson writes it anew (`1e2` is `100.0`, `{"a": 1.50}` is `{"a":1.5}`, `NaN`
+//!   is `"NaN"`: [`super::spark_json_text`]); a DOUBLE or FLOAT a number, a bare `NaN`,
+//!   `Infinity`, `+Infinity`, `-Infinity`, `+INF` or `-INF`, or one of these as a string (not
+//!   `"1.5"`); an integer column a whole number in its type's range, but a TINYINT takes 128 to
+//!   255 too, wrapped (`128` is -128, as Jackson's `getByteValue` has it); a TIMESTAMP an
+//!   ISO-8601 string or a whole number of epoch seconds.
 //!
 //! A line that does not fit is rejected with a [`Rejection`] saying why, never fatal; nothing is
-//! allocated per line but a JSON string with escapes (JSON is read by `serde_json` into borrowed
-//! members).
+//! allocated per line (a JSON string with escapes, or a value written anew, goes to a buffer the
+//! decoder keeps). The usual JSON line is split by [`super::flat_json`], any other by
+//! [`super::spark_json`].
 
-use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::value::RawValue;
-
 use super::flat_json;
+use super::spark_json::{self, Kind};
+use super::spark_json_text::{push_generated, push_string};
 pub use crate::app::config::Format;
 use crate::engine::{CellError, CellParser, DataType, Micros, Rows, Schema, Value, Zone};
 
@@ -86,6 +92,11 @@ pub struct LineDecoder {
     spans: Vec<Option<(usize, usize, bool)>>,
     scratch: Vec<u8>,
     ends: Vec<usize>,
+    /// A JSON value's text when it is not the line's own: a string's escapes read, or a value
+    /// written anew.
+    text: String,
+    /// A JSON member's name, its escapes read.
+    name: String,
 }
 
 impl LineDecoder {
@@ -104,6 +115,8 @@ impl LineDecoder {
             cells,
             scratch: Vec::new(),
             ends: Vec::new(),
+            text: String::new(),
+            name: String::new(),
         }
     }
 
@@ -129,7 +142,7 @@ impl LineDecoder {
             }
             Format::Json => {
                 if flat_spans(line, &self.schema, &mut self.spans).is_none() {
-                    serde_spans(line, &self.schema, &mut self.spans)?;
+                    spark_spans(line, &self.schema, &mut self.spans, &mut self.name)?;
                 }
                 self.write(line, arrival, rows, false)
             }
@@ -196,7 +209,6 @@ impl LineDecoder {
         let mut event_time = arrival;
         let mut row = rows.writer(self.schema.len());
         for (column, field) in self.schema.fields().iter().enumerate() {
-            let unescaped: String;
             let text = match self.spans[column] {
                 Some((start, end, true)) => std::str::from_utf8(&self.scratch[start..end])
                     .map_err(|_| Rejection::NotUtf8)?,
@@ -206,13 +218,7 @@ impl LineDecoder {
             let value = if self.spans[column].is_none() || (empty_is_null && text.is_empty()) {
                 Value::Null
             } else if self.format == Format::Json {
-                match json_value(field.ty, text, &mut self.cells)? {
-                    JsonCell::Value(value) => value,
-                    JsonCell::Text(text) => {
-                        unescaped = text;
-                        Value::Str(&unescaped)
-                    }
-                }
+                json_value(field.ty, text, &mut self.cells, &mut self.text)?
             } else {
                 self.cells
                     .parse(field.ty, text)
@@ -238,30 +244,14 @@ fn rejection(ty: DataType, e: &CellError) -> Rejection {
     }
 }
 
-/// A JSON member's value: borrowed from the line, or a string unescaped out of it.
-enum JsonCell<'a> {
-    Value(Value<'a>),
-    Text(String),
-}
-
-/// A JSON member's raw text as a value of type `ty`.
+/// A JSON member's raw text as a value of type `ty`, as Spark's `from_json` reads it (see the
+/// module's doc); `text` holds it when it is not `raw`'s own.
 fn json_value<'a>(
     ty: DataType,
     raw: &'a str,
     cells: &mut CellParser,
-) -> Result<JsonCell<'a>, Rejection> {
-    json_typed(ty, raw, cells).map(|v| match v {
-        Ok(value) => JsonCell::Value(value),
-        Err(text) => JsonCell::Text(text),
-    })
-}
-
-/// [`json_value`]: `Ok` a borrowed value, `Err` an unescaped string.
-fn json_typed<'a>(
-    ty: DataType,
-    raw: &'a str,
-    cells: &mut CellParser,
-) -> Result<Result<Value<'a>, String>, Rejection> {
+    text: &'a mut String,
+) -> Result<Value<'a>, Rejection> {
     let bad = || {
         if ty == DataType::Timestamp {
             Rejection::BadTime
@@ -269,58 +259,70 @@ fn json_typed<'a>(
             Rejection::BadValue
         }
     };
-    if raw == "null" {
-        return Ok(Ok(Value::Null));
+    let kind = spark_json::kind(raw);
+    if kind == Kind::Null {
+        return Ok(Value::Null);
     }
-    let string = || match unescaped(raw) {
-        Some(text) => Some(Cow::Borrowed(text)),
-        None => serde_json::from_str::<JsonStr<'a>>(raw).ok().map(|s| s.0),
+    // A string's text: borrowed from the line when it has no escape.
+    let string = |text: &'a mut String| -> &'a str {
+        unescaped(raw).unwrap_or_else(|| {
+            text.clear();
+            push_string(raw, text);
+            text
+        })
     };
-    match ty {
-        DataType::String => Ok(match string() {
-            Some(Cow::Borrowed(s)) => Ok(Value::Str(s)),
-            Some(Cow::Owned(s)) => Err(s),
-            // A number, a boolean, an object or an array: its JSON text, as Spark keeps it.
-            None => Ok(Value::Str(raw)),
-        }),
-        DataType::Boolean => match raw {
-            "true" => Ok(Ok(Value::Bool(true))),
-            "false" => Ok(Ok(Value::Bool(false))),
+    match (ty, kind) {
+        (DataType::String, Kind::String) => Ok(Value::Str(string(text))),
+        // As Jackson writes them anew: only `-0` is not already so.
+        (DataType::String, Kind::True | Kind::False) => Ok(Value::Str(raw)),
+        (DataType::String, Kind::Integer) if raw != "-0" => Ok(Value::Str(raw)),
+        (DataType::String, _) => {
+            text.clear();
+            push_generated(raw, text);
+            Ok(Value::Str(text))
+        }
+        (DataType::Boolean, Kind::True | Kind::False) => Ok(Value::Bool(kind == Kind::True)),
+        (DataType::Double | DataType::Float, Kind::Integer | Kind::Float) => {
+            cells.parse(ty, raw).map_err(|_| bad())
+        }
+        (DataType::Double | DataType::Float, Kind::NonNumeric | Kind::String) => {
+            let v = if kind == Kind::NonNumeric {
+                spark_json::non_numeric(raw)
+            } else {
+                // The strings Spark's JacksonParser takes for a DOUBLE or FLOAT, and no others.
+                match string(text) {
+                    "NaN" => f64::NAN,
+                    "Infinity" | "+Infinity" | "+INF" => f64::INFINITY,
+                    "-Infinity" | "-INF" => f64::NEG_INFINITY,
+                    _ => return Err(bad()),
+                }
+            };
+            Ok(if ty == DataType::Float {
+                #[allow(clippy::cast_possible_truncation)] // NaN or an infinity
+                Value::Float(v as f32)
+            } else {
+                Value::Double(v)
+            })
+        }
+        // Jackson's getByteValue takes -128 to 255, and wraps 128 to 255 to negative bytes.
+        (DataType::Byte, Kind::Integer) => match raw.parse::<i16>() {
+            Ok(v @ -128..=255) => Ok(Value::Long(i64::from(if v > 127 { v - 256 } else { v }))),
             _ => Err(bad()),
         },
-        DataType::Double | DataType::Float => {
-            let text = match string() {
-                Some(s) if matches!(&*s, "NaN" | "Infinity" | "-Infinity" | "+Infinity") => s,
-                Some(_) => return Err(bad()),
-                None => Cow::Borrowed(raw),
-            };
-            match cells.parse(ty, &text).map_err(|_| bad())? {
-                Value::Double(v) => Ok(Ok(Value::Double(v))),
-                Value::Float(v) => Ok(Ok(Value::Float(v))),
-                _ => Err(bad()),
-            }
+        (DataType::Short | DataType::Int | DataType::Long, Kind::Integer) => {
+            cells.parse(ty, raw).map_err(|_| bad())
         }
-        DataType::Byte | DataType::Short | DataType::Int | DataType::Long => {
-            if !raw.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-                return Err(bad());
-            }
-            cells.parse(ty, raw).map(Ok).map_err(|_| bad())
-        }
-        DataType::Timestamp => {
-            if let Ok(seconds) = raw.parse::<i64>() {
-                return seconds
-                    .checked_mul(1_000_000)
-                    .map(|t| Ok(Value::Timestamp(t)))
-                    .ok_or_else(bad);
-            }
-            match string() {
-                Some(s) => match cells.timestamp(&s) {
-                    Ok(t) => Ok(Ok(Value::Timestamp(t))),
-                    Err(_) => Err(bad()),
-                },
-                None => Err(bad()),
-            }
-        }
+        (DataType::Timestamp, Kind::Integer) => raw
+            .parse::<i64>()
+            .ok()
+            .and_then(|seconds| seconds.checked_mul(1_000_000))
+            .map(Value::Timestamp)
+            .ok_or_else(bad),
+        (DataType::Timestamp, Kind::String) => cells
+            .timestamp(string(text))
+            .map(Value::Timestamp)
+            .map_err(|_| bad()),
+        _ => Err(bad()),
     }
 }
 
@@ -359,47 +361,15 @@ fn quotes_end_fields(bytes: &[u8]) -> bool {
 }
 
 /// The text of `raw`, a JSON value already read as such, when it is a string with no escape:
-/// its quotes off (nothing else in it needs reading again).
+/// its quotes (double or single) off, nothing else in it needs reading again.
 fn unescaped(raw: &str) -> Option<&str> {
-    let text = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let quote = raw.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+    let text = raw.strip_prefix(quote)?.strip_suffix(quote)?;
     (!text.bytes().any(|b| b == b'\\')).then_some(text)
 }
 
-/// A JSON string, borrowed from the line when it holds no escape, unescaped otherwise (serde's
-/// own `Cow<str>` always copies: an allocation per member).
-#[derive(Debug)]
-struct JsonStr<'a>(Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for JsonStr<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Text;
-
-        impl<'de> Visitor<'de> for Text {
-            type Value = JsonStr<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-                Ok(JsonStr(Cow::Borrowed(s)))
-            }
-
-            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(JsonStr(Cow::Owned(s.to_owned())))
-            }
-
-            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
-                Ok(JsonStr(Cow::Owned(s)))
-            }
-        }
-
-        deserializer.deserialize_str(Text)
-    }
-}
-
 /// Notes where each column's value is in `line`, a JSON object, when it is a flat one
-/// ([`flat_json`]); `None` leaves the line to [`serde_spans`].
+/// ([`flat_json`]); `None` leaves the line to [`spark_spans`].
 fn flat_spans(
     line: &str,
     schema: &Schema,
@@ -413,56 +383,36 @@ fn flat_spans(
     })
 }
 
-/// Notes where each column's value is in `line`, a JSON object read by `serde_json`.
-fn serde_spans(
+/// Notes where each column's value is in `line`, a JSON object as Spark reads it
+/// ([`spark_json`]); `name` is room for a member's name with escapes.
+fn spark_spans(
     line: &str,
     schema: &Schema,
     spans: &mut [Option<(usize, usize, bool)>],
+    name: &mut String,
 ) -> Result<(), Rejection> {
     spans.fill(None);
-    let mut de = serde_json::Deserializer::from_str(line);
-    let members = Members {
-        line,
-        schema,
-        spans,
-    };
-    de.deserialize_map(members)
-        .map_err(|_| Rejection::BadJson)?;
-    de.end().map_err(|_| Rejection::BadJson)
+    spark_json::members(line, |(start, end), value| {
+        let raw = &line[start..end];
+        let column = if let Some(text) = unescaped(raw) {
+            column_of(schema, text)
+        } else {
+            name.clear();
+            // A name with a lone surrogate is no column's, though it reads as one with `?`.
+            push_string(raw, name)
+                .then(|| column_of(schema, name))
+                .flatten()
+        };
+        if let Some(column) = column {
+            spans[column] = Some((value.0, value.1, false));
+        }
+    })
+    .ok_or(Rejection::BadJson)
 }
 
 /// The schema column a JSON member named `name` fills.
 fn column_of(schema: &Schema, name: &str) -> Option<usize> {
     schema.fields().iter().position(|f| f.name == name)
-}
-
-/// Visits a JSON object's members, noting where each column's value is in the line.
-struct Members<'s> {
-    line: &'s str,
-    schema: &'s Schema,
-    spans: &'s mut [Option<(usize, usize, bool)>],
-}
-
-impl<'de> Visitor<'de> for Members<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(JsonStr(key)) = map.next_key()? {
-            let Some(column) = column_of(self.schema, &key) else {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
-            let raw: &'de RawValue = map.next_value()?;
-            let text = raw.get();
-            let start = text.as_ptr() as usize - self.line.as_ptr() as usize;
-            self.spans[column] = Some((start, start + text.len(), false));
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -156,35 +156,36 @@ fn json_lines_take_the_schema_by_name() {
 
 #[test]
 fn json_strings_are_borrowed_unless_escaped() {
-    fn text(json: &str) -> Cow<'_, str> {
-        serde_json::from_str::<JsonStr<'_>>(json).unwrap().0
-    }
-    assert!(matches!(text(r#""user7""#), Cow::Borrowed("user7")));
-    let escaped = text(r#""a\"b\n""#);
-    assert!(
-        matches!(&escaped, Cow::Owned(s) if s == "a\"b\n"),
-        "{escaped:?}"
-    );
-    assert!(serde_json::from_str::<JsonStr<'_>>("5").is_err());
+    assert_eq!(unescaped(r#""user7""#), Some("user7"));
+    assert_eq!(unescaped("'user7'"), Some("user7"));
+    assert_eq!(unescaped(r#""it's""#), Some("it's"));
+    assert_eq!(unescaped(r#""a\"b""#), None);
+    assert_eq!(unescaped("5"), None);
     // Escaped member names and values still find their columns.
     let mut d = decoder(Format::Json, "user STRING, n LONG", None);
     let (_, values) = decode(&mut d, r#"{"\u0075ser": "x\u0041", "n": 3}"#).unwrap();
     assert_eq!(values, [r#"Str("xA")"#, "Long(3)"]);
+    // A name with a lone surrogate is no column's, though it would read as `u?`.
+    let mut d = decoder(Format::Json, "`u?` STRING, n LONG", None);
+    let (_, values) = decode(&mut d, r#"{"u\ud800": "x", "u?": "y", "n": 1}"#).unwrap();
+    assert_eq!(values, [r#"Str("y")"#, "Long(1)"]);
+    let (_, values) = decode(&mut d, r#"{"u?": "y", "u\ud800": "x", "n": 1}"#).unwrap();
+    assert_eq!(values, [r#"Str("y")"#, "Long(1)"]);
 }
 
 proptest::proptest! {
-    /// A line the flat reader takes, `serde_json` takes too, with every column at the same
+    /// A line the flat reader takes, Spark's reader takes too, with every column at the same
     /// place: objects of members with names and values of every kind, spaced every way, and
     /// broken (cut short, a byte changed).
     #[test]
-    fn the_flat_reader_finds_what_serde_finds(
+    fn the_flat_reader_finds_what_spark_finds(
         members in proptest::collection::vec(
             (
                 proptest::sample::select(vec!["user", "bytes", "x", "us\\u0065r", "", "é"]),
                 proptest::sample::select(vec![
                     "\"u1\"", "\"\"", "\"a b\\\"c\"", "\"日本\"", "\"\\n\"", "0", "-0", "42",
                     "-7.25", "1e3", "1E+3", "2.5e-1", "01", "1.", "-", "true", "false", "null",
-                    "nul", "{}", "[1,2]", "{\"a\":1}", "\"\u{1}\"", "\"x",
+                    "nul", "{}", "[1,2]", "{\"a\":1}", "\"\u{1}\"", "\"x", "'s'", "NaN", "-INF",
                 ]),
                 proptest::sample::select(vec!["", " ", "\t", "\r\n "]),
             ),
@@ -217,10 +218,11 @@ proptest::proptest! {
         };
         let schema: Schema = "user STRING, bytes STRING, x STRING".parse().unwrap();
         let mut flat = vec![None; 3];
-        let mut serde = vec![None; 3];
+        let mut spark = vec![None; 3];
         if flat_spans(line, &schema, &mut flat).is_some() {
-            proptest::prop_assert_eq!(serde_spans(line, &schema, &mut serde), Ok(()), "{}", line);
-            proptest::prop_assert_eq!(flat, serde, "{}", line);
+            let read = spark_spans(line, &schema, &mut spark, &mut String::new());
+            proptest::prop_assert_eq!(read, Ok(()), "{}", line);
+            proptest::prop_assert_eq!(flat, spark, "{}", line);
         }
     }
 }
@@ -236,8 +238,194 @@ fn usual_lines_are_read_flat() {
         let flat = flat_spans(line, &schema, &mut spans);
         assert_eq!(flat.is_some(), !line.contains('['), "{line}");
     }
-    // A duplicate member: the last one, as serde's reading has it.
+    // A duplicate member: the last one, as Spark's reading has it.
     let line = r#"{"user":"a","user":"b"}"#;
     flat_spans(line, &schema, &mut spans).unwrap();
     assert_eq!(spans[1], Some((19, 22, false)));
+}
+
+/// Each line's values, or why it was rejected, in the schema `schema`.
+fn json_rows(schema: &str, lines: &[&str]) -> Vec<Result<Vec<String>, Rejection>> {
+    let mut d = decoder(Format::Json, schema, None);
+    lines
+        .iter()
+        .map(|line| decode(&mut d, line).map(|(_, values)| values))
+        .collect()
+}
+
+// What follows is what PySpark 3.5.3's from_json gave for the same lines (a rejection where it
+// put the line in its corrupt-record column).
+
+#[test]
+fn json_bare_non_numbers_are_read_as_spark_reads_them() {
+    let got = json_rows(
+        "d DOUBLE, f FLOAT, s STRING",
+        &[
+            r#"{"d":NaN,"f":NaN,"s":NaN}"#,
+            r#"{"d":Infinity,"f":+Infinity,"s":+INF}"#,
+            r#"{ "d" : -Infinity , "f":-INF ,"s":[NaN,-INF]}"#,
+            r#"{"s":INF}"#,
+            r#"{"d":-NaN}"#,
+        ],
+    );
+    let want = [
+        Ok(vec!["Double(NaN)", "Float(NaN)", r#"Str("\"NaN\"")"#]),
+        Ok(vec!["Double(inf)", "Float(inf)", r#"Str("\"Infinity\"")"#]),
+        Ok(vec![
+            "Double(-inf)",
+            "Float(-inf)",
+            r#"Str("[\"NaN\",\"-Infinity\"]")"#,
+        ]),
+        Err(Rejection::BadJson),
+        Err(Rejection::BadJson),
+    ];
+    assert_eq!(
+        got,
+        want.map(|r| r.map(|v| v.iter().map(ToString::to_string).collect()))
+    );
+    for (schema, rejection) in [
+        ("i INT", Rejection::BadValue),
+        ("i TINYINT", Rejection::BadValue),
+        ("i BOOLEAN", Rejection::BadValue),
+        ("i TIMESTAMP", Rejection::BadTime),
+    ] {
+        assert_eq!(
+            json_rows(schema, &[r#"{"i":NaN}"#]),
+            [Err(rejection)],
+            "{schema}"
+        );
+    }
+}
+
+#[test]
+fn json_strings_in_double_columns_are_those_spark_takes() {
+    let lines = [
+        "NaN",
+        "+INF",
+        "+Infinity",
+        "Infinity",
+        "-INF",
+        "-Infinity",
+        "\\u004eaN",
+        "INF",
+        "inf",
+        "nan",
+        " NaN",
+        "1.5",
+        "",
+    ]
+    .map(|text| format!(r#"{{"d":"{text}","f":"{text}"}}"#));
+    let got = json_rows("d DOUBLE, f FLOAT", &lines.each_ref().map(String::as_str));
+    let value = |v: &str| Ok(vec![format!("Double({v})"), format!("Float({v})")]);
+    let mut want = vec![
+        value("NaN"),
+        value("inf"),
+        value("inf"),
+        value("inf"),
+        value("-inf"),
+        value("-inf"),
+        value("NaN"),
+    ];
+    want.resize(lines.len(), Err(Rejection::BadValue));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn json_in_single_quotes_is_read() {
+    let got = json_rows(
+        "ts TIMESTAMP, u STRING, d DOUBLE",
+        &[
+            "{'ts':'2026-11-23T17:33:00Z','u':'single','d':8}",
+            r#"{"u":'it\'s',"d":'NaN'}"#,
+            r#"{'u':"it\'s"}"#,
+            r#"{"u":'say "hi"'}"#,
+            r#"{"u":{'a':'b'}}"#,
+        ],
+    );
+    let want = [
+        vec![
+            format!("Timestamp({T0})"),
+            r#"Str("single")"#.into(),
+            "Double(8.0)".into(),
+        ],
+        vec!["Null".into(), r#"Str("it's")"#.into(), "Double(NaN)".into()],
+        vec!["Null".into(), r#"Str("it's")"#.into(), "Null".into()],
+        vec!["Null".into(), r#"Str("say \"hi\"")"#.into(), "Null".into()],
+        vec![
+            "Null".into(),
+            r#"Str("{\"a\":\"b\"}")"#.into(),
+            "Null".into(),
+        ],
+    ];
+    assert_eq!(got, want.map(Ok));
+}
+
+#[test]
+fn json_values_in_string_columns_are_written_anew() {
+    let got = json_rows(
+        "u STRING",
+        &[
+            r#"{"u":1e2}"#,
+            r#"{"u":1.10}"#,
+            r#"{"u":{"name": "a",  "z":[1, 2.50, 1e2]}}"#,
+            r#"{"u":-0}"#,
+            r#"{"u":12345678901234567890}"#,
+            r#"{"u":true}"#,
+            r#"{"u":"lone\ud800"}"#,
+            r#"{"u":"pair\ud83d\ude00"}"#,
+        ],
+    );
+    let want = [
+        r#"Str("100.0")"#,
+        r#"Str("1.1")"#,
+        r#"Str("{\"name\":\"a\",\"z\":[1,2.5,100.0]}")"#,
+        r#"Str("0")"#,
+        r#"Str("12345678901234567890")"#,
+        r#"Str("true")"#,
+        r#"Str("lone?")"#,
+        r#"Str("pair😀")"#,
+    ];
+    assert_eq!(got, want.map(|v| Ok(vec![v.to_string()])));
+}
+
+#[test]
+fn json_tinyints_wrap_from_128_to_255_as_jacksons_bytes() {
+    let got = json_rows(
+        "t TINYINT",
+        &[
+            r#"{"t":127}"#,
+            r#"{"t":128}"#,
+            r#"{"t":200}"#,
+            r#"{"t":255}"#,
+            r#"{"t":-128}"#,
+            r#"{"t":-0}"#,
+            r#"{"t":256}"#,
+            r#"{"t":-129}"#,
+            r#"{"t":1.0}"#,
+            r#"{"t":"1"}"#,
+        ],
+    );
+    let mut want: Vec<_> = ["127", "-128", "-56", "-1", "-128", "0"]
+        .iter()
+        .map(|v| Ok(vec![format!("Long({v})")]))
+        .collect();
+    want.resize(10, Err(Rejection::BadValue));
+    assert_eq!(got, want);
+    // No wrapping for the other integer types.
+    for (schema, max) in [
+        ("s SMALLINT", "32767"),
+        ("s INT", "2147483647"),
+        ("s BIGINT", "9223372036854775807"),
+    ] {
+        let over = (max.parse::<u64>().unwrap() + 1).to_string();
+        let got = json_rows(
+            schema,
+            &[&format!(r#"{{"s":{max}}}"#), &format!(r#"{{"s":{over}}}"#)],
+        );
+        assert_eq!(
+            got,
+            [Ok(vec![format!("Long({max})")]), Err(Rejection::BadValue)],
+            "{schema}"
+        );
+    }
 }

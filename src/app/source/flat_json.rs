@@ -1,8 +1,8 @@
 //! The usual JSON stream line, a flat object (`{"user":"u1","bytes":42}`: members whose values
 //! are strings without escapes, numbers, `true`, `false` or `null`), split in one pass over its
-//! bytes. Anything else (an escape, a nested object or array, a syntax error) is left to
-//! `serde_json`, which reads every line alike and says what is wrong with it; a property test
-//! holds the two to the same members.
+//! bytes. Anything else (an escape, a nested object or array, single quotes, `NaN`, a syntax
+//! error) is left to [`super::spark_json`], which reads every line alike, as Spark does; a
+//! property test holds the two to the same members.
 //!
 //! Hand-written because `serde_json` took most of the decoding thread, which sets the pace of
 //! JSON socket ingest (callgrind, decoding 1,000 users' lines, everything counted: 1,700
@@ -13,7 +13,7 @@ use super::swar::{bytes_below, bytes_equal, word_at};
 
 /// Gives each member of the object `line` is, in order, to `member` as its name and its value's
 /// span in `line` (a string's quotes included). `None` when `line` is not such a flat object
-/// (some members may have been given by then).
+/// (some members may have been given by then): [`super::spark_json`] reads it then.
 pub fn members(line: &str, mut member: impl FnMut(&str, (usize, usize))) -> Option<()> {
     let bytes = line.as_bytes();
     let mut at = skip_space(bytes, 0);
@@ -87,9 +87,14 @@ fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
     }
 }
 
+/// Jackson's `StreamReadConstraints.DEFAULT_MAX_NUM_LEN`: a number's digits, those of its
+/// integer part, fraction and exponent added up.
+const MAX_NUMBER_DIGITS: usize = 1000;
+
 /// Past the JSON number at `at`: `-`, then `0` or digits not starting with `0`, then maybe a
-/// fraction and an exponent.
-fn number_end(bytes: &[u8], mut at: usize) -> Option<usize> {
+/// fraction and an exponent; at most [`MAX_NUMBER_DIGITS`] digits in all, as Jackson reads it.
+pub fn number_end(bytes: &[u8], mut at: usize) -> Option<usize> {
+    let start = at;
     let digits = |from: usize| {
         bytes[from.min(bytes.len())..]
             .iter()
@@ -121,6 +126,16 @@ fn number_end(bytes: &[u8], mut at: usize) -> Option<usize> {
             return None;
         }
         at += n;
+    }
+    // Only digits count: a sign, the point, the `e` and the exponent's sign do not.
+    if at - start > MAX_NUMBER_DIGITS
+        && bytes[start..at]
+            .iter()
+            .filter(|b| b.is_ascii_digit())
+            .count()
+            > MAX_NUMBER_DIGITS
+    {
+        return None;
     }
     Some(at)
 }

@@ -10,4 +10,6 @@ pub mod replay;
 pub mod resolve;
 pub mod server;
 pub mod socket;
+mod spark_json;
+mod spark_json_text;
 mod swar;
