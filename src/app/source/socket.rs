@@ -63,8 +63,16 @@ pub struct ReaderStats {
     bytes: AtomicU64,
     /// Lines rejected, by [`Rejection::index`].
     rejected: [AtomicU64; Rejection::ALL.len()],
+    /// Rejected lines logged so far (see [`ReaderStats::reject`]).
+    shown: AtomicU64,
     connection: Mutex<Connection>,
 }
+
+/// Rejected lines the log shows, the first ones: the counts alone do not say which lines to
+/// fix.
+const SHOWN_REJECTIONS: u64 = 5;
+/// Bytes of a rejected line the log shows.
+const SHOWN_BYTES: usize = 200;
 
 impl Default for ReaderStats {
     fn default() -> Self {
@@ -72,6 +80,7 @@ impl Default for ReaderStats {
             accepted: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             rejected: Default::default(),
+            shown: AtomicU64::new(0),
             connection: Mutex::new(Connection::Connecting),
         }
     }
@@ -109,8 +118,32 @@ impl ReaderStats {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = state;
     }
 
-    fn reject(&self, why: Rejection) {
+    /// Counts a rejected line (`None`: too long to keep); the first [`SHOWN_REJECTIONS`] are
+    /// logged too, with their text, escaped and cut at [`SHOWN_BYTES`].
+    fn reject(&self, why: Rejection, line: Option<&[u8]>) {
         self.rejected[why.index()].fetch_add(1, Ordering::Relaxed);
+        if let Some(message) = self.shown_rejection(why, line) {
+            tracing::warn!("{message}");
+        }
+    }
+
+    /// What the log says of a rejected line, while it says any.
+    fn shown_rejection(&self, why: Rejection, line: Option<&[u8]>) -> Option<String> {
+        let shown = self.shown.fetch_add(1, Ordering::Relaxed);
+        if shown >= SHOWN_REJECTIONS {
+            return None;
+        }
+        let text = line.map_or_else(String::new, |line| {
+            let cut = if line.len() > SHOWN_BYTES { "…" } else { "" };
+            let text = String::from_utf8_lossy(&line[..line.len().min(SHOWN_BYTES)]);
+            format!(": {text:?}{cut}")
+        });
+        let last = if shown + 1 == SHOWN_REJECTIONS {
+            "; further rejected lines are counted, not shown"
+        } else {
+            ""
+        };
+        Some(format!("a line was rejected ({why}){text}{last}"))
     }
 }
 
@@ -187,10 +220,13 @@ async fn read_stream(
         inbox.wait_for_room().await;
         let read = stream.read(&mut buf).await;
         let arrival = now_micros();
-        let mut take = |line: Result<&[u8], Rejection>| {
-            if let Err(why) = line.and_then(|line| decoder.decode(line, arrival, &mut rows)) {
-                stats.reject(why);
+        let mut take = |line: Result<&[u8], Rejection>| match line {
+            Ok(line) => {
+                if let Err(why) = decoder.decode(line, arrival, &mut rows) {
+                    stats.reject(why, Some(line));
+                }
             }
+            Err(why) => stats.reject(why, None),
         };
         // `Some` once the connection is over: a reset ends it as an EOF does, partial line and all.
         let end = match read {

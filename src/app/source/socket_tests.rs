@@ -407,3 +407,40 @@ async fn a_full_inbox_holds_the_reader_back() {
     assert_eq!(second, ["b"]);
     reader.abort();
 }
+
+#[test]
+fn the_first_rejected_lines_are_shown_escaped_and_cut() {
+    let stats = ReaderStats::default();
+    let long = [b'x'; 300];
+    let shown: Vec<Option<String>> = [
+        Some(&b"{\"ts\":1,\x1b[2J}"[..]),
+        None,
+        Some(&long[..]),
+        Some(b"a"),
+        Some(b"b"),
+        Some(b"c"),
+    ]
+    .into_iter()
+    .map(|line| stats.shown_rejection(Rejection::BadJson, line))
+    .collect();
+    let first = shown[0].as_deref().unwrap();
+    assert!(
+        first.contains("not a JSON object") && first.contains("\\u{1b}[2J"),
+        "{first}"
+    );
+    assert!(
+        !first.contains('\x1b'),
+        "no control byte reaches the terminal raw"
+    );
+    assert_eq!(
+        shown[1].as_deref(),
+        Some("a line was rejected (not a JSON object)")
+    );
+    let cut = shown[2].as_deref().unwrap();
+    assert!(
+        cut.ends_with("\"…") && cut.matches('x').count() == 200,
+        "{cut}"
+    );
+    assert!(shown[4].as_deref().unwrap().ends_with("counted, not shown"));
+    assert_eq!(shown[5], None, "five at most");
+}
