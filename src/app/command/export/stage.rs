@@ -74,7 +74,7 @@ const BACKDATE: Duration = Duration::from_secs(1_000_000);
 /// naming its line.
 pub fn stage(events: &Path, dir: &Path, columns: Option<&[&str]>) -> anyhow::Result<Staged> {
     let (reader, header) = open(events)?;
-    ready(events, &header, dir, columns)?;
+    let order = ready(events, &header, dir, columns)?;
     let parent = match dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -85,7 +85,8 @@ pub fn stage(events: &Path, dir: &Path, columns: Option<&[&str]>) -> anyhow::Res
         .map_or_else(|| "staged".into(), |n| n.to_string_lossy());
     let aside = parent.join(format!(".{name}.staging-{}", std::process::id()));
     fs::create_dir(&aside).with_context(|| format!("cannot create {}", aside.display()))?;
-    let staged = write_batches(events, (reader, &header), &aside).and_then(|staged| {
+    let staged = write_batches(events, (reader, &header), order.as_deref(), &aside);
+    let staged = staged.and_then(|staged| {
         durable::sync_dir(&aside)?;
         fs::rename(&aside, dir)
             .with_context(|| format!("cannot rename {} to {}", aside.display(), dir.display()))?;
@@ -99,12 +100,19 @@ pub fn stage(events: &Path, dir: &Path, columns: Option<&[&str]>) -> anyhow::Res
 }
 
 /// Writes the rows of `events` (`reader`, past its `header`), a file per batch, in the folder
-/// `dir`.
+/// `dir`, their fields in the job's `order` when it is not the file's.
 fn write_batches(
     events: &Path,
     (mut reader, header): (csv::Reader<File>, &csv::ByteRecord),
+    order: Option<&[usize]>,
     dir: &Path,
 ) -> anyhow::Result<Staged> {
+    // A row of another length is copied as it is: the job stops on it.
+    let in_order = |record: csv::ByteRecord| match order {
+        Some(order) if record.len() == order.len() => order.iter().map(|&at| &record[at]).collect(),
+        _ => record,
+    };
+    let header = &in_order(header.clone());
     let bad = |line: u64, what: String| BadInput(format!("{}:{line}: {what}", events.display()));
     let mut staged = Staged {
         files: 0,
@@ -119,6 +127,7 @@ fn write_batches(
             bad(line, e.to_string())
         })?;
         let line = record.position().map_or(0, csv::Position::line);
+        let record = in_order(record);
         let batch = std::str::from_utf8(&record[0])
             .ok()
             .and_then(|text| text.parse::<u64>().ok())
@@ -170,16 +179,34 @@ fn open(events: &Path) -> anyhow::Result<(csv::Reader<File>, csv::ByteRecord)> {
     Ok((reader, header))
 }
 
-/// Whether `events` can be staged in `dir`: its `header` is `columns` (when given), and the
-/// folder is missing or empty.
+/// Whether `events` can be staged in `dir`: its `header` names `columns` (when given), in
+/// any order and case, as the replay reads it, and the folder is missing or empty. Returns
+/// where each of `columns` is in the header, when that is not where the job reads it.
 fn ready(
     events: &Path,
     header: &csv::ByteRecord,
     dir: &Path,
     columns: Option<&[&str]>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<Vec<usize>>> {
+    let find = |column: &str| {
+        let mut found = header
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| name.eq_ignore_ascii_case(column.as_bytes()));
+        found
+            .next()
+            .filter(|_| found.next().is_none())
+            .map(|(at, _)| at)
+    };
+    // Where each of the job's columns is in the header (none: the job takes the file's order).
+    let mut order = None;
+    if let Some(columns) = columns {
+        order = (header.len() == columns.len())
+            .then(|| columns.iter().map(|c| find(c)).collect::<Option<Vec<_>>>())
+            .flatten();
+    }
     if let Some(columns) = columns
-        && !header.iter().eq(columns.iter().map(|c| c.as_bytes()))
+        && order.is_none()
     {
         return Err(BadInput(format!(
             "{}: its header is `{}`; the job reads `{}` (give the query's options as the replay \
@@ -208,7 +235,7 @@ fn ready(
         ))
         .into());
     }
-    Ok(())
+    Ok(order.filter(|order| !order.iter().copied().eq(0..order.len())))
 }
 
 /// One batch's file, being written.
@@ -224,6 +251,7 @@ impl Batch {
             File::create_new(&path).with_context(|| format!("cannot create {}", path.display()))?;
         let mut batch = Batch {
             writer: csv::WriterBuilder::new()
+                .flexible(true) // a row of another length too: it stops the job, as it is
                 .terminator(csv::Terminator::Any(b'\n'))
                 .from_writer(file),
             path,
@@ -375,5 +403,24 @@ mod tests {
         assert!(!dir.exists());
         stage(&events, &dir, Some(&["batch", "ts", "user"])).unwrap();
         assert!(dir.join("batch-000000.csv").is_file());
+    }
+
+    /// The replay reads a file's columns by name: staged, they come in the job's order.
+    #[test]
+    fn a_header_of_the_jobs_columns_in_another_order_is_staged_in_the_jobs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let events = tmp.path().join("events.csv");
+        fs::write(
+            &events,
+            "batch,TS,user\n0,2026-11-23T17:33:00Z,\"a,b\"\n0,x\n",
+        )
+        .unwrap();
+        let dir = tmp.path().join("staged");
+        stage(&events, &dir, Some(&["batch", "user", "ts"])).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.join("batch-000000.csv")).unwrap(),
+            "batch,user,TS\n0,\"a,b\",2026-11-23T17:33:00Z\n0,x\n",
+            "a row of another length is copied as it is: the job stops on it"
+        );
     }
 }
