@@ -81,13 +81,21 @@ pub struct SinkLog {
     /// The newest batch in the log: read at open, then kept as batches are written, so that a
     /// batch after a gap knows which ids to fill.
     latest: Option<u64>,
+    /// Makes removing superseded files fail, as a full or read-only disk may.
+    #[cfg(test)]
+    fail_removal: bool,
 }
 
 impl SinkLog {
     pub fn open(output: &Path) -> anyhow::Result<Self> {
         let dir = output.join("_spark_metadata");
         durable::create_dir(&dir)?;
-        let mut log = SinkLog { dir, latest: None };
+        let mut log = SinkLog {
+            dir,
+            latest: None,
+            #[cfg(test)]
+            fail_removal: false,
+        };
         log.latest = log.ids()?.last().copied();
         log.remove_superseded()?;
         log.check_whole()?;
@@ -147,6 +155,10 @@ impl SinkLog {
     /// Removes batch files the newest compaction holds (a crash may come between writing the
     /// compaction and removing them).
     fn remove_superseded(&self) -> anyhow::Result<()> {
+        #[cfg(test)]
+        if self.fail_removal {
+            anyhow::bail!("cannot remove {}: test", self.dir.display());
+        }
         let ids = self.ids()?;
         let Some(compaction) = ids
             .iter()
@@ -227,7 +239,12 @@ impl SinkLog {
         all.extend_from_slice(entries);
         self.write(batch_id, &all)?;
         self.latest = Some(batch_id);
-        self.remove_superseded()
+        // The batch is in the log once its compaction is durable: files it supersedes that
+        // cannot be removed now are removed when the log is next opened, and the batch stands.
+        if let Err(e) = self.remove_superseded() {
+            tracing::warn!("{e:#}; removed when the output is next opened");
+        }
+        Ok(())
     }
 
     fn write(&self, batch_id: u64, entries: &[LogEntry]) -> anyhow::Result<()> {
@@ -369,6 +386,26 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names, vec!["19.compact"]);
+    }
+
+    /// A compaction written is the batch logged: superseded files that cannot be removed then
+    /// do not undo it (the sink would remove part files it lists); the next open removes them.
+    #[test]
+    fn a_compaction_stands_when_superseded_files_cannot_be_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = SinkLog::open(dir.path()).unwrap();
+        for id in 0..9 {
+            log.add(id, &[entry(id)]).unwrap();
+        }
+        log.fail_removal = true;
+        log.add(9, &[entry(9)]).unwrap();
+        assert_eq!(log.latest_batch_id(), Some(9));
+        assert_eq!(log.read(9).unwrap().len(), 10);
+        assert!(dir.path().join("_spark_metadata/5").exists(), "left for the next open");
+        log.fail_removal = false;
+        drop(log);
+        SinkLog::open(dir.path()).unwrap();
+        assert_eq!(names(dir.path()), ["9.compact"]);
     }
 
     fn names(dir: &Path) -> Vec<String> {
