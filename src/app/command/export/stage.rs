@@ -127,8 +127,11 @@ fn write_batches(
             bad(line, e.to_string())
         })?;
         let line = record.position().map_or(0, csv::Position::line);
-        let record = in_order(record);
-        let batch = std::str::from_utf8(&record[0])
+        // The batch is where the file has it, whatever the row's length.
+        let batch = record
+            .get(order.map_or(0, |order| order[0]))
+            .unwrap_or_default();
+        let batch = std::str::from_utf8(batch)
             .ok()
             .and_then(|text| text.parse::<u64>().ok())
             .ok_or_else(|| bad(line, "the batch is not a whole number".into()))?;
@@ -147,7 +150,7 @@ fn write_batches(
             }
         }
         if let Some((_, writer)) = &mut open {
-            writer.write(&record)?;
+            writer.write(&in_order(record))?;
         }
         staged.rows += 1;
     }
@@ -412,14 +415,14 @@ mod tests {
         let events = tmp.path().join("events.csv");
         fs::write(
             &events,
-            "batch,TS,user\n0,2026-11-23T17:33:00Z,\"a,b\"\n0,x\n",
+            "TS,batch,user\n2026-11-23T17:33:00Z,0,\"a,b\"\nx,0\n",
         )
         .unwrap();
         let dir = tmp.path().join("staged");
         stage(&events, &dir, Some(&["batch", "user", "ts"])).unwrap();
         assert_eq!(
             fs::read_to_string(dir.join("batch-000000.csv")).unwrap(),
-            "batch,user,TS\n0,\"a,b\",2026-11-23T17:33:00Z\n0,x\n",
+            "batch,user,TS\n0,\"a,b\",2026-11-23T17:33:00Z\nx,0\n",
             "a row of another length is copied as it is: the job stops on it"
         );
     }
