@@ -129,15 +129,16 @@ pub fn init(args: &LogConfig, default: Default) -> anyhow::Result<Option<WorkerG
     Ok(Some(guard))
 }
 
-/// A directive of `filter` that is a bare word, neither a level nor one of window-tui's
-/// targets: `EnvFilter` reads it as a target to log everything of, which logs nothing here,
-/// silently (a misspelt level, say).
+/// A directive of `filter` that is a bare word, neither a level (as `tracing` reads one:
+/// `info`, `WARN`, `3`) nor one of window-tui's targets: `EnvFilter` reads it as a target to log
+/// everything of, which logs nothing here, silently (a misspelt level, say).
 fn stray_target(filter: &str) -> Option<&str> {
-    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
     filter.split(',').map(str::trim).find(|word| {
         !word.is_empty()
             && !word.contains(['=', '['])
-            && !LEVELS.iter().any(|level| word.eq_ignore_ascii_case(level))
+            && word
+                .parse::<tracing_subscriber::filter::LevelFilter>()
+                .is_err()
             && !word.starts_with("window_tui")
     })
 }
@@ -163,6 +164,7 @@ mod tests {
         for good in [
             "info",
             "DEBUG",
+            "3",
             "window_tui=trace",
             "window_tui",
             "warn,mio=debug",

@@ -215,6 +215,12 @@ fn open_locked(path: &Path) -> anyhow::Result<File> {
                 ))
                 .into());
             }
+            Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+                tracing::warn!(
+                    "{}: this file system has no file locks; another run could record into it",
+                    path.display()
+                );
+            }
             Err(TryLockError::Error(e)) => {
                 return Err(e)
                     .with_context(|| format!("cannot lock the record file {}", path.display()));
