@@ -4,15 +4,18 @@
 //! and the clock.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ratatui::Terminal;
 use ratatui::layout::Rect;
 use ratatui::prelude::Backend;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::time::Instant;
 
 use super::input::{Input, Keys};
+use super::terminal::{self, Suspended};
 use crate::app::clock::now_micros;
 use crate::engine::Zone;
 use crate::ui::keymap::Action;
@@ -132,7 +135,9 @@ where
                 Input::Closed | Input::Action(Action::Quit) => return Ok(()),
                 Input::Resize => resized = true,
                 Input::Action(Action::Suspend) => {
-                    super::terminal::suspend(terminal)?;
+                    if !signals.suspend(terminal, &mut notice).await? {
+                        return Ok(());
+                    }
                     resized = true;
                 }
                 input => {
@@ -145,10 +150,9 @@ where
             () = driver.changed() => {}
             _ = poll.tick() => {}
             suspend = signals.next() => {
-                if !suspend {
+                if !suspend || !signals.suspend(terminal, &mut notice).await? {
                     return Ok(());
                 }
-                super::terminal::suspend(terminal)?;
                 resized = true;
             }
         }
@@ -161,10 +165,16 @@ where
 struct Signals {
     ends: [Signal; 4],
     stop: Signal,
+    /// Set by any of the ending signals, for a suspended dashboard, which runs no loop.
+    ended: Arc<AtomicBool>,
 }
 
 impl Signals {
     fn new() -> std::io::Result<Self> {
+        let ended = Arc::new(AtomicBool::new(false));
+        for end in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
+            signal_hook::flag::register(end, ended.clone())?;
+        }
         Ok(Signals {
             ends: [
                 signal(SignalKind::interrupt())?,
@@ -172,7 +182,30 @@ impl Signals {
                 signal(SignalKind::hangup())?,
                 signal(SignalKind::quit())?,
             ],
-            stop: signal(SignalKind::from_raw(signal_hook::consts::SIGTSTP))?,
+            stop: signal(SignalKind::from_raw(SIGTSTP))?,
+            ended,
+        })
+    }
+
+    /// Suspends the dashboard ([`terminal::suspend`]); whether it goes on (not when an ending
+    /// signal came while it was stopped). Without a shell to come back to, it says so instead.
+    async fn suspend<B: Backend>(
+        &self,
+        terminal: &mut Terminal<B>,
+        notice: &mut Notice,
+    ) -> anyhow::Result<bool>
+    where
+        B::Error: Send + Sync + 'static,
+    {
+        let ended = || self.ended.load(Ordering::SeqCst);
+        Ok(match terminal::suspend(terminal, ended).await? {
+            Suspended::Resumed => true,
+            Suspended::Ended => false,
+            Suspended::Refused => {
+                let why = "Ctrl-Z: no job-control shell here to bring the dashboard back; q quits";
+                notice.set(why.into(), Instant::now());
+                true
+            }
         })
     }
 
