@@ -1,8 +1,7 @@
 //! Lines of each format decoded into typed rows, and what is rejected.
 
-use std::fmt::Write as _;
-
 use super::*;
+use crate::app::source::test_lines::object_line;
 use crate::engine::Row;
 
 fn decoder(format: Format, schema: &str, event_time: Option<&str>) -> LineDecoder {
@@ -195,27 +194,10 @@ proptest::proptest! {
         cut in proptest::option::of(0usize..80),
         changed in proptest::option::of((0usize..80, proptest::sample::select(vec![b'{', b'}', b'"', b':', b',', b'\\', b' ', b'a']))),
     ) {
-        let mut line = String::from("{");
-        for (i, (name, value, space)) in members.iter().enumerate() {
-            if i > 0 {
-                line.push(',');
-            }
-            write!(line, "{space}\"{name}\"{space}:{space}{value}{space}").unwrap();
-        }
-        if trailing_comma {
-            line.push(',');
-        }
-        line.push('}');
-        let mut bytes = line.into_bytes();
-        if let Some((at, byte)) = changed.filter(|(at, _)| *at < bytes.len()) {
-            bytes[at] = byte;
-        }
-        if let Some(cut) = cut {
-            bytes.truncate(cut);
-        }
-        let Ok(line) = std::str::from_utf8(&bytes) else {
+        let Some(line) = object_line(&members, trailing_comma, changed, cut) else {
             return Ok(());
         };
+        let line = line.as_str();
         let schema: Schema = "user STRING, bytes STRING, x STRING".parse().unwrap();
         let mut flat = vec![None; 3];
         let mut spark = vec![None; 3];

@@ -13,3 +13,5 @@ pub mod socket;
 mod spark_json;
 mod spark_json_text;
 mod swar;
+#[cfg(test)]
+mod test_lines;
