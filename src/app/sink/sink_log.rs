@@ -401,7 +401,10 @@ mod tests {
         log.add(9, &[entry(9)]).unwrap();
         assert_eq!(log.latest_batch_id(), Some(9));
         assert_eq!(log.read(9).unwrap().len(), 10);
-        assert!(dir.path().join("_spark_metadata/5").exists(), "left for the next open");
+        assert!(
+            dir.path().join("_spark_metadata/5").exists(),
+            "left for the next open"
+        );
         log.fail_removal = false;
         drop(log);
         SinkLog::open(dir.path()).unwrap();
