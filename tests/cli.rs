@@ -121,6 +121,17 @@ fn a_checkpoint_folder_given_is_not_turned_off_by_no_checkpoint() {
     let out = window_tui(tmp.path(), &args, &[("WINDOW_TUI_NO_CHECKPOINT", "1")]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(tmp.path().join("mine/metadata").exists());
+    // A variable that says false is no --no-checkpoint, and conflicts with nothing.
+    let out = window_tui(
+        tmp.path(),
+        &live,
+        &[
+            ("WINDOW_TUI_CHECKPOINT", "theirs"),
+            ("WINDOW_TUI_NO_CHECKPOINT", "0"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(tmp.path().join("theirs/metadata").exists());
     // Both typed: bad usage, and nothing runs.
     args.push("--no-checkpoint");
     let out = window_tui(tmp.path(), &args, &[]);

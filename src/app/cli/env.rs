@@ -26,14 +26,33 @@ pub(super) fn scoped(args: &[OsString]) -> (Command, Option<String>) {
         .try_get_matches_from(args)
         .ok();
     let command = match &running {
-        None => yield_to_typed(full, typed.as_ref()),
+        None => without_false_flags(yield_to_typed(full, typed.as_ref())),
         Some(name) => {
             let typed = typed.as_ref().and_then(|t| t.subcommand_matches(name));
             full.mut_args(|a| a.env(None))
-                .mut_subcommand(name, |sub| yield_to_typed(sub, typed))
+                .mut_subcommand(name, |sub| without_false_flags(yield_to_typed(sub, typed)))
         }
     };
     (command, running)
+}
+
+/// `command` without the variables of its flags that say false (`0`, `no`, `false`, `off`, `n`,
+/// `f`, in any case, as clap's boolish parser reads them): that is the flag's default, and read,
+/// it would count as given in conflicts (`WINDOW_TUI_NO_CHECKPOINT=0` against `--checkpoint`).
+fn without_false_flags(command: Command) -> Command {
+    let falsy = |value: std::ffi::OsString| {
+        let value = value.to_string_lossy().to_ascii_lowercase();
+        ["0", "no", "false", "off", "n", "f"].contains(&value.trim())
+    };
+    let false_flags: Vec<_> = command
+        .get_arguments()
+        .filter(|a| matches!(a.get_action(), clap::ArgAction::SetTrue))
+        .filter(|a| a.get_env().and_then(std::env::var_os).is_some_and(falsy))
+        .map(|a| a.get_id().clone())
+        .collect();
+    false_flags
+        .into_iter()
+        .fold(command, |command, id| command.mut_arg(id, |a| a.env(None)))
 }
 
 /// `command` and its subcommands with no variable.
