@@ -236,3 +236,42 @@ fn a_socket_job_refuses_an_earlier_runs_checkpoint() {
         "{stderr}"
     );
 }
+
+/// A `$TZ` Spark does not know is left with a warning, the JVM's default zone (GMT) standing, as
+/// window-tui leaves it; before, the job failed on it. A zone given with --time-zone stays an error.
+#[test]
+fn a_tz_spark_does_not_know_is_left_with_a_warning_as_window_tui_leaves_it() {
+    let Some(python) = pyspark_python() else {
+        println!("skipped: PySpark not installed");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("job.py"), export(tmp.path(), &[])).unwrap();
+    let start = |zone: &str| {
+        let script = format!(
+            "import job\nspark = job.start_spark('local[1]', {zone})\n\
+             print('ZONE=' + spark.conf.get('spark.sql.session.timeZone'))\nspark.stop()\n"
+        );
+        let mut run = Command::new(&python);
+        hermetic(&mut run)
+            .env("TZ", "Foo/Bar")
+            .args(["-c", &script])
+            .current_dir(tmp.path());
+        run.output().unwrap()
+    };
+    let out = start("None");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("ZONE=GMT"), "{stdout}");
+    assert!(
+        stderr.contains("TZ=Foo/Bar is not a time zone Spark knows"),
+        "{stderr}"
+    );
+    assert!(
+        !start("'Foo/Bar'").status.success(),
+        "given, it is an error"
+    );
+}
