@@ -4,7 +4,7 @@
 //! header), written aside and renamed into place, then listed in the log
 //! `OUTPUT/_spark_metadata/<batchId>`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -113,7 +113,7 @@ impl FileSink {
         let listed = self.log.listed()?;
         let logged = self.log.latest_batch_id();
         let (mut left, mut cut_short, mut lost) = (Vec::new(), Vec::new(), Vec::new());
-        let mut on_disk = std::collections::HashSet::new();
+        let mut on_disk = HashSet::new();
         for entry in fs::read_dir(&self.root)? {
             let dir = entry?.path();
             let folder = dir
@@ -130,9 +130,10 @@ impl FileSink {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let uri = file_uri(&path);
-                if let Some(entry) = listed.get(place_in_output(&uri)) {
+                let place = place_in_output(&uri);
+                if let Some(entry) = listed.get(place) {
                     self.check_size(&path, *entry)?;
-                    on_disk.insert(place_in_output(&uri).to_string());
+                    on_disk.insert(place.to_string());
                     continue;
                 }
                 match self.names.batch_of(&name) {
@@ -146,7 +147,7 @@ impl FileSink {
                 }
             }
         }
-        self.check_recent_entries(&on_disk)?;
+        self.check_recent_entries(&listed, &on_disk)?;
         if let Some((batch, file)) = lost.iter().min() {
             return Err(anyhow::anyhow!(
                 "{}: no entry lists {file}, of batch {batch}, which the checkpoint committed \
@@ -172,24 +173,24 @@ impl FileSink {
     /// cannot read) is an error naming it.
     fn check_recent_entries(
         &self,
-        on_disk: &std::collections::HashSet<String>,
+        listed: &HashMap<String, Listed>,
+        on_disk: &HashSet<String>,
     ) -> anyhow::Result<()> {
-        for (id, entries) in self.log.recent_batches()? {
-            for entry in entries {
-                let file = entry.place();
-                let name = file.rsplit('/').next().unwrap_or(file);
-                let why = match self.names.batch_of(name) {
-                    Some(batch) if batch != id => format!("a file of batch {batch}"),
-                    _ if !on_disk.contains(file) => "a file that is not there".to_string(),
-                    _ => continue,
-                };
-                anyhow::bail!(
-                    "{}: batch {id}'s entry lists {file}, {why}: the log was damaged or edited, \
-                     and Spark would not read the output right; nothing was removed. Put the \
-                     log back, or start over with --clean",
-                    self.log.path_of(id).display()
-                );
-            }
+        let mut recent: Vec<_> = listed.iter().filter(|(_, entry)| entry.recent).collect();
+        recent.sort_unstable_by_key(|(file, entry)| (entry.by, *file));
+        for (file, entry) in recent {
+            let (id, name) = (entry.by, file.rsplit('/').next().unwrap_or(file));
+            let why = match self.names.batch_of(name) {
+                Some(batch) if batch != id => format!("a file of batch {batch}"),
+                _ if !on_disk.contains(file) => "a file that is not there".to_string(),
+                _ => continue,
+            };
+            anyhow::bail!(
+                "{}: batch {id}'s entry lists {file}, {why}: the log was damaged or edited, \
+                 and Spark would not read the output right; nothing was removed. Put the log \
+                 back, or start over with --clean",
+                self.log.path_of(id).display()
+            );
         }
         Ok(())
     }

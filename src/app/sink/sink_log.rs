@@ -68,11 +68,13 @@ pub fn place_in_output(uri: &str) -> &str {
         .map_or(uri, |(at, _)| &uri[at + 1..])
 }
 
-/// A part file the log lists: its size, and the batch whose log file lists it.
+/// A part file the log lists: its size, and the batch whose log file lists it, which is that
+/// batch's own file (`recent`) unless it is the newest compaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Listed {
     pub size: u64,
     pub by: u64,
+    pub recent: bool,
 }
 
 #[derive(Debug)]
@@ -284,14 +286,16 @@ impl SinkLog {
     pub fn listed(&self) -> anyhow::Result<HashMap<String, Listed>> {
         let mut listed = HashMap::new();
         for id in self.current_ids()? {
+            let recent = !Self::is_compaction(id);
             for entry in self.read(id)? {
-                let twice = || format!("lists {} a second time", entry.place());
                 let problem = entry.problem().or_else(|| {
-                    let size = entry.size;
-                    let place = entry.place().to_string();
-                    listed
-                        .insert(place, Listed { size, by: id })
-                        .map(|_| twice())
+                    let this = Listed {
+                        size: entry.size,
+                        by: id,
+                        recent,
+                    };
+                    let before = listed.insert(entry.place().to_string(), this);
+                    before.map(|_| format!("lists {} a second time", entry.place()))
                 });
                 if let Some(problem) = problem {
                     anyhow::bail!(
@@ -304,14 +308,6 @@ impl SinkLog {
             }
         }
         Ok(listed)
-    }
-
-    /// The batches after the newest compaction, each with its entries (its own file's).
-    pub fn recent_batches(&self) -> anyhow::Result<Vec<(u64, Vec<LogEntry>)>> {
-        let ids = self.current_ids()?;
-        let compaction = ids.first().is_some_and(|id| Self::is_compaction(*id));
-        let recent = ids.into_iter().skip(usize::from(compaction));
-        recent.map(|id| Ok((id, self.read(id)?))).collect()
     }
 
     /// The entries of batch `batch_id` (a compaction holds everything up to it). A batch that is
