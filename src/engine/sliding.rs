@@ -441,6 +441,9 @@ impl Partial {
                     window.prefetch(id);
                     fold.strings.prefetch(id);
                 }
+                if let Some(&ahead) = entries.get(k + FOLD_AHEAD / 2) {
+                    window.prefetch_slot(self.units[ahead].1, n);
+                }
                 let id = self.units[at].1;
                 let (accs, touched, fresh) = window.slot(id, n, fold.strings);
                 *keys += usize::from(fresh);

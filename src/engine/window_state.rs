@@ -132,6 +132,19 @@ impl WindowState {
         self.index.prefetch(id);
     }
 
+    /// Starts loading key `id`'s buffers and its batch mark, once its place is in the cache
+    /// ([`WindowState::prefetch`] some keys before): the second of a key's two cache misses in
+    /// a window large enough for a dense index (a smaller one stays in the cache).
+    #[inline]
+    pub fn prefetch_slot(&self, id: Id, n: usize) {
+        if let Index::Dense(_) = self.index
+            && let Some(i) = self.find(id)
+        {
+            prefetch_index::prefetch_index(&self.accs, i * n);
+            prefetch_index::prefetch_index(&self.touched, i);
+        }
+    }
+
     pub fn find(&self, id: Id) -> Option<usize> {
         self.index.get(id).map(|i| i as usize)
     }
