@@ -151,6 +151,9 @@ pub struct BatchStats {
     pub state_memory_bytes: u64,
     /// Not Spark's: rows refused by `--max-state-rows` ([`super::Engine::limit_state_rows`]).
     pub rows_refused: u64,
+    /// Not Spark's figure: rows whose event time is NULL ([`super::NULL_EVENT_TIME`]), in
+    /// `input_rows` and in no window, as Spark has them.
+    pub rows_without_event_time: u64,
 }
 
 /// Everything a finished batch hands to the sinks.

@@ -21,7 +21,7 @@ use super::query::{OutputMode, Query};
 use super::row::Row;
 use super::session::SessionState;
 use super::sliding::{Fold, Partial};
-use super::time::Micros;
+use super::time::{Micros, NULL_EVENT_TIME};
 use super::types::DataType;
 use super::updater::Updater;
 use super::window::WindowSpec;
@@ -140,6 +140,8 @@ struct Running {
     /// in, or a session); none without a limit. Rows of new keys past it are refused.
     room: Option<usize>,
     refused: u64,
+    /// Rows whose event time is NULL.
+    without_time: u64,
     /// The batch adds up its rows by window (in row order), not by pane: its aggregates depend
     /// on row order, or its averages of integers are no longer exact by pane.
     by_window: bool,
@@ -170,8 +172,9 @@ impl Batch<'_> {
     }
 
     /// Adds one row, with its event time (between years 0000 and 9999, as the sources
-    /// guarantee). It counts in every window that holds `event_time`, except windows that
-    /// closed before the batch began (late pairs, dropped and counted).
+    /// guarantee, or [`NULL_EVENT_TIME`]). It counts in every window that holds `event_time`,
+    /// except windows that closed before the batch began (late pairs, dropped and counted); a
+    /// row without a time counts as input alone, as Spark has it.
     #[inline]
     pub fn push<R: Row + ?Sized>(&mut self, event_time: Micros, row: &R) {
         self.engine.push(event_time, row);
@@ -282,6 +285,7 @@ impl Engine {
                 .max_state_rows
                 .map(|limit| limit.saturating_sub(self.state_rows()) / self.rows_per_new_key()),
             refused: 0,
+            without_time: 0,
             by_window: self.query.order_sensitive() && self.exact_avg.is_none(),
             avg_spent: match &self.windows {
                 Windows::Panes { state, .. } => state.spent(),
@@ -332,8 +336,19 @@ impl Engine {
 
     #[inline]
     fn push<R: Row + ?Sized>(&mut self, event_time: Micros, row: &R) {
+        if event_time == NULL_EVENT_TIME {
+            return self.push_without_time();
+        }
         let key = self.key_of(row);
         self.push_keyed(event_time, row, key);
+    }
+
+    /// A row whose event time is NULL: an input row whose time counts as 0 in the batch's
+    /// event-time statistics, and nothing else ([`NULL_EVENT_TIME`]).
+    #[cold]
+    fn push_without_time(&mut self) {
+        self.running.event_times.add(0);
+        self.running.without_time += 1;
     }
 
     /// [`Engine::push`] of a row whose key is interned already: its id, and whether it was
@@ -511,6 +526,7 @@ impl Engine {
                 late_pairs,
                 state_memory_bytes: self.memory_bytes() as u64,
                 rows_refused: running.refused,
+                rows_without_event_time: running.without_time,
             },
             rows,
             cells,

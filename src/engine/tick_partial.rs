@@ -20,7 +20,7 @@ use super::core::keys::{intern_key, intern_string};
 use super::interner::{Id, Interner};
 use super::query::Query;
 use super::row::{Row, Rows};
-use super::time::Micros;
+use super::time::{Micros, NULL_EVENT_TIME};
 use super::types::DataType;
 use super::window::WindowSpec;
 
@@ -36,6 +36,8 @@ pub struct TickPartial {
     pub(crate) keys: Interner,
     key: Vec<u8>,
     pub(crate) event_times: EventTimeAccumulator,
+    /// Rows whose event time is NULL ([`NULL_EVENT_TIME`]): in the statistics, in no pane.
+    pub(crate) without_time: u64,
     /// Runs of consecutive rows in one pane: the pane and where its counts start in `counts`.
     runs: Vec<(i64, usize)>,
     /// Rows by key in each run, keys in the order they first came in the run.
@@ -100,6 +102,7 @@ impl TickPartial {
             keys: Interner::default(),
             key: Vec::new(),
             event_times: EventTimeAccumulator::default(),
+            without_time: 0,
             runs: Vec::new(),
             counts: Vec::new(),
             in_run: Vec::new(),
@@ -124,7 +127,9 @@ impl TickPartial {
     /// Adds the tick's next row.
     #[inline]
     pub fn push<R: Row + ?Sized>(&mut self, event_time: Micros, row: &R) {
-        let number = self.observe(event_time);
+        let Some(number) = self.observe(event_time) else {
+            return;
+        };
         let (id, _) = intern_key(
             &mut self.keys,
             (self.string_key, &self.key_types, &self.group_by),
@@ -138,7 +143,9 @@ impl TickPartial {
     /// is the text `key`, given without the rest of the row.
     #[inline]
     pub fn push_string_key(&mut self, event_time: Micros, key: &[u8]) {
-        let number = self.observe(event_time);
+        let Some(number) = self.observe(event_time) else {
+            return;
+        };
         let (id, _) = intern_string(&mut self.keys, key, &mut self.key);
         self.count(number, event_time, id);
     }
@@ -147,7 +154,9 @@ impl TickPartial {
     /// its bytes as loaded (the first lowest), zeros after them.
     #[inline]
     pub fn push_short_string_key(&mut self, event_time: Micros, word: u64, len: usize) {
-        let number = self.observe(event_time);
+        let Some(number) = self.observe(event_time) else {
+            return;
+        };
         let (id, _) = self.keys.intern_short_string_key(word, len);
         self.count(number, event_time, id);
     }
@@ -157,13 +166,24 @@ impl TickPartial {
         self.string_key
     }
 
-    /// Takes the next row's event time into the statistics; the row's number in the tick.
+    /// Takes the next row's event time into the statistics; the row's number in the tick, none
+    /// for a row without a time ([`NULL_EVENT_TIME`]: 0 in the statistics, and in no pane).
     #[allow(clippy::inline_always)] // every row's
     #[inline(always)]
-    fn observe(&mut self, event_time: Micros) -> u64 {
+    fn observe(&mut self, event_time: Micros) -> Option<u64> {
+        if event_time == NULL_EVENT_TIME {
+            self.observe_without_time();
+            return None;
+        }
         let number = self.event_times.count();
         self.event_times.add(event_time);
-        number
+        Some(number)
+    }
+
+    #[cold]
+    fn observe_without_time(&mut self) {
+        self.event_times.add(0);
+        self.without_time += 1;
     }
 
     /// Counts row `number`, at `event_time`, of key `id`.

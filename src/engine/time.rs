@@ -12,6 +12,12 @@ use super::zone::Zone;
 pub type Micros = i64;
 
 pub const MICROS_PER_MILLI: i64 = 1_000;
+/// The event time of a row whose event-time column is NULL (no time of years 0000 to 9999 is
+/// this). Spark keeps such a row: it is an input row, its `EventTimeWatermarkExec` adds it to
+/// the event-time statistics as 0 (1970-01-01, a NULL's bits read as a number), and the
+/// window's `IsNotNull` filter then drops it: no window or session, no state, not late, no move
+/// of the watermark. The engine does the same ([`super::Batch::push`]).
+pub const NULL_EVENT_TIME: Micros = Micros::MIN;
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
 const SECONDS_PER_DAY: i64 = 86_400;
 

@@ -74,28 +74,43 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
             inner_width,
         )),
         state_line(screen, inner_width),
-        Line::from(vec![
-            Span::raw(" rejected "),
-            Span::styled(
-                format::count(screen.status.rejected),
-                if screen.status.rejected > 0 {
-                    theme.warn
-                } else {
-                    theme.dim
-                },
-            ),
-            Span::raw(" · late "),
-            Span::styled(
-                format::count(metrics.late_pairs),
-                if metrics.late_pairs > 0 {
-                    theme.warn
-                } else {
-                    theme.dim
-                },
-            ),
-        ]),
+        input_line(screen),
     ];
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Rows the source rejected and late pairs dropped; and, once some came, rows without an
+/// event time (input rows in no window, as in Spark).
+fn input_line(screen: &Screen) -> Line<'static> {
+    let (metrics, theme) = (&screen.snapshot.metrics, &screen.theme);
+    let mut spans = vec![
+        Span::raw(" rejected "),
+        Span::styled(
+            format::count(screen.status.rejected),
+            if screen.status.rejected > 0 {
+                theme.warn
+            } else {
+                theme.dim
+            },
+        ),
+        Span::raw(" · late "),
+        Span::styled(
+            format::count(metrics.late_pairs),
+            if metrics.late_pairs > 0 {
+                theme.warn
+            } else {
+                theme.dim
+            },
+        ),
+    ];
+    if metrics.rows_without_time > 0 {
+        spans.push(Span::raw(" · no time "));
+        spans.push(Span::styled(
+            format::count(metrics.rows_without_time),
+            theme.warn,
+        ));
+    }
+    Line::from(spans)
 }
 
 /// State rows from which the state's size is shown as a warning: a stream of ever-new keys

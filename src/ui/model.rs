@@ -220,6 +220,8 @@ pub struct Metrics {
     pub late_pairs: u64,
     /// Rows `--max-state-rows` refused, in all.
     pub refused_rows: u64,
+    /// Rows whose event time was NULL, in all: input rows in no window.
+    pub rows_without_time: u64,
 }
 
 /// A sink, as the dashboard names it.

@@ -240,3 +240,56 @@ fn the_late_rows_dropped_are_said_at_the_end() {
     ]);
     assert!(!stderr(&on_time).contains("late (row, window)"));
 }
+
+/// A row whose event time is NULL is Spark's input row in no window: the replay goes on, its
+/// progress counts it (and takes it as 1970-01-01 in eventTime's min and avg, as Spark 3.5.3
+/// did on these rows), its windows lack it, and the closing note says how many came.
+#[test]
+fn rows_without_an_event_time_are_input_rows_in_no_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(
+        dir.path(),
+        "events.csv",
+        "batch,ts,k\n\
+         0,\\N,a\n\
+         0,2026-11-23T17:33:01Z,a\n\
+         0,2026-11-23T17:33:05Z,b\n",
+    );
+    let progress = dir.path().join("progress.jsonl");
+    let output = run(&[
+        &"replay",
+        &events,
+        &"--schema",
+        &"ts TIMESTAMP, k STRING",
+        &"--event-time",
+        &"ts",
+        &"--group-by",
+        &"k",
+        &"--window",
+        &"10 seconds",
+        &"--flush-at-end",
+        &"--sink",
+        &"json",
+        &"--progress",
+        &progress,
+    ]);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(
+        err.contains("window-tui: 1 row(s) without an event time (NULL or missing)"),
+        "{err}"
+    );
+    let first: Value =
+        serde_json::from_str(fs::read_to_string(&progress).unwrap().lines().next().unwrap())
+            .unwrap();
+    assert_eq!(first["numInputRows"], 3);
+    assert_eq!(first["eventTime"]["min"], "1970-01-01T00:00:00.000Z");
+    assert_eq!(first["eventTime"]["avg"], "2007-12-06T19:42:02.000Z");
+    assert_eq!(first["stateOperators"][0]["numRowsTotal"], 2);
+    let counts: Vec<_> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .map(|row| (row["k"].to_string(), row["count"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(counts, [("\"a\"".into(), 1), ("\"b\"".into(), 1)]);
+}

@@ -224,3 +224,16 @@ fn a_large_or_full_state_is_a_warning() {
     assert_eq!(style_of(2_000_000, 0, "state 2,000,000 rows"), warn);
     assert_eq!(style_of(12, 7, "full, 7 refused"), warn);
 }
+
+/// Rows without an event time (input rows in no window, as in Spark) show in Metrics once
+/// some came, as a warning; none, and the line says nothing of them.
+#[test]
+fn rows_without_an_event_time_show_once_some_came() {
+    let text_with = |rows_without_time: u64| {
+        let mut snapshot = (*live_snapshot(3)).clone();
+        snapshot.metrics.rows_without_time = rows_without_time;
+        render(&snapshot, &status(), &ViewState::default(), (120, 40))
+    };
+    assert!(!text_with(0).contains("no time"));
+    assert!(text_with(1_234).contains("· no time 1,234"), "{}", text_with(1_234));
+}

@@ -5,7 +5,7 @@
 
 use crate::app::config::{LiveConfig, SinkKind};
 use crate::app::logging;
-use crate::app::runtime::end_of_run::{late_note, refused_note};
+use crate::app::runtime::end_of_run::{late_note, refused_note, without_time_note};
 use crate::app::runtime::live::{self, Live, Source, Watcher};
 use crate::app::runtime::trigger::Unobserved;
 use crate::app::sink::{SinkSet, stdout_opener};
@@ -61,6 +61,9 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
         }
         if summary.refused > 0 {
             crate::diag!("window-tui: {}", refused_note(summary.refused));
+        }
+        if summary.without_time > 0 {
+            crate::diag!("window-tui: {}", without_time_note(summary.without_time));
         }
         if let Some(note) = summary.open.note(&config.sinks.zone) {
             crate::diag!("window-tui: {note}");

@@ -10,7 +10,7 @@ use crate::app::command::replay_bar::ReplayBar;
 use crate::app::config::{QueryConfig, ReplayConfig};
 use crate::app::error::{BadInput, OrBadInput, escape_controls};
 use crate::app::runtime::checkpoint::{self, Checkpoint, Position, QuerySpec};
-use crate::app::runtime::end_of_run::{OpenAtEnd, late_note, refused_note};
+use crate::app::runtime::end_of_run::{OpenAtEnd, late_note, refused_note, without_time_note};
 use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
@@ -247,6 +247,10 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     let refused = stepper.pipeline().refused_rows();
     if refused > 0 {
         crate::diag!("window-tui: {}", refused_note(refused));
+    }
+    let without_time = stepper.pipeline().rows_without_time();
+    if without_time > 0 {
+        crate::diag!("window-tui: {}", without_time_note(without_time));
     }
     if let Some(note) = OpenAtEnd::of(stepper.pipeline().engine(), !stopped).note(&args.sinks.zone)
     {

@@ -75,7 +75,6 @@ impl OpenAtEnd {
     }
 }
 
-/// The closing note of a run whose state limit refused rows.
 /// The closing note on late rows: `pairs` (row, window) pairs dropped because the window had
 /// closed when their batch began.
 pub fn late_note(pairs: u64) -> String {
@@ -86,9 +85,19 @@ pub fn late_note(pairs: u64) -> String {
     )
 }
 
+/// The closing note of a run whose state limit refused rows.
 pub fn refused_note(refused: u64) -> String {
     format!(
         "{refused} rows refused: the state was full (--max-state-rows) when their keys were new; \
          their windows lack them (Spark has no such limit)"
+    )
+}
+
+/// The closing note of a run with rows whose event time was NULL (or missing).
+pub fn without_time_note(rows: u64) -> String {
+    format!(
+        "{rows} row(s) without an event time (NULL or missing): input rows in no window, as \
+         Spark has them (numInputRows counts them, and eventTime's min and avg take them as \
+         1970-01-01, as Spark's do)"
     )
 }

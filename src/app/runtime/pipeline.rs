@@ -34,6 +34,8 @@ pub struct Pipeline {
     other_modes: Option<OtherModes>,
     /// Rows `--max-state-rows` refused, in all.
     refused_rows: u64,
+    /// Rows without an event time (NULL), in all.
+    rows_without_time: u64,
     /// Late (row, window) pairs dropped, in all.
     late_pairs: u64,
     /// Why batches cannot run for now (the checkpoint cannot log them), until one runs.
@@ -73,6 +75,7 @@ impl Pipeline {
             last_timing: None,
             other_modes: None,
             refused_rows: 0,
+            rows_without_time: 0,
             late_pairs: 0,
             stalled: None,
         }
@@ -92,6 +95,11 @@ impl Pipeline {
     /// Rows `--max-state-rows` refused since the run began.
     pub fn refused_rows(&self) -> u64 {
         self.refused_rows
+    }
+
+    /// Rows whose event time was NULL since the run began: input rows in no window.
+    pub fn rows_without_time(&self) -> u64 {
+        self.rows_without_time
     }
 
     /// Late (row, window) pairs dropped since the run began: their windows had closed.
@@ -235,6 +243,7 @@ impl Pipeline {
             wal,
         };
         self.refused_rows += output.stats.rows_refused;
+        self.rows_without_time += output.stats.rows_without_event_time;
         self.late_pairs += output.stats.late_pairs;
         self.deliver(Arc::new(output), started, position)
     }

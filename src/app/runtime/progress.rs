@@ -422,7 +422,7 @@ mod tests {
             state_rows_dropped_by_watermark: 1,
             late_pairs: 2,
             state_memory_bytes: 100,
-            rows_refused: 0,
+            ..BatchStats::default()
         };
         batch
     }

@@ -70,6 +70,8 @@ pub struct LiveSummary {
     pub refused: u64,
     /// Late (row, window) pairs dropped.
     pub late: u64,
+    /// Rows whose event time was NULL (input rows in no window).
+    pub without_time: u64,
 }
 
 pub struct TriggerLoop<O> {
@@ -189,6 +191,7 @@ impl<O: Observer> TriggerLoop<O> {
         summary.open = OpenAtEnd::of(self.pipeline.engine(), source_ended);
         summary.refused = self.pipeline.refused_rows();
         summary.late = self.pipeline.late_pairs();
+        summary.without_time = self.pipeline.rows_without_time();
         Ok(summary)
     }
 

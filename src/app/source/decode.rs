@@ -25,7 +25,9 @@ use super::flat_json;
 use super::spark_json::{self, Kind};
 use super::spark_json_text::{push_generated, push_string};
 pub use crate::app::config::Format;
-use crate::engine::{CellError, CellParser, DataType, Micros, Rows, Schema, Value, Zone};
+use crate::engine::{
+    CellError, CellParser, DataType, Micros, NULL_EVENT_TIME, Rows, Schema, Value, Zone,
+};
 
 /// Why a line was not accepted. Each kind is counted and shown, never fatal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,7 +40,8 @@ pub enum Rejection {
     FieldCount,
     /// A field is not a value of its column's type.
     BadValue,
-    /// The event time is missing, NULL or not a time.
+    /// The event time is not a time (a missing or NULL one is an input row in no window, as
+    /// in Spark: [`crate::engine::NULL_EVENT_TIME`]).
     BadTime,
     /// Not a JSON object.
     BadJson,
@@ -225,10 +228,11 @@ impl LineDecoder {
                     .map_err(|e| rejection(field.ty, &e))?
             };
             if Some(column) == self.event_time {
-                match value {
-                    Value::Timestamp(t) => event_time = t,
-                    _ => return Err(Rejection::BadTime),
-                }
+                // A NULL (or missing) time is Spark's input row in no window.
+                event_time = match value {
+                    Value::Timestamp(t) => t,
+                    _ => NULL_EVENT_TIME,
+                };
             }
             row.value(value);
         }

@@ -8,6 +8,7 @@ use std::ops::Range;
 use super::super::interner::{Id, Interner};
 use super::super::key;
 use super::super::row::{Row, Rows};
+use super::super::time::NULL_EVENT_TIME;
 use super::super::types::DataType;
 use super::{Batch, Engine, Windows};
 
@@ -79,8 +80,13 @@ impl Engine {
     /// interned ahead, in row order.
     fn push_keyed_ahead(&mut self, rows: &Rows, range: Range<usize>, types: &[DataType]) {
         let ahead = self.lookahead();
+        // A row without an event time takes no key (the id in its place is never read).
         let key_ahead = |engine: &mut Engine, at: usize| {
-            let key = engine.key_of(&rows.row(at, types).1);
+            let (t, row) = rows.row(at, types);
+            if t == NULL_EVENT_TIME {
+                return (0, false);
+            }
+            let key = engine.key_of(&row);
             engine.prefetch_entry(key.0);
             key
         };
@@ -97,7 +103,11 @@ impl Engine {
                 keys[at % KEY_AHEAD] = key_ahead(self, at + KEY_AHEAD);
             }
             let (t, row) = rows.row(at, types);
-            self.push_keyed(t, &row, key);
+            if t == NULL_EVENT_TIME {
+                self.push_without_time();
+            } else {
+                self.push_keyed(t, &row, key);
+            }
         }
     }
 

@@ -103,6 +103,24 @@ fn keys_interned_ahead_count_as_rows_pushed_one_by_one() {
     same_by_run_and_by_row(seed, &[warm_up(), mixed]);
 }
 
+/// Rows without an event time among keys interned ahead take no key (a key of theirs
+/// interned ahead would be held by no state) and count as pushed one by one.
+#[test]
+fn rows_without_a_time_among_keys_interned_ahead_take_no_key() {
+    let mut mixed = Rows::default();
+    for i in 0..2_000 {
+        let (t, key) = if i % 3 == 0 {
+            (NULL_EVENT_TIME, format!("none{i}"))
+        } else {
+            (at(2.0), format!("new{}", i / 2))
+        };
+        mixed.push(t, &[Value::Str(&key)]);
+    }
+    let outputs = same_by_run_and_by_row(seed, &[warm_up(), mixed]);
+    assert_eq!(outputs[1].stats.rows_without_event_time, 667);
+    assert_eq!(outputs[1].stats.input_rows, 2_000);
+}
+
 /// With the state at `--max-state-rows` as the batch begins, or reaching it within the
 /// batch, each row of a new key past the limit is refused, a key repeated in the next rows
 /// too: a key interned ahead of a refused row would not be new any more.

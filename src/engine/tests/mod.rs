@@ -8,6 +8,7 @@ mod many_keys;
 mod merge;
 mod model;
 mod modes;
+mod null_time;
 mod shortest;
 mod updater;
 

@@ -93,6 +93,7 @@ impl SnapshotBuilder {
         self.metrics.emitted_rows += batch.rows.len() as u64;
         self.metrics.late_pairs += batch.stats.late_pairs;
         self.metrics.refused_rows += batch.stats.rows_refused;
+        self.metrics.rows_without_time += batch.stats.rows_without_event_time;
         self.batches.push_front(Arc::new(BatchRecord {
             id: batch.id,
             kind: batch.kind,

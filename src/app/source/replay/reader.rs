@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::plain::{Limits, Plain, parse_u64};
 use super::{BadRow, Binding, Head, ReadError};
-use crate::engine::{CellParser, Micros, Rows, TickPartial, Value, Zone};
+use crate::engine::{CellParser, Micros, NULL_EVENT_TIME, Rows, TickPartial, Value, Zone};
 
 /// Streams typed rows out of a replay file.
 pub struct ReplayReader<R> {
@@ -403,16 +403,11 @@ impl<R: Read> ReplayReader<R> {
                 }
             };
             if column == binding.event_time {
-                if let Value::Timestamp(t) = value {
-                    event_time = Some(t);
-                } else {
-                    drop(row);
-                    return Err(self.bad(
-                        record,
-                        Some(tick),
-                        problem("the event time is NULL".into()),
-                    ));
-                }
+                // A NULL time is Spark's too: an input row in no window.
+                event_time = Some(match value {
+                    Value::Timestamp(t) => t,
+                    _ => NULL_EVENT_TIME,
+                });
             }
             row.value(value);
         }
