@@ -38,16 +38,24 @@ fn first_batch(window: WindowRequest, way: Way) -> (BatchOutput, Engine) {
     let rows = rows();
     let mut batch = engine.begin(BatchKind::Data);
     match way {
-        Way::OneByOne => rows.iter().for_each(|(t, v)| batch.push(*t, &v[..])),
+        Way::OneByOne => {
+            for (t, v) in &rows {
+                batch.push(*t, &v[..]);
+            }
+        }
         Way::Run => {
             let mut run = Rows::default();
-            rows.iter().for_each(|(t, v)| run.push(*t, v));
+            for (t, v) in &rows {
+                run.push(*t, v);
+            }
             let types = batch.types().to_vec();
             batch.push_rows(&run, 0..run.len(), &types);
         }
         Way::Absorbed => {
             let mut tick = TickPartial::new(&query).expect("a count over sliding windows");
-            rows.iter().for_each(|(t, v)| tick.push(*t, &v[..]));
+            for (t, v) in &rows {
+                tick.push(*t, &v[..]);
+            }
             assert_eq!(tick.rows(), 3);
             batch.absorb(&tick).expect("absorbed");
         }
@@ -70,10 +78,10 @@ fn a_null_event_time_is_an_input_row_at_zero_in_the_statistics_alone() {
         gap: Duration::from_secs(10),
     };
     for (window, way) in [
-        (tumbling.clone(), Way::OneByOne),
-        (tumbling.clone(), Way::Run),
+        (tumbling, Way::OneByOne),
+        (tumbling, Way::Run),
         (tumbling, Way::Absorbed),
-        (session.clone(), Way::OneByOne),
+        (session, Way::OneByOne),
         (session, Way::Run),
     ] {
         let (out, engine) = first_batch(window, way);
@@ -86,13 +94,13 @@ fn a_null_event_time_is_an_input_row_at_zero_in_the_statistics_alone() {
             avg: time("2007-12-06T19:42:02Z"),
         };
         assert_eq!(stats.event_time, Some(want), "{way:?}");
-        let state = (
+        let held = (
             stats.state_rows_total,
             stats.state_rows_updated,
             stats.state_rows_dropped_by_watermark,
             stats.late_pairs,
         );
-        assert_eq!(state, (2, 2, 0, 0), "{way:?}");
+        assert_eq!(held, (2, 2, 0, 0), "{way:?}");
         // The watermark follows the latest time alone: 17:33:05 less the 5 s delay.
         assert_eq!(engine.marks().next_watermark, time("2026-11-23T17:33:00Z"));
     }
