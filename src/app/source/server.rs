@@ -160,21 +160,34 @@ async fn send_program(
     let per_round = program.lines_per_round();
     let mut chunk = String::new();
     let mut summary = Summary::new();
+    // The pace lines are sent at: a change restarts the count.
+    let mut pace_now = *pace.borrow_and_update();
+    // When the last line went out: a change of pace never makes the next one early.
+    let mut last_line: Option<Instant> = None;
     for _ in 0..program.repeat {
         let mut done = 0u64;
-        // Lines are due at `since + n × delay`; a change of pace or a pause starts a new count.
+        // Lines are due at `since + n × delay`; a change of pace or a pause starts a new count,
+        // whose first line is due a delay (the new one) after the last line sent, or at once if
+        // that is past.
         let (mut since, mut due_base) = (Instant::now(), 0u64);
         while done < per_round {
             let current = *pace.borrow_and_update();
+            if current != pace_now {
+                pace_now = current;
+                let now = Instant::now();
+                since = last_line.map_or(now, |at| (at + current.delay).max(now));
+                due_base = done;
+            }
             if current.paused {
                 if pace.changed().await.is_err() {
                     return Ok(());
                 }
-                (since, due_base) = (Instant::now(), done);
                 continue;
             }
             let due = if current.delay.is_zero() {
                 done + CHUNK_LINES
+            } else if Instant::now() < since {
+                done
             } else {
                 let elapsed = since.elapsed().as_nanos() / current.delay.as_nanos().max(1);
                 due_base + elapsed as u64 + 1
@@ -190,7 +203,6 @@ async fn send_program(
                         if changed.is_err() {
                             return Ok(());
                         }
-                        (since, due_base) = (Instant::now(), done);
                     }
                 }
                 continue;
@@ -213,6 +225,7 @@ async fn send_program(
                 summary.sent(value, echo, current.delay);
             }
             done += batch;
+            last_line = Some(Instant::now());
             sent.0.fetch_add(batch, Ordering::Relaxed);
         }
     }
@@ -429,6 +442,34 @@ mod tests {
         server.pace.send_modify(|p| p.delay = Duration::ZERO);
         let rest = read_all(client).await;
         assert_eq!(rest.lines().count(), 5, "{first:?} then {rest:?}");
+    }
+
+    #[tokio::test]
+    async fn a_change_of_pace_sends_no_line_early() {
+        let program = Program {
+            content: Content::Random,
+            count: Some(100),
+            repeat: 1,
+        };
+        let server = start(program, Duration::from_millis(400), false).await;
+        let mut client = connect(server.port).await;
+        let mut first = [0u8; 1];
+        client.read_exact(&mut first).await.unwrap();
+        // The `-` key pressed over and over: each press a slower pace, none a line.
+        for i in 1..=10u32 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            server
+                .pace
+                .send_modify(|p| p.delay = Duration::from_millis(400 + 10 * u64::from(i)));
+        }
+        assert_eq!(server.sent.get(), 1, "no line before the delay is up");
+        // Nor a pause and a resume.
+        server.pace.send_modify(|p| p.paused = true);
+        server.pace.send_modify(|p| p.paused = false);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(server.sent.get(), 1, "a resume waits out the delay too");
+        // The next line comes a delay after the first.
+        until("the second line", || server.sent.get() == 2).await;
     }
 
     #[tokio::test]
