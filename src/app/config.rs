@@ -164,8 +164,13 @@ pub struct GeneratorConfig {
 pub enum SourceConfig {
     /// The seed's server, embedded on a loopback port.
     Embedded(GeneratorConfig),
-    /// A server elsewhere, reconnected to whenever it goes away.
-    External { host: String, port: u16 },
+    /// A server elsewhere: tried until it is up; once a stream it sent lines on ends, read
+    /// again only with `reconnect` (`--reconnect`).
+    External {
+        host: String,
+        port: u16,
+        reconnect: bool,
+    },
 }
 
 /// Where diagnostics go.

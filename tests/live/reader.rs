@@ -5,7 +5,7 @@ use super::*;
 
 /// Every good line exactly once, with its exact value, whatever the server does to the stream:
 /// lines split across writes, CRLF, a 5 MiB line, invalid UTF-8, a last line without LF, the
-/// server closing and coming back later.
+/// server closing and coming back later (`--reconnect`).
 #[test]
 #[allow(
     clippy::too_many_lines,
@@ -21,6 +21,7 @@ fn the_reader_keeps_every_good_line_once_across_bad_input_and_reconnects() {
         dir.path(),
         port,
         &[
+            "--reconnect",
             "--sink",
             "json",
             "--trigger",

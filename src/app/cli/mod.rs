@@ -258,7 +258,11 @@ impl LiveArgs {
             Some(text) => {
                 let (host, port) =
                     parse_host_port(text).map_err(|e| BadInput(format!("--source: {e}")))?;
-                SourceConfig::External { host, port }
+                SourceConfig::External {
+                    host,
+                    port,
+                    reconnect: self.reconnect,
+                }
             }
             None => {
                 SourceConfig::Embedded(self.pace.into_config(self.generator, "--generator file")?)

@@ -23,7 +23,7 @@ use crate::app::source::decode::LineDecoder;
 use crate::app::source::inbox::Inbox;
 use crate::app::source::resolve;
 use crate::app::source::server::{self, Echo, Pace, Program, Sent};
-use crate::app::source::socket::{self, Connection, ReaderConfig, ReaderStats};
+use crate::app::source::socket::{self, Connection, ReaderConfig, ReaderStats, Reconnect};
 use crate::engine::Engine;
 
 /// Who watches a live run.
@@ -331,7 +331,7 @@ pub struct Source {
     port: u16,
     pace: Option<watch::Sender<Pace>>,
     sent: Option<Arc<Sent>>,
-    reconnect: bool,
+    reconnect: Reconnect,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -360,11 +360,15 @@ impl Source {
                     port,
                     pace: Some(pace_tx),
                     sent: Some(sent),
-                    reconnect: false,
+                    reconnect: Reconnect::Never,
                     tasks: vec![task],
                 })
             }
-            SourceConfig::External { host, port } => {
+            SourceConfig::External {
+                host,
+                port,
+                reconnect,
+            } => {
                 // A name that does not resolve at the start is a typo, not a server still down.
                 resolve::resolve(host, *port)
                     .await
@@ -374,7 +378,11 @@ impl Source {
                     port: *port,
                     pace: None,
                     sent: None,
-                    reconnect: true,
+                    reconnect: if *reconnect {
+                        Reconnect::Always
+                    } else {
+                        Reconnect::UntilStream
+                    },
                     tasks: Vec::new(),
                 })
             }

@@ -3,8 +3,10 @@
 //! the inbox for the next trigger tick.
 //!
 //! It never buffers without bound: a line over the limit and invalid UTF-8 are counted as rejected;
-//! a full inbox stops reading (TCP pushes back on the sender). When the server is not up or
-//! closes, it says so and reconnects with backoff; no line it read is lost. The backoff starts over
+//! a full inbox stops reading (TCP pushes back on the sender). While the server is not up, or
+//! closes before it sends anything, the reader says so and tries again with backoff. The end of a
+//! stream that brought lines ends the reader, as Spark's socket source ends with its connection,
+//! unless it reconnects always (`--reconnect`); no line it read is lost. The backoff starts over
 //! only after a connection that worked, so a server that accepts and closes at once is not hammered.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,8 +30,21 @@ pub struct ReaderConfig {
     pub max_line_bytes: usize,
     /// Turns lines into rows of the query's schema.
     pub decoder: LineDecoder,
-    /// Reconnect when the server closes; otherwise the end of the stream ends the reader.
-    pub reconnect: bool,
+    /// When to connect again.
+    pub reconnect: Reconnect,
+}
+
+/// When the reader connects again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reconnect {
+    /// Never: the end of the first connection ends the reader (the embedded server's).
+    Never,
+    /// Until a connection brings data: a server not up yet, or one that closes at once, is
+    /// tried again; the end of a stream that brought data ends the reader (an external server's,
+    /// as Spark's socket source reads one connection).
+    UntilStream,
+    /// Whenever a connection ends (`--reconnect`).
+    Always,
 }
 
 impl ReaderConfig {
@@ -169,6 +184,7 @@ pub async fn run(
                 .map_err(|e| format!("cannot connect: {e}")),
             Err(why) => Err(why),
         };
+        let mut brought_data = false;
         let reason = match connected {
             Ok(stream) => {
                 tracing::info!("connected to {address}");
@@ -177,7 +193,8 @@ pub async fn run(
                 let result = read_stream(stream, &config, &inbox, &stats, &mut paused).await;
                 // Only a connection that worked starts the backoff over: one that brought no data
                 // and ended at once is a failure like a refusal, and is retried ever more slowly.
-                if stats.bytes() > bytes_before || since.elapsed() >= backoff {
+                brought_data = stats.bytes() > bytes_before;
+                if brought_data || since.elapsed() >= backoff {
                     backoff = FIRST_BACKOFF;
                 }
                 match result {
@@ -187,8 +204,20 @@ pub async fn run(
             }
             Err(why) => why,
         };
-        if !config.reconnect {
-            tracing::info!("{address}: {reason}; the stream is over");
+        let over = match config.reconnect {
+            Reconnect::Never => true,
+            Reconnect::UntilStream => brought_data,
+            Reconnect::Always => false,
+        };
+        if over {
+            if config.reconnect == Reconnect::UntilStream {
+                tracing::warn!(
+                    "{address}: {reason}; the stream is over (--reconnect reads the server again \
+                     when it closes)"
+                );
+            } else {
+                tracing::info!("{address}: {reason}; the stream is over");
+            }
             stats.set_connection(Connection::Finished);
             return;
         }

@@ -17,7 +17,7 @@ enum Lines {
     Payload,
 }
 
-fn config(port: u16, max_line_bytes: usize, lines: Lines, reconnect: bool) -> ReaderConfig {
+fn config(port: u16, max_line_bytes: usize, lines: Lines, reconnect: Reconnect) -> ReaderConfig {
     let decoder = match lines {
         Lines::Arrival => LineDecoder::new(Format::Text, Schema::value_string(), None, Zone::utc()),
         Lines::Payload => LineDecoder::new(
@@ -110,7 +110,7 @@ async fn one_stream_read_to_its_end_without_reconnect() {
     tokio::time::timeout(
         T,
         run(
-            config(port, 10, Lines::Arrival, false),
+            config(port, 10, Lines::Arrival, Reconnect::Never),
             inbox.clone(),
             stats.clone(),
             paused_rx,
@@ -167,7 +167,7 @@ async fn payload_times_and_bad_payloads() {
     tokio::time::timeout(
         T,
         run(
-            config(port, 1 << 20, Lines::Payload, false),
+            config(port, 1 << 20, Lines::Payload, Reconnect::Never),
             inbox.clone(),
             stats.clone(),
             paused_rx,
@@ -203,7 +203,7 @@ async fn retrying_while_the_server_is_down_connected_once_it_is_up() {
     let stats = Arc::new(ReaderStats::default());
     let (_paused, paused_rx) = watch::channel(false);
     let reader = tokio::spawn(run(
-        config(port, 1 << 20, Lines::Arrival, true),
+        config(port, 1 << 20, Lines::Arrival, Reconnect::Always),
         inbox.clone(),
         stats.clone(),
         paused_rx,
@@ -267,6 +267,54 @@ async fn retrying_while_the_server_is_down_connected_once_it_is_up() {
     reader.abort();
 }
 
+/// An external server's default: tried until it is up, and again when it closes before it
+/// sends anything; the end of a stream that brought lines ends the reader, as Spark's socket
+/// source ends with its connection (a server that sends every client its stream from the
+/// start, as `window-tui serve` does, would otherwise be counted again and again).
+#[tokio::test]
+async fn by_default_the_end_of_a_stream_that_brought_lines_ends_the_reader() {
+    let port = closed_port().await;
+    let inbox = Arc::new(Inbox::new(1 << 20));
+    let stats = Arc::new(ReaderStats::default());
+    let (_paused, paused_rx) = watch::channel(false);
+    let reader = tokio::spawn(run(
+        config(port, 1 << 20, Lines::Arrival, Reconnect::UntilStream),
+        inbox.clone(),
+        stats.clone(),
+        paused_rx,
+    ));
+    until("a refused attempt", || {
+        matches!(stats.connection(), Connection::Retrying { .. })
+    })
+    .await;
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    // Accepted and closed at once: no stream yet, so it is tried again.
+    let (empty, _) = tokio::time::timeout(T, listener.accept())
+        .await
+        .unwrap()
+        .unwrap();
+    drop(empty);
+    let (mut stream, _) = tokio::time::timeout(T, listener.accept())
+        .await
+        .expect("a connection that brought nothing is retried")
+        .unwrap();
+    stream.write_all(b"a\nb").await.unwrap();
+    drop(stream);
+    tokio::time::timeout(T, reader)
+        .await
+        .expect("the end of a stream that brought lines ends the reader")
+        .unwrap();
+    assert_eq!(stats.connection(), Connection::Finished);
+    let values: Vec<String> = taken(&inbox, Lines::Arrival)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(values, ["a", "b"]);
+    // No third connection: the listener sees none within two backoffs.
+    let third = tokio::time::timeout(Duration::from_millis(500), listener.accept()).await;
+    assert!(third.is_err(), "connected again after the stream ended");
+}
+
 #[tokio::test]
 async fn a_reset_keeps_the_last_line_read_as_an_eof_does() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -275,7 +323,7 @@ async fn a_reset_keeps_the_last_line_read_as_an_eof_does() {
     let stats = Arc::new(ReaderStats::default());
     let (_paused, paused_rx) = watch::channel(false);
     let reader = tokio::spawn(run(
-        config(port, 1 << 20, Lines::Arrival, false),
+        config(port, 1 << 20, Lines::Arrival, Reconnect::Never),
         inbox.clone(),
         stats.clone(),
         paused_rx,
@@ -303,7 +351,7 @@ async fn a_server_that_closes_at_once_is_retried_ever_more_slowly() {
     let port = listener.local_addr().unwrap().port();
     let (_paused, paused_rx) = watch::channel(false);
     let reader = tokio::spawn(run(
-        config(port, 1 << 20, Lines::Arrival, true),
+        config(port, 1 << 20, Lines::Arrival, Reconnect::Always),
         Arc::new(Inbox::new(1 << 20)),
         Arc::new(ReaderStats::default()),
         paused_rx,
@@ -341,7 +389,7 @@ async fn connected(inbox_bytes: usize, paused: bool) -> Connected {
     let stats = Arc::new(ReaderStats::default());
     let (paused, paused_rx) = watch::channel(paused);
     let reader = tokio::spawn(run(
-        config(port, 1 << 20, Lines::Arrival, true),
+        config(port, 1 << 20, Lines::Arrival, Reconnect::Always),
         inbox.clone(),
         stats.clone(),
         paused_rx,
