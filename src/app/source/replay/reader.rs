@@ -101,15 +101,20 @@ impl ReplayReader<File> {
     }
 }
 
+/// The read buffer a reader starts with, unless its longest row is shorter...
+const FIRST_BUFFER: usize = 256 * 1024;
+/// ... and the most it starts with: the default `--max-line-bytes` and a line break. A larger
+/// limit grows the buffer only for a row that needs it ([`ReplayReader::grow`]).
+const FULL_BUFFER: usize = (1 << 20) + 2;
+
 impl<R: Read> ReplayReader<R> {
     /// Reads the header of `src`, named `file` in messages; a time without an offset is read
     /// in `zone`.
     pub fn new(src: R, file: String, max_row: usize, zone: Zone) -> Result<Self, ReadError> {
-        let capacity = (max_row + 2).max(256 * 1024);
         let mut reader = ReplayReader {
             src,
             file,
-            buf: vec![0; capacity],
+            buf: vec![0; (max_row + 2).clamp(FIRST_BUFFER, FULL_BUFFER)],
             base: 0,
             pos: 0,
             end: 0,
@@ -210,6 +215,9 @@ impl<R: Read> ReplayReader<R> {
             self.end -= self.pos;
             self.pos = 0;
         }
+        if self.end == self.buf.len() && self.buf.len() < self.max_row + 2 {
+            self.grow()?;
+        }
         let mut got = 0;
         while self.end < self.buf.len() && !self.eof {
             match self.src.read(&mut self.buf[self.end..]) {
@@ -231,6 +239,25 @@ impl<R: Read> ReplayReader<R> {
             }
         }
         Ok(got)
+    }
+
+    /// Doubles the buffer, a row longer than it has room for, up to the longest row and its
+    /// line break: a large `--max-line-bytes` takes memory only for a row that needs it, and
+    /// memory that is not there is an error, not an abort.
+    #[cold]
+    fn grow(&mut self) -> Result<(), ReadError> {
+        let len = (self.buf.len() * 2).min(self.max_row + 2);
+        self.buf
+            .try_reserve_exact(len - self.buf.len())
+            .map_err(|e| ReadError::Io {
+                file: self.file.clone(),
+                error: io::Error::new(
+                    io::ErrorKind::OutOfMemory,
+                    format!("no memory for a row of {len} bytes (--max-line-bytes): {e}"),
+                ),
+            })?;
+        self.buf.resize(len, 0);
+        Ok(())
     }
 
     /// Where the next unread row starts: `(byte offset, line)`.

@@ -508,3 +508,29 @@ proptest::proptest! {
         proptest::prop_assert_eq!(fast, general);
     }
 }
+
+/// A large `--max-line-bytes` takes memory only for a row that needs it: a reader allowed
+/// rows of a TiB starts with a small buffer (it aborted trying to take the TiB up front), and
+/// grows it for a row longer than that buffer.
+#[test]
+fn a_huge_row_limit_grows_the_buffer_only_for_the_row_that_needs_it() {
+    let long = "x".repeat(700_000);
+    let text = format!(
+        "batch,event_time,value\n0,2026-11-23T17:33:00Z,{long}\n0,2026-11-23T17:33:00Z,b\n"
+    );
+    let source = match reader(io::Cursor::new(text.into_bytes()), 1 << 40) {
+        Ok(r) => ReadAhead::start(r, TYPES.to_vec()),
+        Err(e) => panic!("{e}"),
+    };
+    let got = rows(source);
+    assert_eq!(
+        got.len(),
+        2,
+        "{:?}",
+        got.iter()
+            .map(|r| r.as_ref().map(|(_, _, v, _)| v.len()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(got[0].as_ref().unwrap().2.len(), 700_000);
+    assert_eq!(got[1].as_ref().unwrap().2, "b");
+}
