@@ -2,13 +2,19 @@
 //!
 //! Everything here was checked against real `PySpark` 3.5.3 on `OpenJDK` 17.0.15:
 //! - [`push_java_double`] / [`push_java_float`]: `Double.toString` / `Float.toString` (used by
-//!   `show()`, the CSV writer, `CAST(x AS STRING)` and `to_json`), digits from `zmij`.
+//!   `show()`, the CSV writer, `CAST(x AS STRING)` and `to_json`) for every value, Java 17's
+//!   sometimes non-shortest digits included: a port of `OpenJDK` 17's `FloatingDecimal`
+//!   ([`java_dtoa`]), and `zmij`'s shortest digits where those are Java's.
 //! - [`push_show_timestamp`]: a TIMESTAMP cell of `Dataset.show()`; [`push_csv_timestamp`]: the CSV
 //!   writer's default `yyyy-MM-dd'T'HH:mm:ss.SSSXXX` (also `to_json`'s default).
 //! - [`push_csv_cell`]: a CSV cell that Python's `csv` module and Spark's `read.csv` (default options)
 //!   both read back as the same value whenever that is possible at all.
 //! - [`push_json_f64`] / [`push_json_f32`]: JSON numbers with Java's digits; NaN and infinities as
 //!   JSON strings, as Spark's `to_json` writes them.
+
+mod java_dtoa;
+#[cfg(test)]
+mod java_dtoa_tests;
 
 /// Splits a finite, non-zero shortest text (`zmij`'s: `1.5e-7`, `1e+16`, `0.00123`, `1200.0`)
 /// into its significant digits (no leading or trailing zeros) and the decimal exponent `e` of
@@ -72,44 +78,9 @@ fn push_java_layout(out: &mut String, digits: &[u8], e: i32) {
     }
 }
 
-/// Java 17 prints an integer-valued `v` with `2^sig_bits <= |v| < 2^63` (`sig_bits` 53 for
-/// double, 24 for float) from its exact integer digits, not the shortest ones: it drops
-/// `floor(p × log10 2)` low digits (`p` = binary exponent − `sig_bits` − 1), rounding half up.
-/// This rule was derived from, and is verified against, Java 17's output (no miss among ~0.4 M
-/// such integers). Pushes the magnitude only; returns false when `v` is not such a value.
-fn push_java_big_integer(out: &mut String, v: f64, sig_bits: u32) -> bool {
-    let magnitude = v.abs();
-    if v.fract() != 0.0 || magnitude < f64::from(sig_bits).exp2() || magnitude >= 63f64.exp2() {
-        return false;
-    }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // integral, in [0, 2^63)
-    let mut int = magnitude as u64;
-    let p = int.ilog2().saturating_sub(sig_bits + 1);
-    let dropped = p * 30_103 / 100_000; // floor(p × log10 2) for p < 1000
-    if dropped > 0 {
-        let pow10 = 10u64.pow(dropped);
-        let residue = int % pow10;
-        int = int / pow10 + u64::from(residue >= pow10 / 2);
-    }
-    let mut buf = itoa::Buffer::new();
-    let text = buf.format(int).as_bytes();
-    let len = text.iter().rposition(|&b| b != b'0').map_or(1, |i| i + 1);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // at most 20 + 11
-    let e = (text.len() + dropped as usize) as i32 - 1;
-    push_java_layout(out, &text[..len], e);
-    true
-}
-
-/// Pushes the sign, then Java's text for what the shortest digits cannot give: NaN,
-/// infinities, zeros, `MIN_VALUE` (`is_min`, `min_text`) and big integers. Returns false for the
-/// rest.
-fn push_java_special(
-    out: &mut String,
-    v: f64,
-    is_min: bool,
-    min_text: &str,
-    sig_bits: u32,
-) -> bool {
+/// Pushes the sign, then Java's text for what has no digits: NaN, infinities, zeros. Returns
+/// false for the rest (sign pushed).
+fn push_java_special(out: &mut String, v: f64) -> bool {
     if v.is_sign_negative() && !v.is_nan() {
         out.push('-');
     }
@@ -117,8 +88,7 @@ fn push_java_special(
         m if m.is_nan() => "NaN",
         m if m.is_infinite() => "Infinity",
         0.0 => "0.0",
-        _ if is_min => min_text,
-        _ => return push_java_big_integer(out, v, sig_bits),
+        _ => return false,
     };
     out.push_str(text);
     true
@@ -131,21 +101,40 @@ fn push_java_finite(out: &mut String, shortest: &str) {
     push_java_layout(out, &digits[..n], e);
 }
 
+/// Pushes Java's digits (see [`java_dtoa`]) in Java's layout.
+fn push_java_digits(out: &mut String, digits: &java_dtoa::JavaDigits) {
+    push_java_layout(out, digits.digits(), digits.exponent());
+}
+
+/// Where Java 17's digits are the shortest ones, for doubles: `1e-7 <= |v| < 2^53` (checked
+/// against the port on 10^8 samples, decimal-looking values and neighbours of powers of two and
+/// ten included; see `java_dtoa_tests`). Outside it, powers of two, subnormals and big integers
+/// get other digits.
+const SHORTEST_DOUBLES: std::ops::Range<f64> = 1e-7..9_007_199_254_740_992.0;
+
+/// Where Java 17's digits are the shortest ones, for floats: `1e-7 <= |v| < 2^24` (checked
+/// against the port on every float in it).
+const SHORTEST_FLOATS: std::ops::Range<f32> = 1e-7..16_777_216.0;
+
 /// Appends Java 17's `Double.toString(v)`: `NaN`, `Infinity`, `-Infinity`, `0.0`, `-0.0`, plain
 /// decimals with at least one fractional digit for `1e-3 <= |v| < 1e7` (`0.00123`, `1234567.0`),
 /// else computerized scientific notation (`1.23456785E7`, `2.5E-4`, `1.0E-5`).
 ///
-/// Digits are the shortest that round-trip (`zmij`: `ryu`'s digits in half the time), plus
-/// Java's exact-integer rule for `2^53 <= |v| < 2^63` and `Double.MIN_VALUE` = `4.9E-324`.
-/// Java 17 agrees on every double with `1e-7 <= |v| < 2^63` sampled (4.3 M values, decimal
-/// sums and averages included); outside that range it sometimes prints one more, non-shortest
-/// digit (JDK-4511638, fixed in JDK 19): powers of two such as `2^-24`
-/// (`5.9604644775390625E-8`), `1e23` (`9.999999999999999E22`).
+/// The digits are Java 17's for every double: not always the shortest (JDK-4511638, fixed in
+/// JDK 19): `1e23` is `9.999999999999999E22`, `2^-24` is `5.9604644775390625E-8`, `2^60` is
+/// `1.15292150460684698E18`, `5.9E-323` stays `5.9E-323`. They come from a port of `OpenJDK` 17's
+/// `FloatingDecimal` ([`java_dtoa`], checked against 30 000 doubles printed by Java 17), except
+/// in [`SHORTEST_DOUBLES`], where they are the shortest ones and `zmij` gives them faster.
 pub fn push_java_double(out: &mut String, v: f64) {
-    if !push_java_special(out, v, v.to_bits() << 1 == 2, "4.9E-324", 53) {
-        let magnitude = v.abs();
+    if push_java_special(out, v) {
+        return;
+    }
+    let magnitude = v.abs();
+    if SHORTEST_DOUBLES.contains(&magnitude) {
         let mut buffer = zmij::Buffer::new();
         push_java_shortest(out, buffer.format_finite(magnitude), magnitude);
+    } else {
+        push_java_digits(out, &java_dtoa::double_digits(magnitude.to_bits()));
     }
 }
 
@@ -160,15 +149,20 @@ fn push_java_shortest(out: &mut String, shortest: &str, magnitude: f64) {
     }
 }
 
-/// Appends Java 17's `Float.toString(v)`; same layout as [`push_java_double`], shortest `f32`
-/// digits (`1.1f` is `1.1`, not the widened `1.100000023841858`), `Float.MIN_VALUE` = `1.4E-45`,
-/// the exact-integer rule for `2^24 <= |v| < 2^63`. Agrees with Java 17 on every float sampled
-/// with `1e-7 <= |v| < 2^63`.
+/// Appends Java 17's `Float.toString(v)`; same layout as [`push_java_double`], Java 17's `f32`
+/// digits (`1.1f` is `1.1`, not the widened `1.100000023841858`; `Float.MIN_NORMAL` is
+/// `1.17549435E-38`, not the shortest `1.1754944E-38`): the port's ([`java_dtoa`], checked
+/// against 30 000 floats printed by Java 17), `zmij`'s shortest in [`SHORTEST_FLOATS`].
 pub fn push_java_float(out: &mut String, v: f32) {
-    if !push_java_special(out, f64::from(v), v.to_bits() << 1 == 2, "1.4E-45", 24) {
-        let magnitude = v.abs();
+    if push_java_special(out, f64::from(v)) {
+        return;
+    }
+    let magnitude = v.abs();
+    if SHORTEST_FLOATS.contains(&magnitude) {
         let mut buffer = zmij::Buffer::new();
         push_java_shortest(out, buffer.format_finite(magnitude), f64::from(magnitude));
+    } else {
+        push_java_digits(out, &java_dtoa::float_digits(magnitude.to_bits()));
     }
 }
 
@@ -500,12 +494,12 @@ mod tests {
                 "{bits:#x}"
             );
         }
-        // Known JDK 17 divergences (non-shortest Java digits); we print the shortest.
-        assert_eq!(s(|o| push_java_double(o, 1e23)), "1.0E23"); // Java: 9.999999999999999E22
+        // Java 17's non-shortest digits (JDK-4511638), as Java prints them.
+        assert_eq!(s(|o| push_java_double(o, 1e23)), "9.999999999999999E22");
         assert_eq!(
             s(|o| push_java_double(o, 2f64.powi(-24))),
-            "5.960464477539063E-8"
-        ); // Java: …0625E-8
+            "5.9604644775390625E-8"
+        );
     }
 
     #[test]
