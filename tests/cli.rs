@@ -49,6 +49,33 @@ fn completions_and_the_manual_page() {
     );
 }
 
+/// The bash script completes a subcommand's options as well as the main command's (clap's
+/// script, as generated, completed none of a subcommand's: clap-rs/clap#6421).
+#[test]
+fn bash_completes_the_options_of_subcommands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = window_tui(tmp.path(), &["completions", "bash"], &[]);
+    let script = tmp.path().join("window-tui.bash");
+    std::fs::write(&script, out.stdout).unwrap();
+    let complete = |words: &str| {
+        let run = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); \
+                 _window__tui window-tui \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\"; \
+                 echo \"${{COMPREPLY[*]}}\"",
+                script.display()
+            ))
+            .output()
+            .expect("bash");
+        String::from_utf8_lossy(&run.stdout).trim().to_string()
+    };
+    assert_eq!(complete("window-tui --output-m"), "--output-mode");
+    assert_eq!(complete("window-tui replay --on-b"), "--on-bad-row");
+    assert_eq!(complete("window-tui serve --po"), "--port");
+    assert_eq!(complete("window-tui export-spark --forc"), "--force");
+}
+
 #[test]
 fn boolean_variables_take_1_0_true_false_yes_no() {
     let tmp = tempfile::tempdir().unwrap();

@@ -49,10 +49,20 @@ fn bad(e: impl std::fmt::Display) -> BadInput {
 }
 
 /// The completion script for `shell`.
+///
+/// `clap_complete` 4.6's bash script spells a subcommand's state two ways for a name with a
+/// hyphen (clap-rs/clap#6421): its loop sets `window__tui__subcmd__replay`, its `case` arms
+/// read `window__subcmd__tui__subcmd__replay`, so no subcommand's options complete. The arms
+/// are spelled as the loop spells them here until a release fixes it.
 fn completions(shell: clap_complete::Shell) -> Vec<u8> {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "window-tui", &mut out);
-    out
+    if shell != clap_complete::Shell::Bash {
+        return out;
+    }
+    String::from_utf8_lossy(&out)
+        .replace("window__subcmd__tui", "window__tui")
+        .into_bytes()
 }
 
 /// The manual page, roff.
