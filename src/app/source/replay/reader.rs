@@ -191,7 +191,9 @@ impl<R: Read> ReplayReader<R> {
         let names: Vec<String> = (0..self.fields.len())
             .map(|i| String::from_utf8_lossy(self.field(i)).into_owned())
             .collect();
-        if names.first().map(String::as_str) != Some("batch") || names.len() < 2 {
+        // Column names are case-insensitive, as Spark's are (and as the others' are here).
+        let batch_first = names.first().is_some_and(|n| n.eq_ignore_ascii_case("batch"));
+        if !batch_first || names.len() < 2 {
             return Err(self.bad(&record, None, format!("{want}, got `{}`", names.join(","))));
         }
         self.columns = names[1..].to_vec();

@@ -128,6 +128,13 @@ fn batches_must_ascend() {
     );
 }
 
+/// `batch` is a column name like the others: case-insensitive, as Spark's names are.
+#[test]
+fn the_batch_column_name_ignores_case() {
+    let got = all(b"Batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n");
+    assert_eq!(got, vec![Ok((0, T0, "a".into(), 2))]);
+}
+
 #[test]
 fn header_is_required() {
     let got = all(b"0,2026-11-23T17:33:00Z,a\n");
