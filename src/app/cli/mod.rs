@@ -383,6 +383,12 @@ impl FromStr for ByteSize {
         let t = text.trim();
         let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
         let (number, unit) = t.split_at(split);
+        if unit.starts_with(['.', ',']) {
+            return Err(format!(
+                "{text:?}: a whole number of bytes, KiB, MiB or GiB (no fraction, as in Spark's \
+                 sizes: 1536KiB for 1.5MiB)"
+            ));
+        }
         let scale: usize = match unit.trim().to_ascii_lowercase().as_str() {
             "" | "b" => 1,
             "k" | "kib" => 1 << 10,

@@ -143,6 +143,9 @@ fn byte_sizes() {
     assert!("1025MiB".parse::<ByteSize>().is_err());
     assert!("99999999999999999999GiB".parse::<ByteSize>().is_err());
     assert!("1 parsec".parse::<ByteSize>().is_err());
+    // A fraction is said to be one, not taken for a unit (".5mib").
+    let fraction = "1.5MiB".parse::<ByteSize>().unwrap_err();
+    assert!(fraction.contains("no fraction"), "{fraction}");
 }
 
 #[test]
