@@ -215,11 +215,28 @@ fn short_digits(data: &[u8], (start, end): (usize, usize)) -> Option<i64> {
     i64::try_from(digits).ok()
 }
 
-/// A floating-point number as Java's `parseDouble` reads it: decimal or scientific, `NaN`,
-/// `Infinity` with a sign (Rust's parser also takes `inf`, which is harmless).
+/// A floating-point number as Spark's CSV reader reads one: its `positiveInf` and
+/// `negativeInf` (`Inf`, `-Inf`), else as Java's `parseDouble` does (spaces around it dropped;
+/// decimal or scientific, with an `f`/`d` suffix or not; `NaN` and `Infinity` with a sign or
+/// not, spelled so). Rust's parser would also take `inf`, `infinity` and `nan` in any case,
+/// which Spark reads as no number.
 fn java_float<T: std::str::FromStr>(text: &str) -> Option<T> {
-    let text = text.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(text);
-    text.parse().ok()
+    match text {
+        "Inf" => return "inf".parse().ok(),
+        "-Inf" => return "-inf".parse().ok(),
+        _ => {}
+    }
+    let text = text.trim_matches(|c: char| c <= ' ');
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if unsigned.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return (unsigned == "NaN" || unsigned == "Infinity")
+            .then(|| text.parse().ok())
+            .flatten();
+    }
+    text.strip_suffix(['d', 'D', 'f', 'F'])
+        .unwrap_or(text)
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -257,6 +274,40 @@ mod tests {
             Ok(Value::Double(f64::NEG_INFINITY))
         );
         assert!(matches!(p.parse(DataType::Double, "NaN"), Ok(Value::Double(v)) if v.is_nan()));
+        // Spark's CSV reader: its positiveInf and negativeInf, then Java's parseDouble.
+        for (text, want) in [
+            ("Inf", f64::INFINITY),
+            ("-Inf", f64::NEG_INFINITY),
+            ("+Infinity", f64::INFINITY),
+            (" 2.5 ", 2.5),
+            ("1d", 1.0),
+            ("-3F", -3.0),
+        ] {
+            assert_eq!(
+                p.parse(DataType::Double, text),
+                Ok(Value::Double(want)),
+                "{text}"
+            );
+        }
+        assert!(matches!(p.parse(DataType::Double, "-NaN"), Ok(Value::Double(v)) if v.is_nan()));
+        assert_eq!(
+            p.parse(DataType::Float, "-Inf"),
+            Ok(Value::Float(f32::NEG_INFINITY))
+        );
+        for text in [
+            "inf",
+            "nan",
+            "infinity",
+            "Nan",
+            "+inf",
+            "NaNd",
+            "Infinityf",
+            "1e",
+            "",
+        ] {
+            assert!(p.parse(DataType::Double, text).is_err(), "{text:?}");
+            assert!(p.parse(DataType::Float, text).is_err(), "{text:?}");
+        }
         assert!(matches!(
             p.parse(DataType::Double, "abc"),
             Err(CellError::NotA { .. })
