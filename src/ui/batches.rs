@@ -67,7 +67,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
                 Some(text) => {
                     let rows: Vec<&str> = table_rows(text).collect();
                     for row in rows.iter().take(ROWS_PER_BATCH) {
-                        lines.push(Line::raw(format!("    {row}")));
+                        lines.push(Line::raw(format!("    {}", format::printable(row))));
                     }
                     if rows.len() > ROWS_PER_BATCH {
                         lines.push(Line::styled(
@@ -117,7 +117,11 @@ fn detail_text(screen: &Screen, id: u64) -> Vec<Line<'static>> {
     let theme = &screen.theme;
     let batch = screen.snapshot.batches.iter().find(|b| b.id == id);
     match batch.and_then(|b| b.console.as_deref()) {
-        Some(console) => console.lines().map(|l| Line::raw(l.to_string())).collect(),
+        // Control characters as their pictures: one column each, as the table counts them.
+        Some(console) => console
+            .lines()
+            .map(|l| Line::raw(format::printable(l).into_owned()))
+            .collect(),
         None if batch.is_some() => vec![Line::styled(
             "The console sink was off for this batch (press c to switch it on).",
             theme.dim,

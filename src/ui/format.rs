@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::format::StrftimeItems;
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::engine::Zone;
 use crate::engine::{MICROS_PER_SECOND, Micros};
@@ -120,6 +120,50 @@ pub fn cut(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` with its control characters shown as their pictures (`␀`, `␛`, `␉`; `�` for the C1
+/// ones): one column each, as a console table counts them, where a terminal would draw nothing
+/// or act on them.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| match u32::from(c) {
+            n @ 0..0x20 => char::from_u32(0x2400 + n).unwrap_or('�'),
+            0x7f => '␡',
+            _ if c.is_control() => '�',
+            _ => c,
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// `text` in exactly `width` columns of a terminal: its control characters shown
+/// ([`printable`]), cut with `…` when it is wider (a wide character is not split), padded with
+/// spaces when narrower, on the left when `right` (numbers).
+pub fn fit(text: &str, width: usize, right: bool) -> String {
+    let text = printable(text);
+    let mut out = String::with_capacity(text.len());
+    let mut used = 0;
+    if text.width() <= width {
+        out.push_str(&text);
+        used = text.width();
+    } else if width > 0 {
+        for c in text.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > width - 1 {
+                break;
+            }
+            out.push(c);
+            used += w;
+        }
+        out.push('…');
+        used += 1;
+    }
+    let pad = " ".repeat(width.saturating_sub(used));
+    if right { pad + &out } else { out + &pad }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +194,16 @@ mod tests {
             "no word ends late enough"
         );
         assert_eq!(cut("short", 10), "short");
+        assert_eq!(fit("emoji😀日本語", 16, false), "emoji😀日本語   ");
+        assert_eq!(
+            fit("日本日本日本日本日本", 16, false),
+            "日本日本日本日… ",
+            "no half a character"
+        );
+        assert_eq!(fit("日本日本日本日本日本", 15, true), "日本日本日本日…");
+        assert_eq!(fit("a\0b\x1b[2J", 8, false), "a␀b␛[2J ");
+        assert_eq!(fit("1", 3, true), "  1");
+        assert_eq!(fit("abc", 0, false), "");
         assert_eq!(fitting(["batch 61 µs", " · 6 batches"], 20), "batch 61 µs");
         assert_eq!(
             fitting(["batch 61 µs", " · 6 batches"], 23),

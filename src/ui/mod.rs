@@ -21,6 +21,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 use crate::engine::Micros;
 use crate::engine::Zone;
@@ -216,12 +217,43 @@ fn overlay_area(frame: &mut Frame, area: Rect, width: u16, height: u16) -> Rect 
         height,
     );
     frame.render_widget(Clear, rect);
+    // A wide character just left of the box would hide its left border (a terminal draws it
+    // over the next column): it goes, as a terminal would drop half of it.
+    if let Some(left) = rect.x.checked_sub(1) {
+        let buffer = frame.buffer_mut();
+        for y in rect.top()..rect.bottom() {
+            let cell = &mut buffer[(left, y)];
+            if cell.symbol().width() > 1 {
+                cell.set_symbol(" ");
+            }
+        }
+    }
     rect
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wide_character_does_not_hide_an_overlay_left_border() {
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(20, 3)).unwrap();
+        terminal
+            .draw(|frame| {
+                let area = frame.area();
+                frame.render_widget(Paragraph::new("日本".repeat(10)), area);
+                // The box starts at column 5, the second half of the third 日.
+                let rect = overlay_area(frame, area, 9, 3);
+                assert_eq!(rect.x, 5);
+                frame.render_widget(Block::bordered(), rect);
+            })
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        assert_eq!(buffer[(4, 0)].symbol(), " ", "the cut 日 goes");
+        assert_eq!(buffer[(5, 0)].symbol(), "┌");
+        assert_eq!(buffer[(2, 0)].symbol(), "本", "the others stay");
+    }
 
     #[test]
     fn a_click_finds_the_panel_under_it() {

@@ -9,12 +9,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 use super::model::OpenKey;
 use super::view::{Panel, SortBy};
 use super::{Screen, format};
 
-/// The widest a column gets; longer values are cut.
+/// The widest a column gets, in terminal columns; longer values are cut with `…`.
 const MAX_COLUMN: usize = 16;
 
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
@@ -64,22 +65,17 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
 
     let names = &screen.snapshot.query.output_names()[1..];
     let inner = area.height.saturating_sub(3) as usize;
-    let window_width = rows
-        .iter()
-        .map(|r| r.0.chars().count())
-        .max()
-        .unwrap_or(6)
-        .max(6);
+    let window_width = rows.iter().map(|r| r.0.width()).max().unwrap_or(6).max(6);
     // Each column as wide as its widest value or name; numbers (the aggregates) to the right.
     let widths: Vec<usize> = names
         .iter()
         .enumerate()
         .map(|(c, name)| {
             rows.iter()
-                .map(|r| r.1.cells.get(c).map_or(0, |v| v.chars().count()))
+                .map(|r| r.1.cells.get(c).map_or(0, |v| format::printable(v).width()))
                 .max()
                 .unwrap_or(0)
-                .max(name.chars().count())
+                .max(format::printable(name).width())
                 .clamp(3, MAX_COLUMN)
         })
         .collect();
@@ -88,18 +84,18 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     // The borders, a space before the window, a space before each column and one after them.
     let used: usize = 2 + 1 + window_width + widths.iter().map(|w| w + 1).sum::<usize>() + 1;
     let bar_width = (area.width as usize).saturating_sub(used);
-    let mut header = format!(" {window_name:window_width$}");
+    let mut header = format!(" {}", format::fit(window_name, window_width, false));
     for (c, (name, width)) in names.iter().zip(&widths).enumerate() {
         header.push(' ');
-        header.push_str(&cell(name, *width, c >= keys));
+        header.push_str(&format::fit(name, *width, c >= keys));
     }
     let mut lines = vec![Line::styled(header, theme.dim)];
     let offset = screen.view.windows_offset.min(rows.len().saturating_sub(1));
     for (window, key, _) in rows.iter().skip(offset).take(inner) {
-        let mut text = format!(" {window:window_width$}");
+        let mut text = format!(" {}", format::fit(window, window_width, false));
         for (c, width) in widths.iter().enumerate() {
             text.push(' ');
-            text.push_str(&cell(
+            text.push_str(&format::fit(
                 key.cells.get(c).map_or("", String::as_str),
                 *width,
                 c >= keys,
@@ -116,16 +112,6 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         lines.push(Line::styled(" nothing open: waiting for rows", theme.dim));
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
-}
-
-/// A value cut to `width` characters and padded to it, numbers to the right.
-fn cell(text: &str, width: usize, right: bool) -> String {
-    let cut: String = text.chars().take(width).collect();
-    if right {
-        format!("{cut:>width$}")
-    } else {
-        format!("{cut:width$}")
-    }
 }
 
 /// The first group-by value's order: numbers by value (before text), text by its bytes.

@@ -30,6 +30,7 @@ use window_tui::ui::theme::Theme;
 use window_tui::ui::view::{Panel, ViewState};
 use window_tui::ui::{self, Screen};
 
+mod cells;
 mod screens;
 mod states;
 
