@@ -135,6 +135,38 @@ fn a_small_terminal_is_told_so() {
     assert!(end.contains("EXIT=0"), "{end}");
 }
 
+/// At 30×8 the whole notice shows, wrapped, and keys other than q act on nothing unseen:
+/// `e` writes no job, `f` opens no file sink.
+#[test]
+fn a_terminal_too_small_takes_only_q() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_window-tui");
+    let command = format!(
+        "{bin} --no-checkpoint --trigger 1s --delay 100ms --log run.log; echo EXIT=$?; sleep 600"
+    );
+    let tmux = Tmux::start("tiny", dir.path(), &command, 30, 8);
+    tmux.wait_for("the whole notice", Duration::from_secs(20), |s| {
+        s.contains("terminal too small") && s.contains("80×24") && s.contains("to quit")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    for key in ["e", "f", "space"] {
+        tmux.keys(&[key]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["run.log"], "no job written, no file sink opened");
+    tmux.keys(&["q"]);
+    let end = tmux.wait_for("the exit", Duration::from_secs(20), |s| s.contains("EXIT="));
+    assert!(end.contains("EXIT=0"), "{end}");
+}
+
 #[test]
 fn the_end_of_the_source_is_shown_and_a_failed_pipeline_closes_the_dashboard_saying_why() {
     if !have_tmux() {

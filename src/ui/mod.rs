@@ -129,6 +129,12 @@ fn layout(area: Rect) -> Option<Areas> {
     })
 }
 
+/// Whether the dashboard draws its panels in `area`: when not, it shows only that the terminal
+/// is too small, and no key but quit and suspend acts (nothing it did would show).
+pub fn fits(area: Rect) -> bool {
+    layout(area).is_some()
+}
+
 /// The panel drawn at column `x`, row `y` of a frame of `area` (a mouse click's target); none
 /// on the header, the footer, or a terminal too small for the panels.
 pub fn panel_at(area: Rect, x: u16, y: u16) -> Option<Panel> {
@@ -199,11 +205,19 @@ fn draw_too_small(frame: &mut Frame, screen: &Screen, area: Rect) {
         )),
         Line::styled("enlarge the window, or press q to quit", screen.theme.dim),
     ];
-    let height = (text.len() as u16).min(area.height);
-    let y = area.y + area.height.saturating_sub(height) / 2;
-    let centered = Rect::new(area.x, y, area.width, height);
+    // Wrapped, so a narrow terminal shows the whole message; about centred (a word wrapped
+    // early may take a row more: the text goes on down, not cut).
+    let rows: usize = text
+        .iter()
+        .map(|line| line.width().div_ceil(usize::from(area.width.max(1))).max(1))
+        .sum();
+    let paragraph = Paragraph::new(text)
+        .centered()
+        .wrap(ratatui::widgets::Wrap { trim: true });
+    let y = area.y + area.height.saturating_sub(rows as u16) / 2;
+    let centered = Rect::new(area.x, y, area.width, area.bottom() - y);
     frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(text).centered(), centered);
+    frame.render_widget(paragraph, centered);
 }
 
 /// A box of `width`×`height` in the middle of `area`, cleared.

@@ -140,6 +140,8 @@ where
                     }
                     resized = true;
                 }
+                // Too small to show the panels: nothing else acts, unseen.
+                _ if !ui::fits(screen_area(terminal)?) => {}
                 input => {
                     let area = screen_area(terminal)?;
                     if let Some(text) = handle(input, area, &mut view, driver) {
