@@ -97,6 +97,8 @@ fn boolean_variables_take_1_0_true_false_yes_no() {
             &[
                 ("WINDOW_TUI_HEADLESS", headless),
                 ("WINDOW_TUI_NO_CHECKPOINT", no_checkpoint),
+                // Read as the others are, and no error without --source.
+                ("WINDOW_TUI_RECONNECT", headless),
             ],
         );
         assert!(

@@ -105,6 +105,16 @@ impl EventTimeAccumulator {
         self.sum_ms += i128::from(t / MICROS_PER_MILLI);
     }
 
+    /// Adds `n` times 0, a NULL event time's place in Spark's statistics
+    /// ([`super::NULL_EVENT_TIME`]).
+    pub fn add_zeros(&mut self, n: u64) {
+        if n > 0 {
+            self.min = self.min.min(0);
+            self.max = self.max.max(0);
+            self.count += n;
+        }
+    }
+
     pub fn count(&self) -> u64 {
         self.count
     }

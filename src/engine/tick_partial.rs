@@ -36,7 +36,9 @@ pub struct TickPartial {
     pub(crate) keys: Interner,
     key: Vec<u8>,
     pub(crate) event_times: EventTimeAccumulator,
-    /// Rows whose event time is NULL ([`NULL_EVENT_TIME`]): in the statistics, in no pane.
+    /// Rows whose event time is NULL ([`NULL_EVENT_TIME`]): in no pane, and in the statistics
+    /// as 0 once the tick is absorbed (not in `event_times`, whose greatest time is the
+    /// stream's latest).
     pub(crate) without_time: u64,
     /// Runs of consecutive rows in one pane: the pane and where its counts start in `counts`.
     runs: Vec<(i64, usize)>,
@@ -116,7 +118,7 @@ impl TickPartial {
 
     /// How many rows the tick holds.
     pub fn rows(&self) -> u64 {
-        self.event_times.count()
+        self.event_times.count() + self.without_time
     }
 
     /// How many distinct keys they have.
@@ -167,7 +169,7 @@ impl TickPartial {
     }
 
     /// Takes the next row's event time into the statistics; the row's number in the tick, none
-    /// for a row without a time ([`NULL_EVENT_TIME`]: 0 in the statistics, and in no pane).
+    /// for a row without a time ([`NULL_EVENT_TIME`]: counted apart, in no pane).
     #[allow(clippy::inline_always)] // every row's
     #[inline(always)]
     fn observe(&mut self, event_time: Micros) -> Option<u64> {
@@ -182,7 +184,6 @@ impl TickPartial {
 
     #[cold]
     fn observe_without_time(&mut self) {
-        self.event_times.add(0);
         self.without_time += 1;
     }
 

@@ -423,10 +423,10 @@ pub struct LiveArgs {
     pub source: Option<String>,
 
     /// Read the --source server again whenever it closes or breaks a stream it sent lines on
-    /// (by default that stream was the stream, as for Spark's socket source). A server that
-    /// sends each new client its stream from the start (`window-tui serve`) is then counted
-    /// again on every reconnect.
-    #[arg(long, env = "WINDOW_TUI_RECONNECT", requires = "source")]
+    /// (by default that stream was the stream, as for Spark's socket source; the built-in
+    /// server's stream ends with its program either way). A server that sends each new client
+    /// its stream from the start (`window-tui serve`) is then counted again on every reconnect.
+    #[arg(long, env = "WINDOW_TUI_RECONNECT", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub reconnect: bool,
 
     /// How lines are read: text (the whole line is `value`), csv or json (the schema's

@@ -185,6 +185,9 @@ impl Recorder {
             }
             Value::Bool(b) => self.text.push_str(if b { "true" } else { "false" }),
             Value::Long(v) => self.text.push_str(itoa::Buffer::new().format(v)),
+            // Infinities as Java and Spark spell them (zmij's `inf` is no number to them).
+            Value::Double(v) if v.is_infinite() => self.text.push_str(java_infinity(v > 0.0)),
+            Value::Float(v) if v.is_infinite() => self.text.push_str(java_infinity(v > 0.0)),
             Value::Double(v) => self.text.push_str(zmij::Buffer::new().format(v)),
             Value::Float(v) => self.text.push_str(zmij::Buffer::new().format(v)),
             Value::Timestamp(t) => {
@@ -240,6 +243,11 @@ fn rows_follow(reader: &mut ReplayReader<File>) -> bool {
             Err(_) => {}
         }
     }
+}
+
+/// An infinity's text as Java's `Double.toString` writes it, which Spark and the replay read.
+fn java_infinity(positive: bool) -> &'static str {
+    if positive { "Infinity" } else { "-Infinity" }
 }
 
 #[cfg(test)]
@@ -336,6 +344,52 @@ mod tests {
         assert!(std::fs::read_to_string(&path).unwrap().starts_with(
             "batch,ts,k,x,n,ok\n0,1970-01-01T00:00:00.000005Z,\\N,0.30000000000000004,"
         ));
+    }
+
+    /// Infinities and NaN, of DOUBLE and FLOAT, are read back as they were (an infinity was
+    /// written `inf`, which Spark's reader and the replay's take for no number).
+    #[test]
+    fn infinities_and_nan_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.csv");
+        let schema: Schema = "ts TIMESTAMP, x DOUBLE, f FLOAT".parse().unwrap();
+        let layout = Layout {
+            schema: schema.clone(),
+            arrival: false,
+        };
+        let mut recorder = Recorder::create(&path, layout).unwrap();
+        let mut rows = Rows::default();
+        let all = [
+            [
+                Value::Double(f64::INFINITY),
+                Value::Float(f32::NEG_INFINITY),
+            ],
+            [
+                Value::Double(f64::NEG_INFINITY),
+                Value::Float(f32::INFINITY),
+            ],
+            [Value::Double(f64::NAN), Value::Float(f32::NAN)],
+        ];
+        for [x, f] in all {
+            rows.push(5, &[Value::Timestamp(5), x, f]);
+        }
+        recorder.write_tick(0, &rows).unwrap();
+        let got = read_back(&path, "ts", Some(&schema));
+        let want: Vec<_> = all
+            .iter()
+            .map(|[x, f]| {
+                (
+                    0,
+                    5,
+                    vec![
+                        "Timestamp(5)".to_string(),
+                        format!("{x:?}"),
+                        format!("{f:?}"),
+                    ],
+                )
+            })
+            .collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -55,7 +55,9 @@ impl Engine {
     /// order they came in it, so the batch's entries (and its output's order) are the same.
     fn absorb(&mut self, tick: &TickPartial) {
         self.running.event_times = tick.event_times;
+        self.running.event_times.add_zeros(tick.without_time);
         self.running.without_time = tick.without_time;
+        // The latest time of the rows that have one: a NULL's 0 is in the statistics alone.
         if let Some(max) = tick.event_times.max_micros()
             && self.max_event_time.is_none_or(|before| max > before)
         {
