@@ -218,8 +218,8 @@ fn short_digits(data: &[u8], (start, end): (usize, usize)) -> Option<i64> {
 /// A floating-point number as Spark's CSV reader reads one: its `positiveInf` and
 /// `negativeInf` (`Inf`, `-Inf`), else as Java's `parseDouble` does (spaces around it dropped;
 /// decimal or scientific, with an `f`/`d` suffix or not; `NaN` and `Infinity` with a sign or
-/// not, spelled so). Rust's parser would also take `inf`, `infinity` and `nan` in any case,
-/// which Spark reads as no number.
+/// not, spelled so; no hex, which Java would read). Rust's parser would also take `inf`,
+/// `infinity` and `nan` in any case, which Spark reads as no number.
 fn java_float<T: std::str::FromStr>(text: &str) -> Option<T> {
     match text {
         "Inf" => return "inf".parse().ok(),

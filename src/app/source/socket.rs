@@ -166,7 +166,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const READ_CHUNK: usize = 256 * 1024;
 
-/// Reads until the stream ends for good (without `reconnect`) or the task is dropped. `paused`
+/// Reads until the stream ends for good (as [`Reconnect`] says) or the task is dropped. `paused`
 /// stops reading while it is true.
 pub async fn run(
     config: ReaderConfig,
