@@ -240,6 +240,8 @@ pub struct ReplayDriver {
     next_step: Option<Instant>,
     /// Steps asked for and not answered yet.
     in_flight: u32,
+    /// `n` and `p` pressed while steps were in flight: each acts, in order, once they land.
+    queued: std::collections::VecDeque<Action>,
     /// Answers the worker owes (a step or a switched sink each).
     owed: u32,
     done: bool,
@@ -294,6 +296,7 @@ impl ReplayDriver {
             speed: 2.0,
             next_step: None,
             in_flight: 0,
+            queued: std::collections::VecDeque::new(),
             owed: 0,
             done: false,
             rows: 0,
@@ -419,6 +422,34 @@ impl ReplayDriver {
         self.rows = update.rows;
         self.skipped = update.skipped;
         self.on = update.on;
+        // The keys pressed meanwhile, in order, until one waits for a step again.
+        while self.in_flight == 0
+            && let Some(action) = self.queued.pop_front()
+        {
+            if let Some(notice) = self.step_now(action) {
+                self.notice = Some(notice);
+            }
+        }
+    }
+
+    /// `n` or `p`: the next batch or the one before; pressed while a step is on its way, it
+    /// waits for it (every press counts, in order).
+    fn step_key(&mut self, action: Action) -> Option<String> {
+        self.playing = false;
+        if self.in_flight > 0 || !self.queued.is_empty() {
+            self.queued.push_back(action);
+            return None;
+        }
+        self.step_now(action)
+    }
+
+    fn step_now(&mut self, action: Action) -> Option<String> {
+        if action == Action::StepNext {
+            self.next(1)
+        } else {
+            self.at = self.at.saturating_sub(1);
+            None
+        }
     }
 
     /// What the worker said last, or the error it stopped on (tests).
@@ -469,15 +500,7 @@ impl Driver for ReplayDriver {
 
     fn act(&mut self, action: Action) -> Option<String> {
         match action {
-            Action::StepNext => {
-                self.playing = false;
-                self.next(1)
-            }
-            Action::StepPrev => {
-                self.playing = false;
-                self.at = self.at.saturating_sub(1);
-                None
-            }
+            Action::StepNext | Action::StepPrev => self.step_key(action),
             Action::Pause => {
                 self.playing = !self.playing;
                 self.next_step = None;

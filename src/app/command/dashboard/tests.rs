@@ -51,6 +51,27 @@ fn shown_batch(driver: &ReplayDriver) -> Option<u64> {
         .and_then(|s| s.batches.first().map(|b| b.id))
 }
 
+/// A burst of keys (tmux send-keys nnnnnnnnnn): every press counts, in order, though steps
+/// are still on their way.
+#[test]
+fn every_n_and_p_of_a_burst_counts() {
+    let mut driver = replay_driver("boundaries");
+    for _ in 0..4 {
+        driver.act(Action::StepNext);
+    }
+    driver.settle();
+    assert_eq!(shown_batch(&driver), Some(3), "four presses, four batches");
+    for action in [Action::StepNext, Action::StepPrev].repeat(3) {
+        driver.act(action);
+    }
+    driver.settle();
+    assert_eq!(
+        shown_batch(&driver),
+        Some(3),
+        "n p n p n p: back where it was"
+    );
+}
+
 #[test]
 fn stepping_forward_and_back_through_a_replay() {
     let mut driver = replay_driver("boundaries");
