@@ -279,9 +279,14 @@ fn rows_without_an_event_time_are_input_rows_in_no_window() {
         err.contains("window-tui: 1 row(s) without an event time (NULL or missing)"),
         "{err}"
     );
-    let first: Value =
-        serde_json::from_str(fs::read_to_string(&progress).unwrap().lines().next().unwrap())
-            .unwrap();
+    let first: Value = serde_json::from_str(
+        fs::read_to_string(&progress)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(first["numInputRows"], 3);
     assert_eq!(first["eventTime"]["min"], "1970-01-01T00:00:00.000Z");
     assert_eq!(first["eventTime"]["avg"], "2007-12-06T19:42:02.000Z");

@@ -235,5 +235,9 @@ fn rows_without_an_event_time_show_once_some_came() {
         render(&snapshot, &status(), &ViewState::default(), (120, 40))
     };
     assert!(!text_with(0).contains("no time"));
-    assert!(text_with(1_234).contains("· no time 1,234"), "{}", text_with(1_234));
+    assert!(
+        text_with(1_234).contains("· no time 1,234"),
+        "{}",
+        text_with(1_234)
+    );
 }

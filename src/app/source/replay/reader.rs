@@ -192,7 +192,9 @@ impl<R: Read> ReplayReader<R> {
             .map(|i| String::from_utf8_lossy(self.field(i)).into_owned())
             .collect();
         // Column names are case-insensitive, as Spark's are (and as the others' are here).
-        let batch_first = names.first().is_some_and(|n| n.eq_ignore_ascii_case("batch"));
+        let batch_first = names
+            .first()
+            .is_some_and(|n| n.eq_ignore_ascii_case("batch"));
         if !batch_first || names.len() < 2 {
             return Err(self.bad(&record, None, format!("{want}, got `{}`", names.join(","))));
         }
