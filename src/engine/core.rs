@@ -347,7 +347,7 @@ impl Engine {
     /// event-time statistics, and nothing else ([`NULL_EVENT_TIME`]).
     #[cold]
     fn push_without_time(&mut self) {
-        self.running.event_times.add(0);
+        self.running.event_times.add_zeros(1);
         self.running.without_time += 1;
     }
 
