@@ -13,7 +13,7 @@ use crate::app::error::BadInput;
 
 use crate::app::source::inbox::Rows;
 use crate::app::source::replay::{Binding, ReplayReader};
-use crate::engine::text::push_csv_cell;
+use crate::engine::text::{push_csv_cell, push_java_double, push_java_float};
 use crate::engine::{Fraction, Row, Schema, Utc, Value, Zone};
 
 /// The columns a record has.
@@ -186,8 +186,8 @@ impl Recorder {
             Value::Bool(b) => self.text.push_str(if b { "true" } else { "false" }),
             Value::Long(v) => self.text.push_str(itoa::Buffer::new().format(v)),
             // Infinities as Java and Spark spell them (zmij's `inf` is no number to them).
-            Value::Double(v) if v.is_infinite() => self.text.push_str(java_infinity(v > 0.0)),
-            Value::Float(v) if v.is_infinite() => self.text.push_str(java_infinity(v > 0.0)),
+            Value::Double(v) if v.is_infinite() => push_java_double(&mut self.text, v),
+            Value::Float(v) if v.is_infinite() => push_java_float(&mut self.text, v),
             Value::Double(v) => self.text.push_str(zmij::Buffer::new().format(v)),
             Value::Float(v) => self.text.push_str(zmij::Buffer::new().format(v)),
             Value::Timestamp(t) => {
@@ -243,11 +243,6 @@ fn rows_follow(reader: &mut ReplayReader<File>) -> bool {
             Err(_) => {}
         }
     }
-}
-
-/// An infinity's text as Java's `Double.toString` writes it, which Spark and the replay read.
-fn java_infinity(positive: bool) -> &'static str {
-    if positive { "Infinity" } else { "-Infinity" }
 }
 
 #[cfg(test)]
