@@ -249,6 +249,8 @@ impl SinkKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SinkStatus {
     pub kind: SinkKind,
+    /// Whether it is on: over a replayed batch stepped back to, as it is now (what `c` and
+    /// `f` switch, for the batches to come), the figures below staying the batch's.
     pub enabled: bool,
     pub description: Option<String>,
     pub batches: u64,

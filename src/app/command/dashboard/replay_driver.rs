@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::export_key::{Export, export_replay_job};
 use super::render_loop::Driver;
-use super::snapshot::SnapshotBuilder;
+use super::snapshot::{SnapshotBuilder, show_switches};
 use crate::app::clock::now_micros;
 use crate::app::command::export::stage;
 use crate::app::command::replay::ReplayStepper;
@@ -22,7 +22,7 @@ use crate::app::config::SinkKind;
 use crate::app::sink::file_sink_refusal;
 use crate::app::source::replay::ReplaySource;
 use crate::ui::keymap::Action;
-use crate::ui::model::{Link, Mode, Snapshot, Status};
+use crate::ui::model::{self, Link, Mode, Snapshot, Status};
 
 /// The slowest and fastest playback, in batches per second.
 pub const SPEEDS: std::ops::RangeInclusive<f64> = 0.125..=1024.0;
@@ -421,7 +421,10 @@ impl ReplayDriver {
         self.done = update.done;
         self.rows = update.rows;
         self.skipped = update.skipped;
-        self.on = update.on;
+        if update.on != self.on {
+            self.on = update.on;
+            self.show_switches();
+        }
         // The keys pressed meanwhile, in order, until one waits for a step again.
         while self.in_flight == 0
             && let Some(action) = self.queued.pop_front()
@@ -429,6 +432,20 @@ impl ReplayDriver {
             if let Some(notice) = self.step_now(action) {
                 self.notice = Some(notice);
             }
+        }
+    }
+
+    /// A sink switched on or off (`c`, `f`) is switched for the batches to come, whichever
+    /// batch is shown: every kept snapshot shows the switches as they are now (the worker
+    /// refreshes only the newest), so no step back or forth shows a switch as `c` or `f` has
+    /// not left it.
+    fn show_switches(&mut self) {
+        let switches = [
+            (model::SinkKind::Console, self.on[0]),
+            (model::SinkKind::File, self.on[1]),
+        ];
+        for snapshot in &mut self.history {
+            show_switches(snapshot, &switches);
         }
     }
 

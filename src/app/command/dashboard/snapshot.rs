@@ -312,6 +312,33 @@ fn push_bounded(history: &mut Vec<f64>, value: f64, limit: usize) {
     history.push(value);
 }
 
+/// `snapshot` with each sink of `switches` on or off as it says: the switches as they are
+/// now, shown over a batch already run. What each sink wrote, and its error, stay the
+/// snapshot's; a sink first switched on after it shows as on, having written nothing then.
+/// In place, unless something else holds the snapshot too (the frame on screen).
+pub fn show_switches(snapshot: &mut Arc<Snapshot>, switches: &[(model::SinkKind, bool)]) {
+    let shown = |kind| snapshot.sinks.iter().any(|s| s.kind == kind && s.enabled);
+    if switches.iter().all(|&(kind, on)| shown(kind) == on) {
+        return;
+    }
+    let sinks = &mut Arc::make_mut(snapshot).sinks;
+    for &(kind, on) in switches {
+        match sinks.iter_mut().find(|s| s.kind == kind) {
+            Some(sink) => sink.enabled = on,
+            None if on => sinks.push(model::SinkStatus {
+                kind,
+                enabled: true,
+                description: None,
+                batches: 0,
+                rows: 0,
+                files: 0,
+                error: None,
+            }),
+            None => {}
+        }
+    }
+}
+
 /// A sink's status as the dashboard shows it.
 fn sink_status(status: SinkStatus) -> model::SinkStatus {
     model::SinkStatus {

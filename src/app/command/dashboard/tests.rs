@@ -6,7 +6,7 @@ use super::replay_driver::ReplayDriver;
 use crate::app::cli::Cli;
 use crate::app::config::Command;
 use crate::ui::keymap::Action;
-use crate::ui::model::{self, Mode};
+use crate::ui::model::{self, Mode, Status};
 
 fn replay_driver(case: &str) -> ReplayDriver {
     replay_driver_with(case, &[])
@@ -238,4 +238,105 @@ fn a_replay_quit_while_a_sink_cannot_write_its_batch_ends_in_failure() {
     let err = driver.outcome().expect_err("a batch the sink never wrote");
     assert!(format!("{err:#}").starts_with(&said), "{err:#} / {said}");
     assert_eq!(crate::app::error::exit_status(&err), 1);
+}
+
+/// Whether the snapshot shown says the sink `kind` is on.
+fn shown_on(driver: &ReplayDriver, kind: model::SinkKind) -> bool {
+    driver
+        .snapshot()
+        .unwrap()
+        .sinks
+        .iter()
+        .any(|s| s.kind == kind && s.enabled)
+}
+
+/// `f` switches the file sink of the run, for the batches to come, wherever the user stepped
+/// back to: every batch shown after it says the sink is as `f` left it (it showed the switch
+/// only on the newest batch, and the batch on screen still said the opposite), and the next
+/// `f` does what the screen says it will.
+#[test]
+fn a_sink_switched_while_stepped_back_shows_switched_on_every_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut driver = replay_driver_with("boundaries", &["--output", out.to_str().unwrap()]);
+    for _ in 0..4 {
+        act(&mut driver, Action::StepNext);
+    }
+    act(&mut driver, Action::StepPrev);
+    act(&mut driver, Action::StepPrev);
+    assert_eq!(shown_batch(&driver), Some(1));
+    assert!(!shown_on(&driver, model::SinkKind::File));
+    assert_eq!(
+        act(&mut driver, Action::ToggleFile).as_deref(),
+        Some("file sink on")
+    );
+    assert_eq!(shown_batch(&driver), Some(1), "the view stays where it was");
+    assert!(
+        shown_on(&driver, model::SinkKind::File),
+        "the batch on screen shows the switch"
+    );
+    let screen = drawn(&driver);
+    assert!(screen.contains("file    ● on"), "{screen}");
+    // Back, forward, to the newest and past it: the switch shows the same everywhere.
+    for (key, batch) in [
+        (Action::StepPrev, 0),
+        (Action::StepNext, 1),
+        (Action::StepNext, 2),
+        (Action::StepNext, 3),
+        (Action::StepNext, 4),
+    ] {
+        act(&mut driver, key);
+        assert_eq!(shown_batch(&driver), Some(batch));
+        assert!(shown_on(&driver, model::SinkKind::File), "batch {batch}");
+    }
+    // Batch 4 ran with the sink on; the batches before it wrote nothing.
+    let written = |driver: &ReplayDriver| {
+        let shown = driver.snapshot().unwrap();
+        let file = shown.sinks.iter().find(|s| s.kind == model::SinkKind::File);
+        file.map_or(0, |s| s.batches)
+    };
+    assert_eq!(written(&driver), 1);
+    act(&mut driver, Action::StepPrev);
+    assert_eq!(written(&driver), 0, "what a batch wrote stays that batch's");
+    // Off again, from a batch back, with the console sink too.
+    act(&mut driver, Action::StepPrev);
+    assert_eq!(
+        act(&mut driver, Action::ToggleFile).as_deref(),
+        Some("file sink off")
+    );
+    assert_eq!(
+        act(&mut driver, Action::ToggleConsole).as_deref(),
+        Some("console sink off")
+    );
+    for key in [Action::StepNext, Action::StepNext, Action::StepPrev] {
+        act(&mut driver, key);
+        assert!(!shown_on(&driver, model::SinkKind::File));
+        assert!(!shown_on(&driver, model::SinkKind::Console));
+    }
+}
+
+/// The dashboard as it draws the driver's snapshot at 120×40.
+fn drawn(driver: &ReplayDriver) -> String {
+    let driver_status = Status {
+        file_output: "out".into(),
+        ..Status::default()
+    };
+    let snapshot = driver.snapshot().unwrap();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    terminal
+        .draw(|frame| {
+            crate::ui::draw(
+                frame,
+                &crate::ui::Screen {
+                    snapshot: &snapshot,
+                    status: &driver_status,
+                    view: &crate::ui::view::ViewState::default(),
+                    now: snapshot.taken_at,
+                    zone: crate::engine::Zone::utc(),
+                    theme: crate::ui::theme::Theme::plain(),
+                },
+            );
+        })
+        .unwrap();
+    terminal.backend().to_string()
 }
