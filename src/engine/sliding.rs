@@ -433,6 +433,7 @@ impl Partial {
                 continue;
             }
             let (window, keys) = state.window_mut(start);
+            window.reserve(entries.len(), n, fold.strings.id_bound());
             for (k, &at) in entries.iter().enumerate() {
                 // A key's place and entry are likely cache misses in a large state: asked
                 // for some keys ahead, they load while the keys before are folded.

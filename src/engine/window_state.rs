@@ -51,6 +51,15 @@ fn pays(keys: usize, ids: usize) -> bool {
     keys >= DENSE_MIN_KEYS && keys * DENSE_SHARE >= ids
 }
 
+/// The array by id of `map`'s places, `id_bound` long.
+fn dense(map: &FxHashMap<Id, u32>, id_bound: usize) -> Vec<u32> {
+    let mut at = vec![ABSENT; id_bound];
+    for (&id, &i) in map {
+        at[id as usize] = i;
+    }
+    at
+}
+
 impl Index {
     #[inline]
     fn get(&self, id: Id) -> Option<u32> {
@@ -69,11 +78,7 @@ impl Index {
             Index::Map(map) => {
                 map.insert(id, i);
                 if pays(i as usize + 1, id_bound) {
-                    let mut at = vec![ABSENT; id_bound];
-                    for (&id, &i) in map.iter() {
-                        at[id as usize] = i;
-                    }
-                    *self = Index::Dense(at);
+                    *self = Index::Dense(dense(map, id_bound));
                 }
             }
             Index::Dense(at) => {
@@ -95,6 +100,24 @@ impl Index {
                 }
                 at[id] = i;
             }
+        }
+    }
+
+    /// Makes room for `more` keys on top of the window's `keys`, ids below `id_bound`: the
+    /// index takes the form it would have on the way, now, and grows once (a batch bringing a
+    /// window a hundred thousand new keys otherwise rehashed them a dozen times, or had an
+    /// emptied window's array turn into a map and back).
+    fn reserve(&mut self, keys: usize, more: usize, id_bound: usize) {
+        let pays = pays(keys + more, id_bound);
+        match self {
+            Index::Map(map) if pays => *self = Index::Dense(dense(map, id_bound)),
+            Index::Map(map) => map.reserve(more),
+            Index::Dense(at) if pays => {
+                if at.len() < id_bound {
+                    at.resize(id_bound, ABSENT);
+                }
+            }
+            Index::Dense(_) => {}
         }
     }
 
@@ -143,6 +166,15 @@ impl WindowState {
             prefetch_index::prefetch_index(&self.accs, i * n);
             prefetch_index::prefetch_index(&self.touched, i);
         }
+    }
+
+    /// Makes room for `more` keys, `n` buffers each: a batch's keys for the window, before
+    /// they are folded in (an upper bound: some may be there already).
+    pub fn reserve(&mut self, more: usize, n: usize, id_bound: usize) {
+        self.index.reserve(self.keys.len(), more, id_bound);
+        self.keys.reserve(more);
+        self.accs.reserve(more * n);
+        self.touched.reserve(more);
     }
 
     pub fn find(&self, id: Id) -> Option<usize> {
@@ -382,5 +414,46 @@ mod tests {
         window.clear();
         assert!(matches!(window.index, Index::Map(_)));
         assert_eq!(window.find(many[1]), None);
+    }
+
+    #[test]
+    fn a_batchs_keys_reserved_give_the_index_its_form_before_they_come() {
+        let mut strings = Interner::default();
+        let early = ids(&mut strings, "early", 2 * DENSE_MIN_KEYS);
+        // A fresh window told of a batch that brings it half the ids: an array from the start,
+        // not a map grown (and rehashed) until it pays.
+        let mut window = WindowState::default();
+        window.reserve(early.len(), 1, strings.id_bound());
+        assert!(matches!(window.index, Index::Dense(_)));
+        for &id in &early {
+            window.slot(id, 1, &mut strings);
+        }
+        // Emptied for reuse, it keeps its array; a later batch's keys all have ids past its end.
+        window.clear();
+        let late = ids(&mut strings, "late", 2 * DENSE_MIN_KEYS);
+        let Index::Dense(at) = &window.index else {
+            panic!("an emptied window that paid keeps its array");
+        };
+        assert!(at.len() <= late[0] as usize);
+        // Unreserved, the first of them would turn the array into a map (the window then held
+        // one key of thousands of ids), and the map back into an array thousands of keys on.
+        window.reserve(late.len(), 1, strings.id_bound());
+        for (i, &id) in late.iter().enumerate() {
+            assert!(window.slot(id, 1, &mut strings).2);
+            assert!(matches!(window.index, Index::Dense(_)), "key {i}");
+        }
+        assert!(
+            late.iter()
+                .enumerate()
+                .all(|(i, &id)| window.find(id) == Some(i))
+        );
+        // A few keys in a window of a map: room for them, once.
+        let mut small = WindowState::default();
+        small.reserve(1000, 2, strings.id_bound());
+        let Index::Map(map) = &small.index else {
+            panic!("a thousand keys of {} ids stay a map", strings.id_bound());
+        };
+        assert!(map.capacity() >= 1000);
+        assert!(small.accs.capacity() >= 2000);
     }
 }
