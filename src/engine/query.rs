@@ -210,60 +210,6 @@ pub struct Query {
     window: WindowKind,
 }
 
-/// Why a query cannot run.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum QueryError {
-    #[error("{what} {name:?} is not a column; the columns are {columns}")]
-    UnknownColumn {
-        what: &'static str,
-        name: String,
-        columns: String,
-    },
-    #[error(
-        "--event-time {name:?} is a {ty} column; the event time must be a TIMESTAMP column (or `arrival`)"
-    )]
-    EventTimeType { name: String, ty: DataType },
-    #[error("--agg {agg}: {column:?} is a {ty} column; sum and avg take numeric columns ({why})")]
-    NotNumeric {
-        agg: String,
-        column: String,
-        ty: DataType,
-        /// What Spark does instead.
-        why: &'static str,
-    },
-    #[error(
-        "--agg {0:?} is not an aggregate; use count, count(c), sum(c), avg(c), min(c) or max(c), comma-separated"
-    )]
-    AggSyntax(String),
-    #[error("--agg {0:?} needs a column, like sum(bytes)")]
-    AggNeedsColumn(String),
-    #[error("--agg is empty; use count, or a list like count,sum(bytes)")]
-    NoAggs,
-    #[error(
-        "the output would have two columns named {0:?} (the window, the --group-by columns and the aggregates must be named apart)"
-    )]
-    DuplicateColumn(String),
-    #[error(
-        "session windows need at least one --group-by column (Spark refuses a global session window)"
-    )]
-    SessionWithoutKey,
-    #[error(
-        "update mode does not take session windows (Spark refuses it); use append or complete mode"
-    )]
-    SessionInUpdateMode,
-    #[error(
-        "{window} windows sliding every {slide} put each event in {count} windows, more than the limit {limit}; use a longer slide, or raise --max-windows-per-event"
-    )]
-    TooManyWindows {
-        window: Duration,
-        slide: Duration,
-        count: u64,
-        limit: u64,
-    },
-    #[error("{0}")]
-    Window(super::duration::DurationError),
-}
-
 impl WindowRequest {
     /// The window of `request` (whose window this is), checked as Spark checks it; `keyed`
     /// when the query groups by a column.
@@ -415,6 +361,9 @@ impl Query {
             }
         }
         let window = request.window.resolve(&request, !group_by.is_empty())?;
+        if let Some(at) = event_time.filter(|at| group_by.contains(at)) {
+            check_event_time_key(&schema.field(at).name, window, request.mode)?;
+        }
         let key_types = group_by.iter().map(|&at| schema.field(at).ty).collect();
         let agg_types = aggs.iter().map(|a| a.output).collect();
         Ok(Query {
@@ -578,8 +527,13 @@ fn spelled<'a>(schema: &'a Schema, at: usize, given: &'a str) -> &'a str {
     }
 }
 
+#[path = "query_error.rs"]
+mod error;
 #[path = "query_text.rs"]
 mod text;
+
+pub use error::QueryError;
+use error::check_event_time_key;
 
 #[cfg(test)]
 #[path = "query_tests.rs"]

@@ -143,6 +143,46 @@ fn refuses_queries_that_cannot_run() {
     ));
 }
 
+/// Spark 3.5.3 fails a query grouped by its event-time column beside the window ("More than
+/// one event time columns are available") in append and update mode, and with session windows
+/// in complete mode too; `window()` in complete mode runs, with the engine's answers.
+#[test]
+fn refuses_the_event_time_column_as_a_key_where_spark_does() {
+    let session = WindowRequest::Session {
+        gap: Duration::from_secs(5),
+    };
+    for mode in [OutputMode::Append, OutputMode::Update, OutputMode::Complete] {
+        for (window, sessions) in [
+            (request(SCHEMA, "", "count").window, false),
+            (session, true),
+        ] {
+            for group_by in ["ts", "user,TS"] {
+                let mut r = request(SCHEMA, group_by, "count");
+                (r.window, r.mode) = (window, mode);
+                let refused = sessions || mode != OutputMode::Complete;
+                let got = Query::new(r);
+                if sessions && mode == OutputMode::Update {
+                    assert_eq!(got.unwrap_err(), QueryError::SessionInUpdateMode);
+                } else if refused {
+                    let message = got.unwrap_err().to_string();
+                    assert!(
+                        message.starts_with("--group-by \"ts\" is the event-time"),
+                        "{message}"
+                    );
+                    assert!(message.contains("More than one event time"), "{message}");
+                } else {
+                    assert!(got.is_ok(), "{mode:?} {group_by}");
+                }
+            }
+        }
+    }
+    // Other TIMESTAMP columns, and the event time in an aggregate, are for any window and mode.
+    let schema = "ts TIMESTAMP, at TIMESTAMP, user STRING";
+    let mut r = request(schema, "user,at", "max(ts),min(at)");
+    r.window = session;
+    assert!(Query::new(r).is_ok());
+}
+
 #[test]
 fn reads_as_spark_code() {
     assert_eq!(

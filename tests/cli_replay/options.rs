@@ -290,3 +290,33 @@ fn an_os_error_is_said_once() {
         assert_eq!(err.matches("(os error").count(), 1, "{err}");
     }
 }
+
+/// Grouped by its event time beside the window, a query is refused where Spark 3.5.3 refuses
+/// it (append and update mode), with exit status 2 and nothing on stdout, and runs where Spark
+/// runs it (complete mode): here the replay's `event_time`, which the query stamps on arrival.
+#[test]
+fn the_event_time_as_a_key_is_refused_where_spark_refuses_it() {
+    let events = corpus_case("tumbling").join("events.csv");
+    for mode in ["append", "update", "complete"] {
+        let output = window_tui()
+            .arg("replay")
+            .arg(&events)
+            .args(["--group-by", "value,event_time", "--output-mode", mode])
+            .args(["--sink", "json"])
+            .output()
+            .unwrap();
+        let err = stderr(&output);
+        if mode == "complete" {
+            assert_eq!(output.status.code(), Some(0), "{mode}: {err}");
+            assert!(stdout(&output).contains(r#""event_time":"#), "{mode}");
+        } else {
+            assert_eq!(output.status.code(), Some(2), "{mode}: {err}");
+            assert!(output.stdout.is_empty(), "{mode}");
+            assert!(
+                err.contains("--group-by \"event_time\" is the event-time column")
+                    && err.contains("More than one event time columns"),
+                "{mode}: {err}"
+            );
+        }
+    }
+}
