@@ -16,11 +16,12 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         &format!("· {} pairs", screen.snapshot.metrics.late_pairs),
         area,
     );
-    // Narrow: two lines a pair, the window and watermark on the second.
-    let narrow = area.width < 48;
+    let narrow = narrow(area);
+    // Scrolled to the end (or past it, the pairs fewer since), the last pair is at the bottom.
+    let offset = screen.view.late_offset.min(scroll_limit(screen, area));
     let mut lines: Vec<Line> = late
         .iter()
-        .skip(screen.view.late_offset)
+        .skip(offset)
         .flat_map(|row| {
             let value: String = row.key.chars().take(16).collect();
             let at = Span::styled(
@@ -56,4 +57,16 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         lines.push(Line::styled(hint, theme.dim));
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Narrow: two lines a pair, the window and watermark on the second.
+fn narrow(area: Rect) -> bool {
+    area.width < 48
+}
+
+/// How far the panel drawn in `area` scrolls: its pairs past the first page.
+pub fn scroll_limit(screen: &Screen, area: Rect) -> usize {
+    let lines = area.height.saturating_sub(2) as usize;
+    let page = lines / if narrow(area) { 2 } else { 1 };
+    screen.snapshot.late.len().saturating_sub(page.max(1))
 }

@@ -27,7 +27,7 @@ use crate::engine::Micros;
 use crate::engine::Zone;
 use crate::ui::model::{Snapshot, Status};
 use theme::Theme;
-use view::{Overlay, Panel, ViewState};
+use view::{Overlay, Panel, ScrollLimits, ViewState};
 
 /// The smallest terminal the dashboard draws in.
 pub const MIN_WIDTH: u16 = 80;
@@ -193,6 +193,28 @@ pub fn overlay_scroll_limit(screen: &Screen, area: Rect) -> usize {
         Some(Overlay::Batch(id)) => batches::detail_scroll_limit(screen, area, id),
         Some(Overlay::Modes) => layout(area).map_or(0, |a| modes::scroll_limit(screen, a.body)),
         None => usize::MAX,
+    }
+}
+
+/// How far each scrolling part of a frame of `area` scrolls: the open overlay, Open windows
+/// and Late data (Output batches keeps the selected batch in view itself).
+pub fn scroll_limits(screen: &Screen, area: Rect) -> ScrollLimits {
+    let overlay = overlay_scroll_limit(screen, area);
+    match layout(area) {
+        Some(Areas {
+            panels: [_, open, _, _, late_area, _],
+            ..
+        }) => ScrollLimits {
+            overlay,
+            windows: open_windows::scroll_limit(screen, open),
+            late: late::scroll_limit(screen, late_area),
+        },
+        // Nothing shows: nothing scrolls back.
+        None => ScrollLimits {
+            overlay,
+            windows: usize::MAX,
+            late: usize::MAX,
+        },
     }
 }
 

@@ -64,7 +64,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let block = screen.block(Panel::OpenWindows, &format!("{order}{shown}"), area);
 
     let names = &screen.snapshot.query.output_names()[1..];
-    let inner = area.height.saturating_sub(3) as usize;
+    let inner = page(area);
     let window_width = rows.iter().map(|r| r.0.width()).max().unwrap_or(6).max(6);
     // Each column as wide as its widest value or name; numbers (the aggregates) to the right.
     let widths: Vec<usize> = names
@@ -90,7 +90,8 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         header.push_str(&format::fit(name, *width, c >= keys));
     }
     let mut lines = vec![Line::styled(header, theme.dim)];
-    let offset = screen.view.windows_offset.min(rows.len().saturating_sub(1));
+    // Scrolled to the end (or past it, the rows fewer since), the last row is at the bottom.
+    let offset = screen.view.windows_offset.min(scroll_limit(screen, area));
     for (window, key, _) in rows.iter().skip(offset).take(inner) {
         let mut text = format!(" {}", format::fit(window, window_width, false));
         for (c, width) in widths.iter().enumerate() {
@@ -112,6 +113,16 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         lines.push(Line::styled(" nothing open: waiting for rows", theme.dim));
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// How far the panel drawn in `area` scrolls: its rows past the first page.
+pub fn scroll_limit(screen: &Screen, area: Rect) -> usize {
+    screen.snapshot.open.shown().saturating_sub(page(area))
+}
+
+/// Rows the panel shows at once in `area`: all but the borders and the column names.
+fn page(area: Rect) -> usize {
+    area.height.saturating_sub(3) as usize
 }
 
 /// The first group-by value's order: numbers by value (before text), text by its bytes.

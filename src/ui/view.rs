@@ -76,6 +76,15 @@ impl SortBy {
 
 const PAGE: usize = 10;
 
+/// How far each scrolling part of a frame scrolls (`ui::scroll_limits`): the offset that
+/// shows its last page, the last row at the bottom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScrollLimits {
+    pub overlay: usize,
+    pub windows: usize,
+    pub late: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewState {
     pub focus: Panel,
@@ -156,6 +165,14 @@ impl ViewState {
             _ => return false,
         }
         true
+    }
+
+    /// Brings each offset scrolled past its end (`End`, or the rows fewer since) back to it,
+    /// so that the next key up moves what is shown.
+    pub fn keep_within(&mut self, limits: ScrollLimits) {
+        self.overlay_offset = self.overlay_offset.min(limits.overlay);
+        self.windows_offset = self.windows_offset.min(limits.windows);
+        self.late_offset = self.late_offset.min(limits.late);
     }
 
     /// A click on `panel` gives it the focus (under an overlay, a click does nothing).

@@ -32,6 +32,7 @@ use window_tui::ui::{self, Screen};
 
 mod cells;
 mod screens;
+mod scrolling;
 mod states;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -77,9 +78,14 @@ fn replayed(case: &str, query_args: &[&str], steps: usize, mode: Mode) -> Arc<Sn
         .join("tests/conformance")
         .join(case)
         .join("events.csv");
+    replayed_file(&events, query_args, steps, mode)
+}
+
+/// The file `events` with `query_args` after `steps` batches, as [`replayed`] shows a case.
+fn replayed_file(events: &Path, query_args: &[&str], steps: usize, mode: Mode) -> Arc<Snapshot> {
     let console = SharedBuffer::default();
     let (mut stepper, mut builder) =
-        open_replay(&events, query_args, mode, console.clone(), |cells| {
+        open_replay(events, query_args, mode, console.clone(), |cells| {
             let (console, cells) = (console, cells.clone());
             let opener: SinkOpener =
                 Box::new(move |_| Ok(Box::new(ConsoleSink::new(console.clone(), cells.clone()))));

@@ -85,8 +85,8 @@ where
         }
         let now = now_micros();
         if let Some(shown) = &snapshot {
-            // An overlay scrolled past its end comes back to it.
-            let limit = ui::overlay_scroll_limit(
+            // An overlay or a panel scrolled past its end comes back to it.
+            let limits = ui::scroll_limits(
                 &Screen {
                     snapshot: shown,
                     status: &status,
@@ -97,7 +97,7 @@ where
                 },
                 screen_area(terminal)?,
             );
-            view.overlay_offset = view.overlay_offset.min(limit);
+            view.keep_within(limits);
         }
         let second = now / 1_000_000;
         let same = drawn.as_ref().is_some_and(|(s, st, v, sec)| {
