@@ -397,3 +397,34 @@ fn an_unwritable_progress_or_record_file_is_refused_before_anything_is_made() {
         );
     }
 }
+
+/// The manual page is one page, the only one `window-tui man` prints: it names no other page
+/// (`clap_mangen`'s page listed `window-tui-replay(1)` and the like, written and installed
+/// nowhere), and each command's options are in it, in a section of its own.
+#[test]
+fn the_manual_page_holds_every_command_and_names_no_page_that_does_not_exist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = window_tui(tmp.path(), &["man"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !page.contains("(1)"),
+        "a reference to another page:\n{page}"
+    );
+    assert_eq!(page.matches(".TH ").count(), 1, "{page}");
+    for (command, option) in [
+        ("SERVE", "\\-\\-port"),
+        ("REPLAY", "\\-\\-on\\-bad\\-row"),
+        ("EXPORT-SPARK", "\\-\\-replay\\-dir"),
+        ("COMPLETIONS", "fish"),
+        ("MAN", "man \\-l \\-"),
+    ] {
+        let heading = format!(".SH \"WINDOW-TUI {command}\"\n");
+        let at = page
+            .find(&heading)
+            .unwrap_or_else(|| panic!("no section {heading:?}:\n{page}"));
+        let section = &page[at + heading.len()..];
+        let section = &section[..section.find(".SH ").unwrap_or(section.len())];
+        assert!(section.contains(option), "{command}: {option}\n{section}");
+    }
+}

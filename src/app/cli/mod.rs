@@ -8,6 +8,7 @@ mod env;
 mod errors;
 mod export_args;
 mod help;
+mod man;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -65,13 +66,9 @@ fn completions(shell: clap_complete::Shell) -> Vec<u8> {
         .into_bytes()
 }
 
-/// The manual page, roff.
+/// The manual page, roff: one page, the commands' sections in it ([`man`]).
 fn man_page() -> Result<Vec<u8>, BadInput> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut out)
-        .map_err(|e| BadInput(format!("cannot render the manual page: {e}")))?;
-    Ok(out)
+    man::page().map_err(|e| BadInput(format!("cannot render the manual page: {e}")))
 }
 
 impl QueryArgs {
