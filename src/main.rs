@@ -1,6 +1,7 @@
 //! The `window-tui` binary: parses the command line and maps errors to exit statuses
 //! (0 success, 2 bad usage or input, 1 failure).
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
             );
             return ExitCode::from(2);
         }
-        Err(e) => e.exit(),
+        Err(e) => return print_clap(&e),
     };
     let (zone, warning) = app::zone::system();
     if let Some(warning) = warning {
@@ -43,5 +44,20 @@ fn main() -> ExitCode {
             }
             ExitCode::from(error::exit_status(&err))
         }
+    }
+}
+
+/// Prints what clap has to say (the help, the version, a usage error) and gives its exit
+/// status, as [`clap::Error::exit`] does, but a failure to write the help or the version on
+/// stdout (`> /dev/full`) is said on stderr, exit status 1: only a closed pipe (`| head -1`)
+/// is no failure.
+fn print_clap(e: &clap::Error) -> ExitCode {
+    let printed = e.print().and_then(|()| std::io::stdout().flush());
+    match printed {
+        Err(err) if !e.use_stderr() && err.kind() != std::io::ErrorKind::BrokenPipe => {
+            window_tui::diag!("window-tui: error: cannot write to stdout: {err}");
+            ExitCode::FAILURE
+        }
+        _ => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1)),
     }
 }

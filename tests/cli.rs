@@ -428,3 +428,61 @@ fn the_manual_page_holds_every_command_and_names_no_page_that_does_not_exist() {
         assert!(section.contains(option), "{command}: {option}\n{section}");
     }
 }
+
+/// `--help`, `--version` and what the printing commands print, written to a full disk, is a
+/// failure said on stderr (exit status 1): clap's help and version swallowed the error, exit 0.
+#[test]
+fn a_full_stdout_is_a_failure_said_on_stderr() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["--version"],
+        &["replay", "--help"],
+        &["help", "serve"],
+        &["completions", "bash"],
+        &["man"],
+        &["export-spark"],
+    ] {
+        let full = std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut cmd = Command::new(BIN);
+        hermetic(&mut cmd)
+            .current_dir(tmp.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(full);
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("No space left on device"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// A reader that goes away (`window-tui --help | head -1`) is no failure: exit status 0, and
+/// nothing said.
+#[test]
+fn a_closed_stdout_pipe_is_no_failure() {
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["man"],
+        &["completions", "zsh"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut cmd = Command::new(BIN);
+        hermetic(&mut cmd)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(writer);
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+}
