@@ -486,3 +486,51 @@ fn a_closed_stdout_pipe_is_no_failure() {
         assert_eq!(stderr(&out), "", "{args:?}");
     }
 }
+
+/// An empty item in `--group-by` (or `WINDOW_TUI_GROUP_BY`) is refused as one in `--agg` is,
+/// exit status 2, saying which option and what is wrong: it was dropped unseen. `""` alone
+/// still groups by the window alone, as documented.
+#[test]
+fn an_empty_group_by_item_is_refused_but_an_empty_list_is_no_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, env, says) in [
+        (
+            &["--group-by", "value,,"][..],
+            &[][..],
+            "'--group-by <COLUMNS>'",
+        ),
+        (&["--group-by", ",value"], &[], "item 1 of 2 is empty"),
+        (&["--group-by", "value, ,x"], &[], "item 2 of 3 is empty"),
+        (
+            &[],
+            &[("WINDOW_TUI_GROUP_BY", "value,,")],
+            "WINDOW_TUI_GROUP_BY",
+        ),
+    ] {
+        let mut full = vec!["export-spark"];
+        full.extend_from_slice(args);
+        let out = window_tui(tmp.path(), &full, env);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {err}");
+        assert!(
+            err.contains(says) && err.contains("empty"),
+            "{args:?} {env:?}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?} {env:?}");
+    }
+    for (args, env) in [
+        (&["--group-by", ""][..], &[][..]),
+        (&["--group-by", " "], &[]),
+        (&[], &[("WINDOW_TUI_GROUP_BY", "")]),
+    ] {
+        let mut full = vec!["export-spark"];
+        full.extend_from_slice(args);
+        let out = window_tui(tmp.path(), &full, env);
+        assert!(out.status.success(), "{args:?} {env:?}: {}", stderr(&out));
+        let job = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            job.contains(".groupBy(window(\"timestamp\", \"30 seconds\", \"15 seconds\"))"),
+            "{args:?} {env:?}: {job}"
+        );
+    }
+}

@@ -87,6 +87,7 @@ pub struct QueryArgs {
         env = "WINDOW_TUI_GROUP_BY",
         default_value = "value",
         value_name = "COLUMNS",
+        value_parser = group_by_columns,
         allow_hyphen_values = true
     )]
     pub group_by: String,
@@ -185,6 +186,28 @@ pub enum FormatArg {
     Csv,
     /// The line is a JSON object; its members are the schema's columns, by name.
     Json,
+}
+
+/// `--group-by`'s list as given, if each of its items names a column: `""` (or blanks) alone
+/// groups by the window alone, but an empty item in a list (`value,,`, `,value`, or an empty
+/// quoted name) is refused, as `--agg` refuses one, rather than dropped unseen.
+fn group_by_columns(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Ok(text.to_string());
+    }
+    let items: Vec<&str> = text.split(',').collect();
+    match items
+        .iter()
+        .position(|item| item.trim().trim_matches('`').is_empty())
+    {
+        Some(at) => Err(format!(
+            "item {} of {} is empty: name a column between each pair of commas, like \
+             user,country (or give \"\" alone to group by the window alone)",
+            at + 1,
+            items.len()
+        )),
+        None => Ok(text.to_string()),
+    }
 }
 
 fn duration_for(text: &str, what: Use) -> Result<Duration, String> {
