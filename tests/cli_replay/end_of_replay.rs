@@ -298,3 +298,52 @@ fn rows_without_an_event_time_are_input_rows_in_no_window() {
         .collect();
     assert_eq!(counts, [("\"a\"".into(), 1), ("\"b\"".into(), 1)]);
 }
+
+/// Ctrl-C while the replay waits for a FIFO's writer stops it at once, as a stop does (exit 0,
+/// saying so, nothing written): the open, restarted after the signal's handler set the stop
+/// flag, waited on, and only a second Ctrl-C ended the process (exit 1).
+#[test]
+fn a_stop_signal_while_a_fifo_waits_for_a_writer_stops_the_replay_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("events.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut cmd = std::process::Command::new(BIN);
+    hermetic(&mut cmd)
+        .args(["replay", "--sink", "json"])
+        .arg(&fifo);
+    let running = common::Running::spawn(&mut cmd);
+    // Once it listens for SIGINT (bit 1 of the caught signals' mask), and a moment more for
+    // the other signals and the open.
+    let status = format!("/proc/{}/status", running.pid());
+    let started = Instant::now();
+    let listens = || {
+        fs::read_to_string(&status).is_ok_and(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("SigCgt:"))
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+                .is_some_and(|mask| mask & 2 != 0)
+        })
+    };
+    while !listens() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never listened"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    running.signal("INT");
+    let finished = running.wait(Duration::from_secs(3));
+    let err = finished.stderr;
+    assert_eq!(finished.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("stopped by a signal while waiting for a writer to open")
+            && err.contains("events.fifo"),
+        "{err}"
+    );
+    assert_eq!(finished.stdout, "");
+}

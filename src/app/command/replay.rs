@@ -4,7 +4,7 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::app::command::replay_bar::ReplayBar;
 use crate::app::config::{QueryConfig, ReplayConfig};
@@ -16,7 +16,7 @@ use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};
 pub use crate::app::runtime::stepper::{ReplayStepper, ReplaySummary};
 use crate::app::sink::{self, SinkSet};
-use crate::app::source::replay::{Binding, Counting, ReplayReader, ReplaySource};
+use crate::app::source::replay::{Binding, Counting, ReadError, ReplayReader, ReplaySource};
 use crate::app::stop_signals;
 use crate::engine::{DataType, Engine, EventTime, Field, Query, Schema};
 
@@ -94,8 +94,27 @@ pub fn open(
     args: &ReplayConfig,
     sinks: impl FnOnce(&Query, Option<sink::Resume>) -> anyhow::Result<SinkSet>,
 ) -> anyhow::Result<ReplayStepper<ReplaySource>> {
-    let mut reader = ReplayReader::open(&args.events, args.max_line_bytes, args.sinks.zone.clone())
-        .map_err(|e| BadInput(e.to_string()))?;
+    open_unless(args, sinks, &AtomicBool::new(false))?
+        .ok_or_else(|| anyhow::anyhow!("the replay was stopped before it began"))
+}
+
+/// [`open`], given up (`None`) when `stop` is set while the file's open waits: a FIFO no
+/// writer has opened yet waits in the kernel, where a stop signal does not end the wait.
+pub fn open_unless(
+    args: &ReplayConfig,
+    sinks: impl FnOnce(&Query, Option<sink::Resume>) -> anyhow::Result<SinkSet>,
+    stop: &AtomicBool,
+) -> anyhow::Result<Option<ReplayStepper<ReplaySource>>> {
+    let zone = args.sinks.zone.clone();
+    let mut reader = match ReplayReader::open_unless(&args.events, args.max_line_bytes, zone, stop)
+    {
+        Err(ReadError::Io { error, .. })
+            if error.kind() == std::io::ErrorKind::Interrupted && stop.load(Ordering::Relaxed) =>
+        {
+            return Ok(None);
+        }
+        opened => opened.map_err(|e| BadInput(e.to_string()))?,
+    };
     let (query, binding) = query_of(&args.query, reader.columns())?;
     reader.bind(binding);
     if args.checkpoint.is_some() && !reader.file_metadata().is_ok_and(|m| m.is_file()) {
@@ -177,7 +196,7 @@ pub fn open(
     if let Some((last_tick, next_batch)) = resume {
         stepper.resume(last_tick, next_batch);
     }
-    Ok(stepper)
+    Ok(Some(stepper))
 }
 
 /// `window-tui replay` with sinks: the replay, then a closing line of what it did (batches, rows,
@@ -213,7 +232,14 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     };
     // From the start, so that a signal while the folders are claimed and cleaned waits for it.
     let stop = stop_signals::flag()?;
-    let mut stepper = open(args, sinks)?;
+    let Some(mut stepper) = open_unless(args, sinks, &stop)? else {
+        crate::diag!(
+            "window-tui: stopped by a signal while waiting for a writer to open {}; nothing \
+             replayed",
+            args.events.display()
+        );
+        return Ok(ReplaySummary::default());
+    };
     if let (Some(batch), Some(dir)) = (stepper.summary().resumed_at, &args.checkpoint) {
         crate::diag!("{}", checkpoint::resuming(batch, dir));
     }

@@ -6,6 +6,7 @@ pub mod decode;
 mod flat_json;
 pub mod inbox;
 pub mod lines;
+pub mod opening;
 pub mod replay;
 pub mod resolve;
 pub mod server;

@@ -7,9 +7,11 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 use super::plain::{Limits, Plain, parse_u64};
 use super::{BadRow, Binding, Head, ReadError};
+use crate::app::source::opening::open_unless;
 use crate::engine::{CellParser, Micros, NULL_EVENT_TIME, Rows, TickPartial, Value, Zone};
 
 /// Streams typed rows out of a replay file.
@@ -52,8 +54,19 @@ struct Record {
 impl ReplayReader<File> {
     /// Opens `path` and reads its header. Rows longer than `max_row` bytes are refused.
     pub fn open(path: &Path, max_row: usize, zone: Zone) -> Result<Self, ReadError> {
+        Self::open_unless(path, max_row, zone, &AtomicBool::new(false))
+    }
+
+    /// [`ReplayReader::open`], given up if `stop` is set while the open waits (a FIFO no
+    /// writer has opened yet): then an [`io::ErrorKind::Interrupted`] error.
+    pub fn open_unless(
+        path: &Path,
+        max_row: usize,
+        zone: Zone,
+        stop: &AtomicBool,
+    ) -> Result<Self, ReadError> {
         let file = path.display().to_string();
-        let src = File::open(path).map_err(|source| ReadError::Io {
+        let src = open_unless(path, stop).map_err(|source| ReadError::Io {
             file: file.clone(),
             error: source,
         })?;
