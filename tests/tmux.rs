@@ -421,3 +421,44 @@ fn e_in_a_replay_writes_the_job_and_stages_its_rows() {
     let end = tmux.wait_for("the exit status", long, |s| s.contains("EXIT="));
     assert!(end.contains("EXIT=0"), "{end}");
 }
+
+/// A replay stepped back, then `f`: the batch on screen shows the file sink on, as the footer
+/// says, and so does every batch stepped to after it, back or forth.
+#[test]
+fn f_on_a_replay_stepped_back_shows_the_sink_on_every_batch() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let events =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/boundaries/events.csv");
+    let bin = env!("CARGO_BIN_EXE_window-tui");
+    let command = format!(
+        "TZ=UTC NO_COLOR=1 {bin} replay {} --output out; echo EXIT=$?; sleep 600",
+        events.display()
+    );
+    let tmux = Tmux::start("stepback", dir.path(), &command, 120, 40);
+    let long = Duration::from_secs(30);
+    tmux.wait_for("the dashboard", long, |s| s.contains("Output batches"));
+    let file_on = |s: &str| s.contains("file    ● on");
+    tmux.keys(&["n", "n", "n", "n"]);
+    tmux.wait_for("batch 3", long, |s| s.contains("▸ Batch 3"));
+    tmux.keys(&["p", "p"]);
+    let screen = tmux.wait_for("batch 1", long, |s| s.contains("▸ Batch 1"));
+    assert!(!file_on(&screen), "{screen}");
+    tmux.keys(&["f"]);
+    tmux.wait_for("the file sink on, on batch 1", long, |s| {
+        s.contains("file sink on") && s.contains("▸ Batch 1") && file_on(s)
+    });
+    for (key, batch) in [("p", 0), ("n", 1), ("n", 2), ("n", 3), ("n", 4)] {
+        tmux.keys(&[key]);
+        let shown = format!("▸ Batch {batch}");
+        let screen = tmux.wait_for(&shown, long, |s| s.contains(&shown));
+        assert!(file_on(&screen), "{screen}");
+    }
+    // Batch 4 ran with the sink on: its files are under out/.
+    assert!(dir.path().join("out/_spark_metadata/4").exists());
+    tmux.keys(&["q"]);
+    let end = tmux.wait_for("the exit status", long, |s| s.contains("EXIT="));
+    assert!(end.contains("EXIT=0"), "{end}");
+}
