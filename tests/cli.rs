@@ -456,10 +456,10 @@ fn a_full_stdout_is_a_failure_said_on_stderr() {
             .stdout(full);
         let out = cmd.output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
         assert!(
-            stderr(&out).contains("No space left on device"),
-            "{args:?}: {}",
-            stderr(&out)
+            err.contains("stdout") && err.contains("No space left on device"),
+            "{args:?}: {err}"
         );
     }
 }

@@ -19,6 +19,8 @@ pub mod zone;
 
 use std::io::IsTerminal;
 
+use anyhow::Context as _;
+
 use config::Command;
 
 /// The async runtime of the live commands: two workers, for the socket and the server (the
@@ -60,9 +62,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Print(text) => {
             use std::io::Write;
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&text)?;
-            stdout.flush()?;
-            Ok(())
+            (stdout.write_all(&text).and_then(|()| stdout.flush()))
+                .context("cannot write to stdout")
         }
         Command::Live(config) => {
             if config.headless {

@@ -21,6 +21,8 @@ mod text;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
+
 pub use pattern::WindowPattern;
 
 use crate::app::config::{ExportConfig, ExportSource, Format, SinkKind};
@@ -112,8 +114,10 @@ pub fn run(config: &ExportConfig) -> anyhow::Result<()> {
     }
     if to_stdout {
         let mut stdout = std::io::stdout().lock();
-        stdout.write_all(job(&spec).as_bytes())?;
-        stdout.flush()?;
+        (stdout
+            .write_all(job(&spec).as_bytes())
+            .and_then(|()| stdout.flush()))
+        .context("cannot write to stdout")?;
         return Ok(());
     }
     if let Err(e) = write_job(&spec, &config.out, config.force) {
