@@ -412,6 +412,12 @@ fn the_manual_page_holds_every_command_and_names_no_page_that_does_not_exist() {
         "a reference to another page:\n{page}"
     );
     assert_eq!(page.matches(".TH ").count(), 1, "{page}");
+    // The long help's examples are headed as a manual's are, not with clap_mangen's EXTRA.
+    assert!(!page.contains(".SH EXTRA"), "{page}");
+    assert!(
+        page.contains(".SH EXAMPLES\nExamples:\n  window\\-tui "),
+        "{page}"
+    );
     for (command, option) in [
         ("SERVE", "\\-\\-port"),
         ("REPLAY", "\\-\\-on\\-bad\\-row"),

@@ -24,7 +24,8 @@ pub(super) fn page() -> io::Result<Vec<u8>> {
     page += &part(|w| man.render_description_section(w))?;
     page += &part(|w| man.render_options_section(w))?;
     page += &body(&commands_list(&cli))?;
-    page += &part(|w| man.render_extra_section(w))?;
+    // clap_mangen heads the long help's end EXTRA; it is the examples (and the notes after them).
+    page += &part(|w| man.render_extra_section(w))?.replacen(".SH EXTRA", ".SH EXAMPLES", 1);
     for command in detailed(&cli) {
         page += &command_section(command)?;
     }
