@@ -540,3 +540,26 @@ fn an_empty_group_by_item_is_refused_but_an_empty_list_is_no_keys() {
         );
     }
 }
+
+/// A bad `--agg` is refused while the arguments are read, so a bad `WINDOW_TUI_AGG` is said to
+/// be the variable's, as every other variable's is.
+#[test]
+fn a_bad_agg_from_the_environment_names_the_variable() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, env, says) in [
+        (&["--agg", "median(x)"][..], &[][..], "'--agg <AGGS>'"),
+        (&[], &[("WINDOW_TUI_AGG", "median(x)")], "WINDOW_TUI_AGG"),
+        (&[], &[("WINDOW_TUI_AGG", "count,")], "WINDOW_TUI_AGG"),
+    ] {
+        let mut full = vec!["export-spark"];
+        full.extend_from_slice(args);
+        let out = window_tui(tmp.path(), &full, env);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {err}");
+        assert!(
+            err.contains(says) && err.contains("is not an aggregate") && !err.contains("--agg \""),
+            "{args:?} {env:?}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?} {env:?}");
+    }
+}

@@ -12,7 +12,7 @@ use super::help::{
     COMPLETIONS_EXAMPLES, EXPORT_EXAMPLES, MAIN_EXAMPLES, REPLAY_EXAMPLES, SERVE_EXAMPLES,
 };
 use super::{ByteSize, playback_speed};
-use crate::engine::{Duration, Use};
+use crate::engine::{Duration, Use, parse_aggs};
 
 /// A terminal dashboard for event-time windowed stream aggregation, with Apache Spark 3.5's
 /// answers: sliding, tumbling or session windows grouped by columns, with count, sum, avg, min
@@ -97,7 +97,8 @@ pub struct QueryArgs {
         long = "agg",
         env = "WINDOW_TUI_AGG",
         default_value = "count",
-        value_name = "AGGS"
+        value_name = "AGGS",
+        value_parser = aggregates
     )]
     pub aggs: String,
 
@@ -208,6 +209,14 @@ fn group_by_columns(text: &str) -> Result<String, String> {
         )),
         None => Ok(text.to_string()),
     }
+}
+
+/// `--agg`'s list as given, if it parses: refused while the arguments are read, so that a bad
+/// `WINDOW_TUI_AGG` is said to be the variable's.
+fn aggregates(text: &str) -> Result<String, String> {
+    parse_aggs(text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string().trim_start_matches("--agg ").to_string())
 }
 
 fn duration_for(text: &str, what: Use) -> Result<Duration, String> {
