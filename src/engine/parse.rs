@@ -1,12 +1,16 @@
 //! Text cells read as values of their column's type, as Spark's CSV reader casts them:
-//! integers in their type's range, doubles and floats as Java reads them (`NaN`, `Infinity`,
-//! `1e5`), booleans `true`/`false` in any case, timestamps RFC 3339 (a time without an offset is
-//! read in the session time zone). A cell that does not fit is an error saying why, which the
-//! sources count as a rejected row.
+//! integers in their type's range (Java's `parseLong`: digits of any script, `٣` is 3), doubles
+//! and floats as Java reads them (`NaN`, `Infinity`, `1e5`), booleans `true`/`false` in any
+//! case, timestamps as Spark reads them (RFC 3339 and Spark's other forms, see
+//! [`super::time::TimestampParser::parse`]; a time without an offset is read in the session
+//! time zone). A cell that does not fit is an error saying why, which the sources count as a
+//! rejected row.
 
 use super::time::{MICROS_PER_MILLI, Micros, TimestampError, TimestampParser};
 use super::types::{DataType, Value};
 use super::zone::Zone;
+
+mod java_int;
 
 /// Why a cell is not a value of its type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,19 +136,17 @@ impl CellParser {
             DataType::Double => Value::Double(java_float(text).ok_or_else(not_a)?),
             DataType::Float => Value::Float(java_float::<f32>(text).ok_or_else(not_a)?),
             DataType::Byte | DataType::Short | DataType::Int | DataType::Long => {
-                let v: i64 = text.parse().map_err(|e: std::num::ParseIntError| {
-                    if matches!(
-                        e.kind(),
-                        std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
-                    ) {
-                        CellError::OutOfRange {
+                // Java's parseLong (digits of any script), where Rust's (ASCII) refuses.
+                let v = text
+                    .parse::<i64>()
+                    .or_else(|_| java_int::parse_long(text))
+                    .map_err(|e| match e {
+                        java_int::NotWhole::Overflow => CellError::OutOfRange {
                             ty,
                             text: text.into(),
-                        }
-                    } else {
-                        not_a()
-                    }
-                })?;
+                        },
+                        java_int::NotWhole::Syntax => not_a(),
+                    })?;
                 let (min, max) = ty.integer_range().unwrap_or((i64::MIN, i64::MAX));
                 if !(min..=max).contains(&v) {
                     return Err(CellError::OutOfRange {
