@@ -433,7 +433,7 @@ impl Partial {
                 continue;
             }
             let (window, keys) = state.window_mut(start);
-            window.reserve(entries.len(), n, fold.strings.id_bound());
+            window.reserve(self.new_keys(entries, by_pane), fold.strings.id_bound());
             for (k, &at) in entries.iter().enumerate() {
                 // A key's place and entry are likely cache misses in a large state: asked
                 // for some keys ahead, they load while the keys before are folded.
@@ -475,6 +475,13 @@ impl Partial {
         }
         self.forget_entries();
         (updated, late_pairs)
+    }
+
+    /// The fewest and the most keys one window's `entries` hold that the window may not: each
+    /// key once, or, by pane, once in each pane (as many as the largest pane's, at least).
+    fn new_keys(&self, entries: &[usize], by_pane: bool) -> (usize, usize) {
+        let runs = entries.chunk_by(|&a, &b| !by_pane || self.units[a].0 == self.units[b].0);
+        (runs.map(<[usize]>::len).max().unwrap_or(0), entries.len())
     }
 }
 

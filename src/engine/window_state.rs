@@ -103,20 +103,19 @@ impl Index {
         }
     }
 
-    /// Makes room for `more` keys on top of the window's `keys`, ids below `id_bound`: the
-    /// index takes the form it would have on the way, now, and grows once (a batch bringing a
-    /// window a hundred thousand new keys otherwise rehashed them a dozen times, or had an
-    /// emptied window's array turn into a map and back).
-    fn reserve(&mut self, keys: usize, more: usize, id_bound: usize) {
-        let pays = pays(keys + more, id_bound);
+    /// Readies the index of a window of `keys` keys for a batch bringing it between `fewest`
+    /// and `most` new ones, ids below `id_bound`: the index takes the form it would have on
+    /// the way, now (a batch bringing a window a hundred thousand new keys otherwise rehashed
+    /// its map a dozen times, or turned an emptied window's array into a map and back), and a
+    /// map grows once. An array chosen for keys that do not come costs at most what the batch's
+    /// own entries take (it pays at a quarter of the ids, four bytes an id), and goes when the
+    /// window is emptied ([`WindowState::clear`]); a map grows by `fewest` alone.
+    fn reserve(&mut self, keys: usize, (fewest, most): (usize, usize), id_bound: usize) {
+        let pays = pays(keys + most.min(id_bound.saturating_sub(keys)), id_bound);
         match self {
             Index::Map(map) if pays => *self = Index::Dense(dense(map, id_bound)),
-            Index::Map(map) => map.reserve(more),
-            Index::Dense(at) if pays => {
-                if at.len() < id_bound {
-                    at.resize(id_bound, ABSENT);
-                }
-            }
+            Index::Map(map) => map.reserve(fewest),
+            Index::Dense(at) if pays && at.len() < id_bound => at.resize(id_bound, ABSENT),
             Index::Dense(_) => {}
         }
     }
@@ -168,13 +167,10 @@ impl WindowState {
         }
     }
 
-    /// Makes room for `more` keys, `n` buffers each: a batch's keys for the window, before
-    /// they are folded in (an upper bound: some may be there already).
-    pub fn reserve(&mut self, more: usize, n: usize, id_bound: usize) {
-        self.index.reserve(self.keys.len(), more, id_bound);
-        self.keys.reserve(more);
-        self.accs.reserve(more * n);
-        self.touched.reserve(more);
+    /// Readies the window for a batch bringing it between `fewest` and `most` new keys
+    /// ([`Index::reserve`]); the arena grows as keys come.
+    pub fn reserve(&mut self, new_keys: (usize, usize), id_bound: usize) {
+        self.index.reserve(self.keys.len(), new_keys, id_bound);
     }
 
     pub fn find(&self, id: Id) -> Option<usize> {
@@ -423,7 +419,7 @@ mod tests {
         // A fresh window told of a batch that brings it half the ids: an array from the start,
         // not a map grown (and rehashed) until it pays.
         let mut window = WindowState::default();
-        window.reserve(early.len(), 1, strings.id_bound());
+        window.reserve((early.len(), early.len()), strings.id_bound());
         assert!(matches!(window.index, Index::Dense(_)));
         for &id in &early {
             window.slot(id, 1, &mut strings);
@@ -437,7 +433,7 @@ mod tests {
         assert!(at.len() <= late[0] as usize);
         // Unreserved, the first of them would turn the array into a map (the window then held
         // one key of thousands of ids), and the map back into an array thousands of keys on.
-        window.reserve(late.len(), 1, strings.id_bound());
+        window.reserve((late.len(), late.len()), strings.id_bound());
         for (i, &id) in late.iter().enumerate() {
             assert!(window.slot(id, 1, &mut strings).2);
             assert!(matches!(window.index, Index::Dense(_)), "key {i}");
@@ -447,13 +443,26 @@ mod tests {
                 .enumerate()
                 .all(|(i, &id)| window.find(id) == Some(i))
         );
-        // A few keys in a window of a map: room for them, once.
+        // A thousand keys in ten panes, in a window of a map: room for the fewest that come.
         let mut small = WindowState::default();
-        small.reserve(1000, 2, strings.id_bound());
+        small.reserve((1000, 10 * 1000), strings.id_bound());
         let Index::Map(map) = &small.index else {
             panic!("a thousand keys of {} ids stay a map", strings.id_bound());
         };
-        assert!(map.capacity() >= 1000);
-        assert!(small.accs.capacity() >= 2000);
+        assert!((1000..4000).contains(&map.capacity()), "{}", map.capacity());
+        assert_eq!(small.accs.capacity(), 0);
+        // A window's keys already held, brought again: no array for them, and no more room.
+        let mut held = WindowState::default();
+        for &id in &late[..1000] {
+            held.slot(id, 1, &mut strings);
+        }
+        let heap = |w: &WindowState| w.index.heap_bytes() + w.accs.capacity() * size_of::<Acc>();
+        let bytes = heap(&held);
+        held.reserve((1000, 1000), strings.id_bound());
+        assert!(matches!(held.index, Index::Map(_)));
+        for &id in &late[..1000] {
+            assert!(!held.slot(id, 1, &mut strings).2);
+        }
+        assert!(heap(&held) <= 2 * bytes, "{bytes} -> {}", heap(&held));
     }
 }
