@@ -333,8 +333,8 @@ fn input_doc(spec: &JobSpec, q: &Query) -> String {
                 ),
                 Format::Csv => format!(
                     "{lines}, each a CSV record of the columns {schema}, in order (RFC 4180 \
-                     quoting; an empty field is NULL; a TIMESTAMP is RFC 3339 or epoch \
-                     milliseconds). {event_time} A line that does not fit is dropped, as \
+                     quoting; an empty field is NULL; a TIMESTAMP is text Spark reads as \
+                     one, or epoch milliseconds). {event_time} A line that does not fit is dropped, as \
                      window-tui rejects it."
                 ),
                 Format::Json => format!(
