@@ -81,19 +81,12 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
                 }
                 None => {}
             }
+            debug_assert_eq!(lines.len(), entry_len(batch));
             lines
         })
         .collect();
-    let mut first = 0;
-    let mut used: usize = entries[..selected.min(entries.len())]
-        .iter()
-        .map(Vec::len)
-        .sum();
-    let selected_len = entries.get(selected).map_or(0, Vec::len);
-    while first < selected && used + selected_len > inner {
-        used -= entries[first].len();
-        first += 1;
-    }
+    let lens: Vec<usize> = entries.iter().map(Vec::len).collect();
+    let first = first_shown(&lens, selected, inner);
     let mut lines: Vec<Line> = entries.into_iter().skip(first).flatten().collect();
     if lines.is_empty() {
         lines.push(Line::styled("  no batch yet", theme.dim));
@@ -101,10 +94,64 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
+/// Lines the list gives `batch`: its heading, then its first [`ROWS_PER_BATCH`] table rows and a
+/// line for the rest, or a line saying the console sink was off.
+fn entry_len(batch: &BatchRecord) -> usize {
+    1 + match &batch.console {
+        Some(text) => {
+            let rows = table_rows(text).count();
+            rows.min(ROWS_PER_BATCH) + usize::from(rows > ROWS_PER_BATCH)
+        }
+        None if batch.emitted > 0 => 1,
+        None => 0,
+    }
+}
+
+/// The first batch the list shows in `inner` lines, its batches `lens` lines each: the newest
+/// from which the selected one fits.
+fn first_shown(lens: &[usize], selected: usize, inner: usize) -> usize {
+    let mut first = 0;
+    let mut used: usize = lens[..selected.min(lens.len())].iter().sum();
+    let selected_len = lens.get(selected).copied().unwrap_or(0);
+    while first < selected && used + selected_len > inner {
+        used -= lens[first];
+        first += 1;
+    }
+    first
+}
+
+/// Batches the panel drawn in `area` shows whole at once, from the first shown on (at least
+/// one).
+pub fn page(screen: &Screen, area: Rect) -> usize {
+    let inner = area.height.saturating_sub(2) as usize;
+    let lens: Vec<usize> = screen
+        .snapshot
+        .batches
+        .iter()
+        .map(|b| entry_len(b))
+        .collect();
+    let first = first_shown(&lens, screen.view.selected_index(screen.snapshot), inner);
+    let mut used = 0;
+    let whole = lens[first.min(lens.len())..]
+        .iter()
+        .take_while(|len| {
+            used += **len;
+            used <= inner
+        })
+        .count();
+    whole.max(1)
+}
+
 /// How far the batch-detail overlay scrolls: its lines past those the overlay shows.
 pub fn detail_scroll_limit(screen: &Screen, area: Rect, id: u64) -> usize {
-    let shown = detail_height(area).saturating_sub(2) as usize;
-    detail_text(screen, id).len().saturating_sub(shown)
+    detail_text(screen, id)
+        .len()
+        .saturating_sub(detail_page(area))
+}
+
+/// Lines the batch-detail overlay shows at once in `area`.
+pub fn detail_page(area: Rect) -> usize {
+    detail_height(area).saturating_sub(2) as usize
 }
 
 /// The overlay's height in `area`.

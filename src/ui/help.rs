@@ -45,6 +45,11 @@ fn visible(area: Rect, total: usize) -> usize {
     (total + 2).min(area.height as usize).saturating_sub(2)
 }
 
+/// Lines the help shows at once in `area`.
+pub fn page(screen: &Screen, area: Rect) -> usize {
+    visible(area, lines(screen).len())
+}
+
 /// How far the help scrolls in `area`: 0 when it all fits.
 pub fn scroll_limit(screen: &Screen, area: Rect) -> usize {
     let total = lines(screen).len();

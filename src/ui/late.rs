@@ -66,7 +66,11 @@ fn narrow(area: Rect) -> bool {
 
 /// How far the panel drawn in `area` scrolls: its pairs past the first page.
 pub fn scroll_limit(screen: &Screen, area: Rect) -> usize {
+    screen.snapshot.late.len().saturating_sub(page(area))
+}
+
+/// Pairs the panel shows at once in `area` (at least one).
+pub fn page(area: Rect) -> usize {
     let lines = area.height.saturating_sub(2) as usize;
-    let page = lines / if narrow(area) { 2 } else { 1 };
-    screen.snapshot.late.len().saturating_sub(page.max(1))
+    (lines / if narrow(area) { 2 } else { 1 }).max(1)
 }

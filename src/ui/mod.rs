@@ -27,7 +27,7 @@ use crate::engine::Micros;
 use crate::engine::Zone;
 use crate::ui::model::{Snapshot, Status};
 use theme::Theme;
-use view::{Overlay, Panel, ScrollLimits, ViewState};
+use view::{Overlay, Pages, Panel, ScrollLimits, ViewState};
 
 /// The smallest terminal the dashboard draws in.
 pub const MIN_WIDTH: u16 = 80;
@@ -215,6 +215,32 @@ pub fn scroll_limits(screen: &Screen, area: Rect) -> ScrollLimits {
             windows: usize::MAX,
             late: usize::MAX,
         },
+    }
+}
+
+/// How many rows the page keys move in each scrolling part of a frame of `area`: the rows each
+/// shows at once (in Output batches, the batches).
+pub fn pages(screen: &Screen, area: Rect) -> Pages {
+    let Some(Areas {
+        body,
+        panels: [_, open, batches_area, _, late_area, _],
+        ..
+    }) = layout(area)
+    else {
+        // Too small for the panels: no key scrolls (nor acts).
+        return Pages::default();
+    };
+    let overlay = match screen.view.overlay {
+        Some(Overlay::Help) => help::page(screen, area),
+        Some(Overlay::Batch(_)) => batches::detail_page(area),
+        Some(Overlay::Modes) => modes::page(body),
+        None => 0,
+    };
+    Pages {
+        overlay,
+        windows: open_windows::page(open),
+        late: late::page(late_area),
+        batches: batches::page(screen, batches_area),
     }
 }
 

@@ -206,8 +206,13 @@ pub fn scroll_limit(screen: &Screen, area: Rect) -> usize {
         return 0;
     };
     let total: usize = view.ticks.iter().map(band_height).sum();
-    let shown = area.height.saturating_sub(2 + 2) as usize;
-    total.saturating_sub(shown)
+    total.saturating_sub(page(area))
+}
+
+/// Lines of bands the overlay shows at once in `area`: all but the borders and the columns'
+/// titles.
+pub fn page(area: Rect) -> usize {
+    area.height.saturating_sub(2 + 2) as usize
 }
 
 /// The column's two title lines, then its bands from `offset` on.

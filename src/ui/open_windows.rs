@@ -121,7 +121,7 @@ pub fn scroll_limit(screen: &Screen, area: Rect) -> usize {
 }
 
 /// Rows the panel shows at once in `area`: all but the borders and the column names.
-fn page(area: Rect) -> usize {
+pub fn page(area: Rect) -> usize {
     area.height.saturating_sub(3) as usize
 }
 

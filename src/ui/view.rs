@@ -74,7 +74,16 @@ impl SortBy {
     }
 }
 
-const PAGE: usize = 10;
+/// How many rows the page keys move in each scrolling part of a frame (`ui::pages`): a page,
+/// the rows it shows at once; in Output batches, the batches it shows at once. None moves less
+/// than one (the default's zeros move one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pages {
+    pub overlay: usize,
+    pub windows: usize,
+    pub late: usize,
+    pub batches: usize,
+}
 
 /// How far each scrolling part of a frame scrolls (`ui::scroll_limits`): the offset that
 /// shows its last page, the last row at the bottom.
@@ -122,8 +131,9 @@ impl ViewState {
             .unwrap_or(0)
     }
 
-    /// Applies a view action. Returns whether it was one (others are the app's to handle).
-    pub fn apply(&mut self, action: Action, snapshot: &Snapshot) -> bool {
+    /// Applies a view action, a page key moving by `pages` (at least one row). Returns whether
+    /// it was one (others are the app's to handle).
+    pub fn apply(&mut self, action: Action, snapshot: &Snapshot, pages: Pages) -> bool {
         match action {
             Action::Help => {
                 self.overlay = Some(Overlay::Help);
@@ -158,8 +168,8 @@ impl ViewState {
             }
             Action::Up => self.scroll(snapshot, -1),
             Action::Down => self.scroll(snapshot, 1),
-            Action::PageUp => self.scroll(snapshot, -(PAGE as isize)),
-            Action::PageDown => self.scroll(snapshot, PAGE as isize),
+            Action::PageUp => self.scroll(snapshot, -self.page(pages)),
+            Action::PageDown => self.scroll(snapshot, self.page(pages)),
             Action::Top => self.scroll(snapshot, isize::MIN / 2),
             Action::Bottom => self.scroll(snapshot, isize::MAX / 2),
             _ => return false,
@@ -187,6 +197,18 @@ impl ViewState {
     /// scrolls the overlay.
     pub fn wheel(&mut self, panel: Option<Panel>, by: isize, snapshot: &Snapshot) {
         self.scroll_panel(panel.unwrap_or(self.focus), snapshot, by);
+    }
+
+    /// The page of what the page keys scroll: the overlay, or the focused panel.
+    fn page(&self, pages: Pages) -> isize {
+        let page = match (self.overlay, self.focus) {
+            (Some(_), _) => pages.overlay,
+            (None, Panel::OpenWindows) => pages.windows,
+            (None, Panel::Late) => pages.late,
+            (None, Panel::Batches) => pages.batches,
+            (None, Panel::Watermark | Panel::Metrics | Panel::Sinks) => 1,
+        };
+        page.clamp(1, usize::MAX / 4) as isize
     }
 
     fn scroll(&mut self, snapshot: &Snapshot, by: isize) {

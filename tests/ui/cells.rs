@@ -94,7 +94,7 @@ fn a_batch_with_wide_and_control_characters_opens_with_its_borders() {
         focus: Panel::Batches,
         ..ViewState::default()
     };
-    assert!(view.apply(Action::Open, &snapshot));
+    assert!(act(&mut view, Action::Open, &snapshot, (80, 24)));
     for size in SIZES {
         let screen = render(&snapshot, &status(), &view, size);
         let rows = rows(&screen);

@@ -194,6 +194,24 @@ fn drawn(
     terminal
 }
 
+/// `action` on `view` as the render loop applies it in a terminal of `size`: a page key moves
+/// by the rows drawn there at once (`ui::pages`).
+fn act(view: &mut ViewState, action: Action, snapshot: &Snapshot, size: (u16, u16)) -> bool {
+    let status = status();
+    let pages = ui::pages(
+        &Screen {
+            snapshot,
+            status: &status,
+            view,
+            now: snapshot.taken_at,
+            zone: utc(),
+            theme: Theme::plain(),
+        },
+        Rect::new(0, 0, size.0, size.1),
+    );
+    view.apply(action, snapshot, pages)
+}
+
 fn check(name: &str, snapshot: &Snapshot, status: &Status, view: &ViewState) {
     for size in SIZES {
         insta::assert_snapshot!(
@@ -222,12 +240,12 @@ fn main_screen() {
 fn help_scrolls_when_it_does_not_fit() {
     let snapshot = live_snapshot(6);
     let mut view = ViewState::default();
-    view.apply(Action::Help, &snapshot);
+    act(&mut view, Action::Help, &snapshot, (80, 24));
     let top = render(&snapshot, &status(), &view, (80, 24));
     assert!(top.contains("lines 1-22 of 26"), "{top}");
     assert!(!top.contains("Mouse:"), "{top}");
     // A page down goes past the end: the help shows its last lines, not an empty box.
-    view.apply(Action::PageDown, &snapshot);
+    act(&mut view, Action::PageDown, &snapshot, (80, 24));
     let bottom = render(&snapshot, &status(), &view, (80, 24));
     assert!(
         bottom.contains("Mouse:") && bottom.contains("lines 5-26 of 26"),

@@ -46,7 +46,7 @@ fn case_snapshot(case: &str, steps: usize) -> Arc<Snapshot> {
 fn the_modes_view_shows_what_each_mode_emits() {
     let snapshot = live_snapshot(6);
     let mut view = ViewState::default();
-    assert!(view.apply(Action::Modes, &snapshot));
+    assert!(act(&mut view, Action::Modes, &snapshot, (80, 24)));
     let modes = snapshot
         .modes
         .as_ref()
@@ -67,7 +67,7 @@ fn the_modes_view_shows_what_each_mode_emits() {
     }
     check("modes", &snapshot, &status(), &view);
     // Again closes it.
-    assert!(view.apply(Action::Modes, &snapshot));
+    assert!(act(&mut view, Action::Modes, &snapshot, (80, 24)));
     assert_eq!(view.overlay, None);
 }
 
@@ -76,7 +76,7 @@ fn update_mode_with_aggregates_and_its_modes() {
     let snapshot = case_snapshot("q_aggs_update", 6);
     check("aggs_update", &snapshot, &status(), &ViewState::default());
     let mut view = ViewState::default();
-    view.apply(Action::Modes, &snapshot);
+    act(&mut view, Action::Modes, &snapshot, (80, 24));
     check("aggs_update_modes", &snapshot, &status(), &view);
 }
 
@@ -93,7 +93,7 @@ fn sessions_in_open_windows_and_no_update_mode() {
         modes.notes
     );
     let mut view = ViewState::default();
-    view.apply(Action::Modes, &snapshot);
+    act(&mut view, Action::Modes, &snapshot, (80, 24));
     check("sessions_modes", &snapshot, &status(), &view);
 }
 
@@ -101,7 +101,7 @@ fn sessions_in_open_windows_and_no_update_mode() {
 fn help_overlay() {
     let snapshot = live_snapshot(6);
     let mut view = ViewState::default();
-    assert!(view.apply(Action::Help, &snapshot));
+    assert!(act(&mut view, Action::Help, &snapshot, (80, 24)));
     check("help", &snapshot, &status(), &view);
 }
 
@@ -175,10 +175,10 @@ fn paused_with_a_notice() {
 fn a_batch_opened_in_full() {
     let snapshot = live_snapshot(6);
     let mut view = ViewState::default();
-    view.apply(Action::FocusNext, &snapshot);
+    act(&mut view, Action::FocusNext, &snapshot, (80, 24));
     assert_eq!(view.focus, Panel::Batches);
-    view.apply(Action::Down, &snapshot);
-    view.apply(Action::Open, &snapshot);
+    act(&mut view, Action::Down, &snapshot, (80, 24));
+    act(&mut view, Action::Open, &snapshot, (80, 24));
     check("batch_detail", &snapshot, &status(), &view);
 }
 
@@ -186,7 +186,7 @@ fn a_batch_opened_in_full() {
 fn sorted_by_count_with_late_rows() {
     let snapshot = as_live("boundaries", &[], 10);
     let mut view = ViewState::default();
-    view.apply(Action::Sort, &snapshot);
+    act(&mut view, Action::Sort, &snapshot, (80, 24));
     check("late_and_sorted", &snapshot, &status(), &view);
 }
 
@@ -210,7 +210,7 @@ fn a_click_focuses_a_panel_and_the_wheel_scrolls_the_one_under_it() {
     view.wheel(None, -1, &snapshot);
     assert_eq!(view.late_offset, 0);
     // With the help open, a click does not move the focus and the wheel scrolls the help.
-    view.apply(Action::Help, &snapshot);
+    act(&mut view, Action::Help, &snapshot, (80, 24));
     view.click(Panel::Sinks);
     view.wheel(Some(Panel::Sinks), 1, &snapshot);
     assert_eq!((view.focus, view.overlay_offset), (Panel::Late, 1));

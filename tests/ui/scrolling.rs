@@ -6,7 +6,7 @@ use super::*;
 
 /// Twelve keys open in two sliding windows each, then twelve rows too late for theirs: 24
 /// open rows and 24 late pairs (16 of them kept), more than either panel shows at 120×40.
-fn many_rows() -> Arc<Snapshot> {
+pub(super) fn many_rows() -> Arc<Snapshot> {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.csv");
     let mut text = String::from("batch,event_time,value\n");
@@ -34,7 +34,7 @@ fn view_after(snapshot: &Snapshot, actions: &[(Panel, Action)]) -> ViewState {
     let mut view = ViewState::default();
     for &(panel, action) in actions {
         view.focus = panel;
-        assert!(view.apply(action, snapshot));
+        assert!(act(&mut view, action, snapshot, (80, 24)));
     }
     view
 }
@@ -137,7 +137,7 @@ fn a_key_up_after_end_moves_at_once() {
     let before = render(&snapshot, &status, &view, (80, 24));
     for panel in [Panel::OpenWindows, Panel::Late] {
         view.focus = panel;
-        view.apply(Action::Up, &snapshot);
+        act(&mut view, Action::Up, &snapshot, (80, 24));
     }
     view.keep_within(limits(&view));
     assert_eq!((view.windows_offset, view.late_offset), (20, 13));
@@ -179,5 +179,120 @@ fn an_offset_past_the_end_shows_the_last_page() {
             render(&snapshot, &status(), &ended, size),
             "{size:?}"
         );
+    }
+}
+
+/// The rows a panel of `screen` shows whole: Open windows' rows (not its column names), Late
+/// data's pairs (the window missed ends a pair, on its second line when the panel is narrow).
+fn rows_shown(screen: &str, panel: Panel) -> Vec<String> {
+    let lines = panel_lines(screen, panel.title());
+    match panel {
+        Panel::OpenWindows => lines[1..]
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .cloned()
+            .collect(),
+        Panel::Late => lines.into_iter().filter(|l| l.contains('→')).collect(),
+        _ => unreachable!("a panel of rows"),
+    }
+}
+
+/// Page down (`PgDn`) moves Open windows and Late data by a page, the rows the panel shows (3
+/// rows of Open windows at 80×24, not 10, 7 of them never seen): as many Downs would, the row
+/// after the last one shown now at the top; page up comes back.
+#[test]
+fn a_page_key_moves_by_the_rows_the_panel_shows() {
+    let snapshot = many_rows();
+    let status = status();
+    for size in SIZES {
+        let area = Rect::new(0, 0, size.0, size.1);
+        let limits = |view: &ViewState| {
+            ui::scroll_limits(
+                &Screen {
+                    snapshot: &snapshot,
+                    status: &status,
+                    view,
+                    now: snapshot.taken_at,
+                    zone: utc(),
+                    theme: Theme::plain(),
+                },
+                area,
+            )
+        };
+        for panel in [Panel::OpenWindows, Panel::Late] {
+            let top = ViewState {
+                focus: panel,
+                ..ViewState::default()
+            };
+            let before = render(&snapshot, &status, &top, size);
+            let shown = rows_shown(&before, panel).len();
+            assert!(shown > 1, "{size:?} {panel:?}:\n{before}");
+            let mut paged = top.clone();
+            assert!(act(&mut paged, Action::PageDown, &snapshot, size));
+            paged.keep_within(limits(&paged));
+            let mut stepped = top.clone();
+            for _ in 0..shown {
+                act(&mut stepped, Action::Down, &snapshot, size);
+            }
+            stepped.keep_within(limits(&stepped));
+            assert_eq!(paged, stepped, "{size:?} {panel:?}: a page is {shown} rows");
+            act(&mut paged, Action::PageUp, &snapshot, size);
+            assert_eq!(paged, top, "{size:?} {panel:?}: PageUp comes back");
+        }
+    }
+    // 80×24: Open windows shows 3 rows, Late data (narrow: two lines a pair) 2 pairs.
+    let mut view = view_after(
+        &snapshot,
+        &[
+            (Panel::OpenWindows, Action::PageDown),
+            (Panel::Late, Action::PageDown),
+        ],
+    );
+    assert_eq!((view.windows_offset, view.late_offset), (3, 2));
+    let screen = render(&snapshot, &status, &view, (80, 24));
+    let open = rows_shown(&screen, Panel::OpenWindows);
+    assert!(open[0].trim().starts_with("173415-173445 k04"), "{screen}");
+    // At the end, a page down stays at the last page.
+    for panel in [Panel::OpenWindows, Panel::Late] {
+        view.focus = panel;
+        for _ in 0..10 {
+            act(&mut view, Action::PageDown, &snapshot, (80, 24));
+        }
+    }
+    view.keep_within(ui::scroll_limits(
+        &Screen {
+            snapshot: &snapshot,
+            status: &status,
+            view: &view,
+            now: snapshot.taken_at,
+            zone: utc(),
+            theme: Theme::plain(),
+        },
+        Rect::new(0, 0, 80, 24),
+    ));
+    assert_eq!((view.windows_offset, view.late_offset), (21, 14));
+}
+
+/// Page down in Output batches moves the selection by the batches the panel shows whole: one
+/// at 80×24 (the next batch, not the fourth after), all four at 120×40.
+#[test]
+fn a_page_key_moves_output_batches_by_the_batches_shown() {
+    let snapshot = many_rows();
+    let ids: Vec<u64> = snapshot.batches.iter().map(|b| b.id).collect();
+    assert_eq!(ids, [3, 2, 1, 0]);
+    for (size, selected) in [((80, 24), Some(2)), ((120, 40), Some(0))] {
+        let mut view = ViewState {
+            focus: Panel::Batches,
+            ..ViewState::default()
+        };
+        assert!(act(&mut view, Action::PageDown, &snapshot, size));
+        assert_eq!(view.selected_batch, selected, "{size:?}");
+        let screen = render(&snapshot, &status(), &view, size);
+        assert!(
+            screen.contains(&format!("▸ Batch {}", selected.unwrap())),
+            "{size:?}:\n{screen}"
+        );
+        act(&mut view, Action::PageUp, &snapshot, size);
+        assert_eq!(view.selected_batch, None, "{size:?}: back to the newest");
     }
 }

@@ -169,7 +169,7 @@ fn the_modes_and_batch_overlays_scroll_no_further_than_their_end() {
         )
     };
     let mut modes = ViewState::default();
-    assert!(modes.apply(Action::Modes, &snapshot));
+    assert!(act(&mut modes, Action::Modes, &snapshot, (80, 24)));
     let limit = limit_of(&modes);
     assert!(limit > 0 && limit < 1_000, "{limit}");
     modes.overlay_offset = limit;
@@ -181,7 +181,7 @@ fn the_modes_and_batch_overlays_scroll_no_further_than_their_end() {
         focus: Panel::Batches,
         ..ViewState::default()
     };
-    assert!(batch.apply(Action::Open, &snapshot));
+    assert!(act(&mut batch, Action::Open, &snapshot, (80, 24)));
     batch.overlay_offset = limit_of(&batch);
     assert!(limit_of(&batch) < 40);
     assert!(

@@ -21,7 +21,7 @@ use crate::engine::Zone;
 use crate::ui::keymap::Action;
 use crate::ui::model::{Snapshot, Status};
 use crate::ui::theme::Theme;
-use crate::ui::view::ViewState;
+use crate::ui::view::{Pages, ViewState};
 use crate::ui::{self, Screen};
 
 /// At most this many frames a second.
@@ -70,6 +70,8 @@ where
         .unwrap_or_else(Instant::now);
     let mut poll = tokio::time::interval(POLL);
     let mut resized = true;
+    // How far the page keys move: the rows shown at once, as last laid out.
+    let mut pages = Pages::default();
     loop {
         if driver.failed() {
             return Ok(());
@@ -85,19 +87,19 @@ where
         }
         let now = now_micros();
         if let Some(shown) = &snapshot {
-            // An overlay or a panel scrolled past its end comes back to it.
-            let limits = ui::scroll_limits(
-                &Screen {
-                    snapshot: shown,
-                    status: &status,
-                    view: &view,
-                    now,
-                    zone: zone.clone(),
-                    theme,
-                },
-                screen_area(terminal)?,
-            );
-            view.keep_within(limits);
+            let area = screen_area(terminal)?;
+            let screen = Screen {
+                snapshot: shown,
+                status: &status,
+                view: &view,
+                now,
+                zone: zone.clone(),
+                theme,
+            };
+            // The pages as laid out; an overlay or a panel scrolled past its end comes back to
+            // it (which changes no page).
+            pages = ui::pages(&screen, area);
+            view.keep_within(ui::scroll_limits(&screen, area));
         }
         let second = now / 1_000_000;
         let same = drawn.as_ref().is_some_and(|(s, st, v, sec)| {
@@ -144,7 +146,7 @@ where
                 _ if !ui::fits(screen_area(terminal)?) => {}
                 input => {
                     let area = screen_area(terminal)?;
-                    if let Some(text) = handle(input, area, &mut view, driver) {
+                    if let Some(text) = handle(input, area, pages, &mut view, driver) {
                         notice.set(text, Instant::now());
                     }
                 }
@@ -224,11 +226,13 @@ impl Signals {
     }
 }
 
-/// Acts on a key or a mouse event in a terminal of `area`: the view's own actions change the
-/// view, the others go to the driver; returns what the driver answered.
+/// Acts on a key or a mouse event in a terminal of `area`, whose page keys move by `pages`: the
+/// view's own actions change the view, the others go to the driver; returns what the driver
+/// answered.
 fn handle(
     input: Input,
     area: Rect,
+    pages: Pages,
     view: &mut ViewState,
     driver: &mut impl Driver,
 ) -> Option<String> {
@@ -245,7 +249,9 @@ fn handle(
             }
         }
         Input::Action(action) => {
-            let handled = current.as_ref().is_some_and(|s| view.apply(action, s));
+            let handled = current
+                .as_ref()
+                .is_some_and(|s| view.apply(action, s, pages));
             if !handled {
                 return driver.act(action);
             }
