@@ -11,11 +11,7 @@ use super::{Screen, format};
 
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let (late, theme) = (&screen.snapshot.late, &screen.theme);
-    let block = screen.block(
-        Panel::Late,
-        &format!("· {} pairs", screen.snapshot.metrics.late_pairs),
-        area,
-    );
+    let block = screen.block(Panel::Late, &title(screen), area);
     let narrow = narrow(area);
     // Scrolled to the end (or past it, the pairs fewer since), the last pair is at the bottom.
     let offset = screen.view.late_offset.min(scroll_limit(screen, area));
@@ -57,6 +53,24 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         lines.push(Line::styled(hint, theme.dim));
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// `· 24 pairs`, the late pairs in all; `· 16 of 24 pairs` when the list holds fewer (a batch
+/// keeps its latest [`LATE_SAMPLE`](crate::engine::LATE_SAMPLE) for it, the dashboard its
+/// latest [`LATE_HISTORY`](crate::ui::model::LATE_HISTORY)), as Open windows says it of its
+/// keys.
+fn title(screen: &Screen) -> String {
+    let counted = screen.snapshot.metrics.late_pairs;
+    let listed = screen.snapshot.late.len() as u64;
+    if listed < counted {
+        format!(
+            "· {} of {} pairs",
+            format::count(listed),
+            format::count(counted)
+        )
+    } else {
+        format!("· {} pairs", format::count(counted))
+    }
 }
 
 /// Narrow: two lines a pair, the window and watermark on the second.

@@ -1,5 +1,5 @@
 //! Unusual states drawn: a thousand open keys, a failing sink, a checkpointed replay opened
-//! again, overlays scrolled to their end, a large or full state.
+//! again, overlays scrolled to their end, a large or full state, more late pairs than listed.
 
 use super::*;
 
@@ -240,4 +240,30 @@ fn rows_without_an_event_time_show_once_some_came() {
         "{}",
         text_with(1_234)
     );
+}
+
+/// Late data's title counts every late pair, and the list keeps fewer (16 a batch): the title
+/// says how many it lists then, as Open windows does of its keys; not when it lists them all.
+#[test]
+fn the_late_title_says_when_it_lists_fewer_pairs_than_it_counts() {
+    let snapshot = super::scrolling::many_rows();
+    assert_eq!(
+        (snapshot.metrics.late_pairs, snapshot.late.len()),
+        (24, 16),
+        "24 late pairs, 16 of them kept"
+    );
+    let mut all = (*snapshot).clone();
+    all.metrics.late_pairs = 16;
+    for size in SIZES {
+        let screen = render(&snapshot, &status(), &ViewState::default(), size);
+        assert!(
+            screen.contains("┌ Late data · 16 of 24 pairs ─"),
+            "{size:?}:\n{screen}"
+        );
+        let screen = render(&all, &status(), &ViewState::default(), size);
+        assert!(
+            screen.contains("┌ Late data · 16 pairs ─"),
+            "{size:?}:\n{screen}"
+        );
+    }
 }
