@@ -513,16 +513,11 @@ fn an_empty_group_by_item_is_refused_but_an_empty_list_is_no_keys() {
             "WINDOW_TUI_GROUP_BY",
         ),
     ] {
-        let mut full = vec!["export-spark"];
-        full.extend_from_slice(args);
-        let out = window_tui(tmp.path(), &full, env);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {err}");
+        let err = export_refused(tmp.path(), args, env);
         assert!(
             err.contains(says) && err.contains("empty"),
             "{args:?} {env:?}: {err}"
         );
-        assert!(out.stdout.is_empty(), "{args:?} {env:?}");
     }
     for (args, env) in [
         (&["--group-by", ""][..], &[][..]),
@@ -551,15 +546,22 @@ fn a_bad_agg_from_the_environment_names_the_variable() {
         (&[], &[("WINDOW_TUI_AGG", "median(x)")], "WINDOW_TUI_AGG"),
         (&[], &[("WINDOW_TUI_AGG", "count,")], "WINDOW_TUI_AGG"),
     ] {
-        let mut full = vec!["export-spark"];
-        full.extend_from_slice(args);
-        let out = window_tui(tmp.path(), &full, env);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {err}");
+        let err = export_refused(tmp.path(), args, env);
         assert!(
             err.contains(says) && err.contains("is not an aggregate") && !err.contains("--agg \""),
             "{args:?} {env:?}: {err}"
         );
-        assert!(out.stdout.is_empty(), "{args:?} {env:?}");
     }
+}
+
+/// `window-tui export-spark ARGS` with `env`, refused as bad usage (exit status 2, nothing on
+/// stdout): what it says on stderr.
+fn export_refused(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut full = vec!["export-spark"];
+    full.extend_from_slice(args);
+    let out = window_tui(dir, &full, env);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {err}");
+    assert!(out.stdout.is_empty(), "{args:?} {env:?}");
+    err
 }

@@ -167,6 +167,23 @@ fn render(snapshot: &Snapshot, status: &Status, view: &ViewState, size: (u16, u1
         .to_string()
 }
 
+/// The screen the tests draw: `snapshot` at its own time, in UTC.
+fn screen<'a>(
+    snapshot: &'a Snapshot,
+    status: &'a Status,
+    view: &'a ViewState,
+    theme: Theme,
+) -> Screen<'a> {
+    Screen {
+        snapshot,
+        status,
+        view,
+        now: snapshot.taken_at,
+        zone: utc(),
+        theme,
+    }
+}
+
 /// The dashboard drawn on a test terminal of `(w, h)` in `theme`.
 fn drawn(
     snapshot: &Snapshot,
@@ -178,17 +195,7 @@ fn drawn(
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal
         .draw(|frame| {
-            ui::draw(
-                frame,
-                &Screen {
-                    snapshot,
-                    status,
-                    view,
-                    now: snapshot.taken_at,
-                    zone: utc(),
-                    theme,
-                },
-            );
+            ui::draw(frame, &screen(snapshot, status, view, theme));
         })
         .unwrap();
     terminal
@@ -199,14 +206,7 @@ fn drawn(
 fn act(view: &mut ViewState, action: Action, snapshot: &Snapshot, size: (u16, u16)) -> bool {
     let status = status();
     let pages = ui::pages(
-        &Screen {
-            snapshot,
-            status: &status,
-            view,
-            now: snapshot.taken_at,
-            zone: utc(),
-            theme: Theme::plain(),
-        },
+        &screen(snapshot, &status, view, Theme::plain()),
         Rect::new(0, 0, size.0, size.1),
     );
     view.apply(action, snapshot, pages)

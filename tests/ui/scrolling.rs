@@ -112,17 +112,7 @@ fn a_key_up_after_end_moves_at_once() {
     let status = status();
     let area = Rect::new(0, 0, 80, 24);
     let limits = |view: &ViewState| {
-        ui::scroll_limits(
-            &Screen {
-                snapshot: &snapshot,
-                status: &status,
-                view,
-                now: snapshot.taken_at,
-                zone: utc(),
-                theme: Theme::plain(),
-            },
-            area,
-        )
+        ui::scroll_limits(&screen(&snapshot, &status, view, Theme::plain()), area)
     };
     let mut view = view_after(
         &snapshot,
@@ -207,17 +197,7 @@ fn a_page_key_moves_by_the_rows_the_panel_shows() {
     for size in SIZES {
         let area = Rect::new(0, 0, size.0, size.1);
         let limits = |view: &ViewState| {
-            ui::scroll_limits(
-                &Screen {
-                    snapshot: &snapshot,
-                    status: &status,
-                    view,
-                    now: snapshot.taken_at,
-                    zone: utc(),
-                    theme: Theme::plain(),
-                },
-                area,
-            )
+            ui::scroll_limits(&screen(&snapshot, &status, view, Theme::plain()), area)
         };
         for panel in [Panel::OpenWindows, Panel::Late] {
             let top = ViewState {
@@ -259,17 +239,11 @@ fn a_page_key_moves_by_the_rows_the_panel_shows() {
             act(&mut view, Action::PageDown, &snapshot, (80, 24));
         }
     }
-    view.keep_within(ui::scroll_limits(
-        &Screen {
-            snapshot: &snapshot,
-            status: &status,
-            view: &view,
-            now: snapshot.taken_at,
-            zone: utc(),
-            theme: Theme::plain(),
-        },
+    let limits = ui::scroll_limits(
+        &super::screen(&snapshot, &status, &view, Theme::plain()),
         Rect::new(0, 0, 80, 24),
-    ));
+    );
+    view.keep_within(limits);
     assert_eq!((view.windows_offset, view.late_offset), (21, 14));
 }
 

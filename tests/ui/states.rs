@@ -156,17 +156,7 @@ fn the_modes_and_batch_overlays_scroll_no_further_than_their_end() {
             .to_string()
     };
     let limit_of = |view: &ViewState| {
-        ui::overlay_scroll_limit(
-            &Screen {
-                snapshot: &snapshot,
-                status: &status,
-                view,
-                now: snapshot.taken_at,
-                zone: utc(),
-                theme: Theme::plain(),
-            },
-            area,
-        )
+        ui::overlay_scroll_limit(&screen(&snapshot, &status, view, Theme::plain()), area)
     };
     let mut modes = ViewState::default();
     assert!(act(&mut modes, Action::Modes, &snapshot, (80, 24)));
