@@ -88,14 +88,7 @@ where
         let now = now_micros();
         if let Some(shown) = &snapshot {
             let area = screen_area(terminal)?;
-            let screen = Screen {
-                snapshot: shown,
-                status: &status,
-                view: &view,
-                now,
-                zone: zone.clone(),
-                theme,
-            };
+            let screen = screen(shown, &status, &view, (now, zone, theme));
             // The pages as laid out; an overlay or a panel scrolled past its end comes back to
             // it (which changes no page).
             pages = ui::pages(&screen, area);
@@ -116,17 +109,7 @@ where
                 tokio::time::sleep(wait).await;
             }
             terminal.draw(|frame| {
-                ui::draw(
-                    frame,
-                    &Screen {
-                        snapshot: shown,
-                        status: &status,
-                        view: &view,
-                        now,
-                        zone: zone.clone(),
-                        theme,
-                    },
-                );
+                ui::draw(frame, &screen(shown, &status, &view, (now, zone, theme)));
             })?;
             last_frame = Instant::now();
             resized = false;
@@ -289,6 +272,23 @@ fn same_snapshot(a: Option<&Arc<Snapshot>>, b: Option<&Arc<Snapshot>>) -> bool {
         (Some(a), Some(b)) => Arc::ptr_eq(a, b),
         (None, None) => true,
         _ => false,
+    }
+}
+
+/// What a frame draws: `shown` with the status and view, at `now` in `zone`.
+fn screen<'a>(
+    shown: &'a Snapshot,
+    status: &'a Status,
+    view: &'a ViewState,
+    (now, zone, theme): (i64, &Zone, Theme),
+) -> Screen<'a> {
+    Screen {
+        snapshot: shown,
+        status,
+        view,
+        now,
+        zone: zone.clone(),
+        theme,
     }
 }
 
