@@ -105,7 +105,9 @@ fn parse(s: &[u8], session: Option<&Zone>, zones: &mut Zones, lowercase: bool) -
             if i == 6 {
                 fraction_digits += 1;
             }
-            if i != 6 || digits < 6 {
+            // Six digits at most: a field of more is no time (a fraction's are dropped), and
+            // its value must not overflow on the way.
+            if digits < 6 {
                 value = value * 10 + i64::from(b - b'0');
             }
             digits += 1;

@@ -97,3 +97,22 @@ fn every_probe_reads_as_spark_reads_it() {
         wrong.join("\n")
     );
 }
+
+/// A field of many digits is no time, and reading it overflows nothing (a debug build checks):
+/// Spark's fields are six digits at most, a fraction's past the sixth dropped.
+#[test]
+fn fields_of_many_digits_are_no_time_and_a_long_fraction_is_cut() {
+    let mut parser = TimestampParser::in_zone(Zone::utc());
+    for text in [
+        "99999999999999999999999999-11-23",
+        "2026-11-23 1799999999999999999999:00",
+        "2026-11-23 17:33:00+99999999999999999999",
+    ] {
+        assert!(parser.parse(text.as_bytes()).is_err(), "{text}");
+    }
+    let long = parser
+        .parse(b"2026-11-23 17:33:00.1234569999999999999999999")
+        .unwrap();
+    let short = parser.parse(b"2026-11-23 17:33:00.123456").unwrap();
+    assert_eq!(long, short);
+}
