@@ -363,8 +363,8 @@ fn a_replay_stopped_by_a_bad_row_ends_with_its_error_and_status_2_once_quit() {
     let err = std::fs::read_to_string(dir.path().join("err.txt")).unwrap();
     assert_eq!(
         err,
-        "window-tui: error: bad_mid.csv:4: event_time: expected an RFC 3339 time like \
-         2026-11-23T17:33:14.999999Z, got \"notatime\"\n",
+        "window-tui: error: bad_mid.csv:4: event_time: expected a time as Spark reads it, like \
+         2026-11-23T17:33:14.999999Z or 2026-11-23 17:33:14, got \"notatime\"\n",
         "the headless replay's line"
     );
 }

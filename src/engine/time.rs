@@ -26,7 +26,9 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// Why a timestamp was rejected. The text names the part that is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimestampError {
-    #[error("expected an RFC 3339 time like 2026-11-23T17:33:14.999999Z, got {0:?}")]
+    #[error(
+        "expected a time as Spark reads it, like 2026-11-23T17:33:14.999999Z or 2026-11-23 17:33:14, got {0:?}"
+    )]
     Layout(String),
     #[error("{0} is out of range in {1:?}")]
     Range(&'static str, String),
