@@ -12,7 +12,7 @@ use super::help::{
     COMPLETIONS_EXAMPLES, EXPORT_EXAMPLES, MAIN_EXAMPLES, REPLAY_EXAMPLES, SERVE_EXAMPLES,
 };
 use super::{ByteSize, playback_speed};
-use crate::engine::{Duration, Use, parse_aggs};
+use crate::engine::{AggRequest, Duration, Use, parse_aggs};
 
 /// A terminal dashboard for event-time windowed stream aggregation, with Apache Spark 3.5's
 /// answers: sliding, tumbling or session windows grouped by columns, with count, sum, avg, min
@@ -100,7 +100,7 @@ pub struct QueryArgs {
         value_name = "AGGS",
         value_parser = aggregates
     )]
-    pub aggs: String,
+    pub aggs: Aggs,
 
     /// Window length (`window(timestamp, WINDOW, SLIDE)`) [default: 30 seconds]
     #[arg(
@@ -211,11 +211,15 @@ fn group_by_columns(text: &str) -> Result<String, String> {
     }
 }
 
-/// `--agg`'s list as given, if it parses: refused while the arguments are read, so that a bad
+/// `--agg`'s aggregates, parsed once, while the arguments are read.
+#[derive(Debug, Clone)]
+pub struct Aggs(pub Vec<AggRequest>);
+
+/// `--agg`'s list, parsed: refused while the arguments are read, so that a bad
 /// `WINDOW_TUI_AGG` is said to be the variable's.
-fn aggregates(text: &str) -> Result<String, String> {
+fn aggregates(text: &str) -> Result<Aggs, String> {
     parse_aggs(text)
-        .map(|_| text.to_string())
+        .map(Aggs)
         .map_err(|e| e.to_string().trim_start_matches("--agg ").to_string())
 }
 

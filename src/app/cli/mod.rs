@@ -28,7 +28,7 @@ use crate::app::error::BadInput;
 use crate::app::sink::file_sink_refusal;
 use crate::app::sink::window_text::WindowText;
 use crate::engine::{
-    DataType, EventTime, OutputMode, Query, Schema, WindowRequest, Zone, parse_aggs, parse_group_by,
+    DataType, EventTime, OutputMode, Query, Schema, WindowRequest, Zone, parse_group_by,
 };
 
 impl Cli {
@@ -102,7 +102,7 @@ impl QueryArgs {
             schema,
             event_time,
             group_by: parse_group_by(&self.group_by),
-            aggs: parse_aggs(&self.aggs).map_err(bad)?,
+            aggs: self.aggs.0,
             window,
             delay: self.watermark,
             mode: match self.output_mode {
