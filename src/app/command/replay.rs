@@ -94,24 +94,29 @@ pub fn open(
     args: &ReplayConfig,
     sinks: impl FnOnce(&Query, Option<sink::Resume>) -> anyhow::Result<SinkSet>,
 ) -> anyhow::Result<ReplayStepper<ReplaySource>> {
-    open_unless(args, sinks, &AtomicBool::new(false))?
-        .ok_or_else(|| anyhow::anyhow!("the replay was stopped before it began"))
+    open_unless(args, sinks, None)
 }
 
-/// [`open`], given up (`None`) when `stop` is set while the file's open waits: a FIFO no
-/// writer has opened yet waits in the kernel, where a stop signal does not end the wait.
+/// A replay's file was not opened: a stop signal came while the open waited.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped by a signal while waiting for a writer to open {0}")]
+pub struct StoppedWaiting(String);
+
+/// [`open`], given up ([`StoppedWaiting`]) when `stop` is set while the file's open waits: a
+/// FIFO no writer has opened yet waits in the kernel, where a stop signal does not end the wait.
 pub fn open_unless(
     args: &ReplayConfig,
     sinks: impl FnOnce(&Query, Option<sink::Resume>) -> anyhow::Result<SinkSet>,
-    stop: &AtomicBool,
-) -> anyhow::Result<Option<ReplayStepper<ReplaySource>>> {
+    stop: Option<&AtomicBool>,
+) -> anyhow::Result<ReplayStepper<ReplaySource>> {
     let zone = args.sinks.zone.clone();
     let mut reader = match ReplayReader::open_unless(&args.events, args.max_line_bytes, zone, stop)
     {
         Err(ReadError::Io { error, .. })
-            if error.kind() == std::io::ErrorKind::Interrupted && stop.load(Ordering::Relaxed) =>
+            if error.kind() == std::io::ErrorKind::Interrupted
+                && stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) =>
         {
-            return Ok(None);
+            return Err(StoppedWaiting(args.events.display().to_string()).into());
         }
         opened => opened.map_err(|e| BadInput(e.to_string()))?,
     };
@@ -196,7 +201,7 @@ pub fn open_unless(
     if let Some((last_tick, next_batch)) = resume {
         stepper.resume(last_tick, next_batch);
     }
-    Ok(Some(stepper))
+    Ok(stepper)
 }
 
 /// `window-tui replay` with sinks: the replay, then a closing line of what it did (batches, rows,
@@ -232,13 +237,12 @@ pub fn run(args: &ReplayConfig) -> anyhow::Result<ReplaySummary> {
     };
     // From the start, so that a signal while the folders are claimed and cleaned waits for it.
     let stop = stop_signals::flag()?;
-    let Some(mut stepper) = open_unless(args, sinks, &stop)? else {
-        crate::diag!(
-            "window-tui: stopped by a signal while waiting for a writer to open {}; nothing \
-             replayed",
-            args.events.display()
-        );
-        return Ok(ReplaySummary::default());
+    let mut stepper = match open_unless(args, sinks, Some(&stop)) {
+        Err(e) if e.is::<StoppedWaiting>() => {
+            crate::diag!("window-tui: {e}; nothing replayed");
+            return Ok(ReplaySummary::default());
+        }
+        opened => opened?,
     };
     if let (Some(batch), Some(dir)) = (stepper.summary().resumed_at, &args.checkpoint) {
         crate::diag!("{}", checkpoint::resuming(batch, dir));

@@ -17,12 +17,12 @@ const POLL: Duration = Duration::from_millis(20);
 /// `File::open(path)`, unless `stop` is set while it waits: then an error of kind
 /// [`io::ErrorKind::Interrupted`] (the thread still waiting on the open is left to the end of
 /// the process, which comes next). A regular file, or a path that is not there, opens at once,
-/// on this thread.
-pub fn open_unless(path: &Path, stop: &AtomicBool) -> io::Result<File> {
+/// on this thread; so does any path without a `stop` to watch.
+pub fn open_unless(path: &Path, stop: Option<&AtomicBool>) -> io::Result<File> {
     let may_wait = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
-    if !may_wait {
+    let Some(stop) = stop.filter(|_| may_wait) else {
         return File::open(path);
-    }
+    };
     let (opened, open) = channel();
     let owned = path.to_path_buf();
     std::thread::Builder::new()
@@ -73,7 +73,7 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(100));
                 stop.store(true, Ordering::Relaxed);
             });
-            let err = open_unless(&path, &stop).unwrap_err();
+            let err = open_unless(&path, Some(&stop)).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::Interrupted);
         });
         assert!(started.elapsed() < Duration::from_secs(2));
@@ -87,7 +87,7 @@ mod tests {
         std::thread::scope(|s| {
             s.spawn(|| std::fs::write(&path, "hello").unwrap());
             let mut text = String::new();
-            open_unless(&path, &stop)
+            open_unless(&path, Some(&stop))
                 .unwrap()
                 .read_to_string(&mut text)
                 .unwrap();
@@ -97,10 +97,10 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         stop.store(true, Ordering::Relaxed);
         assert!(
-            open_unless(&file, &stop).is_ok(),
+            open_unless(&file, Some(&stop)).is_ok(),
             "a file opens, flag or not"
         );
-        let missing = open_unless(&dir.path().join("missing"), &stop).unwrap_err();
+        let missing = open_unless(&dir.path().join("missing"), Some(&stop)).unwrap_err();
         assert_eq!(missing.kind(), io::ErrorKind::NotFound);
     }
 }

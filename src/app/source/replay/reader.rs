@@ -54,7 +54,7 @@ struct Record {
 impl ReplayReader<File> {
     /// Opens `path` and reads its header. Rows longer than `max_row` bytes are refused.
     pub fn open(path: &Path, max_row: usize, zone: Zone) -> Result<Self, ReadError> {
-        Self::open_unless(path, max_row, zone, &AtomicBool::new(false))
+        Self::open_unless(path, max_row, zone, None)
     }
 
     /// [`ReplayReader::open`], given up if `stop` is set while the open waits (a FIFO no
@@ -63,7 +63,7 @@ impl ReplayReader<File> {
         path: &Path,
         max_row: usize,
         zone: Zone,
-        stop: &AtomicBool,
+        stop: Option<&AtomicBool>,
     ) -> Result<Self, ReadError> {
         let file = path.display().to_string();
         let src = open_unless(path, stop).map_err(|source| ReadError::Io {
