@@ -7,11 +7,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::view::Panel;
-use super::{Screen, format};
+use super::{Screen, format, title_room};
+use unicode_width::UnicodeWidthStr;
 
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let (late, theme) = (&screen.snapshot.late, &screen.theme);
-    let block = screen.block(Panel::Late, &title(screen), area);
+    let block = screen.block(
+        Panel::Late,
+        &title(screen, title_room(Panel::Late, area)),
+        area,
+    );
     let narrow = narrow(area);
     // Scrolled to the end (or past it, the pairs fewer since), the last pair is at the bottom.
     let offset = screen.view.late_offset.min(scroll_limit(screen, area));
@@ -58,19 +63,23 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
 /// `· 24 pairs`, the late pairs in all; `· 16 of 24 pairs` when the list holds fewer (a batch
 /// keeps its latest [`LATE_SAMPLE`](crate::engine::LATE_SAMPLE) for it, the dashboard its
 /// latest [`LATE_HISTORY`](crate::ui::model::LATE_HISTORY)), as Open windows says it of its
-/// keys.
-fn title(screen: &Screen) -> String {
-    let counted = screen.snapshot.metrics.late_pairs;
+/// keys. Shorter where that does not fit in `room` columns: the count in all, then the count
+/// alone (`· 12,345,678`), which the title would otherwise leave out.
+fn title(screen: &Screen, room: usize) -> String {
+    let counted = format::count(screen.snapshot.metrics.late_pairs);
     let listed = screen.snapshot.late.len() as u64;
-    if listed < counted {
-        format!(
-            "· {} of {} pairs",
-            format::count(listed),
-            format::count(counted)
-        )
-    } else {
-        format!("· {} pairs", format::count(counted))
-    }
+    let all = format!("· {counted} pairs");
+    let candidates = [
+        (listed < screen.snapshot.metrics.late_pairs)
+            .then(|| format!("· {} of {counted} pairs", format::count(listed))),
+        Some(all.clone()),
+        Some(format!("· {counted}")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|title| title.width() <= room)
+        .unwrap_or(all)
 }
 
 /// Narrow: two lines a pair, the window and watermark on the second.

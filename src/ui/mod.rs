@@ -62,7 +62,7 @@ impl Screen<'_> {
             format!(" {} ", panel.title()),
             self.theme.title,
         )];
-        let room = (area.width as usize).saturating_sub(panel.title().len() + 6);
+        let room = title_room(panel, area);
         let extra = format::fitting(
             extra.split(" · ").enumerate().map(|(i, part)| {
                 if i == 0 {
@@ -80,6 +80,11 @@ impl Screen<'_> {
             .border_style(border)
             .title(Line::from(title))
     }
+}
+
+/// Columns a panel's title has for what follows its name ([`Screen::block`]'s `extra`).
+fn title_room(panel: Panel, area: Rect) -> usize {
+    (area.width as usize).saturating_sub(panel.title().len() + 6)
 }
 
 /// Where each part of the dashboard goes in a frame.

@@ -257,3 +257,29 @@ fn the_late_title_says_when_it_lists_fewer_pairs_than_it_counts() {
         );
     }
 }
+
+/// A count too long for the Late data panel's title at 80 columns is shortened, not left out:
+/// the count in all without the list's, then the count alone.
+#[test]
+fn the_late_title_shortens_a_long_count_rather_than_leave_it_out() {
+    let snapshot = super::scrolling::many_rows();
+    let (narrow, wide) = (SIZES[0], SIZES[1]);
+    let mut many = (*snapshot).clone();
+    many.metrics.late_pairs = 1_234_567;
+    let screen = render(&many, &status(), &ViewState::default(), narrow);
+    assert!(
+        screen.contains("┌ Late data · 1,234,567 pairs ─"),
+        "{narrow:?}:\n{screen}"
+    );
+    let screen = render(&many, &status(), &ViewState::default(), wide);
+    assert!(
+        screen.contains("┌ Late data · 16 of 1,234,567 pairs ─"),
+        "{wide:?}:\n{screen}"
+    );
+    many.metrics.late_pairs = 123_456_789_012;
+    let screen = render(&many, &status(), &ViewState::default(), narrow);
+    assert!(
+        screen.contains("┌ Late data · 123,456,789,012 ─"),
+        "{narrow:?}:\n{screen}"
+    );
+}
