@@ -8,6 +8,7 @@
 
 mod accumulate;
 mod batch;
+mod calendar;
 mod changes;
 mod codec;
 mod core;

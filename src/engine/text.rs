@@ -12,6 +12,10 @@
 //! - [`push_json_f64`] / [`push_json_f32`]: JSON numbers with Java's digits; NaN and infinities as
 //!   JSON strings, as Spark's `to_json` writes them.
 
+use std::fmt::Write;
+
+use super::calendar::{JavaYear, civil_from_days};
+
 mod java_dtoa;
 #[cfg(test)]
 mod java_dtoa_tests;
@@ -224,25 +228,11 @@ fn push_date_time(out: &mut String, micros: i64, offset_secs: i32, sep: char) ->
         local.div_euclid(86_400_000_000) as i64,
         local.rem_euclid(86_400_000_000) as i64,
     );
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    if year > 9999 {
-        out.push('+');
-    } else if year < 0 {
-        out.push('-');
-    }
-    push_padded(out, year.abs(), 4);
+    let (year, month, day) = civil_from_days(days);
+    let _ = write!(out, "{}", JavaYear(year));
     for (sep, v) in [
-        ('-', month),
-        ('-', day),
+        ('-', i64::from(month)),
+        ('-', i64::from(day)),
         (sep, rem / 3_600_000_000),
         (':', rem / 60_000_000 % 60),
         (':', rem / 1_000_000 % 60),

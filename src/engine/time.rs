@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+pub(crate) use super::calendar::days_from_civil;
+use super::calendar::{JavaYear, civil_from_days};
 use super::zone::Zone;
 
 mod spark;
@@ -288,31 +290,6 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The calendar date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// How many fractional digits [`Utc`] prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fraction {
@@ -324,7 +301,8 @@ pub enum Fraction {
     Auto,
 }
 
-/// Displays a timestamp as RFC 3339 in UTC, e.g. `2026-11-23T17:33:00.000Z`.
+/// Displays a timestamp as RFC 3339 in UTC, e.g. `2026-11-23T17:33:00.000Z`; a year past
+/// RFC 3339's four digits as Java's `Instant` writes it (`-0001`, `+10000`).
 #[derive(Debug, Clone, Copy)]
 pub struct Utc(pub Micros, pub Fraction);
 
@@ -337,7 +315,8 @@ impl fmt::Display for Utc {
         let tod = seconds.rem_euclid(SECONDS_PER_DAY);
         write!(
             f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+            "{}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+            JavaYear(year),
             tod / 3600,
             tod / 60 % 60,
             tod % 60

@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use super::calendar::{civil_from_days, days_from_civil};
+
 const DAY: i64 = 86_400;
 const MICROS: i64 = 1_000_000;
 /// The Gregorian calendar, and so every rule-based transition, repeats every 400 years.
@@ -242,6 +244,7 @@ impl Zone {
         );
         // |days| < 2^27 and 0 <= tod < MICROS_PER_DAY: the casts are lossless.
         let (year, month, day) = civil_from_days(days as i64);
+        let (year, month, day) = (year as i32, month as u8, day as u8);
         let (secs, microsecond) = ((tod / 1_000_000) as u32, (tod % 1_000_000) as u32);
         let (hour, minute, second) = (
             (secs / 3600) as u8,
@@ -318,31 +321,8 @@ fn parse_custom_id(id: &str) -> Option<(String, i32)> {
     }
 }
 
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
-
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-fn civil_from_days(z: i64) -> (i32, u8, u8) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let (d, m) = (
-        (doy - (153 * mp + 2) / 5 + 1) as u8,
-        if mp < 10 { mp + 3 } else { mp - 9 } as u8,
-    );
-    ((yoe + era * 400 + i64::from(m <= 2)) as i32, m, d)
-}
-
 /// Day number (days since 1970-01-01) of the last Sunday of a month.
-fn last_sunday(y: i64, m: i64) -> i64 {
+fn last_sunday(y: i64, m: u32) -> i64 {
     let last = if m == 12 {
         days_from_civil(y + 1, 1, 1)
     } else {

@@ -255,6 +255,24 @@ fn formats_like_spark() {
     );
 }
 
+/// Years RFC 3339's four digits cannot hold are written as Java writes them (`-0001`,
+/// `+10000`), which Spark's parser (and a replay file recorded with them) reads back; `{:04}`
+/// wrote year -1 as `-001`, which no parser reads.
+#[test]
+fn years_past_four_digits_are_written_as_java_writes_them_and_read_back() {
+    for (text, shown) in [
+        ("-0001-06-01T00:00:00Z", "-0001-06-01T00:00:00.000000Z"),
+        ("0000-01-01T00:00:00Z", "0000-01-01T00:00:00.000000Z"),
+        ("+10000-01-01T00:00:00Z", "+10000-01-01T00:00:00.000000Z"),
+        ("-12345-12-31T23:59:59.5Z", "-12345-12-31T23:59:59.500000Z"),
+    ] {
+        let t = p(text).unwrap();
+        let written = Utc(t, Fraction::Micros).to_string();
+        assert_eq!(written, shown, "{text}");
+        assert_eq!(p(&written), Ok(t), "{written} read back");
+    }
+}
+
 #[test]
 fn eight_digits_at_once() {
     let chunk = |text: &[u8; 8]| u64::from_le_bytes(*text);
