@@ -361,11 +361,6 @@ fn the_jobs_clean_removes_only_what_spark_wrote() {
             "job.py",
         ],
     );
-    let stub = dir.join("stub/pyspark/sql");
-    fs::create_dir_all(&stub).unwrap();
-    fs::write(dir.join("stub/pyspark/__init__.py"), "").unwrap();
-    fs::write(stub.join("__init__.py"), "class SparkSession: pass\n").unwrap();
-    fs::write(stub.join("functions.py"), "").unwrap();
     let files = [
         ("proj/thesis.tex", false),
         ("proj/data/raw.csv", false),
@@ -383,13 +378,7 @@ fn the_jobs_clean_removes_only_what_spark_wrote() {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(&path, "mine").unwrap();
     }
-    let script = "import sys; sys.argv = ['job.py', '--clean']; import job; job.cleanup()";
-    let out = Command::new("python3")
-        .current_dir(dir)
-        .env("PYTHONPATH", dir.join("stub"))
-        .args(["-c", script])
-        .output()
-        .expect("python3 runs the job's cleanup");
+    let out = under_stand_in_pyspark(dir, "import job; job.cleanup()");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     for (file, spark_wrote) in files {
@@ -403,4 +392,123 @@ fn the_jobs_clean_removes_only_what_spark_wrote() {
         stderr.contains("left in proj what Spark did not write: ck, data, thesis.tex"),
         "{stderr}"
     );
+}
+
+/// Runs `script` in `dir` as `job.py --clean` would start, with a stand-in `pyspark` that
+/// lets the job's module load (its cleanup and checks come before Spark starts).
+fn under_stand_in_pyspark(dir: &Path, script: &str) -> std::process::Output {
+    let stub = dir.join("stub/pyspark/sql");
+    fs::create_dir_all(&stub).unwrap();
+    fs::write(dir.join("stub/pyspark/__init__.py"), "").unwrap();
+    fs::write(stub.join("__init__.py"), "class SparkSession: pass\n").unwrap();
+    fs::write(stub.join("functions.py"), "").unwrap();
+    Command::new("python3")
+        .current_dir(dir)
+        .env("PYTHONPATH", dir.join("stub"))
+        .args([
+            "-c",
+            &format!("import sys; sys.argv = ['job.py', '--clean']; {script}"),
+        ])
+        .output()
+        .expect("python3 runs the job")
+}
+
+/// A job given window-tui's own checkpoint or output folder would write among its files, and
+/// its `--clean` remove them: export-spark refuses such a folder, and the job, run where the
+/// folder is window-tui's, refuses to start (exit 2) and changes nothing.
+#[test]
+fn a_job_is_refused_window_tuis_own_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::write(
+        dir.join("e.csv"),
+        "batch,event_time,value\n0,2026-11-23T17:33:00Z,a\n1,2026-11-23T17:34:00Z,b\n",
+    )
+    .unwrap();
+    let replay = [
+        "replay",
+        "e.csv",
+        "--sink",
+        "file",
+        "--output",
+        "out",
+        "--checkpoint",
+        "ck",
+    ];
+    let ran = window_tui(dir, &replay);
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let listing = || {
+        let mut files: Vec<_> = walkdir(dir, &["ck", "out"]);
+        files.sort();
+        files
+    };
+    let before = listing();
+    assert!(
+        before.iter().any(|f| f.ends_with("ck/metadata")),
+        "{before:?}"
+    );
+    for (flag, folder) in [("--checkpoint", "ck"), ("--output", "out")] {
+        let out = window_tui(
+            dir,
+            &[
+                "export-spark",
+                "--sink",
+                "file",
+                flag,
+                folder,
+                "-o",
+                "job.py",
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {folder}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{flag} {folder} is a folder window-tui writes (it holds .window-tui.lock)"
+            )),
+            "{stderr}"
+        );
+        assert!(!dir.join("job.py").exists(), "no job written for {flag}");
+    }
+    // Exported elsewhere and run here, where the folders are window-tui's.
+    let args = [
+        "--sink",
+        "file",
+        "--output",
+        "out2",
+        "--checkpoint",
+        "ck2",
+        "-o",
+        "job.py",
+    ];
+    export(dir, &args);
+    fs::rename(dir.join("out"), dir.join("out2")).unwrap();
+    let ran = under_stand_in_pyspark(dir, "import job; job.main()");
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert_eq!(ran.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("out2 is a folder window-tui writes (it holds .window-tui.lock)")
+            && stderr.contains("Nothing was changed"),
+        "{stderr}"
+    );
+    fs::rename(dir.join("out2"), dir.join("out")).unwrap();
+    assert_eq!(listing(), before, "the job changed window-tui's folders");
+}
+
+/// The files under `roots` in `dir`, as paths relative to it.
+fn walkdir(dir: &Path, roots: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut todo: Vec<std::path::PathBuf> = roots.iter().map(|r| dir.join(r)).collect();
+    while let Some(path) = todo.pop() {
+        if path.is_dir() {
+            todo.extend(fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            found.push(path.strip_prefix(dir).unwrap().display().to_string());
+        }
+    }
+    found
 }

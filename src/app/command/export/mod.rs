@@ -28,6 +28,7 @@ pub use pattern::WindowPattern;
 use crate::app::config::{ExportConfig, ExportSource, Format, SinkKind};
 use crate::app::durable;
 use crate::app::error::BadInput;
+use crate::app::lock::LOCK_FILE;
 use crate::engine::{Duration, OutputMode, Query};
 use text::{doc_text, py_str, shell_lines, shell_word, wrap};
 
@@ -98,6 +99,7 @@ pub fn write_job(spec: &JobSpec, path: &Path, replace: bool) -> anyhow::Result<(
 /// `window-tui export-spark`: the program for the command line's query, to `-o FILE` or stdout.
 pub fn run(config: &ExportConfig) -> anyhow::Result<()> {
     let spec = JobSpec::new(config)?;
+    refuse_window_tui_folders(config)?;
     let to_stdout = config.out == Path::new("-");
     if let (Some(events), ExportSource::ReplayDir(dir)) = (&config.stage, &config.source) {
         // Checked before anything is written; the rows staged (the file checked against the
@@ -128,6 +130,29 @@ pub fn run(config: &ExportConfig) -> anyhow::Result<()> {
     }
     crate::diag!("window-tui: {}", written(&spec, &config.out));
     Ok(())
+}
+
+/// The job's checkpoint or output folder refused when it is window-tui's own (it holds
+/// [`LOCK_FILE`]): Spark would write its files among window-tui's, and the job's `--clean`
+/// (which removes what Spark writes there: `metadata`, `_spark_metadata`, `window=...`) would
+/// remove window-tui's checkpoint and output. The job checks it again where it runs.
+fn refuse_window_tui_folders(config: &ExportConfig) -> Result<(), BadInput> {
+    let folders = [
+        (&config.checkpoint, "--checkpoint", "checkpoint-spark"),
+        (&config.output, "--output", "output-spark"),
+    ];
+    match folders
+        .into_iter()
+        .find(|(dir, ..)| dir.join(LOCK_FILE).exists())
+    {
+        Some((dir, flag, example)) => Err(BadInput(format!(
+            "{flag} {} is a folder window-tui writes (it holds {LOCK_FILE}): the job needs one of \
+             its own, or Spark would write among window-tui's files and the job's --clean would \
+             remove them; give it another, like {flag} {example}",
+            dir.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The refusal of a job file that exists.
