@@ -136,6 +136,18 @@ fn a_checkpointed_replay_opened_again_says_where_it_resumed() {
     let resumed = snapshot.resumed.as_ref().expect("the resume is told");
     assert_eq!(resumed.batch, 3);
     assert_eq!(resumed.from, checkpoint.display().to_string());
+    // Before its first batch, it shows the windows the checkpoint left open.
+    assert!(
+        !snapshot.open.windows.is_empty() && snapshot.open.keys > 0,
+        "{:?}",
+        snapshot.open
+    );
+    assert_eq!(snapshot.open.keys, stepper.pipeline().engine().state_rows());
+    let screen = render(&snapshot, &status(), &ViewState::default(), (120, 40));
+    assert!(
+        !screen.contains("no open window") && !screen.contains("nothing open"),
+        "{screen}"
+    );
 }
 
 /// The modes and batch overlays scroll to their last line and no further (the render loop

@@ -28,7 +28,10 @@ pub struct SnapshotBuilder {
     batches: VecDeque<Arc<BatchRecord>>,
     late: VecDeque<Arc<LateRecord>>,
     metrics: Metrics,
-    open: Arc<OpenState>,
+    /// The open state after the last batch; none until one ran or a snapshot was taken (then
+    /// it is the state the run started with: a resumed run's windows show before its first
+    /// batch).
+    open: Option<Arc<OpenState>>,
     query: Option<Arc<Query>>,
     /// The modes view, and what it was made from.
     modes: Option<(ModesSeen, Arc<ModesView>)>,
@@ -50,7 +53,7 @@ impl SnapshotBuilder {
             batches: VecDeque::new(),
             late: VecDeque::new(),
             metrics: Metrics::default(),
-            open: Arc::new(OpenState::default()),
+            open: None,
             query: None,
             modes: None,
             resumed: None,
@@ -119,7 +122,7 @@ impl SnapshotBuilder {
             }));
         }
         self.late.truncate(LATE_HISTORY);
-        self.open = Arc::new(self.open_state(pipeline));
+        self.open = Some(Arc::new(self.open_state(pipeline)));
     }
 
     fn open_state(&mut self, pipeline: &Pipeline) -> OpenState {
@@ -210,6 +213,14 @@ impl SnapshotBuilder {
         let engine = pipeline.engine();
         self.metrics.state_rows = engine.state_rows() as u64;
         self.metrics.state_bytes = engine.memory_bytes() as u64;
+        let open = match &self.open {
+            Some(open) => open.clone(),
+            None => {
+                let open = Arc::new(self.open_state(pipeline));
+                self.open = Some(open.clone());
+                open
+            }
+        };
         Arc::new(Snapshot {
             mode: self.mode.clone(),
             query: self.query(engine.query()),
@@ -221,7 +232,7 @@ impl SnapshotBuilder {
             next_watermark: engine.next_watermark(),
             max_event_time: engine.max_event_time(),
             next_batch_id: engine.next_batch_id(),
-            open: self.open.clone(),
+            open,
             batches: self.batches.iter().cloned().collect(),
             metrics: self.metrics.clone(),
             late: self.late.iter().cloned().collect(),
