@@ -36,7 +36,10 @@ pub enum FrameError {
         "{file}: written by an older window-tui (checkpoint format {found}, this one reads {OLDEST} to {VERSION}); start afresh with --clean"
     )]
     Older { file: String, found: u32 },
-    #[error("{file}: torn or corrupt ({why}); the checkpoint cannot be trusted")]
+    #[error(
+        "{file}: torn or corrupt ({why}); the checkpoint cannot be trusted: move it aside to keep \
+         it, or --clean to start over"
+    )]
     Corrupt { file: String, why: String },
 }
 

@@ -220,7 +220,9 @@ fn damaged_logs_are_named_never_misread() {
     for at in [header + 20, len / 2, len - 1] {
         let err = refusal_after(dir.path(), |data| data[at] ^= 1);
         assert!(
-            err.contains(&name) && err.contains("torn or corrupt"),
+            err.contains(&name)
+                && err.contains("torn or corrupt")
+                && err.ends_with("move it aside to keep it, or --clean to start over"),
             "{err}"
         );
     }
