@@ -505,12 +505,12 @@ pub struct LiveArgs {
     pub checkpoint: PathBuf,
 
     /// Run without a checkpoint: a restart starts over.
-    #[arg(long, env = "WINDOW_TUI_NO_CHECKPOINT", conflicts_with_all = ["clean", "checkpoint"], action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "WINDOW_TUI_NO_CHECKPOINT", conflicts_with = "checkpoint", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_checkpoint: bool,
 
     /// Start over (the seed's `cleanup()`): empty the checkpoint and (with --sink file) the
     /// output folder first, of what window-tui wrote there only; a folder that is not
-    /// window-tui's is refused.
+    /// window-tui's is refused. With --no-checkpoint, the output folder alone.
     #[arg(long, env = "WINDOW_TUI_CLEAN", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub clean: bool,
 
