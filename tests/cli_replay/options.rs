@@ -124,16 +124,18 @@ fn environment_variables_are_honoured() {
     assert_eq!(rows_of(&output), want, "flags over the environment");
 
     // WINDOW_TUI_SINK takes a list, as --sink does.
+    let tmp = tempfile::tempdir().unwrap();
     let output = window_tui()
         .arg("replay")
         .arg(case.join("events.csv"))
         .args(case_args("tumbling"))
-        .env("WINDOW_TUI_SINK", "console,json")
+        .env("WINDOW_TUI_SINK", "json,file")
+        .env("WINDOW_TUI_OUTPUT", tmp.path().join("out"))
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
-    assert!(text.contains("Batch: 0") && text.lines().any(|l| l.starts_with('{')));
+    assert!(stdout(&output).lines().all(|l| l.starts_with('{')));
+    assert!(tmp.path().join("out/_spark_metadata").is_dir());
 }
 
 #[test]

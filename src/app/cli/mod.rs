@@ -166,6 +166,14 @@ fn check_sinks(sinks: &SinkConfig, mode: OutputMode) -> Result<(), BadInput> {
 impl SinkArgs {
     fn into_config(self, zone: Zone) -> Result<SinkConfig, BadInput> {
         WindowText::new(&self.window_format, zone.clone()).map_err(bad)?;
+        if self.sinks.contains(&SinkKind::Console) && self.sinks.contains(&SinkKind::Json) {
+            return Err(BadInput(
+                "--sink console and --sink json both write to stdout, where their lines would \
+                 interleave (no reader takes both): choose one of them (--sink file goes with \
+                 either)"
+                    .into(),
+            ));
+        }
         Ok(SinkConfig {
             kinds: self.sinks.into_iter().map(config::SinkKind::from).collect(),
             output: self.output,
