@@ -1,7 +1,8 @@
 //! The Watermark panel: a time axis with the open windows as bars, the watermark, the latest event
-//! time and the wall clock as markers, windows the next batch's watermark has passed (they close
-//! in that batch) marked as closing, and
-//! countdowns to the next trigger and the next window close.
+//! time and the wall clock as markers, windows the next batch's watermark has passed marked (in
+//! append mode they close: emitted, then dropped; in update mode they are dropped, their rows
+//! emitted already; complete mode drops none), and countdowns to the next trigger and the next
+//! window to go.
 
 use std::fmt::Write as _;
 
@@ -13,7 +14,7 @@ use ratatui::widgets::Paragraph;
 
 use super::view::Panel;
 use super::{Screen, format};
-use crate::engine::{MICROS_PER_SECOND, Micros, Query, WindowKind};
+use crate::engine::{MICROS_PER_SECOND, Micros, OutputMode, Query, WindowKind};
 use crate::ui::model::{Mode, OpenWindow};
 
 /// A row of cells, each a character with a style, drawn left to right.
@@ -142,7 +143,8 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         };
         let (row, end) = &mut rows[index];
         *end = to;
-        let closing = open.window.end <= snapshot.next_watermark;
+        let going = going(snapshot.query.mode());
+        let closing = going.is_some() && open.window.end <= snapshot.next_watermark;
         let (glyph, style) = if closing {
             ('░', theme.closing)
         } else {
@@ -152,10 +154,9 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         for col in from..to - 1 {
             row.put(col, glyph, style);
         }
-        let label = if closing {
-            format!("{} closing", open.text)
-        } else {
-            open.text.clone()
+        let label = match going {
+            Some((label, _)) if closing => format!("{} {label}", open.text),
+            _ => open.text.clone(),
         };
         let len = label.chars().count();
         if to - from >= len + 3 {
@@ -175,6 +176,12 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         (1, _) => "· 1 open window".to_string(),
         (n, 0) => format!("· {n} open windows"),
         (n, h) => format!("· {n} open windows, {h} not drawn"),
+    };
+    // No countdown to a close says it: none comes.
+    let extra = if going(snapshot.query.mode()).is_none() {
+        format!("{extra} · complete mode evicts nothing")
+    } else {
+        extra
     };
     let block = screen.block(Panel::Watermark, &extra, area);
     frame.render_widget(Paragraph::new(lines).block(block), area);
@@ -275,7 +282,8 @@ fn markers(axis: &Axis, screen: &Screen, live: bool) -> Line<'static> {
 }
 
 /// `wm 17:33:27 · max 17:33:42 · now 17:33:44 · next trigger 9s · next close … (~12s)`, the
-/// parts that fit in `width` (the next close without its time when only that much fits).
+/// parts that fit in `width` (the next close without its time when only that much fits); in
+/// update mode the next eviction, in complete mode none (the title says none comes).
 fn countdowns(screen: &Screen, live: bool, width: usize) -> Line<'static> {
     let snapshot = screen.snapshot;
     let theme = &screen.theme;
@@ -302,18 +310,18 @@ fn countdowns(screen: &Screen, live: bool, width: usize) -> Line<'static> {
             format::countdown(screen.now, next)
         )));
     }
-    // The next window to close: the first whose end the watermark has not reached.
+    // The next window to go: the first whose end the watermark has not reached.
     let delay = snapshot.query.delay().micros();
-    if let Some(next) = snapshot
+    let next = snapshot
         .open
         .windows
         .iter()
-        .find(|w| w.window.end > snapshot.next_watermark)
-    {
+        .find(|w| w.window.end > snapshot.next_watermark);
+    if let (Some((_, what)), Some(next)) = (going(snapshot.query.mode()), next) {
         let needs = next.window.end + delay;
-        let short = format!(" · next close {}", next.text);
+        let short = format!(" · {what} {}", next.text);
         let mut text = format!(
-            " · next close {} at event {}",
+            " · {what} {} at event {}",
             next.text,
             format::clock(needs, zone)
         );
@@ -337,4 +345,15 @@ fn countdowns(screen: &Screen, live: bool, width: usize) -> Line<'static> {
         used <= width
     });
     Line::from(spans[..fits.count()].to_vec())
+}
+
+/// What becomes of a window the watermark passes in `mode`: its mark on the axis and the
+/// countdown's words. Append mode emits it, then drops it; update mode drops it, its rows
+/// emitted as they changed; complete mode keeps every window (none).
+fn going(mode: OutputMode) -> Option<(&'static str, &'static str)> {
+    match mode {
+        OutputMode::Append => Some(("closing", "next close")),
+        OutputMode::Update => Some(("evicted", "next eviction")),
+        OutputMode::Complete => None,
+    }
 }

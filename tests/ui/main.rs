@@ -34,6 +34,7 @@ mod cells;
 mod screens;
 mod scrolling;
 mod states;
+mod watermarks;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
