@@ -68,6 +68,20 @@ mod tests {
     }
 
     #[test]
+    fn the_event_time_range_is_years_minus_to_plus_two_hundred_thousand() {
+        use super::super::time::{EVENT_TIME_RANGE, MICROS_PER_SECOND};
+        let day = 86_400 * MICROS_PER_SECOND;
+        assert_eq!(
+            *EVENT_TIME_RANGE.start(),
+            days_from_civil(-200_000, 1, 1) * day
+        );
+        assert_eq!(
+            *EVENT_TIME_RANGE.end(),
+            days_from_civil(200_001, 1, 1) * day - 1
+        );
+    }
+
+    #[test]
     fn years_are_written_as_java_writes_them() {
         let shown: Vec<String> = [999, 0, -1, -12_345, 9999, 10_000]
             .map(|y| JavaYear(y).to_string())

@@ -53,8 +53,8 @@ pub use row::{BadRow, EncodedRow, Row, RowWriter, Rows, StagedRow};
 pub use schema::{Field, Schema, SchemaError, quote_name};
 pub use tick_partial::TickPartial;
 pub use time::{
-    Fraction, MICROS_PER_MILLI, MICROS_PER_SECOND, Micros, NULL_EVENT_TIME, TimestampError,
-    TimestampParser, Utc, parse_rfc3339,
+    EVENT_TIME_RANGE, Fraction, MICROS_PER_MILLI, MICROS_PER_SECOND, Micros, NULL_EVENT_TIME,
+    TimestampError, TimestampParser, Utc, parse_rfc3339,
 };
 pub use types::{DataType, Datum, Value, compare};
 pub use window::{Window, WindowSpec};

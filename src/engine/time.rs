@@ -23,6 +23,12 @@ pub const MICROS_PER_MILLI: i64 = 1_000;
 /// of the watermark. The engine does the same ([`super::Batch::push`]).
 pub const NULL_EVENT_TIME: Micros = Micros::MIN;
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
+/// The event times taken: years -200,000 to 200,000 (Spark's own comment gives `[+-]200
+/// thousand years` as its range; it reads on to about ±290 thousand, as far as its microseconds
+/// go, where window arithmetic overflows). A source refuses a time outside it (text past those
+/// years is no time to [`spark`]'s grammar; a JSON number of seconds is checked against it).
+pub const EVENT_TIME_RANGE: std::ops::RangeInclusive<Micros> =
+    -6_373_557_619_200_000_000..=6_249_254_803_199_999_999;
 const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Why a timestamp was rejected. The text names the part that is wrong.

@@ -64,7 +64,8 @@ impl WindowSpec {
         let pane_start = index * spec.pane;
         // Starts are multiples of the slide in (pane_start - size, pane_start].
         let first = (pane_start - spec.size).div_euclid(spec.slide) * spec.slide + spec.slide;
-        (0..)
+        // At most `per_event` windows: bounded, whatever the arithmetic near Micros' ends.
+        (0..spec.per_event as i64)
             .map(move |i| spec.window_at(first + i * spec.slide))
             .take_while(move |w| w.start <= pane_start)
     }

@@ -26,7 +26,8 @@ use super::spark_json::{self, Kind};
 use super::spark_json_text::{push_generated, push_string};
 pub use crate::app::config::Format;
 use crate::engine::{
-    CellError, CellParser, DataType, Micros, NULL_EVENT_TIME, Rows, Schema, Value, Zone,
+    CellError, CellParser, DataType, EVENT_TIME_RANGE, MICROS_PER_SECOND, Micros, NULL_EVENT_TIME,
+    Rows, Schema, Value, Zone,
 };
 
 /// Why a line was not accepted. Each kind is counted and shown, never fatal.
@@ -319,7 +320,8 @@ fn json_value<'a>(
         (DataType::Timestamp, Kind::Integer) => raw
             .parse::<i64>()
             .ok()
-            .and_then(|seconds| seconds.checked_mul(1_000_000))
+            .and_then(|seconds| seconds.checked_mul(MICROS_PER_SECOND))
+            .filter(|t| EVENT_TIME_RANGE.contains(t))
             .map(Value::Timestamp)
             .ok_or_else(bad),
         (DataType::Timestamp, Kind::String) => cells

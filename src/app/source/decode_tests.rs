@@ -239,6 +239,30 @@ fn json_rows(schema: &str, lines: &[&str]) -> Vec<Result<Vec<String>, Rejection>
 // What follows is what PySpark 3.5.3's from_json gave for the same lines (a rejection where it
 // put the line in its corrupt-record column).
 
+/// A JSON number of seconds is an event time within [`EVENT_TIME_RANGE`] (years ±200,000):
+/// past it, window arithmetic overflowed and a batch never ended (9223372036854 seconds, near
+/// the end of `Micros`, spun the engine for good).
+#[test]
+fn json_epoch_seconds_past_the_event_time_range_are_a_bad_time() {
+    let mut d = decoder(Format::Json, "ts TIMESTAMP, s STRING", Some("ts"));
+    let last = EVENT_TIME_RANGE.end() / MICROS_PER_SECOND;
+    let first = EVENT_TIME_RANGE.start() / MICROS_PER_SECOND;
+    for seconds in [last, first] {
+        let line = format!(r#"{{"ts":{seconds},"s":"a"}}"#);
+        assert_eq!(decode(&mut d, &line).unwrap().0, seconds * MICROS_PER_SECOND);
+    }
+    for seconds in [
+        last + 1,
+        first - 1,
+        9_223_372_036_854,
+        -9_223_372_036_854,
+        i64::MAX,
+    ] {
+        let line = format!(r#"{{"ts":{seconds},"s":"a"}}"#);
+        assert_eq!(decode(&mut d, &line), Err(Rejection::BadTime), "{line}");
+    }
+}
+
 #[test]
 fn json_bare_non_numbers_are_read_as_spark_reads_them() {
     let got = json_rows(

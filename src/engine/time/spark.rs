@@ -26,7 +26,10 @@
 //! refuses (`2026-11-23 24:00:00`, `2026-11-23  17:33`, `2026-11-23 17:33:14+05:60`) Spark stops
 //! the query in every mode (`SparkUpgradeException`).
 
-use super::{MICROS_PER_SECOND, Micros, SECONDS_PER_DAY, days_from_civil, wall_clock_offset};
+use super::{
+    EVENT_TIME_RANGE, MICROS_PER_SECOND, Micros, SECONDS_PER_DAY, days_from_civil,
+    wall_clock_offset,
+};
 use crate::engine::zone::Zone;
 
 /// The latest year read, either side of year 0 (see [`parse`]).
@@ -181,9 +184,10 @@ fn parse(s: &[u8], session: Option<&Zone>, zones: &mut Zones, lowercase: bool) -
     };
     let micros = (i128::from(local_seconds - offset)) * i128::from(MICROS_PER_SECOND)
         + i128::from(segments[6]);
-    // java.time's Instant to micros overflows past i64 (Spark: no time); i64::MIN is window-tui's
-    // NULL, so it is left out too.
-    Micros::try_from(micros).ok().filter(|&t| t != Micros::MIN)
+    // Past the years checked above by an offset's hours: still no time (EVENT_TIME_RANGE).
+    Micros::try_from(micros)
+        .ok()
+        .filter(|t| EVENT_TIME_RANGE.contains(t))
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
