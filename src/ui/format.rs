@@ -20,6 +20,16 @@ pub fn clock(t: Micros, zone: &Zone) -> String {
     )
 }
 
+/// A watermark's `HH:MM:SS`, or `—` for the initial one (epoch 0, as in Spark: no event has
+/// moved it yet), which is no time of day.
+pub fn watermark(t: Micros, zone: &Zone) -> String {
+    if t == 0 {
+        "—".to_string()
+    } else {
+        clock(t, zone)
+    }
+}
+
 /// `0.5/s`, `12/s`, `12.3k/s`, `1.20M/s`.
 pub fn rate(per_second: f64) -> String {
     match per_second {

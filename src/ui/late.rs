@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
             );
             let missed = Span::raw(format!("→ {}", row.window));
             let wm = Span::styled(
-                format!(" wm {}", format::clock(row.watermark, &screen.zone)),
+                format!(" wm {}", format::watermark(row.watermark, &screen.zone)),
                 theme.warn,
             );
             if narrow {

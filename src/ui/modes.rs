@@ -176,7 +176,7 @@ fn shown_rows(batch: &ModeBatch, mode: OutputMode) -> &[Vec<String>] {
 }
 
 fn clock(screen: &Screen, batch: &ModeBatch) -> String {
-    format::clock(batch.watermark, &screen.zone)
+    format::watermark(batch.watermark, &screen.zone)
 }
 
 /// Each cell position's width in a mode's column: its widest shown cell, at most [`MAX_CELL`].

@@ -117,7 +117,9 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let axis = axis(screen, &shown, size, width);
 
     let mut lines = Vec::with_capacity(inner_height);
-    let (labels, ruler) = ruler(&axis, slide, screen, theme.dim);
+    // A replay before its first event has no time to show: a bare ruler.
+    let timeless = !live && snapshot.max_event_time.is_none() && windows.is_empty();
+    let (labels, ruler) = ruler(&axis, (!timeless).then_some(slide), screen, theme.dim);
     lines.push(labels);
     lines.push(ruler);
     // One window a row while they fit; else each goes in the first row where it does not
@@ -192,6 +194,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
 fn axis(screen: &Screen, shown: &[&OpenWindow], size: Micros, width: usize) -> Axis {
     let snapshot = screen.snapshot;
     let live = matches!(snapshot.mode, Mode::Live { .. });
+    // Before any event, a replay has no time to show: its axis is drawn without ticks.
     let anchor =
         snapshot
             .max_event_time
@@ -205,7 +208,7 @@ fn axis(screen: &Screen, shown: &[&OpenWindow], size: Micros, width: usize) -> A
     let pad = ((hi - lo) / 20).max(MICROS_PER_SECOND);
     (lo, hi) = (lo - pad, hi + pad);
     for t in [
-        Some(snapshot.watermark),
+        (snapshot.watermark != 0).then_some(snapshot.watermark),
         snapshot.max_event_time,
         live.then_some(screen.now),
     ]
@@ -220,10 +223,11 @@ fn axis(screen: &Screen, shown: &[&OpenWindow], size: Micros, width: usize) -> A
     Axis { lo, hi, width }
 }
 
-/// The tick labels and the ruler, a tick every slide (or a multiple, to leave room).
+/// The tick labels and the ruler, a tick every slide (or a multiple, to leave room); no tick
+/// without a slide.
 fn ruler(
     axis: &Axis,
-    slide: Micros,
+    slide: Option<Micros>,
     screen: &Screen,
     style: Style,
 ) -> (Line<'static>, Line<'static>) {
@@ -232,6 +236,9 @@ fn ruler(
     for col in 0..axis.width {
         rule.put(col, '─', style);
     }
+    let Some(slide) = slide else {
+        return (labels.line(), rule.line());
+    };
     let per_col = ((axis.hi - axis.lo) / axis.width.max(1) as i64).max(1);
     let mut step = slide.max(1);
     while step / per_col < 12 {
@@ -255,7 +262,11 @@ fn ruler(
 fn markers(axis: &Axis, screen: &Screen, live: bool) -> Line<'static> {
     let snapshot = screen.snapshot;
     let theme = &screen.theme;
-    let mut marks = vec![("wm", snapshot.watermark, theme.warn)];
+    // The initial watermark (epoch 0) is no time to mark.
+    let mut marks = Vec::new();
+    if snapshot.watermark != 0 {
+        marks.push(("wm", snapshot.watermark, theme.warn));
+    }
     if let Some(max) = snapshot.max_event_time {
         marks.push(("max", max, theme.accent));
     }
@@ -289,7 +300,11 @@ fn countdowns(screen: &Screen, live: bool, width: usize) -> Line<'static> {
     let theme = &screen.theme;
     let zone = &screen.zone;
     let mut spans = vec![Span::styled(
-        format!(" wm {}", format::clock(snapshot.watermark, zone)),
+        if snapshot.max_event_time.is_none() {
+            " no event yet".to_string()
+        } else {
+            format!(" wm {}", format::watermark(snapshot.watermark, zone))
+        },
         theme.warn,
     )];
     if let Some(max) = snapshot.max_event_time {

@@ -1,4 +1,5 @@
-//! What the Watermark panel says about the windows' fate in each output mode.
+//! What the Watermark panel says about the windows' fate in each output mode, and before the
+//! first event (no watermark yet).
 
 use super::*;
 
@@ -29,5 +30,50 @@ fn update_mode_says_evicted_not_closing() {
     assert!(
         screen.contains("evicted") && screen.contains("next eviction"),
         "{screen}"
+    );
+}
+
+/// A replay of the seed case after `steps` batches, as the replay dashboard shows it.
+fn replay_at(steps: usize) -> Snapshot {
+    let mut snapshot = (*replayed(
+        "seed_random",
+        &[],
+        steps,
+        Mode::Replay {
+            file: "seed_random/events.csv".into(),
+            finished: false,
+        },
+    ))
+    .clone();
+    snapshot.next_trigger = None;
+    snapshot
+}
+
+/// Before any event there is no watermark: the initial one (epoch 0) shows as none, not as
+/// midnight, on the axis, under it and in the modes view.
+#[test]
+fn the_initial_watermark_is_no_midnight() {
+    let first = replay_at(0);
+    let status = Status {
+        link: Link::File,
+        ..status()
+    };
+    let screen = render(&first, &status, &ViewState::default(), (80, 24));
+    assert!(!screen.contains("00:00:00"), "{screen}");
+    assert!(!screen.contains("23:59"), "{screen}");
+    assert!(screen.contains("no event yet"), "{screen}");
+    check("first_screen", &first, &status, &ViewState::default());
+    // Batch 0 ran with the initial watermark: none yet, though an event came.
+    let batch0 = replay_at(1);
+    assert_eq!(batch0.watermark, 0);
+    let screen = render(&batch0, &status, &ViewState::default(), (120, 40));
+    assert!(!screen.contains("00:00:00"), "{screen}");
+    assert!(screen.contains("wm —"), "{screen}");
+    let mut view = ViewState::default();
+    act(&mut view, Action::Modes, &batch0, (120, 40));
+    let modes = render(&batch0, &status, &view, (120, 40));
+    assert!(
+        !modes.contains("00:00:00") && modes.contains("wm —"),
+        "{modes}"
     );
 }
