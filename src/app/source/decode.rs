@@ -287,6 +287,10 @@ fn json_value<'a>(
             Ok(Value::Str(text))
         }
         (DataType::Boolean, Kind::True | Kind::False) => Ok(Value::Bool(kind == Kind::True)),
+        // Jackson reads an integer token as an integer, so `-0` is 0 and then 0.0, not -0.0.
+        (DataType::Double | DataType::Float, Kind::Integer) if raw == "-0" => {
+            cells.parse(ty, "0").map_err(|_| bad())
+        }
         (DataType::Double | DataType::Float, Kind::Integer | Kind::Float) => {
             cells.parse(ty, raw).map_err(|_| bad())
         }

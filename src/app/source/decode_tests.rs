@@ -249,7 +249,10 @@ fn json_epoch_seconds_past_the_event_time_range_are_a_bad_time() {
     let first = EVENT_TIME_RANGE.start() / MICROS_PER_SECOND;
     for seconds in [last, first] {
         let line = format!(r#"{{"ts":{seconds},"s":"a"}}"#);
-        assert_eq!(decode(&mut d, &line).unwrap().0, seconds * MICROS_PER_SECOND);
+        assert_eq!(
+            decode(&mut d, &line).unwrap().0,
+            seconds * MICROS_PER_SECOND
+        );
     }
     for seconds in [
         last + 1,
@@ -261,6 +264,29 @@ fn json_epoch_seconds_past_the_event_time_range_are_a_bad_time() {
         let line = format!(r#"{{"ts":{seconds},"s":"a"}}"#);
         assert_eq!(decode(&mut d, &line), Err(Rejection::BadTime), "{line}");
     }
+}
+
+/// Jackson reads `-0` as the integer 0, so Spark's DOUBLE or FLOAT from it is 0.0 (which
+/// `min` and `max` print so); `-0.0` stays -0.0.
+#[test]
+fn json_minus_zero_integer_is_a_plus_zero_double() {
+    let rows = json_rows(
+        "ts TIMESTAMP, d DOUBLE, f FLOAT",
+        &[
+            r#"{"d":-0,"f":-0}"#,
+            r#"{"d":-0.0,"f":-0e0}"#,
+            r#"{"d":0,"f":0}"#,
+        ],
+    );
+    let shown: Vec<_> = rows.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        shown,
+        [
+            ["Null", "Double(0.0)", "Float(0.0)"],
+            ["Null", "Double(-0.0)", "Float(-0.0)"],
+            ["Null", "Double(0.0)", "Float(0.0)"],
+        ]
+    );
 }
 
 #[test]
