@@ -76,7 +76,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
             None => Span::styled("  no batch yet", theme.dim),
         }],
     ));
-    if let Some(next) = snapshot.next_trigger {
+    if let Some(next) = snapshot.next_trigger.filter(|_| !screen.is_over()) {
         parts.push(part(
             1,
             vec![Span::raw(format!(

@@ -49,6 +49,14 @@ impl Screen<'_> {
         matches!(self.snapshot.mode, crate::ui::model::Mode::Replay { .. })
     }
 
+    /// Whether no batch runs again: the replay finished, or the live stream is over.
+    fn is_over(&self) -> bool {
+        matches!(
+            self.snapshot.mode,
+            crate::ui::model::Mode::Replay { finished: true, .. }
+        ) || self.status.link == crate::ui::model::Link::Finished
+    }
+
     /// A panel's frame over `area`, its title highlighted when it has the focus; of `extra`
     /// (`· a · b`), the parts that fit on the top border.
     fn block(&self, panel: Panel, extra: &str, area: Rect) -> Block<'static> {

@@ -146,7 +146,9 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
         let (row, end) = &mut rows[index];
         *end = to;
         let going = going(snapshot.query.mode());
-        let closing = going.is_some() && open.window.end <= snapshot.next_watermark;
+        // Once the stream is over, no batch comes to close it.
+        let closing =
+            going.is_some() && !screen.is_over() && open.window.end <= snapshot.next_watermark;
         let (glyph, style) = if closing {
             ('░', theme.closing)
         } else {
@@ -313,11 +315,17 @@ fn countdowns(screen: &Screen, live: bool, width: usize) -> Line<'static> {
             theme.accent,
         ));
     }
-    if live {
+    // Once the stream is over, the room goes to what that leaves open.
+    if live && !screen.is_over() {
         spans.push(Span::styled(
             format!(" · now {}", format::clock(screen.now, zone)),
             theme.dim,
         ));
+    }
+    if screen.is_over() {
+        let used: usize = spans.iter().map(Span::width).sum();
+        spans.extend(never_emitted(screen, width.saturating_sub(used)));
+        return fitting(spans, width);
     }
     if let Some(next) = snapshot.next_trigger {
         spans.push(Span::raw(format!(
@@ -354,12 +362,43 @@ fn countdowns(screen: &Screen, live: bool, width: usize) -> Line<'static> {
             short
         }));
     }
+    fitting(spans, width)
+}
+
+/// The first of `spans` that fit in `width`, as a line.
+fn fitting(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
     let mut used = 0;
     let fits = spans.iter().take_while(|span| {
         used += span.width();
         used <= width
     });
-    Line::from(spans[..fits.count()].to_vec())
+    let fits = fits.count();
+    Line::from(spans.into_iter().take(fits).collect::<Vec<_>>())
+}
+
+/// Once the stream is over, no batch runs again: in append mode, the windows still open are
+/// never emitted (`--flush-at-end` would have closed them). The longest form that fits in
+/// `room` columns.
+fn never_emitted(screen: &Screen, room: usize) -> Option<Span<'static>> {
+    let open = screen.snapshot.open.windows.len();
+    if open == 0 || screen.snapshot.query.mode() != OutputMode::Append {
+        return None;
+    }
+    let windows = if open == 1 {
+        "1 open window is".to_string()
+    } else {
+        format!("{open} open windows are")
+    };
+    let forms = [
+        format!(" · over: {windows} never emitted (--flush-at-end would emit them)"),
+        format!(" · over: {windows} never emitted"),
+        format!(" · over: {open} never emitted"),
+    ];
+    let text = forms
+        .iter()
+        .find(|form| form.chars().count() <= room)
+        .unwrap_or(&forms[2]);
+    Some(Span::styled(text.clone(), screen.theme.warn))
 }
 
 /// What becomes of a window the watermark passes in `mode`: its mark on the axis and the

@@ -77,3 +77,37 @@ fn the_initial_watermark_is_no_midnight() {
         "{modes}"
     );
 }
+
+/// Once the stream is over no trigger nor close comes: no countdown, no window marked closing,
+/// and in append mode the windows still open are said never to be emitted.
+#[test]
+fn a_finished_stream_counts_down_to_nothing() {
+    let mut replay = replay_at(20);
+    replay.mode = Mode::Replay {
+        file: "seed_random/events.csv".into(),
+        finished: true,
+    };
+    let mut live = (*live_snapshot(20)).clone();
+    // The last tick's trigger time, passed.
+    live.next_trigger = Some(live.taken_at - MICROS_PER_SECOND);
+    let over = Status {
+        link: Link::Finished,
+        ..status()
+    };
+    let file = Status {
+        link: Link::File,
+        ..status()
+    };
+    for (snapshot, status) in [(&replay, &file), (&live, &over)] {
+        assert!(!snapshot.open.windows.is_empty(), "windows left open");
+        for size in SIZES {
+            let screen = render(snapshot, status, &ViewState::default(), size);
+            for gone in ["next trigger", "next close", "closing"] {
+                assert!(!screen.contains(gone), "{gone}: {screen}");
+            }
+            assert!(screen.contains("never emitted"), "{screen}");
+        }
+    }
+    check("finished", &replay, &file, &ViewState::default());
+    check("stream_over", &live, &over, &ViewState::default());
+}
