@@ -101,6 +101,10 @@ pub struct LineDecoder {
     text: String,
     /// A JSON member's name, its escapes read.
     name: String,
+    /// The earlier values of a JSON member named again, `(column, start, end)` in the line:
+    /// the last one is the column's, but Spark converts each, and flags the line when one
+    /// does not convert.
+    shadowed: Vec<(usize, usize, usize)>,
 }
 
 impl LineDecoder {
@@ -121,6 +125,7 @@ impl LineDecoder {
             ends: Vec::new(),
             text: String::new(),
             name: String::new(),
+            shadowed: Vec::new(),
         }
     }
 
@@ -145,8 +150,14 @@ impl LineDecoder {
                 self.write(line, arrival, rows, true)
             }
             Format::Json => {
-                if flat_spans(line, &self.schema, &mut self.spans).is_none() {
-                    spark_spans(line, &self.schema, &mut self.spans, &mut self.name)?;
+                let spans = (&mut self.spans, &mut self.shadowed);
+                if flat_spans(line, &self.schema, spans).is_none() {
+                    let spans = (&mut self.spans, &mut self.shadowed);
+                    spark_spans(line, &self.schema, spans, &mut self.name)?;
+                }
+                for &(column, start, end) in &self.shadowed {
+                    let ty = self.schema.fields()[column].ty;
+                    json_value(ty, &line[start..end], &mut self.cells, &mut self.text)?;
                 }
                 self.write(line, arrival, rows, false)
             }
@@ -378,17 +389,29 @@ fn unescaped(raw: &str) -> Option<&str> {
     (!text.bytes().any(|b| b == b'\\')).then_some(text)
 }
 
+/// Where each column's value is in a JSON line, and the earlier values of a member named
+/// again ([`LineDecoder::shadowed`]).
+type JsonSpans<'s> = (
+    &'s mut Vec<Option<(usize, usize, bool)>>,
+    &'s mut Vec<(usize, usize, usize)>,
+);
+
+/// Notes column `column`'s value at `start..end`, the one it held before among the shadowed.
+fn note_span((spans, shadowed): &mut JsonSpans, column: usize, (start, end): (usize, usize)) {
+    if let Some((start, end, _)) = spans[column] {
+        shadowed.push((column, start, end));
+    }
+    spans[column] = Some((start, end, false));
+}
+
 /// Notes where each column's value is in `line`, a JSON object, when it is a flat one
 /// ([`flat_json`]); `None` leaves the line to [`spark_spans`].
-fn flat_spans(
-    line: &str,
-    schema: &Schema,
-    spans: &mut [Option<(usize, usize, bool)>],
-) -> Option<()> {
-    spans.fill(None);
-    flat_json::members(line, |name, (start, end)| {
+fn flat_spans(line: &str, schema: &Schema, mut spans: JsonSpans) -> Option<()> {
+    spans.0.fill(None);
+    spans.1.clear();
+    flat_json::members(line, |name, value| {
         if let Some(column) = column_of(schema, name) {
-            spans[column] = Some((start, end, false));
+            note_span(&mut spans, column, value);
         }
     })
 }
@@ -398,10 +421,11 @@ fn flat_spans(
 fn spark_spans(
     line: &str,
     schema: &Schema,
-    spans: &mut [Option<(usize, usize, bool)>],
+    mut spans: JsonSpans,
     name: &mut String,
 ) -> Result<(), Rejection> {
-    spans.fill(None);
+    spans.0.fill(None);
+    spans.1.clear();
     spark_json::members(line, |(start, end), value| {
         let raw = &line[start..end];
         let column = if let Some(text) = unescaped(raw) {
@@ -414,7 +438,7 @@ fn spark_spans(
                 .flatten()
         };
         if let Some(column) = column {
-            spans[column] = Some((value.0, value.1, false));
+            note_span(&mut spans, column, value);
         }
     })
     .ok_or(Rejection::BadJson)

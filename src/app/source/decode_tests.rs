@@ -200,12 +200,14 @@ proptest::proptest! {
         };
         let line = line.as_str();
         let schema: Schema = "user STRING, bytes STRING, x STRING".parse().unwrap();
-        let mut flat = vec![None; 3];
-        let mut spark = vec![None; 3];
-        if flat_spans(line, &schema, &mut flat).is_some() {
-            let read = spark_spans(line, &schema, &mut spark, &mut String::new());
+        let (mut flat, mut flat_shadowed) = (vec![None; 3], Vec::new());
+        let (mut spark, mut spark_shadowed) = (vec![None; 3], Vec::new());
+        if flat_spans(line, &schema, (&mut flat, &mut flat_shadowed)).is_some() {
+            let spans = (&mut spark, &mut spark_shadowed);
+            let read = spark_spans(line, &schema, spans, &mut String::new());
             proptest::prop_assert_eq!(read, Ok(()), "{}", line);
             proptest::prop_assert_eq!(flat, spark, "{}", line);
+            proptest::prop_assert_eq!(flat_shadowed, spark_shadowed, "{}", line);
         }
     }
 }
@@ -213,18 +215,23 @@ proptest::proptest! {
 #[test]
 fn usual_lines_are_read_flat() {
     let schema: Schema = "ts TIMESTAMP, user STRING, bytes LONG".parse().unwrap();
-    let mut spans = vec![None; 3];
+    let (mut spans, mut shadowed) = (vec![None; 3], Vec::new());
     for line in [
         r#"{"user":"user12","bytes":1337}"#,
         r#"{"ts":"2026-11-23T17:33:00Z","user":"a","bytes":-5,"other":[1,2]}"#,
     ] {
-        let flat = flat_spans(line, &schema, &mut spans);
+        let flat = flat_spans(line, &schema, (&mut spans, &mut shadowed));
         assert_eq!(flat.is_some(), !line.contains('['), "{line}");
     }
     // A duplicate member: the last one, as Spark's reading has it.
     let line = r#"{"user":"a","user":"b"}"#;
-    flat_spans(line, &schema, &mut spans).unwrap();
+    flat_spans(line, &schema, (&mut spans, &mut shadowed)).unwrap();
     assert_eq!(spans[1], Some((19, 22, false)));
+    assert_eq!(
+        shadowed,
+        [(1, 8, 11)],
+        "the earlier value, to be converted too"
+    );
 }
 
 /// Each line's values, or why it was rejected, in the schema `schema`.
@@ -235,9 +242,6 @@ fn json_rows(schema: &str, lines: &[&str]) -> Vec<Result<Vec<String>, Rejection>
         .map(|line| decode(&mut d, line).map(|(_, values)| values))
         .collect()
 }
-
-// What follows is what PySpark 3.5.3's from_json gave for the same lines (a rejection where it
-// put the line in its corrupt-record column).
 
 /// A JSON number of seconds is an event time within [`EVENT_TIME_RANGE`] (years ±200,000):
 /// past it, window arithmetic overflowed and a batch never ended (9223372036854 seconds, near
@@ -266,6 +270,33 @@ fn json_epoch_seconds_past_the_event_time_range_are_a_bad_time() {
     }
 }
 
+/// A member named twice: the last value is the column's, but Spark converts each and flags
+/// the line when one does not convert, so such a line is rejected (it was taken, with the
+/// last value). On the flat path and on Spark's (a nested value), for the event time too.
+#[test]
+fn json_a_member_named_again_rejects_the_line_when_an_earlier_value_is_bad() {
+    let rows = json_rows(
+        "ts TIMESTAMP, f DOUBLE",
+        &[
+            r#"{"f":2.5,"f":1.5}"#,
+            r#"{"f":"x","f":1.5}"#,
+            r#"{"f":"x","o":{"a":1},"f":1.5}"#,
+            r#"{"f":null,"o":[1],"f":1.5}"#,
+            r#"{"ts":"soon","ts":"2026-11-23T17:33:00Z"}"#,
+        ],
+    );
+    assert_eq!(
+        rows,
+        [
+            Ok(vec!["Null".to_string(), "Double(1.5)".into()]),
+            Err(Rejection::BadValue),
+            Err(Rejection::BadValue),
+            Ok(vec!["Null".to_string(), "Double(1.5)".into()]),
+            Err(Rejection::BadTime),
+        ]
+    );
+}
+
 /// Jackson reads `-0` as the integer 0, so Spark's DOUBLE or FLOAT from it is 0.0 (which
 /// `min` and `max` print so); `-0.0` stays -0.0.
 #[test]
@@ -288,6 +319,9 @@ fn json_minus_zero_integer_is_a_plus_zero_double() {
         ]
     );
 }
+
+// What follows is what PySpark 3.5.3's from_json gave for the same lines (a rejection where it
+// put the line in its corrupt-record column).
 
 #[test]
 fn json_bare_non_numbers_are_read_as_spark_reads_them() {
