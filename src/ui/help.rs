@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use super::view::SortBy;
 use super::{Screen, keymap, overlay_area};
 
 /// The widest the help box gets.
@@ -25,7 +26,7 @@ fn lines(screen: &Screen) -> Vec<Line<'static>> {
         .map(|b| {
             Line::from(vec![
                 Span::styled(format!(" {:key_width$}  ", b.shown), theme.key),
-                Span::raw(b.help),
+                Span::raw(named(b.help, screen)),
             ])
         })
         .collect();
@@ -38,6 +39,14 @@ fn lines(screen: &Screen) -> Vec<Line<'static>> {
         lines.push(Line::styled(text, theme.dim));
     }
     lines
+}
+
+/// `help` with the query's columns for `{aggregate}` and `{group-by}` (the names the Open
+/// windows panel sorts by).
+fn named(help: &str, screen: &Screen) -> String {
+    let query = &screen.snapshot.query;
+    help.replace("{aggregate}", &SortBy::Count.label(query))
+        .replace("{group-by}", &SortBy::Value.label(query))
 }
 
 /// Lines of `total` the help shows in `area` (its box has a border above and below).

@@ -57,6 +57,8 @@ pub struct Binding {
     /// How the help overlay names the keys.
     pub shown: &'static str,
     pub action: Action,
+    /// What the key does; the help overlay names the query's columns for `{aggregate}` (the
+    /// first aggregate) and `{group-by}` (the group-by columns).
     pub help: &'static str,
     /// The footer's word for it, if the footer shows it.
     pub footer: Option<&'static str>,
@@ -283,7 +285,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Char('s')],
         "s",
         A::Sort,
-        "sort Open windows by window, count or value",
+        "sort Open windows by window, {aggregate} or {group-by}",
         None,
         Always,
     ),

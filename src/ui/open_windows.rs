@@ -1,6 +1,6 @@
 //! The Open windows panel: the state, one row per (window, key) with the group-by values and
 //! the running aggregates as `show()` prints them, a bar for the first aggregate; sortable (by
-//! window, by the first aggregate, by the first group-by value, numerically when it is a
+//! window, by the first aggregate, by the group-by values, the first numerically when it is a
 //! number) and scrollable.
 
 use std::cmp::Ordering;
@@ -58,7 +58,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     };
     let order = match screen.view.sort {
         SortBy::Window => String::new(),
-        sort => format!("· by {} ", sort.label()),
+        sort => format!("· by {} ", sort.label(&screen.snapshot.query)),
     };
     // The order first: it is what a narrow panel keeps.
     let block = screen.block(Panel::OpenWindows, &format!("{order}{shown}"), area);
@@ -125,7 +125,8 @@ pub fn page(area: Rect) -> usize {
     area.height.saturating_sub(3) as usize
 }
 
-/// The first group-by value's order: numbers by value (before text), text by its bytes.
+/// The group-by values' order: the first one's, numbers by value (before text), text by its
+/// bytes; then the next ones' (as text).
 fn by_value(a: &OpenKey, b: &OpenKey) -> Ordering {
     match (a.number, b.number) {
         (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
@@ -133,4 +134,5 @@ fn by_value(a: &OpenKey, b: &OpenKey) -> Ordering {
         (None, Some(_)) => Ordering::Greater,
         (None, None) => a.cells.first().cmp(&b.cells.first()),
     }
+    .then_with(|| a.cells.cmp(&b.cells))
 }

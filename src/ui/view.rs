@@ -1,6 +1,7 @@
 //! What the user is looking at, independent of the data: the focused panel, the overlay, the
 //! sort order and scroll positions. View actions change only this; rendering reads it.
 
+use crate::engine::Query;
 use crate::ui::keymap::Action;
 use crate::ui::model::Snapshot;
 
@@ -56,7 +57,8 @@ pub enum Overlay {
     Modes,
 }
 
-/// The Open windows panel's order.
+/// The Open windows panel's order: by window, by the first aggregate (`Count`, its bars), or
+/// by the group-by values (`Value`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortBy {
     Window,
@@ -65,11 +67,23 @@ pub enum SortBy {
 }
 
 impl SortBy {
-    pub fn label(self) -> &'static str {
+    /// The order's name for `query`: by window, by the first aggregate's column (`count`,
+    /// `max(bytes)`), or by the group-by columns (`user`, `user, host`).
+    pub fn label(self, query: &Query) -> String {
         match self {
-            SortBy::Window => "window",
-            SortBy::Count => "count",
-            SortBy::Value => "value",
+            SortBy::Window => "window".to_string(),
+            SortBy::Count => query
+                .aggs()
+                .first()
+                .map_or_else(|| "aggregate".to_string(), |agg| agg.name.clone()),
+            SortBy::Value => {
+                let names: Vec<&str> = query.group_by_names().collect();
+                if names.is_empty() {
+                    "key".to_string()
+                } else {
+                    names.join(", ")
+                }
+            }
         }
     }
 }

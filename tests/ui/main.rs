@@ -33,6 +33,7 @@ use window_tui::ui::{self, Screen};
 mod cells;
 mod screens;
 mod scrolling;
+mod sorting;
 mod states;
 mod watermarks;
 
