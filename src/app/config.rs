@@ -214,6 +214,9 @@ pub struct LiveConfig {
     pub format: Format,
     pub sinks: SinkConfig,
     pub headless: bool,
+    /// Whether `--output` was typed: a run without the dashboard (whose `f` key switches the
+    /// file sink on) and without `--sink file` refuses it, as it would do nothing there.
+    pub output_typed: bool,
     /// The processing-time trigger interval (positive).
     pub trigger: engine::Duration,
     pub source: SourceConfig,
@@ -228,6 +231,27 @@ pub struct LiveConfig {
     /// `--max-state-rows` (not Spark's behaviour).
     pub max_state_rows: Option<usize>,
     pub log: LogConfig,
+}
+
+impl LiveConfig {
+    /// A hint when the schema has a TIMESTAMP column but the event time is the arrival time:
+    /// the windows then follow when lines were read, which is seldom what such data means.
+    pub fn arrival_hint(&self) -> Option<String> {
+        if self.query.event_time_column().is_some() {
+            return None;
+        }
+        let column = self
+            .query
+            .schema()
+            .fields()
+            .iter()
+            .find(|f| f.ty == engine::DataType::Timestamp)?;
+        let name = crate::app::error::escape_controls(&column.name);
+        Some(format!(
+            "{name} is a TIMESTAMP column but the event time is arrival (when each line is \
+             read); --event-time {name}?"
+        ))
+    }
 }
 
 /// `window-tui serve`.

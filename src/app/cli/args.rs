@@ -243,6 +243,19 @@ fn watermark_delay(text: &str) -> Result<Duration, String> {
     duration_for(text, Use::Watermark)
 }
 
+/// `--max-state-rows`: at least one row, since a bound of none would refuse every row.
+fn state_rows(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err(
+            "0 would refuse every row: give a bound of at least 1, or leave the option out for \
+             no bound"
+                .into(),
+        ),
+        Ok(rows) => Ok(rows),
+        Err(_) => Err(format!("{text:?} is not a whole number of rows")),
+    }
+}
+
 /// Where emitted rows go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
 pub enum SinkKind {
@@ -348,7 +361,7 @@ pub struct ReplayArgs {
     /// Not Spark's behaviour: rows of keys not in state yet are refused (counted and shown)
     /// once the state, with the rows the batch's new keys open, would pass N rows; keys already
     /// held go on. Bounds a stream of ever-new keys, which would grow until memory runs out.
-    #[arg(long, env = "WINDOW_TUI_MAX_STATE_ROWS", value_name = "N")]
+    #[arg(long, env = "WINDOW_TUI_MAX_STATE_ROWS", value_name = "N", value_parser = state_rows)]
     pub max_state_rows: Option<usize>,
 
     /// The longest row accepted, in bytes (`64KiB`, `1MiB`, `1048576`).
@@ -523,11 +536,15 @@ pub struct LiveArgs {
     /// Not Spark's behaviour: rows of keys not in state yet are refused (counted and shown)
     /// once the state, with the rows the batch's new keys open, would pass N rows; keys already
     /// held go on. Bounds a stream of ever-new keys, which would grow until memory runs out.
-    #[arg(long, env = "WINDOW_TUI_MAX_STATE_ROWS", value_name = "N")]
+    #[arg(long, env = "WINDOW_TUI_MAX_STATE_ROWS", value_name = "N", value_parser = state_rows)]
     pub max_state_rows: Option<usize>,
 
     #[command(flatten)]
     pub log: LogArgs,
+
+    /// Whether `--output` is on the command line (not its variable), set once it is parsed.
+    #[arg(skip)]
+    pub output_typed: bool,
 }
 
 /// Where diagnostics go.

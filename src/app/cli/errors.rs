@@ -7,9 +7,10 @@ use std::ffi::OsString;
 
 use clap::FromArgMatches;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::parser::ValueSource;
 
-use super::Cli;
 use super::env::scoped;
+use super::{Cli, applies};
 
 /// The most edits a suggestion may be from what was typed.
 const TYPO_EDITS: usize = 2;
@@ -26,7 +27,18 @@ where
     let (mut command, running) = scoped(&args);
     let result = command
         .try_get_matches_from_mut(&args)
-        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
+        .and_then(|mut matches| {
+            if let Some(why) = applies::refusal(&matches, running.as_deref()) {
+                return Err(clap::Error::raw(
+                    ErrorKind::ArgumentConflict,
+                    format!("{why}\n"),
+                ));
+            }
+            let output_typed = matches.value_source("output") == Some(ValueSource::CommandLine);
+            let mut cli = Cli::from_arg_matches_mut(&mut matches)?;
+            cli.live.output_typed = output_typed;
+            Ok(cli)
+        });
     result.map_err(|mut err| {
         prune_tips(&mut err);
         let running = running
@@ -96,6 +108,9 @@ fn name_the_variable(err: clap::Error, command: &clap::Command, args: &[OsString
             let Some(setting) = from_env(ContextKind::InvalidArg) else {
                 return err;
             };
+            let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else {
+                return err;
+            };
             let rendered = err.render().to_string();
             let why = rendered
                 .lines()
@@ -107,9 +122,20 @@ fn name_the_variable(err: clap::Error, command: &clap::Command, args: &[OsString
                 .find(|l| l.trim_start().starts_with("[possible values"))
                 .map(|l| format!(" {}", l.trim()))
                 .unwrap_or_default();
+            let flag = command.get_arguments().any(|a| {
+                matches!(a.get_action(), clap::ArgAction::SetTrue)
+                    && a.get_long().is_some_and(|long| {
+                        arg.split_whitespace().next() == Some(&format!("--{long}"))
+                    })
+            });
+            let accepted = if flag {
+                " (a flag's variable takes 1 or 0, true or false, yes or no, on or off, y or n, t or f)"
+            } else {
+                ""
+            };
             clap::Error::raw(
                 ErrorKind::ValueValidation,
-                format!("{setting} in the environment: {why}{possible}\n"),
+                format!("{setting} in the environment: {why}{possible}{accepted}\n"),
             )
         }
         ErrorKind::ArgumentConflict => {

@@ -3,6 +3,7 @@
 //! cannot work (a bad duration, a slide longer than the window, a zero trigger, a bad pattern)
 //! is one clear error here, before anything runs.
 
+mod applies;
 mod args;
 mod env;
 mod errors;
@@ -215,7 +216,12 @@ impl ReplayArgs {
                 OnBadRow::Error => config::OnBadRow::Error,
                 OnBadRow::Skip => config::OnBadRow::Skip,
             },
-            events: self.events,
+            // `-` is standard input, as for most tools that read a file.
+            events: if self.events.as_os_str() == "-" {
+                PathBuf::from("/dev/stdin")
+            } else {
+                self.events
+            },
             checkpoint: self.checkpoint,
             clean: self.clean,
             speed: self.speed,
@@ -294,6 +300,7 @@ impl LiveArgs {
             format,
             sinks,
             headless: self.headless,
+            output_typed: self.output_typed,
             trigger: self.trigger,
             source,
             record: self.record,

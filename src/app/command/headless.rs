@@ -4,6 +4,7 @@
 //! embedded server's program.
 
 use crate::app::config::{LiveConfig, SinkKind};
+use crate::app::error::BadInput;
 use crate::app::logging;
 use crate::app::runtime::end_of_run::{late_note, refused_note, without_time_note};
 use crate::app::runtime::live::{self, Live, Source, Watcher};
@@ -13,6 +14,17 @@ use crate::app::stop_signals::StopSignals;
 
 /// `window-tui --headless`: the live run into the sinks `--sink` names (console by default).
 pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
+    if config.output_typed && config.sinks.file_output().is_none() {
+        return Err(BadInput(
+            "--output names the file sink's folder, and no --sink file is on (a headless run \
+             has no `f` key to switch it on): add --sink file, or drop --output"
+                .into(),
+        )
+        .into());
+    }
+    if let Some(hint) = config.arrival_hint() {
+        crate::diag!("window-tui: {hint}");
+    }
     let _log = logging::init(&config.log, logging::Default::Stderr)?;
     let kinds = if config.sinks.kinds.is_empty() {
         vec![SinkKind::Console]
@@ -47,9 +59,8 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
             .map(|(why, n)| format!("{n} {}", why.label()))
             .collect();
         crate::diag!(
-            "window-tui: {} batches, {} rows; lines rejected: {}",
-            summary.batches,
-            summary.rows,
+            "window-tui: {}; lines rejected: {}",
+            batches_and_rows(summary.batches, summary.rows),
             if rejected.is_empty() {
                 "none".to_string()
             } else {
@@ -70,4 +81,29 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// `n` of `one` thing, in the plural unless `n` is 1: `1 batch`, `2 batches`, `0 rows`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The closing line's start, a live run's and a replay's: `3 batches, 1 row`.
+pub fn batches_and_rows(batches: u64, rows: u64) -> String {
+    format!(
+        "{}, {}",
+        counted(batches, "batch", "batches"),
+        counted(rows, "row", "rows")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(batches_and_rows(1, 1), "1 batch, 1 row");
+        assert_eq!(batches_and_rows(0, 2), "0 batches, 2 rows");
+    }
 }

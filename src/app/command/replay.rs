@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::app::command::headless::{batches_and_rows, counted};
 use crate::app::command::replay_bar::ReplayBar;
 use crate::app::config::{QueryConfig, ReplayConfig};
 use crate::app::error::{BadInput, OrBadInput, escape_controls};
@@ -209,9 +210,8 @@ pub fn open_unless(
 pub fn main(config: &ReplayConfig) -> anyhow::Result<()> {
     let summary = run(config)?;
     crate::diag!(
-        "window-tui: {} batches, {} rows; bad rows skipped: {}",
-        summary.batches,
-        summary.rows,
+        "window-tui: {}; bad rows skipped: {}",
+        batches_and_rows(summary.batches, summary.rows),
         if summary.skipped == 0 {
             "none".to_string()
         } else {
@@ -220,8 +220,8 @@ pub fn main(config: &ReplayConfig) -> anyhow::Result<()> {
     );
     if summary.skipped > 0 {
         crate::diag!(
-            "window-tui: skipped {} bad row(s); the first: {}",
-            summary.skipped,
+            "window-tui: skipped {}; the first: {}",
+            counted(summary.skipped, "bad row", "bad rows"),
             escape_controls(&summary.first_skipped.unwrap_or_default())
         );
     }
