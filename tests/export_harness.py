@@ -37,12 +37,14 @@ import datetime
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 import urllib.parse
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 TIMEOUT_S = 120
 MARKER = "export_harness: case "
@@ -186,6 +188,17 @@ LINE_CASES = {
         '2026-11-23T17:33:08Z,"ok""q",1,"2",true',
         '2026-11-23T17:33:09Z,"' + "long " * 2000 + '",1,1,true',
         '2026-11-23T17:33:09Z,open,1,1,"true',
+        # Epoch milliseconds of years 1 to 9999 only: past them (or past a long, where Spark's
+        # timestamp_millis overflowed and failed the query) the line is rejected.
+        "253402300799999,last ms of 9999,1,1,true",
+        "-62135596800000,first ms of 1,1,1,true",
+        "253402300800000,year 10000,1,1,true",
+        "-62135596800001,year 0,1,1,true",
+        "9223372036854775,ms near a long's end,1,1,true",
+        "9223372036854776,ms overflowing,1,1,true",
+        "99999999999999999,ms overflowing,1,1,true",
+        "9223372036854775808,past a long,1,1,true",
+        "000000000000000000001795455180000,zeros,1,1,true",
     ]),
     "json": ("ts TIMESTAMP, k STRING, n BIGINT, x DOUBLE", [
         '{"ts":"2026-11-23T17:33:00Z","k":"a","n":1,"x":2.5}',
@@ -228,16 +241,50 @@ LINE_CASES = {
         '{"ts":"2026-11-23T17:33:05Z","k":"bracket"}]',
         '{"ts":"2026-11-23T17:33:05Z","k":"bracket"}] xx',
         '{"ts":"2026-11-23T17:33:05Z","k":"bracket"}],[3',
+        # A whole number is seconds, even of four to six digits (not a year, as in a string).
+        '{"ts":2026,"k":"2026 seconds"}',
+        '{"ts":-32769,"k":"-32769 seconds"}',
+        '{"ts":1000,"k":"1000 seconds"}',
+        '{"ts":100000,"k":"100000 seconds"}',
+        '{"ts":"2026","k":"the year 2026"}',
+        '{"ts":6249254803199,"k":"seconds to 200000"}',
+        '{"ts":"2026","k":"named twice, a number last","ts":2026}',
+        '{"ts":2026,"k":"named twice, a string last","ts":"2026"}',
+        '{"ts":2026,"k":"named twice, null last","ts":null}',
+        # Nesting to 1,000 deep, the line's object counted, and no deeper.
+        '{"ts":"2026-11-23T17:33:10Z","k":"999 deep","z":' + "[" * 999 + "]" * 999 + "}",
+        '{"ts":"2026-11-23T17:33:10Z","k":"1000 deep","z":' + "[" * 1000 + "]" * 1000 + "}",
+        '{"ts":"2026-11-23T17:33:10Z","k":"999 deep","z":' + '{"a":' * 999 + "1" + "}" * 999
+        + "}",
     ]),
 }
 
 
+#: A recorded time: RFC 3339 in UTC, the year signed past 9999 or before 1 (`+200000`, `-0001`).
+RECORDED_TIME = re.compile(r"([+-]?[0-9]{4,})-([0-9]{2})-([0-9]{2})"
+                           r"T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{6})Z")
+
+
+def micros(text):
+    """Microseconds since the epoch of a recorded time, of any year (proleptic Gregorian)."""
+    fields = RECORDED_TIME.fullmatch(text).groups()
+    year, month, day, hour, minute, second, fraction = map(int, fields)
+    # Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+    year -= month <= 2
+    era = year // 400
+    of_era = year - era * 400
+    of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    days = era * 146097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719468
+    return ((days * 24 + hour) * 60 + minute) * 60_000_000 + second * 1_000_000 + fraction
+
+
 def typed(data_type, text):
-    """A recorded cell (window-tui's --record) as the Python value Spark's collect() gives."""
+    """A recorded cell (window-tui's --record) as the Python value Spark's collect() gives (a
+    TIMESTAMP as microseconds since the epoch, unix_micros: Python's datetime stops at 9999)."""
     if text == "\\N":
         return None
     if data_type == "TIMESTAMP":
-        return datetime.datetime.fromisoformat(text.replace("Z", ""))
+        return micros(text)
     if data_type in ("INT", "BIGINT"):
         return int(text)
     if data_type == "DOUBLE":
@@ -266,8 +313,10 @@ def check_lines(spark, binary, folder):
         arrival = datetime.datetime(2026, 1, 1)
         df = spark.createDataFrame([(line, arrival) for line in lines],
                                    "value STRING, timestamp TIMESTAMP")
-        spark_rows = collections.Counter(
-            repr([row[name] for name, _ in job.COLUMNS]) for row in job.parse_lines(df).collect())
+        parsed = job.parse_lines(df)
+        parsed = parsed.select(*[F.unix_micros(parsed[job.quoted(name)]) if t == "TIMESTAMP"
+                                 else parsed[job.quoted(name)] for name, t in job.COLUMNS])
+        spark_rows = collections.Counter(repr(list(row)) for row in parsed.collect())
         with open(record, newline="", encoding="utf-8") as f:
             recorded = list(csv.reader(f))[1:]
         ours = collections.Counter(
