@@ -210,6 +210,11 @@ impl LineDecoder {
             *span = Some((start, end, true));
             start = end;
         }
+        // A last field that is a lone quote is that quote to Spark's CSV parser (univocity),
+        // where csv-core reads an empty field: `a,"` is `a` and `"`.
+        if last_field_is_a_lone_quote(bytes) {
+            self.spans[columns - 1] = Some((bytes.len() - 1, bytes.len(), false));
+        }
         Ok(())
     }
 
@@ -345,6 +350,20 @@ fn json_value<'a>(
             .map_err(|_| bad()),
         _ => Err(bad()),
     }
+}
+
+/// Whether the CSV line `bytes` ends in a field that is one quote, opening a quoted field
+/// the line ends in (`a,"`; not `a,""` nor `"a,"`).
+fn last_field_is_a_lone_quote(bytes: &[u8]) -> bool {
+    let (mut quoted, mut field_start) = (false, 0);
+    for (at, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => field_start = at + 1,
+            _ => {}
+        }
+    }
+    &bytes[field_start..] == b"\""
 }
 
 /// Whether each quoted field of the CSV line `bytes` ends at its closing quote (RFC 4180: a comma

@@ -98,6 +98,28 @@ fn csv_lines_follow_the_schema() {
     );
 }
 
+/// Quoted CSV fields as `from_csv` (univocity) reads them, checked in PySpark 3.5.3: a last
+/// field that is a lone quote is that quote (it was NULL), an unclosed quote the rest of the
+/// line, doubled quotes one.
+#[test]
+fn csv_quotes_are_read_as_spark_reads_them() {
+    let mut d = decoder(Format::Csv, "k STRING, v STRING", None);
+    let mut v = |line: &str| decode(&mut d, line).map(|(_, values)| values[1].clone());
+    assert_eq!(v(r#"a,""#), Ok(r#"Str("\"")"#.to_string()));
+    assert_eq!(v(r#"a,"x"#), Ok(r#"Str("x")"#.to_string()));
+    assert_eq!(v(r#"a," "#), Ok(r#"Str(" ")"#.to_string()));
+    assert_eq!(v(r#"a,"""#), Ok("Null".to_string()));
+    assert_eq!(v(r#"a,"x"""#), Ok(r#"Str("x\"")"#.to_string()));
+    assert_eq!(v(r#"a,""""#), Ok(r#"Str("\"")"#.to_string()));
+    assert_eq!(
+        v(r#""a,","""#),
+        Ok("Null".to_string()),
+        "a closing quote, then a field"
+    );
+    let mut n = decoder(Format::Csv, "k STRING, n INT", None);
+    assert_eq!(decode(&mut n, r#"a,""#), Err(Rejection::BadValue));
+}
+
 #[test]
 fn json_lines_take_the_schema_by_name() {
     let mut d = decoder(
