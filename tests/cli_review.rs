@@ -273,3 +273,18 @@ fn messages_say_what_happened_plainly() {
         stderr(&out)
     );
 }
+
+/// A start refused because the output folder cannot be made leaves no checkpoint folder.
+#[test]
+fn a_start_refused_for_its_output_leaves_no_checkpoint_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("afile"), "").unwrap();
+    let out = window_tui(
+        dir,
+        &short(&["--sink", "file", "--output", "afile/out"]),
+        &[],
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!dir.join("checkpoint").exists(), "{}", stderr(&out));
+}

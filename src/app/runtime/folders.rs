@@ -109,11 +109,20 @@ pub fn claim(checkpoint: Option<&Path>, output: Option<&Path>, clean: bool) -> a
             check_output(dir)?;
         }
     }
+    // A checkpoint folder this claim creates goes again when the output folder is refused: a
+    // refused start leaves nothing behind.
+    let created = checkpoint.filter(|dir| !dir.exists());
     if let Some(dir) = checkpoint {
         lock::hold(dir, "the checkpoint", "--checkpoint")?;
     }
-    if let Some(dir) = output {
-        lock::hold(dir, "the output folder", "--output")?;
+    if let Some(dir) = output
+        && let Err(e) = lock::hold(dir, "the output folder", "--output")
+    {
+        if let Some(created) = created {
+            let _ = fs::remove_file(created.join(lock::LOCK_FILE));
+            let _ = fs::remove_dir(created);
+        }
+        return Err(e);
     }
     if clean {
         if let Some(dir) = checkpoint {
