@@ -288,3 +288,32 @@ fn a_start_refused_for_its_output_leaves_no_checkpoint_behind() {
     assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!dir.join("checkpoint").exists(), "{}", stderr(&out));
 }
+
+/// A sink that cannot write says which sink and which batch, with the OS's error, in words.
+#[test]
+fn a_full_stdout_names_the_sink_and_one_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = events(tmp.path());
+    for sink in ["json", "console"] {
+        let full = std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut cmd = Command::new(BIN);
+        hermetic(&mut cmd)
+            .current_dir(tmp.path())
+            .args(["replay", &events, "--sink", sink])
+            .stdin(Stdio::null())
+            .stdout(full);
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        let said = format!("window-tui: error: the {sink} sink: cannot write batch ");
+        assert!(err.contains(&said), "{err}");
+        assert!(err.contains("No space left on device"), "{err}");
+        assert!(
+            !err.contains("Sink[") && !err.contains("background"),
+            "{err}"
+        );
+    }
+}

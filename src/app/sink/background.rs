@@ -41,8 +41,7 @@ impl Background {
             .name("sink writer".into())
             .spawn(move || {
                 for batch in to_write {
-                    let outcome = (sink.write_batch(&batch))
-                        .with_context(|| format!("batch {} (written in the background)", batch.id));
+                    let outcome = (sink.write_batch(&batch)).context(super::WrittenBatch(batch.id));
                     let failed = outcome.is_err();
                     if report.send(outcome).is_err() || failed {
                         return;

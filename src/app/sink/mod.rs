@@ -86,6 +86,16 @@ pub struct SinkStatus {
     pub error: Option<String>,
 }
 
+/// The batch a sink could not write, as an error's context: `cannot write batch 31`.
+#[derive(Debug)]
+pub struct WrittenBatch(pub u64);
+
+impl std::fmt::Display for WrittenBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write batch {}", self.0)
+    }
+}
+
 impl SinkSet {
     /// Opens the `enabled` sinks now, so a bad output folder is an error before anything runs.
     pub fn new(opener: SinkOpener, enabled: &[SinkKind]) -> anyhow::Result<Self> {
@@ -144,7 +154,13 @@ impl SinkSet {
             }
             if let Err(e) = sink.write_shared(batch) {
                 slot.error = Some(format!("{e:#}"));
-                return Err(e.context(format!("batch {}: {}", batch.id, sink.describe())));
+                // A sink written in the background says which batch failed (an earlier one).
+                let e = if e.downcast_ref::<WrittenBatch>().is_some() {
+                    e
+                } else {
+                    e.context(WrittenBatch(batch.id))
+                };
+                return Err(e.context(format!("the {} sink", slot.kind.name())));
             }
             slot.error = None;
             slot.written = Some(batch.id);
@@ -162,7 +178,7 @@ impl SinkSet {
             };
             if let Err(e) = sink.sync() {
                 slot.error = Some(format!("{e:#}"));
-                return Err(e.context(sink.describe()));
+                return Err(e.context(format!("the {} sink", slot.kind.name())));
             }
         }
         Ok(())
