@@ -327,3 +327,45 @@ fn a_quote_inside_a_plain_field_is_a_plain_byte() {
     let want: BTreeSet<String> = ["q\"x", "5\" pipe", "a,\"b\""].map(String::from).into();
     assert_eq!(values, want, "{err}");
 }
+
+/// A `--window-format` that names two windows one slide apart alike (the seed's `%H%M%S` and
+/// 250 ms windows) is said once on stderr where the console or file sink writes the names;
+/// the json sink's windows are times, so it says nothing.
+#[test]
+fn a_window_format_too_coarse_for_the_slide_is_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = write(
+        tmp.path(),
+        "events.csv",
+        "batch,ts,user\n0,2026-11-23T17:33:00.100Z,a\n0,2026-11-23T17:33:00.300Z,a\n",
+    );
+    let query = [
+        "--schema",
+        "ts TIMESTAMP, user STRING",
+        "--event-time",
+        "ts",
+        "--group-by",
+        "user",
+        "--window",
+        "250ms",
+        "--flush-at-end",
+    ];
+    let said = |sinks: &[&str], window_format: &str| {
+        let out = window_tui()
+            .arg("replay")
+            .arg(&events)
+            .args(query)
+            .args(sinks)
+            .args(["--window-format", window_format])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(out.status.success(), "{err}");
+        err.matches("names windows 250 milliseconds apart alike")
+            .count()
+    };
+    assert_eq!(said(&["--sink", "console,file"], "%H%M%S"), 1);
+    assert_eq!(said(&["--sink", "json"], "%H%M%S"), 0);
+    assert_eq!(said(&["--sink", "console"], "%H%M%S%.3f"), 0);
+}

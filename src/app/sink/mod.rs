@@ -252,7 +252,19 @@ pub fn opener(
         cells::Cells::new(query, config.zone.clone(), &config.window_format).or_bad_input()?;
     let output = config.output.clone();
     let mode = query.mode();
+    // Said once, when the console or file sink (which name windows so) first opens.
+    let mut shared_name = query
+        .spec()
+        .and_then(|spec| shared_window_name(config, spec));
     Ok(Box::new(move |kind| {
+        if kind != SinkKind::Json
+            && let Some(note) = shared_name.take()
+        {
+            match notices {
+                Notices::Stderr => crate::diag!("window-tui: {note}"),
+                Notices::LogOnly => tracing::warn!("{note}"),
+            }
+        }
         Ok(match kind {
             SinkKind::Console => Box::new(console::ConsoleSink::new(console(), cells.clone())),
             SinkKind::File => {
@@ -268,6 +280,20 @@ pub fn opener(
             SinkKind::Json => Box::new(json::JsonSink::new(stdout(), cells.clone())),
         })
     }))
+}
+
+/// What to say when `--window-format` names two windows one slide apart alike
+/// ([`window_text::WindowText::shared_by_windows`]).
+fn shared_window_name(config: &SinkConfig, spec: &crate::engine::WindowSpec) -> Option<String> {
+    let text = window_text::WindowText::new(&config.window_format, config.zone.clone()).ok()?;
+    let shared = text.shared_by_windows(spec, 0)?;
+    Some(format!(
+        "--window-format {:?} names windows {} apart alike ({shared}): the console and file \
+         sinks cannot tell their rows apart, and the file sink puts them in one folder; a finer \
+         pattern tells them apart, like %H%M%S%.3f",
+        config.window_format,
+        crate::engine::Duration::from_micros(spec.slide())
+    ))
 }
 
 /// `opener`, with the json sink written on a thread of its own ([`background::Background`]):

@@ -3,7 +3,7 @@
 
 use chrono::format::{Item, StrftimeItems};
 
-use crate::engine::{Micros, Window, Zone};
+use crate::engine::{Micros, Window, WindowSpec, Zone};
 
 /// The default pattern for each end of a window. It drops the date, as the seed does.
 pub const DEFAULT_PATTERN: &str = "%H%M%S";
@@ -47,6 +47,22 @@ impl WindowText {
         self.last.as_ref().map_or("", |(_, text)| text.as_str())
     }
 
+    /// The text the pattern gives two windows `slide` apart alike, if it does for one of the
+    /// first few windows from `near`: their rows would be told apart by nothing (and share a
+    /// file sink folder). `%H%M%S` names 250 ms windows so; `%H:%M` 30 s ones.
+    pub fn shared_by_windows(&self, spec: &WindowSpec, near: Micros) -> Option<String> {
+        let text = |start: Micros| {
+            let w = spec.window_at(start);
+            format!("{}-{}", self.end(w.start), self.end(w.end))
+        };
+        let first = spec.last_start(near);
+        (0..4)
+            .map(|i| first + i * spec.slide())
+            .map(|start| (text(start), text(start + spec.slide())))
+            .find(|(a, b)| a == b)
+            .map(|(a, _)| a)
+    }
+
     fn end(&self, t: Micros) -> String {
         self.zone.datetime(t).map_or_else(
             || t.to_string(),
@@ -65,6 +81,27 @@ mod tests {
             start: parse_rfc3339(start).unwrap(),
             end: parse_rfc3339(end).unwrap(),
         }
+    }
+
+    #[test]
+    fn a_pattern_too_coarse_for_the_slide_names_two_windows_alike() {
+        let near = parse_rfc3339("2026-11-23T17:33:00Z").unwrap();
+        let seconds = WindowText::new(DEFAULT_PATTERN, Zone::utc()).unwrap();
+        let minutes = WindowText::new("%H:%M", Zone::utc()).unwrap();
+        let spec = |size_ms: i64, slide_ms: i64| WindowSpec::new(size_ms * 1000, slide_ms * 1000);
+        assert_eq!(seconds.shared_by_windows(&spec(30_000, 15_000), near), None);
+        assert_eq!(seconds.shared_by_windows(&spec(1_000, 1_000), near), None);
+        assert_eq!(
+            seconds.shared_by_windows(&spec(250, 250), near).as_deref(),
+            Some("173300-173300")
+        );
+        assert_eq!(
+            minutes
+                .shared_by_windows(&spec(30_000, 15_000), near)
+                .as_deref(),
+            Some("17:33-17:33")
+        );
+        assert_eq!(minutes.shared_by_windows(&spec(60_000, 60_000), near), None);
     }
 
     #[test]
