@@ -213,13 +213,12 @@ impl SnapshotBuilder {
         let engine = pipeline.engine();
         self.metrics.state_rows = engine.state_rows() as u64;
         self.metrics.state_bytes = engine.memory_bytes() as u64;
-        let open = match &self.open {
-            Some(open) => open.clone(),
-            None => {
-                let open = Arc::new(self.open_state(pipeline));
-                self.open = Some(open.clone());
-                open
-            }
+        let open = if let Some(open) = &self.open {
+            open.clone()
+        } else {
+            let open = Arc::new(self.open_state(pipeline));
+            self.open = Some(open.clone());
+            open
         };
         Arc::new(Snapshot {
             mode: self.mode.clone(),
