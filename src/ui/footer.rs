@@ -1,20 +1,22 @@
 //! The bottom line: the latest notice, and the main keys (from the keymap) as many as fit
-//! beside it: a notice is never hidden by the keys.
+//! beside it: a notice is never hidden by the keys, and one longer than the line keeps its
+//! start and its end.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{Screen, keymap};
+use super::{Screen, format, keymap};
 
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let theme = &screen.theme;
-    let notice = screen
-        .status
-        .notice
-        .as_ref()
-        .map(|n| Span::styled(format!("· {n}"), theme.warn));
+    let notice = screen.status.notice.as_ref().map(|n| {
+        // Too long for the line, it loses its middle: its start and its end (the file
+        // written, the error) stay.
+        let room = (area.width as usize).saturating_sub(1);
+        Span::styled(format::cut_middle(&format!("· {n}"), room), theme.warn)
+    });
     let mut room = (area.width as usize).saturating_sub(1 + notice.as_ref().map_or(0, Span::width));
     let mut spans = vec![Span::raw(" ")];
     // A replay that is not playing has no speed.
@@ -27,9 +29,10 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     for (key, word) in keymap::footer(replay, paused) {
         let key = Span::styled(key, theme.key);
         let word = Span::raw(format!(" {word}  "));
-        // The last key needs no gap after it.
+        // The last key needs no gap after it, unless the notice follows.
         let width = key.width() + word.width() - 2;
-        if width > room {
+        let gap = if notice.is_some() { 2 } else { 0 };
+        if width + gap > room {
             break;
         }
         room = room.saturating_sub(width + 2);

@@ -109,6 +109,33 @@ pub fn fitting<S: AsRef<str>>(parts: impl IntoIterator<Item = S>, width: usize) 
     out
 }
 
+/// `text` in `width` columns: whole when it fits, else its first third and its end with `…`
+/// between them (a message's subject and its tail: the file written, the error).
+pub fn cut_middle(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let room = width.saturating_sub(1);
+    let mut head = String::new();
+    for c in text.chars() {
+        if head.width() + c.width().unwrap_or(0) > room / 3 {
+            break;
+        }
+        head.push(c);
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = head.width();
+    for c in text.chars().rev() {
+        used += c.width().unwrap_or(0);
+        if used > room {
+            break;
+        }
+        tail.push(c);
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    format!("{head}…{tail}")
+}
+
 /// `text` cut to `width` characters, with `…` where it was cut: after a whole word when one
 /// ends in the last third of the room.
 pub fn cut(text: &str, width: usize) -> String {

@@ -33,31 +33,7 @@ const RESUMED_NEWS: Micros = 60 * MICROS_PER_SECOND;
 pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     let (snapshot, status, theme) = (screen.snapshot, screen.status, &screen.theme);
     let mut parts = vec![part(0, vec![Span::styled(" window-tui ▸", theme.title)])];
-    match &snapshot.mode {
-        Mode::Live { source } => {
-            parts.push(part(0, vec![Span::raw(format!(" live {source}"))]));
-            parts.push(part(
-                0,
-                vec![match &status.link {
-                    Link::Connected => Span::styled(" ● connected", theme.good),
-                    Link::Connecting => Span::styled(" ◌ connecting", theme.warn),
-                    Link::Retrying(_) => Span::styled(" ○ retrying", theme.bad),
-                    Link::Finished => Span::styled(" ■ stream over", theme.warn),
-                    Link::File => Span::raw(""),
-                }],
-            ));
-            parts.push(part(
-                2,
-                vec![Span::raw(format!("  {} in", format::rate(status.rate)))],
-            ));
-        }
-        Mode::Replay { file, finished } => {
-            parts.push(part(0, vec![Span::raw(format!(" replay {file}"))]));
-            if *finished {
-                parts.push(part(0, vec![Span::styled("  ■ finished", theme.warn)]));
-            }
-        }
-    }
+    parts.extend(source_parts(screen));
     if status.paused {
         parts.push(part(0, vec![Span::styled("  ⏸ paused", theme.warn)]));
     } else if let Some(speed) = status.speed {
@@ -134,6 +110,44 @@ pub fn draw(frame: &mut Frame, screen: &Screen, area: Rect) {
     };
     let lines = vec![Line::from(spans), Line::styled(query, theme.dim)];
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// What is read: the live source and its link, or the replayed file and whether it finished
+/// or stopped on an error.
+fn source_parts(screen: &Screen) -> Vec<Part> {
+    let (snapshot, status, theme) = (screen.snapshot, screen.status, &screen.theme);
+    let mut parts = Vec::new();
+    match &snapshot.mode {
+        Mode::Live { source } => {
+            parts.push(part(0, vec![Span::raw(format!(" live {source}"))]));
+            parts.push(part(
+                0,
+                vec![match &status.link {
+                    Link::Connected => Span::styled(" ● connected", theme.good),
+                    Link::Connecting => Span::styled(" ◌ connecting", theme.warn),
+                    Link::Retrying(_) => Span::styled(" ○ retrying", theme.bad),
+                    Link::Finished => Span::styled(" ■ stream over", theme.warn),
+                    Link::File | Link::Stopped => Span::raw(""),
+                }],
+            ));
+            parts.push(part(
+                2,
+                vec![Span::raw(format!("  {} in", format::rate(status.rate)))],
+            ));
+        }
+        Mode::Replay { file, finished } => {
+            parts.push(part(0, vec![Span::raw(format!(" replay {file}"))]));
+            if status.link == Link::Stopped {
+                parts.push(part(
+                    0,
+                    vec![Span::styled("  ✗ stopped on an error", theme.bad)],
+                ));
+            } else if *finished {
+                parts.push(part(0, vec![Span::styled("  ■ finished", theme.warn)]));
+            }
+        }
+    }
+    parts
 }
 
 /// `resumed at batch 6 from ./checkpoint, 12 min old`, shorter when it must be; news for the

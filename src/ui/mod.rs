@@ -49,12 +49,12 @@ impl Screen<'_> {
         matches!(self.snapshot.mode, crate::ui::model::Mode::Replay { .. })
     }
 
-    /// Whether no batch runs again: the replay finished, or the live stream is over.
+    /// Whether no batch runs again: the replay finished or stopped on an error, or the live
+    /// stream is over.
     fn is_over(&self) -> bool {
-        matches!(
-            self.snapshot.mode,
-            crate::ui::model::Mode::Replay { finished: true, .. }
-        ) || self.status.link == crate::ui::model::Link::Finished
+        use crate::ui::model::{Link, Mode};
+        matches!(self.snapshot.mode, Mode::Replay { finished: true, .. })
+            || matches!(self.status.link, Link::Finished | Link::Stopped)
     }
 
     /// A panel's frame over `area`, its title highlighted when it has the focus; of `extra`

@@ -49,6 +49,8 @@ pub enum Link {
     Finished,
     /// A replay reads a file.
     File,
+    /// A replay stopped on an error (a bad row, the file unreadable): no step runs again.
+    Stopped,
 }
 
 /// What the dashboard is looking at.

@@ -31,6 +31,7 @@ use window_tui::ui::view::{Panel, ViewState};
 use window_tui::ui::{self, Screen};
 
 mod cells;
+mod footer;
 mod screens;
 mod scrolling;
 mod sorting;

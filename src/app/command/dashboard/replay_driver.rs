@@ -499,7 +499,11 @@ impl Driver for ReplayDriver {
 
     fn status(&mut self) -> Status {
         Status {
-            link: Link::File,
+            link: if self.stopped.is_some() {
+                Link::Stopped
+            } else {
+                Link::File
+            },
             accepted: self.rows,
             rejected: self.skipped,
             rate: 0.0,

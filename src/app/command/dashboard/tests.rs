@@ -6,7 +6,7 @@ use super::replay_driver::ReplayDriver;
 use crate::app::cli::Cli;
 use crate::app::config::Command;
 use crate::ui::keymap::Action;
-use crate::ui::model::{self, Mode, Status};
+use crate::ui::model::{self, Link, Mode, Status};
 
 fn replay_driver(case: &str) -> ReplayDriver {
     replay_driver_with(case, &[])
@@ -137,6 +137,11 @@ fn a_bad_row_shows_and_ends_the_run_with_its_error_once_the_dashboard_closes() {
     let expected = format!("{events}:4: event_time:");
     assert!(said.starts_with(&expected), "{said}");
     assert_eq!(shown_batch(&driver), Some(1), "still shown");
+    assert_eq!(
+        driver.status().link,
+        Link::Stopped,
+        "the header says stopped"
+    );
     assert_eq!(
         act(&mut driver, Action::StepNext).as_deref(),
         Some("the replay is over")
