@@ -363,19 +363,32 @@ pub fn part_rows<'a>(
 /// The closing line of a headless run, `window-tui: B batches, R rows; lines rejected: ...`:
 /// (batches, rows, what was rejected).
 pub fn headless_summary(stderr: &str) -> (u64, u64, String) {
+    // `1 batch, 1 row; ...` or `N batches, M rows; ...`.
     let line = stderr
         .lines()
         .rev()
-        .find(|l| l.starts_with("window-tui: ") && l.contains(" batches, "))
+        .find_map(|l| summary_parts(l).map(|parts| (l, parts)))
         .unwrap_or_else(|| panic!("no closing summary line on stderr:\n{stderr}"));
-    let rest = line.strip_prefix("window-tui: ").unwrap();
-    let (batches, rest) = rest.split_once(" batches, ").unwrap();
-    let (rows, rejected) = rest
-        .split_once(" rows; lines rejected: ")
-        .unwrap_or_else(|| panic!("summary line {line:?}"));
+    let (line, (batches, rows, rejected)) = line;
     (
-        batches.parse().unwrap(),
-        rows.parse().unwrap(),
+        batches
+            .parse()
+            .unwrap_or_else(|_| panic!("summary line {line:?}")),
+        rows.parse()
+            .unwrap_or_else(|_| panic!("summary line {line:?}")),
         rejected.to_string(),
     )
+}
+
+/// The batches, rows and rejections of a closing summary line, `window-tui: N batch(es), M
+/// row(s); lines rejected: ...`.
+fn summary_parts(line: &str) -> Option<(&str, &str, &str)> {
+    let rest = line.strip_prefix("window-tui: ")?;
+    let (batches, rest) = rest
+        .split_once(" batches, ")
+        .or_else(|| rest.split_once(" batch, "))?;
+    let (rows, rejected) = rest
+        .split_once(" rows; lines rejected: ")
+        .or_else(|| rest.split_once(" row; lines rejected: "))?;
+    Some((batches, rows, rejected))
 }
