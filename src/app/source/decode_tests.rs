@@ -98,7 +98,7 @@ fn csv_lines_follow_the_schema() {
     );
 }
 
-/// Quoted CSV fields as `from_csv` (univocity) reads them, checked in PySpark 3.5.3: a last
+/// Quoted CSV fields as `from_csv` (univocity) reads them, checked in `PySpark` 3.5.3: a last
 /// field that is a lone quote is that quote (it was NULL), an unclosed quote the rest of the
 /// line, doubled quotes one.
 #[test]
