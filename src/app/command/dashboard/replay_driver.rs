@@ -202,12 +202,13 @@ impl Worker {
         let staged = stage::stage(&self.events, dir, None);
         update.unstaged = staged.is_err().then(|| dir.to_path_buf());
         update.notice = Some(match staged {
+            // What to run last: a footer too narrow keeps a notice's start and end.
             Ok(staged) => format!(
-                "staged the {} rows in ./{} ({}): spark-submit ./{job}{}",
+                "staged the {} rows in ./{} ({}{}): spark-submit ./{job}",
                 staged.rows,
                 dir.display(),
                 staged.files(),
-                staged.idle()
+                staged.idle_briefly()
             ),
             Err(e) => format!("cannot stage the rows in {}: {e:#}", dir.display()),
         });

@@ -43,6 +43,15 @@ impl Staged {
         format!("{} file{}", self.files, plural(self.files))
     }
 
+    /// [`Staged::idle`] in a few words, for the dashboard's footer: `, 1 idle tick Spark
+    /// skips`.
+    pub fn idle_briefly(self) -> String {
+        if self.idle == 0 {
+            return String::new();
+        }
+        format!(", {} idle tick{} Spark skips", self.idle, plural(self.idle))
+    }
+
     /// What the idle ticks change, if there are any. Spark's file source runs staged files back
     /// to back, so where the replay ran a no-data batch for an idle tick, Spark runs none, and
     /// what that batch emitted comes with the next file's.
