@@ -68,17 +68,20 @@ mod tests {
     }
 
     #[test]
-    fn the_event_time_range_is_years_minus_to_plus_two_hundred_thousand() {
+    fn the_event_time_range_is_years_minus_to_plus_125_thousand() {
         use super::super::time::{EVENT_TIME_RANGE, MICROS_PER_SECOND};
         let day = 86_400 * MICROS_PER_SECOND;
         assert_eq!(
             *EVENT_TIME_RANGE.start(),
-            days_from_civil(-200_000, 1, 1) * day
+            days_from_civil(-125_000, 1, 1) * day
         );
         assert_eq!(
             *EVENT_TIME_RANGE.end(),
-            days_from_civil(200_001, 1, 1) * day - 1
+            days_from_civil(125_001, 1, 1) * day - 1
         );
+        // Any two times' difference, with room for a window of 40,000 years.
+        let widest = EVENT_TIME_RANGE.end() - EVENT_TIME_RANGE.start();
+        assert!(widest.checked_add(40_000 * 366 * day).is_some());
     }
 
     #[test]

@@ -387,7 +387,7 @@ impl Engine {
         match &mut self.windows {
             Windows::Sliding { spec, partial, .. } | Windows::Panes { spec, partial, .. } => {
                 let pane = match self.last_pane {
-                    Some(p) if event_time >= p.start && event_time - p.start < spec.pane() => p,
+                    Some(p) if event_time >= p.start && event_time < p.start + spec.pane() => p,
                     _ => {
                         let index = spec.pane_of(event_time);
                         let pane = PaneCache {

@@ -23,12 +23,13 @@ pub const MICROS_PER_MILLI: i64 = 1_000;
 /// of the watermark. The engine does the same ([`super::Batch::push`]).
 pub const NULL_EVENT_TIME: Micros = Micros::MIN;
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
-/// The event times taken: years -200,000 to 200,000 (Spark's own comment gives `[+-]200
-/// thousand years` as its range; it reads on to about ±290 thousand, as far as its microseconds
-/// go, where window arithmetic overflows). A source refuses a time outside it (text past those
-/// years is no time to [`spark`]'s grammar; a JSON number of seconds is checked against it).
+/// The event times taken: years -125,000 to 125,000, so that the difference of any two, plus a
+/// window or a gap of thousands of years, fits in `Micros` (a row near each end in one batch
+/// overflowed the engine's pane arithmetic). Spark states `[+-]200 thousand years`, and reads on
+/// to about ±290 thousand, where its own window arithmetic overflows. A source refuses a time
+/// outside it (text with [`spark`]'s grammar, a JSON number of seconds).
 pub const EVENT_TIME_RANGE: std::ops::RangeInclusive<Micros> =
-    -6_373_557_619_200_000_000..=6_249_254_803_199_999_999;
+    -4_006_786_176_000_000_000..=3_882_483_359_999_999_999;
 const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Why a timestamp was rejected. The text names the part that is wrong.

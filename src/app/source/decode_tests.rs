@@ -265,7 +265,7 @@ fn json_rows(schema: &str, lines: &[&str]) -> Vec<Result<Vec<String>, Rejection>
         .collect()
 }
 
-/// A JSON number of seconds is an event time within [`EVENT_TIME_RANGE`] (years ±200,000):
+/// A JSON number of seconds is an event time within [`EVENT_TIME_RANGE`] (years ±125,000):
 /// past it, window arithmetic overflowed and a batch never ended (9223372036854 seconds, near
 /// the end of `Micros`, spun the engine for good).
 #[test]

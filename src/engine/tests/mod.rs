@@ -483,3 +483,50 @@ fn rows_pushed_as_a_run_count_as_rows_pushed_one_by_one() {
         }
     }
 }
+
+/// Rows at both ends of [`EVENT_TIME_RANGE`] in one batch, in either order, counted alone or
+/// with an aggregate read per row: the first is late (its windows ended before the first
+/// watermark), the last keeps its two windows. The pane of the row before was reused when
+/// `t - pane start` (which overflowed) looked small: the last row went into the first's pane,
+/// late too.
+#[test]
+fn rows_at_both_ends_of_the_event_time_range_each_find_their_panes() {
+    let (first, last) = (*EVENT_TIME_RANGE.start(), *EVENT_TIME_RANGE.end());
+    let per_row = keyed_query(
+        "t TIMESTAMP, k STRING",
+        "count,max(k)",
+        WindowRequest::Sliding {
+            size: Duration::from_secs(30),
+            slide: Duration::from_secs(15),
+        },
+        OutputMode::Append,
+    );
+    for order in [[(first, "a"), (last, "b")], [(last, "b"), (first, "a")]] {
+        let mut seeded = seed();
+        let counted = run(&mut seeded, BatchKind::Data, &order);
+        let mut keyed = Engine::new(per_row.clone());
+        let values: Vec<[Value; 2]> = order
+            .iter()
+            .map(|&(t, k)| [Value::Timestamp(t), Value::Str(k)])
+            .collect();
+        let read = keyed.run_batch(
+            BatchKind::Data,
+            order.iter().zip(&values).map(|((t, _), v)| (*t, &v[..])),
+        );
+        for (engine, out) in [(&seeded, counted), (&keyed, read)] {
+            assert_eq!(out.stats.late_pairs, 2, "{order:?}, {}", engine.query());
+            let mut open = Vec::new();
+            engine.open_rows(usize::MAX, |w, key, _| {
+                let key = key_values(engine.query().key_types(), key).last();
+                open.push((w.start, format!("{key:?}")));
+            });
+            open.sort();
+            let b = |start| (start, "Some(Str(\"b\"))".to_string());
+            let windows = [
+                b(last - last % (15 * S) - 15 * S),
+                b(last - last % (15 * S)),
+            ];
+            assert_eq!(open, windows, "{order:?}, {}", engine.query());
+        }
+    }
+}

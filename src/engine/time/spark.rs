@@ -14,7 +14,7 @@
 //! (at most 18 hours); `UTC`, `GMT`, `UT`, alone or with such an offset after them; a short id
 //! (`PST`, `EST`, ...); a region id (`America/Los_Angeles`, case-sensitive). No zone: the
 //! session time zone, as `java.time` places a wall-clock time (see `wall_clock_offset`).
-//! Fields out of range (`24:00`, `:60`, February 30th) are no time; years past ±200,000 are
+//! Fields out of range (`24:00`, `:60`, February 30th) are no time; years past ±125,000 are
 //! none here (see [`MAX_YEAR`]).
 //!
 //! Not taken, though Spark takes them: a time alone (`17:33:00`, `T17:33`), which Spark reads
@@ -32,8 +32,9 @@ use super::{
 };
 use crate::engine::zone::Zone;
 
-/// The latest year read, either side of year 0 (see [`parse`]).
-pub(super) const MAX_YEAR: i64 = 200_000;
+/// The latest year read, either side of year 0: [`super::EVENT_TIME_RANGE`]'s years (the time
+/// itself, after its offset, is checked against the range too).
+pub(super) const MAX_YEAR: i64 = 125_000;
 
 /// The zone a time's text names, as `ZoneId.of` resolves it.
 enum Named {
@@ -159,9 +160,8 @@ fn parse(s: &[u8], session: Option<&Zone>, zones: &mut Zones, lowercase: bool) -
         None => None,
     };
     let year = if negative { -segments[0] } else { segments[0] };
-    // Spark reads years to about ±290 thousand, as far as its microseconds go; at those edges
-    // window arithmetic overflows (the engine's would loop). Its own comment gives `[+-]200
-    // thousand years` as the range: past it, no time here.
+    // Spark reads years to about ±290 thousand, as far as its microseconds go (its comment
+    // says ±200 thousand); past EVENT_TIME_RANGE's, no time here.
     if year.abs() > MAX_YEAR {
         return None;
     }
