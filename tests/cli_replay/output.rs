@@ -362,8 +362,7 @@ fn a_window_format_too_coarse_for_the_slide_is_said() {
             .unwrap();
         let err = stderr(&out);
         assert!(out.status.success(), "{err}");
-        err.matches("names windows 250 milliseconds apart alike")
-            .count()
+        err.matches("names two windows open together alike").count()
     };
     assert_eq!(said(&["--sink", "console,file"], "%H%M%S"), 1);
     assert_eq!(said(&["--sink", "json"], "%H%M%S"), 0);

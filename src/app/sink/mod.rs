@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::app::config::{SinkConfig, SinkKind};
 use crate::app::error::OrBadInput;
-use crate::engine::{BatchOutput, OutputMode, Query};
+use crate::engine::{BatchOutput, MICROS_PER_SECOND, OutputMode, Query};
 
 /// Where a checkpointed run resumes, for its sinks: the next batch, and the query's id (the same
 /// after every restart), which names the file sink's part files.
@@ -288,11 +288,15 @@ fn shared_window_name(config: &SinkConfig, spec: &crate::engine::WindowSpec) -> 
     let text = window_text::WindowText::new(&config.window_format, config.zone.clone()).ok()?;
     let shared = text.shared_by_windows(spec, 0)?;
     Some(format!(
-        "--window-format {:?} names windows {} apart alike ({shared}): the console and file \
-         sinks cannot tell their rows apart, and the file sink puts them in one folder; a finer \
-         pattern tells them apart, like %H%M%S%.3f",
+        "--window-format {:?} names two windows open together alike ({shared}): the console \
+         and file sinks cannot tell their rows apart, and the file sink puts them in one \
+         folder; a finer pattern tells them apart, like {}",
         config.window_format,
-        crate::engine::Duration::from_micros(spec.slide())
+        if spec.slide() < MICROS_PER_SECOND {
+            "%H%M%S%.3f"
+        } else {
+            "%Y%m%d%H%M%S"
+        }
     ))
 }
 

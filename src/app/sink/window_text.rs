@@ -47,20 +47,25 @@ impl WindowText {
         self.last.as_ref().map_or("", |(_, text)| text.as_str())
     }
 
-    /// The text the pattern gives two windows `slide` apart alike, if it does for one of the
-    /// first few windows from `near`: their rows would be told apart by nothing (and share a
-    /// file sink folder). `%H%M%S` names 250 ms windows so; `%H:%M` 30 s ones.
+    /// The text the pattern gives two windows open together alike (starts up to
+    /// [`WindowSpec::candidates_per_event`] slides apart), if it does for one of the first few
+    /// windows from `near`: their rows would be told apart by nothing (and share a file sink
+    /// folder). `%H%M%S` names 250 ms windows so; `%H:%M` 30 s ones; `%H%M%S` 25-hour windows
+    /// sliding by the hour (a day apart).
     pub fn shared_by_windows(&self, spec: &WindowSpec, near: Micros) -> Option<String> {
         let text = |start: Micros| {
             let w = spec.window_at(start);
             format!("{}-{}", self.end(w.start), self.end(w.end))
         };
         let first = spec.last_start(near);
-        (0..4)
-            .map(|i| first + i * spec.slide())
-            .map(|start| (text(start), text(start + spec.slide())))
-            .find(|(a, b)| a == b)
-            .map(|(a, _)| a)
+        let apart = 1..=spec.candidates_per_event() as i64;
+        (0..4).map(|i| first + i * spec.slide()).find_map(|start| {
+            let name = text(start);
+            apart
+                .clone()
+                .any(|k| text(start + k * spec.slide()) == name)
+                .then_some(name)
+        })
     }
 
     fn end(&self, t: Micros) -> String {
@@ -102,6 +107,18 @@ mod tests {
             Some("17:33-17:33")
         );
         assert_eq!(minutes.shared_by_windows(&spec(60_000, 60_000), near), None);
+        let hours = |h: i64| h * 3_600_000;
+        assert_eq!(
+            seconds
+                .shared_by_windows(&spec(hours(25), hours(1)), near)
+                .as_deref(),
+            Some("170000-180000"),
+            "windows a day apart are open together"
+        );
+        assert_eq!(
+            seconds.shared_by_windows(&spec(hours(23), hours(1)), near),
+            None
+        );
     }
 
     #[test]
