@@ -287,6 +287,22 @@ fn a_start_refused_for_its_output_leaves_no_checkpoint_behind() {
     );
     assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!dir.join("checkpoint").exists(), "{}", stderr(&out));
+    // The folders it made above a nested checkpoint go too; one that was there stays.
+    std::fs::create_dir(dir.join("mine")).unwrap();
+    for checkpoint in ["a/b/ck", "mine/c/ck"] {
+        let args = [
+            "--sink",
+            "file",
+            "--output",
+            "afile/out",
+            "--checkpoint",
+            checkpoint,
+        ];
+        let out = window_tui(dir, &short(&args), &[]);
+        assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    assert!(!dir.join("a").exists());
+    assert!(dir.join("mine").is_dir() && !dir.join("mine/c").exists());
 }
 
 /// A sink that cannot write says which sink and which batch, with the OS's error, in words.

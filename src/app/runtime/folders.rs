@@ -109,18 +109,25 @@ pub fn claim(checkpoint: Option<&Path>, output: Option<&Path>, clean: bool) -> a
             check_output(dir)?;
         }
     }
-    // A checkpoint folder this claim creates goes again when the output folder is refused: a
-    // refused start leaves nothing behind.
-    let created = checkpoint.filter(|dir| !dir.exists());
+    // A checkpoint folder this claim creates (and the folders above it it creates) goes again
+    // when the output folder is refused: a refused start leaves nothing behind.
+    let created = checkpoint.and_then(|dir| {
+        dir.ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .last()
+    });
     if let Some(dir) = checkpoint {
         lock::hold(dir, "the checkpoint", "--checkpoint")?;
     }
     if let Some(dir) = output
         && let Err(e) = lock::hold(dir, "the output folder", "--output")
     {
-        if let Some(created) = created {
-            let _ = fs::remove_file(created.join(lock::LOCK_FILE));
-            let _ = fs::remove_dir(created);
+        if let (Some(dir), Some(top)) = (checkpoint, created) {
+            let _ = fs::remove_file(dir.join(lock::LOCK_FILE));
+            // Empty folders only: from the checkpoint up to the first this claim created.
+            for folder in dir.ancestors().take_while(|a| a.starts_with(top)) {
+                let _ = fs::remove_dir(folder);
+            }
         }
         return Err(e);
     }
