@@ -6,20 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{BIN, hermetic};
-
-/// `window-tui ARGS` with the variables `env` set, in a clean environment, run in `dir`.
-fn window_tui(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(BIN);
-    hermetic(&mut cmd)
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null());
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    cmd.output().expect("cannot run window-tui")
-}
+use common::{BIN, hermetic, output_with_env as window_tui};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

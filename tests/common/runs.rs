@@ -19,8 +19,14 @@ pub fn window_tui_in(dir: &Path) -> Command {
 
 /// `window-tui ARGS` run to its end in `dir`, with a clean environment and no input.
 pub fn output_in(dir: &Path, args: &[&str]) -> Output {
+    output_with_env(dir, args, &[])
+}
+
+/// [`output_in`] with the variables `env` set.
+pub fn output_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     window_tui_in(dir)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .expect("cannot run window-tui")
