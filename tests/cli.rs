@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{BIN, hermetic, output_with_env as window_tui};
+use common::{BIN, hermetic, output_to_full, output_with_env as window_tui};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -437,17 +437,7 @@ fn a_full_stdout_is_a_failure_said_on_stderr() {
         &["man"],
         &["export-spark"],
     ] {
-        let full = std::fs::File::options()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
-        let mut cmd = Command::new(BIN);
-        hermetic(&mut cmd)
-            .current_dir(tmp.path())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(full);
-        let out = cmd.output().unwrap();
+        let out = output_to_full(tmp.path(), args);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
         let err = stderr(&out);
         assert!(

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{BIN, hermetic, output_with_env as window_tui};
+use common::{BIN, hermetic, output_to_full, output_with_env as window_tui};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -298,17 +298,7 @@ fn a_full_stdout_names_the_sink_and_one_batch() {
     let tmp = tempfile::tempdir().unwrap();
     let events = events(tmp.path());
     for sink in ["json", "console"] {
-        let full = std::fs::File::options()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
-        let mut cmd = Command::new(BIN);
-        hermetic(&mut cmd)
-            .current_dir(tmp.path())
-            .args(["replay", &events, "--sink", sink])
-            .stdin(Stdio::null())
-            .stdout(full);
-        let out = cmd.output().unwrap();
+        let out = output_to_full(tmp.path(), &["replay", &events, "--sink", sink]);
         assert_eq!(out.status.code(), Some(1));
         let err = stderr(&out);
         let said = format!("window-tui: error: the {sink} sink: cannot write batch ");

@@ -2,6 +2,7 @@
 //! standard output or a full standard error, and windows sharing a partition.
 
 use super::*;
+use common::dev_full;
 
 #[test]
 fn json_rows_have_the_documented_shape() {
@@ -184,14 +185,6 @@ fn replay_json<'c>(
         .args(["--sink", "json"])
         .args(options)
         .stdin(Stdio::null())
-}
-
-/// `/dev/full`, for writing: every write fails, "No space left on device".
-fn dev_full() -> fs::File {
-    fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap()
 }
 
 /// Diagnostics are lost, not the run, when stderr cannot take them (`2>/dev/full`, or

@@ -22,6 +22,24 @@ pub fn output_in(dir: &Path, args: &[&str]) -> Output {
     output_with_env(dir, args, &[])
 }
 
+/// `/dev/full`, for writing: every write fails, "No space left on device".
+pub fn dev_full() -> std::fs::File {
+    std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap()
+}
+
+/// `window-tui ARGS` run to its end in `dir` as [`output_in`], its stdout `/dev/full`.
+pub fn output_to_full(dir: &Path, args: &[&str]) -> Output {
+    window_tui_in(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(dev_full())
+        .output()
+        .expect("cannot run window-tui")
+}
+
 /// [`output_in`] with the variables `env` set.
 pub fn output_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     window_tui_in(dir)
