@@ -6,7 +6,9 @@
 use crate::app::config::{LiveConfig, SinkKind};
 use crate::app::error::BadInput;
 use crate::app::logging;
-use crate::app::runtime::end_of_run::{late_note, refused_note, without_time_note};
+use crate::app::runtime::end_of_run::{
+    batches_and_rows, late_note, refused_note, without_time_note,
+};
 use crate::app::runtime::live::{self, Live, Source, Watcher};
 use crate::app::runtime::trigger::Unobserved;
 use crate::app::sink::{SinkSet, stdout_opener};
@@ -81,29 +83,4 @@ pub fn run(config: &LiveConfig) -> anyhow::Result<()> {
         }
         Ok(())
     })
-}
-
-/// `n` of `one` thing, in the plural unless `n` is 1: `1 batch`, `2 batches`, `0 rows`.
-pub fn counted(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// The closing line's start, a live run's and a replay's: `3 batches, 1 row`.
-pub fn batches_and_rows(batches: u64, rows: u64) -> String {
-    format!(
-        "{}, {}",
-        counted(batches, "batch", "batches"),
-        counted(rows, "row", "rows")
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_is_singular() {
-        assert_eq!(batches_and_rows(1, 1), "1 batch, 1 row");
-        assert_eq!(batches_and_rows(0, 2), "0 batches, 2 rows");
-    }
 }

@@ -6,12 +6,13 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::app::command::headless::{batches_and_rows, counted};
 use crate::app::command::replay_bar::ReplayBar;
 use crate::app::config::{QueryConfig, ReplayConfig};
 use crate::app::error::{BadInput, OrBadInput, escape_controls};
 use crate::app::runtime::checkpoint::{self, Checkpoint, Position, QuerySpec};
-use crate::app::runtime::end_of_run::{OpenAtEnd, late_note, refused_note, without_time_note};
+use crate::app::runtime::end_of_run::{
+    OpenAtEnd, batches_and_rows, counted, late_note, refused_note, without_time_note,
+};
 use crate::app::runtime::folders;
 use crate::app::runtime::pipeline::Pipeline;
 use crate::app::runtime::progress::{ProgressLog, QueryIdentity};

@@ -101,3 +101,28 @@ pub fn without_time_note(rows: u64) -> String {
          1970-01-01, as Spark's do)"
     )
 }
+
+/// `n` of `one` thing, in the plural unless `n` is 1: `1 batch`, `2 batches`, `0 rows`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The closing line's start, a live run's and a replay's: `3 batches, 1 row`.
+pub fn batches_and_rows(batches: u64, rows: u64) -> String {
+    format!(
+        "{}, {}",
+        counted(batches, "batch", "batches"),
+        counted(rows, "row", "rows")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(batches_and_rows(1, 1), "1 batch, 1 row");
+        assert_eq!(batches_and_rows(0, 2), "0 batches, 2 rows");
+    }
+}

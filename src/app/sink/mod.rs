@@ -282,7 +282,7 @@ pub fn opener(
     }))
 }
 
-/// What to say when `--window-format` names two windows one slide apart alike
+/// What to say when `--window-format` names two windows open together alike
 /// ([`window_text::WindowText::shared_by_windows`]).
 fn shared_window_name(config: &SinkConfig, spec: &crate::engine::WindowSpec) -> Option<String> {
     let text = window_text::WindowText::new(&config.window_format, config.zone.clone()).ok()?;
